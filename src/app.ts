@@ -1,0 +1,99 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { registerCheckout } from "./checkout/routes";
+import { assertEnv } from "./env";
+import { ApiError } from "./lib/errors";
+import { log } from "./lib/log";
+import { zodToApiError } from "./lib/validation";
+import { adminAuth, apiKeyAuth } from "./middleware/auth";
+import { idempotency } from "./middleware/idempotency";
+import { requestId } from "./middleware/request-id";
+import { registerAdminMerchants } from "./routes/admin/merchants";
+import { registerBalances } from "./routes/balances";
+import { registerDocs } from "./routes/docs";
+import { registerEvents } from "./routes/events";
+import { registerHealth } from "./routes/health";
+import { registerPayments } from "./routes/payments";
+import type { App, AppEnv } from "./types";
+
+/** Builds the gateway's HTTP app: one error shape, one validation hook, routes registered per file. */
+export function createApp(): App {
+	const app = new OpenAPIHono<AppEnv>({
+		defaultHook: (result, c) => {
+			if (!result.success) {
+				const error = zodToApiError(result.error, result.target);
+				return c.json(error.toBody(c.get("requestId")), error.status);
+			}
+		},
+	});
+
+	app.use("*", requestId());
+	app.use("*", async (c, next) => {
+		assertEnv(c.env);
+		await next();
+	});
+	app.use("*", async (c, next) => {
+		// JSON in and out: a body in another format is refused before anything reads it.
+		if (c.req.method === "POST" && c.req.header("Content-Length") !== "0") {
+			const type = c.req.header("Content-Type");
+			if (
+				type !== undefined &&
+				!/^application\/json\b/i.test(type) &&
+				!c.req.path.startsWith("/webhooks/")
+			) {
+				throw new ApiError(
+					"body_invalid",
+					"Request bodies must be JSON (Content-Type: application/json).",
+				);
+			}
+		}
+		await next();
+	});
+
+	app.use("/v1/*", async (c, next) =>
+		c.req.path === "/v1/openapi.json" ? next() : apiKeyAuth()(c, next),
+	);
+	app.use("/v1/*", idempotency());
+	app.use("/admin/*", adminAuth());
+	app.use("/admin/*", idempotency());
+
+	registerHealth(app);
+	registerAdminMerchants(app);
+	registerPayments(app);
+	registerEvents(app);
+	registerBalances(app);
+	registerCheckout(app);
+	registerDocs(app);
+
+	app.notFound((c) => {
+		const error = new ApiError(
+			"route_not_found",
+			`Unrecognized request URL (${c.req.method}: ${c.req.path}).`,
+		);
+		return c.json(error.toBody(c.get("requestId")), error.status);
+	});
+
+	app.onError((err, c) => {
+		const requestId = c.get("requestId") ?? "req_unknown";
+		if (err instanceof ApiError) return c.json(err.toBody(requestId), err.status);
+		if (err instanceof HTTPException && err.status === 400) {
+			// Hono's JSON validator reports a body that is not JSON this way.
+			const error = new ApiError("body_invalid", "The request body is not valid JSON.");
+			return c.json(error.toBody(requestId), error.status);
+		}
+		log("error", "unhandled error", {
+			request_id: requestId,
+			method: c.req.method,
+			path: c.req.path,
+			error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+			stack: err instanceof Error ? err.stack : undefined,
+		});
+		const error = new ApiError(
+			"internal_error",
+			"An internal error occurred. Retry later; quote the request id if it persists.",
+		);
+		return c.json(error.toBody(requestId), error.status);
+	});
+
+	return app;
+}

@@ -1,0 +1,66 @@
+import type { TransferJson } from "../domain/ledger";
+import { transferFromJson } from "../domain/ledger";
+import { type PaymentRecord, toApiPayment } from "../domain/payment";
+import { transferStatements } from "./ledger";
+
+/** One committed transition of a PaymentObject, waiting to reach D1. */
+export interface OutboxEntry {
+	event: { id: string; type: string; created: number };
+	payment: PaymentRecord;
+	ledger: TransferJson | null;
+}
+
+/**
+ * Writes an outbox entry to D1 in one atomic batch: the payment projection (only if newer), the
+ * event (once, by id) and the ledger transfer (once, by id). Safe to repeat any number of times.
+ */
+export async function projectOutboxEntry(db: D1Database, entry: OutboxEntry): Promise<void> {
+	const p = entry.payment;
+	const api = JSON.stringify(toApiPayment(p));
+	const statements: D1PreparedStatement[] = [
+		db
+			.prepare(
+				`INSERT INTO payments (id, merchant_id, livemode, status, amount, currency, amount_received,
+				   amount_refunded, version, expires_at, created, updated, data)
+				 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+				 ON CONFLICT (id) DO UPDATE SET status = excluded.status,
+				   amount_received = excluded.amount_received, amount_refunded = excluded.amount_refunded,
+				   version = excluded.version, expires_at = excluded.expires_at,
+				   updated = excluded.updated, data = excluded.data
+				 WHERE excluded.version > payments.version`,
+			)
+			.bind(
+				p.id,
+				p.merchant_id,
+				p.livemode ? 1 : 0,
+				p.status,
+				p.amount,
+				p.currency,
+				p.amount_received,
+				p.amount_refunded,
+				p.version,
+				p.expires_at,
+				p.created,
+				p.updated,
+				api,
+			),
+		db
+			.prepare(
+				`INSERT OR IGNORE INTO events (id, merchant_id, livemode, type, object_id, object_version, data, created)
+				 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			)
+			.bind(
+				entry.event.id,
+				p.merchant_id,
+				p.livemode ? 1 : 0,
+				entry.event.type,
+				p.id,
+				p.version,
+				api,
+				entry.event.created,
+			),
+	];
+	if (entry.ledger)
+		statements.push(...(await transferStatements(db, transferFromJson(entry.ledger))));
+	await db.batch(statements);
+}

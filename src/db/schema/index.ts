@@ -1,0 +1,6 @@
+export * from "./api-keys";
+export * from "./events";
+export * from "./idempotency-keys";
+export * from "./ledger";
+export * from "./merchants";
+export * from "./payments";

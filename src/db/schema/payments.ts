@@ -1,0 +1,30 @@
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { created, livemode } from "./columns";
+
+/**
+ * The D1 projection of payments, written only by the PaymentObject's outbox. `version` makes the
+ * upsert idempotent and ordered: an older snapshot never overwrites a newer one.
+ */
+export const payments = sqliteTable(
+	"payments",
+	{
+		id: text("id").primaryKey(),
+		merchantId: text("merchant_id").notNull(),
+		...livemode,
+		status: text("status").notNull(),
+		amount: integer("amount").notNull(),
+		currency: text("currency").notNull(),
+		amountReceived: integer("amount_received").notNull(),
+		amountRefunded: integer("amount_refunded").notNull(),
+		version: integer("version").notNull(),
+		expiresAt: integer("expires_at").notNull(),
+		...created,
+		updated: integer("updated").notNull(),
+		/** The full API object as last projected, so lists need no Durable Object round trip. */
+		data: text("data").notNull(),
+	},
+	(t) => [
+		index("payments_merchant_created_idx").on(t.merchantId, t.livemode, t.id),
+		index("payments_merchant_status_idx").on(t.merchantId, t.livemode, t.status, t.id),
+	],
+);

@@ -1,0 +1,79 @@
+import type { PaymentStatus } from "./payment-state";
+
+export const PAYMENT_METHOD_TYPES = ["solana", "card"] as const;
+export type PaymentMethodType = (typeof PAYMENT_METHOD_TYPES)[number];
+
+/** What the PaymentObject stores: the API object plus the fields only the gateway sees. */
+export interface PaymentRecord {
+	id: string;
+	merchant_id: string;
+	livemode: boolean;
+	status: PaymentStatus;
+	amount: number;
+	currency: string;
+	amount_received: number;
+	amount_refunded: number;
+	payment_method_types: PaymentMethodType[];
+	description: string | null;
+	metadata: Record<string, string>;
+	success_url: string | null;
+	cancel_url: string | null;
+	checkout_url: string;
+	/** Unix seconds. */
+	expires_at: number;
+	created: number;
+	updated: number;
+	canceled_at: number | null;
+	cancellation_reason: string | null;
+	succeeded_at: number | null;
+	failure_code: string | null;
+	failure_message: string | null;
+	/** Increases by one with every committed change; orders the D1 projection. */
+	version: number;
+}
+
+export interface PaymentObjectJson
+	extends Omit<PaymentRecord, "merchant_id" | "version" | "updated"> {
+	object: "payment";
+}
+
+/** The API representation: internal fields stay inside the gateway. */
+export function toApiPayment(record: PaymentRecord): PaymentObjectJson {
+	const { id, merchant_id: _m, version: _v, updated: _u, ...rest } = record;
+	return { id, object: "payment", ...rest };
+}
+
+export interface NewPaymentInput {
+	id: string;
+	merchant_id: string;
+	livemode: boolean;
+	amount: number;
+	currency: string;
+	payment_method_types: PaymentMethodType[];
+	description: string | null;
+	metadata: Record<string, string>;
+	success_url: string | null;
+	cancel_url: string | null;
+	checkout_url: string;
+	expires_at: number;
+	created: number;
+}
+
+export function newPaymentRecord(input: NewPaymentInput): PaymentRecord {
+	return {
+		...input,
+		status: "requires_payment",
+		amount_received: 0,
+		amount_refunded: 0,
+		updated: input.created,
+		canceled_at: null,
+		cancellation_reason: null,
+		succeeded_at: null,
+		failure_code: null,
+		failure_message: null,
+		version: 1,
+	};
+}
+
+/** Default and bounds of a payment's lifetime, in seconds. */
+export const EXPIRES_IN = { default: 60 * 60, min: 60, max: 7 * 24 * 60 * 60 };

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import type { PaymentObject } from "../durable-objects/payment-object";
+
+/** Bindings and secrets of the gateway Worker (wrangler.toml, `.dev.vars`, `wrangler secret put`). */
+export interface Env {
+	DB: D1Database;
+	PAYMENTS: DurableObjectNamespace<PaymentObject>;
+	ADMIN_TOKEN: string;
+	ENVIRONMENT: string;
+	PUBLIC_BASE_URL: string;
+}
+
+const configSchema = z.object({
+	ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters"),
+	ENVIRONMENT: z.string().min(1),
+	PUBLIC_BASE_URL: z.url(),
+});
+
+const checked = new WeakSet<object>();
+
+/**
+ * Validates bindings once per isolate and env object: a missing secret becomes one clear error
+ * at the first request instead of an `undefined` deep in a handler. Not run at import time, so
+ * start-up stays cheap.
+ */
+export function assertEnv(env: Env): void {
+	if (checked.has(env)) return;
+	const result = configSchema.safeParse(env);
+	if (!result.success) {
+		const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+		throw new Error(`Invalid Worker configuration: ${problems}`);
+	}
+	if (!env.DB || !env.PAYMENTS)
+		throw new Error("Invalid Worker configuration: DB and PAYMENTS bindings are required");
+	checked.add(env);
+}

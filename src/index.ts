@@ -1,0 +1,18 @@
+import { createApp } from "./app";
+import { runScheduled } from "./cron/scheduled";
+import type { Env } from "./env";
+
+export { PaymentObject } from "../durable-objects/payment-object";
+
+// The app is built on first use, not at module load, to keep the Worker's start-up cheap.
+let app: ReturnType<typeof createApp> | undefined;
+
+export default {
+	fetch(request, env, ctx) {
+		app ??= createApp();
+		return app.fetch(request, env, ctx);
+	},
+	scheduled(controller, env, ctx) {
+		ctx.waitUntil(runScheduled(controller, env));
+	},
+} satisfies ExportedHandler<Env>;

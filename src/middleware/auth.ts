@@ -1,0 +1,82 @@
+import { createMiddleware } from "hono/factory";
+import { sha256Hex, timingSafeEqualText } from "../lib/crypto";
+import { ApiError } from "../lib/errors";
+import type { AppEnv } from "../types";
+
+const KEY_PATTERN = /^(sk|pk)_(test|live)_[0-9A-Za-z]{24,128}$/;
+
+export interface ApiKeyAuthOptions {
+	/** Publishable keys may call only the endpoints that list them here. */
+	allow: readonly ("secret" | "publishable")[];
+}
+
+function bearerToken(header: string | undefined): string | null {
+	if (!header) return null;
+	const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+	if (!match?.[1])
+		throw new ApiError("api_key_invalid", "The Authorization header must be 'Bearer <API key>'.");
+	return match[1];
+}
+
+function mask(key: string): string {
+	return `${key.slice(0, 8)}${"*".repeat(Math.max(4, key.length - 12))}${key.slice(-4)}`;
+}
+
+/** Authenticates `Authorization: Bearer sk_…`/`pk_…` against the stored key hashes. */
+export function apiKeyAuth(options: ApiKeyAuthOptions = { allow: ["secret"] }) {
+	return createMiddleware<AppEnv>(async (c, next) => {
+		const token = bearerToken(c.req.header("Authorization"));
+		if (!token) {
+			throw new ApiError(
+				"api_key_missing",
+				"You did not provide an API key. Send it as 'Authorization: Bearer sk_test_…'.",
+			);
+		}
+		if (!KEY_PATTERN.test(token)) {
+			throw new ApiError("api_key_invalid", `Invalid API key provided: ${mask(token)}`);
+		}
+		const row = await c.env.DB.prepare(
+			`SELECT id, merchant_id, type, livemode, expires_at, revoked_at FROM api_keys WHERE hash = ?`,
+		)
+			.bind(await sha256Hex(token))
+			.first<{
+				id: string;
+				merchant_id: string;
+				type: "secret" | "publishable";
+				livemode: number;
+				expires_at: number | null;
+				revoked_at: number | null;
+			}>();
+		if (!row || row.revoked_at !== null) {
+			throw new ApiError("api_key_invalid", `Invalid API key provided: ${mask(token)}`);
+		}
+		if (row.expires_at !== null && row.expires_at <= Math.floor(Date.now() / 1000)) {
+			throw new ApiError("api_key_expired", `This API key expired: ${mask(token)}`);
+		}
+		if (!options.allow.includes(row.type)) {
+			throw new ApiError(
+				"secret_key_required",
+				"This endpoint requires a secret key (sk_…); publishable keys cannot call it.",
+			);
+		}
+		c.set("auth", {
+			merchantId: row.merchant_id,
+			livemode: row.livemode === 1,
+			keyId: row.id,
+			keyType: row.type,
+		});
+		await next();
+	});
+}
+
+/** Operator endpoints: `Authorization: Bearer <ADMIN_TOKEN>`. */
+export function adminAuth() {
+	return createMiddleware<AppEnv>(async (c, next) => {
+		const token = bearerToken(c.req.header("Authorization"));
+		if (!token) throw new ApiError("api_key_missing", "This endpoint requires the admin token.");
+		if (!timingSafeEqualText(token, c.env.ADMIN_TOKEN)) {
+			throw new ApiError("api_key_invalid", "Invalid admin token.");
+		}
+		await next();
+	});
+}

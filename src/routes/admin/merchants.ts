@@ -1,0 +1,238 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ApiError, notFound } from "../../lib/errors";
+import {
+	createKey,
+	createMerchant,
+	getMerchant,
+	type KeyChange,
+	listKeys,
+	MAX_ROLL_GRACE_SECONDS,
+	revokeKey,
+	rollKey,
+} from "../../services/merchants";
+import type { App } from "../../types";
+import { errorResponses, IdempotencyHeaderSchema, MetadataSchema } from "../schemas";
+
+const MerchantSchema = z
+	.object({
+		id: z.string().openapi({ example: "mch_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9" }),
+		object: z.literal("merchant"),
+		name: z.string(),
+		email: z.string().nullable(),
+		metadata: z.record(z.string(), z.string()),
+		created: z.number().int(),
+	})
+	.openapi("Merchant");
+
+const ApiKeySchema = z
+	.object({
+		id: z.string(),
+		object: z.literal("api_key"),
+		type: z.enum(["secret", "publishable"]),
+		livemode: z.boolean(),
+		redacted: z.string().openapi({ example: "sk_test_…a1B2" }),
+		created: z.number().int(),
+		expires_at: z.number().int().nullable(),
+		revoked_at: z.number().int().nullable(),
+		rolled_to: z.string().nullable(),
+		last_used_at: z.number().int().nullable(),
+		secret: z
+			.string()
+			.optional()
+			.openapi({ description: "The full key: returned once, when created." }),
+	})
+	.openapi("ApiKey");
+
+const MerchantParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+const KeyParam = MerchantParam.extend({
+	key: z.string().openapi({ param: { name: "key", in: "path" } }),
+});
+const security = [{ adminAuth: [] }];
+const tags = ["Admin"];
+const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
+	description,
+	content: { "application/json": { schema } },
+});
+
+const create = createRoute({
+	method: "post",
+	path: "/admin/v1/merchants",
+	tags,
+	summary: "Create a merchant and its API keys",
+	security,
+	request: {
+		headers: IdempotencyHeaderSchema,
+		body: {
+			required: true,
+			content: {
+				"application/json": {
+					schema: z
+						.object({
+							name: z.string().trim().min(1, "must not be empty").max(200),
+							email: z.email().optional(),
+							metadata: MetadataSchema.optional(),
+						})
+						.strict(),
+				},
+			},
+		},
+	},
+	responses: {
+		201: json(
+			z.object({ merchant: MerchantSchema, keys: z.array(ApiKeySchema) }),
+			"The merchant and its keys",
+		),
+		...errorResponses(400, 401, 409, 422),
+	},
+});
+
+const retrieve = createRoute({
+	method: "get",
+	path: "/admin/v1/merchants/{id}",
+	tags,
+	summary: "Retrieve a merchant",
+	security,
+	request: { params: MerchantParam },
+	responses: { 200: json(MerchantSchema, "The merchant"), ...errorResponses(401, 404) },
+});
+
+const keys = createRoute({
+	method: "get",
+	path: "/admin/v1/merchants/{id}/keys",
+	tags,
+	summary: "List a merchant's API keys (redacted)",
+	security,
+	request: { params: MerchantParam },
+	responses: {
+		200: json(
+			z.object({ object: z.literal("list"), data: z.array(ApiKeySchema), has_more: z.boolean() }),
+			"Keys",
+		),
+		...errorResponses(401, 404),
+	},
+});
+
+const createKeyRoute = createRoute({
+	method: "post",
+	path: "/admin/v1/merchants/{id}/keys",
+	tags,
+	summary: "Create an additional API key",
+	security,
+	request: {
+		params: MerchantParam,
+		headers: IdempotencyHeaderSchema,
+		body: {
+			required: true,
+			content: {
+				"application/json": {
+					schema: z
+						.object({ type: z.enum(["secret", "publishable"]), livemode: z.boolean() })
+						.strict(),
+				},
+			},
+		},
+	},
+	responses: {
+		201: json(ApiKeySchema, "The new key, with its secret"),
+		...errorResponses(400, 401, 404, 422),
+	},
+});
+
+const roll = createRoute({
+	method: "post",
+	path: "/admin/v1/merchants/{id}/keys/{key}/roll",
+	tags,
+	summary: "Roll a key: a new key now, the old one valid for a grace period",
+	security,
+	request: {
+		params: KeyParam,
+		headers: IdempotencyHeaderSchema,
+		body: {
+			required: false,
+			content: {
+				"application/json": {
+					schema: z
+						.object({
+							expires_in: z
+								.number()
+								.int()
+								.min(0)
+								.max(MAX_ROLL_GRACE_SECONDS, "must be at most 604800 seconds (7 days)")
+								.default(24 * 60 * 60)
+								.openapi({ description: "Seconds the old key keeps working (default 86400)." }),
+						})
+						.strict(),
+				},
+			},
+		},
+	},
+	responses: {
+		200: json(
+			z.object({ key: ApiKeySchema, previous: ApiKeySchema }),
+			"The new key and the rolled one",
+		),
+		...errorResponses(400, 401, 404, 409, 422),
+	},
+});
+
+const revoke = createRoute({
+	method: "post",
+	path: "/admin/v1/merchants/{id}/keys/{key}/revoke",
+	tags,
+	summary: "Revoke a key at once",
+	security,
+	request: { params: KeyParam, headers: IdempotencyHeaderSchema },
+	responses: { 200: json(ApiKeySchema, "The revoked key"), ...errorResponses(401, 404, 422) },
+});
+
+function unwrapKeyChange<T>(change: KeyChange<T>, keyId: string): T {
+	if (change.ok) return change.value;
+	if (change.reason === "not_found") throw notFound("API key", keyId, "key");
+	throw new ApiError(
+		"resource_conflict",
+		`The API key '${keyId}' is revoked and cannot be rolled.`,
+	);
+}
+
+async function requireMerchant(db: D1Database, id: string) {
+	const merchant = await getMerchant(db, id);
+	if (!merchant) throw notFound("merchant", id);
+	return merchant;
+}
+
+export function registerAdminMerchants(app: App): void {
+	app.openapi(create, async (c) =>
+		c.json(await createMerchant(c.env.DB, c.req.valid("json")), 201),
+	);
+
+	app.openapi(retrieve, async (c) =>
+		c.json(await requireMerchant(c.env.DB, c.req.valid("param").id), 200),
+	);
+
+	app.openapi(keys, async (c) => {
+		const { id } = c.req.valid("param");
+		await requireMerchant(c.env.DB, id);
+		return c.json(
+			{ object: "list" as const, data: await listKeys(c.env.DB, id), has_more: false },
+			200,
+		);
+	});
+
+	app.openapi(createKeyRoute, async (c) => {
+		const { id } = c.req.valid("param");
+		const body = c.req.valid("json");
+		await requireMerchant(c.env.DB, id);
+		return c.json(await createKey(c.env.DB, id, body.type, body.livemode), 201);
+	});
+
+	app.openapi(roll, async (c) => {
+		const { id, key } = c.req.valid("param");
+		const grace = c.req.valid("json")?.expires_in ?? 24 * 60 * 60;
+		return c.json(unwrapKeyChange(await rollKey(c.env.DB, id, key, grace), key), 200);
+	});
+
+	app.openapi(revoke, async (c) => {
+		const { id, key } = c.req.valid("param");
+		return c.json(unwrapKeyChange(await revokeKey(c.env.DB, id, key), key), 200);
+	});
+}

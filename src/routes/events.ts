@@ -1,0 +1,113 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { listPage } from "../db/pagination";
+import { notFound } from "../lib/errors";
+import { isId } from "../lib/ids";
+import type { App } from "../types";
+import {
+	CreatedRangeQuerySchema,
+	EventSchema,
+	errorResponses,
+	ListQuerySchema,
+	listSchema,
+} from "./schemas";
+
+interface EventRow {
+	id: string;
+	type: string;
+	livemode: number;
+	created: number;
+	data: string;
+	merchant_id: string;
+}
+
+function toApiEvent(row: EventRow) {
+	return {
+		id: row.id,
+		object: "event" as const,
+		type: row.type,
+		livemode: row.livemode === 1,
+		created: row.created,
+		data: { object: JSON.parse(row.data) as Record<string, unknown> },
+	};
+}
+
+const security = [{ bearerAuth: [] }];
+
+const listEvents = createRoute({
+	method: "get",
+	path: "/v1/events",
+	tags: ["Events"],
+	summary: "List events, newest first",
+	security,
+	request: {
+		query: ListQuerySchema.extend(CreatedRangeQuerySchema.shape).extend({
+			type: z.string().max(100).optional().openapi({ example: "payment.succeeded" }),
+			object_id: z
+				.string()
+				.max(64)
+				.optional()
+				.openapi({ description: "Only events of this object." }),
+		}),
+	},
+	responses: {
+		200: {
+			description: "A page of events",
+			content: { "application/json": { schema: listSchema(EventSchema, "EventList") } },
+		},
+		...errorResponses(400, 401),
+	},
+});
+
+const retrieveEvent = createRoute({
+	method: "get",
+	path: "/v1/events/{id}",
+	tags: ["Events"],
+	summary: "Retrieve an event",
+	security,
+	request: { params: z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }) },
+	responses: {
+		200: { description: "The event", content: { "application/json": { schema: EventSchema } } },
+		...errorResponses(401, 404),
+	},
+});
+
+export function registerEvents(app: App): void {
+	app.openapi(listEvents, async (c) => {
+		const query = c.req.valid("query");
+		const auth = c.get("auth");
+		const where: [string, string | number][] = [
+			["merchant_id", auth.merchantId],
+			["livemode", auth.livemode ? 1 : 0],
+		];
+		if (query.type) where.push(["type", query.type]);
+		if (query.object_id) where.push(["object_id", query.object_id]);
+		const page = await listPage<EventRow>(c.env.DB, {
+			table: "events",
+			kind: "event",
+			where,
+			query,
+		});
+		return c.json(
+			{
+				object: "list" as const,
+				data: page.data.map(toApiEvent),
+				has_more: page.has_more,
+				url: "/v1/events",
+			},
+			200,
+		);
+	});
+
+	app.openapi(retrieveEvent, async (c) => {
+		const { id } = c.req.valid("param");
+		const auth = c.get("auth");
+		if (!isId("event", id)) throw notFound("event", id);
+		const row = await c.env.DB.prepare(
+			"SELECT * FROM events WHERE id = ? AND merchant_id = ? AND livemode = ?",
+		)
+			.bind(id, auth.merchantId, auth.livemode ? 1 : 0)
+			.first<EventRow>();
+		if (!row) throw notFound("event", id);
+		return c.json(toApiEvent(row), 200);
+	});
+}

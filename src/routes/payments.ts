@@ -1,0 +1,210 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { listPage } from "../db/pagination";
+import {
+	EXPIRES_IN,
+	PAYMENT_METHOD_TYPES,
+	type PaymentObjectJson,
+	toApiPayment,
+} from "../domain/payment";
+import { PAYMENT_STATUSES } from "../domain/payment-state";
+import { newId } from "../lib/ids";
+import { loadPayment, paymentStub, unwrapTransition } from "../services/payments";
+import type { App } from "../types";
+import {
+	AmountSchema,
+	CreatedRangeQuerySchema,
+	CurrencySchema,
+	errorResponses,
+	IdempotencyHeaderSchema,
+	ListQuerySchema,
+	listSchema,
+	MetadataSchema,
+	PaymentSchema,
+} from "./schemas";
+
+const CreatePaymentBody = z
+	.object({
+		amount: AmountSchema,
+		currency: CurrencySchema,
+		payment_method_types: z
+			.array(z.enum(PAYMENT_METHOD_TYPES))
+			.min(1, "must name at least one payment method")
+			.refine((a) => new Set(a).size === a.length, { message: "must not repeat a method" })
+			.default(["solana", "card"]),
+		description: z.string().max(1000).optional(),
+		metadata: MetadataSchema.default({}),
+		success_url: z
+			.url({ protocol: /^https?$/ })
+			.max(2048)
+			.optional(),
+		cancel_url: z
+			.url({ protocol: /^https?$/ })
+			.max(2048)
+			.optional(),
+		expires_in: z
+			.number()
+			.int()
+			.min(EXPIRES_IN.min, `must be at least ${EXPIRES_IN.min} seconds`)
+			.max(EXPIRES_IN.max, `must be at most ${EXPIRES_IN.max} seconds (7 days)`)
+			.optional()
+			.openapi({ description: "Seconds until an unpaid payment expires (default 3600)." }),
+	})
+	.strict()
+	.openapi("CreatePayment");
+
+const PaymentIdParam = z.object({
+	id: z
+		.string()
+		.openapi({ param: { name: "id", in: "path" }, example: "pay_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9" }),
+});
+
+const security = [{ bearerAuth: [] }];
+
+const createPayment = createRoute({
+	method: "post",
+	path: "/v1/payments",
+	tags: ["Payments"],
+	summary: "Create a payment",
+	security,
+	request: {
+		headers: IdempotencyHeaderSchema,
+		body: { required: true, content: { "application/json": { schema: CreatePaymentBody } } },
+	},
+	responses: {
+		200: {
+			description: "The new payment",
+			content: { "application/json": { schema: PaymentSchema } },
+		},
+		...errorResponses(400, 401, 409, 422),
+	},
+});
+
+const retrievePayment = createRoute({
+	method: "get",
+	path: "/v1/payments/{id}",
+	tags: ["Payments"],
+	summary: "Retrieve a payment (strongly consistent)",
+	security,
+	request: { params: PaymentIdParam },
+	responses: {
+		200: { description: "The payment", content: { "application/json": { schema: PaymentSchema } } },
+		...errorResponses(401, 404),
+	},
+});
+
+const listPayments = createRoute({
+	method: "get",
+	path: "/v1/payments",
+	tags: ["Payments"],
+	summary: "List payments, newest first",
+	security,
+	request: {
+		query: ListQuerySchema.extend(CreatedRangeQuerySchema.shape).extend({
+			status: z.enum(PAYMENT_STATUSES).optional(),
+		}),
+	},
+	responses: {
+		200: {
+			description: "A page of payments",
+			content: { "application/json": { schema: listSchema(PaymentSchema, "PaymentList") } },
+		},
+		...errorResponses(400, 401),
+	},
+});
+
+const cancelPayment = createRoute({
+	method: "post",
+	path: "/v1/payments/{id}/cancel",
+	tags: ["Payments"],
+	summary: "Cancel a payment that has not been paid",
+	security,
+	request: {
+		params: PaymentIdParam,
+		headers: IdempotencyHeaderSchema,
+		body: {
+			required: false,
+			content: {
+				"application/json": {
+					schema: z
+						.object({
+							cancellation_reason: z
+								.enum(["duplicate", "fraudulent", "requested_by_customer", "abandoned"])
+								.optional(),
+						})
+						.strict(),
+				},
+			},
+		},
+	},
+	responses: {
+		200: {
+			description: "The canceled payment",
+			content: { "application/json": { schema: PaymentSchema } },
+		},
+		...errorResponses(400, 401, 404, 409, 422),
+	},
+});
+
+export function registerPayments(app: App): void {
+	app.openapi(createPayment, async (c) => {
+		const body = c.req.valid("json");
+		const auth = c.get("auth");
+		const now = Date.now();
+		const id = newId("payment", now);
+		const created = Math.floor(now / 1000);
+		const payment = await paymentStub(c.env, id).create({
+			id,
+			merchant_id: auth.merchantId,
+			livemode: auth.livemode,
+			amount: body.amount,
+			currency: body.currency,
+			payment_method_types: body.payment_method_types,
+			description: body.description ?? null,
+			metadata: body.metadata,
+			success_url: body.success_url ?? null,
+			cancel_url: body.cancel_url ?? null,
+			checkout_url: new URL(`/checkout/${id}`, c.env.PUBLIC_BASE_URL).toString(),
+			expires_at: created + (body.expires_in ?? EXPIRES_IN.default),
+			created,
+		});
+		return c.json(toApiPayment(payment), 200);
+	});
+
+	app.openapi(retrievePayment, async (c) => {
+		const payment = await loadPayment(c.env, c.get("auth"), c.req.valid("param").id);
+		return c.json(toApiPayment(payment), 200);
+	});
+
+	app.openapi(listPayments, async (c) => {
+		const query = c.req.valid("query");
+		const auth = c.get("auth");
+		const where: [string, string | number][] = [
+			["merchant_id", auth.merchantId],
+			["livemode", auth.livemode ? 1 : 0],
+		];
+		if (query.status) where.push(["status", query.status]);
+		const page = await listPage<{ id: string; data: string }>(c.env.DB, {
+			table: "payments",
+			kind: "payment",
+			where,
+			query,
+		});
+		return c.json(
+			{
+				object: "list" as const,
+				data: page.data.map((row) => JSON.parse(row.data) as PaymentObjectJson),
+				has_more: page.has_more,
+				url: "/v1/payments",
+			},
+			200,
+		);
+	});
+
+	app.openapi(cancelPayment, async (c) => {
+		const { id } = c.req.valid("param");
+		await loadPayment(c.env, c.get("auth"), id);
+		const reason = c.req.valid("json")?.cancellation_reason ?? null;
+		const result = await paymentStub(c.env, id).cancel(reason);
+		return c.json(toApiPayment(unwrapTransition(result, id)), 200);
+	});
+}

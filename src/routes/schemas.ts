@@ -1,0 +1,140 @@
+import { z } from "@hono/zod-openapi";
+import { isSupportedCurrency, MAX_MINOR_UNITS } from "../domain/money";
+import { PAYMENT_METHOD_TYPES } from "../domain/payment";
+import { PAYMENT_STATUSES } from "../domain/payment-state";
+import { ERROR_CODES } from "../lib/errors";
+
+export const ErrorSchema = z
+	.object({
+		error: z.object({
+			type: z.string().openapi({ example: "invalid_request_error" }),
+			code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES]),
+			message: z.string(),
+			param: z.string().optional(),
+			request_id: z.string().openapi({ example: "req_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9" }),
+		}),
+	})
+	.openapi("Error");
+
+/** Standard error responses, so every operation documents the house error shape. */
+export function errorResponses(...statuses: (400 | 401 | 404 | 409 | 422 | 429 | 500)[]) {
+	const descriptions = {
+		400: "Invalid request",
+		401: "Missing, invalid or expired API key",
+		404: "No such object (or not yours)",
+		409: "Conflict with the object's state, or an idempotent request in flight",
+		422: "Idempotency-Key reused with different parameters",
+		429: "Too many requests",
+		500: "Internal error",
+	} as const;
+	return Object.fromEntries(
+		[...new Set([...statuses, 500 as const])].map((s) => [
+			s,
+			{ description: descriptions[s], content: { "application/json": { schema: ErrorSchema } } },
+		]),
+	);
+}
+
+export const CurrencySchema = z
+	.string()
+	.refine(isSupportedCurrency, {
+		message: "must be a lowercase ISO 4217 currency code, such as 'usd'",
+	})
+	.openapi({ example: "usd", description: "Three-letter ISO 4217 code, lowercase." });
+
+export const AmountSchema = z
+	.number()
+	.int("must be an integer number of the currency's minor units")
+	.positive("must be greater than zero")
+	.max(MAX_MINOR_UNITS, `must be at most ${MAX_MINOR_UNITS}`)
+	.openapi({
+		example: 2500,
+		description: "Integer minor units (2500 = $25.00; 2500 JPY = ¥2500).",
+	});
+
+export const MetadataSchema = z
+	.record(
+		z.string().min(1).max(40, "metadata keys are at most 40 characters"),
+		z.string().max(500, "metadata values are at most 500 characters"),
+	)
+	.refine((m) => Object.keys(m).length <= 50, { message: "at most 50 metadata keys" })
+	.openapi({ example: { order_id: "6735" } });
+
+export const IdempotencyHeaderSchema = z.object({
+	"idempotency-key": z.string().optional().openapi({
+		description: "Makes the POST safe to retry: the first response is replayed for 24 h.",
+	}),
+});
+
+export const PaymentSchema = z
+	.object({
+		id: z.string().openapi({ example: "pay_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9" }),
+		object: z.literal("payment"),
+		livemode: z.boolean(),
+		status: z.enum(PAYMENT_STATUSES),
+		amount: z.number().int(),
+		currency: z.string(),
+		amount_received: z.number().int(),
+		amount_refunded: z.number().int(),
+		payment_method_types: z.array(z.enum(PAYMENT_METHOD_TYPES)),
+		description: z.string().nullable(),
+		metadata: z.record(z.string(), z.string()),
+		success_url: z.string().nullable(),
+		cancel_url: z.string().nullable(),
+		checkout_url: z.string(),
+		expires_at: z.number().int(),
+		created: z.number().int(),
+		canceled_at: z.number().int().nullable(),
+		cancellation_reason: z.string().nullable(),
+		succeeded_at: z.number().int().nullable(),
+		failure_code: z.string().nullable(),
+		failure_message: z.string().nullable(),
+	})
+	.openapi("Payment");
+
+export const EventSchema = z
+	.object({
+		id: z.string().openapi({ example: "evt_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9" }),
+		object: z.literal("event"),
+		type: z.string().openapi({ example: "payment.succeeded" }),
+		livemode: z.boolean(),
+		created: z.number().int(),
+		data: z.object({ object: z.record(z.string(), z.unknown()) }),
+	})
+	.openapi("Event");
+
+export function listSchema<T extends z.ZodTypeAny>(item: T, name: string) {
+	return z
+		.object({
+			object: z.literal("list"),
+			data: z.array(item),
+			has_more: z.boolean(),
+			url: z.string(),
+		})
+		.openapi(name);
+}
+
+export const ListQuerySchema = z.object({
+	limit: z.coerce
+		.number()
+		.int("must be an integer")
+		.min(1, "must be between 1 and 100")
+		.max(100, "must be between 1 and 100")
+		.default(10)
+		.openapi({ description: "Page size, 1 to 100 (default 10)." }),
+	starting_after: z
+		.string()
+		.optional()
+		.openapi({ description: "Cursor: the last id of the previous page." }),
+	ending_before: z
+		.string()
+		.optional()
+		.openapi({ description: "Cursor: the first id of the next page." }),
+});
+
+export const CreatedRangeQuerySchema = z.object({
+	"created[gte]": z.coerce.number().int().nonnegative().optional(),
+	"created[lte]": z.coerce.number().int().nonnegative().optional(),
+	"created[gt]": z.coerce.number().int().nonnegative().optional(),
+	"created[lt]": z.coerce.number().int().nonnegative().optional(),
+});
