@@ -1,0 +1,41 @@
+// Sandbox addresses, shared by sandbox/main.ts and scripts/dev.ts so both agree on ports.
+
+export interface SandboxConfig {
+	host: string;
+	solanaPort: number;
+	stripePort: number;
+	controlPort: number;
+}
+
+export const SANDBOX_DEFAULTS: Readonly<SandboxConfig> = Object.freeze({
+	host: "127.0.0.1",
+	// The ports a local validator and stripe-mock use, so tools pointed at them just work.
+	solanaPort: 8899,
+	stripePort: 12111,
+	controlPort: 8890,
+});
+
+export function parsePort(name: string, value: string | undefined, fallback: number): number {
+	if (value === undefined || value.trim() === "") return fallback;
+	const trimmed = value.trim();
+	const port = Number(trimmed);
+	if (!/^\d+$/.test(trimmed) || port > 65535) {
+		throw new Error(`${name} must be a port number between 0 and 65535, got "${value}"`);
+	}
+	return port;
+}
+
+/** Reads SANDBOX_HOST, SOLANA_RPC_PORT, STRIPE_PORT and SANDBOX_CONTROL_PORT; throws on bad values. */
+export function readSandboxConfig(env: NodeJS.ProcessEnv): SandboxConfig {
+	const host = env.SANDBOX_HOST?.trim();
+	return {
+		host: host ? host : SANDBOX_DEFAULTS.host,
+		solanaPort: parsePort("SOLANA_RPC_PORT", env.SOLANA_RPC_PORT, SANDBOX_DEFAULTS.solanaPort),
+		stripePort: parsePort("STRIPE_PORT", env.STRIPE_PORT, SANDBOX_DEFAULTS.stripePort),
+		controlPort: parsePort(
+			"SANDBOX_CONTROL_PORT",
+			env.SANDBOX_CONTROL_PORT,
+			SANDBOX_DEFAULTS.controlPort,
+		),
+	};
+}

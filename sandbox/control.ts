@@ -1,0 +1,51 @@
+import { createServer, type Server } from "node:http";
+import { errorMessage, type Log, Router, routerListener, sendJson } from "./http.js";
+
+// The sandbox's own API: the health check `npm run dev` waits on, and later the price
+// feeds and fault knobs (latency, dropped transactions, declines) that tests turn.
+
+export interface ControlServices {
+	solana: string;
+	stripe: string;
+}
+
+export interface ControlServerOptions {
+	services: ControlServices;
+	startedAt: Date;
+	router?: Router;
+	log?: Log;
+}
+
+export function createControlRouter(options: ControlServerOptions): Router {
+	const router = options.router ?? new Router();
+	const startedAt = options.startedAt.toISOString();
+	router.get("/health", ({ res }) =>
+		sendJson(res, 200, {
+			status: "ok",
+			services: { solana: options.services.solana, stripe: options.services.stripe },
+			started_at: startedAt,
+		}),
+	);
+	return router;
+}
+
+export function createControlServer(options: ControlServerOptions): Server {
+	const router = createControlRouter(options);
+	const log = options.log ?? (() => {});
+	return createServer(
+		routerListener(router, {
+			notFound: ({ req, res, url }) =>
+				sendJson(res, 404, {
+					error: { code: "not_found", message: `No route for ${req.method} ${url.pathname}` },
+				}),
+			onError: ({ req, res, url }, error) => {
+				log(`control: ${req.method} ${url.pathname} failed: ${errorMessage(error)}`);
+				if (res.headersSent) {
+					res.destroy();
+					return;
+				}
+				sendJson(res, 500, { error: { code: "internal_error", message: errorMessage(error) } });
+			},
+		}),
+	);
+}

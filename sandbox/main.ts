@@ -1,0 +1,54 @@
+import { readSandboxConfig, type SandboxConfig } from "./config.js";
+import { errorMessage } from "./http.js";
+import { startSandbox } from "./server.js";
+
+// Entry point for `npm run sandbox` (and the sandbox child of `npm run dev`).
+
+const CLOSE_TIMEOUT_MS = 5_000;
+
+async function main(): Promise<void> {
+	let config: SandboxConfig;
+	try {
+		config = readSandboxConfig(process.env);
+	} catch (error) {
+		console.error(`sandbox: ${errorMessage(error)}`);
+		process.exit(2);
+	}
+
+	const sandbox = await startSandbox({ ...config, log: (line) => console.error(line) }).catch(
+		(error: unknown) => {
+			console.error(`sandbox: ${errorMessage(error)}`);
+			process.exit(1);
+		},
+	);
+
+	console.log(`Solana JSON-RPC   ${sandbox.urls.solana}`);
+	console.log(`Stripe emulator   ${sandbox.urls.stripe}`);
+	console.log(`Sandbox control   ${sandbox.urls.control}  (GET /health)`);
+
+	let stopping = false;
+	const stop = (signal: NodeJS.Signals) => {
+		if (stopping) {
+			// A second Ctrl-C means "now".
+			process.exit(1);
+		}
+		stopping = true;
+		console.log(`sandbox: ${signal} received, shutting down`);
+		const timer = setTimeout(() => {
+			console.error("sandbox: servers did not close in time, exiting anyway");
+			process.exit(1);
+		}, CLOSE_TIMEOUT_MS);
+		timer.unref();
+		sandbox.close().then(
+			() => process.exit(0),
+			(error: unknown) => {
+				console.error(`sandbox: close failed: ${errorMessage(error)}`);
+				process.exit(1);
+			},
+		);
+	};
+	process.on("SIGINT", stop);
+	process.on("SIGTERM", stop);
+}
+
+void main();

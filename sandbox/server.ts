@@ -1,0 +1,82 @@
+import type { Server } from "node:http";
+import { SANDBOX_DEFAULTS } from "./config.js";
+import { createControlServer } from "./control.js";
+import { closeServer, errorMessage, formatUrl, isLoopbackHost, type Log, listen } from "./http.js";
+import { createSolanaRpcServer } from "./solana/rpc-server.js";
+import { createStripeServer } from "./stripe/server.js";
+
+export interface SandboxOptions {
+	host?: string;
+	solanaPort?: number;
+	stripePort?: number;
+	controlPort?: number;
+	log?: (line: string) => void;
+}
+
+export interface Sandbox {
+	urls: { solana: string; stripe: string; control: string };
+	close(): Promise<void>;
+}
+
+function checkPort(name: string, port: number): void {
+	if (!Number.isInteger(port) || port < 0 || port > 65535) {
+		throw new RangeError(`${name} must be an integer between 0 and 65535, got ${port}`);
+	}
+}
+
+/**
+ * Starts the Solana RPC, Stripe emulator and control servers. The control server binds
+ * last, so once its /health answers the other two are already accepting connections.
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+	const host = options.host ?? SANDBOX_DEFAULTS.host;
+	const solanaPort = options.solanaPort ?? SANDBOX_DEFAULTS.solanaPort;
+	const stripePort = options.stripePort ?? SANDBOX_DEFAULTS.stripePort;
+	const controlPort = options.controlPort ?? SANDBOX_DEFAULTS.controlPort;
+	const log: Log = options.log ?? (() => {});
+	if (!isLoopbackHost(host)) {
+		throw new Error(
+			`sandbox host must be a loopback address (127.0.0.1, ::1, localhost), got "${host}"`,
+		);
+	}
+	checkPort("solanaPort", solanaPort);
+	checkPort("stripePort", stripePort);
+	checkPort("controlPort", controlPort);
+
+	const started: Server[] = [];
+	const bind = async (name: string, server: Server, port: number): Promise<string> => {
+		try {
+			const bound = await listen(server, port, host);
+			started.push(server);
+			return formatUrl(host, bound);
+		} catch (error) {
+			// Release whatever already bound so a failed start leaves no ports behind.
+			await Promise.allSettled(started.map(closeServer));
+			throw new Error(
+				`sandbox ${name} could not listen on ${formatUrl(host, port)}: ${errorMessage(error)}`,
+				{
+					cause: error,
+				},
+			);
+		}
+	};
+
+	const solana = await bind("Solana RPC", createSolanaRpcServer({ log }), solanaPort);
+	const stripe = await bind("Stripe emulator", createStripeServer({ log }), stripePort);
+	const controlServer = createControlServer({
+		services: { solana, stripe },
+		startedAt: new Date(),
+		log,
+	});
+	const control = await bind("control", controlServer, controlPort);
+
+	let closing: Promise<void> | undefined;
+	return {
+		urls: { solana, stripe, control },
+		close() {
+			// Idempotent: signal handlers and test teardown may both call it.
+			closing ??= Promise.all(started.map(closeServer)).then(() => undefined);
+			return closing;
+		},
+	};
+}

@@ -1,0 +1,180 @@
+import { createServer, type Server } from "node:http";
+import {
+	BodyTooLargeError,
+	errorMessage,
+	type Log,
+	readBody,
+	sendJson,
+	sendText,
+} from "../http.js";
+
+// Solana JSON-RPC 2.0 over HTTP, shaped like a validator's RPC port. Methods live in a
+// registry so the LiteSVM-backed ones (getBalance, sendTransaction, ...) drop in as entries.
+
+export type JsonRpcId = string | number | null;
+
+/** Handlers receive the request's `params` as sent (array, object or undefined). */
+export type RpcHandler = (params: unknown) => unknown | Promise<unknown>;
+
+export type RpcMethods = Map<string, RpcHandler>;
+
+export const RPC_PARSE_ERROR = -32700;
+export const RPC_INVALID_REQUEST = -32600;
+export const RPC_METHOD_NOT_FOUND = -32601;
+export const RPC_INVALID_PARAMS = -32602;
+export const RPC_INTERNAL_ERROR = -32603;
+
+/** Throw from a handler to answer with a specific JSON-RPC error (e.g. Solana's -32002). */
+export class JsonRpcError extends Error {
+	constructor(
+		readonly code: number,
+		message: string,
+		readonly data?: unknown,
+	) {
+		super(message);
+		this.name = "JsonRpcError";
+	}
+}
+
+export interface JsonRpcErrorObject {
+	code: number;
+	message: string;
+	data?: unknown;
+}
+
+export type JsonRpcResponse =
+	| { jsonrpc: "2.0"; result: unknown; id: JsonRpcId }
+	| { jsonrpc: "2.0"; error: JsonRpcErrorObject; id: JsonRpcId };
+
+export const SOLANA_CORE_VERSION = "2.2.0";
+/** Real nodes report a hash of their active feature set; any stable u32 satisfies clients. */
+export const FEATURE_SET = 3_294_202_862;
+
+export function createDefaultMethods(): RpcMethods {
+	return new Map<string, RpcHandler>([
+		["getHealth", () => "ok"],
+		["getVersion", () => ({ "solana-core": SOLANA_CORE_VERSION, "feature-set": FEATURE_SET })],
+	]);
+}
+
+function errorResponse(id: JsonRpcId, code: number, message: string, data?: unknown) {
+	const error: JsonRpcErrorObject =
+		data === undefined ? { code, message } : { code, message, data };
+	return { jsonrpc: "2.0", error, id } satisfies JsonRpcResponse;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isValidId(value: unknown): value is JsonRpcId {
+	return value === null || typeof value === "string" || typeof value === "number";
+}
+
+/** Returns undefined for notifications (no `id`), which get no response per JSON-RPC 2.0. */
+async function handleOne(
+	request: unknown,
+	methods: RpcMethods,
+	log: Log,
+): Promise<JsonRpcResponse | undefined> {
+	if (!isRecord(request)) return errorResponse(null, RPC_INVALID_REQUEST, "Invalid request");
+	const hasId = "id" in request;
+	const id = hasId && isValidId(request.id) ? request.id : null;
+	// Arrays and objects per the spec; null is tolerated like Solana's own parser does.
+	const { params } = request;
+	if (
+		request.jsonrpc !== "2.0" ||
+		typeof request.method !== "string" ||
+		(hasId && !isValidId(request.id)) ||
+		(params !== undefined && typeof params !== "object")
+	) {
+		return errorResponse(id, RPC_INVALID_REQUEST, "Invalid request");
+	}
+	const handler = methods.get(request.method);
+	let response: JsonRpcResponse;
+	if (!handler) {
+		response = errorResponse(id, RPC_METHOD_NOT_FOUND, "Method not found");
+	} else {
+		try {
+			response = { jsonrpc: "2.0", result: await handler(params), id };
+		} catch (error) {
+			if (error instanceof JsonRpcError) {
+				response = errorResponse(id, error.code, error.message, error.data);
+			} else {
+				log(`solana rpc: ${request.method} failed: ${errorMessage(error)}`);
+				response = errorResponse(id, RPC_INTERNAL_ERROR, "Internal error");
+			}
+		}
+	}
+	return hasId ? response : undefined;
+}
+
+/**
+ * Answers one HTTP body: a response object, an array for batches, or undefined when
+ * nothing is owed (only notifications).
+ */
+export async function handleJsonRpcBody(
+	body: string,
+	methods: RpcMethods,
+	log: Log = () => {},
+): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(body);
+	} catch {
+		return errorResponse(null, RPC_PARSE_ERROR, "Parse error");
+	}
+	if (!Array.isArray(parsed)) return handleOne(parsed, methods, log);
+	if (parsed.length === 0) return errorResponse(null, RPC_INVALID_REQUEST, "Invalid request");
+	// Sequential on purpose: later stateful methods (sendTransaction) must apply in batch order.
+	const responses: JsonRpcResponse[] = [];
+	for (const request of parsed) {
+		const response = await handleOne(request, methods, log);
+		if (response) responses.push(response);
+	}
+	return responses.length > 0 ? responses : undefined;
+}
+
+export interface SolanaRpcServerOptions {
+	methods?: RpcMethods;
+	log?: Log;
+}
+
+export function createSolanaRpcServer(options: SolanaRpcServerOptions = {}): Server {
+	const methods = options.methods ?? createDefaultMethods();
+	const log = options.log ?? (() => {});
+	return createServer((req, res) => {
+		const path = (req.url ?? "/").split("?")[0];
+		if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
+			sendText(res, 200, "ok");
+			return;
+		}
+		if (path !== "/") {
+			sendText(res, 404, "Not Found");
+			return;
+		}
+		if (req.method !== "POST") {
+			sendText(res, 405, "Method Not Allowed", { allow: "POST" });
+			return;
+		}
+		readBody(req)
+			.then((body) => handleJsonRpcBody(body, methods, log))
+			.then((payload) => {
+				// JSON-RPC errors still travel as HTTP 200, as on a real validator.
+				if (payload === undefined) {
+					res.writeHead(204).end();
+				} else {
+					sendJson(res, 200, payload);
+				}
+			})
+			.catch((error: unknown) => {
+				if (error instanceof BodyTooLargeError) {
+					sendText(res, 413, "Payload Too Large", { connection: "close" });
+					return;
+				}
+				log(`solana rpc: request failed: ${errorMessage(error)}`);
+				if (!res.headersSent)
+					sendJson(res, 500, errorResponse(null, RPC_INTERNAL_ERROR, "Internal error"));
+			});
+	});
+}

@@ -1,0 +1,257 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { readSandboxConfig, type SandboxConfig } from "../sandbox/config.js";
+import { formatUrl } from "../sandbox/http.js";
+import { renderBanner } from "./lib/banner.js";
+import {
+	describeExit,
+	isPortFree,
+	type ManagedChild,
+	runPrefixed,
+	spawnPrefixed,
+	terminate,
+} from "./lib/children.js";
+import { createDemoPayment, type DemoMerchant, ensureDemoMerchant } from "./lib/demo.js";
+import { ensureDevVars, readDevVars } from "./lib/dev-vars.js";
+import { GatewayApiError, type Payment } from "./lib/gateway-api.js";
+import {
+	DEMO_MERCHANT_FILE,
+	DEV_VARS_EXAMPLE_FILE,
+	DEV_VARS_FILE,
+	REPO_ROOT,
+} from "./lib/paths.js";
+import { waitForUrl } from "./lib/wait.js";
+
+// `npm run dev`: migrations, sandbox, wrangler dev, a seeded demo merchant, then a banner.
+
+const GATEWAY_HOST = "127.0.0.1";
+// Fixed: wrangler.toml's PUBLIC_BASE_URL (used in checkout links) points at this port.
+const GATEWAY_PORT = 8787;
+const GATEWAY_URL = formatUrl(GATEWAY_HOST, GATEWAY_PORT);
+const SANDBOX_READY_MS = 30_000;
+const GATEWAY_READY_MS = 60_000;
+
+/** An expected failure: printed as one clear line, without a stack trace. */
+class DevError extends Error {}
+
+const children: ManagedChild[] = [];
+const lifetime = new AbortController();
+let shuttingDown = false;
+
+function say(line: string): void {
+	process.stdout.write(`[dev] ${line}\n`);
+}
+
+function shout(line: string): void {
+	process.stderr.write(`[dev] ${line}\n`);
+}
+
+async function shutdown(code: number): Promise<void> {
+	if (shuttingDown) return;
+	shuttingDown = true;
+	lifetime.abort();
+	await Promise.all(children.map((child) => terminate(child)));
+	process.exit(code);
+}
+
+/** Any exit of a long-running child that we did not ask for takes the whole stack down. */
+function supervise(child: ManagedChild): ManagedChild {
+	children.push(child);
+	void child.exited.then((info) => {
+		if (shuttingDown) return;
+		shout(`${child.name} exited unexpectedly (${describeExit(info)}); stopping everything`);
+		void shutdown(1);
+	});
+	return child;
+}
+
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+	const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+	// Output goes through pipes, which would otherwise switch wrangler's colours off.
+	if (process.stdout.isTTY && env.NO_COLOR === undefined && env.FORCE_COLOR === undefined) {
+		env.FORCE_COLOR = "1";
+	}
+	return env;
+}
+
+function wranglerBin(): string {
+	const bin = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+	if (!existsSync(bin)) throw new DevError("wrangler is not installed; run `npm install` first");
+	return bin;
+}
+
+async function readAdminToken(): Promise<string> {
+	try {
+		if (await ensureDevVars(REPO_ROOT))
+			say(`created ${DEV_VARS_FILE} from ${DEV_VARS_EXAMPLE_FILE}`);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+		throw new DevError(`${DEV_VARS_FILE} and ${DEV_VARS_EXAMPLE_FILE} are both missing`);
+	}
+	const token = (await readDevVars(REPO_ROOT))?.ADMIN_TOKEN?.trim();
+	if (!token)
+		throw new DevError(`${DEV_VARS_FILE} has no ADMIN_TOKEN; see ${DEV_VARS_EXAMPLE_FILE}`);
+	return token;
+}
+
+async function applyMigrations(): Promise<void> {
+	say("applying D1 migrations (local)");
+	// CI=true keeps wrangler from asking for confirmation.
+	const child = runPrefixed(
+		"migrate",
+		process.execPath,
+		[wranglerBin(), "d1", "migrations", "apply", "DB", "--local"],
+		{
+			cwd: REPO_ROOT,
+			env: childEnv({ CI: "true" }),
+		},
+	);
+	children.push(child);
+	const exit = await child.exited;
+	children.splice(children.indexOf(child), 1);
+	lifetime.signal.throwIfAborted();
+	if (exit.code !== 0) {
+		throw new DevError(
+			`D1 migrations failed (${describeExit(exit)}); rerun \`npx wrangler d1 migrations apply DB --local\` to see why`,
+		);
+	}
+}
+
+function sandboxConfig(): SandboxConfig {
+	let config: SandboxConfig;
+	try {
+		config = readSandboxConfig(process.env);
+	} catch (error) {
+		throw new DevError((error as Error).message);
+	}
+	if (config.controlPort === 0) {
+		throw new DevError(
+			"SANDBOX_CONTROL_PORT must be a fixed port for npm run dev to find the sandbox",
+		);
+	}
+	return config;
+}
+
+/** A leftover gateway or sandbox on a port would answer our health checks in its place. */
+async function assertPortsFree(ports: { host: string; port: number; what: string }[]) {
+	for (const { host, port, what } of ports) {
+		if (port !== 0 && !(await isPortFree(host, port))) {
+			throw new DevError(
+				`${formatUrl(host, port)} (${what}) is already in use; is another \`npm run dev\` running?`,
+			);
+		}
+	}
+}
+
+async function startSandbox(config: SandboxConfig) {
+	// A child spawned after shutdown began would never be stopped.
+	lifetime.signal.throwIfAborted();
+	say("starting the sandbox");
+	supervise(
+		spawnPrefixed("sandbox", process.execPath, ["--import", "tsx", "sandbox/main.ts"], {
+			cwd: REPO_ROOT,
+			env: childEnv(),
+			detached: true,
+		}),
+	);
+	const control = formatUrl(config.host, config.controlPort);
+	await waitForUrl(`${control}/health`, { timeoutMs: SANDBOX_READY_MS, signal: lifetime.signal });
+	const res = await fetch(`${control}/health`, { signal: lifetime.signal });
+	const body = (await res.json()) as { services: { solana: string; stripe: string } };
+	return { solana: body.services.solana, stripe: body.services.stripe, control };
+}
+
+async function startGateway(): Promise<void> {
+	// A child spawned after shutdown began would never be stopped.
+	lifetime.signal.throwIfAborted();
+	say("starting the gateway (wrangler dev)");
+	const args = [wranglerBin(), "dev", "--ip", GATEWAY_HOST, "--port", String(GATEWAY_PORT)];
+	supervise(
+		spawnPrefixed("gateway", process.execPath, args, {
+			cwd: REPO_ROOT,
+			env: childEnv(),
+			detached: true,
+		}),
+	);
+	await waitForUrl(`${GATEWAY_URL}/health`, {
+		timeoutMs: GATEWAY_READY_MS,
+		intervalMs: 250,
+		signal: lifetime.signal,
+	});
+}
+
+function asError(error: unknown): Error {
+	if (error instanceof GatewayApiError) {
+		const detail = [`HTTP ${error.status}`, error.code].filter(Boolean).join(", ");
+		return new Error(`${error.message} (${detail})`);
+	}
+	return error instanceof Error ? error : new Error(String(error));
+}
+
+async function seed(adminToken: string) {
+	let merchant: DemoMerchant | Error;
+	let payment: Payment | Error | undefined;
+	try {
+		merchant = await ensureDemoMerchant({
+			gatewayUrl: GATEWAY_URL,
+			adminToken,
+			file: join(REPO_ROOT, DEMO_MERCHANT_FILE),
+			signal: lifetime.signal,
+		});
+		if (merchant.note) say(`new demo merchant: ${merchant.note}`);
+	} catch (error) {
+		lifetime.signal.throwIfAborted();
+		merchant = asError(error);
+		shout(`could not seed the demo merchant: ${merchant.message}`);
+	}
+	if (!(merchant instanceof Error)) {
+		try {
+			payment = await createDemoPayment(GATEWAY_URL, merchant.secretKey.secret, lifetime.signal);
+		} catch (error) {
+			lifetime.signal.throwIfAborted();
+			payment = asError(error);
+			shout(`could not create the demo payment: ${payment.message}`);
+		}
+	}
+	return { merchant, payment };
+}
+
+async function main(): Promise<void> {
+	for (const signal of ["SIGINT", "SIGTERM"] as const) {
+		process.on(signal, () => {
+			if (!shuttingDown) say(`${signal} received; stopping the gateway and sandbox`);
+			void shutdown(0);
+		});
+	}
+
+	const adminToken = await readAdminToken();
+	const config = sandboxConfig();
+	await assertPortsFree([
+		{ host: GATEWAY_HOST, port: GATEWAY_PORT, what: "gateway" },
+		{ host: config.host, port: config.solanaPort, what: "sandbox Solana RPC" },
+		{ host: config.host, port: config.stripePort, what: "sandbox Stripe emulator" },
+		{ host: config.host, port: config.controlPort, what: "sandbox control" },
+	]);
+	await applyMigrations();
+	const sandbox = await startSandbox(config);
+	await startGateway();
+	// Seeding problems are reported in the banner, not fatal: the gateway itself is up.
+	const { merchant, payment } = await seed(adminToken);
+	process.stdout.write(
+		renderBanner({
+			gatewayUrl: GATEWAY_URL,
+			sandbox,
+			demoFile: DEMO_MERCHANT_FILE,
+			merchant,
+			payment,
+		}),
+	);
+	// From here on the children keep the process alive; supervise() handles their exits.
+}
+
+main().catch((error: unknown) => {
+	// Aborts caused by an ongoing shutdown are expected noise.
+	if (shuttingDown) return;
+	shout(error instanceof DevError ? error.message : ((error as Error).stack ?? String(error)));
+	void shutdown(1);
+});

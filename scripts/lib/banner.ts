@@ -1,0 +1,75 @@
+import type { DemoMerchant } from "./demo.js";
+import { DEMO_PAYMENT } from "./demo.js";
+import type { Payment } from "./gateway-api.js";
+
+// The "you're up" summary `npm run dev` prints once everything answers.
+
+export interface BannerInfo {
+	gatewayUrl: string;
+	sandbox: { solana: string; stripe: string; control: string };
+	demoFile: string;
+	merchant: DemoMerchant | Error;
+	payment: Payment | Error | undefined;
+}
+
+export function curlExample(gatewayUrl: string, secretKey: string): string {
+	const body = JSON.stringify(DEMO_PAYMENT);
+	return [
+		`curl -X POST ${gatewayUrl}/v1/payments \\`,
+		`  -H "Authorization: Bearer ${secretKey}" \\`,
+		`  -H "Content-Type: application/json" \\`,
+		// Node is certainly installed; uuidgen is not everywhere.
+		`  -H "Idempotency-Key: $(node -p 'crypto.randomUUID()')" \\`,
+		`  -d '${body}'`,
+	].join("\n");
+}
+
+function row(label: string, value: string): string {
+	return `  ${label.padEnd(17)}${value}`;
+}
+
+export function renderBanner(info: BannerInfo): string {
+	const rule = "─".repeat(72);
+	const lines = [
+		"",
+		rule,
+		"  StreamPayments is running locally",
+		rule,
+		row("Gateway", info.gatewayUrl),
+		row("API docs", `${info.gatewayUrl}/docs`),
+		row("Solana RPC", `${info.sandbox.solana}  (sandbox)`),
+		row("Stripe API", `${info.sandbox.stripe}  (sandbox)`),
+		row("Sandbox control", `${info.sandbox.control}/health`),
+		"",
+	];
+	let secret = "sk_test_…";
+	if (info.merchant instanceof Error) {
+		lines.push(row("Demo merchant", `NOT SEEDED: ${info.merchant.message}`));
+	} else {
+		const { response, secretKey, publishableKey, reused } = info.merchant;
+		secret = secretKey.secret;
+		const origin = reused ? `reused from ${info.demoFile}` : `created, saved to ${info.demoFile}`;
+		lines.push(
+			row("Demo merchant", `${response.merchant.id} (${response.merchant.name}), ${origin}`),
+			row("Secret key", secretKey.secret),
+			row("Publishable key", publishableKey?.secret ?? "(none returned)"),
+		);
+	}
+	if (info.payment instanceof Error) {
+		lines.push(row("Demo checkout", `NOT CREATED: ${info.payment.message}`));
+	} else if (info.payment) {
+		lines.push(row("Demo checkout", info.payment.checkout_url));
+	}
+	lines.push(
+		"",
+		"  Create a payment:",
+		...curlExample(info.gatewayUrl, secret)
+			.split("\n")
+			.map((line) => `    ${line}`),
+		"",
+		"  Press Ctrl-C to stop.",
+		rule,
+		"",
+	);
+	return lines.join("\n");
+}

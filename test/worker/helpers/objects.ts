@@ -1,0 +1,68 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import type { PaymentObject } from "../../../durable-objects/payment-object";
+
+export function paymentObject(id: string): DurableObjectStub<PaymentObject> {
+	return env.PAYMENTS.get(env.PAYMENTS.idFromName(id));
+}
+
+/** Makes the object's scheduled jobs due now and runs its alarm, as the runtime would later. */
+export async function fireDueJobs(id: string, jobs: ("expire" | "flush")[]): Promise<boolean> {
+	const stub = paymentObject(id);
+	await runInDurableObject(stub, (_instance, state) => {
+		for (const job of jobs) state.storage.sql.exec("UPDATE jobs SET due = 0 WHERE name = ?", job);
+		// A future alarm that runDurableObjectAlarm then runs at once, so nothing races it.
+		return state.storage.setAlarm(Date.now() + 60 * 60 * 1000);
+	});
+	return runDurableObjectAlarm(stub);
+}
+
+export async function scheduledJobs(id: string): Promise<string[]> {
+	return runInDurableObject(paymentObject(id), (_i, state) =>
+		state.storage.sql
+			.exec<{ name: string }>("SELECT name FROM jobs ORDER BY name")
+			.toArray()
+			.map((r) => r.name),
+	);
+}
+
+/**
+ * Replaces the object's D1 binding with one whose writes fail, as when D1 is unreachable, and
+ * returns a function that restores it.
+ */
+export async function breakD1(id: string): Promise<() => Promise<void>> {
+	const stub = paymentObject(id);
+	const failing = new Proxy(env.DB, {
+		get(target, prop, receiver) {
+			if (prop === "batch" || prop === "exec") {
+				return () => Promise.reject(new Error("D1_ERROR: Network connection lost."));
+			}
+			const value = Reflect.get(target, prop, receiver);
+			return typeof value === "function" ? value.bind(target) : value;
+		},
+	});
+	// `env` is protected on DurableObject; tests swap it to simulate an outage.
+	await runInDurableObject(stub, (instance) => {
+		(instance as unknown as { env: typeof env }).env = { ...env, DB: failing };
+	});
+	return async () => {
+		await runInDurableObject(stub, (instance) => {
+			(instance as unknown as { env: typeof env }).env = env;
+		});
+	};
+}
+
+export async function projectedRow(id: string) {
+	return env.DB.prepare("SELECT status, version, amount_received FROM payments WHERE id = ?")
+		.bind(id)
+		.first<{ status: string; version: number; amount_received: number }>();
+}
+
+export async function eventTypes(objectId: string): Promise<string[]> {
+	const { results } = await env.DB.prepare(
+		"SELECT type FROM events WHERE object_id = ? ORDER BY id",
+	)
+		.bind(objectId)
+		.all<{ type: string }>();
+	return results.map((r) => r.type);
+}
