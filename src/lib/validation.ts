@@ -19,9 +19,11 @@ export function zodToApiError(error: z.ZodError, target: string): ApiError {
 		target === "header"
 			? paramName(issue.path).replace(/^idempotency-key$/, "Idempotency-Key")
 			: paramName(issue.path);
-	if (issue.code === "invalid_type" && issue.input === undefined) {
-		if (issue.path.length === 0)
-			return new ApiError("body_invalid", "The request body must be a JSON object.");
+	if (issue.path.length === 0 && target === "json") {
+		return new ApiError("body_invalid", "The request body must be a JSON object.");
+	}
+	// zod 4 leaves `input` off issues unless asked; a missing value reads "received undefined".
+	if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) {
 		return new ApiError("parameter_missing", `Missing required param: ${param}.`, param);
 	}
 	return new ApiError(
