@@ -67,6 +67,9 @@ function supervise(child: ManagedChild): ManagedChild {
 
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+	// Local requests get workerd's placeholder `request.cf` instead of a lookup at Cloudflare that
+	// fails offline with a stack trace; set CLOUDFLARE_CF_FETCH_ENABLED=true to fetch the real one.
+	env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 	// Output goes through pipes, which would otherwise switch wrangler's colours off.
 	if (process.stdout.isTTY && env.NO_COLOR === undefined && env.FORCE_COLOR === undefined) {
 		env.FORCE_COLOR = "1";
