@@ -7,6 +7,7 @@ import { log } from "./lib/log";
 import { zodToApiError } from "./lib/validation";
 import { adminAuth, apiKeyAuth } from "./middleware/auth";
 import { idempotency } from "./middleware/idempotency";
+import { rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
 import { registerAdminMerchants } from "./routes/admin/merchants";
 import { registerBalances } from "./routes/balances";
@@ -53,6 +54,7 @@ export function createApp(): App {
 	app.use("/v1/*", async (c, next) =>
 		c.req.path === "/v1/openapi.json" ? next() : apiKeyAuth()(c, next),
 	);
+	app.use("/v1/*", rateLimit());
 	app.use("/v1/*", idempotency());
 	app.use("/admin/*", adminAuth());
 	app.use("/admin/*", idempotency());

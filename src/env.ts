@@ -5,6 +5,8 @@ import type { PaymentObject } from "../durable-objects/payment-object";
 export interface Env {
 	DB: D1Database;
 	PAYMENTS: DurableObjectNamespace<PaymentObject>;
+	/** Per-API-key request limit (wrangler.toml `[[ratelimits]]`). */
+	API_RATE_LIMITER?: RateLimit;
 	ADMIN_TOKEN: string;
 	ENVIRONMENT: string;
 	PUBLIC_BASE_URL: string;
