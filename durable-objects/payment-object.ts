@@ -4,7 +4,7 @@ import { paymentReceivedTransfer, type Transfer, transferToJson } from "../src/d
 import { type NewPaymentInput, newPaymentRecord, type PaymentRecord } from "../src/domain/payment";
 import { canTransition, eventTypeFor, type PaymentStatus } from "../src/domain/payment-state";
 import type { Env } from "../src/env";
-import { newId } from "../src/lib/ids";
+import { idTime, newId } from "../src/lib/ids";
 import { log } from "../src/lib/log";
 
 export type TransitionResult =
@@ -179,7 +179,13 @@ export class PaymentObject extends DurableObject<Env> {
 		eventType: string,
 		transfer: Transfer | null,
 	): void {
-		const event = { id: newId("event"), type: eventType, created: next.updated };
+		// Event ids sort by time; within one payment they must also sort in commit order, so the
+		// time part never repeats or goes back even when the clock has not moved between commits.
+		const last = this.sql
+			.exec<{ event_id: string }>("SELECT event_id FROM transitions ORDER BY version DESC LIMIT 1")
+			.toArray()[0];
+		const ms = Math.max(Date.now(), last ? idTime(last.event_id) + 1 : 0);
+		const event = { id: newId("event", ms), type: eventType, created: Math.floor(ms / 1000) };
 		const entry: OutboxEntry = {
 			event,
 			payment: next,

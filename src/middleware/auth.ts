@@ -3,6 +3,9 @@ import { sha256Hex, timingSafeEqualText } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../types";
 
+/** `last_used_at` is kept to the hour, so a busy key costs one write an hour, not one a request. */
+const LAST_USED_RESOLUTION = 60 * 60;
+
 const KEY_PATTERN = /^(sk|pk)_(test|live)_[0-9A-Za-z]{24,128}$/;
 
 export interface ApiKeyAuthOptions {
@@ -33,10 +36,11 @@ export function apiKeyAuth(options: ApiKeyAuthOptions = { allow: ["secret"] }) {
 			);
 		}
 		if (!KEY_PATTERN.test(token)) {
-			throw new ApiError("api_key_invalid", `Invalid API key provided: ${mask(token)}`);
+			// Not shaped like a key (perhaps another secret pasted by mistake): echo none of it.
+			throw new ApiError("api_key_invalid", "Invalid API key provided.");
 		}
 		const row = await c.env.DB.prepare(
-			`SELECT id, merchant_id, type, livemode, expires_at, revoked_at FROM api_keys WHERE hash = ?`,
+			`SELECT id, merchant_id, type, livemode, expires_at, revoked_at, last_used_at FROM api_keys WHERE hash = ?`,
 		)
 			.bind(await sha256Hex(token))
 			.first<{
@@ -46,6 +50,7 @@ export function apiKeyAuth(options: ApiKeyAuthOptions = { allow: ["secret"] }) {
 				livemode: number;
 				expires_at: number | null;
 				revoked_at: number | null;
+				last_used_at: number | null;
 			}>();
 		if (!row || row.revoked_at !== null) {
 			throw new ApiError("api_key_invalid", `Invalid API key provided: ${mask(token)}`);
@@ -57,6 +62,16 @@ export function apiKeyAuth(options: ApiKeyAuthOptions = { allow: ["secret"] }) {
 			throw new ApiError(
 				"secret_key_required",
 				"This endpoint requires a secret key (sk_…); publishable keys cannot call it.",
+			);
+		}
+		const now = Math.floor(Date.now() / 1000);
+		if (row.last_used_at === null || row.last_used_at < now - LAST_USED_RESOLUTION) {
+			// At most one write per key per hour, off the response path.
+			c.executionCtx.waitUntil(
+				c.env.DB.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?")
+					.bind(now, row.id)
+					.run()
+					.catch(() => undefined),
 			);
 		}
 		c.set("auth", {

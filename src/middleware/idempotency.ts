@@ -103,7 +103,7 @@ export function idempotency(options: IdempotencyOptions = {}) {
 			await next();
 			const status = c.res.status;
 			if (status !== 400 && status < 500) {
-				const responseBody = await c.res.clone().text();
+				const responseBody = withoutSecrets(await c.res.clone().text());
 				await db
 					.prepare(
 						`UPDATE idempotency_keys SET response_status = ?, response_body = ?, locked_until = NULL
@@ -134,6 +134,19 @@ export function idempotency(options: IdempotencyOptions = {}) {
 			);
 		}
 	});
+}
+
+/**
+ * API key secrets are shown once and stored only as hashes, so a stored response drops every
+ * `secret` field: a replay of a key-minting request returns the same objects without them.
+ */
+function withoutSecrets(body: string): string {
+	if (!body.includes('"secret"')) return body;
+	try {
+		return JSON.stringify(JSON.parse(body, (key, value) => (key === "secret" ? undefined : value)));
+	} catch {
+		return body;
+	}
 }
 
 /** Deletes expired keys in bounded batches (called by the cron trigger). */

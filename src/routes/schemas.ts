@@ -132,9 +132,19 @@ export const ListQuerySchema = z.object({
 		.openapi({ description: "Cursor: the first id of the next page." }),
 });
 
+/** The last second of year 9999: later bounds could not be encoded in an id's time part. */
+const MAX_TIMESTAMP = 253_402_300_799;
+const timestampQuery = () =>
+	z.coerce
+		.number()
+		.int()
+		.nonnegative()
+		.max(MAX_TIMESTAMP, "must be a Unix timestamp in seconds")
+		.optional();
+
 export const CreatedRangeQuerySchema = z.object({
-	"created[gte]": z.coerce.number().int().nonnegative().optional(),
-	"created[lte]": z.coerce.number().int().nonnegative().optional(),
-	"created[gt]": z.coerce.number().int().nonnegative().optional(),
-	"created[lt]": z.coerce.number().int().nonnegative().optional(),
+	"created[gte]": timestampQuery(),
+	"created[lte]": timestampQuery(),
+	"created[gt]": timestampQuery(),
+	"created[lt]": timestampQuery(),
 });

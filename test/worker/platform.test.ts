@@ -105,8 +105,15 @@ describe("failure handling", () => {
 				return typeof value === "function" ? value.bind(target) : value;
 			},
 		});
+		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const res = await callWith({ DB: broken }, "/v1/payments", m.sk);
 		expect(res.status).toBe(500);
+		// The cause is logged with the request id, for the operator; the client sees none of it.
+		expect(String(logged.mock.calls[0]?.[0])).toContain(
+			`"request_id":"${res.headers.get("Request-Id")}"`,
+		);
+		expect(String(logged.mock.calls[0]?.[0])).toContain("secret_internal_table");
+		logged.mockRestore();
 		const body = await res.text();
 		expect(JSON.parse(body)).toEqual({
 			error: {
@@ -128,6 +135,49 @@ describe("failure handling", () => {
 			"ADMIN_TOKEN must be at least 16 characters",
 		);
 		logged.mockRestore();
+	});
+});
+
+describe("API key bookkeeping", () => {
+	it("records when a key was last used, at most once an hour", async () => {
+		const m = await createMerchant();
+		const keyId = m.keys.find((k) => k.secret === m.sk)?.id;
+		const lastUsed = async () =>
+			(
+				await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?")
+					.bind(keyId)
+					.first<{ last_used_at: number | null }>()
+			)?.last_used_at;
+		expect(await lastUsed()).toBeNull();
+		expect((await callWith({}, "/v1/balances", m.sk)).status).toBe(200);
+		const first = await lastUsed();
+		expect(first).toBeGreaterThan(0);
+		await env.DB.prepare("UPDATE api_keys SET last_used_at = 100 WHERE id = ?").bind(keyId).run();
+		await callWith({}, "/v1/balances", m.sk);
+		expect(await lastUsed()).toBeGreaterThanOrEqual(first as number);
+		await callWith({}, "/v1/balances", m.sk);
+		const settled = await lastUsed();
+		await callWith({}, "/v1/balances", m.sk);
+		expect(await lastUsed()).toBe(settled);
+	});
+
+	it("echoes no part of a token that is not shaped like an API key", async () => {
+		const res = await callWith({}, "/v1/balances", "test-admin-token");
+		expect(res.status).toBe(401);
+		const body = await json<{ error: { message: string } }>(res);
+		expect(body.error.message).toBe("Invalid API key provided.");
+	});
+});
+
+describe("event order", () => {
+	it("orders a payment's events by commit even within one millisecond", async () => {
+		const m = await createMerchant();
+		const p = await createPayment(m.sk);
+		await call("POST", `/v1/payments/${p.id}/cancel`, { key: m.sk });
+		const events = await json<{ data: { type: string; id: string }[] }>(
+			await call("GET", `/v1/events?object_id=${p.id}`, { key: m.sk }),
+		);
+		expect(events.data.map((e) => e.type)).toEqual(["payment.canceled", "payment.created"]);
 	});
 });
 
