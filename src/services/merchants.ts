@@ -1,3 +1,6 @@
+import { and, desc, eq } from "drizzle-orm";
+import { createDb, type Database } from "../db/client";
+import { apiKeys, merchants } from "../db/schema";
 import { sha256Hex } from "../lib/crypto";
 import { newId, randomBase62 } from "../lib/ids";
 
@@ -25,27 +28,8 @@ export interface ApiKeyJson {
 	secret?: string;
 }
 
-interface ApiKeyRow {
-	id: string;
-	merchant_id: string;
-	type: "secret" | "publishable";
-	livemode: number;
-	prefix: string;
-	last4: string;
-	created: number;
-	expires_at: number | null;
-	revoked_at: number | null;
-	rolled_to: string | null;
-	last_used_at: number | null;
-}
-
-interface MerchantRow {
-	id: string;
-	name: string;
-	email: string | null;
-	metadata: string;
-	created: number;
-}
+type ApiKeyRow = typeof apiKeys.$inferSelect;
+type MerchantRow = typeof merchants.$inferSelect;
 
 /** 32 base62 characters: about 190 bits, so a fast hash (SHA-256) is the right way to store them. */
 const KEY_BODY_LENGTH = 32;
@@ -60,7 +44,7 @@ function toMerchantJson(row: MerchantRow): MerchantJson {
 		object: "merchant",
 		name: row.name,
 		email: row.email,
-		metadata: JSON.parse(row.metadata) as Record<string, string>,
+		metadata: row.metadata,
 		created: row.created,
 	};
 }
@@ -70,13 +54,13 @@ function toKeyJson(row: ApiKeyRow, secret?: string): ApiKeyJson {
 		id: row.id,
 		object: "api_key",
 		type: row.type,
-		livemode: row.livemode === 1,
+		livemode: row.livemode,
 		redacted: `${row.prefix}…${row.last4}`,
 		created: row.created,
-		expires_at: row.expires_at,
-		revoked_at: row.revoked_at,
-		rolled_to: row.rolled_to,
-		last_used_at: row.last_used_at,
+		expires_at: row.expiresAt,
+		revoked_at: row.revokedAt,
+		rolled_to: row.rolledTo,
+		last_used_at: row.lastUsedAt,
 		...(secret !== undefined ? { secret } : {}),
 	};
 }
@@ -85,100 +69,84 @@ async function mintKey(merchantId: string, type: "secret" | "publishable", livem
 	const secret = `${type === "secret" ? "sk" : "pk"}_${livemode ? "live" : "test"}_${randomBase62(KEY_BODY_LENGTH)}`;
 	const row: ApiKeyRow = {
 		id: newId("apiKey"),
-		merchant_id: merchantId,
+		merchantId,
 		type,
-		livemode: livemode ? 1 : 0,
+		livemode,
 		prefix: secret.slice(0, secret.indexOf("_", 3) + 1),
 		last4: secret.slice(-4),
+		hash: await sha256Hex(secret),
 		created: now(),
-		expires_at: null,
-		revoked_at: null,
-		rolled_to: null,
-		last_used_at: null,
+		expiresAt: null,
+		revokedAt: null,
+		rolledTo: null,
+		lastUsedAt: null,
 	};
-	return { row, secret, hash: await sha256Hex(secret) };
-}
-
-function insertKey(db: D1Database, key: Awaited<ReturnType<typeof mintKey>>) {
-	const r = key.row;
-	return db
-		.prepare(
-			`INSERT INTO api_keys (id, merchant_id, type, livemode, prefix, last4, hash, created)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		)
-		.bind(r.id, r.merchant_id, r.type, r.livemode, r.prefix, r.last4, key.hash, r.created);
+	return { row, secret };
 }
 
 /** Creates a merchant with secret and publishable keys for test and live mode, atomically. */
 export async function createMerchant(
-	db: D1Database,
+	d1: D1Database,
 	input: {
 		name: string;
 		email?: string | undefined;
 		metadata?: Record<string, string> | undefined;
 	},
 ): Promise<{ merchant: MerchantJson; keys: ApiKeyJson[] }> {
+	const db = createDb(d1);
 	const merchant: MerchantRow = {
 		id: newId("merchant"),
 		name: input.name,
 		email: input.email ?? null,
-		metadata: JSON.stringify(input.metadata ?? {}),
+		metadata: input.metadata ?? {},
 		created: now(),
 	};
-	const keys = await Promise.all(
-		(
-			[
-				["secret", false],
-				["publishable", false],
-				["secret", true],
-				["publishable", true],
-			] as const
-		).map(([type, live]) => mintKey(merchant.id, type, live)),
-	);
+	const modes = [
+		["secret", false],
+		["publishable", false],
+		["secret", true],
+		["publishable", true],
+	] as const;
+	const keys = await Promise.all(modes.map(([type, live]) => mintKey(merchant.id, type, live)));
 	await db.batch([
-		db
-			.prepare("INSERT INTO merchants (id, name, email, metadata, created) VALUES (?, ?, ?, ?, ?)")
-			.bind(merchant.id, merchant.name, merchant.email, merchant.metadata, merchant.created),
-		...keys.map((k) => insertKey(db, k)),
+		db.insert(merchants).values(merchant),
+		db.insert(apiKeys).values(keys.map((k) => k.row)),
 	]);
 	return { merchant: toMerchantJson(merchant), keys: keys.map((k) => toKeyJson(k.row, k.secret)) };
 }
 
-export async function getMerchant(db: D1Database, id: string): Promise<MerchantJson | null> {
-	const row = await db
-		.prepare("SELECT * FROM merchants WHERE id = ?")
-		.bind(id)
-		.first<MerchantRow>();
+export async function getMerchant(d1: D1Database, id: string): Promise<MerchantJson | null> {
+	const row = await createDb(d1).query.merchants.findFirst({ where: eq(merchants.id, id) });
 	return row ? toMerchantJson(row) : null;
 }
 
-export async function listKeys(db: D1Database, merchantId: string): Promise<ApiKeyJson[]> {
-	const { results } = await db
-		.prepare("SELECT * FROM api_keys WHERE merchant_id = ? ORDER BY id DESC")
-		.bind(merchantId)
-		.all<ApiKeyRow>();
-	return results.map((r) => toKeyJson(r));
+export async function listKeys(d1: D1Database, merchantId: string): Promise<ApiKeyJson[]> {
+	const rows = await createDb(d1)
+		.select()
+		.from(apiKeys)
+		.where(eq(apiKeys.merchantId, merchantId))
+		.orderBy(desc(apiKeys.id));
+	return rows.map((r) => toKeyJson(r));
 }
 
 async function getKey(
-	db: D1Database,
+	db: Database,
 	merchantId: string,
 	keyId: string,
-): Promise<ApiKeyRow | null> {
-	return db
-		.prepare("SELECT * FROM api_keys WHERE id = ? AND merchant_id = ?")
-		.bind(keyId, merchantId)
-		.first<ApiKeyRow>();
+): Promise<ApiKeyRow | undefined> {
+	return db.query.apiKeys.findFirst({
+		where: and(eq(apiKeys.id, keyId), eq(apiKeys.merchantId, merchantId)),
+	});
 }
 
 export async function createKey(
-	db: D1Database,
+	d1: D1Database,
 	merchantId: string,
 	type: "secret" | "publishable",
 	livemode: boolean,
 ): Promise<ApiKeyJson> {
 	const key = await mintKey(merchantId, type, livemode);
-	await insertKey(db, key).run();
+	await createDb(d1).insert(apiKeys).values(key.row);
 	return toKeyJson(key.row, key.secret);
 }
 
@@ -189,44 +157,41 @@ export type KeyChange<T> = { ok: true; value: T } | { ok: false; reason: "not_fo
  * `graceSeconds` (0 ends it at once). Both changes land in one batch.
  */
 export async function rollKey(
-	db: D1Database,
+	d1: D1Database,
 	merchantId: string,
 	keyId: string,
 	graceSeconds: number,
 ): Promise<KeyChange<{ key: ApiKeyJson; previous: ApiKeyJson }>> {
+	const db = createDb(d1);
 	const old = await getKey(db, merchantId, keyId);
 	if (!old) return { ok: false, reason: "not_found" };
-	if (old.revoked_at !== null) return { ok: false, reason: "revoked" };
-	const fresh = await mintKey(merchantId, old.type, old.livemode === 1);
-	const expiresAt = Math.min(old.expires_at ?? Number.MAX_SAFE_INTEGER, now() + graceSeconds);
+	if (old.revokedAt !== null) return { ok: false, reason: "revoked" };
+	const fresh = await mintKey(merchantId, old.type, old.livemode);
+	const expiresAt = Math.min(old.expiresAt ?? Number.MAX_SAFE_INTEGER, now() + graceSeconds);
 	await db.batch([
-		insertKey(db, fresh),
-		db
-			.prepare("UPDATE api_keys SET expires_at = ?, rolled_to = ? WHERE id = ?")
-			.bind(expiresAt, fresh.row.id, old.id),
+		db.insert(apiKeys).values(fresh.row),
+		db.update(apiKeys).set({ expiresAt, rolledTo: fresh.row.id }).where(eq(apiKeys.id, old.id)),
 	]);
 	return {
 		ok: true,
 		value: {
 			key: toKeyJson(fresh.row, fresh.secret),
-			previous: toKeyJson({ ...old, expires_at: expiresAt, rolled_to: fresh.row.id }),
+			previous: toKeyJson({ ...old, expiresAt, rolledTo: fresh.row.id }),
 		},
 	};
 }
 
 export async function revokeKey(
-	db: D1Database,
+	d1: D1Database,
 	merchantId: string,
 	keyId: string,
 ): Promise<KeyChange<ApiKeyJson>> {
+	const db = createDb(d1);
 	const old = await getKey(db, merchantId, keyId);
 	if (!old) return { ok: false, reason: "not_found" };
-	const revokedAt = old.revoked_at ?? now();
-	if (old.revoked_at === null) {
-		await db
-			.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?")
-			.bind(revokedAt, keyId)
-			.run();
+	const revokedAt = old.revokedAt ?? now();
+	if (old.revokedAt === null) {
+		await db.update(apiKeys).set({ revokedAt }).where(eq(apiKeys.id, keyId));
 	}
-	return { ok: true, value: toKeyJson({ ...old, revoked_at: revokedAt }) };
+	return { ok: true, value: toKeyJson({ ...old, revokedAt }) };
 }
