@@ -32,6 +32,10 @@ export function assertEnv(env: Env): void {
 		const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
 		throw new Error(`Invalid Worker configuration: ${problems}`);
 	}
+	if (env.ENVIRONMENT === "production" && !env.PUBLIC_BASE_URL.startsWith("https://")) {
+		// Checkout links are built from it: a loopback or plain-http origin would reach no payer.
+		throw new Error("Invalid Worker configuration: PUBLIC_BASE_URL must be https:// in production");
+	}
 	if (!env.DB || !env.PAYMENTS)
 		throw new Error("Invalid Worker configuration: DB and PAYMENTS bindings are required");
 	checked.add(env);
