@@ -1,0 +1,97 @@
+/**
+ * A small Solana JSON-RPC client for the Worker: several endpoints with failover, a timeout on
+ * every call, and backoff hints when an endpoint is rate limiting or down. It speaks plain
+ * JSON-RPC over fetch so the gateway controls each of those behaviours exactly.
+ */
+export class SolanaRpcError extends Error {
+	constructor(
+		message: string,
+		/** True when trying again later (or elsewhere) may succeed: timeouts, 429, 5xx, node lag. */
+		readonly retryable: boolean,
+		readonly code?: number,
+	) {
+		super(message);
+		this.name = "SolanaRpcError";
+	}
+}
+
+export interface SolanaRpcOptions {
+	urls: string[];
+	timeoutMs?: number;
+	fetch?: typeof fetch;
+}
+
+/** JSON-RPC error codes a node returns while it lags or is unhealthy. */
+const RETRYABLE_RPC_CODES = new Set([-32004, -32005, -32007, -32014, -32016]);
+
+export class SolanaRpc {
+	private readonly urls: string[];
+	private readonly timeoutMs: number;
+	private readonly fetcher: typeof fetch;
+	/** Calls made, for the benchmark and for per-payment cost accounting. */
+	calls = 0;
+
+	constructor(options: SolanaRpcOptions) {
+		if (options.urls.length === 0) throw new Error("At least one Solana RPC URL is required");
+		this.urls = options.urls;
+		this.timeoutMs = options.timeoutMs ?? 5000;
+		this.fetcher = options.fetch ?? ((input, init) => fetch(input, init));
+	}
+
+	/** Calls `method`, moving to the next endpoint on a retryable failure. */
+	async call<T>(method: string, params: unknown[]): Promise<T> {
+		let lastError: SolanaRpcError | undefined;
+		for (const url of this.urls) {
+			try {
+				return await this.callOne<T>(url, method, params);
+			} catch (err) {
+				if (!(err instanceof SolanaRpcError) || !err.retryable) throw err;
+				lastError = err;
+			}
+		}
+		throw lastError ?? new SolanaRpcError(`${method} failed`, true);
+	}
+
+	private async callOne<T>(url: string, method: string, params: unknown[]): Promise<T> {
+		this.calls++;
+		let response: Response;
+		try {
+			response = await this.fetcher(url, {
+				method: "POST",
+				headers: { "Content-Type": "application/json" },
+				body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+				signal: AbortSignal.timeout(this.timeoutMs),
+			});
+		} catch (err) {
+			const reason = err instanceof Error && err.name === "TimeoutError" ? "timed out" : "unreachable";
+			throw new SolanaRpcError(`${method}: ${new URL(url).host} ${reason}`, true);
+		}
+		if (response.status === 429 || response.status >= 500) {
+			await response.body?.cancel();
+			throw new SolanaRpcError(`${method}: HTTP ${response.status} from ${new URL(url).host}`, true, response.status);
+		}
+		let body: { result?: T; error?: { code: number; message: string } };
+		try {
+			body = (await response.json()) as typeof body;
+		} catch {
+			throw new SolanaRpcError(`${method}: malformed response from ${new URL(url).host}`, true);
+		}
+		if (body.error) {
+			throw new SolanaRpcError(
+				`${method}: ${body.error.message}`,
+				RETRYABLE_RPC_CODES.has(body.error.code),
+				body.error.code,
+			);
+		}
+		return body.result as T;
+	}
+}
+
+export function rpcFromEnv(env: { SOLANA_RPC_URLS: string; SOLANA_RPC_TIMEOUT_MS?: string }): SolanaRpc {
+	return new SolanaRpc({
+		urls: env.SOLANA_RPC_URLS.split(",")
+			.map((u) => u.trim())
+			.filter(Boolean),
+		timeoutMs: env.SOLANA_RPC_TIMEOUT_MS ? Number(env.SOLANA_RPC_TIMEOUT_MS) : 5000,
+	});
+}
