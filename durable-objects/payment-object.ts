@@ -1,11 +1,33 @@
 import { DurableObject } from "cloudflare:workers";
 import { type OutboxEntry, projectOutboxEntry } from "../src/db/projection";
+import { claimSignature } from "../src/db/solana-signatures";
 import { paymentReceivedTransfer, type Transfer, transferToJson } from "../src/domain/ledger";
-import { type NewPaymentInput, newPaymentRecord, type PaymentRecord } from "../src/domain/payment";
-import { canTransition, eventTypeFor, type PaymentStatus } from "../src/domain/payment-state";
+import {
+	type NewPaymentInput,
+	newPaymentRecord,
+	type PaymentRecord,
+	type SolanaPaymentDetails,
+} from "../src/domain/payment";
+import {
+	canTransition,
+	eventTypeFor,
+	isTerminal,
+	type PaymentStatus,
+} from "../src/domain/payment-state";
+import { decideSettlement, nextPollDelayMs } from "../src/domain/solana-settlement";
 import type { Env } from "../src/env";
 import { idTime, newId } from "../src/lib/ids";
 import { log } from "../src/lib/log";
+import { rpcFromEnv } from "../src/processors/solana/rpc";
+import {
+	RECEIPTS_SCHEMA,
+	type ReceiptRow,
+	readReceipts,
+	receiptTransfer,
+	scanChain,
+	settlementTransfer,
+	toSettlementReceipts,
+} from "./solana-watcher";
 
 export type TransitionResult =
 	| { ok: true; payment: PaymentRecord }
@@ -16,9 +38,18 @@ export type TransitionResult =
 			status?: PaymentStatus;
 	  };
 
-type Job = "expire" | "flush";
+type Job = "expire" | "flush" | "poll";
 
 const FLUSH_BACKOFF_MAX_MS = 5 * 60 * 1000;
+/** How long the payer counts as present after the checkout was seen or a transaction requested. */
+const WATCH_WINDOW_MS = 2 * 60 * 1000;
+const HOT_WINDOW_MS = 60 * 1000;
+/** Payments keep being watched this long after expiry, so late funds are found and refundable. */
+const LATE_PAYMENT_GRACE_S = 10 * 60;
+
+function canTransitionAny(status: PaymentStatus): boolean {
+	return !isTerminal(status);
+}
 
 /**
  * One object per payment: the source of truth for its state. Each change is committed to the
@@ -42,6 +73,8 @@ export class PaymentObject extends DurableObject<Env> {
 				seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL,
 				attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT);
 			CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, due INTEGER NOT NULL);
+			CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+			${RECEIPTS_SCHEMA}
 		`);
 	}
 
@@ -50,8 +83,13 @@ export class PaymentObject extends DurableObject<Env> {
 		const existing = this.read();
 		if (existing) return existing;
 		const record = newPaymentRecord(input);
-		this.commit(record, null, "payment.created", null);
+		this.commit(record, null, "payment.created", []);
 		this.schedule("expire", record.expires_at * 1000);
+		if (record.solana) {
+			// A new payment's payer is usually sent to the checkout next: watch briskly at first.
+			this.setMeta("watched_until", Date.now() + WATCH_WINDOW_MS);
+			this.schedulePoll();
+		}
 		await this.flush();
 		return record;
 	}
@@ -81,7 +119,7 @@ export class PaymentObject extends DurableObject<Env> {
 		return this.transition(
 			"succeeded",
 			(p, now) => ({ ...p, amount_received: input.amountReceived, succeeded_at: now }),
-			(p) =>
+			(p) => [
 				paymentReceivedTransfer({
 					paymentId: p.id,
 					merchantId: p.merchant_id,
@@ -92,6 +130,7 @@ export class PaymentObject extends DurableObject<Env> {
 					balance: input.balance,
 					created: p.updated,
 				}),
+			],
 		);
 	}
 
@@ -126,6 +165,46 @@ export class PaymentObject extends DurableObject<Env> {
 			.map((r) => ({ version: r.version, from: r.from_status, to: r.to_status, at: r.at }));
 	}
 
+	/**
+	 * The payer is on the checkout page ("watched") or a wallet just asked for the transaction
+	 * ("hot"): look at the chain more often for a while.
+	 */
+	async touch(kind: "watched" | "hot"): Promise<void> {
+		const payment = this.read();
+		if (!payment?.solana || !canTransitionAny(payment.status)) return;
+		const now = Date.now();
+		this.setMeta("watched_until", now + WATCH_WINDOW_MS);
+		if (kind === "hot") this.setMeta("hot_until", now + HOT_WINDOW_MS);
+		this.schedulePoll();
+	}
+
+	/** Replaces the crypto quote of an unpaid payment (a new token or a fresh rate). */
+	async updateSolana(solana: SolanaPaymentDetails): Promise<TransitionResult> {
+		const current = this.read();
+		if (!current) return { ok: false, error: "not_found", message: "No such payment" };
+		const counted = readReceipts(this.sql).some((r) => r.disposition === "counted");
+		if (current.status !== "requires_payment" || counted) {
+			return {
+				ok: false,
+				error: "illegal_transition",
+				status: current.status,
+				message:
+					"The quote of a payment that has received funds or is no longer open cannot change.",
+			};
+		}
+		const now = Math.floor(Date.now() / 1000);
+		const next = { ...current, solana, updated: now, version: current.version + 1 };
+		this.commit(next, current.status, "payment.quote_updated", []);
+		this.schedulePoll();
+		await this.flush();
+		return { ok: true, payment: next };
+	}
+
+	/** Receipts seen on chain for this payment, for the API and for tests. */
+	async receipts(): Promise<ReceiptRow[]> {
+		return readReceipts(this.sql);
+	}
+
 	override async alarm(): Promise<void> {
 		const now = Date.now();
 		const due = this.sql
@@ -140,15 +219,151 @@ export class PaymentObject extends DurableObject<Env> {
 				}
 			} else if (name === "flush") {
 				await this.flush();
+			} else if (name === "poll") {
+				await this.pollChain();
 			}
 		}
 		this.armAlarm();
 	}
 
+	/** One look at the chain, then the resulting change of state, then the next look's time. */
+	private async pollChain(): Promise<void> {
+		this.unschedule("poll");
+		const payment = this.read();
+		const solana = payment?.solana;
+		if (!payment || !solana) return;
+		const now = Date.now();
+		if (payment.status === "succeeded" || now > (payment.expires_at + LATE_PAYMENT_GRACE_S) * 1000)
+			return;
+		let found: ReceiptRow[];
+		try {
+			({ found } = await scanChain({
+				sql: this.sql,
+				rpc: rpcFromEnv(this.env),
+				payment,
+				solana,
+				now,
+				claim: (signature) => claimSignature(this.env.DB, signature, payment.id),
+			}));
+			this.setMeta("rpc_failures", 0);
+		} catch (err) {
+			// RPC or D1 trouble: back off and look again; nothing seen is lost, nothing is judged twice.
+			const failures = this.getMeta("rpc_failures") + 1;
+			this.setMeta("rpc_failures", failures);
+			const delay = Math.min(1000 * 2 ** failures, 60_000);
+			log("warn", "chain poll failed; backing off", {
+				payment: payment.id,
+				failures,
+				retry_in_ms: delay,
+				error: err instanceof Error ? err.message : String(err),
+			});
+			this.schedule("poll", now + delay);
+			return;
+		}
+		await this.applyReceipts(payment, solana, found);
+		this.schedulePoll();
+	}
+
+	private async applyReceipts(
+		payment: PaymentRecord,
+		solana: SolanaPaymentDetails,
+		found: ReceiptRow[],
+	): Promise<void> {
+		const nowS = Math.floor(Date.now() / 1000);
+		const rows = readReceipts(this.sql);
+		const transfers = found
+			.filter((r) => r.disposition !== "rejected")
+			.map((r) => receiptTransfer(payment, solana, r, nowS));
+		const decision = decideSettlement(toSettlementReceipts(rows), {
+			expected: BigInt(solana.amount),
+			underpaymentToleranceBps: Number(this.env.SOLANA_UNDERPAYMENT_TOLERANCE_BPS ?? "0"),
+			requiredCommitment: solana.required_commitment,
+		});
+		const counted = rows.filter((r) => r.disposition === "counted");
+		const last = counted.at(-1);
+		const details: SolanaPaymentDetails = {
+			...solana,
+			amount_received: decision.received.toString(),
+			amount_excess: decision.status === "succeeded" ? decision.excess.toString() : "0",
+			signature: last?.signature ?? solana.signature,
+			payer: last?.payer ?? solana.payer,
+		};
+		const expected = BigInt(solana.amount);
+		const fiatReceived =
+			decision.status === "requires_payment"
+				? Number((BigInt(payment.amount) * decision.received) / expected)
+				: payment.amount;
+		const open = payment.status === "requires_payment" || payment.status === "processing";
+
+		if (open && decision.status === "succeeded") {
+			await this.transition(
+				"succeeded",
+				(p, now) => ({ ...p, solana: details, amount_received: fiatReceived, succeeded_at: now }),
+				(p) => [...transfers, settlementTransfer(p, details, decision.received, nowS)],
+			);
+		} else if (payment.status === "requires_payment" && decision.status === "processing") {
+			await this.transition(
+				"processing",
+				(p) => ({ ...p, solana: details, amount_received: fiatReceived }),
+				() => transfers,
+			);
+		} else if (transfers.length > 0) {
+			const late = found.some((r) => r.disposition === "late");
+			const next: PaymentRecord = {
+				...payment,
+				solana: details,
+				amount_received: open ? fiatReceived : payment.amount_received,
+				updated: nowS,
+				version: payment.version + 1,
+			};
+			this.commit(
+				next,
+				payment.status,
+				late ? "payment.late_payment_received" : "payment.partially_funded",
+				transfers,
+			);
+			await this.flush();
+		}
+	}
+
+	private schedulePoll(): void {
+		const payment = this.read();
+		if (!payment?.solana || payment.status === "succeeded") return;
+		const now = Date.now();
+		if (now > (payment.expires_at + LATE_PAYMENT_GRACE_S) * 1000) return;
+		const awaitingFinality = readReceipts(this.sql).some(
+			(r) => r.disposition === "counted" && r.commitment !== "finalized",
+		);
+		const due =
+			now +
+			nextPollDelayMs({
+				now,
+				hotUntil: this.getMeta("hot_until"),
+				watchedUntil: this.getMeta("watched_until"),
+				awaitingFinality,
+			});
+		const current = this.sql
+			.exec<{ due: number }>("SELECT due FROM jobs WHERE name = 'poll'")
+			.toArray()[0];
+		if (!current || current.due > due) this.schedule("poll", due);
+	}
+
+	private getMeta(key: string): number {
+		return this.sql.exec<{ v: number }>("SELECT v FROM meta WHERE k = ?", key).toArray()[0]?.v ?? 0;
+	}
+
+	private setMeta(key: string, value: number): void {
+		this.sql.exec(
+			"INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+			key,
+			value,
+		);
+	}
+
 	private async transition(
 		to: PaymentStatus,
 		patch: (p: PaymentRecord, now: number) => PaymentRecord,
-		ledger?: (p: PaymentRecord) => Transfer,
+		ledger?: (p: PaymentRecord) => Transfer[],
 	): Promise<TransitionResult> {
 		const current = this.read();
 		if (!current) return { ok: false, error: "not_found", message: "No such payment" };
@@ -167,7 +382,7 @@ export class PaymentObject extends DurableObject<Env> {
 			updated: now,
 			version: current.version + 1,
 		};
-		this.commit(next, current.status, eventTypeFor(to), ledger ? ledger(next) : null);
+		this.commit(next, current.status, eventTypeFor(to), ledger ? ledger(next) : []);
 		await this.flush();
 		return { ok: true, payment: next };
 	}
@@ -177,7 +392,7 @@ export class PaymentObject extends DurableObject<Env> {
 		next: PaymentRecord,
 		from: PaymentStatus | null,
 		eventType: string,
-		transfer: Transfer | null,
+		transfers: Transfer[],
 	): void {
 		// Event ids sort by time; within one payment they must also sort in commit order, so the
 		// time part never repeats or goes back even when the clock has not moved between commits.
@@ -189,7 +404,7 @@ export class PaymentObject extends DurableObject<Env> {
 		const entry: OutboxEntry = {
 			event,
 			payment: next,
-			ledger: transfer ? transferToJson(transfer) : null,
+			transfers: transfers.map(transferToJson),
 		};
 		this.ctx.storage.transactionSync(() => {
 			this.sql.exec(

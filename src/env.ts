@@ -10,12 +10,28 @@ export interface Env {
 	ADMIN_TOKEN: string;
 	ENVIRONMENT: string;
 	PUBLIC_BASE_URL: string;
+	/** Comma-separated Solana JSON-RPC endpoints, tried in order. */
+	SOLANA_RPC_URLS: string;
+	SOLANA_RPC_TIMEOUT_MS?: string;
+	/** The gateway's settlement wallet (public address) that receives crypto payments. */
+	SOLANA_SETTLEMENT_WALLET: string;
+	/** Shortfall accepted as paid, in basis points of the quoted amount (default 0). */
+	SOLANA_UNDERPAYMENT_TOLERANCE_BPS?: string;
 }
 
 const configSchema = z.object({
 	ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters"),
 	ENVIRONMENT: z.string().min(1),
 	PUBLIC_BASE_URL: z.url(),
+	SOLANA_RPC_URLS: z
+		.string()
+		.refine(
+			(v) => v.split(",").every((u) => /^https?:\/\/\S+$/.test(u.trim())),
+			"must be comma-separated URLs",
+		),
+	SOLANA_SETTLEMENT_WALLET: z
+		.string()
+		.regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, "must be a base58 Solana address"),
 });
 
 const checked = new WeakSet<object>();

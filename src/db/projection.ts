@@ -7,7 +7,8 @@ import { transferStatements } from "./ledger";
 export interface OutboxEntry {
 	event: { id: string; type: string; created: number };
 	payment: PaymentRecord;
-	ledger: TransferJson | null;
+	/** Ledger transfers committed with this change (each recorded once, by id). */
+	transfers: TransferJson[];
 }
 
 /**
@@ -60,7 +61,8 @@ export async function projectOutboxEntry(db: D1Database, entry: OutboxEntry): Pr
 				entry.event.created,
 			),
 	];
-	if (entry.ledger)
-		statements.push(...(await transferStatements(db, transferFromJson(entry.ledger))));
+	for (const transfer of entry.transfers) {
+		statements.push(...(await transferStatements(db, transferFromJson(transfer))));
+	}
 	await db.batch(statements);
 }

@@ -51,6 +51,9 @@ export const accounts = {
 		`${modeOf(livemode)}:gateway:fees:${currency}`,
 	settlement: (livemode: boolean, processor: string, currency: string) =>
 		`${modeOf(livemode)}:settlement:${processor}:${currency}`,
+	/** Funds received for one payment, before they settle to the merchant or go back as a refund. */
+	paymentHolding: (paymentId: string, livemode: boolean, currency: string) =>
+		`${modeOf(livemode)}:payment:${paymentId}:${currency}`,
 	fxClearing: (livemode: boolean, currency: string) =>
 		`${modeOf(livemode)}:fx:clearing:${currency}`,
 };

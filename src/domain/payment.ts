@@ -3,6 +3,40 @@ import type { PaymentStatus } from "./payment-state";
 export const PAYMENT_METHOD_TYPES = ["solana", "card"] as const;
 export type PaymentMethodType = (typeof PAYMENT_METHOD_TYPES)[number];
 
+/** The crypto side of a payment: what to pay, where, and what has been seen on chain. */
+export interface SolanaPaymentDetails {
+	/** "SOL", "USDC" or a configured token's symbol. */
+	token: string;
+	/** The SPL mint; null for native SOL. */
+	mint: string | null;
+	token_program: string | null;
+	decimals: number;
+	/** Base units to pay, fee included (decimal string). */
+	amount: string;
+	/** The settlement wallet (owner address). */
+	recipient: string;
+	/** A fresh public key that identifies this payment's transactions. */
+	reference: string;
+	memo: string;
+	solana_pay_url: string;
+	transaction_request_url: string;
+	quote: {
+		/** Price-currency units per whole token, as a decimal string. */
+		rate: string;
+		/** Base units (decimal strings). */
+		fee: string;
+		amount_before_fee: string;
+		source: string;
+		expires_at: number;
+	};
+	required_commitment: "confirmed" | "finalized";
+	amount_received: string;
+	amount_excess: string;
+	/** The transaction that completed the payment, and who sent it. */
+	signature: string | null;
+	payer: string | null;
+}
+
 /** What the PaymentObject stores: the API object plus the fields only the gateway sees. */
 export interface PaymentRecord {
 	id: string;
@@ -28,6 +62,7 @@ export interface PaymentRecord {
 	succeeded_at: number | null;
 	failure_code: string | null;
 	failure_message: string | null;
+	solana: SolanaPaymentDetails | null;
 	/** Increases by one with every committed change; orders the D1 projection. */
 	version: number;
 }
@@ -57,11 +92,13 @@ export interface NewPaymentInput {
 	checkout_url: string;
 	expires_at: number;
 	created: number;
+	solana?: SolanaPaymentDetails | null;
 }
 
 export function newPaymentRecord(input: NewPaymentInput): PaymentRecord {
 	return {
 		...input,
+		solana: input.solana ?? null,
 		status: "requires_payment",
 		amount_received: 0,
 		amount_refunded: 0,

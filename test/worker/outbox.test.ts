@@ -127,7 +127,7 @@ describe("outbox", () => {
 		await projectOutboxEntry(env.DB, {
 			event: { id: "evt_00000000000000000000000000000A", type: "payment.created", created: 0 },
 			payment: stale,
-			ledger: null,
+			transfers: [],
 		});
 		expect(await projectedRow(p.id)).toMatchObject({ status: "canceled", version: 2 });
 	});

@@ -4,3 +4,4 @@ export * from "./idempotency-keys";
 export * from "./ledger";
 export * from "./merchants";
 export * from "./payments";
+export * from "./solana-signatures";

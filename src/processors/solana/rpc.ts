@@ -63,12 +63,17 @@ export class SolanaRpc {
 				signal: AbortSignal.timeout(this.timeoutMs),
 			});
 		} catch (err) {
-			const reason = err instanceof Error && err.name === "TimeoutError" ? "timed out" : "unreachable";
+			const reason =
+				err instanceof Error && err.name === "TimeoutError" ? "timed out" : "unreachable";
 			throw new SolanaRpcError(`${method}: ${new URL(url).host} ${reason}`, true);
 		}
 		if (response.status === 429 || response.status >= 500) {
 			await response.body?.cancel();
-			throw new SolanaRpcError(`${method}: HTTP ${response.status} from ${new URL(url).host}`, true, response.status);
+			throw new SolanaRpcError(
+				`${method}: HTTP ${response.status} from ${new URL(url).host}`,
+				true,
+				response.status,
+			);
 		}
 		let body: { result?: T; error?: { code: number; message: string } };
 		try {
@@ -87,7 +92,10 @@ export class SolanaRpc {
 	}
 }
 
-export function rpcFromEnv(env: { SOLANA_RPC_URLS: string; SOLANA_RPC_TIMEOUT_MS?: string }): SolanaRpc {
+export function rpcFromEnv(env: {
+	SOLANA_RPC_URLS: string;
+	SOLANA_RPC_TIMEOUT_MS?: string;
+}): SolanaRpc {
 	return new SolanaRpc({
 		urls: env.SOLANA_RPC_URLS.split(",")
 			.map((u) => u.trim())
