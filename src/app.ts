@@ -15,6 +15,7 @@ import { registerDocs } from "./routes/docs";
 import { registerEvents } from "./routes/events";
 import { registerHealth } from "./routes/health";
 import { registerPayments } from "./routes/payments";
+import { registerSolanaPay } from "./routes/solana-pay";
 import type { App, AppEnv } from "./types";
 
 /** Builds the gateway's HTTP app: one error shape, one validation hook, routes registered per file. */
@@ -51,9 +52,14 @@ export function createApp(): App {
 		await next();
 	});
 
-	app.use("/v1/*", async (c, next) =>
-		c.req.path === "/v1/openapi.json" ? next() : apiKeyAuth()(c, next),
-	);
+	const secretOnly = apiKeyAuth();
+	// A checkout may re-quote with the publishable key; everything else needs the secret key.
+	const secretOrPublishable = apiKeyAuth({ allow: ["secret", "publishable"] });
+	app.use("/v1/*", async (c, next) => {
+		if (c.req.path === "/v1/openapi.json") return next();
+		if (/^\/v1\/payments\/[^/]+\/quote$/.test(c.req.path)) return secretOrPublishable(c, next);
+		return secretOnly(c, next);
+	});
 	app.use("/v1/*", rateLimit());
 	app.use("/v1/*", idempotency());
 	app.use("/admin/*", adminAuth());
@@ -65,6 +71,7 @@ export function createApp(): App {
 	registerEvents(app);
 	registerBalances(app);
 	registerCheckout(app);
+	registerSolanaPay(app);
 	registerDocs(app);
 
 	app.notFound((c) => {

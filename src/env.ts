@@ -17,6 +17,18 @@ export interface Env {
 	SOLANA_SETTLEMENT_WALLET: string;
 	/** Shortfall accepted as paid, in basis points of the quoted amount (default 0). */
 	SOLANA_UNDERPAYMENT_TOLERANCE_BPS?: string;
+	/** Payments above this many minor units of their currency wait for `finalized` (default 10000). */
+	SOLANA_FINALIZED_ABOVE?: string;
+	/** Seconds a crypto quote holds its rate (default 900, never past the payment's expiry). */
+	SOLANA_QUOTE_TTL_SECONDS?: string;
+	/** JSON list of extra tokens: [{symbol, mint, decimals, program, usd_feed_id}]. */
+	SOLANA_EXTRA_TOKENS?: string;
+	/** Pyth Hermes base URL for crypto and FX prices. */
+	PYTH_HERMES_URL: string;
+	/** Oldest price a quote may use, in seconds (default 120). */
+	PRICE_MAX_STALENESS_SECONDS?: string;
+	/** Gateway fee on crypto payments, in basis points, paid on top by the payer (default 50). */
+	GATEWAY_FEE_BPS?: string;
 }
 
 const configSchema = z.object({

@@ -20,7 +20,16 @@ const CSP =
  * The payer's page for a payment, authorised by the payment's unguessable id alone. It shows
  * only what the payer needs: never metadata, keys or merchant internals.
  */
+const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="#111"/><path d="M18 40c8 6 20 6 28 0M18 24c8-6 20-6 28 0" stroke="#14f195" stroke-width="6" fill="none" stroke-linecap="round"/></svg>`;
+
 export function registerCheckout(app: App): void {
+	// Wallets show this next to the merchant's name in a Solana Pay transaction request.
+	app.get("/favicon.svg", (c) => {
+		c.header("Content-Type", "image/svg+xml");
+		c.header("Cache-Control", "public, max-age=86400");
+		return c.body(ICON);
+	});
+
 	app.get("/checkout/:id", async (c) => {
 		const id = c.req.param("id");
 		c.header("Content-Security-Policy", CSP);
@@ -38,6 +47,10 @@ export function registerCheckout(app: App): void {
 			);
 		}
 		const merchant = await getMerchant(c.env.DB, payment.merchant_id);
+		if (payment.solana && payment.status === "requires_payment") {
+			// The payer is looking at the page: the payment's object watches the chain more often.
+			c.executionCtx.waitUntil(paymentStub(c.env, id).touch("watched"));
+		}
 		const amount = `${formatMinorUnits(payment.amount, payment.currency)} ${payment.currency.toUpperCase()}`;
 		return c.html(
 			<Page title={`Pay ${merchant?.name ?? ""}`}>

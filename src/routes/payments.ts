@@ -7,8 +7,11 @@ import {
 	toApiPayment,
 } from "../domain/payment";
 import { PAYMENT_STATUSES } from "../domain/payment-state";
+import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { getMerchant } from "../services/merchants";
 import { loadPayment, paymentStub, unwrapTransition } from "../services/payments";
+import { quoteSolanaPayment } from "../services/solana-quote";
 import type { App } from "../types";
 import {
 	AmountSchema,
@@ -48,6 +51,16 @@ const CreatePaymentBody = z
 			.max(EXPIRES_IN.max, `must be at most ${EXPIRES_IN.max} seconds (7 days)`)
 			.optional()
 			.openapi({ description: "Seconds until an unpaid payment expires (default 3600)." }),
+		solana: z
+			.object({
+				token: z
+					.string()
+					.min(1)
+					.max(44)
+					.openapi({ description: '"SOL", "USDC" or a configured mint address.', example: "USDC" }),
+			})
+			.strict()
+			.optional(),
 	})
 	.strict()
 	.openapi("CreatePayment");
@@ -145,13 +158,92 @@ const cancelPayment = createRoute({
 	},
 });
 
+const quotePayment = createRoute({
+	method: "post",
+	path: "/v1/payments/{id}/quote",
+	tags: ["Payments"],
+	summary: "Quote (or re-quote) an unpaid payment in a token",
+	description:
+		"Prices the payment in SOL, USDC or a configured token at the current rate, with a fresh reference. Publishable keys may call it, so a checkout can let the payer choose the token.",
+	security,
+	request: {
+		params: PaymentIdParam,
+		headers: IdempotencyHeaderSchema,
+		body: {
+			required: true,
+			content: {
+				"application/json": {
+					schema: z
+						.object({ token: z.string().min(1).max(44).openapi({ example: "SOL" }) })
+						.strict(),
+				},
+			},
+		},
+	},
+	responses: {
+		200: {
+			description: "The payment with its new quote",
+			content: { "application/json": { schema: PaymentSchema } },
+		},
+		...errorResponses(400, 401, 404, 409, 422),
+	},
+});
+
 export function registerPayments(app: App): void {
+	app.openapi(quotePayment, async (c) => {
+		const { id } = c.req.valid("param");
+		const auth = c.get("auth");
+		const payment = await loadPayment(c.env, auth, id);
+		if (!payment.payment_method_types.includes("solana")) {
+			throw new ApiError("payment_unexpected_state", "This payment does not accept Solana.");
+		}
+		if (payment.status !== "requires_payment") {
+			throw new ApiError(
+				"payment_unexpected_state",
+				`This payment's status is '${payment.status}'; it cannot be re-quoted.`,
+			);
+		}
+		const merchant = await getMerchant(c.env.DB, auth.merchantId);
+		const solana = await quoteSolanaPayment(
+			c.env,
+			payment,
+			merchant?.name ?? "StreamPayments",
+			c.req.valid("json").token,
+		);
+		const result = await paymentStub(c.env, id).updateSolana(solana);
+		return c.json(toApiPayment(unwrapTransition(result, id)), 200);
+	});
+
 	app.openapi(createPayment, async (c) => {
 		const body = c.req.valid("json");
 		const auth = c.get("auth");
 		const now = Date.now();
 		const id = newId("payment", now);
 		const created = Math.floor(now / 1000);
+		const expiresAt = created + (body.expires_in ?? EXPIRES_IN.default);
+		let solana = null;
+		if (body.solana) {
+			if (!body.payment_method_types.includes("solana")) {
+				throw new ApiError(
+					"parameter_invalid",
+					"solana needs 'solana' in payment_method_types.",
+					"solana",
+				);
+			}
+			const merchant = await getMerchant(c.env.DB, auth.merchantId);
+			solana = await quoteSolanaPayment(
+				c.env,
+				{
+					id,
+					amount: body.amount,
+					currency: body.currency,
+					expires_at: expiresAt,
+					description: body.description ?? null,
+				},
+				merchant?.name ?? "StreamPayments",
+				body.solana.token,
+			);
+		}
 		const payment = await paymentStub(c.env, id).create({
 			id,
 			merchant_id: auth.merchantId,
@@ -164,8 +256,9 @@ export function registerPayments(app: App): void {
 			success_url: body.success_url ?? null,
 			cancel_url: body.cancel_url ?? null,
 			checkout_url: new URL(`/checkout/${id}`, c.env.PUBLIC_BASE_URL).toString(),
-			expires_at: created + (body.expires_in ?? EXPIRES_IN.default),
+			expires_at: expiresAt,
 			created,
+			solana,
 		});
 		return c.json(toApiPayment(payment), 200);
 	});

@@ -66,6 +66,37 @@ export const IdempotencyHeaderSchema = z.object({
 	}),
 });
 
+export const SolanaDetailsSchema = z
+	.object({
+		token: z.string().openapi({ example: "USDC" }),
+		mint: z.string().nullable().openapi({ description: "SPL mint; null for native SOL." }),
+		token_program: z.string().nullable(),
+		decimals: z.number().int(),
+		amount: z
+			.string()
+			.openapi({ description: "Base units to pay, fee included.", example: "25125000" }),
+		recipient: z.string().openapi({ description: "The settlement wallet (owner address)." }),
+		reference: z.string(),
+		memo: z.string(),
+		solana_pay_url: z.string(),
+		transaction_request_url: z.string(),
+		quote: z.object({
+			rate: z
+				.string()
+				.openapi({ description: "Price-currency units per whole token.", example: "150.000000" }),
+			fee: z.string(),
+			amount_before_fee: z.string(),
+			source: z.string(),
+			expires_at: z.number().int(),
+		}),
+		required_commitment: z.enum(["confirmed", "finalized"]),
+		amount_received: z.string(),
+		amount_excess: z.string(),
+		signature: z.string().nullable(),
+		payer: z.string().nullable(),
+	})
+	.openapi("SolanaPaymentDetails");
+
 export const PaymentSchema = z
 	.object({
 		id: z.string().openapi({ example: "pay_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9" }),
@@ -89,6 +120,7 @@ export const PaymentSchema = z
 		succeeded_at: z.number().int().nullable(),
 		failure_code: z.string().nullable(),
 		failure_message: z.string().nullable(),
+		solana: SolanaDetailsSchema.nullable(),
 	})
 	.openapi("Payment");
 

@@ -54,7 +54,10 @@ export const FX_FEEDS: Readonly<Record<string, FxFeed>> = Object.freeze({
 	jpy: { name: "USD/JPY", id: PYTH_FEED_IDS["USD/JPY"], usdIsQuote: false },
 });
 
-/** Everything getTokenRate looks feeds up in; tests and future currencies pass their own. */
+/**
+ * Everything getTokenRate looks feeds up in; tests and future currencies pass their own. Ids
+ * must be lowercase hex without 0x, the form prices come back keyed by.
+ */
 export interface FeedTable {
 	readonly tokens: Readonly<Record<string, TokenInfo>>;
 	readonly fx: Readonly<Record<string, FxFeed>>;

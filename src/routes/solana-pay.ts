@@ -1,0 +1,110 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
+import { ApiError, notFound } from "../lib/errors";
+import { isId } from "../lib/ids";
+import { rpcFromEnv } from "../processors/solana/rpc";
+import { buildPaymentTransaction } from "../processors/solana/transaction";
+import { getMerchant } from "../services/merchants";
+import { paymentStub } from "../services/payments";
+import type { App } from "../types";
+import { errorResponses } from "./schemas";
+
+const Params = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+
+const describeRequest = createRoute({
+	method: "get",
+	path: "/solana-pay/{id}",
+	tags: ["Solana Pay"],
+	summary: "Transaction request: label and icon",
+	description: "The GET of a Solana Pay transaction request; wallets show the label and icon.",
+	request: { params: Params },
+	responses: {
+		200: {
+			description: "Label and icon",
+			content: {
+				"application/json": { schema: z.object({ label: z.string(), icon: z.string() }) },
+			},
+		},
+		...errorResponses(404),
+	},
+});
+
+const buildRequest = createRoute({
+	method: "post",
+	path: "/solana-pay/{id}",
+	tags: ["Solana Pay"],
+	summary: "Transaction request: the transaction for the payer's account",
+	description:
+		"The POST of a Solana Pay transaction request: returns the unsigned transaction (base64) that pays this payment's quote from `account`, for the wallet to sign and send.",
+	request: {
+		params: Params,
+		body: {
+			required: true,
+			content: {
+				"application/json": {
+					schema: z.object({
+						account: z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, "must be a base58 address"),
+					}),
+				},
+			},
+		},
+	},
+	responses: {
+		200: {
+			description: "The transaction",
+			content: {
+				"application/json": { schema: z.object({ transaction: z.string(), message: z.string() }) },
+			},
+		},
+		...errorResponses(400, 404, 409),
+	},
+});
+
+async function openSolanaPayment(env: Parameters<typeof paymentStub>[0], id: string) {
+	const payment = isId("payment", id) ? await paymentStub(env, id).get() : null;
+	if (!payment?.solana) throw notFound("payment", id);
+	return { payment, solana: payment.solana };
+}
+
+/** Solana Pay transaction requests, authorised by the payment's unguessable id alone. */
+export function registerSolanaPay(app: App): void {
+	// Wallets call these from other origins, so the specification requires open CORS.
+	app.use("/solana-pay/*", cors({ origin: "*", allowMethods: ["GET", "POST", "OPTIONS"] }));
+
+	app.openapi(describeRequest, async (c) => {
+		const { payment } = await openSolanaPayment(c.env, c.req.valid("param").id);
+		const merchant = await getMerchant(c.env.DB, payment.merchant_id);
+		return c.json(
+			{
+				label: merchant?.name ?? "StreamPayments",
+				icon: new URL("/favicon.svg", c.env.PUBLIC_BASE_URL).toString(),
+			},
+			200,
+		);
+	});
+
+	app.openapi(buildRequest, async (c) => {
+		const { id } = c.req.valid("param");
+		const { payment, solana } = await openSolanaPayment(c.env, id);
+		if (payment.status !== "requires_payment") {
+			throw new ApiError(
+				"payment_unexpected_state",
+				`This payment is ${payment.status.replace("_", " ")}.`,
+			);
+		}
+		if (solana.quote.expires_at <= Math.floor(Date.now() / 1000)) {
+			throw new ApiError(
+				"payment_unexpected_state",
+				"This quote has expired; refresh the checkout for a new one.",
+			);
+		}
+		const { transaction } = await buildPaymentTransaction(
+			rpcFromEnv(c.env),
+			solana,
+			c.req.valid("json").account,
+		);
+		// The wallet is about to send: watch the chain closely for the next minute.
+		c.executionCtx.waitUntil(paymentStub(c.env, id).touch("hot"));
+		return c.json({ transaction, message: payment.description ?? `Payment ${payment.id}` }, 200);
+	});
+}

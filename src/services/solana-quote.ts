@@ -1,0 +1,173 @@
+import { getAddressDecoder } from "@solana/kit";
+import { tokenAmountForPrice } from "../domain/conversion";
+import { currencyExponent } from "../domain/money";
+import type { SolanaPaymentDetails } from "../domain/payment";
+import { encodeTransactionRequest, encodeTransferRequest } from "../domain/solana-pay";
+import { requiredCommitment } from "../domain/solana-settlement";
+import type { Env } from "../env";
+import { ApiError } from "../lib/errors";
+import { DEFAULT_FEEDS, type TokenInfo } from "../processors/prices/feeds";
+import { getTokenRate, pythSource, RateError } from "../processors/prices/rates";
+
+const TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+
+export interface SolanaToken extends TokenInfo {
+	/** The SPL program that owns the mint (Token or Token-2022); null for SOL. */
+	readonly program: string | null;
+}
+
+/**
+ * The tokens the gateway can quote: SOL and USDC, plus any configured in `SOLANA_EXTRA_TOKENS`
+ * (JSON: [{symbol, mint, decimals, program, usd_feed_id}]), such as Token-2022 mints.
+ */
+export function tokenCatalog(env: Env): SolanaToken[] {
+	const base: SolanaToken[] = Object.values(DEFAULT_FEEDS.tokens).map((t) => ({
+		...t,
+		program: t.mint ? TOKEN_PROGRAM : null,
+	}));
+	if (!env.SOLANA_EXTRA_TOKENS) return base;
+	const extra = JSON.parse(env.SOLANA_EXTRA_TOKENS) as {
+		symbol: string;
+		mint: string;
+		decimals: number;
+		program: string;
+		usd_feed_id: string;
+	}[];
+	return [
+		...base,
+		...extra.map((t) => ({
+			symbol: t.symbol,
+			mint: t.mint,
+			decimals: t.decimals,
+			program: t.program,
+			usdFeed: { name: `${t.symbol}/USD`, id: t.usd_feed_id },
+		})),
+	];
+}
+
+/** Finds a token by symbol ("SOL", "USDC") or by mint address. */
+export function resolveToken(env: Env, token: string): SolanaToken {
+	const found = tokenCatalog(env).find(
+		(t) => t.symbol === token || (t.mint !== null && t.mint === token),
+	);
+	if (!found) {
+		throw new ApiError(
+			"parameter_invalid",
+			`Token '${token}' is not accepted. Use SOL, USDC or a configured mint.`,
+			"solana[token]",
+		);
+	}
+	return found;
+}
+
+function newReference(): string {
+	return getAddressDecoder().decode(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** "150.00" style: price-currency units per whole token, to the currency's precision plus four. */
+function formatRate(
+	numerator: bigint,
+	denominator: bigint,
+	decimals: number,
+	exponent: number,
+): string {
+	const shown = exponent + 4;
+	const scaled =
+		(numerator * 10n ** BigInt(decimals) * 10n ** BigInt(shown - exponent)) / denominator;
+	const digits = scaled.toString().padStart(shown + 1, "0");
+	return `${digits.slice(0, -shown)}.${digits.slice(-shown)}`;
+}
+
+/**
+ * Prices a payment in a token: the price converted at the current rate (rounded up to the
+ * token's base unit), plus the gateway fee shown separately, with a fresh reference key and
+ * the Solana Pay URLs. A missing or stale rate stops quoting with a clear error.
+ */
+export async function quoteSolanaPayment(
+	env: Env,
+	payment: {
+		id: string;
+		amount: number;
+		currency: string;
+		expires_at: number;
+		description: string | null;
+	},
+	merchantName: string,
+	tokenName: string,
+): Promise<SolanaPaymentDetails> {
+	const token = resolveToken(env, tokenName);
+	const now = Math.floor(Date.now() / 1000);
+	let rate: Awaited<ReturnType<typeof getTokenRate>>;
+	try {
+		rate = await getTokenRate({
+			token: token.symbol,
+			priceCurrency: payment.currency,
+			now,
+			maxStalenessSeconds: Number(env.PRICE_MAX_STALENESS_SECONDS ?? "120"),
+			source: pythSource(env.PYTH_HERMES_URL),
+			feeds: {
+				tokens: Object.fromEntries(tokenCatalog(env).map((t) => [t.symbol, t])),
+				fx: DEFAULT_FEEDS.fx,
+			},
+		});
+	} catch (err) {
+		if (err instanceof RateError) {
+			throw new ApiError(
+				"service_unavailable",
+				`No current ${token.symbol}/${payment.currency} rate: ${err.message}. Retry shortly.`,
+			);
+		}
+		throw err;
+	}
+	const beforeFee = tokenAmountForPrice(BigInt(payment.amount), rate);
+	const feeBps = BigInt(env.GATEWAY_FEE_BPS ?? "50");
+	const fee = (beforeFee * feeBps + 9_999n) / 10_000n;
+	const amount = beforeFee + fee;
+	const reference = newReference();
+	const memo = payment.id;
+	const quoteTtl = Number(env.SOLANA_QUOTE_TTL_SECONDS ?? "900");
+	return {
+		token: token.symbol,
+		mint: token.mint,
+		token_program: token.program,
+		decimals: token.decimals,
+		amount: amount.toString(),
+		recipient: env.SOLANA_SETTLEMENT_WALLET,
+		reference,
+		memo,
+		solana_pay_url: encodeTransferRequest({
+			recipient: env.SOLANA_SETTLEMENT_WALLET,
+			amount,
+			decimals: token.decimals,
+			splToken: token.mint ?? undefined,
+			references: [reference],
+			label: merchantName,
+			message: payment.description ?? undefined,
+			memo,
+		}),
+		transaction_request_url: encodeTransactionRequest(
+			new URL(`/solana-pay/${payment.id}`, env.PUBLIC_BASE_URL).toString(),
+			{ label: merchantName },
+		),
+		quote: {
+			rate: formatRate(
+				rate.numerator,
+				rate.denominator,
+				token.decimals,
+				currencyExponent(payment.currency),
+			),
+			fee: fee.toString(),
+			amount_before_fee: beforeFee.toString(),
+			source: rate.source,
+			expires_at: Math.min(payment.expires_at, now + quoteTtl),
+		},
+		required_commitment: requiredCommitment(
+			payment.amount,
+			Number(env.SOLANA_FINALIZED_ABOVE ?? "10000"),
+		),
+		amount_received: "0",
+		amount_excess: "0",
+		signature: null,
+		payer: null,
+	};
+}
