@@ -1,8 +1,10 @@
 import { createServer, type Server } from "node:http";
 import { errorMessage, type Log, Router, routerListener, sendJson } from "./http.js";
+import { PriceStore, registerPriceRoutes } from "./prices/index.js";
 
-// The sandbox's own API: the health check `npm run dev` waits on, and later the price
-// feeds and fault knobs (latency, dropped transactions, declines) that tests turn.
+// The sandbox's own API: the health check `npm run dev` waits on, the price feeds (Pyth Hermes
+// under /hermes, an FX reference feed under /fx, knobs under /admin/prices), and later the fault
+// knobs (latency, dropped transactions, declines) that tests turn.
 
 export interface ControlServices {
 	solana: string;
@@ -14,6 +16,8 @@ export interface ControlServerOptions {
 	startedAt: Date;
 	router?: Router;
 	log?: Log;
+	/** Pass one in to turn the price knobs from code; by default each router gets its own. */
+	prices?: PriceStore;
 }
 
 export function createControlRouter(options: ControlServerOptions): Router {
@@ -26,6 +30,7 @@ export function createControlRouter(options: ControlServerOptions): Router {
 			started_at: startedAt,
 		}),
 	);
+	registerPriceRoutes(router, options.prices ?? new PriceStore());
 	return router;
 }
 
