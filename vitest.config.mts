@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 // Worker suite: runs inside workerd with real D1, Durable Objects and (later) Queues and R2.
 export default defineConfig({
 	plugins: [
-		cloudflareTest(async () => {
+		cloudflareTest(async ({ inject }) => {
 			const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
 			return {
 				main: "./src/index.ts",
@@ -15,6 +15,19 @@ export default defineConfig({
 						TEST_MIGRATIONS: migrations,
 						ADMIN_TOKEN: "test-admin-token",
 						ENVIRONMENT: "test",
+						SOLANA_RPC_URLS: inject("solanaRpcUrl"),
+						PYTH_HERMES_URL: `${inject("sandboxControlUrl")}/hermes`,
+						SANDBOX_CONTROL_URL: inject("sandboxControlUrl"),
+						// The sandbox's Token-2022 stablecoin; a dollar stablecoin, priced on the USDC/USD feed here.
+						SOLANA_EXTRA_TOKENS: JSON.stringify([
+							{
+								symbol: "PYUSD",
+								mint: "PYUSDSandboxMint111111111111111111111111111",
+								decimals: 6,
+								program: "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb",
+								usd_feed_id: "eaa020c61cc479712813461ce153894a96a6c00b21ed0cfc2798d1f9a9e9c94a",
+							},
+						]),
 					},
 				},
 			};
@@ -23,5 +36,6 @@ export default defineConfig({
 	test: {
 		include: ["test/worker/**/*.test.ts"],
 		setupFiles: ["./test/worker/setup.ts"],
+		globalSetup: ["./test/worker/global-setup.ts"],
 	},
 });

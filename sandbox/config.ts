@@ -39,3 +39,33 @@ export function readSandboxConfig(env: NodeJS.ProcessEnv): SandboxConfig {
 		),
 	};
 }
+
+/**
+ * Solana simulator knobs from SOLANA_SLOT_MS, SOLANA_CONFIRMED_LAG, SOLANA_FINALIZED_LAG and
+ * SOLANA_FAULT_SEED; only variables that are set appear, so defaults stay in one place.
+ */
+export function readSolanaConfig(env: NodeJS.ProcessEnv): {
+	slotMs?: number;
+	confirmedLag?: number;
+	finalizedLag?: number;
+	faultSeed?: number;
+} {
+	const read = (name: string): number | undefined => {
+		const value = env[name]?.trim();
+		if (value === undefined || value === "") return undefined;
+		if (!/^\d+$/.test(value)) {
+			throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+		}
+		return Number(value);
+	};
+	const config: ReturnType<typeof readSolanaConfig> = {};
+	const slotMs = read("SOLANA_SLOT_MS");
+	const confirmedLag = read("SOLANA_CONFIRMED_LAG");
+	const finalizedLag = read("SOLANA_FINALIZED_LAG");
+	const faultSeed = read("SOLANA_FAULT_SEED");
+	if (slotMs !== undefined) config.slotMs = slotMs;
+	if (confirmedLag !== undefined) config.confirmedLag = confirmedLag;
+	if (finalizedLag !== undefined) config.finalizedLag = finalizedLag;
+	if (faultSeed !== undefined) config.faultSeed = faultSeed;
+	return config;
+}

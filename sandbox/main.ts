@@ -1,4 +1,4 @@
-import { readSandboxConfig, type SandboxConfig } from "./config.js";
+import { readSandboxConfig, readSolanaConfig, type SandboxConfig } from "./config.js";
 import { errorMessage } from "./http.js";
 import { startSandbox } from "./server.js";
 
@@ -15,12 +15,14 @@ async function main(): Promise<void> {
 		process.exit(2);
 	}
 
-	const sandbox = await startSandbox({ ...config, log: (line) => console.error(line) }).catch(
-		(error: unknown) => {
-			console.error(`sandbox: ${errorMessage(error)}`);
-			process.exit(1);
-		},
-	);
+	const sandbox = await startSandbox({
+		...config,
+		solana: readSolanaConfig(process.env),
+		log: (line) => console.error(line),
+	}).catch((error: unknown) => {
+		console.error(`sandbox: ${errorMessage(error)}`);
+		process.exit(1);
+	});
 
 	console.log(`Solana JSON-RPC   ${sandbox.urls.solana}`);
 	console.log(`Stripe emulator   ${sandbox.urls.stripe}`);

@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import { SANDBOX_DEFAULTS } from "./config.js";
 import { createControlServer } from "./control.js";
 import { closeServer, errorMessage, formatUrl, isLoopbackHost, type Log, listen } from "./http.js";
-import { createSolanaRpcServer } from "./solana/rpc-server.js";
+import { SolanaSimulator, type SolanaSimulatorOptions } from "./solana/simulator.js";
 import { createStripeServer } from "./stripe/server.js";
 
 export interface SandboxOptions {
@@ -10,11 +10,15 @@ export interface SandboxOptions {
 	solanaPort?: number;
 	stripePort?: number;
 	controlPort?: number;
+	/** Slot clock, commitment lags and fault seed; `{ slotMs: 0 }` for manual slots in tests. */
+	solana?: SolanaSimulatorOptions;
 	log?: (line: string) => void;
 }
 
 export interface Sandbox {
 	urls: { solana: string; stripe: string; control: string };
+	/** The local Solana network: advanceSlots, confirm, setFaults, airdrop, mintTokens, reset. */
+	solana: SolanaSimulator;
 	close(): Promise<void>;
 }
 
@@ -43,6 +47,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 	checkPort("stripePort", stripePort);
 	checkPort("controlPort", controlPort);
 
+	const simulator = new SolanaSimulator(options.solana);
 	const started: Server[] = [];
 	const bind = async (name: string, server: Server, port: number): Promise<string> => {
 		try {
@@ -61,7 +66,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		}
 	};
 
-	const solana = await bind("Solana RPC", createSolanaRpcServer({ log }), solanaPort);
+	const solana = await bind("Solana RPC", simulator.createServer(log), solanaPort);
 	const stripe = await bind("Stripe emulator", createStripeServer({ log }), stripePort);
 	const controlServer = createControlServer({
 		services: { solana, stripe },
@@ -69,12 +74,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		log,
 	});
 	const control = await bind("control", controlServer, controlPort);
+	simulator.start();
 
 	let closing: Promise<void> | undefined;
 	return {
 		urls: { solana, stripe, control },
+		solana: simulator,
 		close() {
 			// Idempotent: signal handlers and test teardown may both call it.
+			simulator.close();
 			closing ??= Promise.all(started.map(closeServer)).then(() => undefined);
 			return closing;
 		},

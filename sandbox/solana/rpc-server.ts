@@ -1,12 +1,7 @@
-import { createServer, type Server } from "node:http";
-import {
-	BodyTooLargeError,
-	errorMessage,
-	type Log,
-	readBody,
-	sendJson,
-	sendText,
-} from "../http.js";
+import { createServer, type Server, type ServerResponse } from "node:http";
+import { setTimeout as delay } from "node:timers/promises";
+import { BodyTooLargeError, errorMessage, type Log, readBody, sendText } from "../http.js";
+import { stringifyJson } from "./encoding.js";
 
 // Solana JSON-RPC 2.0 over HTTP, shaped like a validator's RPC port. Methods live in a
 // registry so the LiteSVM-backed ones (getBalance, sendTransaction, ...) drop in as entries.
@@ -17,6 +12,9 @@ export type JsonRpcId = string | number | null;
 export type RpcHandler = (params: unknown) => unknown | Promise<unknown>;
 
 export type RpcMethods = Map<string, RpcHandler>;
+
+/** All the dispatcher needs from a registry, so a gate can answer every method alike. */
+export type RpcMethodLookup = Pick<RpcMethods, "get">;
 
 export const RPC_PARSE_ERROR = -32700;
 export const RPC_INVALID_REQUEST = -32600;
@@ -74,7 +72,7 @@ function isValidId(value: unknown): value is JsonRpcId {
 /** Returns undefined for notifications (no `id`), which get no response per JSON-RPC 2.0. */
 async function handleOne(
 	request: unknown,
-	methods: RpcMethods,
+	methods: RpcMethodLookup,
 	log: Log,
 ): Promise<JsonRpcResponse | undefined> {
 	if (!isRecord(request)) return errorResponse(null, RPC_INVALID_REQUEST, "Invalid request");
@@ -115,7 +113,7 @@ async function handleOne(
  */
 export async function handleJsonRpcBody(
 	body: string,
-	methods: RpcMethods,
+	methods: RpcMethodLookup,
 	log: Log = () => {},
 ): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
 	let parsed: unknown;
@@ -135,18 +133,79 @@ export async function handleJsonRpcBody(
 	return responses.length > 0 ? responses : undefined;
 }
 
+/** What a gate wants done with one HTTP request before (or instead of) dispatching it. */
+export interface RequestGateDecision {
+	delayMs?: number;
+	/** Answer the HTTP request itself: a JSON body, or plain text when a string. */
+	http?: { status: number; body: unknown };
+	/** Answer every JSON-RPC request in the body with this error (HTTP 200). */
+	rpcError?: JsonRpcErrorObject;
+}
+
+/** Sees the method names of each request (["getHealth"] for GET /health); fault injection. */
+export type RequestGate = (methods: string[]) => RequestGateDecision | undefined;
+
 export interface SolanaRpcServerOptions {
 	methods?: RpcMethods;
+	gate?: RequestGate;
 	log?: Log;
+}
+
+function methodNames(body: string): string[] {
+	try {
+		const parsed: unknown = JSON.parse(body);
+		const list = Array.isArray(parsed) ? parsed : [parsed];
+		return list.flatMap((r) => (isRecord(r) && typeof r.method === "string" ? [r.method] : []));
+	} catch {
+		return [];
+	}
+}
+
+function sendRpcJson(res: ServerResponse, status: number, body: unknown): void {
+	const payload = stringifyJson(body);
+	res.writeHead(status, {
+		"content-type": "application/json; charset=utf-8",
+		"content-length": Buffer.byteLength(payload),
+	});
+	res.end(payload);
+}
+
+function sendHttpDecision(res: ServerResponse, http: { status: number; body: unknown }): void {
+	if (typeof http.body === "string") sendText(res, http.status, http.body);
+	else sendRpcJson(res, http.status, http.body);
+}
+
+async function answer(
+	body: string,
+	methods: RpcMethods,
+	gate: RequestGate | undefined,
+	log: Log,
+): Promise<{ status: number; body: unknown } | undefined> {
+	const decision = gate?.(methodNames(body));
+	if (decision?.delayMs) await delay(decision.delayMs);
+	if (decision?.http) return decision.http;
+	const rpcError = decision?.rpcError;
+	const lookup: RpcMethodLookup = rpcError
+		? {
+				get: () => () => {
+					throw new JsonRpcError(rpcError.code, rpcError.message, rpcError.data);
+				},
+			}
+		: methods;
+	const payload = await handleJsonRpcBody(body, lookup, log);
+	return payload === undefined ? undefined : { status: 200, body: payload };
 }
 
 export function createSolanaRpcServer(options: SolanaRpcServerOptions = {}): Server {
 	const methods = options.methods ?? createDefaultMethods();
+	const { gate } = options;
 	const log = options.log ?? (() => {});
 	return createServer((req, res) => {
 		const path = (req.url ?? "/").split("?")[0];
 		if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
-			sendText(res, 200, "ok");
+			const http = gate?.(["getHealth"])?.http;
+			if (http) sendHttpDecision(res, http);
+			else sendText(res, 200, "ok");
 			return;
 		}
 		if (path !== "/") {
@@ -158,13 +217,13 @@ export function createSolanaRpcServer(options: SolanaRpcServerOptions = {}): Ser
 			return;
 		}
 		readBody(req)
-			.then((body) => handleJsonRpcBody(body, methods, log))
-			.then((payload) => {
+			.then((body) => answer(body, methods, gate, log))
+			.then((reply) => {
 				// JSON-RPC errors still travel as HTTP 200, as on a real validator.
-				if (payload === undefined) {
+				if (reply === undefined) {
 					res.writeHead(204).end();
 				} else {
-					sendJson(res, 200, payload);
+					sendHttpDecision(res, reply);
 				}
 			})
 			.catch((error: unknown) => {
@@ -174,7 +233,7 @@ export function createSolanaRpcServer(options: SolanaRpcServerOptions = {}): Ser
 				}
 				log(`solana rpc: request failed: ${errorMessage(error)}`);
 				if (!res.headersSent)
-					sendJson(res, 500, errorResponse(null, RPC_INTERNAL_ERROR, "Internal error"));
+					sendRpcJson(res, 500, errorResponse(null, RPC_INTERNAL_ERROR, "Internal error"));
 			});
 	});
 }

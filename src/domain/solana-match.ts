@@ -70,9 +70,11 @@ export type MatchResult =
 	  }
 	| { ok: false; signature: string; reason: MatchRejection; detail: string };
 
+/** SPL Memo v3, v1 and v4: wallets use any of them. */
 const MEMO_PROGRAMS = new Set([
 	"MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr",
 	"Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo",
+	"Memo4c2pN8afCj432Lb7RMVKi9PbQnnW7ewFFaV3oAH",
 ]);
 
 function memosOf(tx: ParsedTransaction): string[] {

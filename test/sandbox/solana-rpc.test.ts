@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readSolanaConfig } from "../../sandbox/config.js";
 import { listen, MAX_BODY_BYTES } from "../../sandbox/http.js";
 import { type Sandbox, startSandbox } from "../../sandbox/server.js";
 import {
@@ -45,7 +46,7 @@ describe("Solana JSON-RPC over HTTP", () => {
 		const res = await rpc(url, [
 			{ jsonrpc: "2.0", id: 1, method: "getVersion" },
 			{ jsonrpc: "2.0", method: "getHealth" },
-			{ jsonrpc: "2.0", id: 2, method: "getBalance", params: ["x"] },
+			{ jsonrpc: "2.0", id: 2, method: "getBlockProduction", params: [] },
 			{ jsonrpc: "2.0", id: 3, method: "getHealth" },
 			42,
 		]);
@@ -165,5 +166,25 @@ describe("method registry", () => {
 			server.closeAllConnections();
 			await new Promise((resolve) => server.close(resolve));
 		}
+	});
+});
+
+describe("readSolanaConfig", () => {
+	it("reads only the Solana variables that are set", () => {
+		expect(readSolanaConfig({})).toEqual({});
+		expect(
+			readSolanaConfig({
+				SOLANA_SLOT_MS: "0",
+				SOLANA_CONFIRMED_LAG: " 2 ",
+				SOLANA_FINALIZED_LAG: "8",
+				SOLANA_FAULT_SEED: "99",
+			}),
+		).toEqual({ slotMs: 0, confirmedLag: 2, finalizedLag: 8, faultSeed: 99 });
+	});
+
+	it("rejects non-integers", () => {
+		expect(() => readSolanaConfig({ SOLANA_SLOT_MS: "fast" })).toThrow(
+			'SOLANA_SLOT_MS must be a non-negative integer, got "fast"',
+		);
 	});
 });

@@ -5,6 +5,7 @@ declare global {
 	namespace Cloudflare {
 		interface Env extends GatewayEnv {
 			TEST_MIGRATIONS: D1Migration[];
+			SANDBOX_CONTROL_URL: string;
 		}
 		interface GlobalProps {
 			mainModule: typeof import("../../src/index");

@@ -22,6 +22,8 @@ import {
 import type { SolanaPaymentDetails } from "../../domain/payment";
 import type { SolanaRpc } from "./rpc";
 
+const MEMO_V3 = address("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
+
 /** Adds the payment's reference as a read-only, non-signer key, as Solana Pay specifies. */
 function withReference<T extends Instruction>(instruction: T, reference: Address): T {
 	return {
@@ -46,7 +48,8 @@ export async function buildPaymentTransaction(
 	const reference = address(solana.reference);
 	const amount = BigInt(solana.amount);
 	// Solana Pay puts the memo immediately before the transfer it describes.
-	const memo = getAddMemoInstruction({ memo: solana.memo });
+	// SPL Memo v3: deployed on every cluster and parsed by every wallet and explorer.
+	const memo = getAddMemoInstruction({ memo: solana.memo }, { programAddress: MEMO_V3 });
 	const instructions: Instruction[] = [];
 
 	if (solana.mint === null) {

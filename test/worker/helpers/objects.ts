@@ -7,7 +7,10 @@ export function paymentObject(id: string): DurableObjectStub<PaymentObject> {
 }
 
 /** Makes the object's scheduled jobs due now and runs its alarm, as the runtime would later. */
-export async function fireDueJobs(id: string, jobs: ("expire" | "flush")[]): Promise<boolean> {
+export async function fireDueJobs(
+	id: string,
+	jobs: ("expire" | "flush" | "poll")[],
+): Promise<boolean> {
 	const stub = paymentObject(id);
 	await runInDurableObject(stub, (_instance, state) => {
 		for (const job of jobs) state.storage.sql.exec("UPDATE jobs SET due = 0 WHERE name = ?", job);

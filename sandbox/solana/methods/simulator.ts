@@ -1,0 +1,70 @@
+import { invalidParams } from "../errors.js";
+import { FaucetError } from "../faucet.js";
+import type { SolanaFaults } from "../faults.js";
+import { positional, pubkeyParam, wrongType } from "../params.js";
+import type { RpcMethods } from "../rpc-server.js";
+
+// Sandbox-only methods (simulator_*): slot control, fault knobs, reset and test-token minting.
+// The fault gate never applies to them, so a test can always lift an outage it set.
+
+export interface SimulatorControls {
+	advanceSlots(count: number): number;
+	setFaults(faults: unknown): SolanaFaults;
+	getFaults(): SolanaFaults;
+	reset(): void;
+	mintTokens(owner: string, mint: string, amount: bigint): string;
+	readonly slot: number;
+}
+
+export const MAX_ADVANCE = 10_000;
+const U64_MAX = 18_446_744_073_709_551_615n;
+
+/** Base units as a decimal string or a safe integer. */
+export function amountParam(value: unknown): bigint {
+	if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+	if (typeof value === "string" && /^\d{1,20}$/.test(value) && BigInt(value) <= U64_MAX) {
+		return BigInt(value);
+	}
+	throw wrongType(value, "an amount in base units (decimal string or safe integer)");
+}
+
+export function registerSimulatorMethods(methods: RpcMethods, sim: SimulatorControls): void {
+	methods.set("simulator_advanceSlots", (params) => {
+		const count = positional(params, 0)[0] ?? 1;
+		if (typeof count !== "number" || !Number.isInteger(count) || count < 0 || count > MAX_ADVANCE) {
+			throw invalidParams(
+				`Invalid params: slot count must be an integer from 0 to ${MAX_ADVANCE}.`,
+			);
+		}
+		return sim.advanceSlots(count);
+	});
+
+	methods.set("simulator_setFaults", (params) => {
+		try {
+			return sim.setFaults(positional(params, 0)[0]);
+		} catch (error) {
+			if (error instanceof RangeError) throw invalidParams(`Invalid params: ${error.message}.`);
+			throw error;
+		}
+	});
+
+	methods.set("simulator_getFaults", () => sim.getFaults());
+
+	methods.set("simulator_reset", () => {
+		sim.reset();
+		return sim.slot;
+	});
+
+	methods.set("simulator_mintTokens", (params) => {
+		const args = positional(params, 3);
+		const owner = pubkeyParam(args[0]);
+		const mint = pubkeyParam(args[1]);
+		const amount = amountParam(args[2]);
+		try {
+			return sim.mintTokens(owner, mint, amount);
+		} catch (error) {
+			if (error instanceof FaucetError) throw invalidParams(`Invalid param: ${error.message}`);
+			throw error;
+		}
+	});
+}

@@ -1,0 +1,27 @@
+import type { TestProject } from "vitest/node";
+import { startSandbox } from "../../sandbox/server";
+
+declare module "vitest" {
+	export interface ProvidedContext {
+		solanaRpcUrl: string;
+		sandboxControlUrl: string;
+	}
+}
+
+/**
+ * The Worker suite pays real transactions on the sandbox's local Solana network: one sandbox
+ * per run, on free loopback ports, with slots advanced by the tests (no clock, no sleeps).
+ */
+export default async function setup(project: TestProject) {
+	const sandbox = await startSandbox({
+		solanaPort: 0,
+		stripePort: 0,
+		controlPort: 0,
+		solana: { slotMs: 0, confirmedLag: 1, finalizedLag: 4 },
+	});
+	project.provide("solanaRpcUrl", sandbox.urls.solana);
+	project.provide("sandboxControlUrl", sandbox.urls.control);
+	return async () => {
+		await sandbox.close();
+	};
+}

@@ -1,0 +1,380 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { merchantBalance } from "../../src/db/ledger";
+import { parseTransferRequest } from "../../src/domain/solana-pay";
+import { call, createMerchant, createPayment, json, type PaymentJson } from "./helpers/api";
+import { eventTypes, fireDueJobs, paymentObject } from "./helpers/objects";
+import {
+	advanceSlots,
+	FAKE_USDC_MINT,
+	fundedPayer,
+	PYUSD_MINT,
+	sendInstructions,
+	sendTransfer,
+	setFaults,
+	signAndSendBase64,
+	TOKEN_2022_PROGRAM,
+	TOKEN_PROGRAM,
+	USDC_MINT,
+} from "./helpers/solana";
+
+interface SolanaJson {
+	token: string;
+	mint: string | null;
+	token_program: string | null;
+	decimals: number;
+	amount: string;
+	recipient: string;
+	reference: string;
+	memo: string;
+	solana_pay_url: string;
+	transaction_request_url: string;
+	quote: {
+		rate: string;
+		fee: string;
+		amount_before_fee: string;
+		source: string;
+		expires_at: number;
+	};
+	amount_received: string;
+	amount_excess: string;
+	signature: string | null;
+	payer: string | null;
+}
+type SolanaPayment = PaymentJson & { solana: SolanaJson };
+
+async function solanaPayment(
+	key: string,
+	token: string,
+	body: Record<string, unknown> = {},
+): Promise<SolanaPayment> {
+	return (await createPayment(key, {
+		payment_method_types: ["solana"],
+		solana: { token },
+		...body,
+	})) as SolanaPayment;
+}
+
+/** Base units from a Solana Pay `amount` (user units), the way a wallet reads it. */
+function baseUnits(amount: string, decimals: number): bigint {
+	const [whole = "0", fraction = ""] = amount.split(".");
+	return BigInt(whole + fraction.padEnd(decimals, "0"));
+}
+
+const MINTS: Record<string, { address: string; decimals: number; program: string }> = {
+	[USDC_MINT]: { address: USDC_MINT, decimals: 6, program: TOKEN_PROGRAM },
+	[PYUSD_MINT]: { address: PYUSD_MINT, decimals: 6, program: TOKEN_2022_PROGRAM },
+	[FAKE_USDC_MINT]: { address: FAKE_USDC_MINT, decimals: 6, program: TOKEN_PROGRAM },
+};
+
+/** Pays a payment exactly as a spec-following wallet does from its Solana Pay transfer URL. */
+async function payFromUrl(
+	payment: SolanaPayment,
+	overrides: {
+		amount?: bigint;
+		mint?: string;
+		recipient?: string;
+		references?: string[];
+		memos?: string[];
+	} = {},
+) {
+	const request = parseTransferRequest(payment.solana.solana_pay_url);
+	const amount = overrides.amount ?? baseUnits(request.amount ?? "0", payment.solana.decimals);
+	const mintAddress = overrides.mint ?? request.splToken ?? undefined;
+	const mint = mintAddress ? MINTS[mintAddress] : undefined;
+	const payer = await fundedPayer(mint ? [{ mint: mint.address, amount: amount * 2n }] : []);
+	const signature = await sendTransfer({
+		payer,
+		recipient: overrides.recipient ?? request.recipient,
+		amount,
+		...(mint ? { mint } : {}),
+		references: overrides.references ?? request.references,
+		memo: overrides.memos ?? (request.memo ? [request.memo] : []),
+	});
+	return { payer, signature };
+}
+
+/** Lets the chain confirm what was sent, then runs the payment's poll as its alarm would. */
+async function confirmAndPoll(paymentId: string, slots = 1): Promise<void> {
+	await advanceSlots(slots);
+	await fireDueJobs(paymentId, ["poll"]);
+}
+
+async function status(id: string): Promise<SolanaPayment> {
+	const res = await call("GET", `/v1/payments/${id}`, { key: await keyFor(id) });
+	return json<SolanaPayment>(res);
+}
+
+const keys = new Map<string, string>();
+async function keyFor(id: string): Promise<string> {
+	return keys.get(id) as string;
+}
+async function merchantWithPayment(token: string, body: Record<string, unknown> = {}) {
+	const m = await createMerchant();
+	const p = await solanaPayment(m.sk, token, body);
+	keys.set(p.id, m.sk);
+	return { m, p };
+}
+
+describe("quotes", () => {
+	it("quotes SOL at the sandbox rate, rounded up, with the fee separate and a spec URL", async () => {
+		const { p } = await merchantWithPayment("SOL", {
+			amount: 2500,
+			currency: "usd",
+			description: "Order 7",
+		});
+		expect(p.solana).toMatchObject({
+			token: "SOL",
+			mint: null,
+			decimals: 9,
+			recipient: env.SOLANA_SETTLEMENT_WALLET,
+			memo: p.id,
+			quote: { rate: "150.000000", amount_before_fee: "166666667", fee: "833334", source: "pyth" },
+			amount: "167500001",
+			amount_received: "0",
+			signature: null,
+		});
+		const url = parseTransferRequest(p.solana.solana_pay_url);
+		expect(url).toMatchObject({
+			recipient: env.SOLANA_SETTLEMENT_WALLET,
+			amount: "0.167500001",
+			splToken: null,
+			references: [p.solana.reference],
+			label: "Acme",
+			message: "Order 7",
+			memo: p.id,
+		});
+		expect(p.solana.transaction_request_url).toBe(
+			`solana:http://127.0.0.1:8787/solana-pay/${p.id}?label=Acme`,
+		);
+		expect(p.solana.quote.expires_at).toBeLessThanOrEqual(p.expires_at);
+	});
+
+	it("quotes USDC by symbol or mint and refuses an unknown token", async () => {
+		const m = await createMerchant();
+		const bySymbol = await solanaPayment(m.sk, "USDC");
+		expect(bySymbol.solana.mint).toBe(USDC_MINT);
+		expect(bySymbol.solana.quote.amount_before_fee).toBe("25000000");
+		expect((await solanaPayment(m.sk, USDC_MINT)).solana.token).toBe("USDC");
+		const res = await call("POST", "/v1/payments", {
+			key: m.sk,
+			body: {
+				amount: 100,
+				currency: "usd",
+				payment_method_types: ["solana"],
+				solana: { token: "DOGE" },
+			},
+		});
+		expect(res.status).toBe(400);
+		expect((await json<{ error: { param: string } }>(res)).error.param).toBe("solana[token]");
+	});
+
+	it("re-quotes an unpaid payment in another token with the publishable key", async () => {
+		const m = await createMerchant();
+		const p = await solanaPayment(m.sk, "SOL");
+		const res = await call("POST", `/v1/payments/${p.id}/quote`, {
+			key: m.pk,
+			body: { token: "USDC" },
+		});
+		expect(res.status).toBe(200);
+		const requoted = await json<SolanaPayment>(res);
+		expect(requoted.solana.token).toBe("USDC");
+		expect(requoted.solana.reference).not.toBe(p.solana.reference);
+		expect(await eventTypes(p.id)).toEqual(["payment.created", "payment.quote_updated"]);
+	});
+});
+
+describe("paying", () => {
+	it("settles a SOL payment from its transfer URL: event, signature, payer and ledger", async () => {
+		const { m, p } = await merchantWithPayment("SOL");
+		const { payer, signature } = await payFromUrl(p);
+		await confirmAndPoll(p.id);
+		const paid = await status(p.id);
+		expect(paid.status).toBe("succeeded");
+		expect(paid.amount_received).toBe(2500);
+		expect(paid.solana).toMatchObject({
+			amount_received: "167500001",
+			amount_excess: "0",
+			signature,
+			payer: payer.address,
+		});
+		expect(await eventTypes(p.id)).toEqual(["payment.created", "payment.succeeded"]);
+		const balance = await merchantBalance(env.DB, m.merchant.id, false);
+		expect(balance.available).toEqual([{ currency: "sol", amount: 166_666_667n }]);
+	});
+
+	it("settles USDC and a Token-2022 token", async () => {
+		for (const token of ["USDC", "PYUSD"]) {
+			const { m, p } = await merchantWithPayment(token);
+			await payFromUrl(p);
+			await confirmAndPoll(p.id);
+			expect((await status(p.id)).status).toBe("succeeded");
+			const balance = await merchantBalance(env.DB, m.merchant.id, false);
+			expect(balance.available).toEqual([{ currency: p.solana.mint, amount: 25_000_000n }]);
+		}
+	});
+
+	it("pays through the transaction request endpoint as a wallet does", async () => {
+		const { p } = await merchantWithPayment("USDC");
+		const link = `/solana-pay/${p.id}`;
+		const info = await call("GET", link);
+		expect(info.headers.get("Access-Control-Allow-Origin")).toBe("*");
+		expect(await json(info)).toEqual({ label: "Acme", icon: "http://127.0.0.1:8787/favicon.svg" });
+		const payer = await fundedPayer([{ mint: USDC_MINT, amount: 100_000_000n }]);
+		const res = await call("POST", link, { body: { account: payer.address } });
+		expect(res.status).toBe(200);
+		const { transaction, message } = await json<{ transaction: string; message: string }>(res);
+		expect(message).toBe(`Payment ${p.id}`);
+		const signature = await signAndSendBase64(payer, transaction);
+		await confirmAndPoll(p.id);
+		const paid = await status(p.id);
+		expect(paid.status).toBe("succeeded");
+		expect(paid.solana.signature).toBe(signature);
+	});
+
+	it("keeps an underpaid payment open until it is topped up", async () => {
+		const { p } = await merchantWithPayment("USDC");
+		const full = BigInt(p.solana.amount);
+		await payFromUrl(p, { amount: full - 5_000_000n });
+		await confirmAndPoll(p.id);
+		const partial = await status(p.id);
+		expect(partial.status).toBe("requires_payment");
+		expect(partial.solana.amount_received).toBe((full - 5_000_000n).toString());
+		expect(partial.amount_received).toBeGreaterThan(0);
+		await payFromUrl(p, { amount: 5_000_000n });
+		await confirmAndPoll(p.id);
+		expect((await status(p.id)).status).toBe("succeeded");
+		expect(await eventTypes(p.id)).toEqual([
+			"payment.created",
+			"payment.partially_funded",
+			"payment.succeeded",
+		]);
+	});
+
+	it("records an overpayment's excess and holds it for refund", async () => {
+		const { m, p } = await merchantWithPayment("USDC");
+		await payFromUrl(p, { amount: BigInt(p.solana.amount) + 1_000_000n });
+		await confirmAndPoll(p.id);
+		const paid = await status(p.id);
+		expect(paid.status).toBe("succeeded");
+		expect(paid.solana.amount_excess).toBe("1000000");
+		expect((await merchantBalance(env.DB, m.merchant.id, false)).available).toEqual([
+			{ currency: USDC_MINT, amount: 25_000_000n },
+		]);
+	});
+});
+
+describe("rejecting what is not a payment", () => {
+	it("rejects a look-alike mint, money sent elsewhere and a failed transaction", async () => {
+		const { p } = await merchantWithPayment("USDC");
+		await payFromUrl(p, { mint: FAKE_USDC_MINT });
+		await payFromUrl(p, { recipient: (await fundedPayer()).address });
+		await confirmAndPoll(p.id);
+		const receipts = await paymentObject(p.id).receipts();
+		expect(receipts.map((r) => r.reason).sort()).toEqual(["wrong_mint", "wrong_recipient"]);
+		expect((await status(p.id)).status).toBe("requires_payment");
+	});
+
+	it("never sees a transfer without the reference", async () => {
+		const { p } = await merchantWithPayment("SOL");
+		await payFromUrl(p, { references: [] });
+		await confirmAndPoll(p.id);
+		expect(await paymentObject(p.id).receipts()).toEqual([]);
+		expect((await status(p.id)).status).toBe("requires_payment");
+	});
+
+	it("settles one payment at most with one signature", async () => {
+		const m = await createMerchant();
+		const a = await solanaPayment(m.sk, "SOL");
+		const b = await solanaPayment(m.sk, "SOL", { amount: 2500 });
+		keys.set(a.id, m.sk);
+		keys.set(b.id, m.sk);
+		// One transaction that names both payments (references and memos) and pays the amount once.
+		await payFromUrl(a, {
+			references: [a.solana.reference, b.solana.reference],
+			memos: [a.solana.memo, b.solana.memo],
+		});
+		await confirmAndPoll(a.id);
+		await fireDueJobs(b.id, ["poll"]);
+		expect((await status(a.id)).status).toBe("succeeded");
+		expect((await status(b.id)).status).toBe("requires_payment");
+		expect((await paymentObject(b.id).receipts())[0]?.reason).toBe("signature_already_used");
+	});
+
+	it("rejects a transaction that failed on chain", async () => {
+		const { p } = await merchantWithPayment("SOL");
+		const payer = await fundedPayer();
+		const { getTransferSolInstruction } = await import("@solana-program/system");
+		const { AccountRole, address } = await import("@solana/kit");
+		const transfer = getTransferSolInstruction({
+			source: payer,
+			destination: address(p.solana.recipient),
+			amount: 1_000_000_000_000n,
+		});
+		await sendInstructions(
+			payer,
+			[
+				{
+					...transfer,
+					accounts: [
+						...transfer.accounts,
+						{ address: address(p.solana.reference), role: AccountRole.READONLY },
+					],
+				},
+			],
+			{ skipPreflight: true },
+		);
+		await confirmAndPoll(p.id);
+		expect((await paymentObject(p.id).receipts())[0]?.reason).toBe("transaction_failed");
+	});
+});
+
+describe("late payments and RPC trouble", () => {
+	it("records a payment after expiry as a late payment, held for refund", async () => {
+		const { m, p } = await merchantWithPayment("USDC");
+		await fireDueJobs(p.id, ["expire"]);
+		expect((await status(p.id)).status).toBe("expired");
+		await payFromUrl(p);
+		await confirmAndPoll(p.id);
+		expect((await status(p.id)).status).toBe("expired");
+		expect(await eventTypes(p.id)).toEqual([
+			"payment.created",
+			"payment.expired",
+			"payment.late_payment_received",
+		]);
+		expect((await paymentObject(p.id).receipts())[0]).toMatchObject({
+			disposition: "late",
+			reason: "payment_expired",
+		});
+		expect((await merchantBalance(env.DB, m.merchant.id, false)).available).toEqual([]);
+	});
+
+	it("backs off on RPC errors and finds the payment once the RPC recovers", async () => {
+		const { p } = await merchantWithPayment("SOL");
+		await payFromUrl(p);
+		await advanceSlots(1);
+		await setFaults({ errorRate: 1 });
+		try {
+			await fireDueJobs(p.id, ["poll"]);
+			expect((await status(p.id)).status).toBe("requires_payment");
+		} finally {
+			await setFaults({ errorRate: 0 });
+		}
+		await fireDueJobs(p.id, ["poll"]);
+		expect((await status(p.id)).status).toBe("succeeded");
+	});
+
+	it("waits for finalized above the merchant's threshold", async () => {
+		const { p } = await merchantWithPayment("USDC", { amount: 50_000 });
+		await payFromUrl(p);
+		await confirmAndPoll(p.id);
+		expect((await status(p.id)).status).toBe("processing");
+		await confirmAndPoll(p.id, 4);
+		expect((await status(p.id)).status).toBe("succeeded");
+		expect(await eventTypes(p.id)).toEqual([
+			"payment.created",
+			"payment.processing",
+			"payment.succeeded",
+		]);
+	});
+});
