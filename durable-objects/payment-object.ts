@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { type OutboxEntry, projectOutboxEntry } from "../src/db/projection";
+import type { OutboxEntry } from "../src/db/projection";
 import { claimSignature } from "../src/db/solana-signatures";
 import { paymentReceivedTransfer, type Transfer, transferToJson } from "../src/domain/ledger";
 import {
@@ -14,19 +14,19 @@ import {
 	isTerminal,
 	type PaymentStatus,
 } from "../src/domain/payment-state";
-import { decideSettlement, nextPollDelayMs } from "../src/domain/solana-settlement";
+import { nextPollDelayMs } from "../src/domain/solana-settlement";
 import type { Env } from "../src/env";
 import { idTime, newId } from "../src/lib/ids";
 import { log } from "../src/lib/log";
 import { rpcFromEnv } from "../src/processors/solana/rpc";
+import { drainOutbox, Jobs, OUTBOX_SCHEMA } from "./outbox";
 import {
+	planSettlement,
 	RECEIPTS_SCHEMA,
 	type ReceiptRow,
 	readReceipts,
-	receiptTransfer,
 	scanChain,
 	settlementTransfer,
-	toSettlementReceipts,
 } from "./solana-watcher";
 
 export type TransitionResult =
@@ -40,7 +40,6 @@ export type TransitionResult =
 
 type Job = "expire" | "flush" | "poll";
 
-const FLUSH_BACKOFF_MAX_MS = 5 * 60 * 1000;
 /** How long the payer counts as present after the checkout was seen or a transaction requested. */
 const WATCH_WINDOW_MS = 2 * 60 * 1000;
 const HOT_WINDOW_MS = 60 * 1000;
@@ -59,20 +58,20 @@ function canTransitionAny(status: PaymentStatus): boolean {
  */
 export class PaymentObject extends DurableObject<Env> {
 	private readonly sql: SqlStorage;
+	private readonly jobs: Jobs<Job>;
 	private flushing: Promise<boolean> | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.sql = ctx.storage.sql;
+		this.jobs = new Jobs<Job>(this.sql, ctx.storage);
 		this.sql.exec(`
 			CREATE TABLE IF NOT EXISTS payment (id INTEGER PRIMARY KEY CHECK (id = 1), record TEXT NOT NULL);
 			CREATE TABLE IF NOT EXISTS transitions (
 				version INTEGER PRIMARY KEY, from_status TEXT, to_status TEXT NOT NULL,
 				event_id TEXT NOT NULL, at INTEGER NOT NULL);
-			CREATE TABLE IF NOT EXISTS outbox (
-				seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL,
-				attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT);
-			CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, due INTEGER NOT NULL);
+			${OUTBOX_SCHEMA}
+			${Jobs.SCHEMA}
 			CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
 			${RECEIPTS_SCHEMA}
 		`);
@@ -84,7 +83,7 @@ export class PaymentObject extends DurableObject<Env> {
 		if (existing) return existing;
 		const record = newPaymentRecord(input);
 		this.commit(record, null, "payment.created", []);
-		this.schedule("expire", record.expires_at * 1000);
+		this.jobs.schedule("expire", record.expires_at * 1000);
 		if (record.solana) {
 			// A new payment's payer is usually sent to the checkout next: watch briskly at first.
 			this.setMeta("watched_until", Date.now() + WATCH_WINDOW_MS);
@@ -207,12 +206,9 @@ export class PaymentObject extends DurableObject<Env> {
 
 	override async alarm(): Promise<void> {
 		const now = Date.now();
-		const due = this.sql
-			.exec<{ name: Job }>("SELECT name FROM jobs WHERE due <= ? ORDER BY due", now)
-			.toArray();
-		for (const { name } of due) {
+		for (const name of this.jobs.due(now)) {
 			if (name === "expire") {
-				this.unschedule("expire");
+				this.jobs.unschedule("expire");
 				const payment = this.read();
 				if (payment && canTransition(payment.status, "expired")) {
 					await this.transition("expired", (p) => p);
@@ -223,12 +219,12 @@ export class PaymentObject extends DurableObject<Env> {
 				await this.pollChain();
 			}
 		}
-		this.armAlarm();
+		this.jobs.arm();
 	}
 
 	/** One look at the chain, then the resulting change of state, then the next look's time. */
 	private async pollChain(): Promise<void> {
-		this.unschedule("poll");
+		this.jobs.unschedule("poll");
 		const payment = this.read();
 		const solana = payment?.solana;
 		if (!payment || !solana) return;
@@ -257,7 +253,7 @@ export class PaymentObject extends DurableObject<Env> {
 				retry_in_ms: delay,
 				error: err instanceof Error ? err.message : String(err),
 			});
-			this.schedule("poll", now + delay);
+			this.jobs.schedule("poll", now + delay);
 			return;
 		}
 		await this.applyReceipts(payment, solana, found);
@@ -270,29 +266,14 @@ export class PaymentObject extends DurableObject<Env> {
 		found: ReceiptRow[],
 	): Promise<void> {
 		const nowS = Math.floor(Date.now() / 1000);
-		const rows = readReceipts(this.sql);
-		const transfers = found
-			.filter((r) => r.disposition !== "rejected")
-			.map((r) => receiptTransfer(payment, solana, r, nowS));
-		const decision = decideSettlement(toSettlementReceipts(rows), {
-			expected: BigInt(solana.amount),
-			underpaymentToleranceBps: Number(this.env.SOLANA_UNDERPAYMENT_TOLERANCE_BPS ?? "0"),
-			requiredCommitment: solana.required_commitment,
+		const { decision, details, fiatReceived, transfers } = planSettlement({
+			payment,
+			solana,
+			rows: readReceipts(this.sql),
+			found,
+			toleranceBps: Number(this.env.SOLANA_UNDERPAYMENT_TOLERANCE_BPS ?? "0"),
+			now: nowS,
 		});
-		const counted = rows.filter((r) => r.disposition === "counted");
-		const last = counted.at(-1);
-		const details: SolanaPaymentDetails = {
-			...solana,
-			amount_received: decision.received.toString(),
-			amount_excess: decision.status === "succeeded" ? decision.excess.toString() : "0",
-			signature: last?.signature ?? solana.signature,
-			payer: last?.payer ?? solana.payer,
-		};
-		const expected = BigInt(solana.amount);
-		const fiatReceived =
-			decision.status === "requires_payment"
-				? Number((BigInt(payment.amount) * decision.received) / expected)
-				: payment.amount;
 		const open = payment.status === "requires_payment" || payment.status === "processing";
 
 		if (open && decision.status === "succeeded") {
@@ -342,10 +323,7 @@ export class PaymentObject extends DurableObject<Env> {
 				watchedUntil: this.getMeta("watched_until"),
 				awaitingFinality,
 			});
-		const current = this.sql
-			.exec<{ due: number }>("SELECT due FROM jobs WHERE name = 'poll'")
-			.toArray()[0];
-		if (!current || current.due > due) this.schedule("poll", due);
+		this.jobs.scheduleNoLaterThan("poll", due);
 	}
 
 	private getMeta(key: string): number {
@@ -434,40 +412,19 @@ export class PaymentObject extends DurableObject<Env> {
 	}
 
 	private async flushOutbox(): Promise<boolean> {
-		for (;;) {
-			const row = this.sql
-				.exec<{ seq: number; entry: string; attempts: number }>(
-					"SELECT seq, entry, attempts FROM outbox ORDER BY seq LIMIT 1",
-				)
-				.toArray()[0];
-			if (!row) {
-				this.unschedule("flush");
-				return true;
-			}
-			try {
-				await projectOutboxEntry(this.env.DB, JSON.parse(row.entry) as OutboxEntry);
-				this.sql.exec("DELETE FROM outbox WHERE seq = ?", row.seq);
-			} catch (err) {
-				const attempts = row.attempts + 1;
-				const message = err instanceof Error ? err.message : String(err);
-				this.sql.exec(
-					"UPDATE outbox SET attempts = ?, last_error = ? WHERE seq = ?",
-					attempts,
-					message.slice(0, 500),
-					row.seq,
-				);
-				const delay = Math.min(1000 * 2 ** attempts, FLUSH_BACKOFF_MAX_MS);
-				this.schedule("flush", Date.now() + delay);
-				log("warn", "outbox flush failed; retrying by alarm", {
-					payment: this.read()?.id,
-					seq: row.seq,
-					attempts,
-					retry_in_ms: delay,
-					error: message,
-				});
-				return false;
-			}
+		const result = await drainOutbox(this.sql, this.env.DB);
+		if (result.drained) {
+			this.jobs.unschedule("flush");
+			return true;
 		}
+		this.jobs.schedule("flush", Date.now() + result.retryInMs);
+		log("warn", "outbox flush failed; retrying by alarm", {
+			payment: this.read()?.id,
+			attempts: result.attempts,
+			retry_in_ms: result.retryInMs,
+			error: result.error,
+		});
+		return false;
 	}
 
 	private read(): PaymentRecord | null {
@@ -475,27 +432,5 @@ export class PaymentObject extends DurableObject<Env> {
 			.exec<{ record: string }>("SELECT record FROM payment WHERE id = 1")
 			.toArray()[0];
 		return row ? (JSON.parse(row.record) as PaymentRecord) : null;
-	}
-
-	private schedule(job: Job, due: number): void {
-		this.sql.exec(
-			"INSERT INTO jobs (name, due) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET due = excluded.due",
-			job,
-			due,
-		);
-		this.armAlarm();
-	}
-
-	private unschedule(job: Job): void {
-		this.sql.exec("DELETE FROM jobs WHERE name = ?", job);
-	}
-
-	/** Points the single alarm at the earliest due job, or clears it when none remain. */
-	private armAlarm(): void {
-		const next = this.sql
-			.exec<{ due: number | null }>("SELECT MIN(due) AS due FROM jobs")
-			.one().due;
-		if (next === null) void this.ctx.storage.deleteAlarm();
-		else void this.ctx.storage.setAlarm(next);
 	}
 }

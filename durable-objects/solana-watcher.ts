@@ -1,7 +1,12 @@
 import { accounts, type Transfer } from "../src/domain/ledger";
 import type { PaymentRecord, SolanaPaymentDetails } from "../src/domain/payment";
 import { type MatchResult, matchPayment, type ParsedTransaction } from "../src/domain/solana-match";
-import type { Commitment, Receipt } from "../src/domain/solana-settlement";
+import {
+	type Commitment,
+	decideSettlement,
+	type Receipt,
+	type SettlementDecision,
+} from "../src/domain/solana-settlement";
 import type { SolanaRpc } from "../src/processors/solana/rpc";
 
 /**
@@ -242,4 +247,47 @@ export function settlementTransfer(
 		created,
 		postings,
 	};
+}
+
+/**
+ * What the receipts mean for the payment: the settlement decision, the payment's crypto details
+ * and fiat `amount_received` brought up to date, and the ledger transfers of newly found funds.
+ */
+export function planSettlement(input: {
+	payment: PaymentRecord;
+	solana: SolanaPaymentDetails;
+	rows: ReceiptRow[];
+	found: ReceiptRow[];
+	toleranceBps: number;
+	now: number;
+}): {
+	decision: SettlementDecision;
+	details: SolanaPaymentDetails;
+	fiatReceived: number;
+	transfers: Transfer[];
+} {
+	const { payment, solana } = input;
+	const transfers = input.found
+		.filter((r) => r.disposition !== "rejected")
+		.map((r) => receiptTransfer(payment, solana, r, input.now));
+	const expected = BigInt(solana.amount);
+	const decision = decideSettlement(toSettlementReceipts(input.rows), {
+		expected,
+		underpaymentToleranceBps: input.toleranceBps,
+		requiredCommitment: solana.required_commitment,
+	});
+	const last = input.rows.filter((r) => r.disposition === "counted").at(-1);
+	const details: SolanaPaymentDetails = {
+		...solana,
+		amount_received: decision.received.toString(),
+		amount_excess: decision.status === "succeeded" ? decision.excess.toString() : "0",
+		signature: last?.signature ?? solana.signature,
+		payer: last?.payer ?? solana.payer,
+	};
+	// Partly paid: the share of the price the tokens cover, rounded down.
+	const fiatReceived =
+		decision.status === "requires_payment"
+			? Number((BigInt(payment.amount) * decision.received) / expected)
+			: payment.amount;
+	return { decision, details, fiatReceived, transfers };
 }
