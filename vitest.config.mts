@@ -16,6 +16,8 @@ export default defineConfig({
 						ADMIN_TOKEN: "test-admin-token",
 						ENVIRONMENT: "test",
 						SOLANA_RPC_URLS: inject("solanaRpcUrl"),
+						// Short, so the timeout test needs no long wait.
+						SOLANA_RPC_TIMEOUT_MS: "500",
 						PYTH_HERMES_URL: `${inject("sandboxControlUrl")}/hermes`,
 						SANDBOX_CONTROL_URL: inject("sandboxControlUrl"),
 						// The sandbox's Token-2022 stablecoin; a dollar stablecoin, priced on the USDC/USD feed here.

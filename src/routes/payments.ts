@@ -207,7 +207,7 @@ export function registerPayments(app: App): void {
 		const solana = await quoteSolanaPayment(
 			c.env,
 			payment,
-			merchant?.name ?? "StreamPayments",
+			merchant ?? { name: "StreamPayments", settings: {} },
 			c.req.valid("json").token,
 		);
 		const result = await paymentStub(c.env, id).updateSolana(solana);
@@ -240,7 +240,7 @@ export function registerPayments(app: App): void {
 					expires_at: expiresAt,
 					description: body.description ?? null,
 				},
-				merchant?.name ?? "StreamPayments",
+				merchant ?? { name: "StreamPayments", settings: {} },
 				body.solana.token,
 			);
 		}

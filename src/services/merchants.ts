@@ -1,6 +1,6 @@
 import { and, desc, eq } from "drizzle-orm";
 import { createDb, type Database } from "../db/client";
-import { apiKeys, merchants } from "../db/schema";
+import { apiKeys, type MerchantSettings, merchants } from "../db/schema";
 import { sha256Hex } from "../lib/crypto";
 import { newId, randomBase62 } from "../lib/ids";
 
@@ -10,6 +10,7 @@ export interface MerchantJson {
 	name: string;
 	email: string | null;
 	metadata: Record<string, string>;
+	settings: MerchantSettings;
 	created: number;
 }
 
@@ -45,6 +46,7 @@ function toMerchantJson(row: MerchantRow): MerchantJson {
 		name: row.name,
 		email: row.email,
 		metadata: row.metadata,
+		settings: row.settings,
 		created: row.created,
 	};
 }
@@ -91,6 +93,7 @@ export async function createMerchant(
 		name: string;
 		email?: string | undefined;
 		metadata?: Record<string, string> | undefined;
+		settings?: MerchantSettings | undefined;
 	},
 ): Promise<{ merchant: MerchantJson; keys: ApiKeyJson[] }> {
 	const db = createDb(d1);
@@ -99,6 +102,7 @@ export async function createMerchant(
 		name: input.name,
 		email: input.email ?? null,
 		metadata: input.metadata ?? {},
+		settings: input.settings ?? {},
 		created: now(),
 	};
 	const modes = [
@@ -118,6 +122,24 @@ export async function createMerchant(
 export async function getMerchant(d1: D1Database, id: string): Promise<MerchantJson | null> {
 	const row = await createDb(d1).query.merchants.findFirst({ where: eq(merchants.id, id) });
 	return row ? toMerchantJson(row) : null;
+}
+
+/** Updates name, email, metadata or settings; fields not given keep their value. */
+export async function updateMerchant(
+	d1: D1Database,
+	id: string,
+	patch: {
+		name?: string | undefined;
+		email?: string | undefined;
+		metadata?: Record<string, string> | undefined;
+		settings?: MerchantSettings | undefined;
+	},
+): Promise<MerchantJson | null> {
+	const db = createDb(d1);
+	const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+	if (Object.keys(changes).length > 0)
+		await db.update(merchants).set(changes).where(eq(merchants.id, id));
+	return getMerchant(d1, id);
 }
 
 export async function listKeys(d1: D1Database, merchantId: string): Promise<ApiKeyJson[]> {

@@ -1,4 +1,5 @@
 import { getAddressDecoder } from "@solana/kit";
+import type { MerchantSettings } from "../db/schema";
 import { tokenAmountForPrice } from "../domain/conversion";
 import { currencyExponent } from "../domain/money";
 import type { SolanaPaymentDetails } from "../domain/payment";
@@ -45,15 +46,21 @@ export function tokenCatalog(env: Env): SolanaToken[] {
 	];
 }
 
-/** Finds a token by symbol ("SOL", "USDC") or by mint address. */
-export function resolveToken(env: Env, token: string): SolanaToken {
+/**
+ * Finds a token by symbol ("SOL", "USDC") or by mint address, among the configured tokens the
+ * merchant accepts (all of them unless the merchant's settings name some).
+ */
+export function resolveToken(env: Env, token: string, accepted?: string[]): SolanaToken {
+	const matches = (t: SolanaToken, name: string) =>
+		t.symbol === name || (t.mint !== null && t.mint === name);
 	const found = tokenCatalog(env).find(
-		(t) => t.symbol === token || (t.mint !== null && t.mint === token),
+		(t) =>
+			matches(t, token) && (accepted === undefined || accepted.some((name) => matches(t, name))),
 	);
 	if (!found) {
 		throw new ApiError(
 			"parameter_invalid",
-			`Token '${token}' is not accepted. Use SOL, USDC or a configured mint.`,
+			`Token '${token}' is not accepted here. Use one of: ${(accepted ?? tokenCatalog(env).map((t) => t.symbol)).join(", ")}.`,
 			"solana[token]",
 		);
 	}
@@ -92,10 +99,11 @@ export async function quoteSolanaPayment(
 		expires_at: number;
 		description: string | null;
 	},
-	merchantName: string,
+	merchant: { name: string; settings: MerchantSettings },
 	tokenName: string,
 ): Promise<SolanaPaymentDetails> {
-	const token = resolveToken(env, tokenName);
+	const token = resolveToken(env, tokenName, merchant.settings.accepted_tokens);
+	const merchantName = merchant.name;
 	const now = Math.floor(Date.now() / 1000);
 	let rate: Awaited<ReturnType<typeof getTokenRate>>;
 	try {
@@ -163,7 +171,7 @@ export async function quoteSolanaPayment(
 		},
 		required_commitment: requiredCommitment(
 			payment.amount,
-			Number(env.SOLANA_FINALIZED_ABOVE ?? "10000"),
+			merchant.settings.solana_finalized_above ?? Number(env.SOLANA_FINALIZED_ABOVE ?? "10000"),
 		),
 		amount_received: "0",
 		amount_excess: "0",

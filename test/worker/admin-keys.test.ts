@@ -82,6 +82,7 @@ describe("POST /admin/v1/merchants", () => {
 			name: "Acme",
 			email: "ops@acme.test",
 			metadata: { plan: "pro" },
+			settings: {},
 			created: expect.any(Number),
 		});
 

@@ -2,7 +2,14 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { merchantBalance } from "../../src/db/ledger";
 import { parseTransferRequest } from "../../src/domain/solana-pay";
-import { call, createMerchant, createPayment, json, type PaymentJson } from "./helpers/api";
+import {
+	ADMIN_TOKEN,
+	call,
+	createMerchant,
+	createPayment,
+	json,
+	type PaymentJson,
+} from "./helpers/api";
 import { eventTypes, fireDueJobs, paymentObject } from "./helpers/objects";
 import {
 	advanceSlots,
@@ -36,6 +43,7 @@ interface SolanaJson {
 		source: string;
 		expires_at: number;
 	};
+	required_commitment: "confirmed" | "finalized";
 	amount_received: string;
 	amount_excess: string;
 	signature: string | null;
@@ -181,6 +189,39 @@ describe("quotes", () => {
 		expect(requoted.solana.token).toBe("USDC");
 		expect(requoted.solana.reference).not.toBe(p.solana.reference);
 		expect(await eventTypes(p.id)).toEqual(["payment.created", "payment.quote_updated"]);
+	});
+});
+
+describe("merchant policy", () => {
+	it("quotes only the tokens a merchant accepts, and applies its finality threshold", async () => {
+		const m = await createMerchant();
+		const res = await call("POST", `/admin/v1/merchants/${m.merchant.id}`, {
+			key: ADMIN_TOKEN,
+			body: { settings: { accepted_tokens: ["USDC"], solana_finalized_above: 1000 } },
+		});
+		expect(res.status).toBe(200);
+		expect((await json<{ settings: unknown }>(res)).settings).toEqual({
+			accepted_tokens: ["USDC"],
+			solana_finalized_above: 1000,
+		});
+		const refused = await call("POST", "/v1/payments", {
+			key: m.sk,
+			body: {
+				amount: 2500,
+				currency: "usd",
+				payment_method_types: ["solana"],
+				solana: { token: "SOL" },
+			},
+		});
+		expect(refused.status).toBe(400);
+		expect(
+			(await json<{ error: { message: string; param: string } }>(refused)).error,
+		).toMatchObject({
+			param: "solana[token]",
+			message: "Token 'SOL' is not accepted here. Use one of: USDC.",
+		});
+		const usdc = await solanaPayment(m.sk, "USDC", { amount: 2500 });
+		expect(usdc.solana.required_commitment).toBe("finalized");
 	});
 });
 
@@ -359,6 +400,21 @@ describe("late payments and RPC trouble", () => {
 			expect((await status(p.id)).status).toBe("requires_payment");
 		} finally {
 			await setFaults({ errorRate: 0 });
+		}
+		await fireDueJobs(p.id, ["poll"]);
+		expect((await status(p.id)).status).toBe("succeeded");
+	});
+
+	it("treats an RPC that times out like one that fails, and recovers", async () => {
+		const { p } = await merchantWithPayment("SOL");
+		await payFromUrl(p);
+		await advanceSlots(1);
+		await setFaults({ latencyMs: 2_000 });
+		try {
+			await fireDueJobs(p.id, ["poll"]);
+			expect((await status(p.id)).status).toBe("requires_payment");
+		} finally {
+			await setFaults({});
 		}
 		await fireDueJobs(p.id, ["poll"]);
 		expect((await status(p.id)).status).toBe("succeeded");

@@ -9,9 +9,28 @@ import {
 	MAX_ROLL_GRACE_SECONDS,
 	revokeKey,
 	rollKey,
+	updateMerchant,
 } from "../../services/merchants";
 import type { App } from "../../types";
 import { errorResponses, IdempotencyHeaderSchema, MetadataSchema } from "../schemas";
+
+const MerchantSettingsSchema = z
+	.object({
+		accepted_tokens: z
+			.array(z.string().min(1).max(44))
+			.min(1, "must accept at least one token")
+			.max(20)
+			.optional()
+			.openapi({
+				description: "Tokens accepted, by symbol or mint. Default: every configured token.",
+				example: ["USDC", "SOL"],
+			}),
+		solana_finalized_above: z.number().int().nonnegative().optional().openapi({
+			description: "Crypto payments above this many minor units wait for `finalized`.",
+		}),
+	})
+	.strict()
+	.openapi("MerchantSettings");
 
 const MerchantSchema = z
 	.object({
@@ -20,6 +39,7 @@ const MerchantSchema = z
 		name: z.string(),
 		email: z.string().nullable(),
 		metadata: z.record(z.string(), z.string()),
+		settings: MerchantSettingsSchema,
 		created: z.number().int(),
 	})
 	.openapi("Merchant");
@@ -71,6 +91,7 @@ const create = createRoute({
 							name: z.string().trim().min(1, "must not be empty").max(200),
 							email: z.email().optional(),
 							metadata: MetadataSchema.optional(),
+							settings: MerchantSettingsSchema.optional(),
 						})
 						.strict(),
 				},
@@ -94,6 +115,34 @@ const retrieve = createRoute({
 	security,
 	request: { params: MerchantParam },
 	responses: { 200: json(MerchantSchema, "The merchant"), ...errorResponses(401, 404) },
+});
+
+const update = createRoute({
+	method: "post",
+	path: "/admin/v1/merchants/{id}",
+	tags,
+	summary: "Update a merchant's name, email, metadata or settings",
+	security,
+	request: {
+		params: MerchantParam,
+		headers: IdempotencyHeaderSchema,
+		body: {
+			required: true,
+			content: {
+				"application/json": {
+					schema: z
+						.object({
+							name: z.string().trim().min(1, "must not be empty").max(200).optional(),
+							email: z.email().optional(),
+							metadata: MetadataSchema.optional(),
+							settings: MerchantSettingsSchema.optional(),
+						})
+						.strict(),
+				},
+			},
+		},
+	},
+	responses: { 200: json(MerchantSchema, "The merchant"), ...errorResponses(400, 401, 404, 422) },
 });
 
 const keys = createRoute({
@@ -208,6 +257,14 @@ export function registerAdminMerchants(app: App): void {
 	app.openapi(retrieve, async (c) =>
 		c.json(await requireMerchant(c.env.DB, c.req.valid("param").id), 200),
 	);
+
+	app.openapi(update, async (c) => {
+		const { id } = c.req.valid("param");
+		await requireMerchant(c.env.DB, id);
+		const merchant = await updateMerchant(c.env.DB, id, c.req.valid("json"));
+		if (!merchant) throw notFound("merchant", id);
+		return c.json(merchant, 200);
+	});
 
 	app.openapi(keys, async (c) => {
 		const { id } = c.req.valid("param");

@@ -1,0 +1,1 @@
+ALTER TABLE `merchants` ADD `settings` text DEFAULT '{}' NOT NULL;

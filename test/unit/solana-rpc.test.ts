@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { SolanaRpc, SolanaRpcError } from "../../src/processors/solana/rpc";
+
+type Reply = Response | "timeout" | "refused";
+
+/** A fetch that answers per URL from a script, recording which URLs were called. */
+function scripted(replies: Record<string, Reply[]>) {
+	const calls: string[] = [];
+	const fetcher = (async (input: RequestInfo | URL) => {
+		const url = String(input);
+		calls.push(url);
+		const reply = replies[url]?.shift();
+		if (reply === "timeout") throw new DOMException("The operation timed out.", "TimeoutError");
+		if (reply === "refused" || reply === undefined) throw new TypeError("fetch failed");
+		return reply;
+	}) as typeof fetch;
+	return { calls, fetcher };
+}
+
+const ok = (result: unknown) => Response.json({ jsonrpc: "2.0", id: 1, result });
+const rpcError = (code: number, message: string) =>
+	Response.json({ jsonrpc: "2.0", id: 1, error: { code, message } });
+
+describe("Solana RPC client", () => {
+	it("fails over to the next endpoint on 429, 5xx, timeouts and unreachable hosts", async () => {
+		for (const first of [
+			new Response("slow down", { status: 429 }),
+			new Response("", { status: 503 }),
+			"timeout",
+			"refused",
+		] as Reply[]) {
+			const { calls, fetcher } = scripted({
+				"https://a.test/": [first],
+				"https://b.test/": [ok(42)],
+			});
+			const rpc = new SolanaRpc({ urls: ["https://a.test/", "https://b.test/"], fetch: fetcher });
+			expect(await rpc.call("getSlot", [])).toBe(42);
+			expect(calls).toEqual(["https://a.test/", "https://b.test/"]);
+			expect(rpc.calls).toBe(2);
+		}
+	});
+
+	it("fails over on a lagging node's error but not on invalid params", async () => {
+		const lag = scripted({
+			"https://a.test/": [rpcError(-32005, "Node is unhealthy")],
+			"https://b.test/": [ok("x")],
+		});
+		expect(
+			await new SolanaRpc({
+				urls: ["https://a.test/", "https://b.test/"],
+				fetch: lag.fetcher,
+			}).call("m", []),
+		).toBe("x");
+		const bad = scripted({
+			"https://a.test/": [rpcError(-32602, "Invalid params")],
+			"https://b.test/": [ok("x")],
+		});
+		const rpc = new SolanaRpc({ urls: ["https://a.test/", "https://b.test/"], fetch: bad.fetcher });
+		await expect(rpc.call("m", [])).rejects.toMatchObject({ retryable: false, code: -32602 });
+		expect(bad.calls).toEqual(["https://a.test/"]);
+	});
+
+	it("reports a retryable error when every endpoint is down", async () => {
+		const { fetcher } = scripted({
+			"https://a.test/": ["timeout"],
+			"https://b.test/": [new Response("", { status: 429 })],
+		});
+		const error = await new SolanaRpc({
+			urls: ["https://a.test/", "https://b.test/"],
+			fetch: fetcher,
+		})
+			.call("getSignaturesForAddress", [])
+			.catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(SolanaRpcError);
+		expect(error).toMatchObject({
+			retryable: true,
+			message: "getSignaturesForAddress: HTTP 429 from b.test",
+		});
+	});
+
+	it("needs at least one endpoint", () => {
+		expect(() => new SolanaRpc({ urls: [] })).toThrow("At least one Solana RPC URL is required");
+	});
+});
