@@ -59,6 +59,8 @@ export function renderBanner(info: BannerInfo): string {
 		lines.push(row("Demo checkout", `NOT CREATED: ${info.payment.message}`));
 	} else if (info.payment) {
 		lines.push(row("Demo checkout", info.payment.checkout_url));
+		const solana = info.payment.solana as { solana_pay_url?: string } | null | undefined;
+		if (solana?.solana_pay_url) lines.push(row("Solana Pay URL", solana.solana_pay_url));
 	}
 	lines.push(
 		"",

@@ -15,7 +15,13 @@ import {
 // The demo merchant and payment `npm run dev` seeds, so a fresh clone has keys to try.
 
 export const DEMO_MERCHANT_NAME = "Demo Store";
-export const DEMO_PAYMENT = { amount: 2500, currency: "usd", description: "Demo order" } as const;
+export const DEMO_PAYMENT = {
+	amount: 2500,
+	currency: "usd",
+	description: "Demo order",
+	payment_method_types: ["solana", "card"],
+	solana: { token: "USDC" },
+};
 
 export interface DemoMerchant {
 	response: CreateMerchantResponse;

@@ -188,7 +188,13 @@ export async function createMerchant(
 export async function createPayment(
 	baseUrl: string,
 	secretKey: string,
-	input: { amount: number; currency: string; description?: string },
+	input: {
+		amount: number;
+		currency: string;
+		description?: string;
+		payment_method_types?: string[];
+		solana?: { token: string };
+	},
 	idempotencyKey: string,
 	signal?: AbortSignal,
 ): Promise<Payment> {

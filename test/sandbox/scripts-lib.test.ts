@@ -271,7 +271,7 @@ describe("banner", () => {
 				'  -H "Authorization: Bearer sk_test_k" \\',
 				'  -H "Content-Type: application/json" \\',
 				"  -H \"Idempotency-Key: $(node -p 'crypto.randomUUID()')\" \\",
-				`  -d '{"amount":2500,"currency":"usd","description":"Demo order"}'`,
+				`  -d '{"amount":2500,"currency":"usd","description":"Demo order","payment_method_types":["solana","card"],"solana":{"token":"USDC"}}'`,
 			].join("\n"),
 		);
 	});
