@@ -242,6 +242,26 @@ describe("paying", () => {
 		expect(await eventTypes(p.id)).toEqual(["payment.created", "payment.succeeded"]);
 		const balance = await merchantBalance(env.DB, m.merchant.id, false);
 		expect(balance.available).toEqual([{ currency: "sol", amount: 166_666_667n }]);
+		// The postings: settlement wallet → payment holding → merchant (price) + gateway (fee).
+		const { results } = await env.DB.prepare(
+			"SELECT transfer_id, account, CAST(amount AS TEXT) AS amount FROM ledger_postings WHERE transfer_id IN (?, ?) ORDER BY rowid",
+		)
+			.bind(`${signature}:received`, `${p.id}:settled`)
+			.all<{ transfer_id: string; account: string; amount: string }>();
+		const posting = (transfer_id: string, account: string, amount: string) => ({
+			transfer_id,
+			account,
+			amount,
+		});
+		const received = `${signature}:received`;
+		const settled = `${p.id}:settled`;
+		expect(results).toEqual([
+			posting(received, "test:settlement:solana:sol", "-167500001"),
+			posting(received, `test:payment:${p.id}:sol`, "167500001"),
+			posting(settled, `test:payment:${p.id}:sol`, "-167500001"),
+			posting(settled, `test:merchant:${m.merchant.id}:sol:available`, "166666667"),
+			posting(settled, "test:gateway:fees:sol", "833334"),
+		]);
 	});
 
 	it("settles USDC and a Token-2022 token", async () => {
