@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { merchantBalance } from "../../src/db/ledger";
+import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import { parseTransferRequest } from "../../src/domain/solana-pay";
 import {
 	ADMIN_TOKEN,
@@ -25,31 +26,7 @@ import {
 	USDC_MINT,
 } from "./helpers/solana";
 
-interface SolanaJson {
-	token: string;
-	mint: string | null;
-	token_program: string | null;
-	decimals: number;
-	amount: string;
-	recipient: string;
-	reference: string;
-	memo: string;
-	solana_pay_url: string;
-	transaction_request_url: string;
-	quote: {
-		rate: string;
-		fee: string;
-		amount_before_fee: string;
-		source: string;
-		expires_at: number;
-	};
-	required_commitment: "confirmed" | "finalized";
-	amount_received: string;
-	amount_excess: string;
-	signature: string | null;
-	payer: string | null;
-}
-type SolanaPayment = PaymentJson & { solana: SolanaJson };
+type SolanaPayment = PaymentJson & { solana: SolanaPaymentDetails };
 
 async function solanaPayment(
 	key: string,
