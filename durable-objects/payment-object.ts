@@ -43,6 +43,7 @@ type Job = "expire" | "flush" | "poll";
 /** How long the payer counts as present after the checkout was seen or a transaction requested. */
 const WATCH_WINDOW_MS = 2 * 60 * 1000;
 const HOT_WINDOW_MS = 60 * 1000;
+const FRESH_WINDOW_MS = 45 * 1000;
 /** Payments keep being watched this long after expiry, so late funds are found and refundable. */
 const LATE_PAYMENT_GRACE_S = 10 * 60;
 
@@ -87,6 +88,7 @@ export class PaymentObject extends DurableObject<Env> {
 		if (record.solana) {
 			// A new payment's payer is usually sent to the checkout next: watch briskly at first.
 			this.setMeta("watched_until", Date.now() + WATCH_WINDOW_MS);
+			this.setMeta("fresh_until", Date.now() + FRESH_WINDOW_MS);
 			this.schedulePoll();
 		}
 		await this.flush();
@@ -173,6 +175,7 @@ export class PaymentObject extends DurableObject<Env> {
 		if (!payment?.solana || !canTransitionAny(payment.status)) return;
 		const now = Date.now();
 		this.setMeta("watched_until", now + WATCH_WINDOW_MS);
+		this.setMeta("fresh_until", now + FRESH_WINDOW_MS);
 		if (kind === "hot") this.setMeta("hot_until", now + HOT_WINDOW_MS);
 		this.schedulePoll();
 	}
@@ -320,6 +323,7 @@ export class PaymentObject extends DurableObject<Env> {
 			nextPollDelayMs({
 				now,
 				hotUntil: this.getMeta("hot_until"),
+				freshUntil: this.getMeta("fresh_until"),
 				watchedUntil: this.getMeta("watched_until"),
 				awaitingFinality,
 			});
