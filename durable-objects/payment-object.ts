@@ -44,6 +44,7 @@ type Job = "expire" | "flush" | "poll";
 const WATCH_WINDOW_MS = 2 * 60 * 1000;
 const HOT_WINDOW_MS = 60 * 1000;
 const FRESH_WINDOW_MS = 45 * 1000;
+const MAX_HOT_WINDOWS = 5;
 /** Payments keep being watched this long after expiry, so late funds are found and refundable. */
 const LATE_PAYMENT_GRACE_S = 10 * 60;
 
@@ -176,7 +177,13 @@ export class PaymentObject extends DurableObject<Env> {
 		const now = Date.now();
 		this.setMeta("watched_until", now + WATCH_WINDOW_MS);
 		this.setMeta("fresh_until", now + FRESH_WINDOW_MS);
-		if (kind === "hot") this.setMeta("hot_until", now + HOT_WINDOW_MS);
+		// Anyone holding the checkout link can ask for transactions; a few fast windows per payment
+		// cover real retries without letting repeated requests buy unbounded RPC traffic.
+		const hotWindows = this.getMeta("hot_windows");
+		if (kind === "hot" && hotWindows < MAX_HOT_WINDOWS) {
+			this.setMeta("hot_windows", hotWindows + 1);
+			this.setMeta("hot_until", now + HOT_WINDOW_MS);
+		}
 		this.schedulePoll();
 	}
 

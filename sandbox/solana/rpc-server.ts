@@ -149,6 +149,8 @@ export interface SolanaRpcServerOptions {
 	methods?: RpcMethods;
 	gate?: RequestGate;
 	log?: Log;
+	/** Told of each request about to be dispatched to a registered method (call accounting). */
+	onCall?: (method: string, params: unknown) => void;
 }
 
 function methodNames(body: string): string[] {
@@ -177,7 +179,7 @@ function sendHttpDecision(res: ServerResponse, http: { status: number; body: unk
 
 async function answer(
 	body: string,
-	methods: RpcMethods,
+	methods: RpcMethodLookup,
 	gate: RequestGate | undefined,
 	log: Log,
 ): Promise<{ status: number; body: unknown } | undefined> {
@@ -197,8 +199,22 @@ async function answer(
 }
 
 export function createSolanaRpcServer(options: SolanaRpcServerOptions = {}): Server {
-	const methods = options.methods ?? createDefaultMethods();
-	const { gate } = options;
+	const registry = options.methods ?? createDefaultMethods();
+	const { gate, onCall } = options;
+	const methods: RpcMethodLookup = onCall
+		? {
+				get(name) {
+					const handler = registry.get(name);
+					return (
+						handler &&
+						((params: unknown) => {
+							onCall(name, params);
+							return handler(params);
+						})
+					);
+				},
+			}
+		: registry;
 	const log = options.log ?? (() => {});
 	return createServer((req, res) => {
 		const path = (req.url ?? "/").split("?")[0];

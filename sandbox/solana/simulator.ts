@@ -38,6 +38,34 @@ export interface SolanaSimulatorOptions {
 	now?: () => number;
 }
 
+/** JSON-RPC calls served over HTTP, per method and per key (see SolanaSimulator.rpcStats). */
+export interface RpcStats {
+	total: number;
+	methods: Record<string, { calls: number; byKey: Record<string, number> }>;
+}
+
+/** One served JSON-RPC call, as the "rpc" event reports it. */
+export interface RpcCallEvent {
+	method: string;
+	/** The addresses or signatures the call is about (see rpcKeys). */
+	keys: string[];
+	/** Date.now() when the call was dispatched. */
+	at: number;
+}
+
+const BASE58_KEY = /^[1-9A-HJ-NP-Za-km-z]{32,88}$/;
+
+/**
+ * What a call is about: its first parameter when that is an address or signature
+ * (getSignaturesForAddress, getTransaction, getBalance...), or the addresses or signatures in a
+ * first-parameter list (getSignatureStatuses, getMultipleAccounts). Anything else has none.
+ */
+export function rpcKeys(params: unknown): string[] {
+	const first: unknown = Array.isArray(params) ? params[0] : undefined;
+	const list = Array.isArray(first) ? first : [first];
+	return list.filter((v): v is string => typeof v === "string" && BASE58_KEY.test(v));
+}
+
 export const SOLANA_SIMULATOR_DEFAULTS = Object.freeze({
 	slotMs: 400,
 	confirmedLag: 1,
@@ -56,8 +84,9 @@ export class SolanaSimulator {
 	readonly faults: FaultInjector;
 	readonly methods: RpcMethods;
 	/**
-	 * "slot", "transaction" and "account" events (ChainEvent payloads), and "subscription"
-	 * ({method, id}) when a WebSocket client subscribes. E.g. `await once(sim.events,
+	 * "slot", "transaction" and "account" events (ChainEvent payloads), "subscription"
+	 * ({method, id}) when a WebSocket client subscribes, and "rpc" (RpcCallEvent) for each
+	 * JSON-RPC call served over HTTP. E.g. `await once(sim.events,
 	 * "transaction")`, then advance slots, for a client that is waiting on confirmation.
 	 */
 	readonly events = new EventEmitter();
@@ -65,6 +94,7 @@ export class SolanaSimulator {
 	private timer: ReturnType<typeof setInterval> | undefined;
 	private readonly pubsub: PubSub;
 	private readonly chainOptions: ChainOptions;
+	private stats: RpcStats = { total: 0, methods: {} };
 
 	constructor(options: SolanaSimulatorOptions = {}) {
 		const settings = { ...SOLANA_SIMULATOR_DEFAULTS, ...options };
@@ -180,6 +210,29 @@ export class SolanaSimulator {
 		);
 	}
 
+	/**
+	 * Calls served over HTTP since start (or resetRpcStats), per method and per key (rpcKeys):
+	 * e.g. `methods.getSignaturesForAddress.byKey[reference]`. Calls refused by a fault are not
+	 * served and not counted.
+	 */
+	rpcStats(): RpcStats {
+		return structuredClone(this.stats);
+	}
+
+	resetRpcStats(): void {
+		this.stats = { total: 0, methods: {} };
+	}
+
+	private countCall(method: string, params: unknown): void {
+		const keys = rpcKeys(params);
+		this.stats.total += 1;
+		const entry = this.stats.methods[method] ?? { calls: 0, byKey: {} };
+		this.stats.methods[method] = entry;
+		entry.calls += 1;
+		for (const key of keys) entry.byKey[key] = (entry.byKey[key] ?? 0) + 1;
+		this.events.emit("rpc", { method, keys, at: Date.now() } satisfies RpcCallEvent);
+	}
+
 	/** The fault gate the HTTP server consults; simulator_* requests always pass. */
 	readonly gate: RequestGate = (methods) => {
 		if (methods.length > 0 && methods.every((m) => m.startsWith("simulator_"))) return undefined;
@@ -216,7 +269,12 @@ export class SolanaSimulator {
 
 	/** JSON-RPC over HTTP, plus PubSub over WebSocket upgrades on the same port. */
 	createServer(log?: Log): Server {
-		const server = createSolanaRpcServer({ methods: this.methods, gate: this.gate, log });
+		const server = createSolanaRpcServer({
+			methods: this.methods,
+			gate: this.gate,
+			log,
+			onCall: (method, params) => this.countCall(method, params),
+		});
 		this.pubsub.attach(server);
 		return server;
 	}
