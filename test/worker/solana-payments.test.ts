@@ -169,6 +169,21 @@ describe("quotes", () => {
 	});
 });
 
+describe("poll budget", () => {
+	it("grants at most five fast-poll windows per payment, however often transactions are requested", async () => {
+		const { p } = await merchantWithPayment("SOL");
+		const stub = paymentObject(p.id);
+		for (let i = 0; i < 8; i++) await stub.touch("hot");
+		const { runInDurableObject } = await import("cloudflare:test");
+		const windows = await runInDurableObject(
+			stub,
+			(_i, state) =>
+				state.storage.sql.exec<{ v: number }>("SELECT v FROM meta WHERE k = 'hot_windows'").one().v,
+		);
+		expect(windows).toBe(5);
+	});
+});
+
 describe("merchant policy", () => {
 	it("quotes only the tokens a merchant accepts, and applies its finality threshold", async () => {
 		const m = await createMerchant();
