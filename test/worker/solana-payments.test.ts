@@ -196,6 +196,12 @@ describe("merchant policy", () => {
 			accepted_tokens: ["USDC"],
 			solana_finalized_above: 1000,
 		});
+		const unknown = await call("POST", `/admin/v1/merchants/${m.merchant.id}`, {
+			key: ADMIN_TOKEN,
+			body: { plan: "gold" },
+		});
+		expect(unknown.status).toBe(400);
+		expect((await json<{ error: { param: string } }>(unknown)).error.param).toBe("plan");
 		const refused = await call("POST", "/v1/payments", {
 			key: m.sk,
 			body: {

@@ -32,6 +32,16 @@ const MerchantSettingsSchema = z
 	.strict()
 	.openapi("MerchantSettings");
 
+/** What an operator sets on a merchant: all of it on create, any of it on update. */
+const MerchantInput = z
+	.object({
+		name: z.string().trim().min(1, "must not be empty").max(200),
+		email: z.email().optional(),
+		metadata: MetadataSchema.optional(),
+		settings: MerchantSettingsSchema.optional(),
+	})
+	.strict();
+
 const MerchantSchema = z
 	.object({
 		id: z.string().openapi({ example: "mch_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9" }),
@@ -86,14 +96,7 @@ const create = createRoute({
 			required: true,
 			content: {
 				"application/json": {
-					schema: z
-						.object({
-							name: z.string().trim().min(1, "must not be empty").max(200),
-							email: z.email().optional(),
-							metadata: MetadataSchema.optional(),
-							settings: MerchantSettingsSchema.optional(),
-						})
-						.strict(),
+					schema: MerchantInput,
 				},
 			},
 		},
@@ -130,14 +133,7 @@ const update = createRoute({
 			required: true,
 			content: {
 				"application/json": {
-					schema: z
-						.object({
-							name: z.string().trim().min(1, "must not be empty").max(200).optional(),
-							email: z.email().optional(),
-							metadata: MetadataSchema.optional(),
-							settings: MerchantSettingsSchema.optional(),
-						})
-						.strict(),
+					schema: MerchantInput.partial(),
 				},
 			},
 		},
