@@ -14,6 +14,7 @@ export default defineConfig({
 					bindings: {
 						TEST_MIGRATIONS: migrations,
 						ADMIN_TOKEN: "test-admin-token",
+						SESSION_SECRET: "test-session-secret-0123456789abcdef0123",
 						ENVIRONMENT: "test",
 						SOLANA_RPC_URLS: inject("solanaRpcUrl"),
 						// Short, so the timeout test needs no long wait.

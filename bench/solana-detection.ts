@@ -896,6 +896,8 @@ async function startGateway(dir: string, port: number): Promise<string> {
 			`PUBLIC_BASE_URL:${gatewayUrl}`,
 			"--var",
 			`ADMIN_TOKEN:${adminToken}`,
+			"--var",
+			`SESSION_SECRET:${adminToken}${adminToken}`,
 		],
 		gatewayLog,
 		true,

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { readSandboxConfig, type SandboxConfig } from "../sandbox/config.js";
@@ -12,7 +13,7 @@ import {
 	terminate,
 } from "./lib/children.js";
 import { createDemoPayment, type DemoMerchant, ensureDemoMerchant } from "./lib/demo.js";
-import { ensureDevVars, readDevVars } from "./lib/dev-vars.js";
+import { addMissingDevVars, ensureDevVars, readDevVars } from "./lib/dev-vars.js";
 import { GatewayApiError, type Payment } from "./lib/gateway-api.js";
 import {
 	DEMO_MERCHANT_FILE,
@@ -91,6 +92,9 @@ async function readAdminToken(): Promise<string> {
 		if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
 		throw new DevError(`${DEV_VARS_FILE} and ${DEV_VARS_EXAMPLE_FILE} are both missing`);
 	}
+	// Secrets added since this .dev.vars was made get fresh random values (never the example's).
+	const added = await addMissingDevVars(REPO_ROOT, () => randomBytes(32).toString("base64url"));
+	if (added.length > 0) say(`added ${added.join(", ")} to ${DEV_VARS_FILE}`);
 	const token = (await readDevVars(REPO_ROOT))?.ADMIN_TOKEN?.trim();
 	if (!token)
 		throw new DevError(`${DEV_VARS_FILE} has no ADMIN_TOKEN; see ${DEV_VARS_EXAMPLE_FILE}`);

@@ -8,6 +8,8 @@ export interface Env {
 	/** Per-API-key request limit (wrangler.toml `[[ratelimits]]`). */
 	API_RATE_LIMITER?: RateLimit;
 	ADMIN_TOKEN: string;
+	/** Signs checkout tokens and payer sessions (HMAC key, at least 32 characters). */
+	SESSION_SECRET: string;
 	ENVIRONMENT: string;
 	PUBLIC_BASE_URL: string;
 	/** Comma-separated Solana JSON-RPC endpoints, tried in order. */
@@ -33,6 +35,7 @@ export interface Env {
 
 const configSchema = z.object({
 	ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters"),
+	SESSION_SECRET: z.string().min(32, "SESSION_SECRET must be at least 32 characters"),
 	ENVIRONMENT: z.string().min(1),
 	PUBLIC_BASE_URL: z.url(),
 	SOLANA_RPC_URLS: z

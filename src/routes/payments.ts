@@ -8,9 +8,8 @@ import {
 } from "../domain/payment";
 import { PAYMENT_STATUSES } from "../domain/payment-state";
 import { ApiError } from "../lib/errors";
-import { newId } from "../lib/ids";
 import { getMerchant } from "../services/merchants";
-import { loadPayment, paymentStub, unwrapTransition } from "../services/payments";
+import { createPaymentFor, loadPayment, paymentStub, unwrapTransition } from "../services/payments";
 import { quoteSolanaPayment } from "../services/solana-quote";
 import type { App } from "../types";
 import {
@@ -25,7 +24,7 @@ import {
 	PaymentSchema,
 } from "./schemas";
 
-const CreatePaymentBody = z
+export const CreatePaymentBody = z
 	.object({
 		amount: AmountSchema,
 		currency: CurrencySchema,
@@ -215,51 +214,7 @@ export function registerPayments(app: App): void {
 	});
 
 	app.openapi(createPayment, async (c) => {
-		const body = c.req.valid("json");
-		const auth = c.get("auth");
-		const now = Date.now();
-		const id = newId("payment", now);
-		const created = Math.floor(now / 1000);
-		const expiresAt = created + (body.expires_in ?? EXPIRES_IN.default);
-		let solana = null;
-		if (body.solana) {
-			if (!body.payment_method_types.includes("solana")) {
-				throw new ApiError(
-					"parameter_invalid",
-					"solana needs 'solana' in payment_method_types.",
-					"solana",
-				);
-			}
-			const merchant = await getMerchant(c.env.DB, auth.merchantId);
-			solana = await quoteSolanaPayment(
-				c.env,
-				{
-					id,
-					amount: body.amount,
-					currency: body.currency,
-					expires_at: expiresAt,
-					description: body.description ?? null,
-				},
-				merchant ?? { name: "StreamPayments", settings: {} },
-				body.solana.token,
-			);
-		}
-		const payment = await paymentStub(c.env, id).create({
-			id,
-			merchant_id: auth.merchantId,
-			livemode: auth.livemode,
-			amount: body.amount,
-			currency: body.currency,
-			payment_method_types: body.payment_method_types,
-			description: body.description ?? null,
-			metadata: body.metadata,
-			success_url: body.success_url ?? null,
-			cancel_url: body.cancel_url ?? null,
-			checkout_url: new URL(`/checkout/${id}`, c.env.PUBLIC_BASE_URL).toString(),
-			expires_at: expiresAt,
-			created,
-			solana,
-		});
+		const payment = await createPaymentFor(c.env, c.get("auth"), c.req.valid("json"));
 		return c.json(toApiPayment(payment), 200);
 	});
 

@@ -1,9 +1,11 @@
 import type { TransitionResult } from "../../durable-objects/payment-object";
-import type { PaymentRecord } from "../domain/payment";
+import { EXPIRES_IN, type PaymentMethodType, type PaymentRecord } from "../domain/payment";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
-import { isId } from "../lib/ids";
+import { isId, newId } from "../lib/ids";
 import type { AuthContext } from "../types";
+import { getMerchant } from "./merchants";
+import { quoteSolanaPayment } from "./solana-quote";
 
 export function paymentStub(env: Env, paymentId: string) {
 	return env.PAYMENTS.get(env.PAYMENTS.idFromName(paymentId));
@@ -31,4 +33,71 @@ export function unwrapTransition(result: TransitionResult, paymentId: string): P
 	if (result.ok) return result.payment;
 	if (result.error === "not_found") throw notFound("payment", paymentId);
 	throw new ApiError("payment_unexpected_state", result.message);
+}
+
+/** What a new payment is made of: the validated body of `POST /v1/payments`. */
+export interface NewPaymentParams {
+	amount: number;
+	currency: string;
+	payment_method_types: PaymentMethodType[];
+	description?: string;
+	metadata: Record<string, string>;
+	success_url?: string;
+	cancel_url?: string;
+	expires_in?: number;
+	solana?: { token: string };
+}
+
+/**
+ * Creates a payment for a merchant in one mode: quotes the token when one is named, then lets
+ * the payment's own object commit it. Shared by the API and payment links.
+ */
+export async function createPaymentFor(
+	env: Env,
+	owner: Pick<AuthContext, "merchantId" | "livemode">,
+	params: NewPaymentParams,
+): Promise<PaymentRecord> {
+	const now = Date.now();
+	const id = newId("payment", now);
+	const created = Math.floor(now / 1000);
+	const expiresAt = created + (params.expires_in ?? EXPIRES_IN.default);
+	let solana = null;
+	if (params.solana) {
+		if (!params.payment_method_types.includes("solana")) {
+			throw new ApiError(
+				"parameter_invalid",
+				"solana needs 'solana' in payment_method_types.",
+				"solana",
+			);
+		}
+		const merchant = await getMerchant(env.DB, owner.merchantId);
+		solana = await quoteSolanaPayment(
+			env,
+			{
+				id,
+				amount: params.amount,
+				currency: params.currency,
+				expires_at: expiresAt,
+				description: params.description ?? null,
+			},
+			merchant ?? { name: "StreamPayments", settings: {} },
+			params.solana.token,
+		);
+	}
+	return paymentStub(env, id).create({
+		id,
+		merchant_id: owner.merchantId,
+		livemode: owner.livemode,
+		amount: params.amount,
+		currency: params.currency,
+		payment_method_types: params.payment_method_types,
+		description: params.description ?? null,
+		metadata: params.metadata,
+		success_url: params.success_url ?? null,
+		cancel_url: params.cancel_url ?? null,
+		checkout_url: new URL(`/checkout/${id}`, env.PUBLIC_BASE_URL).toString(),
+		expires_at: expiresAt,
+		created,
+		solana,
+	});
 }
