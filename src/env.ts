@@ -15,6 +15,8 @@ export interface Env {
 	/** Comma-separated Solana JSON-RPC endpoints, tried in order. */
 	SOLANA_RPC_URLS: string;
 	SOLANA_RPC_TIMEOUT_MS?: string;
+	/** The cluster wallets are asked to use: mainnet-beta (default), devnet, testnet, localnet. */
+	SOLANA_CLUSTER?: string;
 	/** The gateway's settlement wallet (public address) that receives crypto payments. */
 	SOLANA_SETTLEMENT_WALLET: string;
 	/** Shortfall accepted as paid, in basis points of the quoted amount (default 0). */
@@ -44,6 +46,7 @@ const configSchema = z.object({
 			(v) => v.split(",").every((u) => /^https?:\/\/\S+$/.test(u.trim())),
 			"must be comma-separated URLs",
 		),
+	SOLANA_CLUSTER: z.enum(["mainnet-beta", "devnet", "testnet", "localnet"]).optional(),
 	SOLANA_SETTLEMENT_WALLET: z
 		.string()
 		.regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, "must be a base58 Solana address"),

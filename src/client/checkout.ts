@@ -1,0 +1,2 @@
+// The checkout page's script.
+export {};

@@ -1,0 +1,2 @@
+// The embeddable pay button (payment links issue).
+export {};
