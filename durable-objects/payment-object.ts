@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { OutboxEntry } from "../src/db/projection";
 import { claimSignature } from "../src/db/solana-signatures";
+import { checkoutView } from "../src/domain/checkout";
 import { paymentReceivedTransfer, type Transfer, transferToJson } from "../src/domain/ledger";
 import {
 	type NewPaymentInput,
@@ -45,6 +46,8 @@ const WATCH_WINDOW_MS = 2 * 60 * 1000;
 const HOT_WINDOW_MS = 60 * 1000;
 const FRESH_WINDOW_MS = 45 * 1000;
 const MAX_HOT_WINDOWS = 5;
+/** Open status sockets per payment: a payer has a tab or two, never hundreds. */
+const MAX_STATUS_SOCKETS = 16;
 /** Payments keep being watched this long after expiry, so late funds are found and refundable. */
 const LATE_PAYMENT_GRACE_S = 10 * 60;
 
@@ -77,6 +80,44 @@ export class PaymentObject extends DurableObject<Env> {
 			CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
 			${RECEIPTS_SCHEMA}
 		`);
+		// Keep-alives are answered by the runtime without waking a hibernated object.
+		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+	}
+
+	/**
+	 * The checkout's live status: a WebSocket (hibernation API, so an idle page costs nothing)
+	 * that receives the payer's view of the payment now and after every committed change.
+	 */
+	override async fetch(request: Request): Promise<Response> {
+		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+			return new Response("Expected a WebSocket upgrade", { status: 426 });
+		}
+		const payment = this.read();
+		if (!payment) return new Response("No such payment", { status: 404 });
+		if (this.ctx.getWebSockets().length >= MAX_STATUS_SOCKETS) {
+			return new Response("Too many open status connections", { status: 429 });
+		}
+		const { 0: client, 1: server } = new WebSocketPair();
+		this.ctx.acceptWebSocket(server);
+		server.send(JSON.stringify(checkoutView(payment)));
+		await this.touch("watched");
+		return new Response(null, { status: 101, webSocket: client });
+	}
+
+	override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+		// "status" asks for the current view again (after the page was in the background).
+		if (message === "status") {
+			const payment = this.read();
+			if (payment) ws.send(JSON.stringify(checkoutView(payment)));
+		}
+	}
+
+	override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+		try {
+			ws.close(code === 1005 ? 1000 : code, "closing");
+		} catch {
+			// Already closed by the runtime's automatic reply.
+		}
 	}
 
 	/** Creates the payment; calling it again returns the stored payment unchanged. */
@@ -331,7 +372,11 @@ export class PaymentObject extends DurableObject<Env> {
 				now,
 				hotUntil: this.getMeta("hot_until"),
 				freshUntil: this.getMeta("fresh_until"),
-				watchedUntil: this.getMeta("watched_until"),
+				// An open status socket means the payer is on the page right now.
+				watchedUntil: Math.max(
+					this.getMeta("watched_until"),
+					this.ctx.getWebSockets().length > 0 ? now + WATCH_WINDOW_MS : 0,
+				),
 				awaitingFinality,
 			});
 		this.jobs.scheduleNoLaterThan("poll", due);
@@ -410,6 +455,21 @@ export class PaymentObject extends DurableObject<Env> {
 			);
 			this.sql.exec("INSERT INTO outbox (entry) VALUES (?)", JSON.stringify(entry));
 		});
+		this.broadcast(next);
+	}
+
+	/** Sends the payer's view to every open checkout socket; a dead socket is skipped. */
+	private broadcast(payment: PaymentRecord): void {
+		const sockets = this.ctx.getWebSockets();
+		if (sockets.length === 0) return;
+		const view = JSON.stringify(checkoutView(payment));
+		for (const ws of sockets) {
+			try {
+				ws.send(view);
+			} catch {
+				// Closing or closed: its page falls back to polling.
+			}
+		}
 	}
 
 	/** Flushes the outbox in order; one flush at a time. Returns true when the outbox is empty. */

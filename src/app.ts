@@ -2,10 +2,11 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { registerCheckout } from "./checkout/routes";
 import { assertEnv } from "./env";
+import { looksLikeJwt } from "./lib/checkout-token";
 import { ApiError } from "./lib/errors";
 import { log } from "./lib/log";
 import { zodToApiError } from "./lib/validation";
-import { adminAuth, apiKeyAuth } from "./middleware/auth";
+import { adminAuth, apiKeyAuth, checkoutTokenAuth } from "./middleware/auth";
 import { idempotency } from "./middleware/idempotency";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
@@ -55,9 +56,16 @@ export function createApp(): App {
 	const secretOnly = apiKeyAuth();
 	// A checkout may re-quote with the publishable key; everything else needs the secret key.
 	const secretOrPublishable = apiKeyAuth({ allow: ["secret", "publishable"] });
+	// A checkout page re-quotes its own payment with its checkout token (a JWT, never an API key).
+	const quotePath = /^\/v1\/payments\/([^/]+)\/quote$/;
+	const checkoutToken = checkoutTokenAuth((path) => quotePath.exec(path)?.[1] ?? null);
 	app.use("/v1/*", async (c, next) => {
 		if (c.req.path === "/v1/openapi.json") return next();
-		if (/^\/v1\/payments\/[^/]+\/quote$/.test(c.req.path)) return secretOrPublishable(c, next);
+		if (quotePath.test(c.req.path)) {
+			const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+			if (bearer && looksLikeJwt(bearer)) return checkoutToken(c, next);
+			return secretOrPublishable(c, next);
+		}
 		return secretOnly(c, next);
 	});
 	app.use("/v1/*", rateLimit());

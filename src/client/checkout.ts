@@ -1,2 +1,524 @@
-// The checkout page's script.
-export {};
+/**
+ * The checkout page's script: token choice and re-quotes, the quote countdown, paying with a
+ * Wallet Standard wallet (Phantom first), sign-in with the wallet, and live status over a
+ * WebSocket with polling as the fallback. The server renders everything first, so the page is
+ * usable (QR code, open-in-wallet link) before or without this script.
+ */
+import type { SolanaSignAndSendTransactionFeature } from "@solana/wallet-standard-features";
+import { getWallets } from "@wallet-standard/app";
+import type { Wallet, WalletAccount } from "@wallet-standard/base";
+import type { StandardConnectFeature } from "@wallet-standard/features";
+import {
+	type CheckoutView,
+	describeWalletError,
+	formatCountdown,
+	formatTokenAmount,
+} from "../domain/checkout";
+import { formatMinorUnits } from "../domain/money";
+
+interface Bootstrap {
+	view: CheckoutView;
+	checkout_token: string;
+	chain: string;
+	tokens: { symbol: string; decimals: number }[];
+	default_token: string | null;
+	status_text: Record<string, string>;
+}
+
+interface SignInOutput {
+	account: WalletAccount;
+	signedMessage: Uint8Array;
+	signature: Uint8Array;
+}
+
+const TERMINAL = new Set(["succeeded", "expired", "canceled", "failed"]);
+const POLL_MS = 3000;
+const REDIRECT_DELAY_MS = 1500;
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) =>
+	document.getElementById(id) as T | null;
+
+const data = JSON.parse($("checkout-data")?.textContent ?? "{}") as Bootstrap;
+let view = data.view;
+let wallet: Wallet | null = null;
+let account: WalletAccount | null = null;
+let requoting = false;
+let paying = false;
+let redirecting = false;
+let socket: WebSocket | null = null;
+let pollTimer: number | undefined;
+let socketFailures = 0;
+
+// ── Rendering ───────────────────────────────────────────────────────────────────────────────
+
+function setText(id: string, text: string): void {
+	const el = $(id);
+	if (el && el.textContent !== text) el.textContent = text;
+}
+
+function render(next: CheckoutView): void {
+	const previousReference = view.solana?.reference;
+	// Updates can cross (socket vs. quote response): never step back to an older status.
+	if (TERMINAL.has(view.status) && !TERMINAL.has(next.status)) return;
+	view = next;
+	const main = $("checkout");
+	if (main) main.dataset.status = next.status;
+	setText("status", data.status_text[next.status] ?? next.status);
+	const open = !TERMINAL.has(next.status);
+	const panel = $("pay-crypto");
+	if (panel) panel.hidden = !open;
+	const s = next.solana;
+	if (s) {
+		setText("token-amount", `${formatTokenAmount(s.amount, s.decimals)} ${s.token}`);
+		setText("rate", `1 ${s.token} = ${s.rate} ${next.currency.toUpperCase()}`);
+		setText("fee", `${formatTokenAmount(s.fee, s.decimals)} ${s.token}`);
+		const select = $<HTMLSelectElement>("token");
+		if (select && select.value !== s.token && !requoting) select.value = s.token;
+		const expiry = $("quote-expiry");
+		if (expiry) expiry.dataset.expiresAt = String(s.quote_expires_at);
+		const link = $<HTMLAnchorElement>("open-in-wallet");
+		if (link) link.href = s.solana_pay_url;
+		if (s.reference !== previousReference) void refreshQr(s.solana_pay_url);
+	}
+	tick();
+	updatePayButton();
+	if (next.status === "succeeded") onPaid();
+	if (!open) stopLive();
+}
+
+async function refreshQr(url: string): Promise<void> {
+	const qr = $("qr");
+	if (!qr) return;
+	const response = await fetch(`/checkout/${view.id}/qr.svg`, { cache: "no-store" });
+	if (!response.ok) return;
+	const svg = await response.text();
+	// Our own server's SVG (a rect and a path, no script); the data-url says what it encodes.
+	if (view.solana?.solana_pay_url === url) {
+		qr.innerHTML = svg;
+		qr.dataset.url = url;
+	}
+}
+
+function onPaid(): void {
+	if (redirecting || !view.success_url) return;
+	redirecting = true;
+	setText("status", `${data.status_text.succeeded}. Taking you back to the merchant…`);
+	const target = view.success_url;
+	window.setTimeout(() => window.location.assign(target), REDIRECT_DELAY_MS);
+}
+
+function showError(message: string | null): void {
+	const el = $("wallet-error");
+	if (!el) return;
+	el.textContent = message ?? "";
+	el.hidden = !message;
+}
+
+// ── Quote countdown and re-quotes ───────────────────────────────────────────────────────────
+
+function tick(): void {
+	const el = $("quote-expiry");
+	const expiresAt = Number(el?.dataset.expiresAt ?? 0);
+	if (!el || !expiresAt) return;
+	const left = expiresAt - Math.floor(Date.now() / 1000);
+	setText("quote-expiry", formatCountdown(left));
+	if (left <= 0 && view.status === "requires_payment" && !paying) {
+		void requote(view.solana?.token ?? data.default_token);
+	}
+}
+
+async function requote(token: string | null): Promise<void> {
+	if (!token || requoting || view.status !== "requires_payment") return;
+	requoting = true;
+	updatePayButton();
+	setText("token-amount", "Updating…");
+	try {
+		const response = await fetch(`/v1/payments/${view.id}/quote`, {
+			method: "POST",
+			headers: {
+				Authorization: `Bearer ${data.checkout_token}`,
+				"Content-Type": "application/json",
+			},
+			body: JSON.stringify({ token }),
+		});
+		const body = (await response.json()) as CheckoutView & { error?: { message: string } };
+		if (!response.ok) {
+			showError(body.error?.message ?? "Could not get a price. Try again.");
+			await refreshStatus();
+			return;
+		}
+		showError(null);
+		requoting = false;
+		render(body);
+	} catch {
+		showError("Could not reach the payment service. Check your connection and try again.");
+	} finally {
+		requoting = false;
+		updatePayButton();
+	}
+}
+
+// ── Wallets ─────────────────────────────────────────────────────────────────────────────────
+
+type PayingWallet = Wallet & {
+	features: StandardConnectFeature & SolanaSignAndSendTransactionFeature;
+};
+
+function canPay(w: Wallet): w is PayingWallet {
+	return "standard:connect" in w.features && "solana:signAndSendTransaction" in w.features;
+}
+
+/** Phantom when present, else the first wallet that can sign and send on our chain (or any). */
+function pickWallet(wallets: readonly Wallet[]): Wallet | null {
+	const usable = wallets.filter(canPay);
+	const onChain = usable.filter((w) => w.chains.includes(data.chain as `${string}:${string}`));
+	const pool = onChain.length > 0 ? onChain : usable;
+	return pool.find((w) => w.name === "Phantom") ?? pool[0] ?? null;
+}
+
+function watchWallets(): void {
+	const registry = getWallets();
+	const choose = () => {
+		const picked = pickWallet(registry.get());
+		if (picked === wallet) return;
+		wallet = picked;
+		account = picked?.accounts[0] ?? null;
+		const button = $("pay-wallet");
+		if (button) button.textContent = `Pay with ${picked?.name ?? "Phantom"}`;
+		setText(
+			"wallet-hint",
+			picked
+				? `Your ${picked.name} wallet will ask you to approve the payment.`
+				: "No Solana wallet found in this browser. Scan the QR code with your phone's wallet, or install Phantom.",
+		);
+		updatePayButton();
+		setUpSignIn();
+	};
+	registry.on("register", choose);
+	registry.on("unregister", choose);
+	choose();
+}
+
+function updatePayButton(): void {
+	const button = $<HTMLButtonElement>("pay-wallet");
+	if (!button) return;
+	const quoteLive = (view.solana?.quote_expires_at ?? 0) > Math.floor(Date.now() / 1000);
+	button.disabled =
+		!wallet ||
+		!view.solana ||
+		!quoteLive ||
+		requoting ||
+		paying ||
+		view.status !== "requires_payment";
+}
+
+async function connect(w: PayingWallet): Promise<WalletAccount> {
+	if (account && w.accounts.includes(account)) return account;
+	const { accounts } = await w.features["standard:connect"].connect();
+	const first = accounts[0] ?? w.accounts[0];
+	if (!first) throw new Error("The wallet shared no account.");
+	account = first;
+	return first;
+}
+
+async function pay(): Promise<void> {
+	if (!wallet || !canPay(wallet) || !view.solana || paying) return;
+	paying = true;
+	showError(null);
+	updatePayButton();
+	try {
+		const payer = await connect(wallet);
+		setText("wallet-hint", "Preparing the transaction…");
+		const response = await fetch(`/solana-pay/${view.id}`, {
+			method: "POST",
+			headers: { "Content-Type": "application/json" },
+			body: JSON.stringify({ account: payer.address }),
+		});
+		const body = (await response.json()) as { transaction?: string; error?: { message: string } };
+		if (!response.ok || !body.transaction) {
+			throw new Error(
+				body.error?.message ?? "The payment service could not build the transaction.",
+			);
+		}
+		setText("wallet-hint", `Approve the payment in ${wallet.name}…`);
+		await wallet.features["solana:signAndSendTransaction"].signAndSendTransaction({
+			account: payer,
+			chain: data.chain as `${string}:${string}`,
+			transaction: base64ToBytes(body.transaction),
+		});
+		setText("wallet-hint", "Sent. Waiting for the network to confirm it…");
+		if (view.status === "requires_payment") setText("status", "Payment sent, confirming…");
+		void refreshStatus();
+	} catch (error) {
+		setText("wallet-hint", "");
+		showError(describeWalletError(error));
+	} finally {
+		paying = false;
+		updatePayButton();
+	}
+}
+
+// ── Sign-in with the wallet ─────────────────────────────────────────────────────────────────
+
+interface Profile {
+	customer: {
+		id: string;
+		name: string | null;
+		preferred_token: string | null;
+		wallets: { address: string; verified: boolean }[];
+	};
+	payments: { id: string; amount: number; currency: string; status: string; created: number }[];
+}
+
+function signInCapable(w: Wallet | null): w is Wallet {
+	return !!w && ("solana:signIn" in w.features || "solana:signMessage" in w.features);
+}
+
+function setUpSignIn(): void {
+	const section = $("account");
+	if (section) section.hidden = !signInCapable(wallet) && !section.dataset.signedIn;
+}
+
+async function signIn(): Promise<void> {
+	const w = wallet;
+	if (!signInCapable(w) || !canPay(w)) return;
+	showError(null);
+	try {
+		const payer = await connect(w);
+		const challenge = await postJson<{ input: Record<string, string>; message: string }>(
+			`/checkout/${view.id}/sign-in/challenge`,
+			{ address: payer.address },
+		);
+		let output: { signedMessage: Uint8Array; signature: Uint8Array };
+		if ("solana:signIn" in w.features) {
+			const feature = w.features["solana:signIn"] as {
+				signIn: (...inputs: Record<string, string>[]) => Promise<readonly SignInOutput[]>;
+			};
+			const [result] = await feature.signIn(challenge.input);
+			if (!result) throw new Error("The wallet returned no signature.");
+			output = result;
+		} else {
+			const feature = w.features["solana:signMessage"] as {
+				signMessage: (
+					...inputs: { account: WalletAccount; message: Uint8Array }[]
+				) => Promise<readonly { signedMessage: Uint8Array; signature: Uint8Array }[]>;
+			};
+			const [result] = await feature.signMessage({
+				account: payer,
+				message: new TextEncoder().encode(challenge.message),
+			});
+			if (!result) throw new Error("The wallet returned no signature.");
+			output = result;
+		}
+		const profile = await postJson<Profile>(`/checkout/${view.id}/sign-in`, {
+			address: payer.address,
+			signed_message: bytesToBase64(output.signedMessage),
+			signature: bytesToBase64(output.signature),
+		});
+		showProfile(profile);
+	} catch (error) {
+		showError(error instanceof HttpError ? error.message : describeWalletError(error));
+	}
+}
+
+async function loadProfile(): Promise<void> {
+	const response = await fetch(`/checkout/${view.id}/me`, { credentials: "same-origin" });
+	if (response.ok) showProfile((await response.json()) as Profile);
+}
+
+function showProfile(profile: Profile | null): void {
+	const section = $("account");
+	const details = $("account-details");
+	const button = $("sign-in");
+	if (!section || !details || !button) return;
+	if (!profile) {
+		delete section.dataset.signedIn;
+		details.hidden = true;
+		button.hidden = false;
+		setUpSignIn();
+		return;
+	}
+	section.dataset.signedIn = "true";
+	section.hidden = false;
+	details.hidden = false;
+	button.hidden = true;
+	setText("account-address", profile.customer.wallets[0]?.address ?? profile.customer.id);
+	fillList(
+		"saved-wallets",
+		profile.customer.wallets.map((w) => ({
+			className: "saved-wallet addr",
+			text: `${w.address}${w.verified ? " (verified)" : ""}`,
+		})),
+	);
+	fillList(
+		"past-payments",
+		profile.payments.map((p) => ({
+			className: "past-payment",
+			text: `${new Date(p.created * 1000).toLocaleDateString()} · ${formatMinorUnits(p.amount, p.currency)} ${p.currency.toUpperCase()} · ${data.status_text[p.status] ?? p.status}`,
+		})),
+	);
+	const preferred = profile.customer.preferred_token;
+	if (
+		preferred &&
+		view.status === "requires_payment" &&
+		view.solana?.token !== preferred &&
+		data.tokens.some((t) => t.symbol === preferred)
+	) {
+		void requote(preferred);
+	}
+}
+
+function fillList(id: string, items: { className: string; text: string }[]): void {
+	const list = $(id);
+	if (!list) return;
+	list.replaceChildren(
+		...items.map((item) => {
+			const li = document.createElement("li");
+			li.className = item.className;
+			li.textContent = item.text;
+			return li;
+		}),
+	);
+	if (items.length === 0) {
+		const li = document.createElement("li");
+		li.textContent = "None yet.";
+		list.append(li);
+	}
+}
+
+async function signOut(): Promise<void> {
+	await fetch(`/checkout/${view.id}/sign-out`, {
+		method: "POST",
+		headers: { "Content-Type": "application/json" },
+		body: "{}",
+	});
+	showProfile(null);
+}
+
+// ── Live status ─────────────────────────────────────────────────────────────────────────────
+
+function openSocket(): void {
+	if (TERMINAL.has(view.status) || socket) return;
+	const url = new URL(`/checkout/${view.id}/ws`, window.location.href);
+	url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+	let ws: WebSocket;
+	try {
+		ws = new WebSocket(url);
+	} catch {
+		startPolling();
+		return;
+	}
+	socket = ws;
+	const keepAlive = window.setInterval(() => {
+		if (ws.readyState === WebSocket.OPEN) ws.send("ping");
+	}, 30_000);
+	ws.addEventListener("open", () => {
+		socketFailures = 0;
+		stopPolling();
+	});
+	ws.addEventListener("message", (event) => {
+		if (typeof event.data !== "string" || event.data === "pong") return;
+		try {
+			render(JSON.parse(event.data) as CheckoutView);
+		} catch {
+			// Not a view: ignore.
+		}
+	});
+	ws.addEventListener("close", () => {
+		window.clearInterval(keepAlive);
+		socket = null;
+		if (TERMINAL.has(view.status)) return;
+		// Fall back to polling at once, and try the socket again with backoff.
+		socketFailures++;
+		startPolling();
+		window.setTimeout(openSocket, Math.min(30_000, 1000 * 2 ** socketFailures));
+	});
+}
+
+function startPolling(): void {
+	if (pollTimer !== undefined || TERMINAL.has(view.status)) return;
+	pollTimer = window.setInterval(() => void refreshStatus(), POLL_MS);
+}
+
+function stopPolling(): void {
+	if (pollTimer !== undefined) window.clearInterval(pollTimer);
+	pollTimer = undefined;
+}
+
+function stopLive(): void {
+	stopPolling();
+	socket?.close(1000, "done");
+	socket = null;
+}
+
+async function refreshStatus(): Promise<void> {
+	try {
+		const response = await fetch(`/checkout/${view.id}/status`, { cache: "no-store" });
+		if (response.ok) render((await response.json()) as CheckoutView);
+	} catch {
+		// Offline for a moment: the next poll or the socket catches up.
+	}
+}
+
+// ── Helpers ─────────────────────────────────────────────────────────────────────────────────
+
+class HttpError extends Error {}
+
+async function postJson<T>(path: string, body: unknown): Promise<T> {
+	const response = await fetch(path, {
+		method: "POST",
+		headers: { "Content-Type": "application/json" },
+		credentials: "same-origin",
+		body: JSON.stringify(body),
+	});
+	const json = (await response.json().catch(() => ({}))) as T & { error?: { message: string } };
+	if (!response.ok)
+		throw new HttpError(json.error?.message ?? `Request failed (${response.status})`);
+	return json;
+}
+
+function base64ToBytes(b64: string): Uint8Array {
+	const bin = atob(b64);
+	const out = new Uint8Array(bin.length);
+	for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+	return out;
+}
+
+function bytesToBase64(bytes: Uint8Array): string {
+	let bin = "";
+	for (const b of bytes) bin += String.fromCharCode(b);
+	return btoa(bin);
+}
+
+// ── Start ───────────────────────────────────────────────────────────────────────────────────
+
+function start(): void {
+	$("pay-wallet")?.addEventListener("click", () => void pay());
+	$("token")?.addEventListener("change", (event) => {
+		void requote((event.target as HTMLSelectElement).value);
+	});
+	$("sign-in")?.addEventListener("click", () => void signIn());
+	$("sign-out")?.addEventListener("click", () => void signOut());
+	document.addEventListener("visibilitychange", () => {
+		if (document.visibilityState === "visible") {
+			if (socket?.readyState === WebSocket.OPEN) socket.send("status");
+			else void refreshStatus();
+		}
+	});
+	window.setInterval(tick, 1000);
+	watchWallets();
+	render(view);
+	if (!TERMINAL.has(view.status)) {
+		openSocket();
+		// No quote yet (created without a token) or an expired one: get a fresh price now.
+		if (
+			view.payment_method_types.includes("solana") &&
+			(!view.solana || view.solana.quote_expires_at <= Math.floor(Date.now() / 1000))
+		) {
+			void requote(data.default_token);
+		}
+	}
+	void loadProfile();
+}
+
+start();

@@ -1,4 +1,5 @@
 import { createMiddleware } from "hono/factory";
+import { verifyCheckoutToken } from "../lib/checkout-token";
 import { sha256Hex, timingSafeEqualText } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../types";
@@ -92,6 +93,30 @@ export function adminAuth() {
 		if (!timingSafeEqualText(token, c.env.ADMIN_TOKEN)) {
 			throw new ApiError("api_key_invalid", "Invalid admin token.");
 		}
+		await next();
+	});
+}
+
+/**
+ * `Authorization: Bearer <checkout token>` from a checkout page, for its own payment only
+ * (`paymentId` is the id in the path). Anything else about the token is refused like a bad key.
+ */
+export function checkoutTokenAuth(paymentId: (path: string) => string | null) {
+	return createMiddleware<AppEnv>(async (c, next) => {
+		const token = bearerToken(c.req.header("Authorization"));
+		const claims = token ? await verifyCheckoutToken(c.env.SESSION_SECRET, token) : null;
+		if (!claims || claims.paymentId !== paymentId(c.req.path)) {
+			throw new ApiError(
+				"api_key_invalid",
+				"Invalid or expired checkout token; reload the checkout page.",
+			);
+		}
+		c.set("auth", {
+			merchantId: claims.merchantId,
+			livemode: claims.livemode,
+			keyId: `checkout:${claims.paymentId}`,
+			keyType: "publishable",
+		});
 		await next();
 	});
 }

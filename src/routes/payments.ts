@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { CheckoutViewSchema } from "../checkout/schema";
 import { listPage } from "../db/pagination";
+import { checkoutView } from "../domain/checkout";
 import {
 	EXPIRES_IN,
 	PAYMENT_METHOD_TYPES,
@@ -181,8 +183,9 @@ const quotePayment = createRoute({
 	},
 	responses: {
 		200: {
-			description: "The payment with its new quote",
-			content: { "application/json": { schema: PaymentSchema } },
+			description:
+				"With a secret key, the payment with its new quote; with a publishable key or a checkout token, the payer's view of it (no metadata).",
+			content: { "application/json": { schema: z.union([PaymentSchema, CheckoutViewSchema]) } },
 		},
 		...errorResponses(400, 401, 404, 409, 422),
 	},
@@ -210,7 +213,11 @@ export function registerPayments(app: App): void {
 			c.req.valid("json").token,
 		);
 		const result = await paymentStub(c.env, id).updateSolana(solana);
-		return c.json(toApiPayment(unwrapTransition(result, id)), 200);
+		const updated = unwrapTransition(result, id);
+		// Publishable keys and checkout tokens act for the payer: they get the payer's view,
+		// never the merchant's metadata.
+		if (auth.keyType !== "secret") return c.json(checkoutView(updated) as never, 200);
+		return c.json(toApiPayment(updated), 200);
 	});
 
 	app.openapi(createPayment, async (c) => {

@@ -180,32 +180,3 @@ describe("event order", () => {
 		expect(events.data.map((e) => e.type)).toEqual(["payment.canceled", "payment.created"]);
 	});
 });
-
-describe("checkout page", () => {
-	it("shows the payer the amount and status, with a strict CSP and no merchant metadata", async () => {
-		const m = await createMerchant("Corner Bakery");
-		const p = await createPayment(m.sk, {
-			amount: 1250,
-			description: "Two croissants",
-			metadata: { secret_note: "vip-42" },
-		});
-		const res = await call("GET", `/checkout/${p.id}`);
-		expect(res.status).toBe(200);
-		expect(res.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
-		const html = await res.text();
-		expect(html).toContain('<html lang="en">');
-		expect(html).toContain("Corner Bakery");
-		expect(html).toContain("12.50 USD");
-		expect(html).toContain("Two croissants");
-		expect(html).toContain('data-status="requires_payment"');
-		expect(html).not.toContain("vip-42");
-		expect(html).not.toContain(m.merchant.id);
-		expect(html).not.toContain("<script");
-	});
-
-	it("is a 404 page for an unknown payment", async () => {
-		const res = await call("GET", "/checkout/pay_0000000000ZZZZZZZZZZZZZZZZZZZZ");
-		expect(res.status).toBe(404);
-		expect(await res.text()).toContain("Payment not found");
-	});
-});

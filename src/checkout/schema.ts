@@ -1,0 +1,33 @@
+import { z } from "@hono/zod-openapi";
+import { PAYMENT_STATUSES } from "../domain/payment-state";
+
+/** The payer's view of a payment (src/domain/checkout.ts), as the OpenAPI document shows it. */
+export const CheckoutViewSchema = z
+	.object({
+		id: z.string(),
+		status: z.enum(PAYMENT_STATUSES),
+		livemode: z.boolean(),
+		amount: z.number().int(),
+		currency: z.string(),
+		description: z.string().nullable(),
+		expires_at: z.number().int(),
+		success_url: z.string().nullable(),
+		cancel_url: z.string().nullable(),
+		payment_method_types: z.array(z.string()),
+		solana: z
+			.object({
+				token: z.string(),
+				decimals: z.number().int(),
+				amount: z.string(),
+				fee: z.string(),
+				rate: z.string(),
+				quote_expires_at: z.number().int(),
+				solana_pay_url: z.string(),
+				transaction_request_url: z.string(),
+				reference: z.string(),
+				amount_received: z.string(),
+				signature: z.string().nullable(),
+			})
+			.nullable(),
+	})
+	.openapi("CheckoutView");

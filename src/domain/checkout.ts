@@ -1,0 +1,110 @@
+import type { PaymentRecord } from "./payment";
+import type { PaymentStatus } from "./payment-state";
+
+/**
+ * What the payer's page may know about a payment: amounts, status and how to pay. Never the
+ * merchant's metadata, ids or anything internal; this is served to whoever holds the link.
+ */
+export interface CheckoutView {
+	id: string;
+	status: PaymentStatus;
+	livemode: boolean;
+	amount: number;
+	currency: string;
+	description: string | null;
+	expires_at: number;
+	success_url: string | null;
+	cancel_url: string | null;
+	payment_method_types: string[];
+	solana: {
+		token: string;
+		decimals: number;
+		/** Base units to pay, fee included. */
+		amount: string;
+		fee: string;
+		rate: string;
+		quote_expires_at: number;
+		solana_pay_url: string;
+		transaction_request_url: string;
+		reference: string;
+		amount_received: string;
+		signature: string | null;
+	} | null;
+}
+
+export function checkoutView(payment: PaymentRecord): CheckoutView {
+	const s = payment.solana;
+	return {
+		id: payment.id,
+		status: payment.status,
+		livemode: payment.livemode,
+		amount: payment.amount,
+		currency: payment.currency,
+		description: payment.description,
+		expires_at: payment.expires_at,
+		success_url: payment.success_url,
+		cancel_url: payment.cancel_url,
+		payment_method_types: payment.payment_method_types,
+		solana: s
+			? {
+					token: s.token,
+					decimals: s.decimals,
+					amount: s.amount,
+					fee: s.quote.fee,
+					rate: s.quote.rate,
+					quote_expires_at: s.quote.expires_at,
+					solana_pay_url: s.solana_pay_url,
+					transaction_request_url: s.transaction_request_url,
+					reference: s.reference,
+					amount_received: s.amount_received,
+					signature: s.signature,
+				}
+			: null,
+	};
+}
+
+/** The payer-facing words for each status. */
+export const CHECKOUT_STATUS_TEXT: Record<PaymentStatus, string> = {
+	requires_payment: "Waiting for payment",
+	processing: "Confirming payment",
+	succeeded: "Paid",
+	expired: "This payment has expired",
+	canceled: "This payment was canceled",
+	failed: "This payment failed",
+};
+
+/** Base units as a decimal string with the token's decimals, trailing zeros trimmed. */
+export function formatTokenAmount(baseUnits: string, decimals: number): string {
+	const negative = baseUnits.startsWith("-");
+	const digits = (negative ? baseUnits.slice(1) : baseUnits).padStart(decimals + 1, "0");
+	const whole = digits.slice(0, digits.length - decimals);
+	const fraction = digits.slice(digits.length - decimals).replace(/0+$/, "");
+	return `${negative ? "-" : ""}${whole}${fraction ? `.${fraction}` : ""}`;
+}
+
+/**
+ * A wallet's error in words a payer can act on. Wallets differ (Phantom uses EIP-1193-style
+ * codes, others only messages), so both are looked at.
+ */
+export function describeWalletError(error: unknown): string {
+	const code = (error as { code?: unknown } | null)?.code;
+	const message = error instanceof Error ? error.message : String(error ?? "");
+	if (code === 4001 || /reject|declin|denied|cancel/i.test(message))
+		return "You declined the request in your wallet. You can try again.";
+	if (/insufficient|not enough|0x1\b|debit an account/i.test(message))
+		return "Your wallet does not have enough funds for this payment and its network fee.";
+	if (/blockhash|expired/i.test(message))
+		return "The transaction expired before it was sent. Try again to get a fresh one.";
+	if (code === 4100 || /unauthori[sz]ed/i.test(message))
+		return "Your wallet has not connected this site. Connect it and try again.";
+	return message ? `Your wallet reported an error: ${message}` : "Your wallet reported an error.";
+}
+
+/** Seconds left as m:ss (or h:mm:ss), never negative. */
+export function formatCountdown(seconds: number): string {
+	const s = Math.max(0, Math.floor(seconds));
+	const pad = (n: number) => String(n).padStart(2, "0");
+	const h = Math.floor(s / 3600);
+	const m = Math.floor((s % 3600) / 60);
+	return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}

@@ -1,0 +1,287 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { CheckoutView } from "../../src/domain/checkout";
+import type { SolanaPaymentDetails } from "../../src/domain/payment";
+import { call, createMerchant, createPayment, json, type PaymentJson } from "./helpers/api";
+import { fireDueJobs } from "./helpers/objects";
+import { advanceSlots, fundedPayer, signAndSendBase64, USDC_MINT } from "./helpers/solana";
+
+type SolanaPayment = PaymentJson & { solana: SolanaPaymentDetails };
+
+interface Bootstrap {
+	view: CheckoutView;
+	checkout_token: string;
+	chain: string;
+	tokens: { symbol: string; decimals: number }[];
+	default_token: string | null;
+}
+
+async function page(id: string): Promise<{ res: Response; html: string; boot: Bootstrap | null }> {
+	const res = await call("GET", `/checkout/${id}`);
+	const html = await res.text();
+	const match = /<script type="application\/json" id="checkout-data">([^<]*)<\/script>/.exec(html);
+	return { res, html, boot: match?.[1] ? (JSON.parse(match[1]) as Bootstrap) : null };
+}
+
+function quoteWithToken(id: string, token: string, body: unknown = { token: "SOL" }) {
+	return call("POST", `/v1/payments/${id}/quote`, { key: token, body });
+}
+
+/** Opens the payment's live status socket, collecting every view it receives. */
+async function openStatusSocket(id: string) {
+	const res = await exports.default.fetch(
+		new Request(`http://gateway.test/checkout/${id}/ws`, { headers: { Upgrade: "websocket" } }),
+	);
+	expect(res.status).toBe(101);
+	const ws = res.webSocket as WebSocket;
+	const views: CheckoutView[] = [];
+	const waiters: { when: (v: CheckoutView) => boolean; resolve: (v: CheckoutView) => void }[] = [];
+	ws.addEventListener("message", (event) => {
+		if (event.data === "pong") return;
+		const view = JSON.parse(event.data as string) as CheckoutView;
+		views.push(view);
+		for (const w of [...waiters]) {
+			if (w.when(view)) {
+				waiters.splice(waiters.indexOf(w), 1);
+				w.resolve(view);
+			}
+		}
+	});
+	ws.accept();
+	return {
+		ws,
+		views,
+		next(when: (v: CheckoutView) => boolean): Promise<CheckoutView> {
+			const seen = views.find(when);
+			if (seen) return Promise.resolve(seen);
+			return new Promise((resolve) => waiters.push({ when, resolve }));
+		},
+	};
+}
+
+describe("checkout page", () => {
+	it("renders the payer's view with a strict CSP, its script and no merchant metadata", async () => {
+		const m = await createMerchant("Corner Bakery");
+		const p = (await createPayment(m.sk, {
+			amount: 1250,
+			description: "Two croissants",
+			metadata: { secret_note: "vip-42" },
+			payment_method_types: ["solana"],
+			solana: { token: "USDC" },
+		})) as SolanaPayment;
+		const { res, html, boot } = await page(p.id);
+		expect(res.status).toBe(200);
+		const csp = res.headers.get("Content-Security-Policy") ?? "";
+		expect(csp).toContain("default-src 'none'");
+		expect(csp).toContain("script-src 'self'");
+		expect(csp).not.toContain("unsafe-inline");
+		expect(csp).toContain("frame-ancestors 'none'");
+		expect(res.headers.get("Referrer-Policy")).toBe("no-referrer");
+		expect(res.headers.get("Cache-Control")).toBe("no-store");
+		expect(html).toContain('<html lang="en">');
+		expect(html).toContain("Corner Bakery");
+		expect(html).toContain("12.50 USD");
+		expect(html).toContain("Two croissants");
+		expect(html).toContain('data-status="requires_payment"');
+		// Labelled controls.
+		expect(html).toContain('<label for="token">');
+		expect(html).toContain('id="pay-wallet"');
+		// Only this origin's script, no inline code: the only inline <script> is a JSON data block.
+		const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((s) => s[1]);
+		expect(scripts).toHaveLength(2);
+		expect(scripts.filter((s) => s?.includes('type="application/json"'))).toHaveLength(1);
+		expect(
+			scripts.some((s) => /src="\/checkout\/assets\/checkout\.[0-9a-f]{12}\.js"/.test(s ?? "")),
+		).toBe(true);
+		// Nothing the payer should not see.
+		expect(html).not.toContain("vip-42");
+		expect(html).not.toContain(m.merchant.id);
+		expect(html).not.toContain("sk_test_");
+		expect(boot?.view.solana?.solana_pay_url).toBe(p.solana.solana_pay_url);
+		expect(boot?.view).not.toHaveProperty("metadata");
+		// wrangler.toml points development (and these tests) at the local network.
+		expect(boot?.chain).toBe("solana:localnet");
+		expect(boot?.tokens.map((t) => t.symbol)).toEqual(expect.arrayContaining(["SOL", "USDC"]));
+		// The QR code and the open-in-wallet link carry the transfer request.
+		const url = p.solana.solana_pay_url.replace(/&/g, "&amp;");
+		expect(html).toContain(`id="qr" data-url="${url}"`);
+		expect(html).toMatch(/<div id="qr"[^>]*><svg [^>]*role="img"/);
+		expect(html).toContain(`id="open-in-wallet" href="${url}"`);
+	});
+
+	it("keeps the page small: HTML and script under 100 KB compressed together", async () => {
+		const m = await createMerchant();
+		const p = await createPayment(m.sk, {
+			payment_method_types: ["solana"],
+			solana: { token: "SOL" },
+		});
+		const { html } = await page(p.id);
+		const src = /src="(\/checkout\/assets\/checkout\.[0-9a-f]+\.js)"/.exec(html)?.[1] as string;
+		const css = /href="(\/checkout\/assets\/checkout\.[0-9a-f]+\.css)"/.exec(html)?.[1] as string;
+		const script = await call("GET", src);
+		expect(script.headers.get("Content-Type")).toContain("text/javascript");
+		expect(script.headers.get("Cache-Control")).toContain("immutable");
+		const style = await call("GET", css);
+		expect(style.headers.get("Content-Type")).toContain("text/css");
+		const gzip = async (text: string) =>
+			(
+				await new Response(
+					new Blob([text]).stream().pipeThrough(new CompressionStream("gzip")),
+				).arrayBuffer()
+			).byteLength;
+		const total =
+			(await gzip(html)) + (await gzip(await script.text())) + (await gzip(await style.text()));
+		expect(total).toBeLessThan(100 * 1024);
+		expect((await call("GET", "/checkout/assets/checkout.000000000000.js")).status).toBe(404);
+	});
+
+	it("is a 404 page for an unknown payment", async () => {
+		const { res, html } = await page("pay_0000000000ZZZZZZZZZZZZZZZZZZZZ");
+		expect(res.status).toBe(404);
+		expect(html).toContain("Payment not found");
+		expect(html).not.toContain("<script");
+	});
+
+	it("serves the payer's status as JSON without metadata", async () => {
+		const m = await createMerchant();
+		const p = await createPayment(m.sk, { metadata: { order: "A-1" } });
+		const res = await call("GET", `/checkout/${p.id}/status`);
+		expect(res.status).toBe(200);
+		const view = await json<CheckoutView>(res);
+		expect(view).toMatchObject({
+			id: p.id,
+			status: "requires_payment",
+			amount: 2500,
+			currency: "usd",
+		});
+		expect(view).not.toHaveProperty("metadata");
+		expect(view).not.toHaveProperty("merchant_id");
+		expect((await call("GET", "/checkout/pay_0000000000ZZZZZZZZZZZZZZZZZZZZ/status")).status).toBe(
+			404,
+		);
+	});
+
+	it("serves the current transfer request as an SVG QR code", async () => {
+		const m = await createMerchant();
+		const p = await createPayment(m.sk, {
+			payment_method_types: ["solana"],
+			solana: { token: "SOL" },
+		});
+		const res = await call("GET", `/checkout/${p.id}/qr.svg`);
+		expect(res.headers.get("Content-Type")).toBe("image/svg+xml");
+		const svg = await res.text();
+		expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 \d+ \d+"/);
+		expect(svg).not.toContain("<script");
+		const card = await createPayment(m.sk, { payment_method_types: ["card"] });
+		expect((await call("GET", `/checkout/${card.id}/qr.svg`)).status).toBe(404);
+	});
+});
+
+describe("checkout token", () => {
+	it("re-quotes its own payment and gets the payer's view back", async () => {
+		const m = await createMerchant();
+		const p = (await createPayment(m.sk, {
+			payment_method_types: ["solana"],
+			solana: { token: "USDC" },
+			metadata: { internal: "x" },
+		})) as SolanaPayment;
+		const { boot } = await page(p.id);
+		const res = await quoteWithToken(p.id, boot?.checkout_token as string);
+		expect(res.status).toBe(200);
+		const view = await json<CheckoutView>(res);
+		expect(view.solana?.token).toBe("SOL");
+		expect(view.solana?.reference).not.toBe(p.solana.reference);
+		expect(view).not.toHaveProperty("metadata");
+		// The merchant sees the new quote too.
+		const retrieved = await json<SolanaPayment>(
+			await call("GET", `/v1/payments/${p.id}`, { key: m.sk }),
+		);
+		expect(retrieved.solana.token).toBe("SOL");
+	});
+
+	it("quotes a payment created without a token", async () => {
+		const m = await createMerchant();
+		const p = await createPayment(m.sk, { payment_method_types: ["solana"] });
+		const { boot } = await page(p.id);
+		expect(boot?.view.solana).toBeNull();
+		expect(boot?.default_token).toBe("SOL");
+		const res = await quoteWithToken(p.id, boot?.checkout_token as string, { token: "USDC" });
+		expect(res.status).toBe(200);
+		expect((await json<CheckoutView>(res)).solana?.token).toBe("USDC");
+	});
+
+	it("is refused for any other payment, for other endpoints, and when forged", async () => {
+		const m = await createMerchant();
+		const a = await createPayment(m.sk, { payment_method_types: ["solana"] });
+		const b = await createPayment(m.sk, { payment_method_types: ["solana"] });
+		const token = (await page(a.id)).boot?.checkout_token as string;
+		const other = await quoteWithToken(b.id, token);
+		expect(other.status).toBe(401);
+		expect((await json<{ error: { code: string } }>(other)).error.code).toBe("api_key_invalid");
+		expect((await call("GET", `/v1/payments/${a.id}`, { key: token })).status).toBe(401);
+		expect((await call("GET", "/v1/payments", { key: token })).status).toBe(401);
+		const [h, payload, sig] = token.split(".");
+		const forged = `${h}.${payload}.${(sig as string).slice(0, -2)}AA`;
+		expect((await quoteWithToken(a.id, forged)).status).toBe(401);
+	});
+});
+
+describe("live status socket", () => {
+	it("sends the view at once and after every change, until the payment is done", async () => {
+		const m = await createMerchant();
+		const p = await createPayment(m.sk, {
+			payment_method_types: ["solana"],
+			solana: { token: "SOL" },
+		});
+		const live = await openStatusSocket(p.id);
+		const first = await live.next(() => true);
+		expect(first).toMatchObject({ id: p.id, status: "requires_payment" });
+		expect(first).not.toHaveProperty("metadata");
+		expect((await call("POST", `/v1/payments/${p.id}/cancel`, { key: m.sk })).status).toBe(200);
+		const canceled = await live.next((v) => v.status === "canceled");
+		expect(canceled.id).toBe(p.id);
+		live.ws.close();
+	});
+
+	it("follows a Solana payment from waiting to paid", async () => {
+		const m = await createMerchant();
+		const p = (await createPayment(m.sk, {
+			payment_method_types: ["solana"],
+			solana: { token: "USDC" },
+			amount: 500,
+		})) as SolanaPayment;
+		const live = await openStatusSocket(p.id);
+		await live.next((v) => v.status === "requires_payment");
+		const payer = await fundedPayer([{ mint: USDC_MINT, amount: 100_000_000n }]);
+		const built = await call("POST", `/solana-pay/${p.id}`, { body: { account: payer.address } });
+		const { transaction } = await json<{ transaction: string }>(built);
+		await signAndSendBase64(payer, transaction);
+		await advanceSlots(8);
+		await fireDueJobs(p.id, ["poll"]);
+		const paid = await live.next((v) => v.status === "succeeded");
+		expect(paid.solana?.signature).toBeTruthy();
+		live.ws.close();
+	});
+
+	it("answers pings without a view and refuses a plain GET", async () => {
+		const m = await createMerchant();
+		const p = await createPayment(m.sk);
+		const live = await openStatusSocket(p.id);
+		await live.next(() => true);
+		const pong = new Promise<string>((resolve) =>
+			live.ws.addEventListener("message", (e) => {
+				if (e.data === "pong") resolve(e.data as string);
+			}),
+		);
+		live.ws.send("ping");
+		expect(await pong).toBe("pong");
+		live.ws.close();
+		expect((await call("GET", `/checkout/${p.id}/ws`)).status).toBe(400);
+		const unknown = await exports.default.fetch(
+			new Request("http://gateway.test/checkout/pay_0000000000ZZZZZZZZZZZZZZZZZZZZ/ws", {
+				headers: { Upgrade: "websocket" },
+			}),
+		);
+		expect(unknown.status).toBe(404);
+	});
+});
