@@ -42,7 +42,8 @@ export function checkoutView(payment: PaymentRecord): CheckoutView {
 		currency: payment.currency,
 		description: payment.description,
 		expires_at: payment.expires_at,
-		success_url: payment.success_url,
+		// Like Stripe's {CHECKOUT_SESSION_ID}: the merchant's page learns which payment came back.
+		success_url: payment.success_url?.replaceAll("{PAYMENT_ID}", payment.id) ?? null,
 		cancel_url: payment.cancel_url,
 		payment_method_types: payment.payment_method_types,
 		solana: s
