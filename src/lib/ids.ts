@@ -13,6 +13,7 @@ export const ID_PREFIXES = {
 	refund: "re",
 	transfer: "tr",
 	request: "req",
+	paymentLink: "plink",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
