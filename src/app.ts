@@ -15,6 +15,7 @@ import { registerBalances } from "./routes/balances";
 import { registerDocs } from "./routes/docs";
 import { registerEvents } from "./routes/events";
 import { registerHealth } from "./routes/health";
+import { registerPaymentLinks } from "./routes/payment-links";
 import { registerPayments } from "./routes/payments";
 import { registerSolanaPay } from "./routes/solana-pay";
 import type { App, AppEnv } from "./types";
@@ -76,6 +77,7 @@ export function createApp(): App {
 	registerHealth(app);
 	registerAdminMerchants(app);
 	registerPayments(app);
+	registerPaymentLinks(app);
 	registerEvents(app);
 	registerBalances(app);
 	registerCheckout(app);
