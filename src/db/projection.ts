@@ -22,12 +22,12 @@ export async function projectOutboxEntry(db: D1Database, entry: OutboxEntry): Pr
 		db
 			.prepare(
 				`INSERT INTO payments (id, merchant_id, livemode, status, amount, currency, amount_received,
-				   amount_refunded, version, expires_at, created, updated, data)
-				 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+				   amount_refunded, version, expires_at, created, updated, data, customer_id)
+				 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
 				 ON CONFLICT (id) DO UPDATE SET status = excluded.status,
 				   amount_received = excluded.amount_received, amount_refunded = excluded.amount_refunded,
 				   version = excluded.version, expires_at = excluded.expires_at,
-				   updated = excluded.updated, data = excluded.data
+				   updated = excluded.updated, data = excluded.data, customer_id = excluded.customer_id
 				 WHERE excluded.version > payments.version`,
 			)
 			.bind(
@@ -44,6 +44,7 @@ export async function projectOutboxEntry(db: D1Database, entry: OutboxEntry): Pr
 				p.created,
 				p.updated,
 				api,
+				p.customer ?? null,
 			),
 		db
 			.prepare(

@@ -63,19 +63,22 @@ export interface PaymentRecord {
 	failure_code: string | null;
 	failure_message: string | null;
 	solana: SolanaPaymentDetails | null;
+	/** The merchant's customer paying (`cus_…`). Absent in records stored before customers existed. */
+	customer?: string | null;
 	/** Increases by one with every committed change; orders the D1 projection. */
 	version: number;
 }
 
 export interface PaymentObjectJson
-	extends Omit<PaymentRecord, "merchant_id" | "version" | "updated"> {
+	extends Omit<PaymentRecord, "merchant_id" | "version" | "updated" | "customer"> {
 	object: "payment";
+	customer: string | null;
 }
 
 /** The API representation: internal fields stay inside the gateway. */
 export function toApiPayment(record: PaymentRecord): PaymentObjectJson {
-	const { id, merchant_id: _m, version: _v, updated: _u, ...rest } = record;
-	return { id, object: "payment", ...rest };
+	const { id, merchant_id: _m, version: _v, updated: _u, customer, ...rest } = record;
+	return { id, object: "payment", ...rest, customer: customer ?? null };
 }
 
 export interface NewPaymentInput {
@@ -93,12 +96,14 @@ export interface NewPaymentInput {
 	expires_at: number;
 	created: number;
 	solana?: SolanaPaymentDetails | null;
+	customer?: string | null;
 }
 
 export function newPaymentRecord(input: NewPaymentInput): PaymentRecord {
 	return {
 		...input,
 		solana: input.solana ?? null,
+		customer: input.customer ?? null,
 		status: "requires_payment",
 		amount_received: 0,
 		amount_refunded: 0,

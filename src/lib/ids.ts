@@ -9,6 +9,7 @@ export const ID_PREFIXES = {
 	merchant: "mch",
 	apiKey: "key",
 	payment: "pay",
+	customer: "cus",
 	event: "evt",
 	refund: "re",
 	transfer: "tr",

@@ -1,4 +1,5 @@
 export * from "./api-keys";
+export * from "./customers";
 export * from "./events";
 export * from "./idempotency-keys";
 export * from "./ledger";
