@@ -12,6 +12,7 @@ import { rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
 import { registerAdminMerchants } from "./routes/admin/merchants";
 import { registerBalances } from "./routes/balances";
+import { registerCustomers } from "./routes/customers";
 import { registerDocs } from "./routes/docs";
 import { registerEvents } from "./routes/events";
 import { registerHealth } from "./routes/health";
@@ -77,6 +78,7 @@ export function createApp(): App {
 	registerHealth(app);
 	registerAdminMerchants(app);
 	registerPayments(app);
+	registerCustomers(app);
 	registerPaymentLinks(app);
 	registerEvents(app);
 	registerBalances(app);

@@ -10,6 +10,7 @@ import {
 } from "../domain/payment";
 import { PAYMENT_STATUSES } from "../domain/payment-state";
 import { ApiError } from "../lib/errors";
+import { isId } from "../lib/ids";
 import { getMerchant } from "../services/merchants";
 import { createPaymentFor, loadPayment, paymentStub, unwrapTransition } from "../services/payments";
 import { quoteSolanaPayment } from "../services/solana-quote";
@@ -62,9 +63,21 @@ export const CreatePaymentBody = z
 			})
 			.strict()
 			.optional(),
+		customer: z.string().max(64).optional().openapi({
+			description: "The customer paying (`cus_…`), one of this merchant's in this mode.",
+			example: "cus_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9",
+		}),
 	})
 	.strict()
 	.openapi("CreatePayment");
+
+/** A projected payment as the API shows it; rows projected before customers existed lack `customer`. */
+function projectedPayment(row: { data: string }): PaymentObjectJson {
+	const payment = JSON.parse(row.data) as Omit<PaymentObjectJson, "customer"> & {
+		customer?: string | null;
+	};
+	return { ...payment, customer: payment.customer ?? null };
+}
 
 const PaymentIdParam = z.object({
 	id: z
@@ -115,6 +128,11 @@ const listPayments = createRoute({
 	request: {
 		query: ListQuerySchema.extend(CreatedRangeQuerySchema.shape).extend({
 			status: z.enum(PAYMENT_STATUSES).optional(),
+			customer: z
+				.string()
+				.refine((v) => isId("customer", v), { message: "must be a customer id (cus_…)" })
+				.optional()
+				.openapi({ description: "Only this customer's payments." }),
 		}),
 	},
 	responses: {
@@ -238,6 +256,7 @@ export function registerPayments(app: App): void {
 			["livemode", auth.livemode ? 1 : 0],
 		];
 		if (query.status) where.push(["status", query.status]);
+		if (query.customer) where.push(["customer_id", query.customer]);
 		const page = await listPage<{ id: string; data: string }>(c.env.DB, {
 			table: "payments",
 			kind: "payment",
@@ -247,7 +266,7 @@ export function registerPayments(app: App): void {
 		return c.json(
 			{
 				object: "list" as const,
-				data: page.data.map((row) => JSON.parse(row.data) as PaymentObjectJson),
+				data: page.data.map(projectedPayment),
 				has_more: page.has_more,
 				url: "/v1/payments",
 			},

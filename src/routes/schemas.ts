@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { isAddress } from "@solana/kit";
 import { isSupportedCurrency, MAX_MINOR_UNITS } from "../domain/money";
 import { PAYMENT_METHOD_TYPES } from "../domain/payment";
 import { PAYMENT_STATUSES } from "../domain/payment-state";
@@ -59,6 +60,12 @@ export const MetadataSchema = z
 	)
 	.refine((m) => Object.keys(m).length <= 50, { message: "at most 50 metadata keys" })
 	.openapi({ example: { order_id: "6735" } });
+
+/** A Solana wallet address: base58 of 32 bytes. */
+export const WalletAddressSchema = z
+	.string()
+	.refine((v) => isAddress(v), { message: "must be a base58 Solana address" })
+	.openapi({ example: "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM" });
 
 export const IdempotencyHeaderSchema = z.object({
 	"idempotency-key": z.string().optional().openapi({
@@ -121,6 +128,10 @@ export const PaymentSchema = z
 		failure_code: z.string().nullable(),
 		failure_message: z.string().nullable(),
 		solana: SolanaDetailsSchema.nullable(),
+		customer: z
+			.string()
+			.nullable()
+			.openapi({ description: "The customer paying (`cus_…`), if the merchant named one." }),
 	})
 	.openapi("Payment");
 

@@ -4,6 +4,7 @@ import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { isId, newId } from "../lib/ids";
 import type { AuthContext } from "../types";
+import { customerExists } from "./customers";
 import { getMerchant } from "./merchants";
 import { quoteSolanaPayment } from "./solana-quote";
 
@@ -46,6 +47,8 @@ export interface NewPaymentParams {
 	cancel_url?: string;
 	expires_in?: number;
 	solana?: { token: string };
+	/** A customer of the same merchant and mode (`cus_…`). */
+	customer?: string;
 }
 
 /**
@@ -61,6 +64,9 @@ export async function createPaymentFor(
 	const id = newId("payment", now);
 	const created = Math.floor(now / 1000);
 	const expiresAt = created + (params.expires_in ?? EXPIRES_IN.default);
+	if (params.customer !== undefined && !(await customerExists(env, owner, params.customer))) {
+		throw new ApiError("parameter_invalid", `No such customer: '${params.customer}'.`, "customer");
+	}
 	let solana = null;
 	if (params.solana) {
 		if (!params.payment_method_types.includes("solana")) {
@@ -99,5 +105,6 @@ export async function createPaymentFor(
 		expires_at: expiresAt,
 		created,
 		solana,
+		customer: params.customer ?? null,
 	});
 }

@@ -1,0 +1,394 @@
+import { and, asc, desc, eq, gt, gte, inArray, lt, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { createDb } from "../db/client";
+import type { PageQuery } from "../db/pagination";
+import { customers, customerWallets } from "../db/schema";
+import type { Env } from "../env";
+import { sha256Hex } from "../lib/crypto";
+import { ApiError } from "../lib/errors";
+import { isId, lowestIdAt, newId } from "../lib/ids";
+import type { AuthContext } from "../types";
+import { tokenCatalog } from "./solana-quote";
+
+export type Owner = Pick<AuthContext, "merchantId" | "livemode">;
+
+export interface CustomerWalletJson {
+	address: string;
+	verified_at: number | null;
+	added_at: number;
+}
+
+export interface CustomerJson {
+	id: string;
+	object: "customer";
+	livemode: boolean;
+	email: string | null;
+	name: string | null;
+	preferred_token: string | null;
+	wallets: CustomerWalletJson[];
+	metadata: Record<string, string>;
+	created: number;
+}
+
+export interface CustomerParams {
+	email?: string | null | undefined;
+	name?: string | null | undefined;
+	preferred_token?: string | null | undefined;
+	wallets?: string[] | undefined;
+	metadata?: Record<string, string> | undefined;
+}
+
+type CustomerRow = typeof customers.$inferSelect;
+type WalletRow = typeof customerWallets.$inferSelect;
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** The filter key for `email`: case-insensitive, and still usable once `email` is encrypted. */
+export function emailHash(email: string): Promise<string> {
+	return sha256Hex(email.trim().toLowerCase());
+}
+
+function toCustomerJson(row: CustomerRow, wallets: WalletRow[]): CustomerJson {
+	return {
+		id: row.id,
+		object: "customer",
+		livemode: row.livemode,
+		email: row.email,
+		name: row.name,
+		preferred_token: row.preferredToken,
+		wallets: wallets
+			.filter((w) => w.customerId === row.id)
+			.sort((a, b) => a.addedAt - b.addedAt || (a.address < b.address ? -1 : 1))
+			.map((w) => ({ address: w.address, verified_at: w.verifiedAt, added_at: w.addedAt })),
+		metadata: row.metadata,
+		created: row.created,
+	};
+}
+
+function ownedBy(owner: Owner, id: string) {
+	return and(
+		eq(customers.id, id),
+		eq(customers.merchantId, owner.merchantId),
+		eq(customers.livemode, owner.livemode),
+	);
+}
+
+function checkPreferredToken(env: Env, token: string | null | undefined): void {
+	if (token === undefined || token === null) return;
+	const symbols = tokenCatalog(env).map((t) => t.symbol);
+	if (!symbols.includes(token)) {
+		throw new ApiError(
+			"parameter_invalid",
+			`Invalid preferred_token: '${token}' is not a configured token. Use one of: ${symbols.join(", ")}.`,
+			"preferred_token",
+		);
+	}
+}
+
+/** Refuses wallets that already belong to another customer of this merchant and mode. */
+async function checkWalletsFree(
+	env: Env,
+	owner: Owner,
+	addresses: string[],
+	customerId: string | null,
+): Promise<void> {
+	if (addresses.length === 0) return;
+	const taken = await createDb(env.DB)
+		.select({ address: customerWallets.address, customerId: customerWallets.customerId })
+		.from(customerWallets)
+		.where(
+			and(
+				eq(customerWallets.merchantId, owner.merchantId),
+				eq(customerWallets.livemode, owner.livemode),
+				inArray(customerWallets.address, addresses),
+			),
+		);
+	const other = taken.find((t) => t.customerId !== customerId);
+	if (other) throw walletConflict(addresses.indexOf(other.address), other.address);
+}
+
+function walletConflict(index: number, address: string): ApiError {
+	return new ApiError(
+		"resource_conflict",
+		`The wallet '${address}' already belongs to another customer.`,
+		index >= 0 ? `wallets[${index}]` : "wallets",
+	);
+}
+
+/** Two requests racing to claim one wallet: the unique index lets only one of them win. */
+function isWalletUniqueViolation(err: unknown): boolean {
+	const text = err instanceof Error ? `${err.message} ${String(err.cause ?? "")}` : String(err);
+	return /UNIQUE constraint failed: customer_wallets/.test(text);
+}
+
+export async function createCustomer(
+	env: Env,
+	owner: Owner,
+	params: CustomerParams,
+): Promise<CustomerJson> {
+	checkPreferredToken(env, params.preferred_token);
+	const addresses = params.wallets ?? [];
+	await checkWalletsFree(env, owner, addresses, null);
+	const now = nowSeconds();
+	const db = createDb(env.DB);
+	const row: CustomerRow = {
+		id: newId("customer"),
+		merchantId: owner.merchantId,
+		livemode: owner.livemode,
+		email: params.email ?? null,
+		emailHash: params.email ? await emailHash(params.email) : null,
+		name: params.name ?? null,
+		preferredToken: params.preferred_token ?? null,
+		metadata: params.metadata ?? {},
+		created: now,
+		updated: now,
+	};
+	const wallets: WalletRow[] = addresses.map((address) => ({
+		customerId: row.id,
+		merchantId: owner.merchantId,
+		livemode: owner.livemode,
+		address,
+		verifiedAt: null,
+		addedAt: now,
+	}));
+	try {
+		await db.batch([
+			db.insert(customers).values(row),
+			...wallets.map((w) => db.insert(customerWallets).values(w)),
+		]);
+	} catch (err) {
+		if (isWalletUniqueViolation(err)) throw walletConflict(-1, addresses.join(", "));
+		throw err;
+	}
+	return toCustomerJson(row, wallets);
+}
+
+export async function getCustomer(
+	env: Env,
+	owner: Owner,
+	id: string,
+): Promise<CustomerJson | null> {
+	if (!isId("customer", id)) return null;
+	const db = createDb(env.DB);
+	const [row] = await db.select().from(customers).where(ownedBy(owner, id));
+	if (!row) return null;
+	const wallets = await db.select().from(customerWallets).where(eq(customerWallets.customerId, id));
+	return toCustomerJson(row, wallets);
+}
+
+/** Whether `id` is a customer of this merchant in this mode (payments may name only those). */
+export async function customerExists(env: Env, owner: Owner, id: string): Promise<boolean> {
+	if (!isId("customer", id)) return false;
+	const [row] = await createDb(env.DB)
+		.select({ id: customers.id })
+		.from(customers)
+		.where(ownedBy(owner, id));
+	return row !== undefined;
+}
+
+/**
+ * Stripe's update semantics: fields sent replace the stored ones (null clears), `metadata` is
+ * merged key by key (an empty value removes the key), and `wallets` replaces the list while
+ * wallets that stay keep their verification and the time they were added.
+ */
+export async function updateCustomer(
+	env: Env,
+	owner: Owner,
+	id: string,
+	params: CustomerParams,
+): Promise<CustomerJson | null> {
+	const current = await getCustomer(env, owner, id);
+	if (!current) return null;
+	checkPreferredToken(env, params.preferred_token);
+	const db = createDb(env.DB);
+	const now = nowSeconds();
+	const changes: Partial<CustomerRow> = { updated: now };
+	if (params.email !== undefined) {
+		changes.email = params.email;
+		changes.emailHash = params.email === null ? null : await emailHash(params.email);
+	}
+	if (params.name !== undefined) changes.name = params.name;
+	if (params.preferred_token !== undefined) changes.preferredToken = params.preferred_token;
+	if (params.metadata !== undefined) {
+		const merged = { ...current.metadata, ...params.metadata };
+		for (const [key, value] of Object.entries(params.metadata))
+			if (value === "") delete merged[key];
+		if (Object.keys(merged).length > 50) {
+			throw new ApiError(
+				"parameter_invalid",
+				"Invalid metadata: at most 50 metadata keys",
+				"metadata",
+			);
+		}
+		changes.metadata = merged;
+	}
+	const statements: [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]] = [
+		db.update(customers).set(changes).where(ownedBy(owner, id)),
+	];
+	if (params.wallets !== undefined) {
+		const kept = new Set(current.wallets.map((w) => w.address));
+		const wanted = new Set(params.wallets);
+		const added = params.wallets.filter((a) => !kept.has(a));
+		const removed = [...kept].filter((a) => !wanted.has(a));
+		await checkWalletsFree(env, owner, params.wallets, id);
+		if (removed.length > 0) {
+			statements.push(
+				db
+					.delete(customerWallets)
+					.where(
+						and(eq(customerWallets.customerId, id), inArray(customerWallets.address, removed)),
+					),
+			);
+		}
+		for (const address of added) {
+			statements.push(
+				db.insert(customerWallets).values({
+					customerId: id,
+					merchantId: owner.merchantId,
+					livemode: owner.livemode,
+					address,
+					verifiedAt: null,
+					addedAt: now,
+				}),
+			);
+		}
+	}
+	try {
+		await db.batch(statements);
+	} catch (err) {
+		if (isWalletUniqueViolation(err)) throw walletConflict(-1, (params.wallets ?? []).join(", "));
+		throw err;
+	}
+	return getCustomer(env, owner, id);
+}
+
+/** Deletes the customer and frees its wallets; payments keep the customer's id, as in Stripe. */
+export async function deleteCustomer(env: Env, owner: Owner, id: string): Promise<boolean> {
+	if (!(await customerExists(env, owner, id))) return false;
+	const db = createDb(env.DB);
+	await db.batch([
+		db.delete(customerWallets).where(eq(customerWallets.customerId, id)),
+		db.delete(customers).where(ownedBy(owner, id)),
+	]);
+	return true;
+}
+
+/**
+ * A page of customers, newest first, with the same cursor and `created` semantics as the other
+ * lists: cursors and time bounds become id bounds on the (merchant, mode[, email hash], id) index.
+ */
+export async function listCustomers(
+	env: Env,
+	owner: Owner,
+	query: PageQuery & { email?: string | undefined },
+): Promise<{ data: CustomerJson[]; has_more: boolean }> {
+	if (query.starting_after && query.ending_before) {
+		throw new ApiError(
+			"parameter_invalid",
+			"Pass only one of starting_after and ending_before.",
+			"ending_before",
+		);
+	}
+	for (const param of ["starting_after", "ending_before"] as const) {
+		const value = query[param];
+		if (value !== undefined && !isId("customer", value)) {
+			throw new ApiError("parameter_invalid", `'${value}' is not a valid customer id.`, param);
+		}
+	}
+	const conditions: SQL[] = [
+		eq(customers.merchantId, owner.merchantId),
+		eq(customers.livemode, owner.livemode),
+	];
+	if (query.email !== undefined)
+		conditions.push(eq(customers.emailHash, await emailHash(query.email)));
+	const at = (seconds: number) => lowestIdAt("customer", seconds * 1000);
+	if (query["created[gte]"] !== undefined)
+		conditions.push(gte(customers.id, at(query["created[gte]"])));
+	if (query["created[gt]"] !== undefined)
+		conditions.push(gte(customers.id, at(query["created[gt]"] + 1)));
+	if (query["created[lte]"] !== undefined)
+		conditions.push(lt(customers.id, at(query["created[lte]"] + 1)));
+	if (query["created[lt]"] !== undefined)
+		conditions.push(lt(customers.id, at(query["created[lt]"])));
+	if (query.starting_after) conditions.push(lt(customers.id, query.starting_after));
+	if (query.ending_before) conditions.push(gt(customers.id, query.ending_before));
+	const backwards = query.ending_before !== undefined;
+	const db = createDb(env.DB);
+	const rows = await db
+		.select()
+		.from(customers)
+		.where(and(...conditions))
+		.orderBy(backwards ? asc(customers.id) : desc(customers.id))
+		.limit(query.limit + 1);
+	const has_more = rows.length > query.limit;
+	const page = rows.slice(0, query.limit);
+	if (backwards) page.reverse();
+	const wallets =
+		page.length === 0
+			? []
+			: await db
+					.select()
+					.from(customerWallets)
+					.where(
+						inArray(
+							customerWallets.customerId,
+							page.map((r) => r.id),
+						),
+					);
+	return { data: page.map((row) => toCustomerJson(row, wallets)), has_more };
+}
+
+/**
+ * The customer a wallet signs in as: the one that holds the wallet at this merchant and mode
+ * (its wallet now verified), or a new customer holding it, verified. Concurrent first sign-ins
+ * with one wallet end with one customer: the unique index refuses the second, which then finds
+ * the first.
+ */
+export async function customerForVerifiedWallet(
+	env: Env,
+	owner: Owner,
+	address: string,
+): Promise<string> {
+	const now = nowSeconds();
+	const verify = () =>
+		env.DB.prepare(
+			`UPDATE customer_wallets SET verified_at = COALESCE(verified_at, ?1)
+			 WHERE merchant_id = ?2 AND livemode = ?3 AND address = ?4 RETURNING customer_id`,
+		)
+			.bind(now, owner.merchantId, owner.livemode ? 1 : 0, address)
+			.first<{ customer_id: string }>();
+	const existing = await verify();
+	if (existing) return existing.customer_id;
+	const id = newId("customer");
+	const db = createDb(env.DB);
+	try {
+		await db.batch([
+			db.insert(customers).values({
+				id,
+				merchantId: owner.merchantId,
+				livemode: owner.livemode,
+				email: null,
+				emailHash: null,
+				name: null,
+				preferredToken: null,
+				metadata: {},
+				created: now,
+				updated: now,
+			}),
+			db.insert(customerWallets).values({
+				customerId: id,
+				merchantId: owner.merchantId,
+				livemode: owner.livemode,
+				address,
+				verifiedAt: now,
+				addedAt: now,
+			}),
+		]);
+		return id;
+	} catch (err) {
+		if (!isWalletUniqueViolation(err)) throw err;
+		const winner = await verify();
+		if (!winner) throw err;
+		return winner.customer_id;
+	}
+}
