@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { registerCheckout } from "./checkout/routes";
+import { registerCheckoutSignIn } from "./checkout/sign-in";
 import { assertEnv } from "./env";
 import { looksLikeJwt } from "./lib/checkout-token";
 import { ApiError } from "./lib/errors";
@@ -83,6 +84,7 @@ export function createApp(): App {
 	registerEvents(app);
 	registerBalances(app);
 	registerCheckout(app);
+	registerCheckoutSignIn(app);
 	registerSolanaPay(app);
 	registerDocs(app);
 

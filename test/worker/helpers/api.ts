@@ -109,6 +109,8 @@ export const EXPECTED_ERRORS = {
 	api_key_invalid: { status: 401, type: "authentication_error" },
 	api_key_expired: { status: 401, type: "authentication_error" },
 	secret_key_required: { status: 401, type: "authentication_error" },
+	sign_in_invalid: { status: 401, type: "authentication_error" },
+	session_required: { status: 401, type: "authentication_error" },
 	resource_missing: { status: 404, type: "invalid_request_error" },
 	route_not_found: { status: 404, type: "invalid_request_error" },
 	payment_unexpected_state: { status: 409, type: "invalid_request_error" },
