@@ -1,16 +1,7 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-	createWriteStream,
-	mkdirSync,
-	mkdtempSync,
-	readFileSync,
-	rmSync,
-	type WriteStream,
-	writeFileSync,
-} from "node:fs";
-import { createServer } from "node:net";
-import { cpus, tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -37,17 +28,11 @@ import {
 	getCreateAssociatedTokenIdempotentInstruction,
 	getTransferCheckedInstruction,
 } from "@solana-program/token";
-import { type Sandbox, startSandbox } from "../sandbox/server.js";
+import type { Sandbox } from "../sandbox/server.js";
 import type { RpcCallEvent } from "../sandbox/solana/simulator.js";
 import { USDC } from "../sandbox/solana/tokens.js";
-import {
-	describeExit,
-	type ExitInfo,
-	type ManagedChild,
-	terminate,
-} from "../scripts/lib/children.js";
+import { LocalStack } from "../scripts/lib/local-stack.js";
 import { REPO_ROOT } from "../scripts/lib/paths.js";
-import { waitForUrl } from "../scripts/lib/wait.js";
 import { parseTransferRequest } from "../src/domain/solana-pay.js";
 import { idTime } from "../src/lib/ids.js";
 
@@ -180,18 +165,6 @@ function pick({ min, median, p95, max, mean }: Summary) {
 	return { median, p95, max, min, mean };
 }
 
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once("error", reject);
-		server.listen(0, "127.0.0.1", () => {
-			const info = server.address();
-			const port = typeof info === "object" && info ? info.port : 0;
-			server.close(() => resolve(port));
-		});
-	});
-}
-
 /** Runs `task` over `items` with at most `limit` in flight; results in input order. */
 async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
 	const results: R[] = new Array(items.length);
@@ -206,40 +179,34 @@ async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<
 	return results;
 }
 
-// ── lifecycle: children, temp dir, sandbox; cleaned up on every exit path ─────────────────────
+// ── lifecycle: sandbox, wrangler dev and its temp state; cleaned up on every exit path ────────
 
 const lifetime = new AbortController();
-let tempDir: string | undefined;
-let sandbox: Sandbox | undefined;
-let gatewayLog: WriteStream | undefined;
-let gatewayLogPath: string | undefined;
-const children: ManagedChild[] = [];
+const stack = new LocalStack({
+	name: "bench",
+	solana: {
+		slotMs: settings.slotMs,
+		confirmedLag: settings.confirmedLag,
+		finalizedLag: settings.finalizedLag,
+	},
+	readyTimeoutMs: GATEWAY_READY_MS,
+	say,
+	onSandbox: watchSandbox,
+	onGatewayExit: (message) => void abortWith(1, message),
+});
 let cleaning: Promise<void> | undefined;
 
 function cleanup(): Promise<void> {
 	cleaning ??= (async () => {
 		lifetime.abort();
-		await Promise.allSettled(children.map((child) => terminate(child)));
-		await sandbox?.close().catch(() => {});
-		gatewayLog?.end();
-		if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+		await stack.stop();
 	})();
 	return cleaning;
 }
 
-function printGatewayLogTail(lines = 40): void {
-	if (!gatewayLogPath) return;
-	try {
-		const tail = readFileSync(gatewayLogPath, "utf8").trimEnd().split("\n").slice(-lines);
-		process.stderr.write(`[bench] last lines of the wrangler dev log:\n${tail.join("\n")}\n`);
-	} catch {
-		// Nothing logged yet.
-	}
-}
-
 async function abortWith(code: number, message: string): Promise<never> {
 	process.stderr.write(`[bench] ${message}\n`);
-	if (code !== 0 && code !== 130) printGatewayLogTail();
+	if (code !== 0 && code !== 130) process.stderr.write(`[bench] ${stack.logTail()}\n`);
 	await cleanup();
 	process.exit(code);
 }
@@ -248,40 +215,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 	process.on(signal, () => void abortWith(130, `${signal} received; cleaning up`));
 }
 
-function spawnChild(
-	name: string,
-	argv: string[],
-	log: WriteStream,
-	detached: boolean,
-): ManagedChild {
-	const env: NodeJS.ProcessEnv = {
-		...process.env,
-		CLOUDFLARE_CF_FETCH_ENABLED: "false",
-		WRANGLER_SEND_METRICS: "false",
-		CI: "true",
-		NO_COLOR: "1",
-	};
-	const child: ChildProcess = spawn(process.execPath, argv, {
-		cwd: REPO_ROOT,
-		env,
-		// Own process group, so terminate() reaches workerd too.
-		detached,
-		stdio: ["ignore", "pipe", "pipe"],
-	});
-	child.stdout?.pipe(log, { end: false });
-	child.stderr?.pipe(log, { end: false });
-	const exited = new Promise<ExitInfo>((resolve) => {
-		child.once("error", () => resolve({ code: null, signal: null }));
-		child.once("exit", (code, signal) => resolve({ code, signal }));
-	});
-	const managed = { name, process: child, exited };
-	children.push(managed);
-	return managed;
-}
-
 // ── gateway HTTP ────────────────────────────────────────────────────────────────────────────
-
-let gatewayUrl = "";
 
 async function api<T>(
 	path: string,
@@ -291,7 +225,7 @@ async function api<T>(
 	if (options.token) headers.authorization = `Bearer ${options.token}`;
 	if (options.body !== undefined) headers["content-type"] = "application/json";
 	if (options.idempotent) headers["idempotency-key"] = randomBytes(12).toString("hex");
-	const res = await fetch(new URL(path, gatewayUrl), {
+	const res = await fetch(new URL(path, stack.gatewayUrl), {
 		method: options.method ?? "GET",
 		headers,
 		body: options.body === undefined ? undefined : JSON.stringify(options.body),
@@ -336,7 +270,7 @@ async function createPayment(secret: string): Promise<Payment> {
 
 /** GET /checkout/:id as a payer's browser would (HTML; the gateway marks the payment watched). */
 async function openCheckout(id: string): Promise<void> {
-	const res = await fetch(new URL(`/checkout/${id}`, gatewayUrl), {
+	const res = await fetch(new URL(`/checkout/${id}`, stack.gatewayUrl), {
 		signal: AbortSignal.any([lifetime.signal, AbortSignal.timeout(20_000)]),
 	});
 	await res.text();
@@ -416,13 +350,11 @@ async function sendRaw(wire: string): Promise<string> {
 }
 
 function sandboxRpcUrl(): string {
-	if (!sandbox) throw new Error("sandbox not started");
-	return sandbox.urls.solana;
+	return stack.sandbox.urls.solana;
 }
 
 function theSandbox(): Sandbox {
-	if (!sandbox) throw new Error("sandbox not started");
-	return sandbox;
+	return stack.sandbox;
 }
 
 /** A new wallet with SOL for fees and exactly the tokens it will pay. */
@@ -853,67 +785,6 @@ function gatewaySource(): { commit: string | null; uncommitted_changes: string[]
 
 // ── main ────────────────────────────────────────────────────────────────────────────────────
 
-/** Starts wrangler dev on a fresh temp state; resolves with its ADMIN_TOKEN once it answers. */
-async function startGateway(dir: string, port: number): Promise<string> {
-	const wrangler = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-	gatewayLogPath = join(dir, "wrangler.log");
-	gatewayLog = createWriteStream(gatewayLogPath);
-	const persist = join(dir, "state");
-	say("applying D1 migrations (local, temp state)");
-	const migrate = spawnChild(
-		"migrate",
-		[wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
-		gatewayLog,
-		false,
-	);
-	const migrated = await migrate.exited;
-	children.splice(children.indexOf(migrate), 1);
-	lifetime.signal.throwIfAborted();
-	if (migrated.code !== 0) throw new Error(`D1 migrations failed (${describeExit(migrated)})`);
-
-	const sb = theSandbox();
-	const adminToken = randomBytes(24).toString("base64url").slice(0, 32);
-	say(`starting wrangler dev on 127.0.0.1:${port}`);
-	const dev = spawnChild(
-		"gateway",
-		[
-			wrangler,
-			"dev",
-			"--ip",
-			"127.0.0.1",
-			"--port",
-			String(port),
-			"--inspector-port",
-			String(await freePort()),
-			"--persist-to",
-			persist,
-			"--show-interactive-dev-session=false",
-			"--var",
-			`SOLANA_RPC_URLS:${sb.urls.solana}`,
-			"--var",
-			`PYTH_HERMES_URL:${sb.urls.control}/hermes`,
-			"--var",
-			`PUBLIC_BASE_URL:${gatewayUrl}`,
-			"--var",
-			`ADMIN_TOKEN:${adminToken}`,
-			"--var",
-			`SESSION_SECRET:${adminToken}${adminToken}`,
-		],
-		gatewayLog,
-		true,
-	);
-	void dev.exited.then((info) => {
-		if (!lifetime.signal.aborted)
-			void abortWith(1, `wrangler dev exited unexpectedly (${describeExit(info)})`);
-	});
-	await waitForUrl(`${gatewayUrl}/health`, {
-		timeoutMs: GATEWAY_READY_MS,
-		intervalMs: 250,
-		signal: lifetime.signal,
-	});
-	return adminToken;
-}
-
 async function main(): Promise<void> {
 	const startedAt = Date.now();
 	const hardStop = setTimeout(
@@ -922,31 +793,10 @@ async function main(): Promise<void> {
 	);
 	hardStop.unref();
 
-	tempDir = mkdtempSync(join(tmpdir(), "streampayments-bench-"));
-	sandbox = await startSandbox({
-		host: "127.0.0.1",
-		solanaPort: 0,
-		stripePort: 0,
-		controlPort: 0,
-		solana: {
-			slotMs: settings.slotMs,
-			confirmedLag: settings.confirmedLag,
-			finalizedLag: settings.finalizedLag,
-		},
-	});
-	watchSandbox(sandbox);
-	say(`sandbox: Solana ${sandbox.urls.solana}, control ${sandbox.urls.control}`);
-	const port = await freePort();
-	gatewayUrl = `http://127.0.0.1:${port}`;
-	const adminToken = await startGateway(tempDir, port);
+	await stack.start();
 	say(`gateway ready after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 
-	const created = await api<{ keys: { type: string; livemode: boolean; secret: string }[] }>(
-		"/admin/v1/merchants",
-		{ method: "POST", token: adminToken, body: { name: "Bench Merchant" }, idempotent: true },
-	);
-	const secret = created.keys.find((k) => k.type === "secret" && !k.livemode)?.secret;
-	if (!secret) throw new Error("the new merchant has no test-mode secret key");
+	const { secretKey: secret } = await stack.createMerchant("Bench Merchant");
 
 	// Unpaid payments run alongside the paid ones, for the whole window.
 	const windowMs = settings.unpaidMinutes * 60_000;
@@ -991,11 +841,9 @@ async function main(): Promise<void> {
 	).length;
 	const methodTotals: Record<string, number> = {};
 	for (const c of rpcCalls) methodTotals[c.method] = (methodTotals[c.method] ?? 0) + 1;
-	const gatewayWarnings = gatewayLogPath
-		? readFileSync(gatewayLogPath, "utf8")
-				.split("\n")
-				.filter((l) => l.includes("chain poll failed") || l.includes("outbox flush failed")).length
-		: 0;
+	const gatewayWarnings = readFileSync(stack.logPath, "utf8")
+		.split("\n")
+		.filter((l) => l.includes("chain poll failed") || l.includes("outbox flush failed")).length;
 
 	const targets = {
 		median_detection_ms: TARGET_MEDIAN_DETECTION_MS,

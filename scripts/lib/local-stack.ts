@@ -1,0 +1,284 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+	createWriteStream,
+	mkdirSync,
+	mkdtempSync,
+	readFileSync,
+	rmSync,
+	type WriteStream,
+} from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { type Sandbox, startSandbox } from "../../sandbox/server.js";
+import type { SolanaSimulatorOptions } from "../../sandbox/solana/simulator.js";
+import { describeExit, type ExitInfo, type ManagedChild, terminate } from "./children.js";
+import {
+	type ApiKey,
+	type CreateMerchantResponse,
+	createMerchant,
+	findKey,
+} from "./gateway-api.js";
+import { REPO_ROOT } from "./paths.js";
+import { waitForUrl } from "./wait.js";
+
+// The whole gateway on one machine for benchmarks and browser tests: the sandbox in-process and
+// `wrangler dev` (workerd, local D1 and Durable Objects) on free loopback ports, with state in a
+// fresh temp directory, so a run never touches `npm run dev`'s ports or .wrangler/state.
+
+export interface LocalStackOptions {
+	/** Names the temp directory ("streampayments-<name>-…"). */
+	name: string;
+	/** Slot clock and commitment lags of the sandbox's local Solana network. */
+	solana?: SolanaSimulatorOptions;
+	/** More `--var NAME:value` for wrangler dev (on top of the RPC, price feed, URL and secrets). */
+	vars?: Record<string, string>;
+	/** Where wrangler's and the sandbox's output goes; by default inside the temp dir (removed by stop). */
+	logFile?: string;
+	/** Budget for wrangler dev to answer /health (bundling and workerd start-up). */
+	readyTimeoutMs?: number;
+	/** Progress lines ("starting wrangler dev on …"). */
+	say?: (line: string) => void;
+	/** Called once the sandbox listens, before the gateway starts (to watch its events from the start). */
+	onSandbox?: (sandbox: Sandbox) => void;
+	/** wrangler dev exited on its own while the stack was up (or starting). */
+	onGatewayExit?: (message: string) => void;
+}
+
+export interface LocalMerchant extends CreateMerchantResponse {
+	/** The test-mode secret key (`sk_test_…`). */
+	secretKey: string;
+	/** The test-mode publishable key (`pk_test_…`). */
+	publishableKey: string;
+}
+
+/** A free TCP port on 127.0.0.1 (bound briefly, then released). */
+export function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once("error", reject);
+		server.listen(0, "127.0.0.1", () => {
+			const info = server.address();
+			const port = typeof info === "object" && info ? info.port : 0;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+/**
+ * `const stack = new LocalStack({name}); await stack.start(); … await stack.stop()`. `stop()` is
+ * idempotent and safe at any moment, including while `start()` is still waiting: it ends every
+ * child's whole process group (workerd too), closes the sandbox and removes the temp directory.
+ */
+export class LocalStack {
+	readonly #options: LocalStackOptions;
+	readonly #lifetime = new AbortController();
+	readonly #children: ManagedChild[] = [];
+	#tempDir: string | undefined;
+	#log: WriteStream | undefined;
+	#logPath: string | undefined;
+	#sandbox: Sandbox | undefined;
+	#gatewayUrl: string | undefined;
+	#adminToken: string | undefined;
+	#stopping: Promise<void> | undefined;
+
+	constructor(options: LocalStackOptions) {
+		this.#options = options;
+	}
+
+	/** Aborted once stop() begins, or when wrangler dev exits on its own. */
+	get signal(): AbortSignal {
+		return this.#lifetime.signal;
+	}
+
+	get sandbox(): Sandbox {
+		return this.#started(this.#sandbox, "sandbox");
+	}
+
+	/** `http://127.0.0.1:<port>`: the gateway (wrangler dev). */
+	get gatewayUrl(): string {
+		return this.#started(this.#gatewayUrl, "gateway");
+	}
+
+	/** The random ADMIN_TOKEN this gateway was started with. */
+	get adminToken(): string {
+		return this.#started(this.#adminToken, "gateway");
+	}
+
+	/** The file holding wrangler's and the sandbox's output. */
+	get logPath(): string {
+		return this.#started(this.#logPath, "log");
+	}
+
+	#started<T>(value: T | undefined, what: string): T {
+		if (value === undefined) throw new Error(`local stack: ${what} not started`);
+		return value;
+	}
+
+	#say(line: string): void {
+		this.#options.say?.(line);
+	}
+
+	async start(): Promise<void> {
+		const signal = this.#lifetime.signal;
+		signal.throwIfAborted();
+		const options = this.#options;
+		this.#tempDir = mkdtempSync(join(tmpdir(), `streampayments-${options.name}-`));
+		this.#logPath = options.logFile ?? join(this.#tempDir, "local-stack.log");
+		mkdirSync(dirname(this.#logPath), { recursive: true });
+		const log = createWriteStream(this.#logPath);
+		// A line racing shutdown must not crash the process over a closed log.
+		log.on("error", () => {});
+		this.#log = log;
+
+		this.#sandbox = await startSandbox({
+			host: "127.0.0.1",
+			solanaPort: 0,
+			stripePort: 0,
+			controlPort: 0,
+			...(options.solana ? { solana: options.solana } : {}),
+			log: (line) => {
+				if (!log.writableEnded) log.write(`[sandbox] ${line}\n`);
+			},
+		});
+		if (signal.aborted) {
+			// stop() ran while the sandbox was binding; it could not close what it did not know of.
+			await this.#sandbox.close();
+			signal.throwIfAborted();
+		}
+		this.#say(
+			`sandbox: Solana ${this.#sandbox.urls.solana}, control ${this.#sandbox.urls.control}`,
+		);
+		options.onSandbox?.(this.#sandbox);
+
+		const wrangler = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+		const persist = join(this.#tempDir, "state");
+		this.#say("applying D1 migrations (local, temp state)");
+		const migrate = this.#spawn(
+			"migrate",
+			[wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
+			false,
+		);
+		const migrated = await migrate.exited;
+		this.#children.splice(this.#children.indexOf(migrate), 1);
+		signal.throwIfAborted();
+		if (migrated.code !== 0) {
+			throw new Error(`D1 migrations failed (${describeExit(migrated)})\n${this.logTail()}`);
+		}
+
+		const port = await freePort();
+		const gatewayUrl = `http://127.0.0.1:${port}`;
+		const adminToken = randomBytes(24).toString("base64url").slice(0, 32);
+		const sandbox = this.#sandbox;
+		const vars: Record<string, string> = {
+			SOLANA_RPC_URLS: sandbox.urls.solana,
+			PYTH_HERMES_URL: `${sandbox.urls.control}/hermes`,
+			PUBLIC_BASE_URL: gatewayUrl,
+			ADMIN_TOKEN: adminToken,
+			SESSION_SECRET: `${adminToken}${adminToken}`,
+			...options.vars,
+		};
+		this.#say(`starting wrangler dev on 127.0.0.1:${port}`);
+		const dev = this.#spawn(
+			"gateway",
+			[
+				wrangler,
+				"dev",
+				"--ip",
+				"127.0.0.1",
+				"--port",
+				String(port),
+				"--inspector-port",
+				String(await freePort()),
+				"--persist-to",
+				persist,
+				"--show-interactive-dev-session=false",
+				...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+			],
+			true,
+		);
+		let exitedEarly: string | undefined;
+		void dev.exited.then((info) => {
+			if (signal.aborted) return;
+			exitedEarly = `wrangler dev exited unexpectedly (${describeExit(info)})`;
+			this.#lifetime.abort(new Error(exitedEarly));
+			options.onGatewayExit?.(exitedEarly);
+		});
+		try {
+			await waitForUrl(`${gatewayUrl}/health`, {
+				timeoutMs: options.readyTimeoutMs ?? 90_000,
+				intervalMs: 250,
+				signal,
+			});
+		} catch (error) {
+			if (exitedEarly) throw new Error(`${exitedEarly}\n${this.logTail()}`);
+			if (signal.aborted) throw error;
+			throw new Error(`${(error as Error).message}\n${this.logTail()}`);
+		}
+		this.#gatewayUrl = gatewayUrl;
+		this.#adminToken = adminToken;
+	}
+
+	/** A new merchant through the admin API, with its test-mode keys picked out. */
+	async createMerchant(name: string): Promise<LocalMerchant> {
+		const created = await createMerchant(this.gatewayUrl, this.adminToken, { name }, this.signal);
+		const key = (type: ApiKey["type"]) => {
+			const found = findKey(created.keys, type, false)?.secret;
+			if (!found) throw new Error(`the new merchant has no test-mode ${type} key`);
+			return found;
+		};
+		return { ...created, secretKey: key("secret"), publishableKey: key("publishable") };
+	}
+
+	/** The last lines of the log, headed by where the whole file is. */
+	logTail(lines = 40): string {
+		if (!this.#logPath) return "(no local stack log)";
+		try {
+			const tail = readFileSync(this.#logPath, "utf8").trimEnd().split("\n").slice(-lines);
+			return `last lines of ${this.#logPath}:\n${tail.join("\n")}`;
+		} catch {
+			return `(nothing logged yet to ${this.#logPath})`;
+		}
+	}
+
+	stop(): Promise<void> {
+		this.#stopping ??= (async () => {
+			if (!this.#lifetime.signal.aborted) this.#lifetime.abort(new Error("local stack stopped"));
+			await Promise.allSettled(this.#children.map((child) => terminate(child)));
+			await this.#sandbox?.close().catch(() => {});
+			await new Promise<void>((resolve) => (this.#log ? this.#log.end(resolve) : resolve()));
+			if (this.#tempDir) rmSync(this.#tempDir, { recursive: true, force: true });
+		})();
+		return this.#stopping;
+	}
+
+	#spawn(name: string, argv: string[], detached: boolean): ManagedChild {
+		// stop() may have run while start() awaited: never spawn past it.
+		this.#lifetime.signal.throwIfAborted();
+		const log = this.#started(this.#log, "log");
+		const env: NodeJS.ProcessEnv = {
+			...process.env,
+			CLOUDFLARE_CF_FETCH_ENABLED: "false",
+			WRANGLER_SEND_METRICS: "false",
+			CI: "true",
+			NO_COLOR: "1",
+		};
+		const child: ChildProcess = spawn(process.execPath, argv, {
+			cwd: REPO_ROOT,
+			env,
+			// Own process group, so terminate() reaches workerd too.
+			detached,
+			stdio: ["ignore", "pipe", "pipe"],
+		});
+		child.stdout?.pipe(log, { end: false });
+		child.stderr?.pipe(log, { end: false });
+		const exited = new Promise<ExitInfo>((resolve) => {
+			child.once("error", () => resolve({ code: null, signal: null }));
+			child.once("exit", (code, signal) => resolve({ code, signal }));
+		});
+		const managed = { name, process: child, exited };
+		this.#children.push(managed);
+		return managed;
+	}
+}
