@@ -6,7 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeServer, listen } from "../../sandbox/http.js";
 import { curlExample, renderBanner } from "../../scripts/lib/banner.js";
 import { createDemoPayment, ensureDemoMerchant } from "../../scripts/lib/demo.js";
-import { ensureDevVars, parseDevVars, resolveAdminToken } from "../../scripts/lib/dev-vars.js";
+import {
+	addMissingDevVars,
+	ensureDevVars,
+	parseDevVars,
+	resolveAdminToken,
+} from "../../scripts/lib/dev-vars.js";
 import {
 	createMerchant,
 	GatewayApiError,
@@ -58,9 +63,25 @@ describe(".dev.vars", () => {
 		expect(await readFile(join(dir, ".dev.vars"), "utf8")).toBe("ADMIN_TOKEN=mine\n");
 	});
 
-	it("the shipped example holds the dev admin token", async () => {
+	it("the shipped example holds the development secrets", async () => {
 		const text = await readFile(join(import.meta.dirname, "../../.dev.vars.example"), "utf8");
-		expect(parseDevVars(text)).toEqual({ ADMIN_TOKEN: "dev-admin-token-change-me-0123456789" });
+		const vars = parseDevVars(text);
+		expect(vars.ADMIN_TOKEN).toBe("dev-admin-token-change-me-0123456789");
+		expect(vars.SESSION_SECRET?.length).toBeGreaterThanOrEqual(32);
+	});
+
+	it("adds secrets an older .dev.vars lacks, with generated values, and keeps the rest", async () => {
+		await writeFile(
+			join(dir, ".dev.vars.example"),
+			"ADMIN_TOKEN=example\nSESSION_SECRET=example\n",
+		);
+		await writeFile(join(dir, ".dev.vars"), "ADMIN_TOKEN=mine\n");
+		expect(await addMissingDevVars(dir, (name) => `generated-${name}`)).toEqual(["SESSION_SECRET"]);
+		expect(parseDevVars(await readFile(join(dir, ".dev.vars"), "utf8"))).toEqual({
+			ADMIN_TOKEN: "mine",
+			SESSION_SECRET: "generated-SESSION_SECRET",
+		});
+		expect(await addMissingDevVars(dir, () => "again")).toEqual([]);
 	});
 
 	it("takes ADMIN_TOKEN from the environment before .dev.vars", async () => {
