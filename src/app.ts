@@ -9,7 +9,7 @@ import { log } from "./lib/log";
 import { zodToApiError } from "./lib/validation";
 import { adminAuth, apiKeyAuth, checkoutTokenAuth } from "./middleware/auth";
 import { idempotency } from "./middleware/idempotency";
-import { rateLimit } from "./middleware/rate-limit";
+import { ipRateLimit, rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
 import { registerAdminMerchants } from "./routes/admin/merchants";
 import { registerBalances } from "./routes/balances";
@@ -73,6 +73,12 @@ export function createApp(): App {
 	});
 	app.use("/v1/*", rateLimit());
 	app.use("/v1/*", idempotency());
+	// Payer-facing endpoints have no key to count by: limit per client IP (hashed assets excepted).
+	const checkoutLimit = ipRateLimit("CHECKOUT_RATE_LIMITER");
+	app.use("/checkout/*", async (c, next) =>
+		c.req.path.startsWith("/checkout/assets/") ? next() : checkoutLimit(c, next),
+	);
+	app.use("/solana-pay/*", checkoutLimit);
 	app.use("/admin/*", adminAuth());
 	app.use("/admin/*", idempotency());
 

@@ -7,6 +7,10 @@ export interface Env {
 	PAYMENTS: DurableObjectNamespace<PaymentObject>;
 	/** Per-API-key request limit (wrangler.toml `[[ratelimits]]`). */
 	API_RATE_LIMITER?: RateLimit;
+	/** Per-IP limit on payer-facing endpoints (checkout, transaction requests, sign-in). */
+	CHECKOUT_RATE_LIMITER?: RateLimit;
+	/** Per-IP limit on payment link visits, each of which creates a payment. */
+	LINK_RATE_LIMITER?: RateLimit;
 	ADMIN_TOKEN: string;
 	/** Signs checkout tokens and payer sessions (HMAC key, at least 32 characters). */
 	SESSION_SECRET: string;

@@ -24,3 +24,25 @@ export function rateLimit() {
 		await next();
 	});
 }
+
+/**
+ * Per-client-IP limit for payer-facing endpoints, which have no API key to count by. The IP is
+ * Cloudflare's `CF-Connecting-IP` (set by the edge, not by the client).
+ */
+export function ipRateLimit(binding: "CHECKOUT_RATE_LIMITER" | "LINK_RATE_LIMITER") {
+	return createMiddleware<AppEnv>(async (c, next) => {
+		const limiter = c.env[binding];
+		if (limiter) {
+			const ip = c.req.header("CF-Connecting-IP") ?? "unknown";
+			const { success } = await limiter.limit({ key: ip });
+			if (!success) {
+				c.header("Retry-After", "60");
+				throw new ApiError(
+					"rate_limited",
+					"Too many requests from this network. Wait a minute and try again.",
+				);
+			}
+		}
+		await next();
+	});
+}

@@ -140,15 +140,15 @@ export function registerPaymentLinkPages(app: App): void {
 /**
  * Each visit creates a payment, so visits are limited per IP (across links: a crawler walking
  * many links) and per link (across IPs: a link posted somewhere crawlers swarm). The IP is
- * checked first so an abusive client does not spend the link's budget. Same Workers Rate
- * Limiting binding as the API, under keys no API key id can take.
+ * checked first (30 a minute) so an abusive client does not spend the link's budget; the
+ * per-link guard shares the API's binding under keys no API key id can take.
  */
 async function withinVisitLimits(c: Context<AppEnv>, linkId: string): Promise<boolean> {
-	const limiter = c.env.API_RATE_LIMITER;
-	if (!limiter) return true;
 	const ip = c.req.header("CF-Connecting-IP") ?? "unknown";
-	if (!(await limiter.limit({ key: `payment_link_ip:${ip}` })).success) return false;
-	return (await limiter.limit({ key: `payment_link:${linkId}` })).success;
+	const perIp = c.env.LINK_RATE_LIMITER;
+	if (perIp && !(await perIp.limit({ key: ip })).success) return false;
+	const perLink = c.env.API_RATE_LIMITER;
+	return !perLink || (await perLink.limit({ key: `payment_link:${linkId}` })).success;
 }
 
 /** RFC 9110 If-None-Match: a list of entity tags (weak ones compare equal) or `*`. */

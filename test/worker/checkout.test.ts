@@ -285,3 +285,52 @@ describe("live status socket", () => {
 		expect(unknown.status).toBe(404);
 	});
 });
+
+describe("payer-facing rate limit", () => {
+	it("answers 429 with Retry-After per client IP, but never for the hashed assets", async () => {
+		const { createExecutionContext, waitOnExecutionContext } = await import("cloudflare:test");
+		const { env } = await import("cloudflare:workers");
+		const worker = (await import("../../src/index")).default;
+		const m = await createMerchant();
+		const p = await createPayment(m.sk, {
+			payment_method_types: ["solana"],
+			solana: { token: "SOL" },
+		});
+		const keys: string[] = [];
+		const spent = {
+			limit: async ({ key }: { key: string }) => {
+				keys.push(key);
+				return { success: false };
+			},
+		} as RateLimit;
+		const send = async (path: string, init: RequestInit = {}) => {
+			const ctx = createExecutionContext();
+			const res = await worker.fetch(
+				new Request(`http://gateway.test${path}`, {
+					...init,
+					headers: { "CF-Connecting-IP": "198.51.100.4", ...(init.headers ?? {}) },
+				}),
+				{ ...env, CHECKOUT_RATE_LIMITER: spent },
+				ctx,
+			);
+			await waitOnExecutionContext(ctx);
+			return res;
+		};
+		for (const res of [
+			await send(`/checkout/${p.id}`),
+			await send(`/checkout/${p.id}/status`),
+			await send(`/solana-pay/${p.id}`, {
+				method: "POST",
+				headers: { "Content-Type": "application/json" },
+				body: JSON.stringify({ account: "FfhRJjMahc9vwPHH7W9hea1FoKgrGfkc9xvFnMN35w5F" }),
+			}),
+		]) {
+			expect(res.status).toBe(429);
+			expect(res.headers.get("Retry-After")).toBe("60");
+		}
+		expect(keys).toEqual(["198.51.100.4", "198.51.100.4", "198.51.100.4"]);
+		const html = await (await call("GET", `/checkout/${p.id}`)).text();
+		const src = /src="(\/checkout\/assets\/[^"]+)"/.exec(html)?.[1] as string;
+		expect((await send(src)).status).toBe(200);
+	});
+});

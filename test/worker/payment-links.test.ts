@@ -64,7 +64,7 @@ async function visitWith(limiter: RateLimit, id: string, ip: string): Promise<Re
 	const ctx = createExecutionContext();
 	const res = await worker.fetch(
 		new Request(`http://gateway.test/l/${id}`, { headers: { "CF-Connecting-IP": ip } }),
-		{ ...env, API_RATE_LIMITER: limiter },
+		{ ...env, API_RATE_LIMITER: limiter, LINK_RATE_LIMITER: limiter },
 		ctx,
 	);
 	await waitOnExecutionContext(ctx);
@@ -511,13 +511,13 @@ describe("GET /l/:id", () => {
 				)
 			).status,
 		).toBe(303);
-		expect(keys).toEqual(["payment_link_ip:203.0.113.7", `payment_link:${link.id}`]);
+		expect(keys).toEqual(["203.0.113.7", `payment_link:${link.id}`]);
 
 		// A spent IP does not spend the link's budget for everyone else.
 		keys.length = 0;
-		const ipSpent = counting((key) => key.startsWith("payment_link_ip:"));
+		const ipSpent = counting((key) => !key.startsWith("payment_link:"));
 		expect((await visitWith(ipSpent, link.id, "203.0.113.8")).status).toBe(429);
-		expect(keys).toEqual(["payment_link_ip:203.0.113.8"]);
+		expect(keys).toEqual(["203.0.113.8"]);
 
 		keys.length = 0;
 		const linkSpent = counting((key) => key === `payment_link:${link.id}`);
