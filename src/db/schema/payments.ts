@@ -20,11 +20,14 @@ export const payments = sqliteTable(
 		expiresAt: integer("expires_at").notNull(),
 		...created,
 		updated: integer("updated").notNull(),
+		/** The paying customer (`cus_…`), when the merchant named one. */
+		customerId: text("customer_id"),
 		/** The full API object as last projected, so lists need no Durable Object round trip. */
 		data: text("data").notNull(),
 	},
 	(t) => [
 		index("payments_merchant_created_idx").on(t.merchantId, t.livemode, t.id),
 		index("payments_merchant_status_idx").on(t.merchantId, t.livemode, t.status, t.id),
+		index("payments_merchant_customer_idx").on(t.merchantId, t.livemode, t.customerId, t.id),
 	],
 );
