@@ -25,6 +25,7 @@ import {
 	listSchema,
 	MetadataSchema,
 	PaymentSchema,
+	RedirectUrlSchema,
 } from "./schemas";
 
 export const CreatePaymentBody = z
@@ -38,14 +39,11 @@ export const CreatePaymentBody = z
 			.default(["solana", "card"]),
 		description: z.string().max(1000).optional(),
 		metadata: MetadataSchema.default({}),
-		success_url: z
-			.url({ protocol: /^https?$/ })
-			.max(2048)
-			.optional(),
-		cancel_url: z
-			.url({ protocol: /^https?$/ })
-			.max(2048)
-			.optional(),
+		success_url: RedirectUrlSchema.optional().openapi({
+			description:
+				"Where the checkout sends the payer once paid: http(s), or a mobile app's own scheme (myapp://…). `{PAYMENT_ID}` is replaced with the payment's id.",
+		}),
+		cancel_url: RedirectUrlSchema.optional(),
 		expires_in: z
 			.number()
 			.int()

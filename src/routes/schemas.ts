@@ -67,6 +67,42 @@ export const WalletAddressSchema = z
 	.refine((v) => isAddress(v), { message: "must be a base58 Solana address" })
 	.openapi({ example: "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM" });
 
+/**
+ * Schemes a checkout must never send a payer to: they run code or read local data, or they are
+ * network protocols no browser lands a payer on (http(s) is checked separately).
+ */
+const UNSAFE_SCHEMES = new Set([
+	"javascript:",
+	"data:",
+	"vbscript:",
+	"file:",
+	"blob:",
+	"about:",
+	"ftp:",
+	"ws:",
+	"wss:",
+]);
+
+/**
+ * A redirect target for the checkout: an http(s) URL, or a mobile app's own scheme
+ * (`myapp://orders/42`) so a web view can hand the payer back to the app.
+ */
+export const RedirectUrlSchema = z
+	.string()
+	.max(2048)
+	.refine(
+		(value) => {
+			try {
+				const url = new URL(value);
+				if (url.protocol === "http:" || url.protocol === "https:") return url.host !== "";
+				return /^[a-z][a-z0-9+.-]*:$/.test(url.protocol) && !UNSAFE_SCHEMES.has(url.protocol);
+			} catch {
+				return false;
+			}
+		},
+		{ message: "must be an http(s) URL or an app link (myapp://…)" },
+	);
+
 export const IdempotencyHeaderSchema = z.object({
 	"idempotency-key": z.string().optional().openapi({
 		description: "Makes the POST safe to retry: the first response is replayed for 24 h.",

@@ -61,6 +61,29 @@ describe("POST /v1/payments", () => {
 		expect((await createPayment(m.sk, { amount: 1250, currency: "kwd" })).currency).toBe("kwd");
 	});
 
+	it("accepts app links for redirects (mobile web views) but never script or data URLs", async () => {
+		const m = await createMerchant();
+		const p = await createPayment(m.sk, {
+			success_url: "myshop://orders/42/paid?payment={PAYMENT_ID}",
+			cancel_url: "com.example.shop:/cart",
+		});
+		expect(p.success_url).toBe("myshop://orders/42/paid?payment={PAYMENT_ID}");
+		for (const url of [
+			"javascript:alert(1)",
+			"data:text/html,hi",
+			"file:///etc/passwd",
+			"not a url",
+			"https://",
+		]) {
+			const res = await call("POST", "/v1/payments", {
+				key: m.sk,
+				body: { amount: 100, currency: "usd", success_url: url },
+			});
+			expect(res.status).toBe(400);
+			expect((await json<{ error: { param: string } }>(res)).error.param).toBe("success_url");
+		}
+	});
+
 	it("creates live-mode payments with a live key", async () => {
 		const m = await createMerchant();
 		expect((await createPayment(m.skLive)).livemode).toBe(true);
