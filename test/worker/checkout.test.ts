@@ -303,13 +303,17 @@ describe("payer-facing rate limit", () => {
 				return { success: false };
 			},
 		} as RateLimit;
-		const send = async (path: string, init: RequestInit = {}) => {
+		const send = async (
+			path: string,
+			init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+		) => {
 			const ctx = createExecutionContext();
 			const res = await worker.fetch(
 				new Request(`http://gateway.test${path}`, {
-					...init,
-					headers: { "CF-Connecting-IP": "198.51.100.4", ...(init.headers ?? {}) },
-				}),
+					method: init.method ?? "GET",
+					body: init.body,
+					headers: { "CF-Connecting-IP": "198.51.100.4", ...init.headers },
+				}) as Request<unknown, IncomingRequestCfProperties>,
 				{ ...env, CHECKOUT_RATE_LIMITER: spent },
 				ctx,
 			);
