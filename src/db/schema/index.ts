@@ -6,4 +6,5 @@ export * from "./ledger";
 export * from "./merchants";
 export * from "./payment-links";
 export * from "./payments";
+export * from "./routing-rules";
 export * from "./solana-signatures";
