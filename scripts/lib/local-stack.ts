@@ -82,6 +82,11 @@ export class LocalStack {
 	#gatewayUrl: string | undefined;
 	#adminToken: string | undefined;
 	#stopping: Promise<void> | undefined;
+	/**
+	 * Last resort when the process exits without stop() (a test runner's Ctrl-C, process.exit):
+	 * the children lead their own process groups, so nothing else would end wrangler and workerd.
+	 */
+	readonly #killOnExit = () => this.#killNow();
 
 	constructor(options: LocalStackOptions) {
 		this.#options = options;
@@ -124,6 +129,7 @@ export class LocalStack {
 		const signal = this.#lifetime.signal;
 		signal.throwIfAborted();
 		const options = this.#options;
+		process.once("exit", this.#killOnExit);
 		this.#tempDir = mkdtempSync(join(tmpdir(), `streampayments-${options.name}-`));
 		this.#logPath = options.logFile ?? join(this.#tempDir, "local-stack.log");
 		mkdirSync(dirname(this.#logPath), { recursive: true });
@@ -249,8 +255,23 @@ export class LocalStack {
 			await this.#sandbox?.close().catch(() => {});
 			await new Promise<void>((resolve) => (this.#log ? this.#log.end(resolve) : resolve()));
 			if (this.#tempDir) rmSync(this.#tempDir, { recursive: true, force: true });
+			process.off("exit", this.#killOnExit);
 		})();
 		return this.#stopping;
+	}
+
+	/** Synchronous: SIGKILL to every child's process group, then the temp directory goes. */
+	#killNow(): void {
+		for (const { process: child } of this.#children) {
+			if (child.pid === undefined) continue;
+			try {
+				process.kill(-child.pid, "SIGKILL");
+			} catch {
+				// Not a group leader (the migrations run), or the group is already gone.
+				child.kill("SIGKILL");
+			}
+		}
+		if (this.#tempDir) rmSync(this.#tempDir, { recursive: true, force: true });
 	}
 
 	#spawn(name: string, argv: string[], detached: boolean): ManagedChild {
