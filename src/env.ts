@@ -1,10 +1,13 @@
 import { z } from "zod";
 import type { PaymentObject } from "../durable-objects/payment-object";
+import type { ProcessorHealth } from "../durable-objects/processor-health";
 
 /** Bindings and secrets of the gateway Worker (wrangler.toml, `.dev.vars`, `wrangler secret put`). */
 export interface Env {
 	DB: D1Database;
 	PAYMENTS: DurableObjectNamespace<PaymentObject>;
+	/** One `ProcessorHealth` circuit breaker per processor; without it every processor counts as up. */
+	PROCESSOR_HEALTH?: DurableObjectNamespace<ProcessorHealth>;
 	/** Per-API-key request limit (wrangler.toml `[[ratelimits]]`). */
 	API_RATE_LIMITER?: RateLimit;
 	/** Per-IP limit on payer-facing endpoints (checkout, transaction requests, sign-in). */

@@ -3,6 +3,7 @@ import { runScheduled } from "./cron/scheduled";
 import type { Env } from "./env";
 
 export { PaymentObject } from "../durable-objects/payment-object";
+export { ProcessorHealth } from "../durable-objects/processor-health";
 
 // The app is built on first use, not at module load, to keep the Worker's start-up cheap.
 let app: ReturnType<typeof createApp> | undefined;
