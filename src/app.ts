@@ -19,6 +19,7 @@ import { registerEvents } from "./routes/events";
 import { registerHealth } from "./routes/health";
 import { registerPaymentLinks } from "./routes/payment-links";
 import { registerPayments } from "./routes/payments";
+import { registerRoutingRules } from "./routes/routing-rules";
 import { registerSolanaPay } from "./routes/solana-pay";
 import type { App, AppEnv } from "./types";
 
@@ -87,6 +88,7 @@ export function createApp(): App {
 	registerPayments(app);
 	registerCustomers(app);
 	registerPaymentLinks(app);
+	registerRoutingRules(app);
 	registerEvents(app);
 	registerBalances(app);
 	registerCheckout(app);
