@@ -1,17 +1,9 @@
-import { readFileSync } from "node:fs";
-import {
-	getBase58Decoder,
-	getBase64Encoder,
-	type KeyPairSigner,
-	type SignatureBytes,
-	verifySignature,
-} from "@solana/kit";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, test } from "vitest";
-import { type ApiPayment, MerchantApi } from "./helpers/api";
+import { getBase58Decoder, type KeyPairSigner } from "@solana/kit";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { ApiPayment } from "./helpers/api";
 import { fundedPayer } from "./helpers/chain";
 import {
-	openPayerBrowser,
 	type PayerBrowser,
 	probeState,
 	referenceOf,
@@ -21,60 +13,29 @@ import {
 	waitForFreshQuote,
 	waitForStatus,
 } from "./helpers/checkout";
-import { CHROMIUM_PATH } from "./helpers/chromium";
 import { decodeQrPng } from "./helpers/qr";
 import { PAYMENT_TIMEOUT_MS, QUOTE_TTL_SECONDS } from "./helpers/settings";
 import { type SuccessSite, startSuccessSite } from "./helpers/success-site";
-import { type CheckoutProbe, PROBE_GLOBAL } from "./wallet/protocol";
-import { signInMessageText } from "./wallet/siws";
+import { setUpSuite } from "./helpers/suite";
 
 // The checkout as a payer sees it: Chromium, the injected "Phantom" signing in Node, and the real
 // gateway (wrangler dev) watching the sandbox's local Solana network. The DOM contract the
 // scenarios rely on is in the README ("Browser tests").
 
-const gatewayUrl = inject("gatewayUrl");
-const rpcUrl = inject("solanaRpcUrl");
-const api = new MerchantApi(gatewayUrl, inject("secretKey"));
+const { api, gatewayUrl, rpcUrl, payerBrowser, openCheckout, usdPayment } = setUpSuite();
 
 /** A payer starts paying only with this much of the quote left, so the page's re-quote never races it. */
 const FRESH_QUOTE_SECONDS = 12;
 const USDC = 1_000_000n;
 const PAID = /paid/i;
 
-type ProbeScope = Record<string, CheckoutProbe | undefined>;
-
-let browser: Browser;
 let site: SuccessSite;
-const opened: PayerBrowser[] = [];
-let anyFailed = false;
 
 /** Opened in beforeAll and left running while the other scenarios pay. */
 const background: {
 	expiring?: { payment: ApiPayment; view: PayerBrowser; documentId: string };
 	requoting?: { payment: ApiPayment; view: PayerBrowser; documentId: string };
 } = {};
-
-async function payerBrowser(payer?: KeyPairSigner): Promise<PayerBrowser> {
-	const view = await openPayerBrowser(browser, { rpcUrl, ...(payer ? { payer } : {}) });
-	opened.push(view);
-	return view;
-}
-
-async function openCheckout(view: PayerBrowser, payment: ApiPayment): Promise<string> {
-	await view.page.goto(payment.checkout_url);
-	return (await probeState(view.page)).documentId;
-}
-
-function usdPayment(overrides: Partial<Parameters<MerchantApi["createPayment"]>[0]> = {}) {
-	return api.createPayment({
-		amount: 2500,
-		currency: "usd",
-		payment_method_types: ["solana"],
-		description: "Flat white and a croissant",
-		solana: { token: "USDC" },
-		...overrides,
-	});
-}
 
 function base58(bytes: Uint8Array): string {
 	return getBase58Decoder().decode(bytes);
@@ -99,7 +60,6 @@ async function expectSettled(payment: ApiPayment, payer: KeyPairSigner, signatur
 }
 
 beforeAll(async () => {
-	browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true });
 	site = await startSuccessSite();
 	// The expiring payment's minute and the first quote's 30 s run while the other scenarios pay.
 	const expiring = await usdPayment({ amount: 1500, expires_in: 60, description: "Expires soon" });
@@ -118,124 +78,8 @@ beforeAll(async () => {
 	};
 });
 
-beforeEach(({ onTestFailed }) => {
-	onTestFailed(() => {
-		anyFailed = true;
-	});
-});
-
 afterAll(async () => {
-	await Promise.allSettled(opened.map((view) => view.close()));
-	await browser?.close();
 	await site?.close();
-	if (anyFailed) {
-		const path = inject("stackLogPath");
-		try {
-			const tail = readFileSync(path, "utf8").trimEnd().split("\n").slice(-60).join("\n");
-			process.stderr.write(`\n[e2e] last lines of ${path}:\n${tail}\n`);
-		} catch {
-			process.stderr.write(`\n[e2e] no local stack log at ${path}\n`);
-		}
-	}
-});
-
-describe("checkout page and test wallet (smoke)", () => {
-	test("the checkout shows the amount and waits for payment", async () => {
-		const payment = await usdPayment();
-		const { page } = await payerBrowser();
-		const response = await page.goto(payment.checkout_url);
-		expect(response?.status()).toBe(200);
-		await page
-			.getByText(/25\.00/)
-			.first()
-			.waitFor();
-		await page.getByText("Waiting for payment").first().waitFor();
-		await screenshot(page, "smoke-waiting-for-payment");
-	});
-
-	test("the injected wallet registers as Phantom, signs in Node and declines like Phantom", async () => {
-		const payer = await fundedPayer(rpcUrl);
-		const view = await payerBrowser(payer);
-		const wallet = view.wallet as NonNullable<PayerBrowser["wallet"]>;
-		const payment = await usdPayment();
-		await openCheckout(view, payment);
-		// Page functions are serialised into the page: they reach the probe by name, not by closure.
-		const wallets = await view.page.evaluate(
-			(n) => (globalThis as unknown as ProbeScope)[n]?.wallets(),
-			PROBE_GLOBAL,
-		);
-		const phantom = wallets?.find((w) => w.name === "Phantom");
-		expect(phantom?.icon).toMatch(/^data:image\/svg\+xml;base64,/);
-		expect(phantom?.chains).toEqual([
-			"solana:mainnet",
-			"solana:devnet",
-			"solana:testnet",
-			"solana:localnet",
-		]);
-		expect(phantom?.features).toEqual([
-			"standard:connect",
-			"standard:disconnect",
-			"standard:events",
-			"solana:signAndSendTransaction",
-			"solana:signMessage",
-			"solana:signIn",
-		]);
-
-		const message = new TextEncoder().encode("StreamPayments e2e");
-		const signed = await view.page.evaluate(
-			([n, m]) => (globalThis as unknown as ProbeScope)[n]?.signMessage("Phantom", m),
-			[PROBE_GLOBAL, Buffer.from(message).toString("base64")] as [string, string],
-		);
-		expect(signed?.ok).toBe(true);
-		const signature = new Uint8Array(getBase64Encoder().encode(signed?.ok ? signed.value : ""));
-		expect(
-			await verifySignature(payer.keyPair.publicKey, signature as SignatureBytes, message),
-		).toBe(true);
-
-		wallet.rejectNext("signMessage");
-		const declined = await view.page.evaluate(
-			([n, m]) => (globalThis as unknown as ProbeScope)[n]?.signMessage("Phantom", m),
-			[PROBE_GLOBAL, "AQID"] as [string, string],
-		);
-		expect(declined).toEqual({ ok: false, message: "User rejected the request.", code: 4001 });
-
-		const input = {
-			domain: "shop.example",
-			statement: "Sign in to see your payments",
-			uri: "https://shop.example/login",
-			version: "1",
-			chainId: "solana:localnet",
-			nonce: "n0nce123",
-			issuedAt: "2026-01-02T03:04:05.000Z",
-			expirationTime: "2026-01-02T03:14:05.000Z",
-		};
-		const signIn = await view.page.evaluate(
-			([n, i]) => (globalThis as unknown as ProbeScope)[n]?.signIn("Phantom", i),
-			[PROBE_GLOBAL, input] as [string, Record<string, string>],
-		);
-		expect(signIn?.ok).toBe(true);
-		const result = signIn?.ok ? signIn.value : undefined;
-		const expectedText = `shop.example wants you to sign in with your Solana account:\n${payer.address}\n\nSign in to see your payments\n\nURI: https://shop.example/login\nVersion: 1\nChain ID: solana:localnet\nNonce: n0nce123\nIssued At: 2026-01-02T03:04:05.000Z\nExpiration Time: 2026-01-02T03:14:05.000Z`;
-		expect(result?.signedMessageText).toBe(expectedText);
-		expect(signInMessageText(input, { domain: "x", address: payer.address })).toBe(expectedText);
-		expect(result?.address).toBe(payer.address);
-		expect(result?.signatureType).toBe("ed25519");
-		const signInSignature = new Uint8Array(getBase64Encoder().encode(result?.signature ?? ""));
-		expect(
-			await verifySignature(
-				payer.keyPair.publicKey,
-				signInSignature as SignatureBytes,
-				new TextEncoder().encode(expectedText),
-			),
-		).toBe(true);
-		expect(wallet.log.map((e) => `${e.method}:${e.outcome}`)).toEqual([
-			"connect:approved",
-			"signMessage:approved",
-			"signMessage:rejected",
-			"signIn:approved",
-		]);
-		await screenshot(view.page, "smoke-wallet");
-	});
 });
 
 describe("checkout scenarios", () => {
