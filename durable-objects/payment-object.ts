@@ -1,8 +1,19 @@
 import { DurableObject } from "cloudflare:workers";
 import type { OutboxEntry } from "../src/db/projection";
 import { claimSignature } from "../src/db/solana-signatures";
+import {
+	type CardDispute,
+	cardAvailableTransfer,
+	reconcileCard,
+	type StripeIntentSnapshot,
+} from "../src/domain/card";
 import { checkoutView } from "../src/domain/checkout";
-import { paymentReceivedTransfer, type Transfer, transferToJson } from "../src/domain/ledger";
+import {
+	accounts,
+	paymentReceivedTransfer,
+	type Transfer,
+	transferToJson,
+} from "../src/domain/ledger";
 import {
 	type NewPaymentInput,
 	newPaymentRecord,
@@ -20,6 +31,7 @@ import type { Env } from "../src/env";
 import { idTime, newId } from "../src/lib/ids";
 import { log } from "../src/lib/log";
 import { rpcFromEnv } from "../src/processors/solana/rpc";
+import { isStripeError, snapshotOf, stripeFromEnv } from "../src/processors/stripe/client";
 import { drainOutbox, Jobs, OUTBOX_SCHEMA } from "./outbox";
 import {
 	planSettlement,
@@ -39,7 +51,7 @@ export type TransitionResult =
 			status?: PaymentStatus;
 	  };
 
-type Job = "expire" | "flush" | "poll";
+type Job = "expire" | "flush" | "poll" | "card_available" | "card_release";
 
 /** How long the payer counts as present after the checkout was seen or a transaction requested. */
 const WATCH_WINDOW_MS = 2 * 60 * 1000;
@@ -153,6 +165,11 @@ export class PaymentObject extends DurableObject<Env> {
 		return this.transition("processing", (p) => p);
 	}
 
+	/** Authorised, waiting for the merchant's capture (card payments reach it through syncCard). */
+	async markRequiresCapture(): Promise<TransitionResult> {
+		return this.transition("requires_capture", (p) => p);
+	}
+
 	/** Funds arrived: records them and credits the merchant in the ledger, in one commit. */
 	async markSucceeded(input: {
 		amountReceived: number;
@@ -250,6 +267,146 @@ export class PaymentObject extends DurableObject<Env> {
 		return { ok: true, payment: next };
 	}
 
+	/**
+	 * Reconciles the card side with a fresh snapshot of its Stripe PaymentIntent: a webhook, the
+	 * checkout, a capture or a cancel all end here, so duplicates and reordering change nothing.
+	 */
+	async syncCard(intent: StripeIntentSnapshot): Promise<TransitionResult> {
+		const current = this.read();
+		if (!current) return { ok: false, error: "not_found", message: "No such payment" };
+		if (current.card && current.card.payment_intent !== intent.id) {
+			return {
+				ok: false,
+				error: "illegal_transition",
+				status: current.status,
+				message: `This payment is paid through ${current.card.payment_intent}, not ${intent.id}.`,
+			};
+		}
+		const now = Math.floor(Date.now() / 1000);
+		const change = reconcileCard(current, intent, now);
+		const patch = (p: PaymentRecord, at: number): PaymentRecord => ({
+			...p,
+			...change.patch,
+			card: change.card,
+			succeeded_at: change.to === "succeeded" ? at : p.succeeded_at,
+			canceled_at: change.to === "canceled" ? at : p.canceled_at,
+			cancellation_reason:
+				change.to === "canceled"
+					? (intent.cancellation_reason ?? "requested_by_merchant")
+					: p.cancellation_reason,
+		});
+		let result: TransitionResult = { ok: true, payment: current };
+		if (change.to) {
+			result = await this.transition(change.to, patch, () => change.transfers);
+		} else if (change.event || change.transfers.length > 0) {
+			const next = { ...patch(current, now), updated: now, version: current.version + 1 };
+			this.commit(next, current.status, change.event ?? "payment.card_updated", change.transfers);
+			await this.flush();
+			result = { ok: true, payment: next };
+		}
+		const after = this.read();
+		if (
+			after?.status === "succeeded" &&
+			after.card?.intent_status === "succeeded" &&
+			!this.getMeta("card_available_done")
+		) {
+			// Stripe pays captured funds out later: move them to available when it says they are.
+			const at = (after.card.available_on ?? now) * 1000;
+			this.jobs.scheduleNoLaterThan("card_available", Math.max(at, Date.now()));
+		}
+		return result;
+	}
+
+	/** A dispute (chargeback) on the card payment: recorded once, the disputed amount withdrawn. */
+	async recordDispute(dispute: CardDispute): Promise<TransitionResult> {
+		const current = this.read();
+		if (!current?.card) return { ok: false, error: "not_found", message: "No card payment here" };
+		if (current.card.disputes.some((d) => d.id === dispute.id))
+			return { ok: true, payment: current };
+		const now = Math.floor(Date.now() / 1000);
+		const next: PaymentRecord = {
+			...current,
+			card: { ...current.card, disputes: [...current.card.disputes, dispute] },
+			updated: now,
+			version: current.version + 1,
+		};
+		const amount = BigInt(dispute.amount);
+		this.commit(next, current.status, "payment.dispute_created", [
+			{
+				id: `${current.id}:dispute:${dispute.id}`,
+				kind: "adjustment",
+				reference: current.id,
+				livemode: current.livemode,
+				created: now,
+				postings: [
+					{
+						account: accounts.merchantAvailable(
+							current.merchant_id,
+							current.livemode,
+							current.currency,
+						),
+						currency: current.currency,
+						amount: -amount,
+					},
+					{
+						account: accounts.settlement(current.livemode, "stripe", current.currency),
+						currency: current.currency,
+						amount,
+					},
+				],
+			},
+		]);
+		await this.flush();
+		return { ok: true, payment: next };
+	}
+
+	private cardFundsAvailable(): void {
+		this.jobs.unschedule("card_available");
+		const payment = this.read();
+		if (!payment?.card || this.getMeta("card_available_done")) return;
+		const now = Math.floor(Date.now() / 1000);
+		const transfer = cardAvailableTransfer(payment, payment.card, now);
+		this.setMeta("card_available_done", 1);
+		if (!transfer) return;
+		const next = { ...payment, updated: now, version: payment.version + 1 };
+		this.commit(next, payment.status, "payment.funds_available", [transfer]);
+		void this.flush();
+	}
+
+	/** Cancels the card intent of an expired payment at Stripe; retried by alarm until it holds. */
+	private async releaseCard(): Promise<void> {
+		this.jobs.unschedule("card_release");
+		const payment = this.read();
+		const intent = payment?.card?.payment_intent;
+		if (!payment || !intent) return;
+		try {
+			const canceled = await stripeFromEnv(this.env).paymentIntents.cancel(
+				intent,
+				{ cancellation_reason: "abandoned", expand: ["latest_charge.balance_transaction"] },
+				{ idempotencyKey: `${payment.id}:release` },
+			);
+			await this.syncCard(snapshotOf(canceled));
+		} catch (err) {
+			if (isStripeError(err) && err.statusCode === 400) {
+				// Already canceled or succeeded: a fresh snapshot arrives by webhook; nothing to release.
+				log("info", "card intent not cancelable on expiry", {
+					payment: payment.id,
+					error: err.message,
+				});
+				return;
+			}
+			const attempts = this.getMeta("card_release_attempts") + 1;
+			this.setMeta("card_release_attempts", attempts);
+			const delay = Math.min(5000 * 2 ** attempts, 15 * 60_000);
+			log("warn", "card release failed; retrying", {
+				payment: payment.id,
+				attempts,
+				retry_in_ms: delay,
+			});
+			this.jobs.schedule("card_release", Date.now() + delay);
+		}
+	}
+
 	/** Receipts seen on chain for this payment, for the API and for tests. */
 	async receipts(): Promise<ReceiptRow[]> {
 		return readReceipts(this.sql);
@@ -263,11 +420,20 @@ export class PaymentObject extends DurableObject<Env> {
 				const payment = this.read();
 				if (payment && canTransition(payment.status, "expired")) {
 					await this.transition("expired", (p) => p);
+					// An open card intent (an authorisation, or a form the payer may still submit) is
+					// canceled at Stripe so nothing can be charged for an expired payment.
+					if (payment.card && !["succeeded", "canceled"].includes(payment.card.intent_status)) {
+						this.jobs.schedule("card_release", now);
+					}
 				}
 			} else if (name === "flush") {
 				await this.flush();
 			} else if (name === "poll") {
 				await this.pollChain();
+			} else if (name === "card_available") {
+				this.cardFundsAvailable();
+			} else if (name === "card_release") {
+				await this.releaseCard();
 			}
 		}
 		this.jobs.arm();

@@ -21,6 +21,7 @@ import { registerPaymentLinks } from "./routes/payment-links";
 import { registerPayments } from "./routes/payments";
 import { registerRoutingRules } from "./routes/routing-rules";
 import { registerSolanaPay } from "./routes/solana-pay";
+import { registerStripeWebhooks } from "./routes/stripe-webhooks";
 import type { App, AppEnv } from "./types";
 
 /** Builds the gateway's HTTP app: one error shape, one validation hook, routes registered per file. */
@@ -94,6 +95,7 @@ export function createApp(): App {
 	registerCheckout(app);
 	registerCheckoutSignIn(app);
 	registerSolanaPay(app);
+	registerStripeWebhooks(app);
 	registerDocs(app);
 
 	app.notFound((c) => {

@@ -38,6 +38,16 @@ export interface Env {
 	PYTH_HERMES_URL: string;
 	/** Oldest price a quote may use, in seconds (default 120). */
 	PRICE_MAX_STALENESS_SECONDS?: string;
+	/** Stripe secret key (sk_live_… / sk_test_…); card payments are off without it. */
+	STRIPE_SECRET_KEY?: string;
+	/** Stripe publishable key, handed to the checkout's Payment Element. */
+	STRIPE_PUBLISHABLE_KEY?: string;
+	/** Signing secret of the Stripe webhook endpoint (whsec_…). */
+	STRIPE_WEBHOOK_SECRET?: string;
+	/** Stripe API origin (default https://api.stripe.com; the sandbox's emulator locally). */
+	STRIPE_API_URL?: string;
+	/** Stripe.js URL (default https://js.stripe.com/v3/; the emulator's stand-in locally). */
+	STRIPE_JS_URL?: string;
 	/** Gateway fee on crypto payments, in basis points, paid on top by the payer (default 50). */
 	GATEWAY_FEE_BPS?: string;
 }

@@ -14,6 +14,8 @@ import { CLIENT_ASSETS } from "../generated/client-assets";
 import { signCheckoutToken } from "../lib/checkout-token";
 import { ApiError, notFound } from "../lib/errors";
 import { isId } from "../lib/ids";
+import { stripeConfigured } from "../processors/stripe/client";
+import { openCardIntent } from "../services/cards";
 import { getMerchant } from "../services/merchants";
 import { paymentStub } from "../services/payments";
 import { tokenCatalog } from "../services/solana-quote";
@@ -50,17 +52,23 @@ export interface CheckoutBootstrap {
  * Security headers of every checkout response: a strict CSP (scripts and styles only from this
  * origin, no inline script), no framing, no referrer, and HSTS on https.
  */
-function secureHeaders(c: Context<AppEnv>): void {
+function secureHeaders(c: Context<AppEnv>, card = false): void {
 	const base = new URL(c.env.PUBLIC_BASE_URL);
 	const ws = `${base.protocol === "https:" ? "wss:" : "ws:"}//${base.host}`;
+	// Stripe's own script, frames and API, only on pages that offer the card tab.
+	const stripeJs = card ? ` ${new URL(stripeJsUrl(c.env)).origin}` : "";
+	const stripeApi = card
+		? ` ${new URL(c.env.STRIPE_API_URL ?? "https://api.stripe.com").origin}`
+		: "";
 	c.header(
 		"Content-Security-Policy",
 		[
 			"default-src 'none'",
-			"script-src 'self'",
+			`script-src 'self'${stripeJs}`,
 			"style-src 'self'",
 			"img-src 'self' data:",
-			`connect-src 'self' ${ws}`,
+			`connect-src 'self' ${ws}${stripeJs}${stripeApi}`,
+			...(card ? [`frame-src${stripeJs}`] : []),
 			"base-uri 'none'",
 			"form-action 'self'",
 			"frame-ancestors 'none'",
@@ -73,6 +81,10 @@ function secureHeaders(c: Context<AppEnv>): void {
 	if (base.protocol === "https:") {
 		c.header("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
 	}
+}
+
+function stripeJsUrl(env: AppEnv["Bindings"]): string {
+	return env.STRIPE_JS_URL ?? "https://js.stripe.com/v3/";
 }
 
 async function openPayment(c: Context<AppEnv>, id: string): Promise<PaymentRecord | null> {
@@ -135,6 +147,21 @@ export function registerCheckout(app: App): void {
 		return new Response(null, { status: 101, webSocket: response.webSocket });
 	});
 
+	// The card tab asks for its PaymentIntent's client secret when the payer opens it.
+	app.post("/checkout/:id/card", async (c) => {
+		const id = c.req.param("id");
+		const payment = await openPayment(c, id);
+		if (!payment) throw notFound("payment", id);
+		const { client_secret } = await openCardIntent(c.env, payment);
+		c.header("Cache-Control", "no-store");
+		return c.json({
+			client_secret,
+			publishable_key: c.env.STRIPE_PUBLISHABLE_KEY,
+			js_url: stripeJsUrl(c.env),
+			return_url: payment.checkout_url,
+		});
+	});
+
 	app.get("/checkout/:id/qr.svg", async (c) => {
 		const id = c.req.param("id");
 		const payment = await openPayment(c, id);
@@ -147,9 +174,11 @@ export function registerCheckout(app: App): void {
 
 	app.get("/checkout/:id", async (c) => {
 		const id = c.req.param("id");
-		secureHeaders(c);
 		c.header("Cache-Control", "no-store");
 		const payment = await openPayment(c, id);
+		const acceptsCard =
+			!!payment && payment.payment_method_types.includes("card") && stripeConfigured(c.env);
+		secureHeaders(c, acceptsCard);
 		if (!payment) {
 			c.status(404);
 			return c.html(
@@ -162,7 +191,8 @@ export function registerCheckout(app: App): void {
 			);
 		}
 		const merchant = await getMerchant(c.env.DB, payment.merchant_id);
-		const open = !isTerminal(payment.status);
+		// Open for the payer: an authorised card (requires_capture) waits only for the merchant.
+		const open = payment.status === "requires_payment" || payment.status === "processing";
 		if (payment.solana && open) {
 			// The payer is looking at the page: the payment's object watches the chain more often.
 			c.executionCtx.waitUntil(paymentStub(c.env, id).touch("watched"));
@@ -188,6 +218,7 @@ export function registerCheckout(app: App): void {
 		const merchantName = merchant?.name ?? "StreamPayments";
 		const amount = `${formatMinorUnits(payment.amount, payment.currency)} ${payment.currency.toUpperCase()}`;
 		const acceptsSolana = payment.payment_method_types.includes("solana");
+		const both = acceptsSolana && acceptsCard;
 		return c.html(
 			<Page title={`Pay ${merchantName}`} bootstrap={bootstrap}>
 				<main id="checkout" data-status={payment.status} data-payment={payment.id}>
@@ -244,6 +275,22 @@ export function registerCheckout(app: App): void {
 	});
 }
 
+/** Stripe's Payment Element mounts here: card data goes from the payer's browser to Stripe only. */
+function CardPanel(props: { amount: string; hidden: boolean }) {
+	return (
+		<section id="pay-card" role="tabpanel" aria-labelledby="card-heading" hidden={props.hidden}>
+			<h2 id="card-heading" class="visually-hidden">
+				Pay by card
+			</h2>
+			<div id="card-element" />
+			<button id="pay-card-button" type="button" disabled>
+				Pay {props.amount}
+			</button>
+			<div id="card-error" role="alert" hidden />
+		</section>
+	);
+}
+
 function CryptoPanel(props: {
 	view: CheckoutView;
 	tokens: { symbol: string; decimals: number }[];
@@ -253,7 +300,7 @@ function CryptoPanel(props: {
 	const current = s?.token ?? props.tokens[0]?.symbol;
 	const expiry = s?.quote_expires_at ?? 0;
 	return (
-		<section id="pay-crypto" aria-labelledby="crypto-heading" hidden={props.hidden}>
+		<section id="pay-crypto" role="tabpanel" aria-labelledby="crypto-heading" hidden={props.hidden}>
 			<h2 id="crypto-heading" class="visually-hidden">
 				Pay with crypto
 			</h2>

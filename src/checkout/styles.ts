@@ -33,6 +33,11 @@ a{color:var(--accent)}
 #account ul{padding-left:1.2rem}
 .addr{font-family:ui-monospace,monospace;font-size:.85rem;word-break:break-all}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.tabs{display:flex;gap:.5rem;margin:1rem 0}
+.tabs button{flex:1;background:#fff;color:var(--accent);border:1px solid var(--accent)}
+.tabs button[aria-selected=true]{background:var(--accent);color:#fff}
+#card-element{margin:1rem 0;min-height:3rem}
+#card-error{color:var(--bad);background:#fde8ec;border-radius:8px;padding:.5rem .75rem;margin:.5rem 0}
 footer{color:var(--muted);font-size:.9rem;margin-top:1.5rem}
 [hidden]{display:none!important}
 `;

@@ -31,7 +31,8 @@ interface SignInOutput {
 	signature: Uint8Array;
 }
 
-const TERMINAL = new Set(["succeeded", "expired", "canceled", "failed"]);
+/** Nothing left for the payer to do (an authorised card waits only for the merchant). */
+const TERMINAL = new Set(["succeeded", "requires_capture", "expired", "canceled", "failed"]);
 const POLL_MS = 3000;
 const REDIRECT_DELAY_MS = 1500;
 
@@ -65,8 +66,14 @@ function render(next: CheckoutView): void {
 	if (main) main.dataset.status = next.status;
 	setText("status", data.status_text[next.status] ?? next.status);
 	const open = !TERMINAL.has(next.status);
-	const panel = $("pay-crypto");
-	if (panel) panel.hidden = !open;
+	if (!open) {
+		for (const id of ["pay-crypto", "pay-card"]) {
+			const panel = $(id);
+			if (panel) panel.hidden = true;
+		}
+		const tabs = document.querySelector<HTMLElement>(".tabs");
+		if (tabs) tabs.hidden = true;
+	}
 	const s = next.solana;
 	if (s) {
 		setText("token-amount", `${formatTokenAmount(s.amount, s.decimals)} ${s.token}`);
@@ -82,7 +89,7 @@ function render(next: CheckoutView): void {
 	}
 	tick();
 	updatePayButton();
-	if (next.status === "succeeded") onPaid();
+	if (next.status === "succeeded" || next.status === "requires_capture") onPaid();
 	if (!open) stopLive();
 }
 
@@ -395,6 +402,108 @@ async function signOut(): Promise<void> {
 	showProfile(null);
 }
 
+// ── Cards (Stripe's Payment Element) ─────────────────────────────────────────────────────────
+
+interface StripeElements {
+	create(type: "payment"): { mount(target: string | HTMLElement): void };
+}
+
+interface StripeJs {
+	elements(options: { clientSecret: string }): StripeElements;
+	confirmPayment(options: {
+		elements: StripeElements;
+		confirmParams: { return_url: string };
+		redirect: "if_required";
+	}): Promise<{ error?: { message?: string }; paymentIntent?: { status: string } }>;
+}
+
+let cardSetUp: Promise<void> | null = null;
+
+function showCardError(message: string | null): void {
+	const el = $("card-error");
+	if (!el) return;
+	el.textContent = message ?? "";
+	el.hidden = !message;
+}
+
+function loadScript(src: string): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const script = document.createElement("script");
+		script.src = src;
+		script.async = true;
+		script.onload = () => resolve();
+		script.onerror = () => reject(new Error("Could not load the card form."));
+		document.head.append(script);
+	});
+}
+
+/** Loads Stripe.js and mounts the Payment Element, once, when the card tab is first shown. */
+function openCard(): Promise<void> {
+	if (cardSetUp) return cardSetUp;
+	cardSetUp = (async () => {
+		const card = await postJson<{
+			client_secret: string;
+			publishable_key: string;
+			js_url: string;
+			return_url: string;
+		}>(`/checkout/${view.id}/card`, {});
+		await loadScript(card.js_url);
+		const factory = (window as unknown as { Stripe?: (key: string) => StripeJs }).Stripe;
+		if (!factory) throw new Error("Could not load the card form.");
+		const stripe = factory(card.publishable_key);
+		const elements = stripe.elements({ clientSecret: card.client_secret });
+		elements.create("payment").mount("#card-element");
+		const button = $<HTMLButtonElement>("pay-card-button");
+		if (!button) return;
+		button.disabled = false;
+		button.addEventListener("click", async () => {
+			button.disabled = true;
+			showCardError(null);
+			try {
+				const result = await stripe.confirmPayment({
+					elements,
+					confirmParams: { return_url: card.return_url },
+					redirect: "if_required",
+				});
+				if (result.error) showCardError(result.error.message ?? "The card payment failed.");
+				else void refreshStatus();
+			} catch (error) {
+				showCardError(error instanceof Error ? error.message : "The card payment failed.");
+			} finally {
+				button.disabled = view.status !== "requires_payment";
+			}
+		});
+	})().catch((error: unknown) => {
+		cardSetUp = null;
+		showCardError(error instanceof Error ? error.message : "The card form is unavailable.");
+	});
+	return cardSetUp;
+}
+
+function selectTab(which: "crypto" | "card"): void {
+	for (const [tab, panel] of [
+		["tab-crypto", "pay-crypto"],
+		["tab-card", "pay-card"],
+	] as const) {
+		const selected = tab === `tab-${which}`;
+		$(tab)?.setAttribute("aria-selected", String(selected));
+		const el = $(panel);
+		if (el) el.hidden = !selected;
+	}
+	if (which === "card") void openCard();
+}
+
+function setUpCard(): void {
+	const tabCard = $("tab-card");
+	if (tabCard) {
+		$("tab-crypto")?.addEventListener("click", () => selectTab("crypto"));
+		tabCard.addEventListener("click", () => selectTab("card"));
+	} else if ($("pay-card") && !$("pay-card")?.hidden) {
+		// A card-only payment: the form is the page.
+		void openCard();
+	}
+}
+
 // ── Live status ─────────────────────────────────────────────────────────────────────────────
 
 function openSocket(): void {
@@ -506,6 +615,7 @@ function start(): void {
 		}
 	});
 	window.setInterval(tick, 1000);
+	setUpCard();
 	watchWallets();
 	render(view);
 	if (!TERMINAL.has(view.status)) {

@@ -68,6 +68,7 @@ export function checkoutView(payment: PaymentRecord): CheckoutView {
 export const CHECKOUT_STATUS_TEXT: Record<PaymentStatus, string> = {
 	requires_payment: "Waiting for payment",
 	processing: "Confirming payment",
+	requires_capture: "Paid",
 	succeeded: "Paid",
 	expired: "This payment has expired",
 	canceled: "This payment was canceled",

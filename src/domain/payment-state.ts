@@ -5,6 +5,7 @@
 export const PAYMENT_STATUSES = [
 	"requires_payment",
 	"processing",
+	"requires_capture",
 	"succeeded",
 	"expired",
 	"canceled",
@@ -16,10 +17,20 @@ export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 /** Allowed next statuses for each status. Terminal statuses allow none. */
 export const TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
 	// A payment may succeed directly when a processor reports funds final in one step.
-	requires_payment: ["processing", "succeeded", "expired", "canceled", "failed"],
+	requires_payment: [
+		"processing",
+		"requires_capture",
+		"succeeded",
+		"expired",
+		"canceled",
+		"failed",
+	],
 	// A failed attempt (a declined card, a dropped transaction) returns to requires_payment so the
 	// payer can try again, as Stripe's PaymentIntents do.
-	processing: ["succeeded", "failed", "requires_payment"],
+	processing: ["requires_capture", "succeeded", "failed", "requires_payment"],
+	// A card authorisation the merchant captures later (capture_method "manual"); it is released
+	// when the payment is canceled or expires.
+	requires_capture: ["succeeded", "canceled", "expired", "failed"],
 	succeeded: [],
 	expired: [],
 	canceled: [],

@@ -1,4 +1,6 @@
+import type { CardPaymentDetails } from "./card";
 import type { PaymentStatus } from "./payment-state";
+import type { RoutingDecision } from "./routing";
 
 export const PAYMENT_METHOD_TYPES = ["solana", "card"] as const;
 export type PaymentMethodType = (typeof PAYMENT_METHOD_TYPES)[number];
@@ -65,20 +67,41 @@ export interface PaymentRecord {
 	solana: SolanaPaymentDetails | null;
 	/** The merchant's customer paying (`cus_…`). Absent in records stored before customers existed. */
 	customer?: string | null;
+	/** Card payments: capture at once, or authorise now and capture later. Absent means automatic. */
+	capture_method?: "automatic" | "manual";
+	/** The Stripe PaymentIntent behind the card side, once the payer opened the card tab. */
+	card?: CardPaymentDetails | null;
+	/** Which processor the routing rules chose, and why. */
+	routing?: RoutingDecision | null;
 	/** Increases by one with every committed change; orders the D1 projection. */
 	version: number;
 }
 
 export interface PaymentObjectJson
-	extends Omit<PaymentRecord, "merchant_id" | "version" | "updated" | "customer"> {
+	extends Omit<
+		PaymentRecord,
+		"merchant_id" | "version" | "updated" | "customer" | "capture_method" | "card" | "routing"
+	> {
 	object: "payment";
 	customer: string | null;
+	capture_method: "automatic" | "manual";
+	card: CardPaymentDetails | null;
+	routing: RoutingDecision | null;
 }
 
 /** The API representation: internal fields stay inside the gateway. */
 export function toApiPayment(record: PaymentRecord): PaymentObjectJson {
 	const { id, merchant_id: _m, version: _v, updated: _u, customer, ...rest } = record;
-	return { id, object: "payment", ...rest, customer: customer ?? null };
+	// Records stored before a field existed read as its default.
+	return {
+		id,
+		object: "payment",
+		...rest,
+		customer: customer ?? null,
+		capture_method: record.capture_method ?? "automatic",
+		card: record.card ?? null,
+		routing: record.routing ?? null,
+	};
 }
 
 export interface NewPaymentInput {
@@ -97,6 +120,8 @@ export interface NewPaymentInput {
 	created: number;
 	solana?: SolanaPaymentDetails | null;
 	customer?: string | null;
+	capture_method?: "automatic" | "manual";
+	routing?: RoutingDecision | null;
 }
 
 export function newPaymentRecord(input: NewPaymentInput): PaymentRecord {
@@ -104,6 +129,9 @@ export function newPaymentRecord(input: NewPaymentInput): PaymentRecord {
 		...input,
 		solana: input.solana ?? null,
 		customer: input.customer ?? null,
+		capture_method: input.capture_method ?? "automatic",
+		card: null,
+		routing: input.routing ?? null,
 		status: "requires_payment",
 		amount_received: 0,
 		amount_refunded: 0,

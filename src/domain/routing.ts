@@ -98,6 +98,8 @@ export type RoutingConditions = z.infer<typeof RoutingConditionsSchema>;
 export type RoutingRule = z.infer<typeof RoutingRuleSchema>;
 export type RoutingConfig = z.infer<typeof RoutingConfigSchema>;
 export type ProcessorSettings = RoutingRule["action"]["settings"];
+export type SolanaSettings = z.infer<typeof SolanaSettingsSchema>;
+export type CardSettings = z.infer<typeof CardSettingsSchema>;
 
 /** A processor's all-in cost for one payment, in minor units of the payment's currency. */
 export interface CostEstimate {

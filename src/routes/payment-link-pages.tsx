@@ -5,7 +5,7 @@ import { ApiError } from "../lib/errors";
 import { isId } from "../lib/ids";
 import { log } from "../lib/log";
 import { findPaymentLink } from "../services/payment-links";
-import { createPaymentFor } from "../services/payments";
+import { createPaymentFor, requestCountry } from "../services/payments";
 import type { App, AppEnv } from "../types";
 
 /** The pages' only styling, allowed by its hash: the CSP needs neither 'unsafe-inline' nor a file. */
@@ -90,6 +90,7 @@ export function registerPaymentLinkPages(app: App): void {
 				c.env,
 				{ merchantId: link.merchant_id, livemode: link.livemode },
 				paymentParamsForLink(link),
+				{ country: requestCountry(c.req.raw) },
 			);
 			return c.redirect(payment.checkout_url, 303);
 		} catch (err) {

@@ -11,8 +11,15 @@ import {
 import { PAYMENT_STATUSES } from "../domain/payment-state";
 import { ApiError } from "../lib/errors";
 import { isId } from "../lib/ids";
+import { cancelCardIntent, captureCard } from "../services/cards";
 import { getMerchant } from "../services/merchants";
-import { createPaymentFor, loadPayment, paymentStub, unwrapTransition } from "../services/payments";
+import {
+	createPaymentFor,
+	loadPayment,
+	paymentStub,
+	requestCountry,
+	unwrapTransition,
+} from "../services/payments";
 import { quoteSolanaPayment } from "../services/solana-quote";
 import type { App } from "../types";
 import {
@@ -207,7 +214,47 @@ const quotePayment = createRoute({
 	},
 });
 
+const capturePayment = createRoute({
+	method: "post",
+	path: "/v1/payments/{id}/capture",
+	tags: ["Payments"],
+	summary: "Capture an authorised card payment, in full or in part",
+	security,
+	request: {
+		params: PaymentIdParam,
+		headers: IdempotencyHeaderSchema,
+		body: {
+			required: false,
+			content: {
+				"application/json": {
+					schema: z
+						.object({
+							amount: AmountSchema.optional().openapi({
+								description: "Minor units to capture (default: all of the authorisation).",
+							}),
+						})
+						.strict(),
+				},
+			},
+		},
+	},
+	responses: {
+		200: {
+			description: "The captured payment",
+			content: { "application/json": { schema: PaymentSchema } },
+		},
+		...errorResponses(400, 401, 404, 409, 422),
+	},
+});
+
 export function registerPayments(app: App): void {
+	app.openapi(capturePayment, async (c) => {
+		const { id } = c.req.valid("param");
+		const payment = await loadPayment(c.env, c.get("auth"), id);
+		const captured = await captureCard(c.env, payment, c.req.valid("json")?.amount);
+		return c.json(toApiPayment(captured), 200);
+	});
+
 	app.openapi(quotePayment, async (c) => {
 		const { id } = c.req.valid("param");
 		const auth = c.get("auth");
@@ -237,7 +284,9 @@ export function registerPayments(app: App): void {
 	});
 
 	app.openapi(createPayment, async (c) => {
-		const payment = await createPaymentFor(c.env, c.get("auth"), c.req.valid("json"));
+		const payment = await createPaymentFor(c.env, c.get("auth"), c.req.valid("json"), {
+			country: requestCountry(c.req.raw),
+		});
 		return c.json(toApiPayment(payment), 200);
 	});
 
@@ -274,8 +323,10 @@ export function registerPayments(app: App): void {
 
 	app.openapi(cancelPayment, async (c) => {
 		const { id } = c.req.valid("param");
-		await loadPayment(c.env, c.get("auth"), id);
+		const payment = await loadPayment(c.env, c.get("auth"), id);
 		const reason = c.req.valid("json")?.cancellation_reason ?? null;
+		// A card authorisation or open card form is released at Stripe first.
+		await cancelCardIntent(c.env, payment, reason);
 		const result = await paymentStub(c.env, id).cancel(reason);
 		return c.json(toApiPayment(unwrapTransition(result, id)), 200);
 	});

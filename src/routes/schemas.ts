@@ -140,6 +140,62 @@ export const SolanaDetailsSchema = z
 	})
 	.openapi("SolanaPaymentDetails");
 
+export const CardDetailsSchema = z
+	.object({
+		payment_intent: z.string().openapi({ description: "The Stripe PaymentIntent (`pi_…`)." }),
+		intent_status: z.string(),
+		capture_method: z.enum(["automatic", "manual"]),
+		amount_capturable: z.number().int(),
+		amount_received: z.number().int(),
+		charge: z.string().nullable(),
+		fee: z.number().int().nullable().openapi({ description: "Stripe's fee, minor units." }),
+		available_on: z.number().int().nullable(),
+		amount_refunded: z.number().int(),
+		last_payment_error: z
+			.object({
+				code: z.string().nullable(),
+				decline_code: z.string().nullable(),
+				message: z.string().nullable(),
+			})
+			.nullable(),
+		disputes: z.array(
+			z.object({
+				id: z.string(),
+				amount: z.number().int(),
+				currency: z.string(),
+				reason: z.string(),
+				status: z.string(),
+				created: z.number().int(),
+			}),
+		),
+	})
+	.openapi("CardDetails");
+
+export const RoutingDecisionSchema = z
+	.object({
+		processor: z.enum(["solana", "stripe"]).nullable(),
+		settings: z.record(z.string(), z.unknown()),
+		rule_id: z.string().nullable(),
+		strategy: z.enum(["first_match", "priority", "lowest_cost"]),
+		reason: z.string(),
+		cost: z
+			.object({
+				processor_fee: z.number().int(),
+				network_fee: z.number().int(),
+				conversion_spread: z.number().int(),
+				total: z.number().int(),
+			})
+			.optional(),
+		alternatives: z.array(
+			z.object({
+				processor: z.enum(["solana", "stripe"]),
+				rule_id: z.string().nullable(),
+				reason: z.string(),
+			}),
+		),
+	})
+	.openapi("RoutingDecision");
+
 export const PaymentSchema = z
 	.object({
 		id: z.string().openapi({ example: "pay_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9" }),
@@ -168,6 +224,9 @@ export const PaymentSchema = z
 			.string()
 			.nullable()
 			.openapi({ description: "The customer paying (`cus_…`), if the merchant named one." }),
+		capture_method: z.enum(["automatic", "manual"]),
+		card: CardDetailsSchema.nullable(),
+		routing: RoutingDecisionSchema.nullable(),
 	})
 	.openapi("Payment");
 

@@ -1,11 +1,14 @@
 import type { TransitionResult } from "../../durable-objects/payment-object";
+import type { MerchantSettings } from "../db/schema";
 import { EXPIRES_IN, type PaymentMethodType, type PaymentRecord } from "../domain/payment";
+import type { CardSettings, SolanaSettings } from "../domain/routing";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { isId, newId } from "../lib/ids";
 import type { AuthContext } from "../types";
 import { customerExists } from "./customers";
 import { getMerchant } from "./merchants";
+import { decideRouting } from "./routing";
 import { quoteSolanaPayment } from "./solana-quote";
 
 export function paymentStub(env: Env, paymentId: string) {
@@ -49,6 +52,8 @@ export interface NewPaymentParams {
 	solana?: { token: string };
 	/** A customer of the same merchant and mode (`cus_…`). */
 	customer?: string;
+	/** Cards: capture at once (default) or authorise now and capture later. */
+	capture_method?: "automatic" | "manual";
 }
 
 /**
@@ -59,6 +64,7 @@ export async function createPaymentFor(
 	env: Env,
 	owner: Pick<AuthContext, "merchantId" | "livemode">,
 	params: NewPaymentParams,
+	context: { country?: string | null } = {},
 ): Promise<PaymentRecord> {
 	const now = Date.now();
 	const id = newId("payment", now);
@@ -67,6 +73,18 @@ export async function createPaymentFor(
 	if (params.customer !== undefined && !(await customerExists(env, owner, params.customer))) {
 		throw new ApiError("parameter_invalid", `No such customer: '${params.customer}'.`, "customer");
 	}
+	// The merchant's routing rules pick the processor and may set its settings (cached per isolate).
+	const routing = await decideRouting(env, {
+		merchantId: owner.merchantId,
+		livemode: owner.livemode,
+		amount: params.amount,
+		currency: params.currency,
+		methods: params.payment_method_types,
+		country: context.country ?? null,
+		risk: null,
+	});
+	const solanaSettings = routing.processor === "solana" ? (routing.settings as SolanaSettings) : {};
+	const cardSettings = routing.processor === "stripe" ? (routing.settings as CardSettings) : {};
 	let solana = null;
 	if (params.solana) {
 		if (!params.payment_method_types.includes("solana")) {
@@ -76,7 +94,13 @@ export async function createPaymentFor(
 				"solana",
 			);
 		}
-		const merchant = await getMerchant(env.DB, owner.merchantId);
+		const found = await getMerchant(env.DB, owner.merchantId);
+		const merchant: { name: string; settings: MerchantSettings } = found ?? {
+			name: "StreamPayments",
+			settings: {},
+		};
+		// A rule's accepted tokens narrow the merchant's own list for this payment.
+		const accepted = solanaSettings.accepted_tokens ?? merchant.settings.accepted_tokens;
 		solana = await quoteSolanaPayment(
 			env,
 			{
@@ -86,9 +110,12 @@ export async function createPaymentFor(
 				expires_at: expiresAt,
 				description: params.description ?? null,
 			},
-			merchant ?? { name: "StreamPayments", settings: {} },
+			{ ...merchant, settings: { ...merchant.settings, accepted_tokens: accepted } },
 			params.solana.token,
 		);
+		if (solanaSettings.required_commitment) {
+			solana = { ...solana, required_commitment: solanaSettings.required_commitment };
+		}
 	}
 	return paymentStub(env, id).create({
 		id,
@@ -106,5 +133,18 @@ export async function createPaymentFor(
 		created,
 		solana,
 		customer: params.customer ?? null,
+		capture_method: params.capture_method ?? cardSettings.capture_method ?? "automatic",
+		routing,
 	});
+}
+
+/** The payer's (or caller's) country as Cloudflare's edge saw it; null when unknown or local. */
+export function requestCountry(request: Request): string | null {
+	const country = (request.cf as { country?: unknown } | undefined)?.country;
+	return typeof country === "string" &&
+		/^[A-Z]{2}$/.test(country) &&
+		country !== "XX" &&
+		country !== "T1"
+		? country
+		: null;
 }

@@ -17,13 +17,19 @@ describe("payment state machine table", () => {
 		);
 		expect(legal).toEqual([
 			"requires_payment→processing",
+			"requires_payment→requires_capture",
 			"requires_payment→succeeded",
 			"requires_payment→expired",
 			"requires_payment→canceled",
 			"requires_payment→failed",
 			"processing→requires_payment",
+			"processing→requires_capture",
 			"processing→succeeded",
 			"processing→failed",
+			"requires_capture→succeeded",
+			"requires_capture→expired",
+			"requires_capture→canceled",
+			"requires_capture→failed",
 		]);
 	});
 

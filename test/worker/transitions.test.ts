@@ -14,6 +14,7 @@ async function reach(status: PaymentStatus): Promise<{ id: string; stub: Stub }>
 	const paths: Record<PaymentStatus, PaymentStatus[]> = {
 		requires_payment: [],
 		processing: ["processing"],
+		requires_capture: ["requires_capture"],
 		succeeded: ["processing", "succeeded"],
 		failed: ["failed"],
 		canceled: ["canceled"],
@@ -33,6 +34,8 @@ async function attempt(
 	switch (to) {
 		case "processing":
 			return stub.markProcessing();
+		case "requires_capture":
+			return stub.markRequiresCapture();
 		case "succeeded":
 			return stub.markSucceeded({
 				amountReceived: 2500,

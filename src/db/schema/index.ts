@@ -8,3 +8,4 @@ export * from "./payment-links";
 export * from "./payments";
 export * from "./routing-rules";
 export * from "./solana-signatures";
+export * from "./stripe-events";

@@ -1,0 +1,259 @@
+import { accounts, type Transfer } from "./ledger";
+import type { PaymentRecord } from "./payment";
+import type { PaymentStatus } from "./payment-state";
+import { canTransition, isTerminal } from "./payment-state";
+
+/**
+ * Card payments, pure part: what a Stripe PaymentIntent's current state means for our payment.
+ * The gateway always reconciles from a fresh snapshot of the intent (never from the event type
+ * alone), so events that arrive twice, late or out of order change nothing they should not.
+ */
+
+/** The parts of a Stripe PaymentIntent (and its latest charge) the gateway acts on. */
+export interface StripeIntentSnapshot {
+	id: string;
+	status:
+		| "requires_payment_method"
+		| "requires_confirmation"
+		| "requires_action"
+		| "processing"
+		| "requires_capture"
+		| "canceled"
+		| "succeeded";
+	amount: number;
+	currency: string;
+	capture_method: "automatic" | "automatic_async" | "manual";
+	amount_capturable: number;
+	amount_received: number;
+	cancellation_reason: string | null;
+	last_payment_error: {
+		code: string | null;
+		decline_code: string | null;
+		message: string | null;
+	} | null;
+	charge: {
+		id: string;
+		amount_refunded: number;
+		/** Stripe's fee and when the funds become available, once its balance transaction exists. */
+		fee: number | null;
+		available_on: number | null;
+	} | null;
+}
+
+export interface CardDispute {
+	id: string;
+	amount: number;
+	currency: string;
+	reason: string;
+	status: string;
+	created: number;
+}
+
+/** What a payment records of its card side. */
+export interface CardPaymentDetails {
+	payment_intent: string;
+	/** Stripe's status of the intent. */
+	intent_status: StripeIntentSnapshot["status"];
+	capture_method: "automatic" | "manual";
+	amount_capturable: number;
+	amount_received: number;
+	charge: string | null;
+	fee: number | null;
+	available_on: number | null;
+	amount_refunded: number;
+	last_payment_error: StripeIntentSnapshot["last_payment_error"];
+	disputes: CardDispute[];
+}
+
+export interface CardChange {
+	/** The payment's next status, or null to keep it. */
+	to: PaymentStatus | null;
+	/** The event to record when nothing else names one (a change of status names its own). */
+	event: string | null;
+	card: CardPaymentDetails;
+	/** Patch of payment fields besides status and card. */
+	patch: Partial<
+		Pick<PaymentRecord, "amount_received" | "amount_refunded" | "failure_code" | "failure_message">
+	>;
+	transfers: Transfer[];
+}
+
+const PROCESSOR = "stripe";
+
+export function cardDetails(
+	previous: CardPaymentDetails | null,
+	intent: StripeIntentSnapshot,
+): CardPaymentDetails {
+	return {
+		payment_intent: intent.id,
+		intent_status: intent.status,
+		capture_method: intent.capture_method === "manual" ? "manual" : "automatic",
+		amount_capturable: intent.amount_capturable,
+		amount_received: intent.amount_received,
+		charge: intent.charge?.id ?? previous?.charge ?? null,
+		fee: intent.charge?.fee ?? previous?.fee ?? null,
+		available_on: intent.charge?.available_on ?? previous?.available_on ?? null,
+		amount_refunded: Math.max(intent.charge?.amount_refunded ?? 0, previous?.amount_refunded ?? 0),
+		last_payment_error: intent.last_payment_error,
+		disputes: previous?.disputes ?? [],
+	};
+}
+
+/** The ledger's card accounts for a payment. */
+function cardAccounts(p: PaymentRecord) {
+	return {
+		settlement: accounts.settlement(p.livemode, PROCESSOR, p.currency),
+		pending: accounts.merchantPending(p.merchant_id, p.livemode, p.currency),
+		available: accounts.merchantAvailable(p.merchant_id, p.livemode, p.currency),
+		holding: accounts.paymentHolding(p.id, p.livemode, p.currency),
+	};
+}
+
+function transfer(
+	p: PaymentRecord,
+	id: string,
+	kind: Transfer["kind"],
+	created: number,
+	legs: [string, bigint][],
+): Transfer {
+	return {
+		id: `${p.id}:${id}`,
+		kind,
+		reference: p.id,
+		livemode: p.livemode,
+		created,
+		postings: legs.map(([account, amount]) => ({ account, currency: p.currency, amount })),
+	};
+}
+
+/**
+ * Money movements a card payment's new state calls for, each with a stable id so that recording
+ * it twice is a no-op in the ledger: the captured amount into the merchant's pending balance
+ * (or the payment's holding account when it arrived after the payment closed), Stripe's fee out
+ * of it, and refunds back out through Stripe as they grow.
+ */
+export function cardTransfers(
+	p: PaymentRecord,
+	before: CardPaymentDetails | null,
+	after: CardPaymentDetails,
+	late: boolean,
+	now: number,
+): Transfer[] {
+	const a = cardAccounts(p);
+	const out: Transfer[] = [];
+	const receivedBefore = before?.intent_status === "succeeded" ? before.amount_received : 0;
+	const into = late ? a.holding : a.pending;
+	if (after.intent_status === "succeeded" && receivedBefore === 0 && after.amount_received > 0) {
+		const amount = BigInt(after.amount_received);
+		out.push(
+			transfer(p, late ? "card_late" : "received", "payment", now, [
+				[a.settlement, -amount],
+				[into, amount],
+			]),
+		);
+	}
+	if (after.intent_status === "succeeded" && after.fee && !before?.fee) {
+		const fee = BigInt(after.fee);
+		out.push(
+			transfer(p, "stripe_fee", "fee", now, [
+				[into, -fee],
+				[a.settlement, fee],
+			]),
+		);
+	}
+	const refundedBefore = before?.amount_refunded ?? 0;
+	if (after.amount_refunded > refundedBefore) {
+		const delta = BigInt(after.amount_refunded - refundedBefore);
+		out.push(
+			transfer(p, `stripe_refund:${after.amount_refunded}`, "refund", now, [
+				[into, -delta],
+				[a.settlement, delta],
+			]),
+		);
+	}
+	return out;
+}
+
+/** Moves a settled card payment's net from pending to available, once Stripe pays it out. */
+export function cardAvailableTransfer(
+	p: PaymentRecord,
+	card: CardPaymentDetails,
+	now: number,
+): Transfer | null {
+	const net = card.amount_received - (card.fee ?? 0) - card.amount_refunded;
+	if (net <= 0) return null;
+	const a = cardAccounts(p);
+	return transfer(p, "available", "payment", now, [
+		[a.pending, -BigInt(net)],
+		[a.available, BigInt(net)],
+	]);
+}
+
+/** The payment's next state for the intent's current state. */
+export function reconcileCard(
+	p: PaymentRecord,
+	intent: StripeIntentSnapshot,
+	now: number,
+): CardChange {
+	const before = p.card ?? null;
+	const card = cardDetails(before, intent);
+	const status = p.status;
+	const can = (to: PaymentStatus) => canTransition(status, to);
+	const late = isTerminal(status) && status !== "succeeded";
+	const change: CardChange = {
+		to: null,
+		event: null,
+		card,
+		patch: {},
+		transfers: cardTransfers(p, before, card, late, now),
+	};
+	if (card.amount_refunded > (before?.amount_refunded ?? 0)) {
+		change.patch.amount_refunded = card.amount_refunded;
+		change.event = "payment.refunded";
+	}
+	switch (intent.status) {
+		case "succeeded":
+			if (late) {
+				if (!before || before.intent_status !== "succeeded")
+					change.event = "payment.late_payment_received";
+			} else if (can("succeeded")) {
+				change.to = "succeeded";
+				change.patch.amount_received = intent.amount_received;
+				change.patch.failure_code = null;
+				change.patch.failure_message = null;
+			}
+			break;
+		case "requires_capture":
+			if (can("requires_capture")) change.to = "requires_capture";
+			break;
+		case "processing":
+			if (status === "requires_payment") change.to = "processing";
+			break;
+		case "requires_payment_method": {
+			const error = intent.last_payment_error;
+			const newError =
+				error && JSON.stringify(error) !== JSON.stringify(before?.last_payment_error ?? null);
+			if (error) {
+				change.patch.failure_code = error.decline_code ?? error.code ?? "card_error";
+				change.patch.failure_message = error.message ?? "The card was declined.";
+			}
+			// A declined attempt leaves the payment open for another card, as Stripe does.
+			if (status === "processing") change.to = "requires_payment";
+			else if (newError && status === "requires_payment") change.event = "payment.payment_failed";
+			break;
+		}
+		case "canceled":
+			if (can("canceled") && status !== "succeeded") change.to = "canceled";
+			break;
+		default:
+			break;
+	}
+	if (
+		change.to === null &&
+		change.event === null &&
+		JSON.stringify(before) !== JSON.stringify(card)
+	) {
+		change.event = before ? "payment.card_updated" : "payment.card_attached";
+	}
+	return change;
+}

@@ -1,0 +1,121 @@
+import type Stripe from "stripe";
+import type { CardDispute } from "../domain/card";
+import type { Env } from "../env";
+import { ApiError } from "../lib/errors";
+import { isId } from "../lib/ids";
+import { log } from "../lib/log";
+import { retrieveIntent, snapshotOf, stripeFromEnv, webCrypto } from "../processors/stripe/client";
+import { paymentStub } from "../services/payments";
+import type { App } from "../types";
+
+/** Stripe signs with a timestamp; older deliveries are refused as replays (Stripe's default). */
+const SIGNATURE_TOLERANCE_S = 300;
+
+/**
+ * `POST /webhooks/stripe`: verifies the Stripe-Signature over the raw body (Web Crypto), drops
+ * events already applied (by event id), and drives the payment's object from a fresh snapshot of
+ * the PaymentIntent, so an event that is late, repeated or ahead of our own create call is safe.
+ * A failure answers 500 so Stripe delivers again.
+ */
+export function registerStripeWebhooks(app: App): void {
+	app.post("/webhooks/stripe", async (c) => {
+		const secret = c.env.STRIPE_WEBHOOK_SECRET;
+		if (!secret || !c.env.STRIPE_SECRET_KEY) {
+			throw new ApiError("route_not_found", "Card payments are not configured here.");
+		}
+		const signature = c.req.header("Stripe-Signature");
+		if (!signature) throw new ApiError("signature_invalid", "Missing Stripe-Signature header.");
+		const body = await c.req.text();
+		let event: Stripe.Event;
+		try {
+			event = await stripeFromEnv(c.env).webhooks.constructEventAsync(
+				body,
+				signature,
+				secret,
+				SIGNATURE_TOLERANCE_S,
+				webCrypto,
+			);
+		} catch (err) {
+			throw new ApiError(
+				"signature_invalid",
+				`Stripe signature verification failed: ${err instanceof Error ? err.message : String(err)}`,
+			);
+		}
+
+		const db = c.env.DB;
+		const now = Math.floor(Date.now() / 1000);
+		await db
+			.prepare(
+				"INSERT INTO stripe_events (id, type, received, processed) VALUES (?, ?, ?, NULL) ON CONFLICT (id) DO NOTHING",
+			)
+			.bind(event.id, event.type, now)
+			.run();
+		const seen = await db
+			.prepare("SELECT processed FROM stripe_events WHERE id = ?")
+			.bind(event.id)
+			.first<{ processed: number | null }>();
+		if (seen?.processed) return c.json({ received: true, duplicate: true });
+
+		const paymentId = await apply(c.env, event);
+		await db
+			.prepare("UPDATE stripe_events SET processed = ?, payment_id = ? WHERE id = ?")
+			.bind(now, paymentId, event.id)
+			.run();
+		return c.json({ received: true });
+	});
+}
+
+/** The PaymentIntent an event is about, when it is about one. */
+function intentIdOf(event: Stripe.Event): string | null {
+	const object = event.data.object as {
+		object?: string;
+		id?: string;
+		payment_intent?: string | { id: string } | null;
+	};
+	if (object.object === "payment_intent") return object.id ?? null;
+	const pi = object.payment_intent;
+	return typeof pi === "string" ? pi : (pi?.id ?? null);
+}
+
+/** Our payment id, carried in the intent's metadata (set when we created it). */
+function paymentIdIn(metadata: Record<string, string> | null | undefined): string | null {
+	const id = metadata?.payment_id;
+	return id && isId("payment", id) ? id : null;
+}
+
+/**
+ * Applies one event. Charges and disputes are traced to their intent, whose metadata names our
+ * payment; the intent is read fresh, so a stale or reordered event still leads to the right state.
+ */
+async function apply(env: Env, event: Stripe.Event): Promise<string | null> {
+	const intentId = intentIdOf(event);
+	if (!intentId) return null;
+	const intent = await retrieveIntent(env, intentId);
+	const paymentId = paymentIdIn(intent.metadata);
+	if (!paymentId) return null;
+	const stub = paymentStub(env, paymentId);
+	if (event.type === "charge.dispute.created") {
+		const d = event.data.object as Stripe.Dispute;
+		const dispute: CardDispute = {
+			id: d.id,
+			amount: d.amount,
+			currency: d.currency,
+			reason: d.reason,
+			status: d.status,
+			created: d.created,
+		};
+		// The intent first, so a dispute never lands on a payment that has not seen its charge.
+		await stub.syncCard(snapshotOf(intent));
+		await stub.recordDispute(dispute);
+		return paymentId;
+	}
+	const result = await stub.syncCard(snapshotOf(intent));
+	if (!result.ok) {
+		log("warn", "stripe event not applied", {
+			payment: paymentId,
+			event: event.id,
+			reason: result.message,
+		});
+	}
+	return paymentId;
+}
