@@ -1,6 +1,8 @@
 import { createServer, type Server } from "node:http";
 import { errorMessage, type Log, Router, routerListener, sendJson } from "./http.js";
 import { PriceStore, registerPriceRoutes } from "./prices/index.js";
+import { registerStripeControlRoutes } from "./stripe/control.js";
+import type { StripeEmulator } from "./stripe/emulator.js";
 
 // The sandbox's own API: the health check `npm run dev` waits on, the price feeds (Pyth Hermes
 // under /hermes, an FX reference feed under /fx, knobs under /admin/prices), and later the fault
@@ -18,6 +20,8 @@ export interface ControlServerOptions {
 	log?: Log;
 	/** Pass one in to turn the price knobs from code; by default each router gets its own. */
 	prices?: PriceStore;
+	/** The Stripe emulator whose knobs are served under /admin/stripe. */
+	stripe?: StripeEmulator;
 }
 
 export function createControlRouter(options: ControlServerOptions): Router {
@@ -31,6 +35,7 @@ export function createControlRouter(options: ControlServerOptions): Router {
 		}),
 	);
 	registerPriceRoutes(router, options.prices ?? new PriceStore());
+	if (options.stripe) registerStripeControlRoutes(router, options.stripe);
 	return router;
 }
 

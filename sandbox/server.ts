@@ -3,6 +3,11 @@ import { SANDBOX_DEFAULTS } from "./config.js";
 import { createControlServer } from "./control.js";
 import { closeServer, errorMessage, formatUrl, isLoopbackHost, type Log, listen } from "./http.js";
 import { SolanaSimulator, type SolanaSimulatorOptions } from "./solana/simulator.js";
+import {
+	StripeEmulator,
+	type StripeEmulatorOptions,
+	stripeOptionsFromEnv,
+} from "./stripe/emulator.js";
 import { createStripeServer } from "./stripe/server.js";
 
 export interface SandboxOptions {
@@ -12,6 +17,8 @@ export interface SandboxOptions {
 	controlPort?: number;
 	/** Slot clock, commitment lags and fault seed; `{ slotMs: 0 }` for manual slots in tests. */
 	solana?: SolanaSimulatorOptions;
+	/** Webhook endpoint, retry and timing knobs; STRIPE_WEBHOOK_URL / _SECRET fill unset ones. */
+	stripe?: StripeEmulatorOptions;
 	log?: (line: string) => void;
 }
 
@@ -19,6 +26,8 @@ export interface Sandbox {
 	urls: { solana: string; stripe: string; control: string };
 	/** The local Solana network: advanceSlots, confirm, setFaults, airdrop, mintTokens, reset. */
 	solana: SolanaSimulator;
+	/** The Stripe emulator's state: setWebhook, setFaults, deliveries, reset, store. */
+	stripe: StripeEmulator;
 	close(): Promise<void>;
 }
 
@@ -48,6 +57,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 	checkPort("controlPort", controlPort);
 
 	const simulator = new SolanaSimulator(options.solana);
+	const stripeEmulator = new StripeEmulator({
+		...stripeOptionsFromEnv(process.env),
+		...options.stripe,
+		log: options.stripe?.log ?? log,
+	});
 	const started: Server[] = [];
 	const bind = async (name: string, server: Server, port: number): Promise<string> => {
 		try {
@@ -67,9 +81,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 	};
 
 	const solana = await bind("Solana RPC", simulator.createServer(log), solanaPort);
-	const stripe = await bind("Stripe emulator", createStripeServer({ log }), stripePort);
+	const stripe = await bind(
+		"Stripe emulator",
+		createStripeServer({ emulator: stripeEmulator, log }),
+		stripePort,
+	);
 	const controlServer = createControlServer({
 		services: { solana, stripe },
+		stripe: stripeEmulator,
 		startedAt: new Date(),
 		log,
 	});
@@ -80,10 +99,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 	return {
 		urls: { solana, stripe, control },
 		solana: simulator,
+		stripe: stripeEmulator,
 		close() {
 			// Idempotent: signal handlers and test teardown may both call it.
 			simulator.close();
-			closing ??= Promise.all(started.map(closeServer)).then(() => undefined);
+			closing ??= Promise.all([...started.map(closeServer), stripeEmulator.close()]).then(
+				() => undefined,
+			);
 			return closing;
 		},
 	};

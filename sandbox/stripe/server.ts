@@ -1,27 +1,18 @@
-import { randomBytes } from "node:crypto";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import { errorMessage, type Log, Router, routerListener, sendJson } from "../http.js";
+import { stripeRequestId } from "./api.js";
+import { StripeEmulator } from "./emulator.js";
+import type { StripeErrorBody } from "./errors.js";
+import { registerPaymentIntentRoutes } from "./payment-intent-routes.js";
+import { registerResourceRoutes } from "./routes.js";
+import { registerThreeDSecurePage } from "./three-d-secure.js";
 
-// Stripe API emulator. Only the skeleton for now; PaymentIntents, Refunds and webhooks
-// register their routes on the router returned by createStripeRouter().
+// Stripe API emulator: the HTTP server and router. The endpoints live beside the resources they
+// serve (payment-intent-routes.ts, routes.ts), the 3-D Secure page in three-d-secure.ts, and the
+// state in StripeEmulator (emulator.ts).
 
-export type StripeErrorType =
-	| "api_error"
-	| "card_error"
-	| "idempotency_error"
-	| "invalid_request_error";
-
-export interface StripeErrorBody {
-	type: StripeErrorType;
-	message: string;
-	code?: string;
-	param?: string;
-}
-
-/** Stripe puts a Request-Id on every response; stripe-node surfaces it on errors. */
-export function stripeRequestId(): string {
-	return `req_${randomBytes(7).toString("hex")}`;
-}
+export { stripeRequestId } from "./api.js";
+export type { StripeErrorBody, StripeErrorType } from "./errors.js";
 
 export function sendStripeError(res: ServerResponse, status: number, error: StripeErrorBody): void {
 	sendJson(res, status, { error }, { "request-id": stripeRequestId() });
@@ -40,20 +31,33 @@ export function unrecognizedUrlMessage(method: string, pathname: string): string
 	return `Unrecognized request URL (${method}: ${pathname}).${hint} Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`;
 }
 
-export function createStripeRouter(): Router {
+/**
+ * The emulator's router: the health check, and with an emulator every Stripe endpoint it
+ * serves. Without one, a bare router that tests register their own endpoints on.
+ */
+export function createStripeRouter(emulator?: StripeEmulator): Router {
 	const router = new Router();
 	// Not a Stripe endpoint: lets scripts and the control server probe the emulator.
 	router.get("/health", ({ res }) => sendJson(res, 200, { status: "ok" }));
+	if (emulator) {
+		registerPaymentIntentRoutes(router, emulator);
+		registerResourceRoutes(router, emulator);
+		registerThreeDSecurePage(router, emulator);
+	}
 	return router;
 }
 
 export interface StripeServerOptions {
 	router?: Router;
+	/** The state behind the endpoints; a fresh one when neither it nor a router is given. */
+	emulator?: StripeEmulator;
 	log?: Log;
 }
 
 export function createStripeServer(options: StripeServerOptions = {}): Server {
-	const router = options.router ?? createStripeRouter();
+	const router =
+		options.router ??
+		createStripeRouter(options.emulator ?? new StripeEmulator({ log: options.log }));
 	const log = options.log ?? (() => {});
 	return createServer(
 		routerListener(router, {
