@@ -21,6 +21,8 @@ export interface ApiCall {
 	params: Params;
 	path: Record<string, string>;
 	ctx: RequestContext;
+	/** Sent with a pk_test_ key: the handler must check the object's client_secret. */
+	publishable: boolean;
 }
 
 export type ApiHandler = (call: ApiCall) => unknown;
@@ -28,6 +30,8 @@ export type ApiHandler = (call: ApiCall) => unknown;
 export interface ApiRouteOptions {
 	/** Emulator-only routes (`…/_test/…`): never delayed or failed by faults. */
 	test?: boolean;
+	/** Also open to pk_test_ keys, as Stripe.js uses them with a client secret. */
+	publishable?: boolean;
 }
 
 function send(
@@ -71,9 +75,10 @@ function redact(key: string): string {
 }
 
 /** undefined when the key is a test secret key; otherwise Stripe's 401 message. */
-function authProblem(key: string | undefined): string | undefined {
+function authProblem(key: string | undefined, publishable: boolean): string | undefined {
 	if (key === undefined) return NO_KEY;
 	if (/^sk_test_\w+$/.test(key)) return undefined;
+	if (publishable && /^pk_test_\w+$/.test(key)) return undefined;
 	if (/^pk_(test|live)_/.test(key)) {
 		return "This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.";
 	}
@@ -133,7 +138,7 @@ export function apiRoute(
 			}
 		}
 		const apiKey = apiKeyOf(req);
-		const problem = authProblem(apiKey);
+		const problem = authProblem(apiKey, options.publishable ?? false);
 		if (problem) {
 			send(res, 401, errorText({ type: "invalid_request_error", message: problem }), {
 				...headers,
@@ -174,7 +179,8 @@ export function apiRoute(
 		let store = true;
 		try {
 			const params = new Params(form);
-			const body = handler({ em, params, path, ctx });
+			const publishable = apiKey?.startsWith("pk_") ?? false;
+			const body = handler({ em, params, path, ctx, publishable });
 			const expand = params.list("expand") ?? [];
 			if (expand.length > 0) expandPaths(body, expand, em.store);
 			text = JSON.stringify(body, null, 2);

@@ -29,8 +29,20 @@ import { createdFilter, listPage, snapshot } from "./store.js";
 // HTTP endpoints for PaymentIntents and PaymentMethods: parameter reading and validation in
 // Stripe's terms; the state machine itself lives in payment-intents.ts.
 
-function intentOf({ em, path }: ApiCall): Stripe.PaymentIntent {
-	return em.store.get(em.store.paymentIntents, "payment_intent", path.id ?? "");
+function intentOf({ em, path, params, publishable }: ApiCall): Stripe.PaymentIntent {
+	const intent = em.store.get(em.store.paymentIntents, "payment_intent", path.id ?? "");
+	// A publishable key (Stripe.js) must prove it holds the intent's client secret.
+	if (publishable) {
+		const secret = params.string("client_secret");
+		if (!secret) throw missingParam("client_secret");
+		if (secret !== intent.client_secret) {
+			throw invalidParam(
+				"The client_secret provided does not match the client_secret associated with the PaymentIntent.",
+				"client_secret",
+			);
+		}
+	}
+	return intent;
 }
 
 function create(call: ApiCall): unknown {
@@ -214,13 +226,13 @@ export function registerPaymentIntentRoutes(router: Router, em: StripeEmulator):
 	router
 		.post("/v1/payment_intents", apiRoute(em, create))
 		.get("/v1/payment_intents", apiRoute(em, list))
-		.get("/v1/payment_intents/:id", apiRoute(em, retrieve))
+		.get("/v1/payment_intents/:id", apiRoute(em, retrieve, { publishable: true }))
 		.post("/v1/payment_intents/:id", apiRoute(em, update))
-		.post("/v1/payment_intents/:id/confirm", apiRoute(em, confirm))
+		.post("/v1/payment_intents/:id/confirm", apiRoute(em, confirm, { publishable: true }))
 		.post("/v1/payment_intents/:id/capture", apiRoute(em, capture))
 		.post("/v1/payment_intents/:id/cancel", apiRoute(em, cancel))
 		.post("/v1/payment_intents/:id/_test/authenticate", apiRoute(em, authenticate, { test: true }))
-		.post("/v1/payment_methods", apiRoute(em, createPaymentMethod))
+		.post("/v1/payment_methods", apiRoute(em, createPaymentMethod, { publishable: true }))
 		.get(
 			"/v1/payment_methods/:id",
 			apiRoute(em, ({ em: emulator, params, path }) => {

@@ -109,6 +109,28 @@ describe("authentication", () => {
 		expect((await post(basic)).status).toBe(200);
 	});
 
+	it("lets a pk_test_ key retrieve and confirm an intent with its client secret, as Stripe.js does", async () => {
+		const intent = await stripe.paymentIntents.create(card);
+		const url = `${sandbox.urls.stripe}/v1/payment_intents/${intent.id}`;
+		const pk = {
+			authorization: "Bearer pk_test_checkout",
+			"content-type": "application/x-www-form-urlencoded",
+		};
+		expect((await fetch(url, { headers: pk })).status).toBe(400);
+		expect(
+			(await fetch(`${url}?client_secret=${intent.id}_secret_wrong`, { headers: pk })).status,
+		).toBe(400);
+		const read = await fetch(`${url}?client_secret=${intent.client_secret}`, { headers: pk });
+		expect(read.status).toBe(200);
+		const confirmed = await fetch(`${url}/confirm`, {
+			method: "POST",
+			headers: pk,
+			body: `client_secret=${intent.client_secret}&payment_method=pm_card_visa`,
+		});
+		expect(((await confirmed.json()) as Stripe.PaymentIntent).status).toBe("succeeded");
+		expect((await post("Bearer pk_test_checkout")).status).toBe(401);
+	});
+
 	it("surfaces as StripeAuthenticationError in stripe-node", async () => {
 		const bad = new Stripe("sk_live_nope1234", {
 			httpClient: Stripe.createFetchHttpClient(),
