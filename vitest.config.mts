@@ -21,6 +21,12 @@ export default defineConfig({
 						SOLANA_RPC_TIMEOUT_MS: "500",
 						PYTH_HERMES_URL: `${inject("sandboxControlUrl")}/hermes`,
 						SANDBOX_CONTROL_URL: inject("sandboxControlUrl"),
+						// Cards through the sandbox's Stripe emulator; tests deliver its webhooks themselves.
+						STRIPE_API_URL: inject("stripeApiUrl"),
+						STRIPE_JS_URL: `${inject("stripeApiUrl")}/js/v3/`,
+						STRIPE_SECRET_KEY: "sk_test_workersuite000000000000000000",
+						STRIPE_PUBLISHABLE_KEY: "pk_test_workersuite000000000000000000",
+						STRIPE_WEBHOOK_SECRET: "whsec_workersuite000000000000000000",
 						// The sandbox's Token-2022 stablecoin; a dollar stablecoin, priced on the USDC/USD feed here.
 						SOLANA_EXTRA_TOKENS: JSON.stringify([
 							{

@@ -231,8 +231,30 @@ export function registerCheckout(app: App): void {
 					<p id="status" role="status" aria-live="polite">
 						{CHECKOUT_STATUS_TEXT[payment.status]}
 					</p>
+					{both && open ? (
+						<div role="tablist" aria-label="Payment method" class="tabs">
+							<button
+								type="button"
+								role="tab"
+								id="tab-crypto"
+								aria-controls="pay-crypto"
+								aria-selected="true"
+							>
+								Crypto
+							</button>
+							<button
+								type="button"
+								role="tab"
+								id="tab-card"
+								aria-controls="pay-card"
+								aria-selected="false"
+							>
+								Card
+							</button>
+						</div>
+					) : null}
 					{acceptsSolana ? <CryptoPanel view={view} tokens={tokens} hidden={!open} /> : null}
-					{/* Card payments (Stripe Payment Element) mount here. */}
+					{acceptsCard ? <CardPanel amount={amount} hidden={!open || both} /> : null}
 					<section id="account" aria-label="Your account" hidden>
 						<button id="sign-in" type="button" class="secondary">
 							Sign in with wallet

@@ -68,6 +68,10 @@ export const CreatePaymentBody = z
 			})
 			.strict()
 			.optional(),
+		capture_method: z.enum(["automatic", "manual"]).optional().openapi({
+			description:
+				"Cards: `automatic` (default) captures at once; `manual` authorises now and captures with POST /v1/payments/:id/capture.",
+		}),
 		customer: z.string().max(64).optional().openapi({
 			description: "The customer paying (`cus_…`), one of this merchant's in this mode.",
 			example: "cus_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9",
@@ -326,7 +330,9 @@ export function registerPayments(app: App): void {
 		const payment = await loadPayment(c.env, c.get("auth"), id);
 		const reason = c.req.valid("json")?.cancellation_reason ?? null;
 		// A card authorisation or open card form is released at Stripe first.
-		await cancelCardIntent(c.env, payment, reason);
+		const released = await cancelCardIntent(c.env, payment, reason);
+		// The intent's cancelation already closed the payment (same reason, one event).
+		if (released?.status === "canceled") return c.json(toApiPayment(released), 200);
 		const result = await paymentStub(c.env, id).cancel(reason);
 		return c.json(toApiPayment(unwrapTransition(result, id)), 200);
 	});

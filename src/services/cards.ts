@@ -120,9 +120,13 @@ export async function captureCard(
  * Cancels the card intent before the payment is canceled, so an authorisation is released and a
  * payer still on the card form cannot be charged afterwards.
  */
-export async function cancelCardIntent(env: Env, payment: PaymentRecord, reason: string | null) {
+export async function cancelCardIntent(
+	env: Env,
+	payment: PaymentRecord,
+	reason: string | null,
+): Promise<PaymentRecord | null> {
 	const card = payment.card;
-	if (!card || card.intent_status === "canceled") return;
+	if (!card || card.intent_status === "canceled") return null;
 	if (card.intent_status === "succeeded") {
 		throw new ApiError("payment_unexpected_state", "This payment's card charge has succeeded.");
 	}
@@ -140,7 +144,8 @@ export async function cancelCardIntent(env: Env, payment: PaymentRecord, reason:
 			},
 			{ idempotencyKey: `${payment.id}:cancel` },
 		);
-		await paymentStub(env, payment.id).syncCard(snapshotOf(intent));
+		const result = await paymentStub(env, payment.id).syncCard(snapshotOf(intent));
+		return result.ok ? result.payment : null;
 	} catch (err) {
 		throw processorError(err, "release the card authorisation");
 	}

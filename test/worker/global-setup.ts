@@ -5,12 +5,14 @@ declare module "vitest" {
 	export interface ProvidedContext {
 		solanaRpcUrl: string;
 		sandboxControlUrl: string;
+		stripeApiUrl: string;
 	}
 }
 
 /**
- * The Worker suite pays real transactions on the sandbox's local Solana network: one sandbox
- * per run, on free loopback ports, with slots advanced by the tests (no clock, no sleeps).
+ * The Worker suite pays real transactions on the sandbox's local Solana network and real card
+ * payments through its Stripe emulator: one sandbox per run, on free loopback ports, with slots
+ * advanced by the tests (no clock, no sleeps).
  */
 export default async function setup(project: TestProject) {
 	const sandbox = await startSandbox({
@@ -21,6 +23,7 @@ export default async function setup(project: TestProject) {
 	});
 	project.provide("solanaRpcUrl", sandbox.urls.solana);
 	project.provide("sandboxControlUrl", sandbox.urls.control);
+	project.provide("stripeApiUrl", sandbox.urls.stripe);
 	return async () => {
 		await sandbox.close();
 	};

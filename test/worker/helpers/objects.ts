@@ -9,7 +9,7 @@ export function paymentObject(id: string): DurableObjectStub<PaymentObject> {
 /** Makes the object's scheduled jobs due now and runs its alarm, as the runtime would later. */
 export async function fireDueJobs(
 	id: string,
-	jobs: ("expire" | "flush" | "poll")[],
+	jobs: ("expire" | "flush" | "poll" | "card_available" | "card_release")[],
 ): Promise<boolean> {
 	const stub = paymentObject(id);
 	await runInDurableObject(stub, (_instance, state) => {
