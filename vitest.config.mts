@@ -27,6 +27,8 @@ export default defineConfig({
 						STRIPE_SECRET_KEY: "sk_test_workersuite000000000000000000",
 						STRIPE_PUBLISHABLE_KEY: "pk_test_workersuite000000000000000000",
 						STRIPE_WEBHOOK_SECRET: "whsec_workersuite000000000000000000",
+						// The outage test counts failures; SDK retries would only slow it down.
+						STRIPE_MAX_NETWORK_RETRIES: "0",
 						// The sandbox's Token-2022 stablecoin; a dollar stablecoin, priced on the USDC/USD feed here.
 						SOLANA_EXTRA_TOKENS: JSON.stringify([
 							{

@@ -32,6 +32,7 @@ import { idTime, newId } from "../src/lib/ids";
 import { log } from "../src/lib/log";
 import { rpcFromEnv } from "../src/processors/solana/rpc";
 import { isStripeError, snapshotOf, stripeFromEnv } from "../src/processors/stripe/client";
+import { recordProcessorOutcome } from "../src/services/routing";
 import { drainOutbox, Jobs, OUTBOX_SCHEMA } from "./outbox";
 import {
 	planSettlement,
@@ -458,11 +459,16 @@ export class PaymentObject extends DurableObject<Env> {
 				now,
 				claim: (signature) => claimSignature(this.env.DB, signature, payment.id),
 			}));
-			this.setMeta("rpc_failures", 0);
+			if (this.getMeta("rpc_failures") > 0) {
+				// Recovered: tell the routing circuit breaker the network answers again.
+				await recordProcessorOutcome(this.env, "solana", "success");
+				this.setMeta("rpc_failures", 0);
+			}
 		} catch (err) {
 			// RPC or D1 trouble: back off and look again; nothing seen is lost, nothing is judged twice.
 			const failures = this.getMeta("rpc_failures") + 1;
 			this.setMeta("rpc_failures", failures);
+			await recordProcessorOutcome(this.env, "solana", "failure");
 			const delay = Math.min(1000 * 2 ** failures, 60_000);
 			log("warn", "chain poll failed; backing off", {
 				payment: payment.id,

@@ -46,6 +46,8 @@ export interface Env {
 	STRIPE_WEBHOOK_SECRET?: string;
 	/** Stripe API origin (default https://api.stripe.com; the sandbox's emulator locally). */
 	STRIPE_API_URL?: string;
+	/** Retries of a failed Stripe call by the SDK (default 2). */
+	STRIPE_MAX_NETWORK_RETRIES?: string;
 	/** Stripe.js URL (default https://js.stripe.com/v3/; the emulator's stand-in locally). */
 	STRIPE_JS_URL?: string;
 	/** Gateway fee on crypto payments, in basis points, paid on top by the payer (default 50). */

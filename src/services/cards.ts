@@ -11,11 +11,21 @@ import {
 	stripeFromEnv,
 } from "../processors/stripe/client";
 import { paymentStub, unwrapTransition } from "./payments";
+import { recordProcessorOutcome } from "./routing";
 
 const EXPAND = ["latest_charge.balance_transaction"];
 
-/** A Stripe failure as a house error: the processor's trouble is ours to report, not the caller's. */
-function processorError(err: unknown, action: string): ApiError {
+/**
+ * A Stripe failure as a house error: the processor's trouble is ours to report, not the caller's.
+ * Outages (not a card's or a request's own problem) feed the routing circuit breaker.
+ */
+async function processorError(env: Env, err: unknown, action: string): Promise<ApiError> {
+	const outage =
+		!isStripeError(err) ||
+		err.type === "StripeConnectionError" ||
+		err.type === "StripeAPIError" ||
+		(err.statusCode ?? 0) >= 500;
+	if (outage) await recordProcessorOutcome(env, "stripe", "failure");
 	if (isStripeError(err)) {
 		log("warn", "stripe call failed", {
 			action,
@@ -72,7 +82,7 @@ export async function openCardIntent(
 					{ idempotencyKey: `${payment.id}:intent` },
 				);
 	} catch (err) {
-		throw processorError(err, "start the card payment");
+		throw await processorError(env, err, "start the card payment");
 	}
 	const result = await paymentStub(env, payment.id).syncCard(snapshotOf(intent));
 	if (!intent.client_secret)
@@ -108,7 +118,7 @@ export async function captureCard(
 			{ idempotencyKey: `${payment.id}:capture:${amount ?? "full"}` },
 		);
 	} catch (err) {
-		throw processorError(err, "capture the payment");
+		throw await processorError(env, err, "capture the payment");
 	}
 	return unwrapTransition(
 		await paymentStub(env, payment.id).syncCard(snapshotOf(intent)),
@@ -147,6 +157,6 @@ export async function cancelCardIntent(
 		const result = await paymentStub(env, payment.id).syncCard(snapshotOf(intent));
 		return result.ok ? result.payment : null;
 	} catch (err) {
-		throw processorError(err, "release the card authorisation");
+		throw await processorError(env, err, "release the card authorisation");
 	}
 }

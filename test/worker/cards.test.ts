@@ -331,3 +331,49 @@ describe("checkout card tab", () => {
 		expect(await paymentObject(canceled.id).get()).toMatchObject({ card: null });
 	});
 });
+
+describe("Stripe outage", () => {
+	async function stripeFaults(faults: Record<string, unknown>): Promise<void> {
+		const res = await fetch(`${env.SANDBOX_CONTROL_URL}/admin/stripe/faults`, {
+			method: "POST",
+			headers: { "Content-Type": "application/json" },
+			body: JSON.stringify(faults),
+		});
+		expect(res.status).toBe(200);
+	}
+
+	it("reports the processor's trouble as a 502 and opens the routing breaker", async () => {
+		const m = await createMerchant();
+		const rules = {
+			strategy: "priority",
+			rules: [
+				{ id: "cards-first", action: { processor: "stripe" } },
+				{ id: "then-crypto", action: { processor: "solana" } },
+			],
+		};
+		expect((await call("PUT", "/v1/routing_rules", { key: m.sk, body: rules })).status).toBe(200);
+		await stripeFaults({ outage: true });
+		try {
+			for (let i = 0; i < 5; i++) {
+				const p = await cardPayment(m.sk);
+				const res = await call("POST", `/checkout/${p.id}/card`, { body: {} });
+				expect(res.status).toBe(502);
+				expect((await json<{ error: { code: string } }>(res)).error.code).toBe("processor_error");
+			}
+		} finally {
+			await stripeFaults({ outage: false });
+		}
+		const { clearRoutingCaches } = await import("../../src/services/routing");
+		clearRoutingCaches();
+		const preview = await call("POST", "/v1/routing_rules/preview", {
+			key: m.sk,
+			body: { amount: 1000, currency: "usd", payment_method_types: ["card", "solana"] },
+		});
+		expect(await json(preview)).toMatchObject({
+			processor: "solana",
+			reason: expect.stringMatching(/skipped failing stripe/),
+		});
+		const p = await createPayment(m.sk, { payment_method_types: ["card", "solana"] });
+		expect(p.routing).toMatchObject({ processor: "solana", rule_id: "then-crypto" });
+	});
+});

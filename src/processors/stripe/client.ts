@@ -26,7 +26,8 @@ export function stripeFromEnv(env: Env): Stripe {
 			host: url.hostname,
 			port: url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80,
 			protocol: url.protocol === "https:" ? "https" : "http",
-			maxNetworkRetries: 2,
+			// Stripe's SDK retries connection errors and 409/5xx with its idempotency keys.
+			maxNetworkRetries: Number(env.STRIPE_MAX_NETWORK_RETRIES ?? "2"),
 			timeout: 10_000,
 			appInfo: { name: "StreamPayments" },
 		});
