@@ -13,6 +13,7 @@ import { isTerminal } from "../domain/payment-state";
 import { CLIENT_ASSETS } from "../generated/client-assets";
 import { signCheckoutToken } from "../lib/checkout-token";
 import { ApiError, notFound } from "../lib/errors";
+import { setPageSecurityHeaders } from "../lib/html";
 import { isId } from "../lib/ids";
 import { stripeConfigured } from "../processors/stripe/client";
 import { openCardIntent } from "../services/cards";
@@ -60,27 +61,18 @@ function secureHeaders(c: Context<AppEnv>, card = false): void {
 	const stripeApi = card
 		? ` ${new URL(c.env.STRIPE_API_URL ?? "https://api.stripe.com").origin}`
 		: "";
-	c.header(
-		"Content-Security-Policy",
-		[
-			"default-src 'none'",
-			`script-src 'self'${stripeJs}`,
-			"style-src 'self'",
-			"img-src 'self' data:",
-			`connect-src 'self' ${ws}${stripeJs}${stripeApi}`,
-			...(card ? [`frame-src${stripeJs}`] : []),
-			"base-uri 'none'",
-			"form-action 'self'",
-			"frame-ancestors 'none'",
-		].join("; "),
-	);
-	c.header("X-Content-Type-Options", "nosniff");
-	c.header("Referrer-Policy", "no-referrer");
-	c.header("X-Frame-Options", "DENY");
+	setPageSecurityHeaders(c, [
+		"default-src 'none'",
+		`script-src 'self'${stripeJs}`,
+		"style-src 'self'",
+		"img-src 'self' data:",
+		`connect-src 'self' ${ws}${stripeJs}${stripeApi}`,
+		...(card ? [`frame-src${stripeJs}`] : []),
+		"base-uri 'none'",
+		"form-action 'self'",
+		"frame-ancestors 'none'",
+	]);
 	c.header("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
-	if (base.protocol === "https:") {
-		c.header("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
-	}
 }
 
 function stripeJsUrl(env: AppEnv["Bindings"]): string {

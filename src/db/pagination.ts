@@ -17,6 +17,30 @@ export interface Page<T> {
 }
 
 /**
+ * Refuses both cursors at once, and a cursor that is not an id of the listed kind (`label` names
+ * the kind in the message, e.g. "payment link").
+ */
+export function checkCursors(
+	query: { starting_after?: string | undefined; ending_before?: string | undefined },
+	kind: IdKind,
+	label: string = kind,
+): void {
+	if (query.starting_after && query.ending_before) {
+		throw new ApiError(
+			"parameter_invalid",
+			"Pass only one of starting_after and ending_before.",
+			"ending_before",
+		);
+	}
+	for (const param of ["starting_after", "ending_before"] as const) {
+		const value = query[param];
+		if (value !== undefined && !isId(kind, value)) {
+			throw new ApiError("parameter_invalid", `'${value}' is not a valid ${label} id.`, param);
+		}
+	}
+}
+
+/**
  * Cursor pagination, newest first, over a table whose ids sort by creation. Filters are fixed
  * equality conditions (already bound by the caller); cursors and `created` bounds become id
  * bounds, so every page is one bounded index range scan.
@@ -31,19 +55,7 @@ export async function listPage<Row extends { id: string }>(
 	},
 ): Promise<Page<Row>> {
 	const { query, kind } = input;
-	if (query.starting_after && query.ending_before) {
-		throw new ApiError(
-			"parameter_invalid",
-			"Pass only one of starting_after and ending_before.",
-			"ending_before",
-		);
-	}
-	for (const param of ["starting_after", "ending_before"] as const) {
-		const value = query[param];
-		if (value !== undefined && !isId(kind, value)) {
-			throw new ApiError("parameter_invalid", `'${value}' is not a valid ${kind} id.`, param);
-		}
-	}
+	checkCursors(query, kind);
 	const conditions = input.where.map(([column]) => `${column} = ?`);
 	const bindings: (string | number)[] = input.where.map(([, value]) => value);
 	const lower = [

@@ -214,8 +214,7 @@ export function reconcileCard(
 	switch (intent.status) {
 		case "succeeded":
 			if (late) {
-				if (!before || before.intent_status !== "succeeded")
-					change.event = "payment.late_payment_received";
+				if (before?.intent_status !== "succeeded") change.event = "payment.late_payment_received";
 			} else if (can("succeeded")) {
 				change.to = "succeeded";
 				change.patch.amount_received = intent.amount_received;

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { paymentParamsForLink } from "../domain/payment-link";
 import { CLIENT_ASSETS } from "../generated/client-assets";
 import { ApiError } from "../lib/errors";
+import { setPageSecurityHeaders } from "../lib/html";
 import { isId } from "../lib/ids";
 import { log } from "../lib/log";
 import { findPaymentLink } from "../services/payment-links";
@@ -25,27 +26,18 @@ function cssHash(): Promise<string> {
  * script at all and allow only their own stylesheet. A redirect carries them too, harmlessly.
  */
 async function secureHeaders(c: Context<AppEnv>): Promise<void> {
-	c.header(
-		"Content-Security-Policy",
-		[
-			"default-src 'none'",
-			`style-src 'sha256-${await cssHash()}'`,
-			"img-src 'self' data:",
-			"base-uri 'none'",
-			"form-action 'self'",
-			"frame-ancestors 'none'",
-		].join("; "),
-	);
-	c.header("X-Content-Type-Options", "nosniff");
-	c.header("Referrer-Policy", "no-referrer");
-	c.header("X-Frame-Options", "DENY");
-	if (new URL(c.env.PUBLIC_BASE_URL).protocol === "https:") {
-		c.header("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
-	}
+	setPageSecurityHeaders(c, [
+		"default-src 'none'",
+		`style-src 'sha256-${await cssHash()}'`,
+		"img-src 'self' data:",
+		"base-uri 'none'",
+		"form-action 'self'",
+		"frame-ancestors 'none'",
+	]);
 }
 
 /** Seconds a payer (or crawler) waits after a 429, the limiter's window. */
-const RETRY_AFTER_SECONDS = 10;
+const RETRY_AFTER_SECONDS = 60;
 
 const PAY_BUTTON = "pay-button.js";
 

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { createDb } from "../db/client";
-import type { PageQuery } from "../db/pagination";
+import { checkCursors, type PageQuery } from "../db/pagination";
 import { customers, customerWallets } from "../db/schema";
 import type { Env } from "../env";
 import { sha256Hex } from "../lib/crypto";
@@ -282,19 +282,7 @@ export async function listCustomers(
 	owner: Owner,
 	query: PageQuery & { email?: string | undefined },
 ): Promise<{ data: CustomerJson[]; has_more: boolean }> {
-	if (query.starting_after && query.ending_before) {
-		throw new ApiError(
-			"parameter_invalid",
-			"Pass only one of starting_after and ending_before.",
-			"ending_before",
-		);
-	}
-	for (const param of ["starting_after", "ending_before"] as const) {
-		const value = query[param];
-		if (value !== undefined && !isId("customer", value)) {
-			throw new ApiError("parameter_invalid", `'${value}' is not a valid customer id.`, param);
-		}
-	}
+	checkCursors(query, "customer");
 	const conditions: SQL[] = [
 		eq(customers.merchantId, owner.merchantId),
 		eq(customers.livemode, owner.livemode),

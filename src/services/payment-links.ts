@@ -1,9 +1,10 @@
 import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
 import { createDb } from "../db/client";
+import { checkCursors } from "../db/pagination";
 import { paymentLinks } from "../db/schema";
 import type { PaymentMethodType } from "../domain/payment";
 import type { PaymentLinkRecord } from "../domain/payment-link";
-import { ApiError, notFound } from "../lib/errors";
+import { notFound } from "../lib/errors";
 import { isId, newId } from "../lib/ids";
 import type { AuthContext } from "../types";
 
@@ -145,19 +146,7 @@ export async function listPaymentLinks(
 	owner: Owner,
 	query: LinkPageQuery,
 ): Promise<{ data: PaymentLinkRecord[]; has_more: boolean }> {
-	if (query.starting_after && query.ending_before) {
-		throw new ApiError(
-			"parameter_invalid",
-			"Pass only one of starting_after and ending_before.",
-			"ending_before",
-		);
-	}
-	for (const param of ["starting_after", "ending_before"] as const) {
-		const value = query[param];
-		if (value !== undefined && !isId("paymentLink", value)) {
-			throw new ApiError("parameter_invalid", `'${value}' is not a valid payment link id.`, param);
-		}
-	}
+	checkCursors(query, "paymentLink", "payment link");
 	const conditions: SQL[] = [
 		eq(paymentLinks.merchantId, owner.merchantId),
 		eq(paymentLinks.livemode, owner.livemode),

@@ -484,7 +484,7 @@ describe("GET /l/:id", () => {
 		const spent = { limit: async () => ({ success: false }) } as RateLimit;
 		const res = await visitWith(spent, link.id, "203.0.113.7");
 		expect(res.status).toBe(429);
-		expect(res.headers.get("Retry-After")).toBe("10");
+		expect(res.headers.get("Retry-After")).toBe("60");
 		expect(res.headers.get("Location")).toBeNull();
 		expect(await res.text()).toContain("Too many requests");
 		expect(await payments(m.sk)).toEqual([]);
@@ -523,7 +523,7 @@ describe("GET /l/:id", () => {
 		const linkSpent = counting((key) => key === `payment_link:${link.id}`);
 		const res = await visitWith(linkSpent, link.id, "203.0.113.9");
 		expect(res.status).toBe(429);
-		expect(res.headers.get("Retry-After")).toBe("10");
+		expect(res.headers.get("Retry-After")).toBe("60");
 		expect(await payments(m.sk)).toHaveLength(1);
 	});
 });
