@@ -32,6 +32,7 @@ import { idTime, newId } from "../src/lib/ids";
 import { log } from "../src/lib/log";
 import { rpcFromEnv } from "../src/processors/solana/rpc";
 import { isStripeError, snapshotOf, stripeFromEnv } from "../src/processors/stripe/client";
+import { customerOwningWallet } from "../src/services/customers";
 import { recordProcessorOutcome } from "../src/services/routing";
 import { drainOutbox, Jobs, OUTBOX_SCHEMA } from "./outbox";
 import {
@@ -500,9 +501,18 @@ export class PaymentObject extends DurableObject<Env> {
 		const open = payment.status === "requires_payment" || payment.status === "processing";
 
 		if (open && decision.status === "succeeded") {
+			// The paying wallet signed the transaction: if it belongs to one of the merchant's
+			// customers, the payment is theirs (it then shows among their past payments).
+			const customer = payment.customer ?? (await this.customerOfPayer(payment, details.payer));
 			await this.transition(
 				"succeeded",
-				(p, now) => ({ ...p, solana: details, amount_received: fiatReceived, succeeded_at: now }),
+				(p, now) => ({
+					...p,
+					solana: details,
+					amount_received: fiatReceived,
+					succeeded_at: now,
+					customer,
+				}),
 				(p) => [...transfers, settlementTransfer(p, details, decision.received, nowS)],
 			);
 		} else if (payment.status === "requires_payment" && decision.status === "processing") {
@@ -527,6 +537,20 @@ export class PaymentObject extends DurableObject<Env> {
 				transfers,
 			);
 			await this.flush();
+		}
+	}
+
+	private async customerOfPayer(
+		payment: PaymentRecord,
+		payer: string | null,
+	): Promise<string | null> {
+		if (!payer) return null;
+		try {
+			return await customerOwningWallet(this.env.DB, payment.merchant_id, payment.livemode, payer);
+		} catch (err) {
+			// Linking is a convenience: D1 trouble must not hold up the payment itself.
+			log("warn", "customer lookup by wallet failed", { payment: payment.id, error: String(err) });
+			return null;
 		}
 	}
 

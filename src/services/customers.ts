@@ -380,3 +380,19 @@ export async function customerForVerifiedWallet(
 		return winner.customer_id;
 	}
 }
+
+/** The customer of this merchant and mode that holds a wallet, if any (verified or not). */
+export async function customerOwningWallet(
+	d1: D1Database,
+	merchantId: string,
+	livemode: boolean,
+	address: string,
+): Promise<string | null> {
+	const row = await d1
+		.prepare(
+			"SELECT customer_id FROM customer_wallets WHERE merchant_id = ? AND livemode = ? AND address = ?",
+		)
+		.bind(merchantId, livemode ? 1 : 0, address)
+		.first<{ customer_id: string }>();
+	return row?.customer_id ?? null;
+}

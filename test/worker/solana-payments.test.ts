@@ -452,3 +452,36 @@ describe("late payments and RPC trouble", () => {
 		]);
 	});
 });
+
+describe("customers by paying wallet", () => {
+	it("links a paid payment to the merchant's customer who holds the paying wallet", async () => {
+		const m = await createMerchant();
+		const payer = await fundedPayer([{ mint: USDC_MINT, amount: 100_000_000n }]);
+		const created = await call("POST", "/v1/customers", {
+			key: m.sk,
+			body: { name: "Ada", wallets: [payer.address] },
+		});
+		const customer = await json<{ id: string }>(created);
+		const p = await solanaPayment(m.sk, "USDC", { amount: 700 });
+		const built = await call("POST", `/solana-pay/${p.id}`, { body: { account: payer.address } });
+		await signAndSendBase64(payer, (await json<{ transaction: string }>(built)).transaction);
+		await advanceSlots(2);
+		await fireDueJobs(p.id, ["poll"]);
+		const paid = await json<SolanaPayment & { customer: string | null }>(
+			await call("GET", `/v1/payments/${p.id}`, { key: m.sk }),
+		);
+		expect(paid).toMatchObject({ status: "succeeded", customer: customer.id });
+		const listed = await json<{ data: { id: string }[] }>(
+			await call("GET", `/v1/payments?customer=${customer.id}`, { key: m.sk }),
+		);
+		expect(listed.data.map((d) => d.id)).toEqual([p.id]);
+		// Another merchant's customer with the same wallet is not this payment's.
+		const other = await createMerchant();
+		await call("POST", "/v1/customers", { key: other.sk, body: { wallets: [payer.address] } });
+		const q = await solanaPayment(other.sk, "USDC", { amount: 300 });
+		expect(
+			(await json<{ customer: null }>(await call("GET", `/v1/payments/${q.id}`, { key: other.sk })))
+				.customer,
+		).toBeNull();
+	});
+});
