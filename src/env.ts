@@ -14,6 +14,10 @@ export interface Env {
 	CHECKOUT_RATE_LIMITER?: RateLimit;
 	/** Per-IP limit on payment link visits, each of which creates a payment. */
 	LINK_RATE_LIMITER?: RateLimit;
+	/** Queues (wrangler.toml): refunds, conversions and webhook deliveries. */
+	REFUNDS_QUEUE?: Queue<unknown>;
+	CONVERSIONS_QUEUE?: Queue<unknown>;
+	WEBHOOKS_QUEUE?: Queue<unknown>;
 	ADMIN_TOKEN: string;
 	/** Signs checkout tokens and payer sessions (HMAC key, at least 32 characters). */
 	SESSION_SECRET: string;

@@ -1,6 +1,8 @@
 import { createApp } from "./app";
 import { runScheduled } from "./cron/scheduled";
 import type { Env } from "./env";
+import { handleQueue } from "./queues/index";
+import "./queues/consumers";
 
 export { PaymentObject } from "../durable-objects/payment-object";
 export { ProcessorHealth } from "../durable-objects/processor-health";
@@ -15,5 +17,8 @@ export default {
 	},
 	scheduled(controller, env, ctx) {
 		ctx.waitUntil(runScheduled(controller, env));
+	},
+	queue(batch, env, ctx) {
+		return handleQueue(batch, env, ctx);
 	},
 } satisfies ExportedHandler<Env>;

@@ -14,6 +14,7 @@ export const ID_PREFIXES = {
 	refund: "re",
 	transfer: "tr",
 	request: "req",
+	queueFailure: "qf",
 	paymentLink: "plink",
 } as const;
 

@@ -6,6 +6,7 @@ export * from "./ledger";
 export * from "./merchants";
 export * from "./payment-links";
 export * from "./payments";
+export * from "./queue-failures";
 export * from "./routing-rules";
 export * from "./solana-signatures";
 export * from "./stripe-events";
