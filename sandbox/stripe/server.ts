@@ -1,15 +1,18 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import { errorMessage, type Log, Router, routerListener, sendJson } from "../http.js";
 import { stripeRequestId } from "./api.js";
+import { applyCors } from "./cors.js";
 import { StripeEmulator } from "./emulator.js";
 import type { StripeErrorBody } from "./errors.js";
+import { registerStripeJs } from "./js/assets.js";
 import { registerPaymentIntentRoutes } from "./payment-intent-routes.js";
 import { registerResourceRoutes } from "./routes.js";
 import { registerThreeDSecurePage } from "./three-d-secure.js";
 
 // Stripe API emulator: the HTTP server and router. The endpoints live beside the resources they
-// serve (payment-intent-routes.ts, routes.ts), the 3-D Secure page in three-d-secure.ts, and the
-// state in StripeEmulator (emulator.ts).
+// serve (payment-intent-routes.ts, routes.ts), the 3-D Secure page in three-d-secure.ts, the
+// stand-in Stripe.js in js/, CORS for browsers in cors.ts, and the state in StripeEmulator
+// (emulator.ts).
 
 export { stripeRequestId } from "./api.js";
 export type { StripeErrorBody, StripeErrorType } from "./errors.js";
@@ -43,6 +46,7 @@ export function createStripeRouter(emulator?: StripeEmulator): Router {
 		registerPaymentIntentRoutes(router, emulator);
 		registerResourceRoutes(router, emulator);
 		registerThreeDSecurePage(router, emulator);
+		registerStripeJs(router, emulator.log);
 	}
 	return router;
 }
@@ -59,25 +63,26 @@ export function createStripeServer(options: StripeServerOptions = {}): Server {
 		options.router ??
 		createStripeRouter(options.emulator ?? new StripeEmulator({ log: options.log }));
 	const log = options.log ?? (() => {});
-	return createServer(
-		routerListener(router, {
-			notFound: ({ req, res, url }) =>
-				sendStripeError(res, 404, {
-					type: "invalid_request_error",
-					message: unrecognizedUrlMessage(req.method ?? "GET", url.pathname),
-					code: "resource_missing",
-				}),
-			onError: ({ req, res, url }, error) => {
-				log(`stripe: ${req.method} ${url.pathname} failed: ${errorMessage(error)}`);
-				if (res.headersSent) {
-					res.destroy();
-					return;
-				}
-				sendStripeError(res, 500, {
-					type: "api_error",
-					message: "An unknown error occurred in the Stripe emulator.",
-				});
-			},
-		}),
-	);
+	const listener = routerListener(router, {
+		notFound: ({ req, res, url }) =>
+			sendStripeError(res, 404, {
+				type: "invalid_request_error",
+				message: unrecognizedUrlMessage(req.method ?? "GET", url.pathname),
+				code: "resource_missing",
+			}),
+		onError: ({ req, res, url }, error) => {
+			log(`stripe: ${req.method} ${url.pathname} failed: ${errorMessage(error)}`);
+			if (res.headersSent) {
+				res.destroy();
+				return;
+			}
+			sendStripeError(res, 500, {
+				type: "api_error",
+				message: "An unknown error occurred in the Stripe emulator.",
+			});
+		},
+	});
+	return createServer((req, res) => {
+		if (!applyCors(req, res)) listener(req, res);
+	});
 }
