@@ -1,4 +1,6 @@
-import { type OutboxEntry, projectOutboxEntry } from "../src/db/projection";
+import { eventRowOf, type OutboxEntry, projectOutboxEntry } from "../src/db/projection";
+import type { Env } from "../src/env";
+import { publishEvents } from "../src/services/events";
 
 /** Retry delays for a failed flush: 2 s, 4 s, … up to 5 minutes. */
 const FLUSH_BACKOFF_MAX_MS = 5 * 60 * 1000;
@@ -18,7 +20,8 @@ export type DrainResult =
  * first failure, recording it on the row, and says when to try again; the row stays, so nothing
  * committed is lost and later rows never overtake it.
  */
-export async function drainOutbox(sql: SqlStorage, db: D1Database): Promise<DrainResult> {
+export async function drainOutbox(sql: SqlStorage, env: Env): Promise<DrainResult> {
+	const db = env.DB;
 	for (;;) {
 		const row = sql
 			.exec<{ seq: number; entry: string; attempts: number }>(
@@ -27,8 +30,11 @@ export async function drainOutbox(sql: SqlStorage, db: D1Database): Promise<Drai
 			.toArray()[0];
 		if (!row) return { drained: true };
 		try {
-			await projectOutboxEntry(db, JSON.parse(row.entry) as OutboxEntry);
+			const entry = JSON.parse(row.entry) as OutboxEntry;
+			await projectOutboxEntry(db, entry);
 			sql.exec("DELETE FROM outbox WHERE seq = ?", row.seq);
+			// In D1 now: a failed publish is retried by the cron, so it never holds the outbox up.
+			await publishEvents(env, [eventRowOf(entry)]);
 		} catch (err) {
 			const attempts = row.attempts + 1;
 			const error = err instanceof Error ? err.message : String(err);

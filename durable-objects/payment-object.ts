@@ -679,7 +679,7 @@ export class PaymentObject extends DurableObject<Env> {
 	}
 
 	private async flushOutbox(): Promise<boolean> {
-		const result = await drainOutbox(this.sql, this.env.DB);
+		const result = await drainOutbox(this.sql, this.env);
 		if (result.drained) {
 			this.jobs.unschedule("flush");
 			return true;

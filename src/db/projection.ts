@@ -1,6 +1,7 @@
 import type { TransferJson } from "../domain/ledger";
 import { transferFromJson } from "../domain/ledger";
 import { type PaymentRecord, toApiPayment } from "../domain/payment";
+import { type EventRow, insertEventStatement } from "../services/events";
 import { transferStatements } from "./ledger";
 
 /** One committed transition of a PaymentObject, waiting to reach D1. */
@@ -9,6 +10,21 @@ export interface OutboxEntry {
 	payment: PaymentRecord;
 	/** Ledger transfers committed with this change (each recorded once, by id). */
 	transfers: TransferJson[];
+}
+
+/** The event row an outbox entry records: the payment's API object at that version. */
+export function eventRowOf(entry: OutboxEntry): EventRow {
+	const p = entry.payment;
+	return {
+		id: entry.event.id,
+		merchant_id: p.merchant_id,
+		livemode: p.livemode,
+		type: entry.event.type,
+		object_id: p.id,
+		object_version: p.version,
+		data: JSON.stringify(toApiPayment(p)),
+		created: entry.event.created,
+	};
 }
 
 /**
@@ -46,21 +62,7 @@ export async function projectOutboxEntry(db: D1Database, entry: OutboxEntry): Pr
 				api,
 				p.customer ?? null,
 			),
-		db
-			.prepare(
-				`INSERT OR IGNORE INTO events (id, merchant_id, livemode, type, object_id, object_version, data, created)
-				 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			)
-			.bind(
-				entry.event.id,
-				p.merchant_id,
-				p.livemode ? 1 : 0,
-				entry.event.type,
-				p.id,
-				p.version,
-				api,
-				entry.event.created,
-			),
+		insertEventStatement(db, eventRowOf(entry)),
 	];
 	for (const transfer of entry.transfers) {
 		statements.push(...(await transferStatements(db, transferFromJson(transfer))));

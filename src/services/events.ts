@@ -1,0 +1,131 @@
+import type { Env } from "../env";
+import { newId } from "../lib/ids";
+import { log } from "../lib/log";
+
+/** A row of the event log, as producers write it. */
+export interface EventRow {
+	id: string;
+	merchant_id: string;
+	livemode: boolean;
+	type: string;
+	object_id: string;
+	/** The object's version (a payment's sequence number), when it has one. */
+	object_version: number | null;
+	/** The object as it was at the event, JSON. */
+	data: string;
+	created: number;
+}
+
+/** Queue messages this module sends. */
+export type WebhooksMessage = { kind: "event"; event_id: string };
+export type ConversionsMessage = { kind: "payment_succeeded"; payment_id: string };
+
+/**
+ * Internal reactions to events, beside webhook delivery: a succeeded crypto payment is converted
+ * into the merchant's settlement currency.
+ */
+function reactions(event: EventRow): { queue: "CONVERSIONS_QUEUE"; body: ConversionsMessage }[] {
+	if (event.type === "payment.succeeded") {
+		const payment = JSON.parse(event.data) as { solana?: unknown };
+		if (payment.solana) {
+			return [
+				{
+					queue: "CONVERSIONS_QUEUE",
+					body: { kind: "payment_succeeded", payment_id: event.object_id },
+				},
+			];
+		}
+	}
+	return [];
+}
+
+export function insertEventStatement(db: D1Database, event: EventRow): D1PreparedStatement {
+	return db
+		.prepare(
+			`INSERT OR IGNORE INTO events (id, merchant_id, livemode, type, object_id, object_version, data, created)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		)
+		.bind(
+			event.id,
+			event.merchant_id,
+			event.livemode ? 1 : 0,
+			event.type,
+			event.object_id,
+			event.object_version,
+			event.data,
+			event.created,
+		);
+}
+
+/**
+ * Hands events to the webhooks queue and their reactions to theirs, then marks them published.
+ * Consumers are idempotent, so a send that is repeated (a crash between send and mark) is
+ * harmless; a send that fails leaves the events unpublished for the minute cron to retry.
+ * Returns false when sending failed.
+ */
+export async function publishEvents(env: Env, events: EventRow[]): Promise<boolean> {
+	if (events.length === 0) return true;
+	try {
+		if (env.WEBHOOKS_QUEUE) {
+			await env.WEBHOOKS_QUEUE.sendBatch(
+				events.map((e) => ({ body: { kind: "event", event_id: e.id } satisfies WebhooksMessage })),
+			);
+		}
+		const reacts = events.flatMap(reactions);
+		if (reacts.length > 0 && env.CONVERSIONS_QUEUE) {
+			await env.CONVERSIONS_QUEUE.sendBatch(reacts.map((r) => ({ body: r.body })));
+		}
+		const now = Math.floor(Date.now() / 1000);
+		await env.DB.batch(
+			events.map((e) =>
+				env.DB.prepare("UPDATE events SET published = ? WHERE id = ? AND published IS NULL").bind(
+					now,
+					e.id,
+				),
+			),
+		);
+		return true;
+	} catch (err) {
+		log("warn", "event publish failed; the cron retries", {
+			events: events.map((e) => e.id),
+			error: err instanceof Error ? err.message : String(err),
+		});
+		return false;
+	}
+}
+
+/**
+ * Records an event that no Durable Object owns (refunds, conversions, settings) and publishes it.
+ * The row is written first: if publishing fails, the cron publishes it later, never losing it.
+ */
+export async function emitEvent(
+	env: Env,
+	event: Omit<EventRow, "id" | "created"> & { id?: string; created?: number },
+): Promise<EventRow> {
+	const now = Date.now();
+	const row: EventRow = {
+		...event,
+		id: event.id ?? newId("event", now),
+		created: event.created ?? Math.floor(now / 1000),
+	};
+	await insertEventStatement(env.DB, row).run();
+	await publishEvents(env, [row]);
+	return row;
+}
+
+/** Publishes events a failed send left behind (older than `graceSeconds`), a bounded batch a run. */
+export async function publishPendingEvents(
+	env: Env,
+	now: number,
+	options: { graceSeconds?: number; limit?: number } = {},
+): Promise<number> {
+	const { results } = await env.DB.prepare(
+		`SELECT id, merchant_id, livemode, type, object_id, object_version, data, created
+		 FROM events WHERE published IS NULL AND created <= ? ORDER BY id LIMIT ?`,
+	)
+		.bind(now - (options.graceSeconds ?? 30), options.limit ?? 200)
+		.all<Omit<EventRow, "livemode"> & { livemode: number }>();
+	if (results.length === 0) return 0;
+	const rows = results.map((r) => ({ ...r, livemode: r.livemode === 1 }));
+	return (await publishEvents(env, rows)) ? rows.length : 0;
+}
