@@ -32,7 +32,7 @@ export interface LocalStackOptions {
 	name: string;
 	/** Slot clock and commitment lags of the sandbox's local Solana network. */
 	solana?: SolanaSimulatorOptions;
-	/** More `--var NAME:value` for wrangler dev (on top of the RPC, price feed, URL and secrets). */
+	/** More `--var NAME:value` for wrangler dev (on top of the RPC, price feed, Stripe, URL and secrets). */
 	vars?: Record<string, string>;
 	/** Where wrangler's and the sandbox's output goes; by default inside the temp dir (removed by stop). */
 	logFile?: string;
@@ -44,6 +44,14 @@ export interface LocalStackOptions {
 	onSandbox?: (sandbox: Sandbox) => void;
 	/** wrangler dev exited on its own while the stack was up (or starting). */
 	onGatewayExit?: (message: string) => void;
+}
+
+/** The Stripe keys the gateway runs with; the sandbox's emulator accepts any test key. */
+export interface LocalStripeKeys {
+	publishableKey: string;
+	secretKey: string;
+	/** Signs the emulator's webhooks to the gateway's `/webhooks/stripe`. */
+	webhookSecret: string;
 }
 
 export interface LocalMerchant extends CreateMerchantResponse {
@@ -81,6 +89,7 @@ export class LocalStack {
 	#sandbox: Sandbox | undefined;
 	#gatewayUrl: string | undefined;
 	#adminToken: string | undefined;
+	#stripe: LocalStripeKeys | undefined;
 	#stopping: Promise<void> | undefined;
 	/**
 	 * Last resort when the process exits without stop() (a test runner's Ctrl-C, process.exit):
@@ -109,6 +118,11 @@ export class LocalStack {
 	/** The random ADMIN_TOKEN this gateway was started with. */
 	get adminToken(): string {
 		return this.#started(this.#adminToken, "gateway");
+	}
+
+	/** The Stripe keys and webhook secret this gateway was started with. */
+	get stripe(): LocalStripeKeys {
+		return this.#started(this.#stripe, "gateway");
 	}
 
 	/** The file holding wrangler's and the sandbox's output. */
@@ -177,12 +191,28 @@ export class LocalStack {
 		const gatewayUrl = `http://127.0.0.1:${port}`;
 		const adminToken = randomBytes(24).toString("base64url").slice(0, 32);
 		const sandbox = this.#sandbox;
+		// Cards end to end: the gateway calls the emulator, the checkout loads the emulator's
+		// stand-in Stripe.js, and the emulator signs its webhooks to this gateway.
+		const stripe: LocalStripeKeys = {
+			publishableKey: `pk_test_${randomBytes(18).toString("hex")}`,
+			secretKey: `sk_test_${randomBytes(18).toString("hex")}`,
+			webhookSecret: `whsec_${randomBytes(24).toString("hex")}`,
+		};
+		sandbox.stripe.setWebhook({
+			url: `${gatewayUrl}/webhooks/stripe`,
+			secret: stripe.webhookSecret,
+		});
 		const vars: Record<string, string> = {
 			SOLANA_RPC_URLS: sandbox.urls.solana,
 			PYTH_HERMES_URL: `${sandbox.urls.control}/hermes`,
 			PUBLIC_BASE_URL: gatewayUrl,
 			ADMIN_TOKEN: adminToken,
 			SESSION_SECRET: `${adminToken}${adminToken}`,
+			STRIPE_API_URL: sandbox.urls.stripe,
+			STRIPE_JS_URL: `${sandbox.urls.stripe}/js/v3/`,
+			STRIPE_PUBLISHABLE_KEY: stripe.publishableKey,
+			STRIPE_SECRET_KEY: stripe.secretKey,
+			STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
 			...options.vars,
 		};
 		this.#say(`starting wrangler dev on 127.0.0.1:${port}`);
@@ -224,6 +254,7 @@ export class LocalStack {
 		}
 		this.#gatewayUrl = gatewayUrl;
 		this.#adminToken = adminToken;
+		this.#stripe = stripe;
 	}
 
 	/** A new merchant through the admin API, with its test-mode keys picked out. */
