@@ -29,6 +29,7 @@ const GATEWAY_HOST = "127.0.0.1";
 // Fixed: wrangler.toml's PUBLIC_BASE_URL (used in checkout links) points at this port.
 const GATEWAY_PORT = 8787;
 const GATEWAY_URL = formatUrl(GATEWAY_HOST, GATEWAY_PORT);
+const STRIPE_WEBHOOK_URL = `${GATEWAY_URL}/webhooks/stripe`;
 const SANDBOX_READY_MS = 30_000;
 const GATEWAY_READY_MS = 60_000;
 
@@ -84,7 +85,22 @@ function wranglerBin(): string {
 	return bin;
 }
 
-async function readAdminToken(): Promise<string> {
+/**
+ * A fresh value for a secret `.dev.vars` lacks, keeping the example's Stripe prefix
+ * (`sk_test_`, `whsec_`): the emulator and the gateway check it.
+ */
+function generateDevSecret(_name: string, example: string): string {
+	const prefix = /^(sk_test_|pk_test_|whsec_)/.exec(example)?.[1] ?? "";
+	return `${prefix}${randomBytes(32).toString(prefix ? "hex" : "base64url")}`;
+}
+
+interface DevSecrets {
+	adminToken: string;
+	/** Shared by the gateway (from .dev.vars) and the sandbox's Stripe webhooks. */
+	stripeWebhookSecret: string | undefined;
+}
+
+async function readDevSecrets(): Promise<DevSecrets> {
 	try {
 		if (await ensureDevVars(REPO_ROOT))
 			say(`created ${DEV_VARS_FILE} from ${DEV_VARS_EXAMPLE_FILE}`);
@@ -93,12 +109,22 @@ async function readAdminToken(): Promise<string> {
 		throw new DevError(`${DEV_VARS_FILE} and ${DEV_VARS_EXAMPLE_FILE} are both missing`);
 	}
 	// Secrets added since this .dev.vars was made get fresh random values (never the example's).
-	const added = await addMissingDevVars(REPO_ROOT, () => randomBytes(32).toString("base64url"));
+	const added = await addMissingDevVars(REPO_ROOT, generateDevSecret);
 	if (added.length > 0) say(`added ${added.join(", ")} to ${DEV_VARS_FILE}`);
-	const token = (await readDevVars(REPO_ROOT))?.ADMIN_TOKEN?.trim();
+	const vars = (await readDevVars(REPO_ROOT)) ?? {};
+	const token = vars.ADMIN_TOKEN?.trim();
 	if (!token)
 		throw new DevError(`${DEV_VARS_FILE} has no ADMIN_TOKEN; see ${DEV_VARS_EXAMPLE_FILE}`);
-	return token;
+	const webhookSecret = vars.STRIPE_WEBHOOK_SECRET?.trim();
+	if (webhookSecret && !webhookSecret.startsWith("whsec_")) {
+		throw new DevError(`STRIPE_WEBHOOK_SECRET in ${DEV_VARS_FILE} must start with whsec_`);
+	}
+	if (!webhookSecret) {
+		shout(
+			`${DEV_VARS_FILE} has no STRIPE_WEBHOOK_SECRET: card payments will not see Stripe's webhooks`,
+		);
+	}
+	return { adminToken: token, stripeWebhookSecret: webhookSecret || undefined };
 }
 
 async function applyMigrations(): Promise<void> {
@@ -150,14 +176,18 @@ async function assertPortsFree(ports: { host: string; port: number; what: string
 	}
 }
 
-async function startSandbox(config: SandboxConfig) {
+async function startSandbox(config: SandboxConfig, secrets: DevSecrets) {
 	// A child spawned after shutdown began would never be stopped.
 	lifetime.signal.throwIfAborted();
 	say("starting the sandbox");
+	// The Stripe emulator sends every event to the gateway, signed with the gateway's secret.
+	const stripeWebhook: Record<string, string> = { STRIPE_WEBHOOK_URL };
+	if (secrets.stripeWebhookSecret)
+		stripeWebhook.STRIPE_WEBHOOK_SECRET = secrets.stripeWebhookSecret;
 	supervise(
 		spawnPrefixed("sandbox", process.execPath, ["--import", "tsx", "sandbox/main.ts"], {
 			cwd: REPO_ROOT,
-			env: childEnv(),
+			env: childEnv(stripeWebhook),
 			detached: true,
 		}),
 	);
@@ -168,11 +198,24 @@ async function startSandbox(config: SandboxConfig) {
 	return { solana: body.services.solana, stripe: body.services.stripe, control };
 }
 
-async function startGateway(): Promise<void> {
+async function startGateway(stripeUrl: string): Promise<void> {
 	// A child spawned after shutdown began would never be stopped.
 	lifetime.signal.throwIfAborted();
 	say("starting the gateway (wrangler dev)");
-	const args = [wranglerBin(), "dev", "--ip", GATEWAY_HOST, "--port", String(GATEWAY_PORT)];
+	// wrangler.toml names the emulator's default port; this follows STRIPE_PORT when it differs.
+	const stripeVars = {
+		STRIPE_API_URL: stripeUrl,
+		STRIPE_JS_URL: `${stripeUrl}/js/v3/`,
+	};
+	const args = [
+		wranglerBin(),
+		"dev",
+		"--ip",
+		GATEWAY_HOST,
+		"--port",
+		String(GATEWAY_PORT),
+		...Object.entries(stripeVars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+	];
 	supervise(
 		spawnPrefixed("gateway", process.execPath, args, {
 			cwd: REPO_ROOT,
@@ -231,7 +274,7 @@ async function main(): Promise<void> {
 		});
 	}
 
-	const adminToken = await readAdminToken();
+	const secrets = await readDevSecrets();
 	const config = sandboxConfig();
 	await assertPortsFree([
 		{ host: GATEWAY_HOST, port: GATEWAY_PORT, what: "gateway" },
@@ -240,10 +283,11 @@ async function main(): Promise<void> {
 		{ host: config.host, port: config.controlPort, what: "sandbox control" },
 	]);
 	await applyMigrations();
-	const sandbox = await startSandbox(config);
-	await startGateway();
+	const sandbox = await startSandbox(config, secrets);
+	say(`Stripe emulator webhooks go to ${STRIPE_WEBHOOK_URL}`);
+	await startGateway(sandbox.stripe);
 	// Seeding problems are reported in the banner, not fatal: the gateway itself is up.
-	const { merchant, payment } = await seed(adminToken);
+	const { merchant, payment } = await seed(secrets.adminToken);
 	process.stdout.write(
 		renderBanner({
 			gatewayUrl: GATEWAY_URL,
