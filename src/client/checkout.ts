@@ -404,8 +404,13 @@ async function signOut(): Promise<void> {
 
 // ── Cards (Stripe's Payment Element) ─────────────────────────────────────────────────────────
 
+interface StripePaymentElement {
+	mount(target: string | HTMLElement): void;
+	on(event: "change", handler: (event: { complete: boolean }) => void): void;
+}
+
 interface StripeElements {
-	create(type: "payment"): { mount(target: string | HTMLElement): void };
+	create(type: "payment"): StripePaymentElement;
 }
 
 interface StripeJs {
@@ -452,10 +457,14 @@ function openCard(): Promise<void> {
 		if (!factory) throw new Error("Could not load the card form.");
 		const stripe = factory(card.publishable_key);
 		const elements = stripe.elements({ clientSecret: card.client_secret });
-		elements.create("payment").mount("#card-element");
+		const element = elements.create("payment");
+		element.mount("#card-element");
 		const button = $<HTMLButtonElement>("pay-card-button");
 		if (!button) return;
-		button.disabled = false;
+		// Enabled once the form is complete, as Stripe suggests; the element reports it on change.
+		element.on("change", (event) => {
+			button.disabled = !event.complete || view.status !== "requires_payment";
+		});
 		button.addEventListener("click", async () => {
 			button.disabled = true;
 			showCardError(null);
