@@ -1,64 +1,21 @@
-import Stripe from "stripe";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../../sandbox/server.js";
-import { stripeClient } from "../../sandbox/stripe/testing.js";
+import type Stripe from "stripe";
+import { describe, expect, it } from "vitest";
+import { cardError, useStripeSandbox } from "./stripe-helpers.js";
 
 // 3-D Secure through stripe-node: next_action, the challenge page, and authentication outcomes.
 
-let sandbox: Sandbox;
-let stripe: Stripe;
-
-beforeAll(async () => {
-	sandbox = await startSandbox({
-		solanaPort: 0,
-		stripePort: 0,
-		controlPort: 0,
-		solana: { slotMs: 0 },
-	});
-	stripe = stripeClient(sandbox.urls.stripe, { maxNetworkRetries: 0 });
-});
-afterAll(() => sandbox.close());
-
-async function cardError(promise: Promise<unknown>): Promise<Stripe.errors.StripeCardError> {
-	const error = await promise.then(
-		() => undefined,
-		(e: unknown) => e,
-	);
-	expect(error).toBeInstanceOf(Stripe.errors.StripeCardError);
-	return error as Stripe.errors.StripeCardError;
-}
-
-function eventTypes(objectId: string): string[] {
-	return [...sandbox.stripe.store.events.values()]
-		.filter((event) => (event.data.object as { id: string }).id === objectId)
-		.map((event) => event.type);
-}
+const { sandbox, stripe, confirmCardIntent, eventTypes, authenticateIntent } =
+	await useStripeSandbox();
 
 describe("3-D Secure", () => {
 	it.each(["pm_card_authenticationRequired", "pm_card_threeDSecure2Required"])(
 		"%s needs action (use_stripe_sdk) and succeeds after authentication",
 		async (token) => {
-			const intent = await stripe.paymentIntents.create({
-				amount: 3000,
-				currency: "usd",
-				allowed_payment_method_types: ["card"],
-				payment_method: token,
-				confirm: true,
-			});
+			const intent = await confirmCardIntent(3000, token);
 			expect(intent.status).toBe("requires_action");
 			expect(intent.latest_charge).toBeNull();
 			expect(intent.next_action?.type).toBe("use_stripe_sdk");
-			const res = await fetch(
-				`${sandbox.urls.stripe}/v1/payment_intents/${intent.id}/_test/authenticate`,
-				{
-					method: "POST",
-					headers: {
-						authorization: "Bearer sk_test_sandbox",
-						"content-type": "application/x-www-form-urlencoded",
-					},
-					body: "outcome=succeed",
-				},
-			);
+			const res = await authenticateIntent(intent.id, "succeed");
 			expect(res.status).toBe(200);
 			const after = (await res.json()) as Stripe.PaymentIntent;
 			expect(after).toMatchObject({
@@ -79,12 +36,7 @@ describe("3-D Secure", () => {
 	);
 
 	it("redirects through the challenge page to return_url, and a failed challenge goes back to requires_payment_method", async () => {
-		const intent = await stripe.paymentIntents.create({
-			amount: 3000,
-			currency: "usd",
-			allowed_payment_method_types: ["card"],
-			payment_method: "pm_card_authenticationRequired",
-			confirm: true,
+		const intent = await confirmCardIntent(3000, "pm_card_authenticationRequired", {
 			return_url: "https://shop.example/return?order=1",
 		});
 		expect(intent.next_action?.type).toBe("redirect_to_url");
@@ -123,13 +75,8 @@ describe("3-D Secure", () => {
 	});
 
 	it("authenticates through the control server, and fails off-session payments that need authentication", async () => {
-		const intent = await stripe.paymentIntents.create({
-			amount: 3000,
-			currency: "usd",
-			allowed_payment_method_types: ["card"],
-			payment_method: "pm_card_authenticationRequiredOnSetup",
+		const intent = await confirmCardIntent(3000, "pm_card_authenticationRequiredOnSetup", {
 			capture_method: "manual",
-			confirm: true,
 		});
 		expect(intent.status).toBe("requires_action");
 		const res = await fetch(
@@ -142,14 +89,7 @@ describe("3-D Secure", () => {
 		expect(res.status).toBe(200);
 		expect(((await res.json()) as Stripe.PaymentIntent).status).toBe("requires_capture");
 		const offSession = await cardError(
-			stripe.paymentIntents.create({
-				amount: 3000,
-				currency: "usd",
-				allowed_payment_method_types: ["card"],
-				payment_method: "pm_card_authenticationRequired",
-				confirm: true,
-				off_session: true,
-			}),
+			confirmCardIntent(3000, "pm_card_authenticationRequired", { off_session: true }),
 		);
 		expect(offSession).toMatchObject({
 			code: "authentication_required",

@@ -1,35 +1,24 @@
 import Stripe from "stripe";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../../sandbox/server.js";
+import { describe, expect, it } from "vitest";
 import { canonicalParams, Params, parseForm } from "../../sandbox/stripe/form.js";
 import { IDEMPOTENCY_TTL_MS } from "../../sandbox/stripe/idempotency.js";
-import { stripeClient } from "../../sandbox/stripe/testing.js";
+import { card, rejection, useStripeSandbox } from "./stripe-helpers.js";
 
 // The request pipeline: form encoding, API-key auth, idempotent replays, expand, error shapes.
 
-let sandbox: Sandbox;
-let stripe: Stripe;
 let clock = Date.UTC(2026, 5, 1, 12, 0, 0);
 
-beforeAll(async () => {
-	sandbox = await startSandbox({
-		solanaPort: 0,
-		stripePort: 0,
-		controlPort: 0,
-		solana: { slotMs: 0 },
-		stripe: { now: () => clock },
-	});
-	stripe = stripeClient(sandbox.urls.stripe, { maxNetworkRetries: 0 });
-});
-afterAll(() => sandbox.close());
+const { sandbox, stripe } = await useStripeSandbox({ now: () => clock });
 
-async function rejection(promise: Promise<unknown>): Promise<Stripe.errors.StripeError> {
-	const error = await promise.then(
-		() => undefined,
-		(e: unknown) => e,
-	);
-	expect(error).toBeInstanceOf(Stripe.errors.StripeError);
-	return error as Stripe.errors.StripeError;
+/** stripe-node with another API key, pointed at the emulator without retries. */
+function clientWithKey(apiKey: string): Stripe {
+	return new Stripe(apiKey, {
+		httpClient: Stripe.createFetchHttpClient(),
+		host: "127.0.0.1",
+		port: Number(new URL(sandbox.urls.stripe).port),
+		protocol: "http",
+		maxNetworkRetries: 0,
+	});
 }
 
 /** With the fetch client, lastResponse.headers is a fetch Headers object despite its type. */
@@ -37,12 +26,6 @@ function header(response: { headers: unknown }, name: string): string | null {
 	const headers = response.headers as Headers | Record<string, string>;
 	return headers instanceof Headers ? headers.get(name) : (headers[name] ?? null);
 }
-
-const card = {
-	amount: 1000,
-	currency: "usd",
-	allowed_payment_method_types: ["card"],
-} satisfies Stripe.PaymentIntentCreateParams;
 
 describe("form encoding", () => {
 	it("parses bracketed keys, appended lists and percent-encoding", () => {
@@ -132,13 +115,7 @@ describe("authentication", () => {
 	});
 
 	it("surfaces as StripeAuthenticationError in stripe-node", async () => {
-		const bad = new Stripe("sk_live_nope1234", {
-			httpClient: Stripe.createFetchHttpClient(),
-			host: "127.0.0.1",
-			port: Number(new URL(sandbox.urls.stripe).port),
-			protocol: "http",
-			maxNetworkRetries: 0,
-		});
+		const bad = clientWithKey("sk_live_nope1234");
 		const error = await rejection(bad.paymentIntents.list());
 		expect(error).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
 		expect(error.statusCode).toBe(401);
@@ -220,13 +197,7 @@ describe("idempotency", () => {
 		expect((await stripe.paymentIntents.create(card, { idempotencyKey: "daily" })).id).toBe(
 			first.id,
 		);
-		const otherKey = new Stripe("sk_test_other_account", {
-			httpClient: Stripe.createFetchHttpClient(),
-			host: "127.0.0.1",
-			port: Number(new URL(sandbox.urls.stripe).port),
-			protocol: "http",
-			maxNetworkRetries: 0,
-		});
+		const otherKey = clientWithKey("sk_test_other_account");
 		expect((await otherKey.paymentIntents.create(card, { idempotencyKey: "daily" })).id).not.toBe(
 			first.id,
 		);

@@ -1,50 +1,15 @@
-import Stripe from "stripe";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../../sandbox/server.js";
-import { stripeClient } from "../../sandbox/stripe/testing.js";
+import type Stripe from "stripe";
+import { describe, expect, it } from "vitest";
+import { card, invalidRequest, useStripeSandbox } from "./stripe-helpers.js";
 
 // Manual capture (full and partial) and cancelation through stripe-node.
 
-let sandbox: Sandbox;
-let stripe: Stripe;
-
-beforeAll(async () => {
-	sandbox = await startSandbox({
-		solanaPort: 0,
-		stripePort: 0,
-		controlPort: 0,
-		solana: { slotMs: 0 },
-	});
-	stripe = stripeClient(sandbox.urls.stripe, { maxNetworkRetries: 0 });
-});
-afterAll(() => sandbox.close());
-
-async function invalidRequest(
-	promise: Promise<unknown>,
-): Promise<Stripe.errors.StripeInvalidRequestError> {
-	const error = await promise.then(
-		() => undefined,
-		(e: unknown) => e,
-	);
-	expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
-	return error as Stripe.errors.StripeInvalidRequestError;
-}
-
-function eventTypes(objectId: string): string[] {
-	return [...sandbox.stripe.store.events.values()]
-		.filter((event) => (event.data.object as { id: string }).id === objectId)
-		.map((event) => event.type);
-}
+const { sandbox, stripe, confirmCardIntent, eventTypes } = await useStripeSandbox();
 
 describe("manual capture and cancel", () => {
 	it("authorises, then captures part: the rest is released, fees on the captured amount", async () => {
-		const intent = await stripe.paymentIntents.create({
-			amount: 10_000,
-			currency: "usd",
-			allowed_payment_method_types: ["card"],
+		const intent = await confirmCardIntent(10_000, "pm_card_visa", {
 			capture_method: "manual",
-			payment_method: "pm_card_visa",
-			confirm: true,
 		});
 		expect(intent).toMatchObject({
 			status: "requires_capture",
@@ -104,13 +69,8 @@ describe("manual capture and cancel", () => {
 	});
 
 	it("cancels an authorisation: the hold is released and nothing is captured", async () => {
-		const intent = await stripe.paymentIntents.create({
-			amount: 4_000,
-			currency: "usd",
-			allowed_payment_method_types: ["card"],
+		const intent = await confirmCardIntent(4_000, "pm_card_visa", {
 			capture_method: "manual",
-			payment_method: "pm_card_visa",
-			confirm: true,
 		});
 		const canceled = await stripe.paymentIntents.cancel(intent.id, {
 			cancellation_reason: "requested_by_customer",
@@ -136,23 +96,13 @@ describe("manual capture and cancel", () => {
 	});
 
 	it("cancels open intents but not succeeded ones, and refuses confirming a canceled one", async () => {
-		const open = await stripe.paymentIntents.create({
-			amount: 1000,
-			currency: "usd",
-			allowed_payment_method_types: ["card"],
-		});
+		const open = await stripe.paymentIntents.create(card);
 		expect((await stripe.paymentIntents.cancel(open.id)).status).toBe("canceled");
 		const confirm = await invalidRequest(
 			stripe.paymentIntents.confirm(open.id, { payment_method: "pm_card_visa" }),
 		);
 		expect(confirm.message).toContain("it has a status of canceled");
-		const paid = await stripe.paymentIntents.create({
-			amount: 1000,
-			currency: "usd",
-			allowed_payment_method_types: ["card"],
-			payment_method: "pm_card_visa",
-			confirm: true,
-		});
+		const paid = await confirmCardIntent(1000, "pm_card_visa");
 		const error = await invalidRequest(stripe.paymentIntents.cancel(paid.id));
 		expect(error.message).toBe(
 			"You cannot cancel this PaymentIntent because it has a status of succeeded. Only a PaymentIntent with one of the following statuses may be canceled: requires_payment_method, requires_capture, requires_confirmation, requires_action, processing.",

@@ -1,23 +1,11 @@
 import Stripe from "stripe";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../../sandbox/server.js";
+import { afterEach, describe, expect, it } from "vitest";
 import { stripeClient } from "../../sandbox/stripe/testing.js";
+import { card, useStripeSandbox } from "./stripe-helpers.js";
 
 // Fault knobs on the Stripe API, turned through the control server as fault tests will.
 
-let sandbox: Sandbox;
-let stripe: Stripe;
-
-beforeAll(async () => {
-	sandbox = await startSandbox({
-		solanaPort: 0,
-		stripePort: 0,
-		controlPort: 0,
-		solana: { slotMs: 0 },
-	});
-	stripe = stripeClient(sandbox.urls.stripe, { maxNetworkRetries: 0 });
-});
-afterAll(() => sandbox.close());
+const { sandbox, stripe, authenticateIntent } = await useStripeSandbox();
 afterEach(() => {
 	sandbox.stripe.clearFaults();
 });
@@ -28,12 +16,6 @@ async function setFaults(faults: unknown): Promise<Response> {
 		body: JSON.stringify(faults),
 	});
 }
-
-const card = {
-	amount: 1_000,
-	currency: "usd",
-	allowed_payment_method_types: ["card"],
-} satisfies Stripe.PaymentIntentCreateParams;
 
 describe("Stripe faults", () => {
 	it("adds latency to API requests", async () => {
@@ -78,17 +60,7 @@ describe("Stripe faults", () => {
 		expect(((await down.json()) as { error: { type: string } }).error.type).toBe("api_error");
 		const error = await stripe.paymentIntents.retrieve(intent.id).catch((e: unknown) => e);
 		expect(error).toMatchObject({ statusCode: 503 });
-		const authenticated = await fetch(
-			`${sandbox.urls.stripe}/v1/payment_intents/${intent.id}/_test/authenticate`,
-			{
-				method: "POST",
-				headers: {
-					authorization: "Bearer sk_test_x",
-					"content-type": "application/x-www-form-urlencoded",
-				},
-				body: "outcome=succeed",
-			},
-		);
+		const authenticated = await authenticateIntent(intent.id, "succeed");
 		expect(authenticated.status).toBe(200);
 		expect((await fetch(`${sandbox.urls.stripe}/health`)).status).toBe(200);
 		expect(await (await fetch(`${sandbox.urls.control}/admin/stripe/faults`)).json()).toMatchObject(

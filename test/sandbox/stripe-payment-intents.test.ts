@@ -1,51 +1,14 @@
-import Stripe from "stripe";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../../sandbox/server.js";
-import { eventually, stripeClient } from "../../sandbox/stripe/testing.js";
+import type Stripe from "stripe";
+import { beforeEach, describe, expect, it } from "vitest";
+import { eventually } from "../../sandbox/stripe/testing.js";
+import { card, cardError, invalidRequest, useStripeSandbox } from "./stripe-helpers.js";
 
 // PaymentIntents through the official stripe-node client, configured as the gateway does.
 
-let sandbox: Sandbox;
-let stripe: Stripe;
-
-beforeAll(async () => {
-	sandbox = await startSandbox({
-		solanaPort: 0,
-		stripePort: 0,
-		controlPort: 0,
-		solana: { slotMs: 0 },
-		stripe: { disputeDelayMs: 20 },
-	});
-	stripe = stripeClient(sandbox.urls.stripe, { maxNetworkRetries: 0 });
+const { sandbox, stripe, confirmCardIntent, eventTypes } = await useStripeSandbox({
+	disputeDelayMs: 20,
 });
-afterAll(() => sandbox.close());
 beforeEach(() => sandbox.stripe.setTimings({ processingMs: 0 }));
-
-async function cardError(promise: Promise<unknown>): Promise<Stripe.errors.StripeCardError> {
-	const error = await promise.then(
-		() => undefined,
-		(e: unknown) => e,
-	);
-	expect(error).toBeInstanceOf(Stripe.errors.StripeCardError);
-	return error as Stripe.errors.StripeCardError;
-}
-
-async function invalidRequest(
-	promise: Promise<unknown>,
-): Promise<Stripe.errors.StripeInvalidRequestError> {
-	const error = await promise.then(
-		() => undefined,
-		(e: unknown) => e,
-	);
-	expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
-	return error as Stripe.errors.StripeInvalidRequestError;
-}
-
-function eventTypes(objectId: string): string[] {
-	return [...sandbox.stripe.store.events.values()]
-		.filter((event) => (event.data.object as { id: string }).id === objectId)
-		.map((event) => event.type);
-}
 
 describe("create, retrieve, update, list", () => {
 	it("creates an unconfirmed intent with Stripe's shape and form-encoded metadata", async () => {
@@ -128,12 +91,7 @@ describe("create, retrieve, update, list", () => {
 	});
 
 	it("updates metadata key by key, unsets with an empty value, and moves to requires_confirmation with a payment method", async () => {
-		const intent = await stripe.paymentIntents.create({
-			amount: 1000,
-			currency: "usd",
-			allowed_payment_method_types: ["card"],
-			metadata: { a: "1", b: "2" },
-		});
+		const intent = await stripe.paymentIntents.create({ ...card, metadata: { a: "1", b: "2" } });
 		const updated = await stripe.paymentIntents.update(intent.id, {
 			amount: 1500,
 			metadata: { b: "", c: "3" },
@@ -196,15 +154,7 @@ describe("create, retrieve, update, list", () => {
 	it("lists newest first with limit and starting_after cursors", async () => {
 		const ids: string[] = [];
 		for (let i = 0; i < 3; i++) {
-			ids.push(
-				(
-					await stripe.paymentIntents.create({
-						amount: 1000 + i,
-						currency: "usd",
-						allowed_payment_method_types: ["card"],
-					})
-				).id,
-			);
+			ids.push((await stripe.paymentIntents.create({ ...card, amount: 1000 + i })).id);
 		}
 		const first = await stripe.paymentIntents.list({ limit: 2 });
 		expect(first.object).toBe("list");
@@ -218,12 +168,7 @@ describe("create, retrieve, update, list", () => {
 
 describe("card outcomes", () => {
 	it("succeeds with pm_card_visa: charge, balance transaction with Stripe's fee, events", async () => {
-		const intent = await stripe.paymentIntents.create({
-			amount: 2000,
-			currency: "usd",
-			allowed_payment_method_types: ["card"],
-			payment_method: "pm_card_visa",
-			confirm: true,
+		const intent = await confirmCardIntent(2000, "pm_card_visa", {
 			expand: ["latest_charge.balance_transaction", "payment_method"],
 		});
 		expect(intent).toMatchObject({
@@ -286,11 +231,7 @@ describe("card outcomes", () => {
 	])(
 		"declines %s with %s / %s and returns to requires_payment_method",
 		async (token, code, declineCode, message) => {
-			const intent = await stripe.paymentIntents.create({
-				amount: 1000,
-				currency: "usd",
-				allowed_payment_method_types: ["card"],
-			});
+			const intent = await stripe.paymentIntents.create(card);
 			const error = await cardError(
 				stripe.paymentIntents.confirm(intent.id, { payment_method: token }),
 			);
@@ -338,9 +279,7 @@ describe("card outcomes", () => {
 	it("accepts Stripe's raw test numbers through payment_method_data and POST /v1/payment_methods", async () => {
 		const year = new Date().getUTCFullYear() + 2;
 		const paid = await stripe.paymentIntents.create({
-			amount: 1000,
-			currency: "usd",
-			allowed_payment_method_types: ["card"],
+			...card,
 			confirm: true,
 			payment_method_data: {
 				type: "card",
@@ -360,29 +299,13 @@ describe("card outcomes", () => {
 			billing_details: { name: "Ada Lovelace" },
 		});
 		expect((await stripe.paymentMethods.retrieve(declined.id)).id).toBe(declined.id);
-		const error = await cardError(
-			stripe.paymentIntents.create({
-				amount: 1000,
-				currency: "usd",
-				allowed_payment_method_types: ["card"],
-				confirm: true,
-				payment_method: declined.id,
-			}),
-		);
+		const error = await cardError(confirmCardIntent(1000, declined.id));
 		expect(error.decline_code).toBe("generic_decline");
 		const insufficient = await stripe.paymentMethods.create({
 			type: "card",
 			card: { number: "4000 0000 0000 9995", exp_month: 1, exp_year: year },
 		} as Stripe.PaymentMethodCreateParams);
-		const poor = await cardError(
-			stripe.paymentIntents.create({
-				amount: 1000,
-				currency: "usd",
-				allowed_payment_method_types: ["card"],
-				confirm: true,
-				payment_method: insufficient.id,
-			}),
-		);
+		const poor = await cardError(confirmCardIntent(1000, insufficient.id));
 		expect(poor.decline_code).toBe("insufficient_funds");
 		const wrong = await cardError(
 			stripe.paymentMethods.create({
@@ -402,13 +325,7 @@ describe("card outcomes", () => {
 
 	it("passes through processing when the processing time knob is set", async () => {
 		sandbox.stripe.setTimings({ processingMs: 50 });
-		const intent = await stripe.paymentIntents.create({
-			amount: 1000,
-			currency: "usd",
-			allowed_payment_method_types: ["card"],
-			payment_method: "pm_card_visa",
-			confirm: true,
-		});
+		const intent = await confirmCardIntent(1000, "pm_card_visa");
 		expect(intent.status).toBe("processing");
 		expect((await stripe.charges.retrieve(intent.latest_charge as string)).status).toBe("pending");
 		const done = await eventually(async () => {

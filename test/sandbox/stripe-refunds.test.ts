@@ -1,57 +1,25 @@
-import Stripe from "stripe";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../../sandbox/server.js";
-import { eventually, stripeClient } from "../../sandbox/stripe/testing.js";
+import type Stripe from "stripe";
+import { describe, expect, it } from "vitest";
+import { eventually } from "../../sandbox/stripe/testing.js";
+import { card, invalidRequest, useStripeSandbox } from "./stripe-helpers.js";
 
 // Refunds, their limits and asynchronous failure, and disputes.
 
-let sandbox: Sandbox;
-let stripe: Stripe;
-
-beforeAll(async () => {
-	sandbox = await startSandbox({
-		solanaPort: 0,
-		stripePort: 0,
-		controlPort: 0,
-		solana: { slotMs: 0 },
-		stripe: { refundFailureDelayMs: 30, disputeDelayMs: 30 },
-	});
-	stripe = stripeClient(sandbox.urls.stripe, { maxNetworkRetries: 0 });
+const { sandbox, stripe, confirmCardIntent, events, disputeCharge } = await useStripeSandbox({
+	refundFailureDelayMs: 30,
+	disputeDelayMs: 30,
 });
-afterAll(() => sandbox.close());
 
 async function paid(
 	amount: number,
 	token = "pm_card_visa",
 	capture?: number,
 ): Promise<Stripe.PaymentIntent> {
-	const intent = await stripe.paymentIntents.create({
-		amount,
-		currency: "usd",
-		allowed_payment_method_types: ["card"],
-		payment_method: token,
-		confirm: true,
+	const intent = await confirmCardIntent(amount, token, {
 		capture_method: capture === undefined ? "automatic" : "manual",
 	});
 	if (capture === undefined) return intent;
 	return stripe.paymentIntents.capture(intent.id, { amount_to_capture: capture });
-}
-
-async function invalidRequest(
-	promise: Promise<unknown>,
-): Promise<Stripe.errors.StripeInvalidRequestError> {
-	const error = await promise.then(
-		() => undefined,
-		(e: unknown) => e,
-	);
-	expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
-	return error as Stripe.errors.StripeInvalidRequestError;
-}
-
-function events(type: string, objectId: string): Stripe.Event[] {
-	return [...sandbox.stripe.store.events.values()].filter(
-		(event) => event.type === type && (event.data.object as { id: string }).id === objectId,
-	);
 }
 
 describe("refunds", () => {
@@ -131,21 +99,12 @@ describe("refunds", () => {
 	});
 
 	it("refuses a refund of an intent without a successful charge, or of an uncaptured authorisation", async () => {
-		const open = await stripe.paymentIntents.create({
-			amount: 1_000,
-			currency: "usd",
-			allowed_payment_method_types: ["card"],
-		});
+		const open = await stripe.paymentIntents.create(card);
 		const none = await invalidRequest(stripe.refunds.create({ payment_intent: open.id }));
 		expect(none.message).toBe(
 			`This PaymentIntent (${open.id}) does not have a successful charge to refund.`,
 		);
-		const held = await stripe.paymentIntents.create({
-			amount: 1_000,
-			currency: "usd",
-			allowed_payment_method_types: ["card"],
-			payment_method: "pm_card_visa",
-			confirm: true,
+		const held = await confirmCardIntent(1_000, "pm_card_visa", {
 			capture_method: "manual",
 		});
 		const uncaptured = await invalidRequest(
@@ -193,14 +152,7 @@ describe("disputes", () => {
 	it("disputes a charge through the emulator-only route: funds and fee withdrawn, refunds refused", async () => {
 		const intent = await paid(3_000);
 		const chargeId = intent.latest_charge as string;
-		const res = await fetch(`${sandbox.urls.stripe}/v1/charges/${chargeId}/_test/dispute`, {
-			method: "POST",
-			headers: {
-				authorization: "Bearer sk_test_x",
-				"content-type": "application/x-www-form-urlencoded",
-			},
-			body: "reason=product_not_received",
-		});
+		const res = await disputeCharge(chargeId, "product_not_received");
 		expect(res.status).toBe(200);
 		const dispute = (await res.json()) as Stripe.Dispute;
 		expect(dispute).toMatchObject({

@@ -1,7 +1,6 @@
 import Stripe from "stripe";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeServer, listen } from "../../sandbox/http.js";
-import { type Sandbox, startSandbox } from "../../sandbox/server.js";
 import { StripeEmulator } from "../../sandbox/stripe/emulator.js";
 import { createStripeServer } from "../../sandbox/stripe/server.js";
 import {
@@ -11,26 +10,17 @@ import {
 	type WebhookReceiver,
 } from "../../sandbox/stripe/testing.js";
 import { signatureHeader } from "../../sandbox/stripe/webhooks.js";
+import { useStripeSandbox } from "./stripe-helpers.js";
 
 // Events and signed webhook deliveries, verified with stripe-node's own constructEventAsync.
 
 const SECRET = "whsec_sandboxTestSecret";
 
-let sandbox: Sandbox;
-let stripe: Stripe;
 let receiver: WebhookReceiver;
 
-beforeAll(async () => {
-	sandbox = await startSandbox({
-		solanaPort: 0,
-		stripePort: 0,
-		controlPort: 0,
-		solana: { slotMs: 0 },
-		stripe: { webhookRetry: { attempts: 3, initialDelayMs: 20, timeoutMs: 2_000 } },
-	});
-	stripe = stripeClient(sandbox.urls.stripe, { maxNetworkRetries: 0 });
+const { sandbox, stripe } = await useStripeSandbox({
+	webhookRetry: { attempts: 3, initialDelayMs: 20, timeoutMs: 2_000 },
 });
-afterAll(() => sandbox.close());
 beforeEach(async () => {
 	receiver = await startWebhookReceiver();
 	sandbox.stripe.setWebhook({ url: receiver.url, secret: SECRET });
