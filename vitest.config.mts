@@ -29,6 +29,8 @@ export default defineConfig({
 						STRIPE_WEBHOOK_SECRET: "whsec_workersuite000000000000000000",
 						// The outage test counts failures; SDK retries would only slow it down.
 						STRIPE_MAX_NETWORK_RETRIES: "0",
+						// Encrypts webhook signing secrets at rest (kid:base64 of 32 bytes).
+						ENCRYPTION_KEYS: "test1:YYfujcFzlbS3xGkGkxSvQSrRwMn7MNKofJ9jHGbK0+U=",
 						// The sandbox's Token-2022 stablecoin; a dollar stablecoin, priced on the USDC/USD feed here.
 						SOLANA_EXTRA_TOKENS: JSON.stringify([
 							{

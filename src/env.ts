@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { PaymentObject } from "../durable-objects/payment-object";
 import type { ProcessorHealth } from "../durable-objects/processor-health";
+import { parseEncryptionKeys } from "./lib/encryption";
 
 /** Bindings and secrets of the gateway Worker (wrangler.toml, `.dev.vars`, `wrangler secret put`). */
 export interface Env {
@@ -56,6 +57,11 @@ export interface Env {
 	STRIPE_JS_URL?: string;
 	/** Gateway fee on crypto payments, in basis points, paid on top by the payer (default 50). */
 	GATEWAY_FEE_BPS?: string;
+	/**
+	 * Key-encryption keys for secrets at rest (webhook signing secrets): `kid:base64(32 bytes)`,
+	 * comma-separated, first = current. Required in production.
+	 */
+	ENCRYPTION_KEYS?: string;
 }
 
 const configSchema = z.object({
@@ -92,6 +98,14 @@ export function assertEnv(env: Env): void {
 	if (env.ENVIRONMENT === "production" && !env.PUBLIC_BASE_URL.startsWith("https://")) {
 		// Checkout links are built from it: a loopback or plain-http origin would reach no payer.
 		throw new Error("Invalid Worker configuration: PUBLIC_BASE_URL must be https:// in production");
+	}
+	if (env.ENVIRONMENT === "production") {
+		// Webhook signing secrets cannot be stored without it; elsewhere it is checked on first use.
+		try {
+			parseEncryptionKeys(env.ENCRYPTION_KEYS);
+		} catch (error) {
+			throw new Error(`Invalid Worker configuration: ${(error as Error).message}`);
+		}
 	}
 	if (!env.DB || !env.PAYMENTS)
 		throw new Error("Invalid Worker configuration: DB and PAYMENTS bindings are required");

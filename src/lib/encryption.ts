@@ -1,0 +1,205 @@
+/**
+ * Envelope encryption for secrets at rest (webhook signing secrets), with Web Crypto only.
+ *
+ * Each value gets its own random AES-256-GCM data key; the data key is itself encrypted ("wrapped")
+ * with a key-encryption key (KEK) from the Worker secret `ENCRYPTION_KEYS`. The envelope records
+ * the KEK's id, so a KEK that is no longer current still decrypts what it wrapped, and rotating
+ * the KEK only ever needs the small wrapped keys re-encrypted, never the data.
+ *
+ * Both layers authenticate `aad` (additional authenticated data, e.g. the row's id): a ciphertext
+ * copied into another row fails to decrypt instead of quietly becoming that row's secret.
+ */
+
+const VERSION = "ev1";
+const KID = /^[A-Za-z0-9_-]{1,32}$/;
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** `ENCRYPTION_KEYS` is missing or malformed. The message names the problem, never a key. */
+export class EncryptionConfigError extends Error {
+	constructor(message: string) {
+		super(`ENCRYPTION_KEYS: ${message}`);
+		this.name = "EncryptionConfigError";
+	}
+}
+
+/** A ciphertext that cannot be opened: tampered, bound to other data, or under an unknown key. */
+export class DecryptionError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = "DecryptionError";
+	}
+}
+
+export interface KeyEncryptionKey {
+	kid: string;
+	key: CryptoKey;
+}
+
+export interface Keyring {
+	/** Wraps every new data key: the first entry of `ENCRYPTION_KEYS`. */
+	current: KeyEncryptionKey;
+	byKid: ReadonlyMap<string, KeyEncryptionKey>;
+}
+
+/**
+ * Parses `kid:base64(32 bytes)` entries, comma-separated, first = current. Base64 may be standard
+ * or URL-safe, padded or not. Throws an EncryptionConfigError naming the bad entry by position.
+ */
+export function parseEncryptionKeys(
+	value: string | undefined,
+): { kid: string; bytes: Uint8Array }[] {
+	if (value === undefined || value.trim() === "") throw new EncryptionConfigError("not set");
+	const entries = value.split(",").map((entry) => entry.trim());
+	const seen = new Set<string>();
+	return entries.map((entry, i) => {
+		const position = `entry ${i + 1}`;
+		const colon = entry.indexOf(":");
+		if (colon < 0) throw new EncryptionConfigError(`${position} must be kid:base64(32 bytes)`);
+		const kid = entry.slice(0, colon);
+		if (!KID.test(kid)) {
+			throw new EncryptionConfigError(`${position}: the key id must be 1-32 of A-Z a-z 0-9 _ -`);
+		}
+		if (seen.has(kid)) throw new EncryptionConfigError(`key id '${kid}' appears twice`);
+		seen.add(kid);
+		let bytes: Uint8Array;
+		try {
+			bytes = fromBase64(entry.slice(colon + 1));
+		} catch {
+			throw new EncryptionConfigError(`key '${kid}' is not valid base64`);
+		}
+		if (bytes.byteLength !== KEY_BYTES) {
+			throw new EncryptionConfigError(
+				`key '${kid}' must be ${KEY_BYTES} bytes (it is ${bytes.byteLength})`,
+			);
+		}
+		return { kid, bytes };
+	});
+}
+
+let cached: { source: string; keyring: Promise<Keyring> } | undefined;
+
+/** The keyring for `ENCRYPTION_KEYS`, imported once per isolate (and again if the value changes). */
+export function loadKeyring(value: string | undefined): Promise<Keyring> {
+	const source = value ?? "";
+	if (cached?.source === source) return cached.keyring;
+	const keyring = importKeyring(parseEncryptionKeys(value));
+	cached = { source, keyring };
+	// A failed import is not remembered: the next call tries again.
+	keyring.catch(() => {
+		if (cached?.keyring === keyring) cached = undefined;
+	});
+	return keyring;
+}
+
+async function importKeyring(entries: { kid: string; bytes: Uint8Array }[]): Promise<Keyring> {
+	const keys = await Promise.all(
+		entries.map(async ({ kid, bytes }) => ({
+			kid,
+			key: await crypto.subtle.importKey("raw", bytes, "AES-GCM", false, ["encrypt", "decrypt"]),
+		})),
+	);
+	return { current: keys[0] as KeyEncryptionKey, byKid: new Map(keys.map((k) => [k.kid, k])) };
+}
+
+/** Encrypts `plaintext` under a fresh data key, wrapped by the current KEK; bound to `aad`. */
+export async function encrypt(keyring: Keyring, plaintext: string, aad: string): Promise<string> {
+	const { kid, key: kek } = keyring.current;
+	const dataKeyBytes = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
+	const wrapIv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
+	const wrapped = await crypto.subtle.encrypt(
+		{ name: "AES-GCM", iv: wrapIv, additionalData: encoder.encode(label("key", kid, aad)) },
+		kek,
+		dataKeyBytes,
+	);
+	const dataKey = await crypto.subtle.importKey("raw", dataKeyBytes, "AES-GCM", false, ["encrypt"]);
+	dataKeyBytes.fill(0);
+	const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
+	const ciphertext = await crypto.subtle.encrypt(
+		{ name: "AES-GCM", iv, additionalData: encoder.encode(label("data", kid, aad)) },
+		dataKey,
+		encoder.encode(plaintext),
+	);
+	return [
+		VERSION,
+		kid,
+		toBase64Url(wrapIv),
+		toBase64Url(new Uint8Array(wrapped)),
+		toBase64Url(iv),
+		toBase64Url(new Uint8Array(ciphertext)),
+	].join(".");
+}
+
+/** Opens an envelope made by `encrypt` with the same `aad`; throws DecryptionError otherwise. */
+export async function decrypt(keyring: Keyring, envelope: string, aad: string): Promise<string> {
+	const parts = envelope.split(".");
+	if (parts.length !== 6 || parts[0] !== VERSION) {
+		throw new DecryptionError("not an encrypted value of a known format");
+	}
+	const [, kid, wrapIvText, wrappedText, ivText, ciphertextText] = parts as [
+		string,
+		string,
+		string,
+		string,
+		string,
+		string,
+	];
+	const kek = keyring.byKid.get(kid);
+	if (!kek) throw new DecryptionError(`encrypted under key '${kid}', which ENCRYPTION_KEYS lacks`);
+	try {
+		const dataKeyBytes = await crypto.subtle.decrypt(
+			{
+				name: "AES-GCM",
+				iv: fromBase64(wrapIvText),
+				additionalData: encoder.encode(label("key", kid, aad)),
+			},
+			kek.key,
+			fromBase64(wrappedText),
+		);
+		const dataKey = await crypto.subtle.importKey("raw", dataKeyBytes, "AES-GCM", false, [
+			"decrypt",
+		]);
+		new Uint8Array(dataKeyBytes).fill(0);
+		const plaintext = await crypto.subtle.decrypt(
+			{
+				name: "AES-GCM",
+				iv: fromBase64(ivText),
+				additionalData: encoder.encode(label("data", kid, aad)),
+			},
+			dataKey,
+			fromBase64(ciphertextText),
+		);
+		return decoder.decode(plaintext);
+	} catch {
+		// One message for every failure: which layer failed tells an attacker nothing useful.
+		throw new DecryptionError("the value was altered or belongs to other data");
+	}
+}
+
+/** The id of the KEK an envelope was wrapped with (for a future re-encryption job). */
+export function envelopeKid(envelope: string): string | null {
+	const parts = envelope.split(".");
+	return parts.length === 6 && parts[0] === VERSION ? (parts[1] as string) : null;
+}
+
+/** Domain separation: the wrapped key and the data never share an AAD. */
+function label(layer: "key" | "data", kid: string, aad: string): string {
+	return `${VERSION}|${layer}|${kid}|${aad}`;
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+	let binary = "";
+	for (const b of bytes) binary += String.fromCharCode(b);
+	return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Standard or URL-safe base64, padding optional; throws on anything else. */
+function fromBase64(text: string): Uint8Array {
+	const normalized = text.trim().replace(/-/g, "+").replace(/_/g, "/");
+	if (!/^[A-Za-z0-9+/]*={0,2}$/.test(normalized)) throw new Error("not base64");
+	const padded = normalized.replace(/=+$/, "");
+	const binary = atob(padded + "=".repeat((4 - (padded.length % 4)) % 4));
+	return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
