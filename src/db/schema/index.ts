@@ -1,4 +1,5 @@
 export * from "./api-keys";
+export * from "./conversions";
 export * from "./customers";
 export * from "./events";
 export * from "./idempotency-keys";
@@ -7,6 +8,7 @@ export * from "./merchants";
 export * from "./payment-links";
 export * from "./payments";
 export * from "./queue-failures";
+export * from "./rates";
 export * from "./routing-rules";
 export * from "./solana-signatures";
 export * from "./stripe-events";
