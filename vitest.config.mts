@@ -20,6 +20,7 @@ export default defineConfig({
 						// Short, so the timeout test needs no long wait.
 						SOLANA_RPC_TIMEOUT_MS: "500",
 						PYTH_HERMES_URL: `${inject("sandboxControlUrl")}/hermes`,
+						FX_REFERENCE_URL: `${inject("sandboxControlUrl")}/fx`,
 						SANDBOX_CONTROL_URL: inject("sandboxControlUrl"),
 						// Cards through the sandbox's Stripe emulator; tests deliver its webhooks themselves.
 						STRIPE_API_URL: inject("stripeApiUrl"),

@@ -19,6 +19,7 @@ import { registerEvents } from "./routes/events";
 import { registerHealth } from "./routes/health";
 import { registerPaymentLinks } from "./routes/payment-links";
 import { registerPayments } from "./routes/payments";
+import { registerRates } from "./routes/rates";
 import { registerRoutingRules } from "./routes/routing-rules";
 import { registerSolanaPay } from "./routes/solana-pay";
 import { registerStripeWebhooks } from "./routes/stripe-webhooks";
@@ -92,6 +93,7 @@ export function createApp(): App {
 	registerRoutingRules(app);
 	registerEvents(app);
 	registerBalances(app);
+	registerRates(app);
 	registerCheckout(app);
 	registerCheckoutSignIn(app);
 	registerSolanaPay(app);

@@ -43,6 +43,14 @@ export interface Env {
 	PYTH_HERMES_URL: string;
 	/** Oldest price a quote may use, in seconds (default 120). */
 	PRICE_MAX_STALENESS_SECONDS?: string;
+	/** Frankfurter-style fiat reference rates (`{base}/latest?base=USD`); fiat legs use Pyth without it. */
+	FX_REFERENCE_URL?: string;
+	/** Currencies fetched from the reference feed against USD, comma-separated (default eur,gbp,jpy). */
+	FX_REFERENCE_CURRENCIES?: string;
+	/** Oldest reference rate a conversion may use, in seconds (default 518400: six days, past Easter). */
+	FX_REFERENCE_MAX_AGE_SECONDS?: string;
+	/** The gateway's spread on conversions and card presentment, in basis points (default 30). */
+	CONVERSION_SPREAD_BPS?: string;
 	/** Stripe secret key (sk_live_… / sk_test_…); card payments are off without it. */
 	STRIPE_SECRET_KEY?: string;
 	/** Stripe publishable key, handed to the checkout's Payment Element. */

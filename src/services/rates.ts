@@ -1,0 +1,363 @@
+/**
+ * The rates service: a D1 cache of the latest rate of every pair from every source, refreshed by
+ * the minute cron and read by quoting, conversions and card presentment.
+ *
+ * Reads go to the cache first, in one query. A pair the cache lacks, or holds past its source's
+ * age limit, is fetched live from its source once (and written back); if that yields nothing
+ * fresh either, the read fails with a RateError naming the pair and its age. An old rate is
+ * never used. So a healthy cron keeps `POST /v1/payments` at one D1 read for rates and no price
+ * call, and a cold cache (a new deployment, a missed cron) costs one provider call, not an outage.
+ */
+import type { ExactRate } from "../domain/conversion";
+import { divide, inverse, type Rational, rational, tokenRateFromRationals } from "../domain/fx";
+import { currencyExponent, isSupportedCurrency } from "../domain/money";
+import type { Env } from "../env";
+import { log } from "../lib/log";
+import { FX_FEEDS, lookup } from "../processors/prices/feeds";
+import { RateStaleError, RateUnavailableError } from "../processors/prices/rates";
+import {
+	fxReferenceRateSource,
+	pythRateSource,
+	type RateSource,
+	type RateSourceName,
+	type SourceRate,
+} from "../processors/prices/sources";
+import { type SolanaToken, tokenCatalog } from "./tokens";
+
+export interface RateKey {
+	source: RateSourceName;
+	pair: string;
+}
+
+export interface CachedRate extends RateKey {
+	base: string;
+	quote: string;
+	/** `quote` units per one `base` unit, exactly (in lowest terms). */
+	rate: Rational;
+	/** As stored: the provider's decimal, unreduced. */
+	numerator: string;
+	denominator: string;
+	publishTime: number;
+	fetchedAt: number;
+}
+
+export const DEFAULT_FX_REFERENCE_CURRENCIES = ["eur", "gbp", "jpy"];
+const DEFAULT_PRICE_MAX_AGE = 120;
+/** The ECB publishes on working days around 16:00 CET; six days spans its longest closure. */
+const DEFAULT_FX_REFERENCE_MAX_AGE = 6 * 24 * 3600;
+
+function positiveInt(value: string | undefined, fallback: number): number {
+	const n = Number(value);
+	return value !== undefined && Number.isSafeInteger(n) && n >= 0 ? n : fallback;
+}
+
+/** How old a rate of `source` may be, in seconds, before it is refused. */
+export function maxAgeSeconds(env: Env, source: RateSourceName): number {
+	return source === "pyth"
+		? positiveInt(env.PRICE_MAX_STALENESS_SECONDS, DEFAULT_PRICE_MAX_AGE)
+		: positiveInt(env.FX_REFERENCE_MAX_AGE_SECONDS, DEFAULT_FX_REFERENCE_MAX_AGE);
+}
+
+/** Pyth pairs: every quotable token against the dollar, and the FX feeds quoting uses. */
+export function pythFeeds(env: Env): { pair: string; id: string }[] {
+	return [
+		...tokenCatalog(env).map((t) => ({ pair: `${t.symbol}/USD`, id: t.usdFeed.id })),
+		...Object.values(FX_FEEDS).map((f) => ({ pair: f.name, id: f.id })),
+	];
+}
+
+/** The configured sources; the reference feed only when FX_REFERENCE_URL is set. */
+export function rateSources(env: Env): Partial<Record<RateSourceName, RateSource>> {
+	const sources: Partial<Record<RateSourceName, RateSource>> = {
+		pyth: pythRateSource(env.PYTH_HERMES_URL, pythFeeds(env)),
+	};
+	if (env.FX_REFERENCE_URL) {
+		const currencies = env.FX_REFERENCE_CURRENCIES
+			? env.FX_REFERENCE_CURRENCIES.split(",").map((c) => c.trim().toLowerCase())
+			: DEFAULT_FX_REFERENCE_CURRENCIES;
+		sources.fx_reference = fxReferenceRateSource(env.FX_REFERENCE_URL, currencies);
+	}
+	return sources;
+}
+
+interface RateRow {
+	pair: string;
+	source: string;
+	base: string;
+	quote: string;
+	rate_numerator: string;
+	rate_denominator: string;
+	publish_time: number;
+	fetched_at: number;
+}
+
+function fromRow(row: RateRow): CachedRate {
+	return {
+		pair: row.pair,
+		source: row.source as RateSourceName,
+		base: row.base,
+		quote: row.quote,
+		rate: rational(BigInt(row.rate_numerator), BigInt(row.rate_denominator)),
+		numerator: row.rate_numerator,
+		denominator: row.rate_denominator,
+		publishTime: row.publish_time,
+		fetchedAt: row.fetched_at,
+	};
+}
+
+function fromSource(source: RateSourceName, r: SourceRate, fetchedAt: number): CachedRate {
+	const [numerator, denominator] =
+		r.expo >= 0 ? [r.mantissa * 10n ** BigInt(r.expo), 1n] : [r.mantissa, 10n ** BigInt(-r.expo)];
+	return {
+		source,
+		pair: r.pair,
+		base: r.base,
+		quote: r.quote,
+		rate: rational(numerator, denominator),
+		numerator: numerator.toString(),
+		denominator: denominator.toString(),
+		publishTime: r.publishTime,
+		fetchedAt,
+	};
+}
+
+/** Upserts rates, never replacing a newer publication with an older one. */
+function upsertStatement(db: D1Database, r: CachedRate): D1PreparedStatement {
+	return db
+		.prepare(
+			`INSERT INTO rates (pair, source, base, quote, rate_numerator, rate_denominator, publish_time, fetched_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			 ON CONFLICT (pair, source) DO UPDATE SET base = excluded.base, quote = excluded.quote,
+			   rate_numerator = excluded.rate_numerator, rate_denominator = excluded.rate_denominator,
+			   publish_time = excluded.publish_time, fetched_at = excluded.fetched_at
+			 WHERE excluded.publish_time >= rates.publish_time`,
+		)
+		.bind(
+			r.pair,
+			r.source,
+			r.base,
+			r.quote,
+			r.numerator,
+			r.denominator,
+			r.publishTime,
+			r.fetchedAt,
+		);
+}
+
+async function store(db: D1Database, rates: CachedRate[]): Promise<void> {
+	if (rates.length > 0) await db.batch(rates.map((r) => upsertStatement(db, r)));
+}
+
+export interface RefreshResult {
+	source: RateSourceName;
+	pairs: number;
+	error?: string;
+}
+
+/**
+ * The cron's refresh: every pair of every source, one provider call per source, one D1 batch.
+ * A failing source is logged and reported, never thrown: the other sources and the rest of the
+ * cron run on.
+ */
+export async function refreshRates(env: Env, now: number): Promise<RefreshResult[]> {
+	const sources = Object.values(rateSources(env));
+	return Promise.all(
+		sources.map(async (source): Promise<RefreshResult> => {
+			try {
+				const fetched = (await source.fetch()).map((r) => fromSource(source.name, r, now));
+				await store(env.DB, fetched);
+				return { source: source.name, pairs: fetched.length };
+			} catch (err) {
+				const error = err instanceof Error ? err.message : String(err);
+				log("warn", "rates refresh failed", { source: source.name, error });
+				return { source: source.name, pairs: 0, error };
+			}
+		}),
+	);
+}
+
+const keyOf = (k: RateKey) => `${k.source}:${k.pair}`;
+
+/**
+ * Current rates for `keys`, keyed by `source:pair`: one D1 query, then a live fetch only for
+ * what is missing or too old. Throws RateStaleError (naming the pair and its age) or
+ * RateUnavailableError when a key has no usable rate.
+ */
+export async function readRates(
+	env: Env,
+	keys: RateKey[],
+	now: number,
+): Promise<Map<string, CachedRate>> {
+	const wanted = [...new Map(keys.map((k) => [keyOf(k), k])).values()];
+	const found = new Map<string, CachedRate>();
+	if (wanted.length === 0) return found;
+	const pairs = [...new Set(wanted.map((k) => k.pair))];
+	const { results } = await env.DB.prepare(
+		`SELECT pair, source, base, quote, rate_numerator, rate_denominator, publish_time, fetched_at
+		 FROM rates WHERE pair IN (${pairs.map(() => "?").join(", ")})`,
+	)
+		.bind(...pairs)
+		.all<RateRow>();
+	for (const row of results) found.set(`${row.source}:${row.pair}`, fromRow(row));
+
+	const fresh = (k: RateKey) => {
+		const r = found.get(keyOf(k));
+		return r !== undefined && now - r.publishTime <= maxAgeSeconds(env, k.source);
+	};
+	const missing = wanted.filter((k) => !fresh(k));
+	const fetchErrors = new Map<RateSourceName, string>();
+	if (missing.length > 0) {
+		const sources = rateSources(env);
+		const bySource = new Map<RateSourceName, string[]>();
+		for (const k of missing) bySource.set(k.source, [...(bySource.get(k.source) ?? []), k.pair]);
+		const fetched: CachedRate[] = [];
+		await Promise.all(
+			[...bySource].map(async ([name, sourcePairs]) => {
+				const source = sources[name];
+				if (!source) {
+					fetchErrors.set(name, `the ${name} source is not configured`);
+					return;
+				}
+				try {
+					const got = await source.fetch(sourcePairs.filter((p) => source.pairs.includes(p)));
+					fetched.push(...got.map((r) => fromSource(name, r, now)));
+				} catch (err) {
+					fetchErrors.set(name, err instanceof Error ? err.message : String(err));
+				}
+			}),
+		);
+		for (const r of fetched) {
+			const had = found.get(keyOf(r));
+			if (!had || r.publishTime >= had.publishTime) found.set(keyOf(r), r);
+		}
+		try {
+			await store(env.DB, fetched);
+		} catch (err) {
+			// The rates are good for this read; the cron writes them again within a minute.
+			log("warn", "could not cache fetched rates", { error: String(err) });
+		}
+	}
+
+	const out = new Map<string, CachedRate>();
+	for (const k of wanted) {
+		const r = found.get(keyOf(k));
+		const limit = maxAgeSeconds(env, k.source);
+		if (r === undefined) {
+			const error = fetchErrors.get(k.source);
+			if (error !== undefined) {
+				throw new RateUnavailableError("fetch_failed", `no ${k.pair} rate: ${error}`);
+			}
+			throw new RateUnavailableError("missing", `no ${k.pair} rate from ${k.source}`);
+		}
+		const age = Math.max(0, now - r.publishTime);
+		if (age > limit) throw new RateStaleError(k.pair, r.publishTime, age, limit);
+		out.set(keyOf(k), r);
+	}
+	return out;
+}
+
+/** The cached rates, optionally of one base ("SOL", "USD"): a primary-key range, bounded. */
+export async function listCachedRates(db: D1Database, base?: string): Promise<CachedRate[]> {
+	const stmt = base
+		? db
+				.prepare("SELECT * FROM rates WHERE pair >= ? AND pair < ? ORDER BY pair, source LIMIT 500")
+				// '0' is the character after '/', so [BASE/, BASE0) is exactly the pairs of BASE.
+				.bind(`${base.toUpperCase()}/`, `${base.toUpperCase()}0`)
+		: db.prepare("SELECT * FROM rates ORDER BY pair, source LIMIT 500");
+	const { results } = await stmt.all<RateRow>();
+	return results.map(fromRow);
+}
+
+/**
+ * Quoting's rate: price-currency minor units per token base unit, from Pyth's token/USD price
+ * and, for another currency, Pyth's FX feed, both read through the cache. Throws RateError.
+ */
+export async function quoteTokenRate(
+	env: Env,
+	token: SolanaToken,
+	currency: string,
+	now: number,
+): Promise<ExactRate & { source: "pyth"; publishTime: number }> {
+	const fx = currency === "usd" ? undefined : lookup(FX_FEEDS, currency);
+	if (currency !== "usd" && fx === undefined) {
+		throw new RateUnavailableError("unsupported", `no exchange-rate feed for ${currency}`);
+	}
+	const tokenKey: RateKey = { source: "pyth", pair: `${token.symbol}/USD` };
+	const fxKey: RateKey | undefined = fx && { source: "pyth", pair: fx.name };
+	const rates = await readRates(env, fxKey ? [tokenKey, fxKey] : [tokenKey], now);
+	const tokenUsd = rates.get(keyOf(tokenKey)) as CachedRate;
+	const fxRate = fxKey && (rates.get(keyOf(fxKey)) as CachedRate);
+	const rate = tokenRateFromRationals({
+		tokenUsd: tokenUsd.rate,
+		tokenDecimals: token.decimals,
+		currencyExponent: currencyExponent(currency),
+		...(fx && fxRate ? { currencyPerUsd: fx.usdIsQuote ? inverse(fxRate.rate) : fxRate.rate } : {}),
+	});
+	return {
+		...rate,
+		source: "pyth",
+		publishTime: Math.min(tokenUsd.publishTime, fxRate?.publishTime ?? tokenUsd.publishTime),
+	};
+}
+
+/** Something with a dollar value: a token (priced by Pyth) or a fiat currency. */
+export type Asset =
+	| { kind: "token"; symbol: string; decimals: number }
+	| { kind: "fiat"; currency: string };
+
+/**
+ * Where an asset's dollar value comes from: a token's Pyth price; a currency's reference rate
+ * (Pyth's FX feed when no reference feed is configured); nothing for the dollar itself.
+ */
+function usdValueKey(env: Env, asset: Asset): RateKey | null {
+	if (asset.kind === "token") return { source: "pyth", pair: `${asset.symbol}/USD` };
+	if (asset.currency === "usd") return null;
+	if (!isSupportedCurrency(asset.currency)) {
+		throw new RateUnavailableError("unsupported", `unsupported currency ${asset.currency}`);
+	}
+	if (env.FX_REFERENCE_URL) {
+		return { source: "fx_reference", pair: `USD/${asset.currency.toUpperCase()}` };
+	}
+	const feed = lookup(FX_FEEDS, asset.currency);
+	if (!feed)
+		throw new RateUnavailableError("unsupported", `no exchange rate for ${asset.currency}`);
+	return { source: "pyth", pair: feed.name };
+}
+
+/** US dollars per one unit of the asset, from its cached rate. */
+function usdPerUnit(asset: Asset, key: RateKey | null, rate: CachedRate | undefined): Rational {
+	if (key === null || rate === undefined) return rational(1n);
+	if (asset.kind === "token") return rate.rate;
+	// "USD/EUR" (euros per dollar) is inverted; Pyth's "EUR/USD" already is dollars per euro.
+	return rate.base === "USD" ? inverse(rate.rate) : rate.rate;
+}
+
+export interface ExchangeRate {
+	/** `to` units per one `from` unit (major units: dollars per SOL, euros per dollar). */
+	rate: Rational;
+	/** The sources used, "pyth+fx_reference" style; "" when both sides are the dollar. */
+	source: string;
+	/** The oldest publication among the rates used (Unix seconds); null when none was needed. */
+	publishTime: number | null;
+}
+
+/** The current rate between two assets, through the dollar, in one cache read. Throws RateError. */
+export async function exchangeRate(
+	env: Env,
+	from: Asset,
+	to: Asset,
+	now: number,
+): Promise<ExchangeRate> {
+	const fromKey = usdValueKey(env, from);
+	const toKey = usdValueKey(env, to);
+	const keys = [fromKey, toKey].filter((k): k is RateKey => k !== null);
+	const rates = await readRates(env, keys, now);
+	const fromRate = fromKey ? rates.get(keyOf(fromKey)) : undefined;
+	const toRate = toKey ? rates.get(keyOf(toKey)) : undefined;
+	const used = [fromRate, toRate].filter((r): r is CachedRate => r !== undefined);
+	return {
+		rate: divide(usdPerUnit(from, fromKey, fromRate), usdPerUnit(to, toKey, toRate)),
+		source: [...new Set(used.map((r) => r.source))].join("+"),
+		publishTime: used.length > 0 ? Math.min(...used.map((r) => r.publishTime)) : null,
+	};
+}
