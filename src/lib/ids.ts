@@ -16,6 +16,7 @@ export const ID_PREFIXES = {
 	request: "req",
 	queueFailure: "qf",
 	paymentLink: "plink",
+	conversion: "conv",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -7,6 +7,15 @@ export interface MerchantSettings {
 	accepted_tokens?: string[];
 	/** Crypto payments above this many minor units of their currency wait for `finalized`. */
 	solana_finalized_above?: number;
+	/**
+	 * What received crypto is converted into: a lowercase ISO 4217 code ("usd") or a token symbol
+	 * ("USDC"). Absent: kept as received, no conversion.
+	 */
+	settlement_currency?: string;
+	/** locked: the quote's rate at payment time (default); current: the rate at conversion time. */
+	conversion_rate_policy?: "locked" | "current";
+	/** payer_currency: cross-border cards are charged in the payer's currency (default: price's). */
+	card_presentment?: "price_currency" | "payer_currency";
 }
 
 export const merchants = sqliteTable("merchants", {

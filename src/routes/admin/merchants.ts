@@ -13,6 +13,7 @@ import {
 } from "../../services/merchants";
 import type { App } from "../../types";
 import { errorResponses, IdempotencyHeaderSchema, MetadataSchema } from "../schemas";
+import { ConversionSettingsShape } from "../settings";
 
 const MerchantSettingsSchema = z
 	.object({
@@ -28,6 +29,7 @@ const MerchantSettingsSchema = z
 		solana_finalized_above: z.number().int().nonnegative().optional().openapi({
 			description: "Crypto payments above this many minor units wait for `finalized`.",
 		}),
+		...ConversionSettingsShape,
 	})
 	.strict()
 	.openapi("MerchantSettings");

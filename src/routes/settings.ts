@@ -1,0 +1,132 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { MerchantSettings } from "../db/schema";
+import { isSupportedCurrency } from "../domain/money";
+import { ApiError, notFound } from "../lib/errors";
+import { getMerchant, updateMerchant } from "../services/merchants";
+import { tokenCatalog } from "../services/tokens";
+import type { App } from "../types";
+import { errorResponses, IdempotencyHeaderSchema } from "./schemas";
+
+const SettlementCurrencySchema = z
+	.string()
+	.refine((v) => isSupportedCurrency(v) || /^[A-Z][A-Z0-9]{1,9}$/.test(v), {
+		message: "must be a lowercase ISO 4217 code such as 'usd' or a token symbol such as 'USDC'",
+	})
+	.openapi({
+		description:
+			"What received crypto is converted into: a currency ('usd') or a token ('USDC'). Unset: kept as received.",
+		example: "usd",
+	});
+
+/** The conversion settings, shared by the admin API's merchant settings and `/v1/settings`. */
+export const ConversionSettingsShape = {
+	settlement_currency: SettlementCurrencySchema.optional(),
+	conversion_rate_policy: z.enum(["locked", "current"]).optional().openapi({
+		description:
+			"locked (default): the quote's rate at payment time; current: the rate when the conversion runs.",
+	}),
+	card_presentment: z.enum(["price_currency", "payer_currency"]).optional().openapi({
+		description:
+			"payer_currency: cross-border cards are charged in the payer's currency at the current rate plus the spread.",
+	}),
+};
+
+const SettingsSchema = z
+	.object({
+		object: z.literal("settings"),
+		settlement_currency: z.string().nullable(),
+		conversion_rate_policy: z.enum(["locked", "current"]),
+		card_presentment: z.enum(["price_currency", "payer_currency"]),
+		accepted_tokens: z.array(z.string()).nullable(),
+		solana_finalized_above: z.number().int().nullable(),
+	})
+	.openapi("Settings");
+
+const SettingsUpdate = z
+	.object({
+		settlement_currency: SettlementCurrencySchema.nullable().optional().openapi({
+			description: "`null` stops converting.",
+		}),
+		conversion_rate_policy: ConversionSettingsShape.conversion_rate_policy,
+		card_presentment: ConversionSettingsShape.card_presentment,
+	})
+	.strict();
+
+function toApiSettings(s: MerchantSettings): z.infer<typeof SettingsSchema> {
+	return {
+		object: "settings",
+		settlement_currency: s.settlement_currency ?? null,
+		conversion_rate_policy: s.conversion_rate_policy ?? "locked",
+		card_presentment: s.card_presentment ?? "price_currency",
+		accepted_tokens: s.accepted_tokens ?? null,
+		solana_finalized_above: s.solana_finalized_above ?? null,
+	};
+}
+
+const security = [{ bearerAuth: [] }];
+const tags = ["Settings"];
+
+const retrieve = createRoute({
+	method: "get",
+	path: "/v1/settings",
+	tags,
+	summary: "Your payment settings (the same in test and live mode)",
+	security,
+	responses: {
+		200: { description: "Settings", content: { "application/json": { schema: SettingsSchema } } },
+		...errorResponses(401),
+	},
+});
+
+const update = createRoute({
+	method: "post",
+	path: "/v1/settings",
+	tags,
+	summary: "Change your settlement currency, conversion policy or card presentment",
+	security,
+	request: {
+		headers: IdempotencyHeaderSchema,
+		body: { required: true, content: { "application/json": { schema: SettingsUpdate } } },
+	},
+	responses: {
+		200: { description: "Settings", content: { "application/json": { schema: SettingsSchema } } },
+		...errorResponses(400, 401, 422),
+	},
+});
+
+export function registerSettings(app: App): void {
+	app.openapi(retrieve, async (c) => {
+		const { merchantId } = c.get("auth");
+		const merchant = await getMerchant(c.env.DB, merchantId);
+		if (!merchant) throw notFound("merchant", merchantId);
+		return c.json(toApiSettings(merchant.settings), 200);
+	});
+
+	app.openapi(update, async (c) => {
+		const { merchantId } = c.get("auth");
+		const body = c.req.valid("json");
+		const target = body.settlement_currency;
+		if (
+			target &&
+			!isSupportedCurrency(target) &&
+			!tokenCatalog(c.env).some((t) => t.symbol === target)
+		) {
+			throw new ApiError(
+				"parameter_invalid",
+				`'${target}' is neither a supported currency nor a token the gateway holds.`,
+				"settlement_currency",
+			);
+		}
+		const merchant = await getMerchant(c.env.DB, merchantId);
+		if (!merchant) throw notFound("merchant", merchantId);
+		const settings: MerchantSettings = { ...merchant.settings };
+		if (body.settlement_currency === null) delete settings.settlement_currency;
+		else if (body.settlement_currency !== undefined) {
+			settings.settlement_currency = body.settlement_currency;
+		}
+		if (body.conversion_rate_policy) settings.conversion_rate_policy = body.conversion_rate_policy;
+		if (body.card_presentment) settings.card_presentment = body.card_presentment;
+		const updated = await updateMerchant(c.env.DB, merchantId, { settings });
+		return c.json(toApiSettings(updated?.settings ?? settings), 200);
+	});
+}
