@@ -2,6 +2,7 @@ import { accounts, type Transfer } from "./ledger";
 import type { PaymentRecord } from "./payment";
 import type { PaymentStatus } from "./payment-state";
 import { canTransition, isTerminal } from "./payment-state";
+import type { CardPresentment } from "./presentment";
 
 /**
  * Card payments, pure part: what a Stripe PaymentIntent's current state means for our payment.
@@ -38,6 +39,8 @@ export interface StripeIntentSnapshot {
 		fee: number | null;
 		available_on: number | null;
 	} | null;
+	/** A charge presented in the payer's currency; amounts above are already in the price's. */
+	presentment?: CardPresentment;
 }
 
 export interface CardDispute {
@@ -63,6 +66,8 @@ export interface CardPaymentDetails {
 	amount_refunded: number;
 	last_payment_error: StripeIntentSnapshot["last_payment_error"];
 	disputes: CardDispute[];
+	/** Charged in the payer's currency: the amount, rate and fee disclosed (absent otherwise). */
+	presentment?: CardPresentment;
 }
 
 export interface CardChange {
@@ -96,6 +101,9 @@ export function cardDetails(
 		amount_refunded: Math.max(intent.charge?.amount_refunded ?? 0, previous?.amount_refunded ?? 0),
 		last_payment_error: intent.last_payment_error,
 		disputes: previous?.disputes ?? [],
+		...((intent.presentment ?? previous?.presentment)
+			? { presentment: intent.presentment ?? previous?.presentment }
+			: {}),
 	};
 }
 

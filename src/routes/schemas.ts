@@ -168,6 +168,21 @@ export const CardDetailsSchema = z
 				created: z.number().int(),
 			}),
 		),
+		presentment: z
+			.object({
+				currency: z.string(),
+				amount: z.number().int(),
+				rate: z.string(),
+				fee: z.number().int(),
+				spread_bps: z.number().int(),
+				price_amount: z.number().int(),
+				price_currency: z.string(),
+			})
+			.optional()
+			.openapi({
+				description:
+					"Charged in the payer's currency: the amount (fee included), the mid rate per price unit and the fee. The amounts above are in the payment's currency.",
+			}),
 	})
 	.openapi("CardDetails");
 

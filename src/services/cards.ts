@@ -1,8 +1,17 @@
 import type Stripe from "stripe";
+import type { MerchantSettings } from "../db/schema";
+import { currencyForCountry } from "../domain/countries";
 import type { PaymentRecord } from "../domain/payment";
+import {
+	type CardPresentment,
+	cardPresentment,
+	presentmentMetadata,
+	toPresentedAmount,
+} from "../domain/presentment";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
+import { RateError } from "../processors/prices/rates";
 import {
 	isStripeError,
 	retrieveIntent,
@@ -10,7 +19,9 @@ import {
 	stripeConfigured,
 	stripeFromEnv,
 } from "../processors/stripe/client";
+import { conversionSpreadBps } from "./conversions";
 import { paymentStub, unwrapTransition } from "./payments";
+import { exchangeRate } from "./rates";
 import { recordProcessorOutcome } from "./routing";
 
 const EXPAND = ["latest_charge.balance_transaction"];
@@ -44,14 +55,69 @@ async function processorError(env: Env, err: unknown, action: string): Promise<A
 	return new ApiError("processor_error", `Stripe could not ${action} right now. Retry shortly.`);
 }
 
+export interface CardIntentOptions {
+	/**
+	 * The payer's country (ISO 3166-1 alpha-2, Cloudflare's `request.cf.country`). When it uses
+	 * another currency than the price's and the merchant's `card_presentment` is
+	 * `payer_currency`, the card is charged in the payer's currency at the current rate plus the
+	 * spread, disclosed on `payment.card.presentment`.
+	 */
+	payerCountry?: string | null;
+}
+
+/**
+ * The charge in the payer's currency, or null to charge the price as it is: same currency, a
+ * country not in the table, a merchant that did not opt in, or no current rate (a card payment
+ * is never held up for want of a rate).
+ */
+async function presentmentFor(
+	env: Env,
+	payment: PaymentRecord,
+	country: string,
+): Promise<CardPresentment | null> {
+	const payerCurrency = currencyForCountry(country);
+	if (!payerCurrency || payerCurrency === payment.currency) return null;
+	const merchant = await env.DB.prepare("SELECT settings FROM merchants WHERE id = ?")
+		.bind(payment.merchant_id)
+		.first<{ settings: string }>();
+	const settings = JSON.parse(merchant?.settings ?? "{}") as MerchantSettings;
+	if (settings.card_presentment !== "payer_currency") return null;
+	try {
+		const { rate } = await exchangeRate(
+			env,
+			{ kind: "fiat", currency: payment.currency },
+			{ kind: "fiat", currency: payerCurrency },
+			Math.floor(Date.now() / 1000),
+		);
+		return cardPresentment({
+			amount: payment.amount,
+			currency: payment.currency,
+			payerCurrency,
+			rate,
+			spreadBps: conversionSpreadBps(env),
+		});
+	} catch (err) {
+		if (!(err instanceof RateError)) throw err;
+		log("warn", "card presentment skipped: no current rate", {
+			payment: payment.id,
+			currency: payerCurrency,
+			error: err.message,
+		});
+		return null;
+	}
+}
+
 /**
  * The card side of a payment for its checkout: the PaymentIntent (created on first use, with an
  * idempotency key derived from our payment id, so two tabs or a retry share one intent) and its
- * client secret for Stripe's Payment Element. Card data never reaches the gateway.
+ * client secret for Stripe's Payment Element. Card data never reaches the gateway. With a
+ * payer's country, a cross-border card may be charged in the payer's currency (see
+ * CardIntentOptions); the intent, once created, keeps its currency.
  */
 export async function openCardIntent(
 	env: Env,
 	payment: PaymentRecord,
+	options: CardIntentOptions = {},
 ): Promise<{ client_secret: string; payment: PaymentRecord }> {
 	if (!stripeConfigured(env)) {
 		throw new ApiError("payment_unexpected_state", "Card payments are not available here.");
@@ -65,22 +131,36 @@ export async function openCardIntent(
 			`This payment is ${payment.status.replace("_", " ")}.`,
 		);
 	}
+	const presentment =
+		!payment.card && options.payerCountry
+			? await presentmentFor(env, payment, options.payerCountry)
+			: null;
 	let intent: Stripe.PaymentIntent;
 	try {
-		intent = payment.card
-			? await retrieveIntent(env, payment.card.payment_intent)
-			: await stripeFromEnv(env).paymentIntents.create(
-					{
-						amount: payment.amount,
-						currency: payment.currency,
-						capture_method: payment.capture_method ?? "automatic",
-						allowed_payment_method_types: ["card"],
-						description: payment.description ?? undefined,
-						metadata: { payment_id: payment.id, merchant_id: payment.merchant_id },
-						expand: EXPAND,
+		if (payment.card) {
+			intent = await retrieveIntent(env, payment.card.payment_intent);
+		} else {
+			intent = await stripeFromEnv(env).paymentIntents.create(
+				{
+					amount: presentment?.amount ?? payment.amount,
+					currency: presentment?.currency ?? payment.currency,
+					capture_method: payment.capture_method ?? "automatic",
+					allowed_payment_method_types: ["card"],
+					description: payment.description ?? undefined,
+					metadata: {
+						payment_id: payment.id,
+						merchant_id: payment.merchant_id,
+						...(presentment ? presentmentMetadata(presentment) : {}),
 					},
-					{ idempotencyKey: `${payment.id}:intent` },
-				);
+					expand: EXPAND,
+				},
+				{
+					idempotencyKey: presentment
+						? `${payment.id}:intent:${presentment.currency}`
+						: `${payment.id}:intent`,
+				},
+			);
+		}
 	} catch (err) {
 		throw await processorError(env, err, "start the card payment");
 	}
@@ -112,9 +192,14 @@ export async function captureCard(
 	}
 	let intent: Stripe.PaymentIntent;
 	try {
+		// A charge presented in the payer's currency is captured in that currency.
+		const toCapture =
+			amount !== undefined && card.presentment
+				? toPresentedAmount(card.presentment, amount)
+				: amount;
 		intent = await stripeFromEnv(env).paymentIntents.capture(
 			card.payment_intent,
-			{ ...(amount !== undefined ? { amount_to_capture: amount } : {}), expand: EXPAND },
+			{ ...(toCapture !== undefined ? { amount_to_capture: toCapture } : {}), expand: EXPAND },
 			{ idempotencyKey: `${payment.id}:capture:${amount ?? "full"}` },
 		);
 	} catch (err) {

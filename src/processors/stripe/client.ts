@@ -1,5 +1,6 @@
 import Stripe from "stripe";
 import type { StripeIntentSnapshot } from "../../domain/card";
+import { presentmentFromMetadata, snapshotInPriceCurrency } from "../../domain/presentment";
 import type { Env } from "../../env";
 
 /**
@@ -48,11 +49,27 @@ const KNOWN_STATUSES = new Set<string>([
 	"succeeded",
 ]);
 
-/** A PaymentIntent and its latest charge, reduced to what the gateway acts on. */
+/**
+ * A PaymentIntent and its latest charge, reduced to what the gateway acts on. A charge presented
+ * in the payer's currency is read back into the payment's own currency here, once for every path
+ * (checkout, capture, webhooks, expiry).
+ */
 export function snapshotOf(intent: Stripe.PaymentIntent): StripeIntentSnapshot {
 	const charge = typeof intent.latest_charge === "object" ? intent.latest_charge : null;
 	const txn =
 		charge && typeof charge.balance_transaction === "object" ? charge.balance_transaction : null;
+	return snapshotInPriceCurrency(
+		rawSnapshot(intent, charge, txn),
+		presentmentFromMetadata(intent.metadata),
+		txn?.currency ?? null,
+	);
+}
+
+function rawSnapshot(
+	intent: Stripe.PaymentIntent,
+	charge: Stripe.Charge | null,
+	txn: Stripe.BalanceTransaction | null,
+): StripeIntentSnapshot {
 	const error = intent.last_payment_error;
 	return {
 		id: intent.id,
