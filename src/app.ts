@@ -25,6 +25,7 @@ import { registerRoutingRules } from "./routes/routing-rules";
 import { registerSettings } from "./routes/settings";
 import { registerSolanaPay } from "./routes/solana-pay";
 import { registerStripeWebhooks } from "./routes/stripe-webhooks";
+import { registerWebhookEndpoints } from "./routes/webhook-endpoints";
 import type { App, AppEnv } from "./types";
 
 /** Builds the gateway's HTTP app: one error shape, one validation hook, routes registered per file. */
@@ -94,6 +95,7 @@ export function createApp(): App {
 	registerPaymentLinks(app);
 	registerRoutingRules(app);
 	registerEvents(app);
+	registerWebhookEndpoints(app);
 	registerBalances(app);
 	registerConversions(app);
 	registerRates(app);

@@ -16,6 +16,9 @@ export const ID_PREFIXES = {
 	request: "req",
 	queueFailure: "qf",
 	paymentLink: "plink",
+	webhookEndpoint: "we",
+	webhookAttempt: "wha",
+	webhookRedelivery: "whr",
 	conversion: "conv",
 } as const;
 

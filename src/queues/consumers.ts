@@ -1,6 +1,8 @@
 // Each queue's consumer, registered here and loaded on first use.
 import { registerQueueHandler } from "./index";
 
+registerQueueHandler("webhooks", async () => (await import("./webhooks")).consumeWebhooks);
+
 registerQueueHandler("conversions", async () => (await import("./conversions")).handleConversions);
 
 export { registerQueueHandler };

@@ -1,11 +1,14 @@
 import type { TestProject } from "vitest/node";
 import { startSandbox } from "../../sandbox/server";
+import { WebhookReceiver } from "../../scripts/lib/webhook-receiver";
 
 declare module "vitest" {
 	export interface ProvidedContext {
 		solanaRpcUrl: string;
 		sandboxControlUrl: string;
 		stripeApiUrl: string;
+		/** A local webhook receiver (scripts/lib/webhook-receiver.ts) the gateway delivers to. */
+		webhookReceiverUrl: string;
 	}
 }
 
@@ -24,7 +27,10 @@ export default async function setup(project: TestProject) {
 	project.provide("solanaRpcUrl", sandbox.urls.solana);
 	project.provide("sandboxControlUrl", sandbox.urls.control);
 	project.provide("stripeApiUrl", sandbox.urls.stripe);
+	const webhookReceiver = await WebhookReceiver.start();
+	project.provide("webhookReceiverUrl", webhookReceiver.url);
 	return async () => {
 		await sandbox.close();
+		await webhookReceiver.close();
 	};
 }

@@ -12,3 +12,4 @@ export * from "./rates";
 export * from "./routing-rules";
 export * from "./solana-signatures";
 export * from "./stripe-events";
+export * from "./webhooks";
