@@ -18,7 +18,7 @@ import { isId } from "../lib/ids";
 import { stripeConfigured } from "../processors/stripe/client";
 import { openCardIntent } from "../services/cards";
 import { getMerchant } from "../services/merchants";
-import { paymentStub } from "../services/payments";
+import { paymentStub, requestCountry } from "../services/payments";
 import { tokenCatalog } from "../services/solana-quote";
 import type { App, AppEnv } from "../types";
 import { qrSvg } from "./qr";
@@ -144,7 +144,10 @@ export function registerCheckout(app: App): void {
 		const id = c.req.param("id");
 		const payment = await openPayment(c, id);
 		if (!payment) throw notFound("payment", id);
-		const { client_secret } = await openCardIntent(c.env, payment);
+		// A payer abroad may be charged in their own currency (the merchant's card_presentment).
+		const { client_secret } = await openCardIntent(c.env, payment, {
+			payerCountry: requestCountry(c.req.raw),
+		});
 		c.header("Cache-Control", "no-store");
 		return c.json({
 			client_secret,
