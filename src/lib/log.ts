@@ -4,7 +4,8 @@ export function log(
 	message: string,
 	fields: Record<string, unknown> = {},
 ): void {
-	const line = JSON.stringify({ level, message, ...fields });
+	// Fields never overwrite the level or the message.
+	const line = JSON.stringify({ ...fields, level, message });
 	if (level === "error") console.error(line);
 	else if (level === "warn") console.warn(line);
 	else console.log(line);

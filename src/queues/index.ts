@@ -71,13 +71,13 @@ export async function recordGiveUp(
 	} catch (err) {
 		log("error", "could not record a queue give-up", {
 			queue,
-			message: message.id,
+			message_id: message.id,
 			error: String(err),
 		});
 	}
 	log("error", "queue message given up", {
 		queue,
-		message: message.id,
+		message_id: message.id,
 		attempts: message.attempts,
 		error,
 	});
