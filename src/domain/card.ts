@@ -85,9 +85,14 @@ export interface CardChange {
 
 const PROCESSOR = "stripe";
 
+/**
+ * `refundsInFlight`: refunds made through our API that Stripe may already count but the ledger
+ * books only when they finish; that part of Stripe's refunded total is left to them.
+ */
 export function cardDetails(
 	previous: CardPaymentDetails | null,
 	intent: StripeIntentSnapshot,
+	refundsInFlight = 0,
 ): CardPaymentDetails {
 	return {
 		payment_intent: intent.id,
@@ -98,7 +103,10 @@ export function cardDetails(
 		charge: intent.charge?.id ?? previous?.charge ?? null,
 		fee: intent.charge?.fee ?? previous?.fee ?? null,
 		available_on: intent.charge?.available_on ?? previous?.available_on ?? null,
-		amount_refunded: Math.max(intent.charge?.amount_refunded ?? 0, previous?.amount_refunded ?? 0),
+		amount_refunded: Math.max(
+			(intent.charge?.amount_refunded ?? 0) - refundsInFlight,
+			previous?.amount_refunded ?? 0,
+		),
 		last_payment_error: intent.last_payment_error,
 		disputes: previous?.disputes ?? [],
 		...((intent.presentment ?? previous?.presentment)
@@ -182,14 +190,18 @@ export function cardTransfers(
 	return out;
 }
 
-/** Moves a settled card payment's net from pending to available, once Stripe pays it out. */
+/**
+ * Moves a settled card payment's net from pending to available, once Stripe pays it out. A net
+ * below zero (refunded in full before payout: Stripe kept its fee) moves too, so pending ends at
+ * zero and the fee the merchant owes shows in available.
+ */
 export function cardAvailableTransfer(
 	p: PaymentRecord,
 	card: CardPaymentDetails,
 	now: number,
 ): Transfer | null {
 	const net = card.amount_received - (card.fee ?? 0) - card.amount_refunded;
-	if (net <= 0) return null;
+	if (net === 0) return null;
 	const a = cardAccounts(p);
 	return transfer(p, "available", "payment", now, [
 		[a.pending, -BigInt(net)],
@@ -202,9 +214,10 @@ export function reconcileCard(
 	p: PaymentRecord,
 	intent: StripeIntentSnapshot,
 	now: number,
+	refundsInFlight = 0,
 ): CardChange {
 	const before = p.card ?? null;
-	const card = cardDetails(before, intent);
+	const card = cardDetails(before, intent, refundsInFlight);
 	const status = p.status;
 	const can = (to: PaymentStatus) => canTransition(status, to);
 	const late = isTerminal(status) && status !== "succeeded";

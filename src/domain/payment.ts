@@ -1,5 +1,6 @@
 import type { CardPaymentDetails } from "./card";
 import type { PaymentStatus } from "./payment-state";
+import { refundStatusOf } from "./refund";
 import type { RoutingDecision } from "./routing";
 
 export const PAYMENT_METHOD_TYPES = ["solana", "card"] as const;
@@ -87,6 +88,8 @@ export interface PaymentObjectJson
 	capture_method: "automatic" | "manual";
 	card: CardPaymentDetails | null;
 	routing: RoutingDecision | null;
+	/** `refunded` once all it received went back, `partially_refunded` before; the status stays. */
+	refund_status: "refunded" | "partially_refunded" | null;
 }
 
 /** The API representation: internal fields stay inside the gateway. */
@@ -101,6 +104,7 @@ export function toApiPayment(record: PaymentRecord): PaymentObjectJson {
 		capture_method: record.capture_method ?? "automatic",
 		card: record.card ?? null,
 		routing: record.routing ?? null,
+		refund_status: refundStatusOf(record),
 	};
 }
 

@@ -242,6 +242,10 @@ export const PaymentSchema = z
 		capture_method: z.enum(["automatic", "manual"]),
 		card: CardDetailsSchema.nullable(),
 		routing: RoutingDecisionSchema.nullable(),
+		refund_status: z.enum(["refunded", "partially_refunded"]).nullable().openapi({
+			description:
+				"`refunded` once everything received went back, `partially_refunded` before; `status` stays `succeeded`.",
+		}),
 	})
 	.openapi("Payment");
 

@@ -1,0 +1,609 @@
+import { cardTransfers } from "./card";
+import { accounts, type Transfer } from "./ledger";
+import type { PaymentRecord } from "./payment";
+import { isTerminal } from "./payment-state";
+
+/**
+ * Refunds, pure part: what a payment can still give back, how much of which token a refund
+ * sends, and the ledger transfers of a finished refund. The payment's Durable Object calls these
+ * inside one synchronous step, so the cap (never more than was received) holds under any race.
+ *
+ * Fee policy: the payer gets back everything the refunded share of the payment cost them (the
+ * gateway fee a crypto payer paid on top included); the merchant pays for it. Stripe keeps its
+ * card fee and the gateway keeps its fee, as Stripe does, and the network fee of a crypto
+ * refund's transaction is charged to the merchant's SOL balance. A merchant's balance can
+ * therefore dip below zero by those fees; later payments make it up.
+ */
+export const REFUND_REASONS = ["duplicate", "fraudulent", "requested_by_customer"] as const;
+export type RefundReason = (typeof REFUND_REASONS)[number];
+
+export const REFUND_STATUSES = ["pending", "succeeded", "failed", "canceled"] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+
+/**
+ * `received`: what the merchant was paid (the price, in the payment's currency). `held`: crypto
+ * the payment holds for refund (an overpayment's excess, funds that arrived late or after the
+ * quote ran out), or a card charge that succeeded after the payment had closed.
+ */
+export const REFUND_FUNDS = ["received", "held"] as const;
+export type RefundFunds = (typeof REFUND_FUNDS)[number];
+
+export interface SolanaRefundDetails {
+	token: string;
+	mint: string | null;
+	token_program: string | null;
+	decimals: number;
+	/** Base units sent back (decimal string). */
+	amount: string;
+	recipient: string;
+	/** The refund id, carried by the transfer as an SPL memo. */
+	memo: string;
+	/** The transaction that paid the refund, once it is final. */
+	signature: string | null;
+	/** Lamports the refund's transactions cost the settlement wallet (fees, a new token account). */
+	network_fee: string | null;
+}
+
+export interface CardRefundDetails {
+	charge: string | null;
+	/** Stripe's refund (`re_…` at Stripe), once Stripe has it. */
+	stripe_refund: string | null;
+	stripe_status: string | null;
+}
+
+/** What a PaymentObject stores for each refund of its payment. */
+export interface RefundRecord {
+	id: string;
+	payment_id: string;
+	merchant_id: string;
+	livemode: boolean;
+	status: RefundStatus;
+	funds: RefundFunds;
+	/** Minor units of `currency`; null for held crypto, which has no price (see `solana.amount`). */
+	amount: number | null;
+	currency: string;
+	reason: RefundReason | null;
+	metadata: Record<string, string>;
+	processor: "stripe" | "solana";
+	failure_reason: string | null;
+	card: CardRefundDetails | null;
+	solana: SolanaRefundDetails | null;
+	created: number;
+	updated: number;
+	version: number;
+}
+
+export interface RefundJson extends Omit<RefundRecord, "payment_id" | "merchant_id" | "version"> {
+	object: "refund";
+	payment: string;
+	fees: {
+		paid_by: "merchant";
+		/** Stripe's fee and the gateway fee stay with whoever charged them. */
+		payment_fee_returned: false;
+		/** Lamports (crypto), charged to the merchant's SOL balance; null for cards and until final. */
+		network_fee: string | null;
+	};
+}
+
+export function toApiRefund(r: RefundRecord): RefundJson {
+	const { id, payment_id, merchant_id: _m, version: _v, ...rest } = r;
+	return {
+		id,
+		object: "refund",
+		...rest,
+		payment: payment_id,
+		fees: {
+			paid_by: "merchant",
+			payment_fee_returned: false,
+			network_fee: r.solana?.network_fee ?? null,
+		},
+	};
+}
+
+/** `refunded` once everything received has gone back, `partially_refunded` before, else null. */
+export function refundStatusOf(
+	p: Pick<PaymentRecord, "amount_received" | "amount_refunded" | "card">,
+): "refunded" | "partially_refunded" | null {
+	if (p.amount_refunded <= 0) return null;
+	const base = p.amount_received > 0 ? p.amount_received : (p.card?.amount_received ?? 0);
+	return p.amount_refunded >= base ? "refunded" : "partially_refunded";
+}
+
+/** Crypto the payment holds for refund, and the wallets it came from. */
+export interface HeldFunds {
+	tokens: bigint;
+	payers: string[];
+}
+
+/** Receipts as the refund rules need them (solana-watcher's rows, reduced). */
+export interface ReceiptSummary {
+	amount: bigint;
+	payer: string;
+	disposition: "counted" | "late" | "rejected";
+}
+
+/**
+ * What sits in the payment's holding account: late receipts always; counted ones beyond the
+ * quote once the payment succeeded (the excess), or all of them once it closed unpaid. Funds a
+ * still-open payment has counted are on their way to paying it, not held.
+ */
+export function heldFunds(
+	p: Pick<PaymentRecord, "status" | "solana">,
+	receipts: ReceiptSummary[],
+): HeldFunds {
+	if (!p.solana) return { tokens: 0n, payers: [] };
+	const counted = receipts.filter((r) => r.disposition === "counted");
+	const late = receipts.filter((r) => r.disposition === "late");
+	const sum = (rs: ReceiptSummary[]) => rs.reduce((s, r) => s + r.amount, 0n);
+	const open = p.status === "requires_payment" || p.status === "processing";
+	let tokens = sum(late);
+	const from = [...late];
+	if (p.status === "succeeded") {
+		const excess = sum(counted) - settledTokens(p.solana.amount, sum(counted));
+		if (excess > 0n) {
+			tokens += excess;
+			from.push(...counted);
+		}
+	} else if (!open) {
+		tokens += sum(counted);
+		from.push(...counted);
+	}
+	return { tokens, payers: [...new Set(from.map((r) => r.payer))] };
+}
+
+/** Of what was counted, the part that paid the quote (fee included); the rest is excess. */
+export function settledTokens(quoted: string, counted: bigint): bigint {
+	const expected = BigInt(quoted);
+	return counted < expected ? counted : expected;
+}
+
+export interface RefundRequest {
+	id: string;
+	amount?: number | undefined;
+	funds?: RefundFunds | undefined;
+	reason?: RefundReason | undefined;
+	destination?: string | undefined;
+	metadata: Record<string, string>;
+	now: number;
+}
+
+export type RefundPlan =
+	| { ok: true; refund: RefundRecord }
+	| {
+			ok: false;
+			code: "parameter_invalid" | "parameter_missing" | "payment_unexpected_state";
+			message: string;
+			param?: string;
+	  };
+
+function refuse(
+	code: "parameter_invalid" | "parameter_missing" | "payment_unexpected_state",
+	message: string,
+	param?: string,
+): RefundPlan {
+	return param === undefined ? { ok: false, code, message } : { ok: false, code, message, param };
+}
+
+/** Refunds that hold part of the payment: the pending ones (reserved) and the succeeded ones. */
+function holding(refunds: RefundRecord[], funds: RefundFunds): RefundRecord[] {
+	return refunds.filter(
+		(r) => r.funds === funds && (r.status === "pending" || r.status === "succeeded"),
+	);
+}
+
+/** The card amount already spoken for: what the ledger has seen refunded plus refunds in flight. */
+export function cardRefundsInFlight(refunds: RefundRecord[]): number {
+	return refunds
+		.filter((r) => r.processor === "stripe" && r.status === "pending")
+		.reduce((s, r) => s + (r.amount ?? 0), 0);
+}
+
+/**
+ * Decides a new refund against the payment and its refunds so far, reserving its amount: the
+ * returned record (status `pending`) counts against every later plan until it fails.
+ */
+export function planRefund(
+	p: PaymentRecord,
+	refunds: RefundRecord[],
+	held: HeldFunds,
+	req: RefundRequest,
+): RefundPlan {
+	const base = {
+		id: req.id,
+		payment_id: p.id,
+		merchant_id: p.merchant_id,
+		livemode: p.livemode,
+		status: "pending" as const,
+		currency: p.currency,
+		reason: req.reason ?? null,
+		metadata: req.metadata,
+		failure_reason: null,
+		created: req.now,
+		updated: req.now,
+		version: 1,
+	};
+	const card = p.card;
+	if (card && card.intent_status === "succeeded") {
+		if (req.destination !== undefined) {
+			return refuse(
+				"parameter_invalid",
+				"destination is for crypto refunds; card refunds go back to the card.",
+				"destination",
+			);
+		}
+		if (card.disputes.length > 0) {
+			return refuse(
+				"payment_unexpected_state",
+				"This payment is disputed; the dispute decides what goes back.",
+			);
+		}
+		const funds: RefundFunds = p.status === "succeeded" ? "received" : "held";
+		if (req.funds !== undefined && req.funds !== funds) {
+			return refuse(
+				"parameter_invalid",
+				`This card payment's refundable funds are '${funds}'.`,
+				"funds",
+			);
+		}
+		const left = card.amount_received - card.amount_refunded - cardRefundsInFlight(refunds);
+		const plan = amountWithin(req.amount, left, p.currency);
+		if (!plan.ok) return plan;
+		return {
+			ok: true,
+			refund: {
+				...base,
+				funds,
+				amount: plan.amount,
+				processor: "stripe",
+				card: { charge: card.charge, stripe_refund: null, stripe_status: null },
+				solana: null,
+			},
+		};
+	}
+
+	const solana = p.solana;
+	if (!solana) return refuse("payment_unexpected_state", "This payment has received no funds.");
+	const funds: RefundFunds = req.funds ?? (p.status === "succeeded" ? "received" : "held");
+	const details = (amount: bigint, recipient: string): SolanaRefundDetails => ({
+		token: solana.token,
+		mint: solana.mint,
+		token_program: solana.token_program,
+		decimals: solana.decimals,
+		amount: amount.toString(),
+		recipient,
+		memo: req.id,
+		signature: null,
+		network_fee: null,
+	});
+
+	if (funds === "held") {
+		if (req.amount !== undefined) {
+			return refuse(
+				"parameter_invalid",
+				"Held funds go back whole: leave amount out (it is the price's share, which held funds are not).",
+				"amount",
+			);
+		}
+		const reserved = holding(refunds, "held").reduce(
+			(s, r) => s + BigInt(r.solana?.amount ?? "0"),
+			0n,
+		);
+		const tokens = held.tokens - reserved;
+		if (tokens <= 0n) {
+			return refuse("payment_unexpected_state", "This payment holds no funds to refund.");
+		}
+		let recipient = req.destination;
+		if (recipient === undefined) {
+			if (held.payers.length !== 1) {
+				return refuse(
+					"parameter_missing",
+					"The held funds came from several wallets: name the destination.",
+					"destination",
+				);
+			}
+			recipient = held.payers[0] as string;
+		}
+		return {
+			ok: true,
+			refund: {
+				...base,
+				funds,
+				amount: null,
+				processor: "solana",
+				card: null,
+				solana: details(tokens, recipient),
+			},
+		};
+	}
+
+	if (p.status !== "succeeded") {
+		return refuse(
+			"payment_unexpected_state",
+			`This payment is '${p.status}': only held funds can go back (funds: "held").`,
+		);
+	}
+	const taken = holding(refunds, "received");
+	const refundedFiat = taken.reduce((s, r) => s + (r.amount ?? 0), 0);
+	const plan = amountWithin(req.amount, p.amount_received - refundedFiat, p.currency);
+	if (!plan.ok) return plan;
+	const paid = settledTokens(solana.amount, BigInt(solana.amount_received));
+	const tokens = tokenShare({
+		paid,
+		received: p.amount_received,
+		refundedBefore: refundedFiat,
+		amount: plan.amount,
+		tokensBefore: taken.reduce((s, r) => s + BigInt(r.solana?.amount ?? "0"), 0n),
+	});
+	if (tokens <= 0n) {
+		return refuse("parameter_invalid", "This amount is too small to send any tokens.", "amount");
+	}
+	const recipient = req.destination ?? solana.payer;
+	if (!recipient) {
+		return refuse("parameter_missing", "The paying wallet is unknown: name the destination.");
+	}
+	return {
+		ok: true,
+		refund: {
+			...base,
+			funds,
+			amount: plan.amount,
+			processor: "solana",
+			card: null,
+			solana: details(tokens, recipient),
+		},
+	};
+}
+
+function amountWithin(
+	requested: number | undefined,
+	left: number,
+	currency: string,
+): { ok: true; amount: number } | Extract<RefundPlan, { ok: false }> {
+	if (left <= 0) {
+		return {
+			ok: false,
+			code: "payment_unexpected_state",
+			message: "This payment has already been refunded in full.",
+		};
+	}
+	const amount = requested ?? left;
+	if (amount > left) {
+		return {
+			ok: false,
+			code: "parameter_invalid",
+			message: `amount (${amount} ${currency}) is more than is left to refund (${left}).`,
+			param: "amount",
+		};
+	}
+	return { ok: true, amount };
+}
+
+/**
+ * Tokens for refunding `amount` of the price: the payer's share of what they paid, cumulative so
+ * that several partial refunds add up to exactly what was paid (no unit lost or gained to
+ * rounding), and never past it.
+ */
+export function tokenShare(input: {
+	paid: bigint;
+	received: number;
+	refundedBefore: number;
+	amount: number;
+	tokensBefore: bigint;
+}): bigint {
+	const { paid, received } = input;
+	if (received <= 0) return 0n;
+	const upTo = (fiat: number) => (paid * BigInt(fiat)) / BigInt(received);
+	const share = upTo(input.refundedBefore + input.amount) - upTo(input.refundedBefore);
+	const left = paid - input.tokensBefore;
+	// biome-ignore lint/complexity/useMathMinMax: bigints, which Math.min does not take.
+	return share < left ? share : left;
+}
+
+/** Where a refund's money leaves from, when it succeeds. */
+export function refundSourceAccount(
+	p: PaymentRecord,
+	r: RefundRecord,
+	cardFundsAvailable: boolean,
+): { account: string; currency: string } {
+	if (r.processor === "stripe") {
+		const account =
+			r.funds === "held"
+				? accounts.paymentHolding(p.id, p.livemode, p.currency)
+				: cardFundsAvailable
+					? accounts.merchantAvailable(p.merchant_id, p.livemode, p.currency)
+					: accounts.merchantPending(p.merchant_id, p.livemode, p.currency);
+		return { account, currency: p.currency };
+	}
+	const currency = r.solana?.mint ?? "sol";
+	const account =
+		r.funds === "held"
+			? accounts.paymentHolding(p.id, p.livemode, currency)
+			: accounts.merchantAvailable(p.merchant_id, p.livemode, currency);
+	return { account, currency };
+}
+
+/**
+ * A succeeded refund in the ledger: the amount from its source back to the processor's
+ * settlement account (the money leaves through it), and for crypto the network fee from the
+ * merchant's SOL balance to the settlement wallet that paid it. Ids derive from the refund id.
+ * `p` is the payment as it was before the refund.
+ */
+export function refundTransfers(
+	p: PaymentRecord,
+	r: RefundRecord,
+	cardFundsAvailable: boolean,
+	now: number,
+): Transfer[] {
+	const out: Transfer[] = [];
+	const source = refundSourceAccount(p, r, cardFundsAvailable);
+	const amount = r.solana ? BigInt(r.solana.amount) : BigInt(r.amount ?? 0);
+	if (r.status === "succeeded" && amount > 0n) {
+		const currency = source.currency;
+		const legs: [string, bigint][] = [[source.account, -amount]];
+		if (r.processor === "stripe" && r.funds === "held" && p.card) {
+			// A late card charge's holding account is short by Stripe's fee, which Stripe keeps: the
+			// merchant pays that part, so the payer still gets everything back.
+			const held = BigInt(p.card.amount_received - (p.card.fee ?? 0) - p.card.amount_refunded);
+			const fromHolding = held <= 0n ? 0n : held < amount ? held : amount;
+			legs.splice(0, 1, [source.account, -fromHolding]);
+			legs.push([
+				accounts.merchantAvailable(p.merchant_id, p.livemode, currency),
+				fromHolding - amount,
+			]);
+		}
+		out.push({
+			id: `${r.id}:refund`,
+			kind: "refund",
+			reference: p.id,
+			livemode: p.livemode,
+			created: now,
+			postings: [
+				...legs
+					.filter(([, value]) => value !== 0n)
+					.map(([account, value]) => ({ account, currency, amount: value })),
+				{ account: accounts.settlement(p.livemode, r.processor, currency), currency, amount },
+			],
+		});
+	}
+	const fee = networkFeeTransfer(p, r, now);
+	if (fee) out.push(fee);
+	return out;
+}
+
+/** The lamports a crypto refund's transactions cost, charged to the merchant (succeeded or not). */
+export function networkFeeTransfer(
+	p: PaymentRecord,
+	r: RefundRecord,
+	now: number,
+): Transfer | null {
+	const fee = BigInt(r.solana?.network_fee ?? "0");
+	if (fee <= 0n) return null;
+	return {
+		id: `${r.id}:network_fee`,
+		kind: "fee",
+		reference: p.id,
+		livemode: p.livemode,
+		created: now,
+		postings: [
+			{
+				account: accounts.merchantAvailable(p.merchant_id, p.livemode, "sol"),
+				currency: "sol",
+				amount: -fee,
+			},
+			{ account: accounts.settlement(p.livemode, "solana", "sol"), currency: "sol", amount: fee },
+		],
+	};
+}
+
+/**
+ * The payment once a refund has succeeded: `amount_refunded` grows by the price refunded. For a
+ * card it follows the card's total, which now counts this refund as seen by the ledger, so the
+ * next Stripe snapshot (`charge.amount_refunded`) shows no new refund to book.
+ */
+export function paymentAfterRefund(
+	p: PaymentRecord,
+	r: RefundRecord,
+): Pick<PaymentRecord, "amount_refunded" | "card"> {
+	if (r.processor === "stripe" && p.card) {
+		const total = p.card.amount_refunded + (r.amount ?? 0);
+		return { amount_refunded: total, card: { ...p.card, amount_refunded: total } };
+	}
+	const price = r.funds === "received" ? (r.amount ?? 0) : 0;
+	return { amount_refunded: p.amount_refunded + price, card: p.card ?? null };
+}
+
+export interface RefundOutcome {
+	card?: { stripe_refund: string; stripe_status: string };
+	solana?: { signature: string; network_fee: string };
+}
+
+export interface RefundFailure {
+	reason: string;
+	status?: "failed" | "canceled";
+	/** Lamports already spent on the refund's transactions (they are charged all the same). */
+	network_fee?: string;
+	card?: { stripe_refund: string | null; stripe_status: string | null };
+}
+
+/** A change to book in the payment's object: the new versions and the ledger transfers. */
+export interface RefundBooking {
+	refund: RefundRecord;
+	/** The payment's next version, or null when it does not change. */
+	payment: PaymentRecord | null;
+	transfers: Transfer[];
+}
+
+function bump<T extends { updated: number; version: number }>(
+	o: T,
+	patch: Partial<T>,
+	now: number,
+): T {
+	return { ...o, ...patch, updated: now, version: o.version + 1 };
+}
+
+/** A pending refund succeeded: the refund, the payment's amounts, and the transfers. */
+export function bookRefundSucceeded(
+	p: PaymentRecord,
+	r: RefundRecord,
+	outcome: RefundOutcome,
+	cardFundsAvailable: boolean,
+	now: number,
+): RefundBooking {
+	const refund = bump(
+		r,
+		{
+			status: "succeeded",
+			card: outcome.card && r.card ? { ...r.card, ...outcome.card } : r.card,
+			solana: outcome.solana && r.solana ? { ...r.solana, ...outcome.solana } : r.solana,
+		},
+		now,
+	);
+	const payment = bump(p, paymentAfterRefund(p, refund), now);
+	return { refund, payment, transfers: refundTransfers(p, refund, cardFundsAvailable, now) };
+}
+
+/** A pending refund failed: its reservation ends; a network fee already spent is still charged. */
+export function bookRefundFailed(
+	p: PaymentRecord,
+	r: RefundRecord,
+	failure: RefundFailure,
+	now: number,
+): RefundBooking {
+	const refund = bump(
+		r,
+		{
+			status: failure.status ?? "failed",
+			failure_reason: failure.reason,
+			card: failure.card && r.card ? { ...r.card, ...failure.card } : r.card,
+			solana:
+				failure.network_fee && r.solana
+					? { ...r.solana, network_fee: failure.network_fee }
+					: r.solana,
+		},
+		now,
+	);
+	const fee = networkFeeTransfer(p, refund, now);
+	return { refund, payment: fee ? bump(p, {}, now) : null, transfers: fee ? [fee] : [] };
+}
+
+/**
+ * Stripe's refunded total minus our refunds still in flight, beyond what the payment has booked:
+ * refunds made elsewhere (Stripe's dashboard) that a snapshot showed while one of ours was in
+ * flight, booked once ours has finished. Null when there is nothing new.
+ */
+export function bookCardRefundsSeen(
+	p: PaymentRecord,
+	stripeRefundedTotal: number,
+	inFlight: number,
+	now: number,
+): { payment: PaymentRecord; transfers: Transfer[] } | null {
+	const card = p.card;
+	const total = stripeRefundedTotal - inFlight;
+	if (!card || total <= card.amount_refunded) return null;
+	const after = { ...card, amount_refunded: total };
+	const late = isTerminal(p.status) && p.status !== "succeeded";
+	return {
+		payment: bump(p, { card: after, amount_refunded: total }, now),
+		transfers: cardTransfers(p, card, after, late, now),
+	};
+}
