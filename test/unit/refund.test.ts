@@ -4,9 +4,6 @@ import type { CardPaymentDetails } from "../../src/domain/card";
 import { validateTransfer } from "../../src/domain/ledger";
 import { newPaymentRecord, type PaymentRecord } from "../../src/domain/payment";
 import {
-	bookCardRefundsSeen,
-	bookRefundFailed,
-	bookRefundSucceeded,
 	heldFunds,
 	planRefund,
 	type RefundRecord,
@@ -14,6 +11,11 @@ import {
 	refundStatusOf,
 	tokenShare,
 } from "../../src/domain/refund";
+import {
+	bookCardRefundsSeen,
+	bookRefundFailed,
+	bookRefundSucceeded,
+} from "../../src/domain/refund-booking";
 
 const PAYER = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM";
 const OTHER = "8xAUZPtVV9sgijsar6Jkg5v7zmUEwD758hwPWTptWJze";

@@ -1,0 +1,220 @@
+import { cardTransfers } from "./card";
+import { accounts, type Transfer } from "./ledger";
+import type { PaymentRecord } from "./payment";
+import { isTerminal } from "./payment-state";
+import type { RefundRecord } from "./refund";
+
+/**
+ * Booking refunds, pure part: where a finished refund's money leaves from, its ledger transfers
+ * (the fee policy of src/domain/refund.ts in postings), and the payment's and refund's next
+ * versions, which the payment's Durable Object commits together.
+ */
+
+/** Where a refund's money leaves from, when it succeeds. */
+export function refundSourceAccount(
+	p: PaymentRecord,
+	r: RefundRecord,
+	cardFundsAvailable: boolean,
+): { account: string; currency: string } {
+	if (r.processor === "stripe") {
+		const account =
+			r.funds === "held"
+				? accounts.paymentHolding(p.id, p.livemode, p.currency)
+				: cardFundsAvailable
+					? accounts.merchantAvailable(p.merchant_id, p.livemode, p.currency)
+					: accounts.merchantPending(p.merchant_id, p.livemode, p.currency);
+		return { account, currency: p.currency };
+	}
+	const currency = r.solana?.mint ?? "sol";
+	const account =
+		r.funds === "held"
+			? accounts.paymentHolding(p.id, p.livemode, currency)
+			: accounts.merchantAvailable(p.merchant_id, p.livemode, currency);
+	return { account, currency };
+}
+
+/**
+ * A succeeded refund in the ledger: the amount from its source back to the processor's
+ * settlement account (the money leaves through it), and for crypto the network fee from the
+ * merchant's SOL balance to the settlement wallet that paid it. Ids derive from the refund id.
+ * `p` is the payment as it was before the refund.
+ */
+export function refundTransfers(
+	p: PaymentRecord,
+	r: RefundRecord,
+	cardFundsAvailable: boolean,
+	now: number,
+): Transfer[] {
+	const out: Transfer[] = [];
+	const source = refundSourceAccount(p, r, cardFundsAvailable);
+	const amount = r.solana ? BigInt(r.solana.amount) : BigInt(r.amount ?? 0);
+	if (r.status === "succeeded" && amount > 0n) {
+		const currency = source.currency;
+		const legs: [string, bigint][] = [[source.account, -amount]];
+		if (r.processor === "stripe" && r.funds === "held" && p.card) {
+			// A late card charge's holding account is short by Stripe's fee, which Stripe keeps: the
+			// merchant pays that part, so the payer still gets everything back.
+			const held = BigInt(p.card.amount_received - (p.card.fee ?? 0) - p.card.amount_refunded);
+			const fromHolding = held <= 0n ? 0n : held < amount ? held : amount;
+			legs.splice(0, 1, [source.account, -fromHolding]);
+			legs.push([
+				accounts.merchantAvailable(p.merchant_id, p.livemode, currency),
+				fromHolding - amount,
+			]);
+		}
+		out.push({
+			id: `${r.id}:refund`,
+			kind: "refund",
+			reference: p.id,
+			livemode: p.livemode,
+			created: now,
+			postings: [
+				...legs
+					.filter(([, value]) => value !== 0n)
+					.map(([account, value]) => ({ account, currency, amount: value })),
+				{ account: accounts.settlement(p.livemode, r.processor, currency), currency, amount },
+			],
+		});
+	}
+	const fee = networkFeeTransfer(p, r, now);
+	if (fee) out.push(fee);
+	return out;
+}
+
+/** The lamports a crypto refund's transactions cost, charged to the merchant (succeeded or not). */
+export function networkFeeTransfer(
+	p: PaymentRecord,
+	r: RefundRecord,
+	now: number,
+): Transfer | null {
+	const fee = BigInt(r.solana?.network_fee ?? "0");
+	if (fee <= 0n) return null;
+	return {
+		id: `${r.id}:network_fee`,
+		kind: "fee",
+		reference: p.id,
+		livemode: p.livemode,
+		created: now,
+		postings: [
+			{
+				account: accounts.merchantAvailable(p.merchant_id, p.livemode, "sol"),
+				currency: "sol",
+				amount: -fee,
+			},
+			{ account: accounts.settlement(p.livemode, "solana", "sol"), currency: "sol", amount: fee },
+		],
+	};
+}
+
+/**
+ * The payment once a refund has succeeded: `amount_refunded` grows by the price refunded. For a
+ * card it follows the card's total, which now counts this refund as seen by the ledger, so the
+ * next Stripe snapshot (`charge.amount_refunded`) shows no new refund to book.
+ */
+export function paymentAfterRefund(
+	p: PaymentRecord,
+	r: RefundRecord,
+): Pick<PaymentRecord, "amount_refunded" | "card"> {
+	if (r.processor === "stripe" && p.card) {
+		const total = p.card.amount_refunded + (r.amount ?? 0);
+		return { amount_refunded: total, card: { ...p.card, amount_refunded: total } };
+	}
+	const price = r.funds === "received" ? (r.amount ?? 0) : 0;
+	return { amount_refunded: p.amount_refunded + price, card: p.card ?? null };
+}
+
+export interface RefundOutcome {
+	card?: { stripe_refund: string; stripe_status: string };
+	solana?: { signature: string; network_fee: string };
+}
+
+export interface RefundFailure {
+	reason: string;
+	status?: "failed" | "canceled";
+	/** Lamports already spent on the refund's transactions (they are charged all the same). */
+	network_fee?: string;
+	card?: { stripe_refund: string | null; stripe_status: string | null };
+}
+
+/** A change to book in the payment's object: the new versions and the ledger transfers. */
+export interface RefundBooking {
+	refund: RefundRecord;
+	/** The payment's next version, or null when it does not change. */
+	payment: PaymentRecord | null;
+	transfers: Transfer[];
+}
+
+function bump<T extends { updated: number; version: number }>(
+	o: T,
+	patch: Partial<T>,
+	now: number,
+): T {
+	return { ...o, ...patch, updated: now, version: o.version + 1 };
+}
+
+/** A pending refund succeeded: the refund, the payment's amounts, and the transfers. */
+export function bookRefundSucceeded(
+	p: PaymentRecord,
+	r: RefundRecord,
+	outcome: RefundOutcome,
+	cardFundsAvailable: boolean,
+	now: number,
+): RefundBooking {
+	const refund = bump(
+		r,
+		{
+			status: "succeeded",
+			card: outcome.card && r.card ? { ...r.card, ...outcome.card } : r.card,
+			solana: outcome.solana && r.solana ? { ...r.solana, ...outcome.solana } : r.solana,
+		},
+		now,
+	);
+	const payment = bump(p, paymentAfterRefund(p, refund), now);
+	return { refund, payment, transfers: refundTransfers(p, refund, cardFundsAvailable, now) };
+}
+
+/** A pending refund failed: its reservation ends; a network fee already spent is still charged. */
+export function bookRefundFailed(
+	p: PaymentRecord,
+	r: RefundRecord,
+	failure: RefundFailure,
+	now: number,
+): RefundBooking {
+	const refund = bump(
+		r,
+		{
+			status: failure.status ?? "failed",
+			failure_reason: failure.reason,
+			card: failure.card && r.card ? { ...r.card, ...failure.card } : r.card,
+			solana:
+				failure.network_fee && r.solana
+					? { ...r.solana, network_fee: failure.network_fee }
+					: r.solana,
+		},
+		now,
+	);
+	const fee = networkFeeTransfer(p, refund, now);
+	return { refund, payment: fee ? bump(p, {}, now) : null, transfers: fee ? [fee] : [] };
+}
+
+/**
+ * Stripe's refunded total minus our refunds still in flight, beyond what the payment has booked:
+ * refunds made elsewhere (Stripe's dashboard) that a snapshot showed while one of ours was in
+ * flight, booked once ours has finished. Null when there is nothing new.
+ */
+export function bookCardRefundsSeen(
+	p: PaymentRecord,
+	stripeRefundedTotal: number,
+	inFlight: number,
+	now: number,
+): { payment: PaymentRecord; transfers: Transfer[] } | null {
+	const card = p.card;
+	const total = stripeRefundedTotal - inFlight;
+	if (!card || total <= card.amount_refunded) return null;
+	const after = { ...card, amount_refunded: total };
+	const late = isTerminal(p.status) && p.status !== "succeeded";
+	return {
+		payment: bump(p, { card: after, amount_refunded: total }, now),
+		transfers: cardTransfers(p, card, after, late, now),
+	};
+}
