@@ -9,6 +9,7 @@ export * from "./payment-links";
 export * from "./payments";
 export * from "./queue-failures";
 export * from "./rates";
+export * from "./refunds";
 export * from "./routing-rules";
 export * from "./solana-signatures";
 export * from "./stripe-events";
