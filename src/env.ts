@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { PaymentObject } from "../durable-objects/payment-object";
 import type { ProcessorHealth } from "../durable-objects/processor-health";
+import type { RefundObject } from "../durable-objects/refund-object";
 import { parseEncryptionKeys } from "./lib/encryption";
 
 /** Bindings and secrets of the gateway Worker (wrangler.toml, `.dev.vars`, `wrangler secret put`). */
@@ -9,6 +10,8 @@ export interface Env {
 	PAYMENTS: DurableObjectNamespace<PaymentObject>;
 	/** One `ProcessorHealth` circuit breaker per processor; without it every processor counts as up. */
 	PROCESSOR_HEALTH?: DurableObjectNamespace<ProcessorHealth>;
+	/** One `RefundObject` per crypto refund: sends its transfer exactly once and follows it. */
+	REFUNDS?: DurableObjectNamespace<RefundObject>;
 	/** Per-API-key request limit (wrangler.toml `[[ratelimits]]`). */
 	API_RATE_LIMITER?: RateLimit;
 	/** Per-IP limit on payer-facing endpoints (checkout, transaction requests, sign-in). */
@@ -31,6 +34,11 @@ export interface Env {
 	SOLANA_CLUSTER?: string;
 	/** The gateway's settlement wallet (public address) that receives crypto payments. */
 	SOLANA_SETTLEMENT_WALLET: string;
+	/**
+	 * The settlement wallet's secret key (base58 of its 64 bytes), a Worker secret: it signs crypto
+	 * refunds. Without it crypto refunds fail; everything else works.
+	 */
+	SETTLEMENT_WALLET_KEY?: string;
 	/** Shortfall accepted as paid, in basis points of the quoted amount (default 0). */
 	SOLANA_UNDERPAYMENT_TOLERANCE_BPS?: string;
 	/** Payments above this many minor units of their currency wait for `finalized` (default 10000). */
