@@ -26,6 +26,20 @@ import {
 	isTerminal,
 	type PaymentStatus,
 } from "../src/domain/payment-state";
+import {
+	cardRefundsInFlight,
+	planRefund,
+	type RefundRecord,
+	type RefundRequest,
+} from "../src/domain/refund";
+import {
+	bookCardRefundsSeen,
+	bookRefundFailed,
+	bookRefundSucceeded,
+	type RefundBooking,
+	type RefundFailure,
+	type RefundOutcome,
+} from "../src/domain/refund-booking";
 import { nextPollDelayMs } from "../src/domain/solana-settlement";
 import type { Env } from "../src/env";
 import { idTime, newId } from "../src/lib/ids";
@@ -34,7 +48,16 @@ import { rpcFromEnv } from "../src/processors/solana/rpc";
 import { isStripeError, snapshotOf, stripeFromEnv } from "../src/processors/stripe/client";
 import { customerOwningWallet } from "../src/services/customers";
 import { recordProcessorOutcome } from "../src/services/routing";
-import { drainOutbox, Jobs, OUTBOX_SCHEMA } from "./outbox";
+import { type DrainResult, drainOutbox, Jobs, OUTBOX_SCHEMA } from "./outbox";
+import {
+	drainRefundOutbox,
+	paymentHeldFunds,
+	REFUNDS_SCHEMA,
+	type RefundResult,
+	readRefund,
+	readRefunds,
+	saveRefund,
+} from "./refunds";
 import {
 	planSettlement,
 	RECEIPTS_SCHEMA,
@@ -93,6 +116,7 @@ export class PaymentObject extends DurableObject<Env> {
 			${Jobs.SCHEMA}
 			CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
 			${RECEIPTS_SCHEMA}
+			${REFUNDS_SCHEMA}
 		`);
 		// Keep-alives are answered by the runtime without waking a hibernated object.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -285,7 +309,11 @@ export class PaymentObject extends DurableObject<Env> {
 			};
 		}
 		const now = Math.floor(Date.now() / 1000);
-		const change = reconcileCard(current, intent, now);
+		// Refunds made through our API and still in flight are booked when they finish, so the part
+		// of Stripe's total they account for is not booked again here (nor twice, once they have).
+		const seen = intent.charge?.amount_refunded ?? 0;
+		if (seen > this.getMeta("card_refunded_seen")) this.setMeta("card_refunded_seen", seen);
+		const change = reconcileCard(current, intent, now, cardRefundsInFlight(readRefunds(this.sql)));
 		const patch = (p: PaymentRecord, at: number): PaymentRecord => ({
 			...p,
 			...change.patch,
@@ -407,6 +435,111 @@ export class PaymentObject extends DurableObject<Env> {
 			});
 			this.jobs.schedule("card_release", Date.now() + delay);
 		}
+	}
+
+	/**
+	 * A new refund of this payment, planned against every refund before it and reserved in the
+	 * same synchronous step: two refunds racing for the last amount cannot both get it. Calling
+	 * it again with the same id returns the stored refund.
+	 */
+	async createRefund(request: RefundRequest): Promise<RefundResult> {
+		const payment = this.read();
+		if (!payment) return { ok: false, code: "resource_missing", message: "No such payment" };
+		const existing = readRefund(this.sql, request.id);
+		if (existing) return { ok: true, refund: existing };
+		const plan = planRefund(
+			payment,
+			readRefunds(this.sql),
+			paymentHeldFunds(this.sql, payment),
+			request,
+		);
+		if (!plan.ok) {
+			const { ok: _ok, ...refusal } = plan;
+			return { ok: false, ...refusal };
+		}
+		this.ctx.storage.transactionSync(() =>
+			saveRefund(this.sql, plan.refund, "refund.created", true),
+		);
+		await this.flush();
+		return { ok: true, refund: plan.refund };
+	}
+
+	async getRefund(id: string): Promise<RefundRecord | null> {
+		return readRefund(this.sql, id);
+	}
+
+	async listRefunds(): Promise<RefundRecord[]> {
+		return readRefunds(this.sql);
+	}
+
+	/** Stripe has the refund but has not finished it: its id, to look it up next time. */
+	async noteStripeRefund(
+		id: string,
+		card: { stripe_refund: string; stripe_status: string },
+	): Promise<RefundResult> {
+		const refund = readRefund(this.sql, id);
+		if (!refund) return { ok: false, code: "resource_missing", message: `No such refund: ${id}` };
+		if (refund.status !== "pending" || refund.card?.stripe_refund === card.stripe_refund) {
+			return { ok: true, refund };
+		}
+		const now = Math.floor(Date.now() / 1000);
+		const next: RefundRecord = {
+			...refund,
+			card: { charge: refund.card?.charge ?? null, ...card },
+			updated: now,
+			version: refund.version + 1,
+		};
+		this.ctx.storage.transactionSync(() => saveRefund(this.sql, next, "refund.updated"));
+		await this.flush();
+		return { ok: true, refund: next };
+	}
+
+	/** The refund's money has gone back: booked once (amounts, ledger, events) in one commit. */
+	async completeRefund(id: string, outcome: RefundOutcome): Promise<RefundResult> {
+		return this.finishRefund(id, "refund.succeeded", (p, r, now) =>
+			bookRefundSucceeded(p, r, outcome, this.getMeta("card_available_done") === 1, now),
+		);
+	}
+
+	/** The refund could not be made: its reserved amount is free again. */
+	async failRefund(id: string, failure: RefundFailure): Promise<RefundResult> {
+		return this.finishRefund(id, "refund.failed", (p, r, now) =>
+			bookRefundFailed(p, r, failure, now),
+		);
+	}
+
+	private async finishRefund(
+		id: string,
+		eventType: string,
+		book: (p: PaymentRecord, r: RefundRecord, now: number) => RefundBooking,
+	): Promise<RefundResult> {
+		const refund = readRefund(this.sql, id);
+		const payment = this.read();
+		if (!refund || !payment) {
+			return { ok: false, code: "resource_missing", message: `No such refund: ${id}` };
+		}
+		// Finishing twice (a duplicate message, a retried report) changes nothing.
+		if (refund.status !== "pending") return { ok: true, refund };
+		const now = Math.floor(Date.now() / 1000);
+		const booking = book(payment, refund, now);
+		const save = () => saveRefund(this.sql, booking.refund, eventType);
+		if (booking.payment) {
+			const type =
+				booking.refund.status === "succeeded" ? "payment.refunded" : "payment.refund_failed";
+			this.commit(booking.payment, payment.status, type, booking.transfers, save);
+		} else {
+			this.ctx.storage.transactionSync(save);
+		}
+		// Stripe refunds seen while this one was in flight, and not ours, are booked now.
+		const seen = bookCardRefundsSeen(
+			this.read() as PaymentRecord,
+			this.getMeta("card_refunded_seen"),
+			cardRefundsInFlight(readRefunds(this.sql)),
+			now,
+		);
+		if (seen) this.commit(seen.payment, payment.status, "payment.refunded", seen.transfers);
+		await this.flush();
+		return { ok: true, refund: booking.refund };
 	}
 
 	/** Receipts seen on chain for this payment, for the API and for tests. */
@@ -623,6 +756,7 @@ export class PaymentObject extends DurableObject<Env> {
 		from: PaymentStatus | null,
 		eventType: string,
 		transfers: Transfer[],
+		alsoInTransaction?: () => void,
 	): void {
 		// Event ids sort by time; within one payment they must also sort in commit order, so the
 		// time part never repeats or goes back even when the clock has not moved between commits.
@@ -650,6 +784,7 @@ export class PaymentObject extends DurableObject<Env> {
 				next.updated,
 			);
 			this.sql.exec("INSERT INTO outbox (entry) VALUES (?)", JSON.stringify(entry));
+			alsoInTransaction?.();
 		});
 		this.broadcast(next);
 	}
@@ -679,7 +814,9 @@ export class PaymentObject extends DurableObject<Env> {
 	}
 
 	private async flushOutbox(): Promise<boolean> {
-		const result = await drainOutbox(this.sql, this.env);
+		let result: DrainResult = await drainOutbox(this.sql, this.env);
+		// Refund records and their events follow the payment's own rows.
+		if (result.drained) result = await drainRefundOutbox(this.sql, this.env);
 		if (result.drained) {
 			this.jobs.unschedule("flush");
 			return true;
