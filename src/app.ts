@@ -21,6 +21,7 @@ import { registerHealth } from "./routes/health";
 import { registerPaymentLinks } from "./routes/payment-links";
 import { registerPayments } from "./routes/payments";
 import { registerRates } from "./routes/rates";
+import { registerRefunds } from "./routes/refunds";
 import { registerRoutingRules } from "./routes/routing-rules";
 import { registerSettings } from "./routes/settings";
 import { registerSolanaPay } from "./routes/solana-pay";
@@ -91,6 +92,7 @@ export function createApp(): App {
 	registerHealth(app);
 	registerAdminMerchants(app);
 	registerPayments(app);
+	registerRefunds(app);
 	registerCustomers(app);
 	registerPaymentLinks(app);
 	registerRoutingRules(app);

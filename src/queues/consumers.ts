@@ -5,4 +5,6 @@ registerQueueHandler("webhooks", async () => (await import("./webhooks")).consum
 
 registerQueueHandler("conversions", async () => (await import("./conversions")).handleConversions);
 
+registerQueueHandler("refunds", async () => (await import("./refunds")).handleRefunds);
+
 export { registerQueueHandler };

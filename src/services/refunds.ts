@@ -1,0 +1,234 @@
+import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
+import type Stripe from "stripe";
+import type { RefundResult } from "../../durable-objects/refunds";
+import { createDb } from "../db/client";
+import { checkCursors } from "../db/pagination";
+import { refunds } from "../db/schema";
+import type { RefundFunds, RefundJson, RefundReason, RefundRecord } from "../domain/refund";
+import type { Env } from "../env";
+import { ApiError, notFound } from "../lib/errors";
+import { isId, newId } from "../lib/ids";
+import { log } from "../lib/log";
+import { isStripeError, stripeFromEnv } from "../processors/stripe/client";
+import type { AuthContext } from "../types";
+import { paymentStub } from "./payments";
+import { recordProcessorOutcome } from "./routing";
+
+type Owner = Pick<AuthContext, "merchantId" | "livemode">;
+
+/** The validated body of `POST /v1/refunds`. */
+export interface NewRefundParams {
+	payment: string;
+	amount?: number | undefined;
+	funds?: RefundFunds | undefined;
+	reason?: RefundReason | undefined;
+	destination?: string | undefined;
+	metadata: Record<string, string>;
+}
+
+export function refundSender(env: Env, refundId: string) {
+	if (!env.REFUNDS) throw new Error("Crypto refunds need the REFUNDS Durable Object binding");
+	return env.REFUNDS.get(env.REFUNDS.idFromName(refundId));
+}
+
+function unwrap(result: RefundResult): RefundRecord {
+	if (result.ok) return result.refund;
+	if (result.code === "resource_missing") throw new ApiError("resource_missing", result.message);
+	throw new ApiError(result.code, result.message, result.param);
+}
+
+/**
+ * Creates a refund: the payment's object plans it against the refunds before it and reserves its
+ * amount in one step, then (through its outbox) records it in D1, emits refund.created and puts
+ * it on the refunds queue, whose consumer sends the money back.
+ */
+export async function createRefund(
+	env: Env,
+	owner: Owner,
+	params: NewRefundParams,
+): Promise<RefundRecord> {
+	if (!isId("payment", params.payment)) throw notFound("payment", params.payment, "payment");
+	const stub = paymentStub(env, params.payment);
+	const payment = await stub.get();
+	if (!payment || payment.merchant_id !== owner.merchantId || payment.livemode !== owner.livemode) {
+		throw notFound("payment", params.payment, "payment");
+	}
+	const now = Date.now();
+	return unwrap(
+		await stub.createRefund({
+			id: newId("refund", now),
+			amount: params.amount,
+			funds: params.funds,
+			reason: params.reason,
+			destination: params.destination,
+			metadata: params.metadata,
+			now: Math.floor(now / 1000),
+		}),
+	);
+}
+
+async function refundRow(env: Env, id: string) {
+	return createDb(env.DB).query.refunds.findFirst({
+		where: eq(refunds.id, id),
+		columns: { paymentId: true, merchantId: true, livemode: true },
+	});
+}
+
+/** A refund the caller may see, read from its payment's object (strongly consistent). */
+export async function loadRefund(env: Env, owner: Owner, id: string): Promise<RefundRecord> {
+	const row = isId("refund", id) ? await refundRow(env, id) : undefined;
+	if (!row || row.merchantId !== owner.merchantId || row.livemode !== owner.livemode) {
+		throw notFound("refund", id);
+	}
+	const refund = await paymentStub(env, row.paymentId).getRefund(id);
+	if (!refund) throw notFound("refund", id);
+	return refund;
+}
+
+export interface RefundPageQuery {
+	limit: number;
+	starting_after?: string | undefined;
+	ending_before?: string | undefined;
+	payment?: string | undefined;
+}
+
+/** Newest first from the D1 projection (eventually consistent, like payment lists). */
+export async function listRefunds(
+	env: Env,
+	owner: Owner,
+	query: RefundPageQuery,
+): Promise<{ data: RefundJson[]; has_more: boolean }> {
+	checkCursors(query, "refund");
+	const conditions: SQL[] = [
+		eq(refunds.merchantId, owner.merchantId),
+		eq(refunds.livemode, owner.livemode),
+	];
+	if (query.payment) conditions.push(eq(refunds.paymentId, query.payment));
+	if (query.starting_after) conditions.push(lt(refunds.id, query.starting_after));
+	if (query.ending_before) conditions.push(gt(refunds.id, query.ending_before));
+	const backwards = query.ending_before !== undefined;
+	const rows = await createDb(env.DB)
+		.select({ data: refunds.data })
+		.from(refunds)
+		.where(and(...conditions))
+		.orderBy(backwards ? asc(refunds.id) : desc(refunds.id))
+		.limit(query.limit + 1);
+	const has_more = rows.length > query.limit;
+	const page = rows.slice(0, query.limit).map((r) => JSON.parse(r.data) as RefundJson);
+	return { data: backwards ? page.reverse() : page, has_more };
+}
+
+/**
+ * One go at a pending refund (the refunds queue's work). `done`: finished or handed to its
+ * sender, nothing more for the queue to do; `waiting`: Stripe is still working on it. Throws
+ * when trying again later may help (Stripe or a Durable Object unreachable).
+ */
+export async function processRefund(env: Env, refundId: string): Promise<"done" | "waiting"> {
+	const row = await refundRow(env, refundId);
+	if (!row) {
+		log("warn", "refund message for an unknown refund", { refund: refundId });
+		return "done";
+	}
+	const stub = paymentStub(env, row.paymentId);
+	const refund = await stub.getRefund(refundId);
+	// Already finished (a duplicate message): nothing to do, nothing to change.
+	if (refund?.status !== "pending") return "done";
+	if (refund.processor === "stripe") return refundCard(env, refund);
+	if (!refund.solana) throw new Error(`Refund ${refund.id} has no crypto details`);
+	// The sender takes it from here (alarm-driven); a repeated start only looks again.
+	await refundSender(env, refund.id).start({
+		refund_id: refund.id,
+		payment_id: refund.payment_id,
+		solana: refund.solana,
+	});
+	return "done";
+}
+
+/** Stripe errors that another try cannot fix: the request itself is refused. */
+function refusedByStripe(err: unknown): err is Stripe.errors.StripeError {
+	return (
+		isStripeError(err) &&
+		(err.type === "StripeInvalidRequestError" || err.type === "StripeCardError") &&
+		err.statusCode !== 409 &&
+		err.statusCode !== 429
+	);
+}
+
+/**
+ * The card refund at Stripe, with an idempotency key derived from our refund id: a retry after a
+ * lost answer gets the same Stripe refund, never a second one.
+ */
+async function refundCard(env: Env, refund: RefundRecord): Promise<"done" | "waiting"> {
+	const stub = paymentStub(env, refund.payment_id);
+	const payment = await stub.get();
+	const intent = payment?.card?.payment_intent;
+	if (!intent) throw new Error(`Refund ${refund.id}: the payment has no card intent`);
+	const stripe = stripeFromEnv(env);
+	let result: Stripe.Refund;
+	try {
+		result = refund.card?.stripe_refund
+			? await stripe.refunds.retrieve(refund.card.stripe_refund)
+			: await stripe.refunds.create(
+					{
+						payment_intent: intent,
+						amount: refund.amount ?? undefined,
+						...(refund.reason ? { reason: refund.reason } : {}),
+						metadata: { refund_id: refund.id, payment_id: refund.payment_id },
+					},
+					{ idempotencyKey: `${refund.id}:stripe` },
+				);
+	} catch (err) {
+		if (refusedByStripe(err)) {
+			await stub.failRefund(refund.id, { reason: `Stripe refused the refund: ${err.message}` });
+			return "done";
+		}
+		if (
+			!isStripeError(err) ||
+			err.type === "StripeConnectionError" ||
+			(err.statusCode ?? 0) >= 500
+		) {
+			await recordProcessorOutcome(env, "stripe", "failure");
+		}
+		throw err;
+	}
+	const card = { stripe_refund: result.id, stripe_status: result.status ?? "pending" };
+	if (result.status === "succeeded") {
+		await stub.completeRefund(refund.id, { card });
+		return "done";
+	}
+	if (result.status === "failed" || result.status === "canceled") {
+		await stub.failRefund(refund.id, {
+			reason: `Stripe ${result.status} the refund${result.failure_reason ? `: ${result.failure_reason}` : "."}`,
+			status: result.status,
+			card,
+		});
+		return "done";
+	}
+	await stub.noteStripeRefund(refund.id, card);
+	return "waiting";
+}
+
+/**
+ * The queue gives up on a refund: it fails (its amount free again, refund.failed) unless money
+ * may still be on its way. A crypto refund whose transaction could still land is left to its
+ * sender, which finishes it either way; only one proven never to land (or never built) fails.
+ */
+export async function abandonRefund(env: Env, refundId: string, reason: string): Promise<void> {
+	const row = await refundRow(env, refundId);
+	if (!row) return;
+	const stub = paymentStub(env, row.paymentId);
+	const refund = await stub.getRefund(refundId);
+	if (refund?.status !== "pending") return;
+	if (refund.processor === "solana") {
+		const state = await refundSender(env, refundId).abandon(reason);
+		if (state === "sending") {
+			log("warn", "refund left to its sender: its transaction may still land", {
+				refund: refundId,
+			});
+			return;
+		}
+		// "failed": the sender has booked it; null: it never took the refund on.
+		if (state !== null) return;
+	}
+	await stub.failRefund(refundId, { reason });
+}
