@@ -11,6 +11,9 @@ export default defineConfig({
 				main: "./src/index.ts",
 				wrangler: { configPath: "./wrangler.toml" },
 				miniflare: {
+					// Refund messages go to a queue nobody consumes: the tests hand them to the consumer
+					// themselves (createMessageBatch), as they deliver Stripe's webhooks themselves.
+					queueProducers: { REFUNDS_QUEUE: { queueName: "refunds-worker-suite" } },
 					bindings: {
 						TEST_MIGRATIONS: migrations,
 						ADMIN_TOKEN: "test-admin-token",
@@ -30,6 +33,9 @@ export default defineConfig({
 						STRIPE_WEBHOOK_SECRET: "whsec_workersuite000000000000000000",
 						// The outage test counts failures; SDK retries would only slow it down.
 						STRIPE_MAX_NETWORK_RETRIES: "0",
+						// The dev settlement wallet's key (wrangler.toml's SOLANA_SETTLEMENT_WALLET): crypto refunds.
+						SETTLEMENT_WALLET_KEY:
+							"476HdmZZCxdVZa1iSGtWeoqwqqWPe1K3KJkxugpAQVKkmNu4XgtnojJzfs92GGa5bdBajkU9buXcVtfV56jwdAHg",
 						// Encrypts webhook signing secrets at rest (kid:base64 of 32 bytes).
 						ENCRYPTION_KEYS: "test1:YYfujcFzlbS3xGkGkxSvQSrRwMn7MNKofJ9jHGbK0+U=",
 						// The sandbox's Token-2022 stablecoin; a dollar stablecoin, priced on the USDC/USD feed here.
