@@ -163,6 +163,7 @@ export class RefundObject extends DurableObject<Env> {
 			const open = this.attempts().find((a) => a.state === "open");
 			if (open) {
 				const verdict = await this.lookAt(rpc, open);
+				this.setMeta("errors", 0);
 				if (verdict === "pending") {
 					// Not seen yet, and its blockhash can still land: the same bytes again.
 					await this.broadcast(rpc, open);
@@ -244,6 +245,7 @@ export class RefundObject extends DurableObject<Env> {
 			Date.now(),
 		);
 		this.setMeta("build_failures", 0);
+		this.setMeta("errors", 0);
 		const attempt = this.attempts().find((a) => a.n === n) as SendAttempt;
 		await this.broadcast(rpc, attempt);
 		this.jobs.schedule("step", Date.now() + CHECK_MS);
@@ -282,13 +284,15 @@ export class RefundObject extends DurableObject<Env> {
 		const building = !this.attempts().some((a) => a.state === "open");
 		const failures = this.getMeta("build_failures") + (building ? 1 : 0);
 		this.setMeta("build_failures", failures);
+		const errors = this.getMeta("errors") + 1;
+		this.setMeta("errors", errors);
 		if (building && (!retryable || failures >= MAX_BUILD_FAILURES)) {
 			// Nothing of this refund is on its way: failing it releases the reserved amount.
 			this.finish("failed", { failure: `The refund could not be sent: ${message}` });
 			await this.report();
 			return;
 		}
-		const delay = Math.min(CHECK_MS * 2 ** Math.min(failures, 5), 60_000);
+		const delay = Math.min(CHECK_MS * 2 ** Math.min(errors, 5), 60_000);
 		log("warn", "refund sender trouble; looking again", {
 			refund: this.spec()?.refund_id,
 			retry_in_ms: delay,
