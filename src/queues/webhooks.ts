@@ -17,6 +17,7 @@ import {
 	signatureHeader,
 	type WebhookDeliveryMessage,
 	type WebhookEventMessage,
+	type WebhookQueueMessage,
 	webhookBody,
 	webhookHeaders,
 } from "../domain/webhooks";
@@ -46,6 +47,8 @@ export interface WebhookConsumerOptions {
 
 /** A message that fails for an unexpected reason (D1 unreachable) comes back after this. */
 const UNEXPECTED_RETRY_SECONDS = 30;
+/** Queues takes at most 100 messages per sendBatch. */
+const SEND_BATCH_LIMIT = 100;
 /** An event not (yet) readable is looked for this many times before the message is given up. */
 const MISSING_EVENT_ATTEMPTS = 5;
 
@@ -68,28 +71,43 @@ export async function consumeWebhooks(
 		now: options.now ?? Date.now,
 		timeoutMs: options.timeoutMs ?? DELIVERY_TIMEOUT_MS,
 	};
-	// Each message on its own: one slow receiver does not hold the others back.
-	await Promise.all(batch.messages.map((message) => consumeOne(context, message)));
+	const fanOuts: { message: Message<unknown>; body: WebhookEventMessage }[] = [];
+	const deliveries: Promise<void>[] = [];
+	for (const message of batch.messages) {
+		const body = parseWebhookMessage(message.body);
+		if (body?.kind === "event") fanOuts.push({ message, body });
+		else deliveries.push(guarded(message, () => consumeOther(context, message, body)));
+	}
+	// Deliveries each on their own (one slow receiver holds no other back); the batch's events
+	// fan out together, in one query and one send.
+	await Promise.all([...deliveries, fanOut(context, fanOuts)]);
 }
 
-async function consumeOne(context: Context, message: Message<unknown>): Promise<void> {
+/** Runs one message's work; an unexpected failure (D1 unreachable) retries it later. */
+async function guarded(message: Message<unknown>, work: () => Promise<void>): Promise<void> {
 	try {
-		const body = parseWebhookMessage(message.body);
-		if (!body) {
-			await recordGiveUp(context.env, context.queue, message, "not a webhooks queue message");
-			message.ack();
-		} else if (body.kind === "event") {
-			await fanOut(context, message, body);
-		} else {
-			await deliver(context, message, body);
-		}
+		await work();
 	} catch (error) {
-		log("error", "webhooks message failed", {
-			message: message.id,
-			error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-		});
-		message.retry({ delaySeconds: UNEXPECTED_RETRY_SECONDS });
+		retryLater(message, error);
 	}
+}
+
+function retryLater(message: Message<unknown>, error: unknown): void {
+	log("error", "webhooks message failed", {
+		message: message.id,
+		error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+	});
+	message.retry({ delaySeconds: UNEXPECTED_RETRY_SECONDS });
+}
+
+async function consumeOther(
+	context: Context,
+	message: Message<unknown>,
+	body: WebhookQueueMessage | null,
+): Promise<void> {
+	if (body?.kind === "delivery") return deliver(context, message, body);
+	await recordGiveUp(context.env, context.queue, message, "not a webhooks queue message");
+	message.ack();
 }
 
 /** The event row is written before it is published, so a missing one is a lagging read: wait. */
@@ -102,37 +120,62 @@ async function eventMissing(context: Context, message: Message<unknown>, eventId
 	}
 }
 
+/** One delivery message per matching endpoint of each event, all sent with one sendBatch. */
 async function fanOut(
 	context: Context,
-	message: Message<unknown>,
-	body: WebhookEventMessage,
+	items: { message: Message<unknown>; body: WebhookEventMessage }[],
 ): Promise<void> {
+	if (items.length === 0) return;
 	const { env } = context;
-	const { results } = await env.DB.prepare(
-		`SELECT ev.type, we.id AS endpoint_id, we.enabled_events FROM events ev
-		 LEFT JOIN webhook_endpoints we ON we.merchant_id = ev.merchant_id
-		   AND we.livemode = ev.livemode AND we.disabled = 0 AND we.deleted IS NULL
-		 WHERE ev.id = ?`,
-	)
-		.bind(body.event_id)
-		.all<{ type: string; endpoint_id: string | null; enabled_events: string | null }>();
-	if (results.length === 0) return eventMissing(context, message, body.event_id);
-	const deliveries = results
-		.filter((r) => r.endpoint_id !== null && r.enabled_events !== null)
-		.filter((r) => eventMatches(JSON.parse(r.enabled_events as string) as string[], r.type))
-		.map((r) => ({
-			body: {
-				kind: "delivery",
-				event_id: body.event_id,
-				endpoint_id: r.endpoint_id as string,
-			} satisfies WebhookDeliveryMessage,
-		}));
-	if (deliveries.length > 0) {
-		if (!env.WEBHOOKS_QUEUE) throw new Error("WEBHOOKS_QUEUE is not bound");
-		// A repeated fan-out sends these again; each delivery's attempts are claimed once in D1.
-		await env.WEBHOOKS_QUEUE.sendBatch(deliveries);
+	// At most 100 ids: a batch holds at most 100 messages, and D1 binds at most 100 parameters.
+	const ids = [...new Set(items.map((item) => item.body.event_id))];
+	let rows: {
+		event_id: string;
+		type: string;
+		endpoint_id: string | null;
+		enabled_events: string | null;
+	}[];
+	try {
+		({ results: rows } = await env.DB.prepare(
+			`SELECT ev.id AS event_id, ev.type, we.id AS endpoint_id, we.enabled_events FROM events ev
+			 LEFT JOIN webhook_endpoints we ON we.merchant_id = ev.merchant_id
+			   AND we.livemode = ev.livemode AND we.disabled = 0 AND we.deleted IS NULL
+			 WHERE ev.id IN (${ids.map(() => "?").join(", ")})`,
+		)
+			.bind(...ids)
+			.all());
+	} catch (error) {
+		for (const { message } of items) retryLater(message, error);
+		return;
 	}
-	message.ack();
+	const found = new Set(rows.map((r) => r.event_id));
+	const deliveries = new Map<string, { body: WebhookDeliveryMessage }>();
+	for (const r of rows) {
+		if (r.endpoint_id === null || r.enabled_events === null) continue;
+		if (!eventMatches(JSON.parse(r.enabled_events) as string[], r.type)) continue;
+		const body: WebhookDeliveryMessage = {
+			kind: "delivery",
+			event_id: r.event_id,
+			endpoint_id: r.endpoint_id,
+		};
+		deliveries.set(`${r.event_id} ${r.endpoint_id}`, { body });
+	}
+	const ready = items.filter((item) => found.has(item.body.event_id));
+	try {
+		const messages = [...deliveries.values()];
+		if (messages.length > 0 && !env.WEBHOOKS_QUEUE) throw new Error("WEBHOOKS_QUEUE is not bound");
+		// A repeated fan-out sends these again; each delivery's attempts are claimed once in D1.
+		for (let i = 0; i < messages.length; i += SEND_BATCH_LIMIT) {
+			await env.WEBHOOKS_QUEUE?.sendBatch(messages.slice(i, i + SEND_BATCH_LIMIT));
+		}
+		for (const { message } of ready) message.ack();
+	} catch (error) {
+		for (const { message } of ready) retryLater(message, error);
+	}
+	for (const { message, body } of items) {
+		if (!found.has(body.event_id))
+			await guarded(message, () => eventMissing(context, message, body.event_id));
+	}
 }
 
 async function deliver(

@@ -296,6 +296,19 @@ describe("webhook fan-out", () => {
 			]),
 		);
 	});
+
+	it("waits for an event it cannot read yet, then gives the message up", async () => {
+		const missing = newId("event");
+		const fanOut = { body: { kind: "event", event_id: missing } };
+		const early = await runWebhooks([{ ...fanOut, id: "fan-missing", attempts: 1 }]);
+		expect(early.retryMessages).toEqual([{ msgId: "fan-missing", delaySeconds: 10 }]);
+		const last = await runWebhooks([{ ...fanOut, id: "fan-missing", attempts: 5 }]);
+		expect(last.explicitAcks).toEqual(["fan-missing"]);
+		const failure = await env.DB.prepare(
+			"SELECT error FROM queue_failures WHERE message_id = 'fan-missing'",
+		).first<{ error: string }>();
+		expect(failure?.error).toBe(`event ${missing} not found`);
+	});
 });
 
 describe("webhook delivery", () => {
@@ -525,7 +538,10 @@ describe("webhook delivery", () => {
 		const event = await recordEvent(m.merchant.id);
 		const capture = captureQueue();
 		const fanOut = { body: { kind: "event", event_id: event.id } };
+		// Twice in one batch: one delivery; in two batches: two copies of it.
 		await runWebhooks([fanOut, fanOut], { env: { WEBHOOKS_QUEUE: capture.queue } });
+		expect(capture.sent).toHaveLength(1);
+		await runWebhooks([fanOut], { env: { WEBHOOKS_QUEUE: capture.queue } });
 		expect(capture.sent).toHaveLength(2);
 		let clock = Date.now();
 		// Both copies of the delivery: one claims attempt 1, the other leaves it to that one.
