@@ -21,6 +21,7 @@ import {
 	DEV_VARS_FILE,
 	REPO_ROOT,
 } from "./lib/paths.js";
+import { airdrop, devSettlementWallet } from "./lib/settlement-wallet.js";
 import { waitForUrl } from "./lib/wait.js";
 
 // `npm run dev`: migrations, sandbox, wrangler dev, a seeded demo merchant, then a banner.
@@ -87,9 +88,12 @@ function wranglerBin(): string {
 
 /**
  * A fresh value for a secret `.dev.vars` lacks, keeping the example's Stripe prefix
- * (`sk_test_`, `whsec_`): the emulator and the gateway check it.
+ * (`sk_test_`, `whsec_`): the emulator and the gateway check it. The settlement wallet's key is
+ * the example's own (a development keypair whose address wrangler.toml names).
  */
-function generateDevSecret(_name: string, example: string): string {
+function generateDevSecret(name: string, example: string): string {
+	// The dev settlement wallet's key pairs with its address in wrangler.toml: copy, never invent.
+	if (name === "SETTLEMENT_WALLET_KEY") return example;
 	const prefix = /^(sk_test_|pk_test_|whsec_)/.exec(example)?.[1] ?? "";
 	return `${prefix}${randomBytes(32).toString(prefix ? "hex" : "base64url")}`;
 }
@@ -195,7 +199,16 @@ async function startSandbox(config: SandboxConfig, secrets: DevSecrets) {
 	await waitForUrl(`${control}/health`, { timeoutMs: SANDBOX_READY_MS, signal: lifetime.signal });
 	const res = await fetch(`${control}/health`, { signal: lifetime.signal });
 	const body = (await res.json()) as { services: { solana: string; stripe: string } };
+	await fundSettlementWallet(body.services.solana);
 	return { solana: body.services.solana, stripe: body.services.stripe, control };
+}
+
+/** The settlement wallet pays the network fees of refunds: give it SOL on the local network. */
+async function fundSettlementWallet(rpcUrl: string): Promise<void> {
+	const wallet = await devSettlementWallet(REPO_ROOT);
+	if (!wallet) return;
+	await airdrop(rpcUrl, wallet.address, 100_000_000_000, lifetime.signal);
+	say(`funded the settlement wallet ${wallet.address} with 100 SOL (refund network fees)`);
 }
 
 async function startGateway(stripeUrl: string): Promise<void> {

@@ -21,6 +21,7 @@ import {
 	findKey,
 } from "./gateway-api.js";
 import { REPO_ROOT } from "./paths.js";
+import { airdrop, devSettlementWallet } from "./settlement-wallet.js";
 import { waitForUrl } from "./wait.js";
 
 // The whole gateway on one machine for benchmarks and browser tests: the sandbox in-process and
@@ -202,7 +203,11 @@ export class LocalStack {
 			url: `${gatewayUrl}/webhooks/stripe`,
 			secret: stripe.webhookSecret,
 		});
+		// Refunds send from the development settlement wallet; it pays their network fees.
+		const wallet = await devSettlementWallet(REPO_ROOT);
+		if (wallet) await airdrop(sandbox.urls.solana, wallet.address, 100_000_000_000, signal);
 		const vars: Record<string, string> = {
+			...(wallet ? { SETTLEMENT_WALLET_KEY: wallet.secretKey } : {}),
 			SOLANA_RPC_URLS: sandbox.urls.solana,
 			PYTH_HERMES_URL: `${sandbox.urls.control}/hermes`,
 			PUBLIC_BASE_URL: gatewayUrl,

@@ -82,10 +82,15 @@ export const CreatePaymentBody = z
 
 /** A projected payment as the API shows it; rows projected before customers existed lack `customer`. */
 function projectedPayment(row: { data: string }): PaymentObjectJson {
-	const payment = JSON.parse(row.data) as Omit<PaymentObjectJson, "customer"> & {
+	const payment = JSON.parse(row.data) as Omit<PaymentObjectJson, "customer" | "refund_status"> & {
 		customer?: string | null;
+		refund_status?: PaymentObjectJson["refund_status"];
 	};
-	return { ...payment, customer: payment.customer ?? null };
+	return {
+		...payment,
+		customer: payment.customer ?? null,
+		refund_status: payment.refund_status ?? null,
+	};
 }
 
 const PaymentIdParam = z.object({
