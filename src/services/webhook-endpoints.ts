@@ -275,7 +275,15 @@ export async function signingSecrets(
 		row.previousSecretExpiresAt !== null &&
 		row.previousSecretExpiresAt > nowSec
 	) {
-		secrets.push(await decrypt(keyring, row.previousSecret, row.id));
+		try {
+			secrets.push(await decrypt(keyring, row.previousSecret, row.id));
+		} catch (error) {
+			// Its key was removed from ENCRYPTION_KEYS: the current secret still signs.
+			log("warn", "previous webhook secret unreadable", {
+				endpoint: row.id,
+				error: String(error),
+			});
+		}
 	}
 	return secrets;
 }

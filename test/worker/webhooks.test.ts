@@ -642,6 +642,29 @@ describe("webhook delivery", () => {
 		);
 	});
 
+	it("signs with the current secret alone when the previous one cannot be read", async () => {
+		const m = await createMerchant();
+		const receiver = sink();
+		const endpoint = await createEndpoint(m.sk, { url: receiver.url });
+		const other = await createEndpoint(m.sk, { url: "https://other.example/h" });
+		const rolled = await json<EndpointJson & { secret: string }>(
+			await call("POST", `/v1/webhook_endpoints/${endpoint.id}/roll_secret`, { key: m.sk }),
+		);
+		// An envelope bound to another endpoint, as if its key had been dropped: it does not open.
+		await env.DB.prepare(
+			"UPDATE webhook_endpoints SET previous_secret = (SELECT secret FROM webhook_endpoints WHERE id = ?) WHERE id = ?",
+		)
+			.bind(other.id, endpoint.id)
+			.run();
+		const event = await recordEvent(m.merchant.id);
+		const result = await runWebhooks([{ ...delivery(event.id, endpoint.id), id: "d-prev" }]);
+		expect(result.explicitAcks).toEqual(["d-prev"]);
+		const [hook] = await receiver.received();
+		if (!hook) throw new Error("nothing received");
+		expect(hook.headers["webhook-signature"]?.split(" ")).toHaveLength(1);
+		expect(verify(rolled.secret, hook)).toBeTruthy();
+	});
+
 	it("refuses to send to a private address in live mode, even if one got stored", async () => {
 		const m = await createMerchant();
 		const endpoint = await createEndpoint(m.skLive, { url: "https://shop.example/hooks" });
