@@ -73,6 +73,26 @@ describe("webhook endpoints API", () => {
 		expect(fetched).toStrictEqual(withoutSecret);
 	});
 
+	it("replays a create with the same Idempotency-Key without the secret", async () => {
+		const m = await createMerchant();
+		const request = {
+			key: m.sk,
+			body: { url: "https://shop.example/hooks", enabled_events: ["*"] },
+			headers: { "Idempotency-Key": "endpoint-1" },
+		};
+		const first = await json<EndpointJson>(await call("POST", "/v1/webhook_endpoints", request));
+		const again = await call("POST", "/v1/webhook_endpoints", request);
+		expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+		const replayed = await json<EndpointJson>(again);
+		expect(first.secret).toMatch(/^whsec_/);
+		const { secret: _secret, ...withoutSecret } = first;
+		expect(replayed).toStrictEqual(withoutSecret);
+		const list = await json<ListJson<EndpointJson>>(
+			await call("GET", "/v1/webhook_endpoints", { key: m.sk }),
+		);
+		expect(list.data).toHaveLength(1);
+	});
+
 	it("stores the secret encrypted and bound to the endpoint's id", async () => {
 		const m = await createMerchant();
 		const a = await createEndpoint(m.sk, { url: "https://a.example/hooks" });
