@@ -94,6 +94,8 @@ function wranglerBin(): string {
 function generateDevSecret(name: string, example: string): string {
 	// The dev settlement wallet's key pairs with its address in wrangler.toml: copy, never invent.
 	if (name === "SETTLEMENT_WALLET_KEY") return example;
+	// Key-encryption keys carry a key id: "kid:base64(32 bytes)".
+	if (name === "ENCRYPTION_KEYS") return `dev1:${randomBytes(32).toString("base64")}`;
 	const prefix = /^(sk_test_|pk_test_|whsec_)/.exec(example)?.[1] ?? "";
 	return `${prefix}${randomBytes(32).toString(prefix ? "hex" : "base64url")}`;
 }

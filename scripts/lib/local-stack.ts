@@ -213,6 +213,7 @@ export class LocalStack {
 			PUBLIC_BASE_URL: gatewayUrl,
 			ADMIN_TOKEN: adminToken,
 			SESSION_SECRET: `${adminToken}${adminToken}`,
+			ENCRYPTION_KEYS: `local1:${randomBytes(32).toString("base64")}`,
 			STRIPE_API_URL: sandbox.urls.stripe,
 			STRIPE_JS_URL: `${sandbox.urls.stripe}/js/v3/`,
 			STRIPE_PUBLISHABLE_KEY: stripe.publishableKey,
