@@ -1,30 +1,14 @@
 import {
-	address,
-	appendTransactionMessageInstructions,
 	createKeyPairSignerFromBytes,
-	createTransactionMessage,
 	getBase58Encoder,
 	getBase64EncodedWireTransaction,
 	getSignatureFromTransaction,
-	type Instruction,
 	type KeyPairSigner,
-	pipe,
-	setTransactionMessageFeePayerSigner,
-	setTransactionMessageLifetimeUsingBlockhash,
 	signTransactionMessageWithSigners,
 } from "@solana/kit";
-import { getAddMemoInstruction } from "@solana-program/memo";
-import { getTransferSolInstruction } from "@solana-program/system";
-import {
-	findAssociatedTokenPda,
-	getCreateAssociatedTokenIdempotentInstruction,
-	getTransferCheckedInstruction,
-} from "@solana-program/token";
 import type { SolanaRefundDetails } from "../../domain/refund";
 import type { SolanaRpc } from "./rpc";
-
-const MEMO_V3 = address("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
-const TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+import { messageWithFreshBlockhash, transferInstructions } from "./transfer";
 
 /** One signer per key per isolate: the key is imported once, as a non-extractable CryptoKey. */
 const signers = new Map<string, Promise<KeyPairSigner>>();
@@ -80,56 +64,25 @@ export async function buildRefundTransaction(
 	signer: KeyPairSigner,
 	refund: SolanaRefundDetails,
 ): Promise<SignedRefundTransaction> {
-	const recipient = address(refund.recipient);
-	const amount = BigInt(refund.amount);
-	const memo = getAddMemoInstruction({ memo: refund.memo }, { programAddress: MEMO_V3 });
-	const instructions: Instruction[] = [];
-	if (refund.mint === null) {
-		instructions.push(
-			memo,
-			getTransferSolInstruction({ source: signer, destination: recipient, amount }),
-		);
-	} else {
-		const mint = address(refund.mint);
-		const tokenProgram = address(refund.token_program ?? TOKEN_PROGRAM);
-		const [source] = await findAssociatedTokenPda({ owner: signer.address, mint, tokenProgram });
-		const [destination] = await findAssociatedTokenPda({ owner: recipient, mint, tokenProgram });
-		instructions.push(
-			getCreateAssociatedTokenIdempotentInstruction({
-				payer: signer,
-				ata: destination,
-				owner: recipient,
-				mint,
-				tokenProgram,
-			}),
-			memo,
-			getTransferCheckedInstruction(
-				{ source, mint, destination, authority: signer, amount, decimals: refund.decimals },
-				{ programAddress: tokenProgram },
-			),
-		);
-	}
-	const { value: latest } = await rpc.call<{
-		value: { blockhash: string; lastValidBlockHeight: number };
-	}>("getLatestBlockhash", [{ commitment: "confirmed" }]);
-	const message = pipe(
-		createTransactionMessage({ version: 0 }),
-		(m) => setTransactionMessageFeePayerSigner(signer, m),
-		(m) =>
-			setTransactionMessageLifetimeUsingBlockhash(
-				{
-					blockhash: latest.blockhash as never,
-					lastValidBlockHeight: BigInt(latest.lastValidBlockHeight),
-				},
-				m,
-			),
-		(m) => appendTransactionMessageInstructions(instructions, m),
+	const instructions = await transferInstructions({
+		from: signer,
+		to: refund.recipient,
+		amount: BigInt(refund.amount),
+		mint: refund.mint,
+		tokenProgram: refund.token_program,
+		decimals: refund.decimals,
+		memo: refund.memo,
+	});
+	const { message, blockhash, lastValidBlockHeight } = await messageWithFreshBlockhash(
+		rpc,
+		signer,
+		instructions,
 	);
 	const signed = await signTransactionMessageWithSigners(message);
 	return {
 		signature: getSignatureFromTransaction(signed),
 		wire: getBase64EncodedWireTransaction(signed),
-		blockhash: latest.blockhash,
-		lastValidBlockHeight: latest.lastValidBlockHeight,
+		blockhash,
+		lastValidBlockHeight,
 	};
 }
