@@ -12,6 +12,7 @@ import { idempotency } from "./middleware/idempotency";
 import { ipRateLimit, rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
 import { registerAdminMerchants } from "./routes/admin/merchants";
+import { registerAuditLog } from "./routes/audit-log";
 import { registerBalances } from "./routes/balances";
 import { registerConversions } from "./routes/conversions";
 import { registerCustomers } from "./routes/customers";
@@ -97,6 +98,7 @@ export function createApp(): App {
 	registerPaymentLinks(app);
 	registerRoutingRules(app);
 	registerEvents(app);
+	registerAuditLog(app);
 	registerWebhookEndpoints(app);
 	registerBalances(app);
 	registerConversions(app);

@@ -20,6 +20,7 @@ export const ID_PREFIXES = {
 	webhookAttempt: "wha",
 	webhookRedelivery: "whr",
 	conversion: "conv",
+	auditLog: "aud",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

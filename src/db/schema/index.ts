@@ -1,4 +1,5 @@
 export * from "./api-keys";
+export * from "./audit-log";
 export * from "./conversions";
 export * from "./customers";
 export * from "./events";

@@ -1,6 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError, notFound } from "../../lib/errors";
+import { audit } from "../../services/audit";
 import {
+	type ApiKeyJson,
 	createKey,
 	createMerchant,
 	getMerchant,
@@ -241,6 +243,26 @@ function unwrapKeyChange<T>(change: KeyChange<T>, keyId: string): T {
 	);
 }
 
+const ADMIN_ACTOR = { type: "admin", id: null } as const;
+
+/** Records a key change in the log of the key's mode: ids and the redacted key, never the key. */
+function auditKey(
+	env: { DB: D1Database },
+	merchantId: string,
+	verb: "created" | "rolled" | "revoked",
+	key: ApiKeyJson,
+	extra: Record<string, unknown> = {},
+) {
+	return audit(env, {
+		merchant_id: merchantId,
+		livemode: key.livemode,
+		action: `api_key.${verb}`,
+		actor: ADMIN_ACTOR,
+		object_id: key.id,
+		details: { type: key.type, redacted: key.redacted, ...extra },
+	});
+}
+
 async function requireMerchant(db: D1Database, id: string) {
 	const merchant = await getMerchant(db, id);
 	if (!merchant) throw notFound("merchant", id);
@@ -248,9 +270,11 @@ async function requireMerchant(db: D1Database, id: string) {
 }
 
 export function registerAdminMerchants(app: App): void {
-	app.openapi(create, async (c) =>
-		c.json(await createMerchant(c.env.DB, c.req.valid("json")), 201),
-	);
+	app.openapi(create, async (c) => {
+		const created = await createMerchant(c.env.DB, c.req.valid("json"));
+		for (const key of created.keys) await auditKey(c.env, created.merchant.id, "created", key);
+		return c.json(created, 201);
+	});
 
 	app.openapi(retrieve, async (c) =>
 		c.json(await requireMerchant(c.env.DB, c.req.valid("param").id), 200),
@@ -259,8 +283,23 @@ export function registerAdminMerchants(app: App): void {
 	app.openapi(update, async (c) => {
 		const { id } = c.req.valid("param");
 		await requireMerchant(c.env.DB, id);
-		const merchant = await updateMerchant(c.env.DB, id, c.req.valid("json"));
+		const patch = c.req.valid("json");
+		const merchant = await updateMerchant(c.env.DB, id, patch);
 		if (!merchant) throw notFound("merchant", id);
+		const fields = Object.keys(patch).filter((k) => patch[k as keyof typeof patch] !== undefined);
+		if (fields.length > 0) {
+			// Merchant fields and settings apply to both modes, so both modes' logs show the change.
+			for (const livemode of [false, true]) {
+				await audit(c.env, {
+					merchant_id: id,
+					livemode,
+					action: "merchant.updated",
+					actor: ADMIN_ACTOR,
+					object_id: id,
+					details: { fields, ...(patch.settings ? { settings: patch.settings } : {}) },
+				});
+			}
+		}
 		return c.json(merchant, 200);
 	});
 
@@ -277,17 +316,26 @@ export function registerAdminMerchants(app: App): void {
 		const { id } = c.req.valid("param");
 		const body = c.req.valid("json");
 		await requireMerchant(c.env.DB, id);
-		return c.json(await createKey(c.env.DB, id, body.type, body.livemode), 201);
+		const key = await createKey(c.env.DB, id, body.type, body.livemode);
+		await auditKey(c.env, id, "created", key);
+		return c.json(key, 201);
 	});
 
 	app.openapi(roll, async (c) => {
 		const { id, key } = c.req.valid("param");
 		const grace = c.req.valid("json")?.expires_in ?? 24 * 60 * 60;
-		return c.json(unwrapKeyChange(await rollKey(c.env.DB, id, key, grace), key), 200);
+		const rolled = unwrapKeyChange(await rollKey(c.env.DB, id, key, grace), key);
+		await auditKey(c.env, id, "rolled", rolled.previous, {
+			rolled_to: rolled.key.id,
+			expires_at: rolled.previous.expires_at,
+		});
+		return c.json(rolled, 200);
 	});
 
 	app.openapi(revoke, async (c) => {
 		const { id, key } = c.req.valid("param");
-		return c.json(unwrapKeyChange(await revokeKey(c.env.DB, id, key), key), 200);
+		const revoked = unwrapKeyChange(await revokeKey(c.env.DB, id, key), key);
+		await auditKey(c.env, id, "revoked", revoked);
+		return c.json(revoked, 200);
 	});
 }

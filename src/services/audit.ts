@@ -1,0 +1,114 @@
+import { and, asc, desc, eq, gt, gte, lt, type SQL } from "drizzle-orm";
+import { createDb } from "../db/client";
+import { checkCursors, type Page, type PageQuery } from "../db/pagination";
+import { auditLog } from "../db/schema";
+import type { Env } from "../env";
+import { lowestIdAt, newId } from "../lib/ids";
+
+export type AuditActorType = "api_key" | "admin" | "system";
+
+export interface AuditEntry {
+	merchant_id: string;
+	livemode: boolean;
+	/** What happened, `resource.verb`: `api_key.rolled`, `webhook_endpoint.created`, … */
+	action: string;
+	/** Who did it: the API key's id, `admin` for the operator token, or a job's name. */
+	actor: { type: AuditActorType; id: string | null };
+	object_id?: string | null | undefined;
+	/** What changed, never a secret: ids, field names, before/after of non-secret settings. */
+	details?: Record<string, unknown> | undefined;
+}
+
+export interface AuditLogJson {
+	id: string;
+	object: "audit_log_entry";
+	livemode: boolean;
+	action: string;
+	actor: { type: AuditActorType; id: string | null };
+	object_id: string | null;
+	details: Record<string, unknown>;
+	created: number;
+}
+
+type AuditRow = typeof auditLog.$inferSelect;
+
+function toJson(row: AuditRow): AuditLogJson {
+	return {
+		id: row.id,
+		object: "audit_log_entry",
+		livemode: row.livemode,
+		action: row.action,
+		actor: { type: row.actorType, id: row.actorId },
+		object_id: row.objectId,
+		details: row.details,
+		created: row.created,
+	};
+}
+
+function toRow(entry: AuditEntry, now = Date.now()): AuditRow {
+	return {
+		id: newId("auditLog", now),
+		merchantId: entry.merchant_id,
+		livemode: entry.livemode,
+		action: entry.action,
+		actorType: entry.actor.type,
+		actorId: entry.actor.id,
+		objectId: entry.object_id ?? null,
+		details: entry.details ?? {},
+		created: Math.floor(now / 1000),
+	};
+}
+
+/**
+ * Appends an entry to the merchant's audit log. Called after the change it records has been
+ * written, so a failed change leaves no entry; an entry that fails to write fails the request
+ * (the change stands, and the client's retry with its Idempotency-Key replays without a second
+ * change), so a change is never silently unaudited.
+ */
+export async function audit(env: Pick<Env, "DB">, entry: AuditEntry): Promise<AuditLogJson> {
+	const row = toRow(entry);
+	await createDb(env.DB).insert(auditLog).values(row);
+	return toJson(row);
+}
+
+/** The insert of `audit`, for callers that write the change and its entry in one D1 batch. */
+export function auditStatement(env: Pick<Env, "DB">, entry: AuditEntry) {
+	return createDb(env.DB).insert(auditLog).values(toRow(entry));
+}
+
+/** A page of one merchant's entries in one mode, newest first (filters: action, object). */
+export async function listAuditLog(
+	env: Pick<Env, "DB">,
+	owner: { merchantId: string; livemode: boolean },
+	query: PageQuery & { action?: string | undefined; object_id?: string | undefined },
+): Promise<Page<AuditLogJson>> {
+	checkCursors(query, "auditLog", "audit log entry");
+	const conditions: SQL[] = [
+		eq(auditLog.merchantId, owner.merchantId),
+		eq(auditLog.livemode, owner.livemode),
+	];
+	if (query.action !== undefined) conditions.push(eq(auditLog.action, query.action));
+	if (query.object_id !== undefined) conditions.push(eq(auditLog.objectId, query.object_id));
+	const at = (seconds: number) => lowestIdAt("auditLog", seconds * 1000);
+	if (query["created[gte]"] !== undefined)
+		conditions.push(gte(auditLog.id, at(query["created[gte]"])));
+	if (query["created[gt]"] !== undefined)
+		conditions.push(gte(auditLog.id, at(query["created[gt]"] + 1)));
+	if (query["created[lte]"] !== undefined)
+		conditions.push(lt(auditLog.id, at(query["created[lte]"] + 1)));
+	if (query["created[lt]"] !== undefined)
+		conditions.push(lt(auditLog.id, at(query["created[lt]"])));
+	if (query.starting_after) conditions.push(lt(auditLog.id, query.starting_after));
+	if (query.ending_before) conditions.push(gt(auditLog.id, query.ending_before));
+	const backwards = query.ending_before !== undefined;
+	const rows = await createDb(env.DB)
+		.select()
+		.from(auditLog)
+		.where(and(...conditions))
+		.orderBy(backwards ? asc(auditLog.id) : desc(auditLog.id))
+		.limit(query.limit + 1);
+	const has_more = rows.length > query.limit;
+	const page = rows.slice(0, query.limit);
+	if (backwards) page.reverse();
+	return { data: page.map(toJson), has_more };
+}
