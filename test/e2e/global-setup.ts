@@ -11,6 +11,7 @@ declare module "vitest" {
 		secretKey: string;
 		publishableKey: string;
 		stackLogPath: string;
+		adminToken: string;
 	}
 }
 
@@ -38,6 +39,7 @@ export default async function setup(project: TestProject) {
 		project.provide("secretKey", merchant.secretKey);
 		project.provide("publishableKey", merchant.publishableKey);
 		project.provide("stackLogPath", stack.logPath);
+		project.provide("adminToken", stack.adminToken);
 	} catch (error) {
 		await stack.stop();
 		throw error;

@@ -1,68 +1,24 @@
-import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { address } from "@solana/kit";
 import { findAssociatedTokenPda } from "@solana-program/token";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { USDC } from "../../sandbox/solana/tokens";
-import { parseDevVars } from "../../scripts/lib/dev-vars";
 import { gatewayJson } from "../../scripts/lib/gateway-api";
-import { type LocalMerchant, LocalStack } from "../../scripts/lib/local-stack";
-import { REPO_ROOT } from "../../scripts/lib/paths";
 import type { PaymentObjectJson } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";
 import { fundedPayer, rpc, signAndSend } from "./helpers/chain";
+import { type StackMerchant, sharedStack, until } from "./helpers/stack";
 
 // A crypto refund end to end through `wrangler dev`: the refunds queue (local Queues), the
 // refund's Durable Object sending from the dev settlement wallet, and the local Solana network.
-// Its own stack, because the gateway needs the settlement wallet's key (the suite's has none).
 
-const devVars = parseDevVars(readFileSync(join(REPO_ROOT, ".dev.vars.example"), "utf8"));
-const SETTLEMENT_WALLET_KEY = devVars.SETTLEMENT_WALLET_KEY as string;
-
-let stack: LocalStack;
-let merchant: LocalMerchant;
+const stack = sharedStack();
+let merchant: StackMerchant;
 
 beforeAll(async () => {
-	stack = new LocalStack({
-		name: "refunds",
-		solana: { slotMs: 100, confirmedLag: 1, finalizedLag: 8 },
-		vars: { SETTLEMENT_WALLET_KEY },
-		readyTimeoutMs: 90_000,
-		say: (line) => process.stdout.write(`[e2e refunds] ${line}\n`),
-	});
-	try {
-		await stack.start();
-	} catch (error) {
-		await stack.stop();
-		throw error;
-	}
-	merchant = await stack.createMerchant("Refunds Coffee");
-}, 120_000);
+	merchant = await stack.merchant("Refunds Coffee");
+});
 
-afterAll(async () => {
-	await stack?.stop();
-}, 30_000);
-
-function api<T>(path: string, body?: unknown): Promise<T> {
-	return gatewayJson(stack.gatewayUrl, path, {
-		token: merchant.secretKey,
-		...(body === undefined
-			? {}
-			: { method: "POST", body, headers: { "idempotency-key": randomUUID() } }),
-	}) as Promise<T>;
-}
-
-async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean) {
-	const deadline = Date.now() + 45_000;
-	for (;;) {
-		const value = await read();
-		if (done(value)) return value;
-		if (Date.now() > deadline)
-			throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-		await new Promise((r) => setTimeout(r, 250));
-	}
-}
+const api = <T>(path: string, body?: unknown) => merchant.api<T>(path, body);
 
 async function usdcOf(owner: string): Promise<bigint> {
 	const [ata] = await findAssociatedTokenPda({
@@ -72,7 +28,7 @@ async function usdcOf(owner: string): Promise<bigint> {
 	});
 	try {
 		const { value } = await rpc<{ value: { amount: string } }>(
-			stack.sandbox.urls.solana,
+			stack.rpcUrl,
 			"getTokenAccountBalance",
 			[ata, { commitment: "finalized" }],
 		);
@@ -86,7 +42,7 @@ async function usdcOf(owner: string): Promise<bigint> {
 
 describe("refunds through wrangler dev", () => {
 	test("a USDC payment paid on the local chain is refunded through the queue, the payer made whole", async () => {
-		const rpcUrl = stack.sandbox.urls.solana;
+		const rpcUrl = stack.rpcUrl;
 		// The settlement wallet pays the refund's network fee.
 		const payment = await api<PaymentObjectJson>("/v1/payments", {
 			amount: 2500,

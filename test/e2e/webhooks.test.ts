@@ -1,53 +1,33 @@
-import { randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { gatewayJson } from "../../scripts/lib/gateway-api";
-import { type LocalMerchant, LocalStack } from "../../scripts/lib/local-stack";
 import { type ReceivedWebhook, WebhookReceiver } from "../../scripts/lib/webhook-receiver";
+import { type StackMerchant, sharedStack } from "./helpers/stack";
 
 // Webhooks end to end through `wrangler dev`'s local Queues: a payment's events leave its Durable
 // Object's outbox, fan out on the webhooks queue and reach a receiver in this process, signed.
-// This file runs its own gateway: the suite's shared one is started without ENCRYPTION_KEYS.
 
-let stack: LocalStack;
+const stack = sharedStack();
 let receiver: WebhookReceiver;
-let merchant: LocalMerchant;
+let merchant: StackMerchant;
 
 beforeAll(async () => {
 	receiver = await WebhookReceiver.start();
-	stack = new LocalStack({
-		name: "webhooks-e2e",
-		vars: { ENCRYPTION_KEYS: `e2e:${randomBytes(32).toString("base64")}` },
-		readyTimeoutMs: 90_000,
-	});
-	try {
-		await stack.start();
-		merchant = await stack.createMerchant("Webhook Coffee");
-	} catch (error) {
-		await stack.stop();
-		throw error;
-	}
-}, 120_000);
+	merchant = await stack.merchant("Webhook Coffee");
+});
 
 afterAll(async () => {
-	await stack?.stop();
 	await receiver?.close();
 });
 
-function api(path: string, body?: unknown) {
-	return gatewayJson(stack.gatewayUrl, path, {
-		method: body === undefined ? "GET" : "POST",
-		token: merchant.secretKey,
-		...(body !== undefined ? { body } : {}),
-	});
-}
+const api = (path: string, body?: unknown) => merchant.api<unknown>(path, body);
 
 async function waitFor<T>(what: string, read: () => T | undefined, timeoutMs = 30_000): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const value = read();
 		if (value !== undefined) return value;
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${stack.logTail()}`);
+		if (Date.now() > deadline)
+			throw new Error(`timed out waiting for ${what} (gateway log: ${stack.stackLogPath})`);
 		await new Promise((resolve) => setTimeout(resolve, 100));
 	}
 }
