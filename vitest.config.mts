@@ -54,7 +54,7 @@ export default defineConfig({
 		}),
 	],
 	test: {
-		include: ["test/worker/**/*.test.ts"],
+		include: ["test/worker/**/*.test.ts", "test/security/**/*.test.ts"],
 		setupFiles: ["./test/worker/setup.ts"],
 		globalSetup: ["./test/worker/global-setup.ts"],
 	},
