@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { REFUND_FUNDS, REFUND_REASONS, REFUND_STATUSES, toApiRefund } from "../domain/refund";
 import { isId } from "../lib/ids";
+import { auditApiChange } from "../services/audit";
 import { createRefund, listRefunds, loadRefund } from "../services/refunds";
 import type { App } from "../types";
 import {
@@ -158,8 +159,13 @@ const list = createRoute({
 
 export function registerRefunds(app: App): void {
 	app.openapi(create, async (c) => {
-		const refund = await createRefund(c.env, c.get("auth"), c.req.valid("json"));
-		return c.json(toApiRefund(refund), 200);
+		const refund = toApiRefund(await createRefund(c.env, c.get("auth"), c.req.valid("json")));
+		await auditApiChange(c.env, c.get("auth"), "refund.created", refund.id, {
+			payment: refund.payment,
+			amount: refund.amount,
+			currency: refund.currency,
+		});
+		return c.json(refund, 200);
 	});
 
 	app.openapi(retrieve, async (c) => {

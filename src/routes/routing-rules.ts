@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { PROCESSORS, RISK_LEVELS, RoutingConfigSchema, RoutingRuleSchema } from "../domain/routing";
 import { ApiError } from "../lib/errors";
+import { auditApiChange } from "../services/audit";
 import {
 	decideRouting,
 	getRoutingRules,
@@ -144,7 +145,12 @@ export function registerRoutingRules(app: App): void {
 	app.openapi(replaceRules, async (c) => {
 		const auth = c.get("auth");
 		const record = await replaceRoutingRules(c.env.DB, auth, c.req.valid("json"));
-		return c.json(toApiRoutingRules(record, auth.livemode), 200);
+		const rules = toApiRoutingRules(record, auth.livemode);
+		await auditApiChange(c.env, auth, "routing_rules.updated", null, {
+			strategy: rules.strategy,
+			rules: rules.rules,
+		});
+		return c.json(rules, 200);
 	});
 
 	app.openapi(previewRouting, async (c) => {

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { MerchantSettings } from "../db/schema";
 import { isSupportedCurrency } from "../domain/money";
 import { ApiError, notFound } from "../lib/errors";
+import { auditApiChange } from "../services/audit";
 import { getMerchant, updateMerchant } from "../services/merchants";
 import { tokenCatalog } from "../services/tokens";
 import type { App } from "../types";
@@ -127,6 +128,10 @@ export function registerSettings(app: App): void {
 		if (body.conversion_rate_policy) settings.conversion_rate_policy = body.conversion_rate_policy;
 		if (body.card_presentment) settings.card_presentment = body.card_presentment;
 		const updated = await updateMerchant(c.env.DB, merchantId, { settings });
+		await auditApiChange(c.env, c.get("auth"), "settings.updated", merchantId, {
+			fields: Object.keys(body).filter((k) => body[k as keyof typeof body] !== undefined),
+			changes: body,
+		});
 		return c.json(toApiSettings(updated?.settings ?? settings), 200);
 	});
 }

@@ -6,6 +6,7 @@ import {
 	ROLL_OVERLAP_MAX_SECONDS,
 	toApiWebhookEndpoint,
 } from "../domain/webhooks";
+import { auditApiChange } from "../services/audit";
 import {
 	listWebhookAttempts,
 	redeliverEvent,
@@ -331,6 +332,10 @@ export function registerWebhookEndpoints(app: App): void {
 			c.get("auth"),
 			c.req.valid("json"),
 		);
+		await auditApiChange(c.env, c.get("auth"), "webhook_endpoint.created", endpoint.id, {
+			url: endpoint.url,
+			enabled_events: endpoint.enabled_events,
+		});
 		return c.json(toApiWebhookEndpoint(endpoint, secret), 200);
 	});
 
@@ -359,14 +364,19 @@ export function registerWebhookEndpoints(app: App): void {
 			c.req.valid("param").id,
 			c.req.valid("json"),
 		);
+		await auditApiChange(c.env, c.get("auth"), "webhook_endpoint.updated", endpoint.id, {
+			fields: Object.keys(c.req.valid("json") ?? {}),
+			url: endpoint.url,
+			enabled_events: endpoint.enabled_events,
+			disabled: endpoint.disabled,
+		});
 		return c.json(toApiWebhookEndpoint(endpoint), 200);
 	});
 
 	app.openapi(deleteEndpoint, async (c) => {
-		return c.json(
-			await deleteWebhookEndpoint(c.env.DB, c.get("auth"), c.req.valid("param").id),
-			200,
-		);
+		const deleted = await deleteWebhookEndpoint(c.env.DB, c.get("auth"), c.req.valid("param").id);
+		await auditApiChange(c.env, c.get("auth"), "webhook_endpoint.deleted", deleted.id);
+		return c.json(deleted, 200);
 	});
 
 	app.openapi(rollSecret, async (c) => {
@@ -378,6 +388,10 @@ export function registerWebhookEndpoints(app: App): void {
 			c.req.valid("param").id,
 			overlap,
 		);
+		// The secrets themselves never enter the log: only when the previous one stops signing.
+		await auditApiChange(c.env, c.get("auth"), "webhook_endpoint.secret_rolled", endpoint.id, {
+			previous_secret_expires_at: endpoint.previous_secret_expires_at,
+		});
 		return c.json(toApiWebhookEndpoint(endpoint, secret), 200);
 	});
 

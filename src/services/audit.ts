@@ -112,3 +112,21 @@ export async function listAuditLog(
 	if (backwards) page.reverse();
 	return { data: page.map(toJson), has_more };
 }
+
+/** An entry for a change made through the API: the merchant, mode and key come from the auth. */
+export function auditApiChange(
+	env: Pick<Env, "DB">,
+	auth: { merchantId: string; livemode: boolean; keyId: string },
+	action: string,
+	objectId: string | null,
+	details: Record<string, unknown> = {},
+): Promise<AuditLogJson> {
+	return audit(env, {
+		merchant_id: auth.merchantId,
+		livemode: auth.livemode,
+		action,
+		actor: { type: "api_key", id: auth.keyId },
+		object_id: objectId,
+		details,
+	});
+}

@@ -5,11 +5,14 @@ import {
 	admin,
 	call,
 	createMerchant,
+	createPayment,
 	expectApiError,
 	json,
 	type ListJson,
 	list,
 } from "./helpers/api";
+import { deliverAll, stripe } from "./helpers/stripe";
+import { createEndpoint } from "./helpers/webhooks";
 
 interface AuditJson {
 	id: string;
@@ -113,5 +116,56 @@ describe("audit log", () => {
 		).rejects.toThrow(/append-only/);
 		const rows = await json<ListJson<AuditJson>>(await call("GET", "/v1/audit_log", { key: m.sk }));
 		expect(rows.data).toHaveLength(2);
+	});
+
+	it("records routing, settings, webhook endpoint and refund changes with the key that made them", async () => {
+		const m = await createMerchant();
+		const keyId = m.keys.find((k) => k.type === "secret" && !k.livemode)?.id;
+		const actor = { type: "api_key", id: keyId };
+
+		const rules = await call("PUT", "/v1/routing_rules", {
+			key: m.sk,
+			body: { strategy: "first_match", rules: [] },
+		});
+		expect(rules.status, await rules.clone().text()).toBe(200);
+		const settings = await call("POST", "/v1/settings", {
+			key: m.sk,
+			body: { settlement_currency: "usd" },
+		});
+		expect(settings.status, await settings.clone().text()).toBe(200);
+
+		const endpoint = await createEndpoint(m.sk, { url: "https://example.com/hooks" });
+		await call("POST", `/v1/webhook_endpoints/${endpoint.id}`, {
+			key: m.sk,
+			body: { description: "orders" },
+		});
+		await call("POST", `/v1/webhook_endpoints/${endpoint.id}/roll_secret`, { key: m.sk });
+		await call("DELETE", `/v1/webhook_endpoints/${endpoint.id}`, { key: m.sk });
+
+		const p = await createPayment(m.sk, { amount: 5000, payment_method_types: ["card"] });
+		const opened = await call("POST", `/checkout/${p.id}/card`, { body: {} });
+		const { client_secret } = await json<{ client_secret: string }>(opened);
+		const intentId = client_secret.slice(0, client_secret.indexOf("_secret_"));
+		await stripe.paymentIntents.confirm(intentId, { payment_method: "pm_card_visa" });
+		await deliverAll(intentId);
+		const refund = await json<{ id: string }>(
+			await call("POST", "/v1/refunds", { key: m.sk, body: { payment: p.id, amount: 1000 } }),
+		);
+
+		const page = await list<AuditJson>(m.sk, "/v1/audit_log?limit=7");
+		expect(page.data.map((e) => [e.action, e.object_id])).toEqual([
+			["refund.created", refund.id],
+			["webhook_endpoint.deleted", endpoint.id],
+			["webhook_endpoint.secret_rolled", endpoint.id],
+			["webhook_endpoint.updated", endpoint.id],
+			["webhook_endpoint.created", endpoint.id],
+			["settings.updated", m.merchant.id],
+			["routing_rules.updated", null],
+		]);
+		for (const entry of page.data) expect(entry.actor).toEqual(actor);
+		expect(page.data[0]?.details).toEqual({ payment: p.id, amount: 1000, currency: "usd" });
+		expect(page.data[5]?.details).toMatchObject({ fields: ["settlement_currency"] });
+		expect(JSON.stringify(page.data)).not.toContain(endpoint.secret);
+		expect(JSON.stringify(page.data)).not.toMatch(/whsec_/);
 	});
 });
