@@ -47,6 +47,7 @@ import { log } from "../src/lib/log";
 import { rpcFromEnv } from "../src/processors/solana/rpc";
 import { isStripeError, snapshotOf, stripeFromEnv } from "../src/processors/stripe/client";
 import { customerOwningWallet } from "../src/services/customers";
+import { assessArrival } from "../src/services/risk";
 import { recordProcessorOutcome } from "../src/services/routing";
 import { type DrainResult, drainOutbox, Jobs, OUTBOX_SCHEMA } from "./outbox";
 import {
@@ -194,6 +195,66 @@ export class PaymentObject extends DurableObject<Env> {
 	/** Authorised, waiting for the merchant's capture (card payments reach it through syncCard). */
 	async markRequiresCapture(): Promise<TransitionResult> {
 		return this.transition("requires_capture", (p) => p);
+	}
+
+	/** Funds arrived and the risk rules asked for a review (the transition table's entry point). */
+	async markRequiresReview(): Promise<TransitionResult> {
+		return this.transition("requires_review", (p) => p);
+	}
+
+	/**
+	 * The merchant approves a payment under review: it succeeds and its funds are settled as a
+	 * normal success would have settled them. Refused once any of its held funds went back.
+	 */
+	async approveReview(): Promise<TransitionResult> {
+		const current = this.read();
+		if (!current) return { ok: false, error: "not_found", message: "No such payment" };
+		if (current.status !== "requires_review") {
+			return {
+				ok: false,
+				error: "illegal_transition",
+				status: current.status,
+				message: `This payment's status is '${current.status}'; only a payment under review can be approved.`,
+			};
+		}
+		if (
+			readRefunds(this.sql).some(
+				(r) => r.funds === "held" && (r.status === "pending" || r.status === "succeeded"),
+			)
+		) {
+			return {
+				ok: false,
+				error: "illegal_transition",
+				status: current.status,
+				message: "Funds of this payment were refunded during the review; it cannot be approved.",
+			};
+		}
+		const nowS = Math.floor(Date.now() / 1000);
+		return this.transition(
+			"succeeded",
+			(p, now) => ({ ...p, succeeded_at: now }),
+			(p) =>
+				p.solana ? [settlementTransfer(p, p.solana, BigInt(p.solana.amount_received), nowS)] : [],
+		);
+	}
+
+	/** The merchant rejects a payment under review: it fails and its funds stay held for refund. */
+	async rejectReview(): Promise<TransitionResult> {
+		const current = this.read();
+		if (current && current.status !== "requires_review") {
+			return {
+				ok: false,
+				error: "illegal_transition",
+				status: current.status,
+				message: `This payment's status is '${current.status}'; only a payment under review can be rejected.`,
+			};
+		}
+		return this.transition("failed", (p) => ({
+			...p,
+			failure_code: "risk_rejected",
+			failure_message:
+				"Rejected by the merchant after a risk review; the funds are held for refund.",
+		}));
 	}
 
 	/** Funds arrived: records them and credits the merchant in the ledger, in one commit. */
@@ -637,6 +698,44 @@ export class PaymentObject extends DurableObject<Env> {
 			// The paying wallet signed the transaction: if it belongs to one of the merchant's
 			// customers, the payment is theirs (it then shows among their past payments).
 			const customer = payment.customer ?? (await this.customerOfPayer(payment, details.payer));
+			// The payer is known now: the risk rules look again (sanctions, wallet rules, first seen).
+			const risk = await assessArrival(
+				this.env,
+				{ merchantId: payment.merchant_id, livemode: payment.livemode },
+				payment.id,
+				{
+					amount: payment.amount,
+					currency: payment.currency,
+					customer: null,
+					email: null,
+					ip: null,
+					country: null,
+					wallet: details.payer,
+					card_fingerprint: null,
+				},
+				payment.risk ?? null,
+			);
+			if (risk.decision !== "allow") {
+				// Blocked or to be reviewed: the funds stay in the payment's holding account (the
+				// receipts' transfers), refundable; only an approval settles them to the merchant.
+				const blocked = risk.decision === "block";
+				await this.transition(
+					blocked ? "failed" : "requires_review",
+					(p) => ({
+						...p,
+						solana: details,
+						amount_received: blocked ? p.amount_received : fiatReceived,
+						customer,
+						risk,
+						failure_code: blocked ? "risk_blocked" : p.failure_code,
+						failure_message: blocked
+							? `Blocked by the risk rules when the funds arrived: ${risk.reasons.map((r) => r.detail).join("; ")}. The funds are held for refund.`
+							: p.failure_message,
+					}),
+					() => transfers,
+				);
+				return;
+			}
 			await this.transition(
 				"succeeded",
 				(p, now) => ({
@@ -645,6 +744,7 @@ export class PaymentObject extends DurableObject<Env> {
 					amount_received: fiatReceived,
 					succeeded_at: now,
 					customer,
+					risk,
 				}),
 				(p) => [...transfers, settlementTransfer(p, details, decision.received, nowS)],
 			);

@@ -23,6 +23,7 @@ import { registerPaymentLinks } from "./routes/payment-links";
 import { registerPayments } from "./routes/payments";
 import { registerRates } from "./routes/rates";
 import { registerRefunds } from "./routes/refunds";
+import { registerRiskRules } from "./routes/risk-rules";
 import { registerRoutingRules } from "./routes/routing-rules";
 import { registerSettings } from "./routes/settings";
 import { registerSolanaPay } from "./routes/solana-pay";
@@ -97,6 +98,7 @@ export function createApp(): App {
 	registerCustomers(app);
 	registerPaymentLinks(app);
 	registerRoutingRules(app);
+	registerRiskRules(app);
 	registerEvents(app);
 	registerAuditLog(app);
 	registerWebhookEndpoints(app);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { PaymentObject } from "../durable-objects/payment-object";
 import type { ProcessorHealth } from "../durable-objects/processor-health";
 import type { RefundObject } from "../durable-objects/refund-object";
+import type { RiskCounters } from "../durable-objects/risk-counters";
 import { parseEncryptionKeys } from "./lib/encryption";
 
 /** Bindings and secrets of the gateway Worker (wrangler.toml, `.dev.vars`, `wrangler secret put`). */
@@ -12,6 +13,8 @@ export interface Env {
 	PROCESSOR_HEALTH?: DurableObjectNamespace<ProcessorHealth>;
 	/** One `RefundObject` per crypto refund: sends its transfer exactly once and follows it. */
 	REFUNDS?: DurableObjectNamespace<RefundObject>;
+	/** One `RiskCounters` per merchant and mode: velocity counters and wallets seen (risk rules). */
+	RISK_COUNTERS?: DurableObjectNamespace<RiskCounters>;
 	/** Per-API-key request limit (wrangler.toml `[[ratelimits]]`). */
 	API_RATE_LIMITER?: RateLimit;
 	/** Per-IP limit on payer-facing endpoints (checkout, transaction requests, sign-in). */

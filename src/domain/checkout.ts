@@ -69,6 +69,7 @@ export const CHECKOUT_STATUS_TEXT: Record<PaymentStatus, string> = {
 	requires_payment: "Waiting for payment",
 	processing: "Confirming payment",
 	requires_capture: "Paid",
+	requires_review: "Payment received, under review",
 	succeeded: "Paid",
 	expired: "This payment has expired",
 	canceled: "This payment was canceled",

@@ -6,6 +6,7 @@ export const PAYMENT_STATUSES = [
 	"requires_payment",
 	"processing",
 	"requires_capture",
+	"requires_review",
 	"succeeded",
 	"expired",
 	"canceled",
@@ -20,6 +21,7 @@ export const TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[
 	requires_payment: [
 		"processing",
 		"requires_capture",
+		"requires_review",
 		"succeeded",
 		"expired",
 		"canceled",
@@ -27,10 +29,14 @@ export const TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[
 	],
 	// A failed attempt (a declined card, a dropped transaction) returns to requires_payment so the
 	// payer can try again, as Stripe's PaymentIntents do.
-	processing: ["requires_capture", "succeeded", "failed", "requires_payment"],
+	processing: ["requires_capture", "requires_review", "succeeded", "failed", "requires_payment"],
 	// A card authorisation the merchant captures later (capture_method "manual"); it is released
 	// when the payment is canceled or expires.
 	requires_capture: ["succeeded", "canceled", "expired", "failed"],
+	// Funds arrived but the merchant's risk rules asked for a review: approval settles them
+	// (succeeded); rejection fails the payment and the funds stay held for refund. It never
+	// expires: the funds are already here.
+	requires_review: ["succeeded", "failed"],
 	succeeded: [],
 	expired: [],
 	canceled: [],

@@ -1,6 +1,7 @@
 import type { CardPaymentDetails } from "./card";
 import type { PaymentStatus } from "./payment-state";
 import { refundStatusOf } from "./refund";
+import type { RiskAssessment } from "./risk";
 import type { RoutingDecision } from "./routing";
 
 export const PAYMENT_METHOD_TYPES = ["solana", "card"] as const;
@@ -74,6 +75,8 @@ export interface PaymentRecord {
 	card?: CardPaymentDetails | null;
 	/** Which processor the routing rules chose, and why. */
 	routing?: RoutingDecision | null;
+	/** The fraud rules' verdict: at creation, then again (the stricter) when funds arrive. */
+	risk?: RiskAssessment | null;
 	/** Increases by one with every committed change; orders the D1 projection. */
 	version: number;
 }
@@ -81,13 +84,21 @@ export interface PaymentRecord {
 export interface PaymentObjectJson
 	extends Omit<
 		PaymentRecord,
-		"merchant_id" | "version" | "updated" | "customer" | "capture_method" | "card" | "routing"
+		| "merchant_id"
+		| "version"
+		| "updated"
+		| "customer"
+		| "capture_method"
+		| "card"
+		| "routing"
+		| "risk"
 	> {
 	object: "payment";
 	customer: string | null;
 	capture_method: "automatic" | "manual";
 	card: CardPaymentDetails | null;
 	routing: RoutingDecision | null;
+	risk: RiskAssessment | null;
 	/** `refunded` once all it received went back, `partially_refunded` before; the status stays. */
 	refund_status: "refunded" | "partially_refunded" | null;
 }
@@ -104,6 +115,7 @@ export function toApiPayment(record: PaymentRecord): PaymentObjectJson {
 		capture_method: record.capture_method ?? "automatic",
 		card: record.card ?? null,
 		routing: record.routing ?? null,
+		risk: record.risk ?? null,
 		refund_status: refundStatusOf(record),
 	};
 }
@@ -126,6 +138,7 @@ export interface NewPaymentInput {
 	customer?: string | null;
 	capture_method?: "automatic" | "manual";
 	routing?: RoutingDecision | null;
+	risk?: RiskAssessment | null;
 }
 
 export function newPaymentRecord(input: NewPaymentInput): PaymentRecord {
@@ -136,6 +149,7 @@ export function newPaymentRecord(input: NewPaymentInput): PaymentRecord {
 		capture_method: input.capture_method ?? "automatic",
 		card: null,
 		routing: input.routing ?? null,
+		risk: input.risk ?? null,
 		status: "requires_payment",
 		amount_received: 0,
 		amount_refunded: 0,

@@ -18,6 +18,7 @@ import {
 	loadPayment,
 	paymentStub,
 	requestCountry,
+	requestIp,
 	unwrapTransition,
 } from "../services/payments";
 import { quoteSolanaPayment } from "../services/solana-quote";
@@ -295,6 +296,7 @@ export function registerPayments(app: App): void {
 	app.openapi(createPayment, async (c) => {
 		const payment = await createPaymentFor(c.env, c.get("auth"), c.req.valid("json"), {
 			country: requestCountry(c.req.raw),
+			ip: requestIp(c.req.raw),
 		});
 		return c.json(toApiPayment(payment), 200);
 	});

@@ -211,6 +211,17 @@ export const RoutingDecisionSchema = z
 	})
 	.openapi("RoutingDecision");
 
+export const RiskAssessmentSchema = z
+	.object({
+		score: z.number().int().min(0).max(100),
+		decision: z.enum(["allow", "review", "block"]),
+		reasons: z.array(z.object({ rule: z.string(), detail: z.string() })),
+	})
+	.openapi("RiskAssessment", {
+		description:
+			"The merchant's risk rules on this payment: at creation, then (the stricter of both) when its funds arrived.",
+	});
+
 export const PaymentSchema = z
 	.object({
 		id: z.string().openapi({ example: "pay_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9" }),
@@ -242,6 +253,7 @@ export const PaymentSchema = z
 		capture_method: z.enum(["automatic", "manual"]),
 		card: CardDetailsSchema.nullable(),
 		routing: RoutingDecisionSchema.nullable(),
+		risk: RiskAssessmentSchema.nullable(),
 		refund_status: z.enum(["refunded", "partially_refunded"]).nullable().openapi({
 			description:
 				"`refunded` once everything received went back, `partially_refunded` before; `status` stays `succeeded`.",

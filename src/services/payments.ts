@@ -1,13 +1,15 @@
 import type { TransitionResult } from "../../durable-objects/payment-object";
 import type { MerchantSettings } from "../db/schema";
 import { EXPIRES_IN, type PaymentMethodType, type PaymentRecord } from "../domain/payment";
+import type { RiskAssessment } from "../domain/risk";
 import type { CardSettings, SolanaSettings } from "../domain/routing";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { isId, newId } from "../lib/ids";
 import type { AuthContext } from "../types";
-import { customerExists } from "./customers";
+import { customerExists, getCustomer } from "./customers";
 import { getMerchant } from "./merchants";
+import { assessPayment, cachedRiskRules } from "./risk";
 import { decideRouting } from "./routing";
 import { quoteSolanaPayment } from "./solana-quote";
 
@@ -64,14 +66,54 @@ export async function createPaymentFor(
 	env: Env,
 	owner: Pick<AuthContext, "merchantId" | "livemode">,
 	params: NewPaymentParams,
-	context: { country?: string | null } = {},
+	context: { country?: string | null; ip?: string | null } = {},
 ): Promise<PaymentRecord> {
 	const now = Date.now();
 	const id = newId("payment", now);
 	const created = Math.floor(now / 1000);
 	const expiresAt = created + (params.expires_in ?? EXPIRES_IN.default);
-	if (params.customer !== undefined && !(await customerExists(env, owner, params.customer))) {
-		throw new ApiError("parameter_invalid", `No such customer: '${params.customer}'.`, "customer");
+	const riskRules = await cachedRiskRules(env.DB, owner);
+	// The customer's email matters only to email rules: otherwise an existence check is enough.
+	const emailRules = riskRules.rules.some(
+		(r) => ("field" in r && r.field === "email") || ("key" in r && r.key === "email"),
+	);
+	let email: string | null = null;
+	if (params.customer !== undefined) {
+		const found = emailRules
+			? await getCustomer(env, owner, params.customer)
+			: (await customerExists(env, owner, params.customer)) || null;
+		if (!found) {
+			throw new ApiError(
+				"parameter_invalid",
+				`No such customer: '${params.customer}'.`,
+				"customer",
+			);
+		}
+		if (typeof found === "object") email = found.email;
+	}
+	// Fraud rules first (one call to the merchant's counters, only with velocity rules): a block
+	// refuses the payment, and the decision goes on to routing.
+	const risk: RiskAssessment = await assessPayment(
+		env,
+		owner,
+		id,
+		{
+			amount: params.amount,
+			currency: params.currency,
+			customer: params.customer ?? null,
+			email,
+			ip: context.ip ?? null,
+			country: context.country ?? null,
+			wallet: null,
+			card_fingerprint: null,
+		},
+		riskRules,
+	);
+	if (risk.decision === "block") {
+		throw new ApiError(
+			"payment_blocked",
+			`This payment was blocked by the merchant's risk rules: ${risk.reasons.map((r) => `${r.rule} (${r.detail})`).join("; ")}.`,
+		);
 	}
 	// The merchant's routing rules pick the processor and may set its settings (cached per isolate).
 	const routing = await decideRouting(env, {
@@ -81,7 +123,7 @@ export async function createPaymentFor(
 		currency: params.currency,
 		methods: params.payment_method_types,
 		country: context.country ?? null,
-		risk: null,
+		risk: risk.decision,
 	});
 	const solanaSettings = routing.processor === "solana" ? (routing.settings as SolanaSettings) : {};
 	const cardSettings = routing.processor === "stripe" ? (routing.settings as CardSettings) : {};
@@ -135,7 +177,13 @@ export async function createPaymentFor(
 		customer: params.customer ?? null,
 		capture_method: params.capture_method ?? cardSettings.capture_method ?? "automatic",
 		routing,
+		risk,
 	});
+}
+
+/** The caller's IP address as Cloudflare's edge saw it; null when unknown (local tools). */
+export function requestIp(request: Request): string | null {
+	return request.headers.get("CF-Connecting-IP");
 }
 
 /** The payer's (or caller's) country as Cloudflare's edge saw it; null when unknown or local. */

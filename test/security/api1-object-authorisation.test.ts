@@ -38,7 +38,7 @@ async function missing(res: Response, context: string): Promise<string> {
 
 describe("API1 object-level authorisation, generated from /v1/openapi.json", () => {
 	it("finds the keyed routes with path parameters in the document", () => {
-		expect(keyed.length).toBeGreaterThanOrEqual(Object.keys(FACTORIES).length);
+		expect(keyed.length).toBeGreaterThanOrEqual(10);
 	});
 
 	it("classifies every keyless route with a path parameter as public by design", () => {

@@ -18,18 +18,22 @@ describe("payment state machine table", () => {
 		expect(legal).toEqual([
 			"requires_payment→processing",
 			"requires_payment→requires_capture",
+			"requires_payment→requires_review",
 			"requires_payment→succeeded",
 			"requires_payment→expired",
 			"requires_payment→canceled",
 			"requires_payment→failed",
 			"processing→requires_payment",
 			"processing→requires_capture",
+			"processing→requires_review",
 			"processing→succeeded",
 			"processing→failed",
 			"requires_capture→succeeded",
 			"requires_capture→expired",
 			"requires_capture→canceled",
 			"requires_capture→failed",
+			"requires_review→succeeded",
+			"requires_review→failed",
 		]);
 	});
 

@@ -15,6 +15,7 @@ async function reach(status: PaymentStatus): Promise<{ id: string; stub: Stub }>
 		requires_payment: [],
 		processing: ["processing"],
 		requires_capture: ["requires_capture"],
+		requires_review: ["processing", "requires_review"],
 		succeeded: ["processing", "succeeded"],
 		failed: ["failed"],
 		canceled: ["canceled"],
@@ -36,6 +37,8 @@ async function attempt(
 			return stub.markProcessing();
 		case "requires_capture":
 			return stub.markRequiresCapture();
+		case "requires_review":
+			return stub.markRequiresReview();
 		case "succeeded":
 			return stub.markSucceeded({
 				amountReceived: 2500,

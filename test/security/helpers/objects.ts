@@ -89,6 +89,9 @@ export const FACTORIES: Record<string, Factory> = {
 	"/v1/payments/{id}/cancel": paymentOf,
 	"/v1/payments/{id}/capture": paymentOf,
 	"/v1/payments/{id}/quote": paymentOf,
+	// A payment held for review by the merchant's risk rules is approved or rejected by its owner.
+	"/v1/payments/{id}/approve": paymentOf,
+	"/v1/payments/{id}/reject": paymentOf,
 	"/v1/refunds/{id}": refundOf,
 	"/v1/customers/{id}": customerOf,
 	"/v1/payment_links/{id}": paymentLinkOf,

@@ -107,6 +107,7 @@ export const EXPECTED_ERRORS = {
 	body_invalid: { status: 400, type: "invalid_request_error" },
 	signature_invalid: { status: 400, type: "invalid_request_error" },
 	card_declined: { status: 402, type: "card_error" },
+	payment_blocked: { status: 402, type: "invalid_request_error" },
 	processor_error: { status: 502, type: "api_error" },
 	api_key_missing: { status: 401, type: "authentication_error" },
 	api_key_invalid: { status: 401, type: "authentication_error" },

@@ -1,0 +1,234 @@
+import sanctionedList from "../../data/sanctioned-addresses.json";
+import {
+	assessRisk,
+	DEFAULT_RISK_CONFIG,
+	hasFirstSeenRules,
+	hasVelocityRules,
+	type RiskAssessment,
+	type RiskConfig,
+	type RiskInput,
+	stricter,
+	velocityKeys,
+} from "../domain/risk";
+import type { Env } from "../env";
+import { log } from "../lib/log";
+import type { AuthContext } from "../types";
+import { emitEvent } from "./events";
+
+type Owner = Pick<AuthContext, "merchantId" | "livemode">;
+
+/** The sanctioned-address sample list (data/sanctioned-addresses.json), built into the Worker. */
+export const SANCTIONED_ADDRESSES: ReadonlySet<string> = new Set(sanctionedList.addresses);
+
+/** A merchant's risk rules in one mode, as stored. */
+export interface RiskRulesRecord extends RiskConfig {
+	version: number;
+	updated: number | null;
+}
+
+/** The API object: `GET /v1/risk_rules` and the data of `risk_rules.updated` events. */
+export function toApiRiskRules(record: RiskRulesRecord, livemode: boolean) {
+	return {
+		object: "risk_rules" as const,
+		livemode,
+		review_at: record.review_at,
+		block_at: record.block_at,
+		rules: record.rules,
+		updated: record.updated,
+	};
+}
+
+const DEFAULT_RULES: RiskRulesRecord = { ...DEFAULT_RISK_CONFIG, version: 0, updated: null };
+
+export async function getRiskRules(d1: D1Database, owner: Owner): Promise<RiskRulesRecord> {
+	const row = await d1
+		.prepare(
+			"SELECT review_at, block_at, rules, version, updated FROM risk_rules WHERE merchant_id = ? AND livemode = ?",
+		)
+		.bind(owner.merchantId, owner.livemode ? 1 : 0)
+		.first<{
+			review_at: number;
+			block_at: number;
+			rules: string;
+			version: number;
+			updated: number;
+		}>();
+	if (!row) return DEFAULT_RULES;
+	return {
+		review_at: row.review_at,
+		block_at: row.block_at,
+		rules: JSON.parse(row.rules) as RiskConfig["rules"],
+		version: row.version,
+		updated: row.updated,
+	};
+}
+
+/**
+ * Replaces the whole configuration (an atomic upsert that bumps the version), then records a
+ * `risk_rules.updated` event carrying that version.
+ */
+export async function replaceRiskRules(
+	env: Env,
+	owner: Owner,
+	config: RiskConfig,
+): Promise<RiskRulesRecord> {
+	const now = Date.now();
+	const updated = Math.floor(now / 1000);
+	const row = await env.DB.prepare(
+		`INSERT INTO risk_rules (merchant_id, livemode, review_at, block_at, rules, version, created, updated)
+		 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)
+		 ON CONFLICT (merchant_id, livemode) DO UPDATE SET review_at = excluded.review_at,
+		   block_at = excluded.block_at, rules = excluded.rules,
+		   version = risk_rules.version + 1, updated = excluded.updated
+		 RETURNING version`,
+	)
+		.bind(
+			owner.merchantId,
+			owner.livemode ? 1 : 0,
+			config.review_at,
+			config.block_at,
+			JSON.stringify(config.rules),
+			updated,
+		)
+		.first<{ version: number }>();
+	if (!row) throw new Error("risk_rules upsert returned no version");
+	const record: RiskRulesRecord = { ...config, version: row.version, updated };
+	await emitEvent(env, {
+		merchant_id: owner.merchantId,
+		livemode: owner.livemode,
+		type: "risk_rules.updated",
+		object_id: owner.merchantId,
+		object_version: record.version,
+		data: JSON.stringify(toApiRiskRules(record, owner.livemode)),
+	});
+	rememberRules(cacheKey(owner), record, now);
+	return record;
+}
+
+// Payment creation reads the rules on every payment: each isolate keeps them briefly, as routing
+// does with its rules (current at once after a replacement made in this isolate).
+const RULES_TTL_MS = 10_000;
+const MAX_CACHED = 1_000;
+const rulesCache = new Map<string, { record: RiskRulesRecord; expires: number }>();
+
+function cacheKey(owner: Owner): string {
+	return `${owner.merchantId}:${owner.livemode ? "live" : "test"}`;
+}
+
+function rememberRules(key: string, record: RiskRulesRecord, now: number): void {
+	const current = rulesCache.get(key);
+	if (current && current.record.version > record.version) return;
+	rulesCache.delete(key);
+	rulesCache.set(key, { record, expires: now + RULES_TTL_MS });
+	if (rulesCache.size > MAX_CACHED) {
+		const oldest = rulesCache.keys().next().value;
+		if (oldest !== undefined) rulesCache.delete(oldest);
+	}
+}
+
+export async function cachedRiskRules(d1: D1Database, owner: Owner): Promise<RiskRulesRecord> {
+	const key = cacheKey(owner);
+	const hit = rulesCache.get(key);
+	if (hit && hit.expires > Date.now()) return hit.record;
+	try {
+		const record = await getRiskRules(d1, owner);
+		rememberRules(key, record, Date.now());
+		return rulesCache.get(key)?.record ?? record;
+	} catch (err) {
+		if (!hit) throw err;
+		log("warn", "risk rules unreadable; using the cached copy", {
+			merchant_id: owner.merchantId,
+			error: err instanceof Error ? err.message : String(err),
+		});
+		return hit.record;
+	}
+}
+
+/** Forgets this isolate's cached risk rules (tests). */
+export function clearRiskCaches(): void {
+	rulesCache.clear();
+}
+
+function countersStub(env: Env, owner: Owner) {
+	const ns = env.RISK_COUNTERS;
+	return ns ? ns.get(ns.idFromName(cacheKey(owner))) : null;
+}
+
+/** The facts an assessment starts from; counters and lists are added here. */
+export type RiskFacts = Omit<RiskInput, "velocity" | "wallet_first_seen" | "sanctioned">;
+
+/**
+ * Assesses a payment: bumps and reads its velocity counters (and looks its wallet up) in one call
+ * to the merchant's RiskCounters object, made only when a rule needs it.
+ */
+export async function assessPayment(
+	env: Env,
+	owner: Owner,
+	paymentId: string,
+	facts: RiskFacts,
+	config?: RiskConfig,
+): Promise<RiskAssessment> {
+	const rules = config ?? (await cachedRiskRules(env.DB, owner));
+	const keys = velocityKeys(rules, facts);
+	const wallet = hasFirstSeenRules(rules) ? facts.wallet : null;
+	const velocity: Record<string, number> = {};
+	let walletFirstSeen: boolean | null = null;
+	const stub = countersStub(env, owner);
+	if (stub && (keys.length > 0 || wallet)) {
+		const result = await stub.count({ payment: paymentId, now: Date.now(), keys, wallet });
+		keys.forEach((k, i) => {
+			velocity[k.rule] = result.counts[i] ?? 0;
+		});
+		walletFirstSeen = result.wallet_first_seen;
+	}
+	return assessRisk(rules, {
+		...facts,
+		velocity,
+		wallet_first_seen: walletFirstSeen,
+		sanctioned: SANCTIONED_ADDRESSES,
+	});
+}
+
+/** Whether an assessment at creation would need the counters (tests and docs). */
+export function needsCounters(config: RiskConfig): boolean {
+	return hasVelocityRules(config) || hasFirstSeenRules(config);
+}
+
+/**
+ * The assessment when funds arrive: the payer is known now. Never throws: when the rules or the
+ * counters cannot be read, the sanctions list (built in) still decides, and the creation
+ * decision stands. The result is the stricter of the two, with both sets of reasons.
+ */
+export async function assessArrival(
+	env: Env,
+	owner: Owner,
+	paymentId: string,
+	facts: RiskFacts,
+	atCreation: RiskAssessment | null,
+): Promise<RiskAssessment> {
+	let now: RiskAssessment;
+	try {
+		now = await assessPayment(env, owner, paymentId, { ...facts, customer: null, ip: null });
+	} catch (err) {
+		log("warn", "risk rules or counters unreadable at arrival; sanctions only", {
+			payment: paymentId,
+			error: err instanceof Error ? err.message : String(err),
+		});
+		now = assessRisk(DEFAULT_RISK_CONFIG, {
+			...facts,
+			velocity: {},
+			wallet_first_seen: null,
+			sanctioned: SANCTIONED_ADDRESSES,
+		});
+	}
+	if (!atCreation) return now;
+	const seen = new Set(now.reasons.map((r) => `${r.rule}\n${r.detail}`));
+	return {
+		score: Math.max(now.score, atCreation.score),
+		decision: stricter(now.decision, atCreation.decision),
+		reasons: [
+			...atCreation.reasons.filter((r) => !seen.has(`${r.rule}\n${r.detail}`)),
+			...now.reasons,
+		],
+	};
+}
