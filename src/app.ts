@@ -11,6 +11,7 @@ import { adminAuth, apiKeyAuth, checkoutTokenAuth } from "./middleware/auth";
 import { idempotency } from "./middleware/idempotency";
 import { ipRateLimit, rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
+import { registerAdminEncryption } from "./routes/admin/encryption";
 import { registerAdminMerchants } from "./routes/admin/merchants";
 import { registerAuditLog } from "./routes/audit-log";
 import { registerBalances } from "./routes/balances";
@@ -93,6 +94,7 @@ export function createApp(): App {
 
 	registerHealth(app);
 	registerAdminMerchants(app);
+	registerAdminEncryption(app);
 	registerPayments(app);
 	registerRefunds(app);
 	registerCustomers(app);

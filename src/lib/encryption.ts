@@ -1,5 +1,6 @@
 /**
- * Envelope encryption for secrets at rest (webhook signing secrets), with Web Crypto only.
+ * Envelope encryption for secrets at rest (webhook signing secrets, customer emails), with Web
+ * Crypto only.
  *
  * Each value gets its own random AES-256-GCM data key; the data key is itself encrypted ("wrapped")
  * with a key-encryption key (KEK) from the Worker secret `ENCRYPTION_KEYS`. The envelope records
@@ -11,6 +12,7 @@
  */
 
 const VERSION = "ev1";
+const LOOKUP_VERSION = "hk1";
 const KID = /^[A-Za-z0-9_-]{1,32}$/;
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -36,6 +38,8 @@ export class DecryptionError extends Error {
 export interface KeyEncryptionKey {
 	kid: string;
 	key: CryptoKey;
+	/** HMAC-SHA-256 key derived from the KEK (HKDF), for lookup hashes of encrypted fields. */
+	hashKey: CryptoKey;
 }
 
 export interface Keyring {
@@ -99,6 +103,18 @@ async function importKeyring(entries: { kid: string; bytes: Uint8Array }[]): Pro
 		entries.map(async ({ kid, bytes }) => ({
 			kid,
 			key: await crypto.subtle.importKey("raw", bytes, "AES-GCM", false, ["encrypt", "decrypt"]),
+			hashKey: await crypto.subtle.deriveKey(
+				{
+					name: "HKDF",
+					hash: "SHA-256",
+					salt: new Uint8Array(0),
+					info: encoder.encode(`${LOOKUP_VERSION}|lookup-hash`),
+				},
+				await crypto.subtle.importKey("raw", bytes, "HKDF", false, ["deriveKey"]),
+				{ name: "HMAC", hash: "SHA-256", length: 256 },
+				false,
+				["sign"],
+			),
 		})),
 	);
 	return { current: keys[0] as KeyEncryptionKey, byKid: new Map(keys.map((k) => [k.kid, k])) };
@@ -178,10 +194,51 @@ export async function decrypt(keyring: Keyring, envelope: string, aad: string): 
 	}
 }
 
-/** The id of the KEK an envelope was wrapped with (for a future re-encryption job). */
+/** The id of the KEK an envelope was wrapped with (the rotation job skips the current one). */
 export function envelopeKid(envelope: string): string | null {
 	const parts = envelope.split(".");
 	return parts.length === 6 && parts[0] === VERSION ? (parts[1] as string) : null;
+}
+
+/**
+ * A field that may predate encryption: an envelope is opened, anything else is a value written
+ * before the field was encrypted and is returned as it is (until the rotation job seals it).
+ */
+export async function openField(keyring: Keyring, stored: string, aad: string): Promise<string> {
+	return envelopeKid(stored) === null ? stored : decrypt(keyring, stored, aad);
+}
+
+/** Whether a stored field still needs the rotation job: plaintext, or wrapped by an older KEK. */
+export function needsRotation(keyring: Keyring, stored: string | null): boolean {
+	return stored !== null && envelopeKid(stored) !== keyring.current.kid;
+}
+
+/**
+ * A keyed lookup hash (HMAC-SHA-256 under a key derived from the current KEK) for finding a row by
+ * an encrypted field: `hk1.<kid>.<hex>`. Unlike a plain hash it cannot be reversed by hashing a
+ * dictionary of likely values without the key.
+ */
+export async function lookupHash(keyring: Keyring, value: string): Promise<string> {
+	return hashUnder(keyring.current, value);
+}
+
+/**
+ * Every hash a stored row may carry for `value`: one per KEK in the keyring (rows not yet rotated)
+ * and the legacy unkeyed SHA-256 (rows written before lookup hashes were keyed).
+ */
+export async function lookupHashes(keyring: Keyring, value: string): Promise<string[]> {
+	const keyed = await Promise.all([...keyring.byKid.values()].map((k) => hashUnder(k, value)));
+	const legacy = await crypto.subtle.digest("SHA-256", encoder.encode(value));
+	return [...keyed, toHex(new Uint8Array(legacy))];
+}
+
+async function hashUnder(kek: KeyEncryptionKey, value: string): Promise<string> {
+	const mac = await crypto.subtle.sign("HMAC", kek.hashKey, encoder.encode(value));
+	return `${LOOKUP_VERSION}.${kek.kid}.${toHex(new Uint8Array(mac))}`;
+}
+
+function toHex(bytes: Uint8Array): string {
+	return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Domain separation: the wrapped key and the data never share an AAD. */

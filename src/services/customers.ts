@@ -4,9 +4,18 @@ import { createDb } from "../db/client";
 import { checkCursors, type PageQuery } from "../db/pagination";
 import { customers, customerWallets } from "../db/schema";
 import type { Env } from "../env";
-import { sha256Hex } from "../lib/crypto";
+import {
+	EncryptionConfigError,
+	encrypt,
+	type Keyring,
+	loadKeyring,
+	lookupHash,
+	lookupHashes,
+	openField,
+} from "../lib/encryption";
 import { ApiError } from "../lib/errors";
 import { isId, lowestIdAt, newId } from "../lib/ids";
+import { log } from "../lib/log";
 import type { AuthContext } from "../types";
 import { tokenCatalog } from "./solana-quote";
 
@@ -43,9 +52,52 @@ type WalletRow = typeof customerWallets.$inferSelect;
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-/** The filter key for `email`: case-insensitive, and still usable once `email` is encrypted. */
-export function emailHash(email: string): Promise<string> {
-	return sha256Hex(email.trim().toLowerCase());
+/** Emails are compared case-insensitively, without surrounding spaces. */
+function normalizeEmail(email: string): string {
+	return email.trim().toLowerCase();
+}
+
+/** The keyring for customer emails, or a 503 that says why (the message names no key). */
+async function emailKeyring(env: Env): Promise<Keyring> {
+	try {
+		return await loadKeyring(env.ENCRYPTION_KEYS);
+	} catch (error) {
+		if (!(error instanceof EncryptionConfigError)) throw error;
+		log("error", "customer emails unavailable", { error: error.message });
+		throw new ApiError(
+			"service_unavailable",
+			"Customer emails are unavailable: the gateway's encryption keys are not configured.",
+		);
+	}
+}
+
+/**
+ * `email` is stored as an envelope bound to the customer's id, beside a keyed lookup hash of the
+ * normalized address for the list filter. Rows written before emails were encrypted hold the
+ * plaintext and an unkeyed SHA-256 until the rotation job seals them; both read correctly.
+ */
+export async function sealEmail(
+	keyring: Keyring,
+	customerId: string,
+	email: string,
+): Promise<{ email: string; emailHash: string }> {
+	return {
+		email: await encrypt(keyring, email, `customer:${customerId}:email`),
+		emailHash: await lookupHash(keyring, normalizeEmail(email)),
+	};
+}
+
+/** Rows with their emails opened (a row without an email needs no key). */
+async function openEmails(env: Env, rows: CustomerRow[]): Promise<CustomerRow[]> {
+	if (rows.every((r) => r.email === null)) return rows;
+	const keyring = await emailKeyring(env);
+	return Promise.all(
+		rows.map(async (row) =>
+			row.email === null
+				? row
+				: { ...row, email: await openField(keyring, row.email, `customer:${row.id}:email`) },
+		),
+	);
 }
 
 function toCustomerJson(row: CustomerRow, wallets: WalletRow[]): CustomerJson {
@@ -131,12 +183,14 @@ export async function createCustomer(
 	await checkWalletsFree(env, owner, addresses, null);
 	const now = nowSeconds();
 	const db = createDb(env.DB);
+	const id = newId("customer");
+	const sealed = params.email ? await sealEmail(await emailKeyring(env), id, params.email) : null;
 	const row: CustomerRow = {
-		id: newId("customer"),
+		id,
 		merchantId: owner.merchantId,
 		livemode: owner.livemode,
-		email: params.email ?? null,
-		emailHash: params.email ? await emailHash(params.email) : null,
+		email: sealed?.email ?? null,
+		emailHash: sealed?.emailHash ?? null,
 		name: params.name ?? null,
 		preferredToken: params.preferred_token ?? null,
 		metadata: params.metadata ?? {},
@@ -160,7 +214,7 @@ export async function createCustomer(
 		if (isWalletUniqueViolation(err)) throw walletConflict(-1, addresses.join(", "));
 		throw err;
 	}
-	return toCustomerJson(row, wallets);
+	return toCustomerJson({ ...row, email: params.email ?? null }, wallets);
 }
 
 export async function getCustomer(
@@ -173,7 +227,8 @@ export async function getCustomer(
 	const [row] = await db.select().from(customers).where(ownedBy(owner, id));
 	if (!row) return null;
 	const wallets = await db.select().from(customerWallets).where(eq(customerWallets.customerId, id));
-	return toCustomerJson(row, wallets);
+	const [opened] = await openEmails(env, [row]);
+	return toCustomerJson(opened ?? row, wallets);
 }
 
 /** Whether `id` is a customer of this merchant in this mode (payments may name only those). */
@@ -204,8 +259,10 @@ export async function updateCustomer(
 	const now = nowSeconds();
 	const changes: Partial<CustomerRow> = { updated: now };
 	if (params.email !== undefined) {
-		changes.email = params.email;
-		changes.emailHash = params.email === null ? null : await emailHash(params.email);
+		const sealed =
+			params.email === null ? null : await sealEmail(await emailKeyring(env), id, params.email);
+		changes.email = sealed?.email ?? null;
+		changes.emailHash = sealed?.emailHash ?? null;
 	}
 	if (params.name !== undefined) changes.name = params.name;
 	if (params.preferred_token !== undefined) changes.preferredToken = params.preferred_token;
@@ -287,8 +344,6 @@ export async function listCustomers(
 		eq(customers.merchantId, owner.merchantId),
 		eq(customers.livemode, owner.livemode),
 	];
-	if (query.email !== undefined)
-		conditions.push(eq(customers.emailHash, await emailHash(query.email)));
 	const at = (seconds: number) => lowestIdAt("customer", seconds * 1000);
 	if (query["created[gte]"] !== undefined)
 		conditions.push(gte(customers.id, at(query["created[gte]"])));
@@ -302,12 +357,26 @@ export async function listCustomers(
 	if (query.ending_before) conditions.push(gt(customers.id, query.ending_before));
 	const backwards = query.ending_before !== undefined;
 	const db = createDb(env.DB);
-	const rows = await db
-		.select()
-		.from(customers)
-		.where(and(...conditions))
-		.orderBy(backwards ? asc(customers.id) : desc(customers.id))
-		.limit(query.limit + 1);
+	const pageOf = (extra: SQL[]) =>
+		db
+			.select()
+			.from(customers)
+			.where(and(...conditions, ...extra))
+			.orderBy(backwards ? asc(customers.id) : desc(customers.id))
+			.limit(query.limit + 1);
+	let rows: CustomerRow[];
+	if (query.email === undefined) rows = await pageOf([]);
+	else {
+		// Rows not yet rotated carry a hash under an older key, or the legacy unkeyed one: one
+		// bounded range on the email index per hash (an IN list would make SQLite pick the
+		// merchant index and scan), merged in id order.
+		const hashes = await lookupHashes(await emailKeyring(env), normalizeEmail(query.email));
+		const pages = await Promise.all(hashes.map((h) => pageOf([eq(customers.emailHash, h)])));
+		rows = pages
+			.flat()
+			.sort((a, b) => (a.id < b.id ? 1 : -1) * (backwards ? -1 : 1))
+			.slice(0, query.limit + 1);
+	}
 	const has_more = rows.length > query.limit;
 	const page = rows.slice(0, query.limit);
 	if (backwards) page.reverse();
@@ -323,7 +392,8 @@ export async function listCustomers(
 							page.map((r) => r.id),
 						),
 					);
-	return { data: page.map((row) => toCustomerJson(row, wallets)), has_more };
+	const opened = await openEmails(env, page);
+	return { data: opened.map((row) => toCustomerJson(row, wallets)), has_more };
 }
 
 /**

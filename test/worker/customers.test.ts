@@ -100,7 +100,7 @@ describe("POST /v1/customers", () => {
 		);
 	});
 
-	it("stores the email hash (lowercased) beside the email, for the filter", async () => {
+	it("stores the email encrypted, beside a keyed hash of the lowercased address for the filter", async () => {
 		const c = await createCustomer(m.sk, { email: "Case@Example.com" });
 		const row = await env.DB.prepare("SELECT email, email_hash FROM customers WHERE id = ?")
 			.bind(c.id)
@@ -110,7 +110,11 @@ describe("POST /v1/customers", () => {
 			new TextEncoder().encode("case@example.com"),
 		);
 		const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-		expect(row).toEqual({ email: "Case@Example.com", email_hash: hex });
+		expect(row?.email).toMatch(/^ev1\.test1\./);
+		expect(row?.email).not.toContain("Example");
+		expect(row?.email_hash).toMatch(/^hk1\.test1\.[0-9a-f]{64}$/);
+		expect(row?.email_hash).not.toContain(hex);
+		expect(c.email).toBe("Case@Example.com");
 	});
 
 	describe("validation", () => {

@@ -9,9 +9,10 @@ import {
 import { created, livemode } from "./columns";
 
 /**
- * A merchant's customer in one mode. `email` sits in its own column so it can be encrypted at
- * rest later without touching the rest of the row; `email_hash` (SHA-256 of the lowercased
- * address) serves the list filter, so the filter keeps working once `email` is ciphertext.
+ * A merchant's customer in one mode. `email` is an envelope (src/lib/encryption.ts) bound to the
+ * customer's id; `email_hash` is a keyed lookup hash (`hk1.<kid>.<hmac>`) of the lowercased
+ * address for the list filter. Rows from before encryption hold the plaintext and an unkeyed
+ * SHA-256 until `npm run keys:rotate` seals them; both read correctly meanwhile.
  */
 export const customers = sqliteTable(
 	"customers",
@@ -19,7 +20,6 @@ export const customers = sqliteTable(
 		id: text("id").primaryKey(),
 		merchantId: text("merchant_id").notNull(),
 		...livemode,
-		// later: encrypted at rest
 		email: text("email"),
 		emailHash: text("email_hash"),
 		name: text("name"),
