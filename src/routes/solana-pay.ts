@@ -2,7 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { ApiError, notFound } from "../lib/errors";
 import { isId } from "../lib/ids";
-import { rpcFromEnv } from "../processors/solana/rpc";
+import { log } from "../lib/log";
+import { rpcFromEnv, SolanaRpcError } from "../processors/solana/rpc";
 import { buildPaymentTransaction } from "../processors/solana/transaction";
 import { getMerchant } from "../services/merchants";
 import { paymentStub } from "../services/payments";
@@ -102,7 +103,18 @@ export function registerSolanaPay(app: App): void {
 			rpcFromEnv(c.env),
 			solana,
 			c.req.valid("json").account,
-		);
+		).catch((err: unknown) => {
+			// The RPC failing (down, rate-limited, answering garbage) is the processor's error, not ours.
+			if (!(err instanceof SolanaRpcError)) throw err;
+			log("warn", "solana rpc failed", {
+				action: "build a transaction request",
+				error: err.message,
+			});
+			throw new ApiError(
+				"processor_error",
+				"The Solana network could not be reached to build the transaction. Retry shortly.",
+			);
+		});
 		// The wallet is about to send: watch the chain closely for the next minute.
 		c.executionCtx.waitUntil(paymentStub(c.env, id).touch("hot"));
 		return c.json({ transaction, message: payment.description ?? `Payment ${payment.id}` }, 200);
