@@ -6,7 +6,7 @@ import { setPageSecurityHeaders } from "../lib/html";
 import { isId } from "../lib/ids";
 import { log } from "../lib/log";
 import { findPaymentLink } from "../services/payment-links";
-import { createPaymentFor, requestCountry } from "../services/payments";
+import { createPaymentFor, requestCountry, requestIp } from "../services/payments";
 import type { App, AppEnv } from "../types";
 
 /** The pages' only styling, allowed by its hash: the CSP needs neither 'unsafe-inline' nor a file. */
@@ -82,7 +82,7 @@ export function registerPaymentLinkPages(app: App): void {
 				c.env,
 				{ merchantId: link.merchant_id, livemode: link.livemode },
 				paymentParamsForLink(link),
-				{ country: requestCountry(c.req.raw) },
+				{ country: requestCountry(c.req.raw), ip: requestIp(c.req.raw) },
 			);
 			return c.redirect(payment.checkout_url, 303);
 		} catch (err) {
@@ -93,6 +93,16 @@ export function registerPaymentLinkPages(app: App): void {
 				payment_link: id,
 				error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
 			});
+			if (err instanceof ApiError && err.code === "payment_blocked") {
+				// The merchant's risk rules refused it; which rule stays in the log.
+				c.status(402);
+				return c.html(
+					<Page title="Payment declined">
+						<h1>This payment was declined</h1>
+						<p>Contact the merchant if you think this is a mistake.</p>
+					</Page>,
+				);
+			}
 			c.status(unavailable ? 503 : 409);
 			if (unavailable) c.header("Retry-After", "30");
 			return c.html(

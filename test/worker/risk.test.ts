@@ -312,6 +312,30 @@ describe("risk at payment creation", () => {
 		expect((await create(m.sk)).status).toBe(200);
 	});
 
+	it("declines a payment link visit the rules block, with a page for the payer", async () => {
+		const m = await createMerchant();
+		const link = await json<{ id: string }>(
+			await call("POST", "/v1/payment_links", {
+				key: m.sk,
+				body: { amount: 2500, currency: "usd" },
+			}),
+		);
+		await setRules(m.sk, {
+			rules: [{ id: "visits", kind: "velocity", key: "ip", window_seconds: 600, max: 1 }],
+		});
+		const visit = () =>
+			exports.default.fetch(
+				new Request(`http://gateway.test/l/${link.id}`, {
+					headers: { "CF-Connecting-IP": "198.51.100.23" },
+					redirect: "manual",
+				}),
+			);
+		expect((await visit()).status).toBe(303);
+		const declined = await visit();
+		expect(declined.status).toBe(402);
+		expect(await declined.text()).toContain("This payment was declined");
+	});
+
 	it("counts velocity exactly under concurrency: N payments at once with a limit of N-2 refuse exactly 2", async () => {
 		const m = await createMerchant();
 		const n = 8;
