@@ -7,6 +7,7 @@ import { looksLikeJwt } from "./lib/checkout-token";
 import { ApiError } from "./lib/errors";
 import { log } from "./lib/log";
 import { zodToApiError } from "./lib/validation";
+import { authFailureLimit, bodyLimits, htmlSecurityHeaders } from "./middleware/abuse";
 import { adminAuth, apiKeyAuth, checkoutTokenAuth } from "./middleware/auth";
 import { idempotency } from "./middleware/idempotency";
 import { ipRateLimit, rateLimit } from "./middleware/rate-limit";
@@ -48,6 +49,7 @@ export function createApp(): App {
 		assertEnv(c.env);
 		await next();
 	});
+	app.use("*", htmlSecurityHeaders());
 	app.use("*", async (c, next) => {
 		// JSON in and out: a body in another format is refused before anything reads it.
 		if (c.req.method === "POST" && c.req.header("Content-Length") !== "0") {
@@ -65,6 +67,14 @@ export function createApp(): App {
 		}
 		await next();
 	});
+	// Bodies: 64 KB and strict JSON; Stripe's signed events are bigger and are taken as sent.
+	app.use(
+		"*",
+		bodyLimits({
+			overrides: [{ prefix: "/webhooks/", maxBytes: 512 * 1024 }],
+			lenientJson: ["/webhooks/"],
+		}),
+	);
 
 	const secretOnly = apiKeyAuth();
 	// A checkout may re-quote with the publishable key; everything else needs the secret key.
@@ -72,7 +82,7 @@ export function createApp(): App {
 	// A checkout page re-quotes its own payment with its checkout token (a JWT, never an API key).
 	const quotePath = /^\/v1\/payments\/([^/]+)\/quote$/;
 	const checkoutToken = checkoutTokenAuth((path) => quotePath.exec(path)?.[1] ?? null);
-	app.use("/v1/*", async (c, next) => {
+	const v1Auth = authFailureLimit(async (c, next) => {
 		if (c.req.path === "/v1/openapi.json") return next();
 		if (quotePath.test(c.req.path)) {
 			const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "")?.[1];
@@ -81,6 +91,7 @@ export function createApp(): App {
 		}
 		return secretOnly(c, next);
 	});
+	app.use("/v1/*", v1Auth);
 	app.use("/v1/*", rateLimit());
 	app.use("/v1/*", idempotency());
 	// Payer-facing endpoints have no key to count by: limit per client IP (hashed assets excepted).

@@ -21,11 +21,14 @@ export interface Env {
 	CHECKOUT_RATE_LIMITER?: RateLimit;
 	/** Per-IP limit on payment link visits, each of which creates a payment. */
 	LINK_RATE_LIMITER?: RateLimit;
+	/** Per-IP limit on failed authentication to /v1 (missing, malformed or unknown keys). */
+	AUTH_FAILURE_RATE_LIMITER?: RateLimit;
 	/** Queues (wrangler.toml): refunds, conversions and webhook deliveries. */
 	REFUNDS_QUEUE?: Queue<unknown>;
 	CONVERSIONS_QUEUE?: Queue<unknown>;
 	WEBHOOKS_QUEUE?: Queue<unknown>;
-	ADMIN_TOKEN: string;
+	/** Authorises the admin API; without it the admin API does not exist (404). */
+	ADMIN_TOKEN?: string;
 	/** Signs checkout tokens and payer sessions (HMAC key, at least 32 characters). */
 	SESSION_SECRET: string;
 	ENVIRONMENT: string;
@@ -84,7 +87,7 @@ export interface Env {
 }
 
 const configSchema = z.object({
-	ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters"),
+	ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters").optional(),
 	SESSION_SECRET: z.string().min(32, "SESSION_SECRET must be at least 32 characters"),
 	ENVIRONMENT: z.string().min(1),
 	PUBLIC_BASE_URL: z.url(),

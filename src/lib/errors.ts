@@ -5,6 +5,7 @@ export const ERROR_CODES = {
 	parameter_invalid: { status: 400, type: "invalid_request_error" },
 	parameter_missing: { status: 400, type: "invalid_request_error" },
 	body_invalid: { status: 400, type: "invalid_request_error" },
+	body_too_large: { status: 413, type: "invalid_request_error" },
 	signature_invalid: { status: 400, type: "invalid_request_error" },
 	card_declined: { status: 402, type: "card_error" },
 	payment_blocked: { status: 402, type: "invalid_request_error" },

@@ -88,9 +88,17 @@ export function apiKeyAuth(options: ApiKeyAuthOptions = { allow: ["secret"] }) {
 /** Operator endpoints: `Authorization: Bearer <ADMIN_TOKEN>`. */
 export function adminAuth() {
 	return createMiddleware<AppEnv>(async (c, next) => {
+		const expected = c.env.ADMIN_TOKEN;
+		if (!expected) {
+			// No ADMIN_TOKEN: the admin API is switched off and answers like any unknown URL.
+			throw new ApiError(
+				"route_not_found",
+				`Unrecognized request URL (${c.req.method}: ${c.req.path}).`,
+			);
+		}
 		const token = bearerToken(c.req.header("Authorization"));
 		if (!token) throw new ApiError("api_key_missing", "This endpoint requires the admin token.");
-		if (!timingSafeEqualText(token, c.env.ADMIN_TOKEN)) {
+		if (!timingSafeEqualText(token, expected)) {
 			throw new ApiError("api_key_invalid", "Invalid admin token.");
 		}
 		await next();
