@@ -359,7 +359,7 @@ export class PaymentObject extends DurableObject<Env> {
 	 * checkout, a capture or a cancel all end here, so duplicates and reordering change nothing.
 	 */
 	async syncCard(intent: StripeIntentSnapshot): Promise<TransitionResult> {
-		const current = this.read();
+		let current = this.read();
 		if (!current) return { ok: false, error: "not_found", message: "No such payment" };
 		if (current.card && current.card.payment_intent !== intent.id) {
 			return {
@@ -369,6 +369,8 @@ export class PaymentObject extends DurableObject<Env> {
 				message: `This payment is paid through ${current.card.payment_intent}, not ${intent.id}.`,
 			};
 		}
+		const risk = await this.assessCard(current, intent);
+		current = this.read() as PaymentRecord;
 		const now = Math.floor(Date.now() / 1000);
 		// Refunds made through our API and still in flight are booked when they finish, so the part
 		// of Stripe's total they account for is not booked again here (nor twice, once they have).
@@ -378,6 +380,7 @@ export class PaymentObject extends DurableObject<Env> {
 		const patch = (p: PaymentRecord, at: number): PaymentRecord => ({
 			...p,
 			...change.patch,
+			risk: risk ?? p.risk ?? null,
 			card: change.card,
 			succeeded_at: change.to === "succeeded" ? at : p.succeeded_at,
 			canceled_at: change.to === "canceled" ? at : p.canceled_at,
@@ -406,6 +409,48 @@ export class PaymentObject extends DurableObject<Env> {
 			this.jobs.scheduleNoLaterThan("card_available", Math.max(at, Date.now()));
 		}
 		return result;
+	}
+
+	/**
+	 * The card's funds are arriving (authorised or captured) and its fingerprint is known: the
+	 * risk rules look again. A block fails the payment first, so the charge is then booked as
+	 * funds that arrived after it closed (held in its holding account, refundable) and an open
+	 * authorisation is released. Returns the assessment to record when the payment goes on.
+	 */
+	private async assessCard(
+		payment: PaymentRecord,
+		intent: StripeIntentSnapshot,
+	): Promise<PaymentRecord["risk"] | null> {
+		const fingerprint = intent.charge?.fingerprint;
+		const arriving = intent.status === "succeeded" || intent.status === "requires_capture";
+		const open = payment.status === "requires_payment" || payment.status === "processing";
+		if (!fingerprint || !arriving || !open) return null;
+		const risk = await assessArrival(
+			this.env,
+			{ merchantId: payment.merchant_id, livemode: payment.livemode },
+			payment.id,
+			{
+				amount: payment.amount,
+				currency: payment.currency,
+				customer: null,
+				email: null,
+				ip: null,
+				country: null,
+				wallet: null,
+				card_fingerprint: fingerprint,
+			},
+			payment.risk ?? null,
+		);
+		if (risk.decision !== "block") return risk;
+		const failed = await this.transition("failed", (p) => ({
+			...p,
+			risk,
+			failure_code: "risk_blocked",
+			failure_message: `Blocked by the risk rules when the card was charged: ${risk.reasons.map((r) => r.detail).join("; ")}. The funds are held for refund.`,
+		}));
+		if (failed.ok && intent.status === "requires_capture")
+			this.jobs.schedule("card_release", Date.now());
+		return null;
 	}
 
 	/** A dispute (chargeback) on the card payment: recorded once, the disputed amount withdrawn. */

@@ -38,6 +38,8 @@ export interface StripeIntentSnapshot {
 		/** Stripe's fee and when the funds become available, once its balance transaction exists. */
 		fee: number | null;
 		available_on: number | null;
+		/** The card's fingerprint (the same card gives the same value), for the risk rules. */
+		fingerprint?: string | null;
 	} | null;
 	/** A charge presented in the payer's currency; amounts above are already in the price's. */
 	presentment?: CardPresentment;

@@ -32,6 +32,7 @@ import {
 	TOKEN_PROGRAM,
 	USDC_MINT,
 } from "./helpers/solana";
+import { deliverAll, stripe } from "./helpers/stripe";
 
 type Payment = PaymentJson & {
 	solana: SolanaPaymentDetails;
@@ -465,5 +466,56 @@ describe("risk when funds arrive", () => {
 			await call("POST", `/v1/payments/${p.id}/reject`, { key: a.sk }),
 			"payment_unexpected_state",
 		);
+	});
+
+	it("holds a card charge the rules block by fingerprint velocity: failed, booked as held, refundable", async () => {
+		const m = await createMerchant();
+		await setRules(m.sk, {
+			rules: [
+				{ id: "card", kind: "velocity", key: "card_fingerprint", window_seconds: 3600, max: 1 },
+			],
+		});
+		const payByCard = async () => {
+			const p = (await createPayment(m.sk, { payment_method_types: ["card"] })) as Payment;
+			const opened = await call("POST", `/checkout/${p.id}/card`, { body: {} });
+			const { client_secret } = await json<{ client_secret: string }>(opened);
+			const intentId = client_secret.slice(0, client_secret.indexOf("_secret_"));
+			await stripe.paymentIntents.confirm(intentId, { payment_method: "pm_card_visa" });
+			await deliverAll(intentId);
+			return getPayment(m.sk, p.id);
+		};
+		const first = await payByCard();
+		expect(first.status).toBe("succeeded");
+		const second = await payByCard();
+		expect(second).toMatchObject({ status: "failed", failure_code: "risk_blocked" });
+		expect(second.risk).toMatchObject({ decision: "block", reasons: [{ rule: "card" }] });
+		// Booked as a charge that arrived after the payment closed: held (less Stripe's fee), not the merchant's.
+		const fee = BigInt((second.card as { fee: number }).fee);
+		expect(await accountBalance(`test:payment:${second.id}:usd`)).toBe(2500n - fee);
+		const firstFee = BigInt((first.card as { fee: number }).fee);
+		expect(await accountBalance(`test:merchant:${m.merchant.id}:usd:pending`)).toBe(
+			2500n - firstFee,
+		);
+
+		const res = await call("POST", "/v1/refunds", { key: m.sk, body: { payment: second.id } });
+		expect(res.status, await res.clone().text()).toBe(200);
+		const refund = await json<RefundJson>(res);
+		expect(refund).toMatchObject({ funds: "held", amount: 2500, processor: "stripe" });
+		const batch = createMessageBatch("refunds", [
+			{
+				id: `risk-${refund.id}`,
+				timestamp: new Date(),
+				attempts: 1,
+				body: { kind: "refund", refund_id: refund.id },
+			},
+		]);
+		const ctx = createExecutionContext();
+		await worker.queue(batch, env, ctx);
+		await getQueueResult(batch, ctx);
+		const done = await json<RefundJson>(
+			await call("GET", `/v1/refunds/${refund.id}`, { key: m.sk }),
+		);
+		expect(done.status).toBe("succeeded");
+		await expectLedgerBalanced();
 	});
 });

@@ -96,6 +96,7 @@ function rawSnapshot(
 					amount_refunded: charge.amount_refunded,
 					fee: txn?.fee ?? null,
 					available_on: txn?.available_on ?? null,
+					fingerprint: charge.payment_method_details?.card?.fingerprint ?? null,
 				}
 			: intent.latest_charge
 				? { id: intent.latest_charge as string, amount_refunded: 0, fee: null, available_on: null }
