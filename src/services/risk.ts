@@ -3,7 +3,6 @@ import {
 	assessRisk,
 	DEFAULT_RISK_CONFIG,
 	hasFirstSeenRules,
-	hasVelocityRules,
 	type RiskAssessment,
 	type RiskConfig,
 	type RiskInput,
@@ -187,11 +186,6 @@ export async function assessPayment(
 		wallet_first_seen: walletFirstSeen,
 		sanctioned: SANCTIONED_ADDRESSES,
 	});
-}
-
-/** Whether an assessment at creation would need the counters (tests and docs). */
-export function needsCounters(config: RiskConfig): boolean {
-	return hasVelocityRules(config) || hasFirstSeenRules(config);
 }
 
 /**
