@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { newId } from "../../../src/lib/ids";
 import { call, type createMerchant, createPayment, json } from "../../worker/helpers/api";
 import { deliverAll, stripe } from "../../worker/helpers/stripe";
+import { sink } from "../../worker/helpers/webhooks";
 
 export type Merchant = Awaited<ReturnType<typeof createMerchant>>;
 
@@ -37,7 +38,8 @@ export async function paymentLinkOf(a: Merchant): Promise<Record<string, string>
 export async function webhookEndpointOf(a: Merchant): Promise<Record<string, string>> {
 	const res = await call("POST", "/v1/webhook_endpoints", {
 		key: a.sk,
-		body: { url: "https://shop.example/hooks", enabled_events: ["*"] },
+		// The local receiver: deliveries of every event the suite causes stay on this machine.
+		body: { url: sink().url, enabled_events: ["*"] },
 	});
 	return { id: (await created(res, "webhook endpoint")).id };
 }
