@@ -68,16 +68,15 @@ describe("API4 hostile bodies on every route that takes one, generated from /v1/
 		},
 	);
 
-	// PENDING (data-protection work in progress): no request body size limit yet. A 1 MB body is
-	// read and parsed in full, then refused by validation with 400; the limit should refuse it
-	// before parsing. When the limit lands, turn this `it.fails` into `it` (and pin its code).
-	it.fails("PENDING body size limit: refuses a 1 MB body with 413 before parsing it", async () => {
+	// The body size limit (64 KB, src/middleware/abuse.ts) refuses it before anything parses it.
+	it("body size limit: refuses a 1 MB body with 413 before parsing it", async () => {
 		const res = await call("POST", "/v1/payments", {
 			key: m.sk,
 			rawBody: JSON.stringify({ amount: 100, currency: "usd", description: "x".repeat(MB) }),
 			headers: { "Content-Type": "application/json" },
 		});
 		expect(res.status).toBe(413);
+		expect(((await res.json()) as { error: { code: string } }).error.code).toBe("body_too_large");
 	});
 });
 
