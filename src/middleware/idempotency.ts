@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { sha256Hex } from "../lib/crypto";
+import { EncryptionConfigError, encrypt, loadKeyring, openField } from "../lib/encryption";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../types";
 
@@ -75,7 +76,19 @@ export function idempotency(options: IdempotencyOptions = {}) {
 				);
 			}
 			if (stored.response_status !== null) {
-				return new Response(stored.response_body, {
+				const replayed =
+					stored.response_body === null
+						? null
+						: await openField(
+								await loadKeyring(c.env.ENCRYPTION_KEYS),
+								stored.response_body,
+								responseAad(...pk),
+							).catch((error: unknown) => {
+								// Plaintext from before encryption, or from a gateway without keys.
+								if (error instanceof EncryptionConfigError) return stored.response_body;
+								throw error;
+							});
+				return new Response(replayed, {
 					status: stored.response_status,
 					headers: { "Content-Type": "application/json", "Idempotent-Replayed": "true" },
 				});
@@ -103,7 +116,11 @@ export function idempotency(options: IdempotencyOptions = {}) {
 			await next();
 			const status = c.res.status;
 			if (status !== 400 && status < 500) {
-				const responseBody = withoutSecrets(await c.res.clone().text());
+				const responseBody = await sealResponse(
+					c.env.ENCRYPTION_KEYS,
+					withoutSecrets(await c.res.clone().text()),
+					responseAad(...pk),
+				);
 				await db
 					.prepare(
 						`UPDATE idempotency_keys SET response_status = ?, response_body = ?, locked_until = NULL
@@ -134,6 +151,24 @@ export function idempotency(options: IdempotencyOptions = {}) {
 			);
 		}
 	});
+}
+
+/** Binds a stored response to its key: it does not open as another key's response. */
+export function responseAad(owner: string, livemode: number, key: string): string {
+	return `idempotency:${owner}:${livemode}:${key}`;
+}
+
+/**
+ * Stored responses hold what the API returned (a customer's email, for one), so they are sealed
+ * like other data at rest when ENCRYPTION_KEYS is set; without it (local runs) they stay plain.
+ */
+async function sealResponse(keys: string | undefined, body: string, aad: string): Promise<string> {
+	try {
+		return await encrypt(await loadKeyring(keys), body, aad);
+	} catch (error) {
+		if (error instanceof EncryptionConfigError) return body;
+		throw error;
+	}
 }
 
 /**

@@ -7,6 +7,7 @@ import {
 	needsRotation,
 	openField,
 } from "../lib/encryption";
+import { responseAad } from "../middleware/idempotency";
 
 /**
  * Re-encrypts every sealed field under the current key-encryption key (the first entry of
@@ -19,7 +20,7 @@ import {
  */
 
 /** The tables with sealed fields, in the order the job walks them. */
-const PHASES = ["webhook_endpoints", "customers"] as const;
+const PHASES = ["webhook_endpoints", "customers", "idempotency_keys"] as const;
 type Phase = (typeof PHASES)[number];
 
 export interface RotationBatch {
@@ -40,7 +41,9 @@ export function parseCursor(cursor: string | undefined): { phase: Phase; after: 
 	const colon = cursor.indexOf(":");
 	const phase = cursor.slice(0, colon) as Phase;
 	if (colon < 0 || !PHASES.includes(phase)) return null;
-	return { phase, after: cursor.slice(colon + 1) };
+	const after = cursor.slice(colon + 1);
+	if (phase === "idempotency_keys" && !/^\d*$/.test(after)) return null;
+	return { phase, after };
 }
 
 export async function rotateBatch(
@@ -50,7 +53,11 @@ export async function rotateBatch(
 	limit: number,
 ): Promise<RotationBatch> {
 	const { phase, after } = position;
-	const work = phase === "webhook_endpoints" ? rotateWebhookSecrets : rotateCustomerEmails;
+	const work = {
+		webhook_endpoints: rotateWebhookSecrets,
+		customers: rotateCustomerEmails,
+		idempotency_keys: rotateStoredResponses,
+	}[phase];
 	const { scanned, rotated, lastId } = await work(env.DB, keyring, after, limit);
 	let next_cursor: string | null;
 	if (scanned === limit && lastId !== null) next_cursor = `${phase}:${lastId}`;
@@ -143,6 +150,43 @@ async function rotateCustomerEmails(
 		);
 	}
 	return finish(db, results, updates);
+}
+
+/** Stored idempotent responses (24 hours), walked by rowid: their key is composite. */
+async function rotateStoredResponses(
+	db: D1Database,
+	keyring: Keyring,
+	after: string,
+	limit: number,
+): Promise<BatchResult> {
+	const { results } = await db
+		.prepare(
+			`SELECT rowid AS id, merchant_id, livemode, key, response_body FROM idempotency_keys
+			 WHERE rowid > ? ORDER BY rowid LIMIT ?`,
+		)
+		.bind(after === "" ? 0 : Number(after), limit)
+		.all<{
+			id: number;
+			merchant_id: string;
+			livemode: number;
+			key: string;
+			response_body: string | null;
+		}>();
+	const updates: D1PreparedStatement[] = [];
+	for (const row of results) {
+		if (row.response_body === null || !needsRotation(keyring, row.response_body)) continue;
+		const aad = responseAad(row.merchant_id, row.livemode, row.key);
+		const body = await openField(keyring, row.response_body, aad);
+		updates.push(
+			db
+				.prepare(
+					"UPDATE idempotency_keys SET response_body = ? WHERE rowid = ? AND response_body = ?",
+				)
+				.bind(await encrypt(keyring, body, aad), row.id, row.response_body),
+		);
+	}
+	const done = await finish(db, [], updates);
+	return { ...done, scanned: results.length, lastId: results.at(-1)?.id.toString() ?? null };
 }
 
 async function finish(

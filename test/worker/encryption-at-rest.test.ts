@@ -83,6 +83,33 @@ describe("encryption at rest", () => {
 		).rejects.toThrow();
 	});
 
+	it("seals stored idempotent responses, and replays them opened", async () => {
+		const m = await createMerchant();
+		const request = {
+			key: m.sk,
+			body: { email: "replay.me@example.com" },
+			headers: { "Idempotency-Key": "customer-replay-1" },
+		};
+		const first = await json<CustomerJson>(await call("POST", "/v1/customers", request));
+		const stored = await env.DB.prepare(
+			"SELECT response_body FROM idempotency_keys WHERE merchant_id = ? AND key = ?",
+		)
+			.bind(m.merchant.id, "customer-replay-1")
+			.first<{ response_body: string }>();
+		expect(stored?.response_body).toMatch(/^ev1\.test1\./);
+		expect(stored?.response_body).not.toContain("replay.me");
+		const again = await call("POST", "/v1/customers", request);
+		expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+		expect(await json<CustomerJson>(again)).toEqual(first);
+		// A response stored before this release (plaintext) still replays.
+		await env.DB.prepare(
+			"UPDATE idempotency_keys SET response_body = ? WHERE merchant_id = ? AND key = ?",
+		)
+			.bind(JSON.stringify(first), m.merchant.id, "customer-replay-1")
+			.run();
+		expect(await json<CustomerJson>(await call("POST", "/v1/customers", request))).toEqual(first);
+	});
+
 	it("reads and finds a customer written before emails were encrypted, then seals it on rotation", async () => {
 		const m = await createMerchant();
 		const c = await createCustomer(m.sk, "placeholder@example.com");
@@ -183,6 +210,11 @@ describe("encryption at rest", () => {
 			cursor: first.next_cursor,
 		});
 		expect(next.status).toBe(200);
+		await expectApiError(
+			await admin("POST", "/admin/v1/encryption/rotate", { cursor: "idempotency_keys:x" }),
+			"parameter_invalid",
+			"cursor",
+		);
 		await expectApiError(
 			await admin("POST", "/admin/v1/encryption/rotate", { cursor: "payments:x" }),
 			"parameter_invalid",

@@ -21,7 +21,7 @@ const RotationSchema = z
 	.object({
 		object: z.literal("encryption_rotation"),
 		current_key: z.string().openapi({ description: "The key id new envelopes are wrapped with." }),
-		table: z.enum(["webhook_endpoints", "customers"]),
+		table: z.enum(["webhook_endpoints", "customers", "idempotency_keys"]),
 		scanned: z.number().int(),
 		rotated: z.number().int(),
 		next_cursor: z.string().nullable(),
@@ -35,7 +35,7 @@ const rotate = createRoute({
 	tags: ["Admin"],
 	summary: "Re-encrypt one batch of sealed fields under the current key",
 	description:
-		"Walks webhook signing secrets and customer emails in id order and re-encrypts what is not yet under the first key of ENCRYPTION_KEYS (and seals emails stored before encryption). Call again with `next_cursor` until `done`; safe to repeat or resume (`npm run keys:rotate`).",
+		"Walks webhook signing secrets, customer emails and stored idempotent responses in order and re-encrypts what is not yet under the first key of ENCRYPTION_KEYS (and seals emails stored before encryption). Call again with `next_cursor` until `done`; safe to repeat or resume (`npm run keys:rotate`).",
 	security: [{ adminAuth: [] }],
 	request: {
 		body: { required: false, content: { "application/json": { schema: RotateBody } } },
