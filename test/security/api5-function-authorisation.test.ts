@@ -1,4 +1,7 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
 import { call, createMerchant } from "../worker/helpers/api";
 import { expectHouseShape } from "./helpers/house";
 import { fetchDocument, fill, label, type Operation, operations } from "./helpers/openapi";
@@ -75,6 +78,42 @@ describe("API5 function-level authorisation on /admin, generated from /v1/openap
 			const text = await res.text();
 			expect(res.status, `${op.method} ${path}`).toBe(404);
 			expect(expectHouseShape(res, text, path)).toBe("route_not_found");
+		}
+	});
+
+	it("answers every admin route like an unknown URL when ADMIN_TOKEN is unset, whatever is sent", async () => {
+		const off = { ...env, ADMIN_TOKEN: undefined } as unknown as typeof env;
+		for (const op of adminOps) {
+			const path = fill(
+				op.path,
+				Object.fromEntries(op.pathParams.map((p) => [p, "mch_00000000000000000000000000"])),
+			);
+			for (const header of [
+				undefined,
+				"Bearer ",
+				"Bearer undefined",
+				"Bearer null",
+				"Bearer test-admin-token",
+			]) {
+				const ctx = createExecutionContext();
+				const res = await worker.fetch(
+					new Request(`http://gateway.test${path}`, {
+						method: op.method,
+						headers: {
+							"Content-Type": "application/json",
+							...(header === undefined ? {} : { Authorization: header }),
+						},
+						...(op.body ? { body: "{}" } : {}),
+					}),
+					off,
+					ctx,
+				);
+				await waitOnExecutionContext(ctx);
+				const text = await res.text();
+				const context = `${label(op)} with ADMIN_TOKEN unset and ${String(header)}`;
+				expect(res.status, `${context}: ${text}`).toBe(404);
+				expect(expectHouseShape(res, text, context)).toBe("route_not_found");
+			}
 		}
 	});
 });
