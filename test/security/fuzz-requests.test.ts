@@ -12,10 +12,10 @@ import { fetchDocument, fill, label, type Operation, operations } from "./helper
 
 const doc = await fetchDocument();
 const ops = operations(doc);
-// Bounded so the whole suite stays fast on two cores (about 500 requests in all): routes that take
+// Bounded so the whole suite stays fast on two cores (about 400 requests in all): routes that take
 // a body or a query get the most runs; a route with only a path id has little to vary.
 function numRuns(op: Operation): number {
-	return op.body || op.queryParams.length > 0 ? 10 : 4;
+	return op.body || op.queryParams.length > 0 ? 8 : 3;
 }
 
 /** A stable seed per route, so a failure reproduces with the same inputs. */
