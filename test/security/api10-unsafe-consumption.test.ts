@@ -186,27 +186,22 @@ describe("API10 a faulty Solana RPC", () => {
 		});
 	}
 
-	// Well-formed JSON-RPC of the wrong shape: SolanaRpc.call returns `result` unchecked, and the
-	// transaction builder destructures it, so a TypeError becomes a 500. The fix (validating RPC
-	// results, src/processors/solana/) is reported rather than made here; until it lands these
-	// cases are expected to fail — turn `it.fails` into `it` then.
-	it.fails.each([
+	// Well-formed JSON-RPC of the wrong shape: SolanaRpc checks each result's shape before anything
+	// reads it, so the node's mistake is a processor error, not a TypeError.
+	it.each([
 		["no result", { jsonrpc: "2.0", id: 1 }],
 		["a null result", { jsonrpc: "2.0", id: 1, result: null }],
 		["a result of the wrong type", { jsonrpc: "2.0", id: 1, result: "garbage" }],
-	])(
-		"KNOWN BUG: a transaction request against an RPC answering %s is a 502",
-		async (_n, answer) => {
-			const p = await solanaPayment();
-			const spy = rpcAnswering(answer);
-			try {
-				const res = await callWith({}, "POST", `/solana-pay/${p.id}`, { account: payer });
-				await expectProcessorError(res, "transaction request with a mis-shaped RPC result");
-			} finally {
-				spy.mockRestore();
-			}
-		},
-	);
+	])("a transaction request against an RPC answering %s is a 502", async (_n, answer) => {
+		const p = await solanaPayment();
+		const spy = rpcAnswering(answer);
+		try {
+			const res = await callWith({}, "POST", `/solana-pay/${p.id}`, { account: payer });
+			await expectProcessorError(res, "transaction request with a mis-shaped RPC result");
+		} finally {
+			spy.mockRestore();
+		}
+	});
 
 	it("a transaction request against an RPC answering a mis-shaped result is never a 2xx and leaves the payment unpaid", async () => {
 		for (const answer of [

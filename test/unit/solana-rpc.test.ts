@@ -82,3 +82,41 @@ describe("Solana RPC client", () => {
 		expect(() => new SolanaRpc({ urls: [] })).toThrow("At least one Solana RPC URL is required");
 	});
 });
+
+describe("Solana RPC results", () => {
+	it("treats a missing or mis-shaped result as the node's retryable fault and fails over", async () => {
+		for (const bad of [
+			Response.json({ jsonrpc: "2.0", id: 1 }),
+			ok(null),
+			ok("garbage"),
+			ok({ value: { blockhash: 42 } }),
+		]) {
+			const { calls, fetcher } = scripted({
+				"http://a": [bad],
+				"http://b": [
+					ok({ context: { slot: 1 }, value: { blockhash: "h", lastValidBlockHeight: 9 } }),
+				],
+			});
+			const rpc = new SolanaRpc({ urls: ["http://a", "http://b"], fetch: fetcher });
+			const result = await rpc.call<{ value: { blockhash: string } }>("getLatestBlockhash", []);
+			expect(result.value.blockhash).toBe("h");
+			expect(calls).toEqual(["http://a", "http://b"]);
+		}
+	});
+
+	it("says which method and node answered wrongly when no endpoint answers well", async () => {
+		const { fetcher } = scripted({ "http://a": [ok([{ nope: true }])] });
+		const rpc = new SolanaRpc({ urls: ["http://a"], fetch: fetcher });
+		const error = await rpc.call("getSignaturesForAddress", []).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(SolanaRpcError);
+		expect(error).toMatchObject({
+			retryable: true,
+			message: "getSignaturesForAddress: unexpected result from a",
+		});
+		// getTransaction may answer null (not found): that is a valid answer.
+		const { fetcher: nullFetch } = scripted({ "http://a": [ok(null)] });
+		expect(
+			await new SolanaRpc({ urls: ["http://a"], fetch: nullFetch }).call("getTransaction", []),
+		).toBeNull();
+	});
+});

@@ -38,12 +38,24 @@ export class SolanaRpc {
 		this.fetcher = options.fetch ?? ((input, init) => fetch(input, init));
 	}
 
-	/** Calls `method`, moving to the next endpoint on a retryable failure. */
-	async call<T>(method: string, params: unknown[]): Promise<T> {
+	/**
+	 * Calls `method`, moving to the next endpoint on a retryable failure. A result that is
+	 * missing, or fails `check` (the shape the caller relies on), is the node's fault: a
+	 * retryable SolanaRpcError, never a TypeError further in.
+	 */
+	async call<T>(
+		method: string,
+		params: unknown[],
+		check: (result: unknown) => boolean = RESULT_SHAPES[method] ?? (() => true),
+	): Promise<T> {
 		let lastError: SolanaRpcError | undefined;
 		for (const url of this.urls) {
 			try {
-				return await this.callOne<T>(url, method, params);
+				const result = await this.callOne<T>(url, method, params);
+				if (!check(result)) {
+					throw new SolanaRpcError(`${method}: unexpected result from ${new URL(url).host}`, true);
+				}
+				return result;
 			} catch (err) {
 				if (!(err instanceof SolanaRpcError) || !err.retryable) throw err;
 				lastError = err;
@@ -88,9 +100,31 @@ export class SolanaRpc {
 				body.error.code,
 			);
 		}
+		if (!("result" in body)) {
+			throw new SolanaRpcError(`${method}: no result from ${new URL(url).host}`, true);
+		}
 		return body.result as T;
 	}
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+const hasArrayValue = (v: unknown) => isObject(v) && Array.isArray(v.value);
+
+/** The parts of each method's result the gateway reads, checked before anything reads them. */
+const RESULT_SHAPES: Record<string, (result: unknown) => boolean> = {
+	getLatestBlockhash: (v) =>
+		isObject(v) &&
+		isObject(v.value) &&
+		typeof v.value.blockhash === "string" &&
+		typeof v.value.lastValidBlockHeight === "number",
+	getSignaturesForAddress: (v) =>
+		Array.isArray(v) && v.every((i) => isObject(i) && typeof i.signature === "string"),
+	getTransaction: (v) => v === null || (isObject(v) && isObject(v.transaction)),
+	getSignatureStatuses: hasArrayValue,
+	getBlockHeight: (v) => typeof v === "number",
+	sendTransaction: (v) => typeof v === "string",
+	isBlockhashValid: (v) => isObject(v) && typeof v.value === "boolean",
+};
 
 export function rpcFromEnv(env: {
 	SOLANA_RPC_URLS: string;
