@@ -69,5 +69,7 @@ export class ApiError extends Error {
 }
 
 export function notFound(what: string, id: string, param = "id"): ApiError {
-	return new ApiError("resource_missing", `No such ${what}: '${id}'`, param);
+	// Ids are short; a huge path segment is not echoed back whole.
+	const shown = id.length > 80 ? `${id.slice(0, 80)}…` : id;
+	return new ApiError("resource_missing", `No such ${what}: '${shown}'`, param);
 }
