@@ -8,7 +8,7 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { ledgerTotals, merchantBalance } from "../../src/db/ledger";
+import { merchantBalance } from "../../src/db/ledger";
 import type { CardPaymentDetails } from "../../src/domain/card";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import { parseTransferRequest } from "../../src/domain/solana-pay";
@@ -27,6 +27,7 @@ import {
 	type ListJson,
 	type PaymentJson,
 } from "./helpers/api";
+import { expectLedgerBalanced } from "./helpers/ledger";
 import { eventTypes, fireDueJobs, paymentObject } from "./helpers/objects";
 import { advanceSlots, fundedPayer, sendTransfer } from "./helpers/solana";
 import { deliverAll, stripe } from "./helpers/stripe";
@@ -162,12 +163,6 @@ async function postings(transferId: string) {
 		.bind(transferId)
 		.all<{ account: string; currency: string; amount: string }>();
 	return results;
-}
-
-async function expectLedgerBalanced(): Promise<void> {
-	for (const [currency, total] of await ledgerTotals(env.DB)) {
-		expect(total, `ledger total in ${currency}`).toBe(0n);
-	}
 }
 
 // A SOL payment of $25.00 at the sandbox's $150: 166666667 lamports for the merchant.

@@ -10,7 +10,7 @@ import { address, generateKeyPairSigner } from "@solana/kit";
 import { findAssociatedTokenPda } from "@solana-program/token";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SenderStatus } from "../../durable-objects/refund-object";
-import { ledgerTotals, merchantBalance } from "../../src/db/ledger";
+import { merchantBalance } from "../../src/db/ledger";
 import type { CardPaymentDetails } from "../../src/domain/card";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";
@@ -24,6 +24,7 @@ import {
 	json,
 	type PaymentJson,
 } from "./helpers/api";
+import { accountBalance, expectLedgerBalanced, tokenBalance as usdc } from "./helpers/ledger";
 import { eventTypes, fireDueJobs } from "./helpers/objects";
 import {
 	advanceSlots,
@@ -114,20 +115,6 @@ async function finalize(refundId: string): Promise<SenderStatus> {
 		if (status.state !== "sending") return status;
 	}
 	return sender(refundId).status();
-}
-
-async function expectLedgerBalanced(): Promise<void> {
-	const totals = await ledgerTotals(env.DB);
-	for (const [currency, total] of totals) expect(total, `ledger total in ${currency}`).toBe(0n);
-}
-
-async function accountBalance(account: string): Promise<bigint> {
-	const row = await env.DB.prepare(
-		"SELECT CAST(balance AS TEXT) AS balance FROM ledger_balances WHERE account = ?",
-	)
-		.bind(account)
-		.first<{ balance: string }>();
-	return BigInt(row?.balance ?? "0");
 }
 
 async function refundTransfers(paymentId: string): Promise<string[]> {
@@ -384,19 +371,6 @@ async function lamports(owner: string): Promise<bigint> {
 	return BigInt(
 		(await rpc<{ value: number }>("getBalance", [owner, { commitment: "confirmed" }])).value,
 	);
-}
-
-async function usdc(owner: string, mint = USDC_MINT, program = TOKEN_PROGRAM): Promise<bigint> {
-	const [ata] = await findAssociatedTokenPda({
-		owner: address(owner),
-		mint: address(mint),
-		tokenProgram: address(program),
-	});
-	const res = await rpc<{ value: { amount: string } }>("getTokenAccountBalance", [
-		ata,
-		{ commitment: "confirmed" },
-	]);
-	return BigInt(res.value.amount);
 }
 
 /** A crypto payment paid from a fresh wallet (holding `extra` more than it pays), confirmed. */

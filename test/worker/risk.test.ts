@@ -6,11 +6,9 @@ import {
 	runInDurableObject,
 } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { address, createKeyPairSignerFromPrivateKeyBytes, type KeyPairSigner } from "@solana/kit";
-import { findAssociatedTokenPda } from "@solana-program/token";
+import { createKeyPairSignerFromPrivateKeyBytes, type KeyPairSigner } from "@solana/kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SenderStatus } from "../../durable-objects/refund-object";
-import { ledgerTotals } from "../../src/db/ledger";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";
 import { parseTransferRequest } from "../../src/domain/solana-pay";
@@ -23,6 +21,7 @@ import {
 	json,
 	type PaymentJson,
 } from "./helpers/api";
+import { accountBalance, expectLedgerBalanced, tokenBalance as usdc } from "./helpers/ledger";
 import { eventTypes, fireDueJobs } from "./helpers/objects";
 import {
 	advanceSlots,
@@ -102,33 +101,6 @@ async function usdcPayment(key: string): Promise<Payment> {
 		payment_method_types: ["solana"],
 		solana: { token: "USDC" },
 	})) as Payment;
-}
-
-async function usdc(owner: string): Promise<bigint> {
-	const [ata] = await findAssociatedTokenPda({
-		owner: address(owner),
-		mint: address(USDC_MINT),
-		tokenProgram: address(TOKEN_PROGRAM),
-	});
-	const res = await rpc<{ value: { amount: string } }>("getTokenAccountBalance", [
-		ata,
-		{ commitment: "confirmed" },
-	]);
-	return BigInt(res.value.amount);
-}
-
-async function accountBalance(account: string): Promise<bigint> {
-	const row = await env.DB.prepare(
-		"SELECT CAST(balance AS TEXT) AS balance FROM ledger_balances WHERE account = ?",
-	)
-		.bind(account)
-		.first<{ balance: string }>();
-	return BigInt(row?.balance ?? "0");
-}
-
-async function expectLedgerBalanced(): Promise<void> {
-	const totals = await ledgerTotals(env.DB);
-	for (const [currency, total] of totals) expect(total, `ledger total in ${currency}`).toBe(0n);
 }
 
 async function auditActions(merchantId: string): Promise<string[]> {
