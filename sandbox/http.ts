@@ -196,3 +196,27 @@ export function closeServer(server: Server): Promise<void> {
 		server.closeAllConnections();
 	});
 }
+
+/** A control-API request the caller got wrong: answered 400 with its message. */
+export class BadRequest extends Error {}
+
+/** A control-API body: one JSON object (an empty body reads as {}), else BadRequest. */
+export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+	let text: string;
+	try {
+		text = await readBody(req);
+	} catch (error) {
+		if (error instanceof BodyTooLargeError) throw new BadRequest(error.message);
+		throw error;
+	}
+	let body: unknown;
+	try {
+		body = text.trim() === "" ? {} : JSON.parse(text);
+	} catch {
+		throw new BadRequest("body must be JSON");
+	}
+	if (typeof body !== "object" || body === null || Array.isArray(body)) {
+		throw new BadRequest("body must be a JSON object");
+	}
+	return body as Record<string, unknown>;
+}

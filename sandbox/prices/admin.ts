@@ -1,32 +1,8 @@
-import { BodyTooLargeError, type Router, readBody, sendJson } from "../http.js";
+import { BadRequest, type Router, readJsonObject, sendJson } from "../http.js";
 import { type PriceStore, UnknownFeedError } from "./store.js";
 
 // Knobs tests turn on the control server: set a price, make a feed lag, reset everything.
 // Prices are decimal strings ("123.45"); a JSON number is refused so no float sneaks in.
-
-class BadRequest extends Error {}
-
-async function readJsonObject(
-	req: Parameters<typeof readBody>[0],
-): Promise<Record<string, unknown>> {
-	let text: string;
-	try {
-		text = await readBody(req);
-	} catch (error) {
-		if (error instanceof BodyTooLargeError) throw new BadRequest(error.message);
-		throw error;
-	}
-	let body: unknown;
-	try {
-		body = text.trim() === "" ? {} : JSON.parse(text);
-	} catch {
-		throw new BadRequest("body must be JSON");
-	}
-	if (typeof body !== "object" || body === null || Array.isArray(body)) {
-		throw new BadRequest("body must be a JSON object");
-	}
-	return body as Record<string, unknown>;
-}
 
 function stringField(body: Record<string, unknown>, name: string): string {
 	const value = body[name];

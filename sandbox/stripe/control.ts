@@ -1,5 +1,5 @@
-import type { ServerResponse } from "node:http";
-import { BodyTooLargeError, type Router, readBody, sendJson } from "../http.js";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { BadRequest, type Router, readJsonObject, sendJson } from "../http.js";
 import { createDispute } from "./disputes.js";
 import type { StripeEmulator } from "./emulator.js";
 import { StripeApiError } from "./errors.js";
@@ -9,28 +9,6 @@ import { snapshot } from "./store.js";
 // The Stripe emulator's knobs on the sandbox control server (JSON in and out, under
 // /admin/stripe): the webhook endpoint, faults, the timings of asynchronous steps, and the
 // things a card network or payer does on Stripe's side (3-D Secure, disputes).
-
-class BadRequest extends Error {}
-
-async function readJson(req: Parameters<typeof readBody>[0]): Promise<Record<string, unknown>> {
-	let text: string;
-	try {
-		text = await readBody(req);
-	} catch (error) {
-		if (error instanceof BodyTooLargeError) throw new BadRequest(error.message);
-		throw error;
-	}
-	let body: unknown;
-	try {
-		body = text.trim() === "" ? {} : JSON.parse(text);
-	} catch {
-		throw new BadRequest("body must be JSON");
-	}
-	if (typeof body !== "object" || body === null || Array.isArray(body)) {
-		throw new BadRequest("body must be a JSON object");
-	}
-	return body as Record<string, unknown>;
-}
 
 function optionalString(body: Record<string, unknown>, name: string): string | undefined {
 	const value = body[name];
@@ -59,12 +37,12 @@ function json(handler: JsonHandler) {
 		res,
 		params,
 	}: {
-		req: Parameters<typeof readBody>[0];
+		req: IncomingMessage;
 		res: ServerResponse;
 		params: Record<string, string>;
 	}) => {
 		try {
-			const body = req.method === "POST" ? await readJson(req) : {};
+			const body = req.method === "POST" ? await readJsonObject(req) : {};
 			sendJson(res, 200, await handler(body, params));
 		} catch (error) {
 			fail(res, error);
