@@ -35,6 +35,7 @@ import { LocalStack } from "../scripts/lib/local-stack.js";
 import { REPO_ROOT } from "../scripts/lib/paths.js";
 import { parseTransferRequest } from "../src/domain/solana-pay.js";
 import { idTime } from "../src/lib/ids.js";
+import { pool, type Summary, summarize } from "./lib/stats.js";
 
 // `npm run bench:solana`: how fast the real gateway (wrangler dev: workerd, D1, one Durable Object
 // per payment polling by alarm) notices a Solana payment on the sandbox's local network with a real
@@ -132,51 +133,8 @@ function verbose(line: string): void {
 	if (args.verbose) say(line);
 }
 
-function quantile(sorted: number[], q: number): number {
-	// Nearest rank: an observed value, never an interpolation.
-	if (sorted.length === 0) return Number.NaN;
-	const rank = Math.max(1, Math.ceil(q * sorted.length));
-	return sorted[Math.min(sorted.length, rank) - 1] as number;
-}
-
-interface Summary {
-	n: number;
-	min: number;
-	median: number;
-	p95: number;
-	max: number;
-	mean: number;
-}
-
-function summarize(values: number[]): Summary {
-	const sorted = [...values].sort((a, b) => a - b);
-	const mean = sorted.reduce((s, v) => s + v, 0) / Math.max(1, sorted.length);
-	return {
-		n: sorted.length,
-		min: sorted[0] ?? Number.NaN,
-		median: quantile(sorted, 0.5),
-		p95: quantile(sorted, 0.95),
-		max: sorted.at(-1) ?? Number.NaN,
-		mean: Math.round(mean * 10) / 10,
-	};
-}
-
 function pick({ min, median, p95, max, mean }: Summary) {
 	return { median, p95, max, min, mean };
-}
-
-/** Runs `task` over `items` with at most `limit` in flight; results in input order. */
-async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-	const results: R[] = new Array(items.length);
-	let next = 0;
-	const worker = async () => {
-		while (next < items.length) {
-			const i = next++;
-			results[i] = await task(items[i] as T);
-		}
-	};
-	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-	return results;
 }
 
 // ── lifecycle: sandbox, wrangler dev and its temp state; cleaned up on every exit path ────────

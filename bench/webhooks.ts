@@ -9,6 +9,7 @@ import { LocalStack } from "../scripts/lib/local-stack.js";
 import { REPO_ROOT } from "../scripts/lib/paths.js";
 import { type ReceivedWebhook, WebhookReceiver } from "../scripts/lib/webhook-receiver.js";
 import { idTime } from "../src/lib/ids.js";
+import { pool, summarize } from "./lib/stats.js";
 
 // `npm run bench:webhooks`: how fast the real gateway (wrangler dev: workerd, D1, Durable Objects
 // and its local Queues) delivers webhooks. N payments are created through the API; each one's
@@ -61,42 +62,6 @@ const settings = {
 
 function say(line: string): void {
 	process.stdout.write(`[bench] ${line}\n`);
-}
-
-function quantile(sorted: number[], q: number): number {
-	// Nearest rank: an observed value, never an interpolation.
-	if (sorted.length === 0) return Number.NaN;
-	return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length))) - 1] as number;
-}
-
-function summarize(values: number[]) {
-	const sorted = [...values].sort((a, b) => a - b);
-	const mean = sorted.reduce((s, v) => s + v, 0) / Math.max(1, sorted.length);
-	return {
-		n: sorted.length,
-		median: quantile(sorted, 0.5),
-		p95: quantile(sorted, 0.95),
-		max: sorted.at(-1) ?? Number.NaN,
-		min: sorted[0] ?? Number.NaN,
-		mean: Math.round(mean * 10) / 10,
-	};
-}
-
-async function pool<T>(
-	count: number,
-	limit: number,
-	task: (i: number) => Promise<T>,
-): Promise<T[]> {
-	const results: T[] = new Array(count);
-	let next = 0;
-	const worker = async () => {
-		while (next < count) {
-			const i = next++;
-			results[i] = await task(i);
-		}
-	};
-	await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
-	return results;
 }
 
 /** The commit measured, and whether the gateway's code differed from it (uncommitted edits). */
@@ -251,7 +216,7 @@ async function main(): Promise<void> {
 
 	say(`burst: ${settings.events} payments, ${settings.concurrency} at a time`);
 	const burst = await phase(first, settings.events, async () => {
-		await pool(settings.events, settings.concurrency, createPayment);
+		await pool(Array.from({ length: settings.events }), settings.concurrency, createPayment);
 	});
 	const burstDeliveries = deliveries - deliveriesBefore;
 
