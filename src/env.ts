@@ -27,6 +27,10 @@ export interface Env {
 	REFUNDS_QUEUE?: Queue<unknown>;
 	CONVERSIONS_QUEUE?: Queue<unknown>;
 	WEBHOOKS_QUEUE?: Queue<unknown>;
+	/** Report builds too large for one request or cron run. */
+	REPORTS_QUEUE?: Queue<unknown>;
+	/** R2 bucket holding report files (CSV and JSON). */
+	REPORTS_BUCKET?: R2Bucket;
 	/** Authorises the admin API; without it the admin API does not exist (404). */
 	ADMIN_TOKEN?: string;
 	/** Signs checkout tokens and payer sessions (HMAC key, at least 32 characters). */

@@ -4,16 +4,36 @@ import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
 import { publishPendingEvents } from "../services/events";
 import { refreshRates } from "../services/rates";
 
-/** Cron work: the rates cache, event publishing, housekeeping; rollups and reports join later. */
-export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
-	const now = Math.floor(controller.scheduledTime / 1000);
+/** The cron expressions in wrangler.toml `[triggers]`; each one runs its own jobs. */
+export const CRON_FREQUENT = "* * * * *";
+export const CRON_DAILY = "10 0 * * *";
+
+/** Every minute: the rates cache, event publishing, housekeeping. */
+async function runFrequent(env: Env, now: number): Promise<Record<string, unknown>> {
 	const rates = await refreshRates(env, now);
 	const published = await publishPendingEvents(env, now);
 	const purged = await purgeExpiredIdempotencyKeys(env.DB, now);
-	log("info", "scheduled run", {
-		cron: controller.cron,
-		rates_refreshed: rates,
-		events_published: published,
-		idempotency_keys_purged: purged,
-	});
+	return { rates_refreshed: rates, events_published: published, idempotency_keys_purged: purged };
+}
+
+/** Once a day, after midnight UTC: the previous day's reports. */
+async function runDaily(_env: Env, _now: number): Promise<Record<string, unknown>> {
+	return {};
+}
+
+/**
+ * Dispatches on the trigger's cron expression. An expression this code does not know (wrangler.toml
+ * changed without it) runs the frequent jobs, so the rates cache and event publishing never stop.
+ */
+export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
+	const now = Math.floor(controller.scheduledTime / 1000);
+	let result: Record<string, unknown>;
+	if (controller.cron === CRON_DAILY) {
+		result = await runDaily(env, now);
+	} else {
+		if (controller.cron !== CRON_FREQUENT)
+			log("warn", "unknown cron expression: running the frequent jobs", { cron: controller.cron });
+		result = await runFrequent(env, now);
+	}
+	log("info", "scheduled run", { cron: controller.cron, ...result });
 }
