@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
 	createWriteStream,
@@ -13,7 +13,13 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { type Sandbox, startSandbox } from "../../sandbox/server.js";
 import type { SolanaSimulatorOptions } from "../../sandbox/solana/simulator.js";
-import { describeExit, type ExitInfo, type ManagedChild, terminate } from "./children.js";
+import {
+	describeExit,
+	type ExitInfo,
+	isPortFree,
+	type ManagedChild,
+	terminate,
+} from "./children.js";
 import {
 	type ApiKey,
 	type CreateMerchantResponse,
@@ -92,6 +98,10 @@ export class LocalStack {
 	#adminToken: string | undefined;
 	#stripe: LocalStripeKeys | undefined;
 	#stopping: Promise<void> | undefined;
+	/** wrangler dev's command line, kept so the gateway can be restarted on the same port and state. */
+	#gatewayArgv: string[] | undefined;
+	#gateway: ManagedChild | undefined;
+	#persistDir: string | undefined;
 	/**
 	 * Last resort when the process exits without stop() (a test runner's Ctrl-C, process.exit):
 	 * the children lead their own process groups, so nothing else would end wrangler and workerd.
@@ -221,28 +231,51 @@ export class LocalStack {
 			STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
 			...options.vars,
 		};
+		this.#persistDir = persist;
+		this.#gatewayArgv = [
+			wrangler,
+			"dev",
+			"--ip",
+			"127.0.0.1",
+			"--port",
+			String(port),
+			"--inspector-port",
+			String(await freePort()),
+			"--persist-to",
+			persist,
+			"--show-interactive-dev-session=false",
+			// Serves /__scheduled, so runCron() can fire the cron triggers wrangler dev never fires.
+			"--test-scheduled",
+			...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+		];
 		this.#say(`starting wrangler dev on 127.0.0.1:${port}`);
-		const dev = this.#spawn(
-			"gateway",
-			[
-				wrangler,
-				"dev",
-				"--ip",
-				"127.0.0.1",
-				"--port",
-				String(port),
-				"--inspector-port",
-				String(await freePort()),
-				"--persist-to",
-				persist,
-				"--show-interactive-dev-session=false",
-				...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
-			],
-			true,
-		);
+		await this.#startGateway(gatewayUrl);
+		this.#gatewayUrl = gatewayUrl;
+		this.#adminToken = adminToken;
+		this.#stripe = stripe;
+	}
+
+	/** A new merchant through the admin API, with its test-mode keys picked out. */
+	async createMerchant(name: string): Promise<LocalMerchant> {
+		const created = await createMerchant(this.gatewayUrl, this.adminToken, { name }, this.signal);
+		const key = (type: ApiKey["type"]) => {
+			const found = findKey(created.keys, type, false)?.secret;
+			if (!found) throw new Error(`the new merchant has no test-mode ${type} key`);
+			return found;
+		};
+		return { ...created, secretKey: key("secret"), publishableKey: key("publishable") };
+	}
+
+	/** Spawns wrangler dev from the kept command line and waits until it answers /health. */
+	async #startGateway(gatewayUrl: string): Promise<void> {
+		const signal = this.#lifetime.signal;
+		const options = this.#options;
+		const dev = this.#spawn("gateway", this.#started(this.#gatewayArgv, "gateway"), true);
+		this.#gateway = dev;
 		let exitedEarly: string | undefined;
 		void dev.exited.then((info) => {
-			if (signal.aborted) return;
+			// A gateway killed on purpose (killGateway) is not a failure of the stack.
+			if (signal.aborted || this.#gateway !== dev) return;
 			exitedEarly = `wrangler dev exited unexpectedly (${describeExit(info)})`;
 			this.#lifetime.abort(new Error(exitedEarly));
 			options.onGatewayExit?.(exitedEarly);
@@ -258,20 +291,91 @@ export class LocalStack {
 			if (signal.aborted) throw error;
 			throw new Error(`${(error as Error).message}\n${this.logTail()}`);
 		}
-		this.#gatewayUrl = gatewayUrl;
-		this.#adminToken = adminToken;
-		this.#stripe = stripe;
 	}
 
-	/** A new merchant through the admin API, with its test-mode keys picked out. */
-	async createMerchant(name: string): Promise<LocalMerchant> {
-		const created = await createMerchant(this.gatewayUrl, this.adminToken, { name }, this.signal);
-		const key = (type: ApiKey["type"]) => {
-			const found = findKey(created.keys, type, false)?.secret;
-			if (!found) throw new Error(`the new merchant has no test-mode ${type} key`);
-			return found;
-		};
-		return { ...created, secretKey: key("secret"), publishableKey: key("publishable") };
+	/**
+	 * SIGKILL to wrangler dev and its workerd, as a crash would: no graceful shutdown. The temp
+	 * state directory (D1, Durable Objects, queues) stays for restartGateway().
+	 */
+	async killGateway(): Promise<void> {
+		const dev = this.#gateway;
+		if (!dev) throw new Error("local stack: gateway not started");
+		this.#gateway = undefined;
+		if (dev.process.pid !== undefined) {
+			try {
+				process.kill(-dev.process.pid, "SIGKILL");
+			} catch {
+				dev.process.kill("SIGKILL");
+			}
+		}
+		await dev.exited;
+		this.#children.splice(this.#children.indexOf(dev), 1);
+		// The group's last processes (workerd) may outlive the leader for a moment: wait for the port.
+		const { port } = new URL(this.gatewayUrl);
+		const deadline = Date.now() + 10_000;
+		while (!(await isPortFree("127.0.0.1", Number(port))) && Date.now() < deadline) {
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+	}
+
+	/** Starts wrangler dev again on the same port and persisted state (killing it first if it runs). */
+	async restartGateway(): Promise<void> {
+		if (this.#gateway) await this.killGateway();
+		this.#say("restarting wrangler dev on the same port and state");
+		await this.#startGateway(this.gatewayUrl);
+	}
+
+	/** Fires a cron trigger through wrangler dev's /__scheduled (the minute cron by default). */
+	async runCron(cron = "* * * * *"): Promise<void> {
+		const url = new URL("/__scheduled", this.gatewayUrl);
+		url.searchParams.set("cron", cron);
+		const res = await fetch(url, {
+			signal: AbortSignal.any([this.signal, AbortSignal.timeout(60_000)]),
+		});
+		const text = await res.text();
+		if (!res.ok) throw new Error(`cron ${cron}: HTTP ${res.status} ${text.slice(0, 200)}`);
+	}
+
+	/**
+	 * Runs SQL on the gateway's local D1 through `wrangler d1 execute --local --persist-to`
+	 * (the same SQLite file wrangler dev writes) and returns the rows of the last statement.
+	 */
+	async queryD1<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+		const persist = this.#started(this.#persistDir, "gateway");
+		const wrangler = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+		const stdout = await new Promise<string>((resolve, reject) => {
+			execFile(
+				process.execPath,
+				[
+					wrangler,
+					"d1",
+					"execute",
+					"DB",
+					"--local",
+					"--persist-to",
+					persist,
+					"--json",
+					"--command",
+					sql,
+				],
+				{
+					cwd: REPO_ROOT,
+					env: {
+						...process.env,
+						CLOUDFLARE_CF_FETCH_ENABLED: "false",
+						WRANGLER_SEND_METRICS: "false",
+						CI: "true",
+						NO_COLOR: "1",
+					},
+					maxBuffer: 64 * 1024 * 1024,
+					signal: this.signal,
+				},
+				(error, out, err) =>
+					error ? reject(new Error(`d1 execute: ${error.message}\n${err}`)) : resolve(out),
+			);
+		});
+		const results = JSON.parse(stdout) as { results: T[] }[];
+		return results.at(-1)?.results ?? [];
 	}
 
 	/** The last lines of the log, headed by where the whole file is. */

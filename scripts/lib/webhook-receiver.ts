@@ -28,6 +28,7 @@ export class WebhookReceiver {
 	readonly #server: Server;
 	readonly #received = new Map<string, ReceivedWebhook[]>();
 	readonly #scripts = new Map<string, ScriptedResponse[]>();
+	readonly #defaults = new Map<string, ScriptedResponse>();
 	readonly #listeners = new Set<(hook: ReceivedWebhook) => void>();
 
 	private constructor(server: Server, url: string) {
@@ -68,6 +69,15 @@ export class WebhookReceiver {
 		this.#scripts.set(sink, [...(this.#scripts.get(sink) ?? []), ...responses]);
 	}
 
+	/**
+	 * The answer to `sink`'s requests once its script is used up (200 unless set): e.g. a 503 for
+	 * as long as a receiver is down. `null` restores 200.
+	 */
+	setDefault(sink: string, response: ScriptedResponse | null): void {
+		if (response) this.#defaults.set(sink, response);
+		else this.#defaults.delete(sink);
+	}
+
 	/** Calls `listener` for every request from now on; returns the unsubscribe function. */
 	onReceive(listener: (hook: ReceivedWebhook) => void): () => void {
 		this.#listeners.add(listener);
@@ -101,7 +111,7 @@ export class WebhookReceiver {
 			list.push(hook);
 			this.#received.set(sink, list);
 			for (const listener of this.#listeners) listener(hook);
-			const next = this.#scripts.get(sink)?.shift() ?? { status: 200 };
+			const next = this.#scripts.get(sink)?.shift() ?? this.#defaults.get(sink) ?? { status: 200 };
 			if (next.delayMs) await new Promise((resolve) => setTimeout(resolve, next.delayMs));
 			if (!res.destroyed) res.writeHead(next.status, { "Content-Type": "text/plain" }).end("ok");
 			return;

@@ -1,0 +1,171 @@
+import {
+	AccountRole,
+	address,
+	appendTransactionMessageInstructions,
+	createTransactionMessage,
+	generateKeyPairSigner,
+	getBase64EncodedWireTransaction,
+	getBase64Encoder,
+	getTransactionDecoder,
+	type Instruction,
+	type KeyPairSigner,
+	pipe,
+	setTransactionMessageFeePayerSigner,
+	setTransactionMessageLifetimeUsingBlockhash,
+	signTransaction,
+	signTransactionMessageWithSigners,
+} from "@solana/kit";
+import { getAddMemoInstruction } from "@solana-program/memo";
+import {
+	findAssociatedTokenPda,
+	getCreateAssociatedTokenIdempotentInstruction,
+	getTransferCheckedInstruction,
+} from "@solana-program/token";
+import type { Sandbox } from "../../sandbox/server.js";
+import { USDC } from "../../sandbox/solana/tokens.js";
+import { parseTransferRequest } from "../../src/domain/solana-pay.js";
+import type { ApiPayment } from "./pipeline-stack.js";
+
+// Payers on the sandbox's local Solana network: funded keypairs that sign and send real token
+// transfers (executed by LiteSVM's token program), either as a wallet answering a transaction
+// request or as a wallet paying a Solana Pay transfer request (a QR code) on its own.
+
+const MEMO_V3 = address("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
+
+/** A new wallet with SOL for fees and exactly `tokens` USDC base units (funded in-process). */
+export async function fundedPayer(sandbox: Sandbox, tokens: bigint): Promise<KeyPairSigner> {
+	const payer = await generateKeyPairSigner();
+	sandbox.solana.airdrop(payer.address, 1_000_000_000n);
+	sandbox.solana.mintTokens(payer.address, USDC.mint, tokens);
+	return payer;
+}
+
+async function rpcSend(rpcUrl: string, wire: string): Promise<string> {
+	const res = await fetch(rpcUrl, {
+		method: "POST",
+		headers: { "content-type": "application/json" },
+		body: JSON.stringify({
+			jsonrpc: "2.0",
+			id: 1,
+			method: "sendTransaction",
+			params: [wire, { encoding: "base64" }],
+		}),
+		signal: AbortSignal.timeout(20_000),
+	});
+	const text = await res.text();
+	let body: { result?: string; error?: { message: string } } = {};
+	try {
+		body = JSON.parse(text) as typeof body;
+	} catch {
+		throw new Error(`sendTransaction: HTTP ${res.status} ${text.slice(0, 100)}`);
+	}
+	if (body.error || !body.result) throw new Error(`sendTransaction: ${body.error?.message}`);
+	return body.result;
+}
+
+/**
+ * Sends over the sandbox's JSON-RPC as a wallet does, retrying an RPC error (rate limit,
+ * unhealthy node) a few times as wallets do; the same signed bytes, so a retry can never pay twice.
+ */
+export async function sendOverRpc(rpcUrl: string, wire: string, tries = 8): Promise<string> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await rpcSend(rpcUrl, wire);
+		} catch (error) {
+			if (attempt >= tries) throw error;
+			await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+		}
+	}
+}
+
+/**
+ * Sends straight into the sandbox's chain, past its HTTP fault gate: the payer's wallet uses its
+ * own RPC provider, so an outage of the gateway's RPC does not stop payers from paying.
+ */
+export async function sendDirect(sandbox: Sandbox, wire: string): Promise<string> {
+	const send = sandbox.solana.methods.get("sendTransaction");
+	if (!send) throw new Error("the sandbox has no sendTransaction");
+	return (await send([wire, { encoding: "base64" }])) as string;
+}
+
+/** The wallet's side of a transaction request: the transaction the gateway built, signed. */
+export async function signTransactionRequest(
+	payer: KeyPairSigner,
+	transaction: string,
+): Promise<string> {
+	const decoded = getTransactionDecoder().decode(getBase64Encoder().encode(transaction));
+	const signed = await signTransaction([payer.keyPair], decoded);
+	return getBase64EncodedWireTransaction(signed);
+}
+
+/** Base units of a transfer request's decimal `amount`, as a wallet reads it. */
+function baseUnits(amount: string, decimals: number): bigint {
+	const [whole = "0", fraction = ""] = amount.split(".");
+	if (fraction.length > decimals) throw new Error(`amount ${amount} has too many decimals`);
+	return BigInt(whole) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, "0") || "0");
+}
+
+/**
+ * A wallet paying a Solana Pay transfer request (the checkout's QR code) by itself: idempotent
+ * ATA, memo, transferChecked carrying the reference, on a blockhash read from the chain.
+ * Returns the signed wire transaction (base64).
+ */
+export async function signTransferRequest(
+	sandbox: Sandbox,
+	payer: KeyPairSigner,
+	payment: ApiPayment,
+): Promise<string> {
+	const request = parseTransferRequest(payment.solana.solana_pay_url);
+	if (!request.amount || !request.splToken) throw new Error(`not an SPL transfer request`);
+	const mint = address(request.splToken);
+	const recipient = address(request.recipient);
+	const tokenProgram = address(USDC.programId);
+	const [source] = await findAssociatedTokenPda({ owner: payer.address, mint, tokenProgram });
+	const [destination] = await findAssociatedTokenPda({ owner: recipient, mint, tokenProgram });
+	const transfer = getTransferCheckedInstruction(
+		{
+			source,
+			mint,
+			destination,
+			authority: payer,
+			amount: baseUnits(request.amount, payment.solana.decimals),
+			decimals: payment.solana.decimals,
+		},
+		{ programAddress: tokenProgram },
+	);
+	const instructions: Instruction[] = [
+		getCreateAssociatedTokenIdempotentInstruction({
+			payer,
+			ata: destination,
+			owner: recipient,
+			mint,
+			tokenProgram,
+		}),
+		...(request.memo
+			? [getAddMemoInstruction({ memo: request.memo }, { programAddress: MEMO_V3 })]
+			: []),
+		{
+			...transfer,
+			accounts: [
+				...transfer.accounts,
+				...request.references.map((r) => ({ address: address(r), role: AccountRole.READONLY })),
+			],
+		},
+	];
+	const chain = sandbox.solana.chain;
+	const message = pipe(
+		createTransactionMessage({ version: 0 }),
+		(m) => setTransactionMessageFeePayerSigner(payer, m),
+		(m) =>
+			setTransactionMessageLifetimeUsingBlockhash(
+				{
+					// Read in-process: a wallet asks its own RPC, which the bench must not count.
+					blockhash: chain.latestBlockhash() as never,
+					lastValidBlockHeight: BigInt(chain.clock.lastValidBlockHeight(chain.slot)),
+				},
+				m,
+			),
+		(m) => appendTransactionMessageInstructions(instructions, m),
+	);
+	return getBase64EncodedWireTransaction(await signTransactionMessageWithSigners(message));
+}
