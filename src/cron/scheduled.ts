@@ -3,6 +3,7 @@ import { log } from "../lib/log";
 import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
 import { publishPendingEvents } from "../services/events";
 import { refreshRates } from "../services/rates";
+import { scheduleDailyReports } from "../services/reports";
 
 /** The cron expressions in wrangler.toml `[triggers]`; each one runs its own jobs. */
 export const CRON_FREQUENT = "* * * * *";
@@ -17,8 +18,9 @@ async function runFrequent(env: Env, now: number): Promise<Record<string, unknow
 }
 
 /** Once a day, after midnight UTC: the previous day's reports. */
-async function runDaily(_env: Env, _now: number): Promise<Record<string, unknown>> {
-	return {};
+async function runDaily(env: Env, now: number): Promise<Record<string, unknown>> {
+	const reports = await scheduleDailyReports(env, now);
+	return { reports_date: reports.date, reports_merchants: reports.merchants };
 }
 
 /**

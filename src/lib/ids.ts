@@ -21,6 +21,7 @@ export const ID_PREFIXES = {
 	webhookRedelivery: "whr",
 	conversion: "conv",
 	auditLog: "aud",
+	report: "rpt",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -7,4 +7,6 @@ registerQueueHandler("conversions", async () => (await import("./conversions")).
 
 registerQueueHandler("refunds", async () => (await import("./refunds")).handleRefunds);
 
+registerQueueHandler("reports", async () => (await import("./reports")).handleReports);
+
 export { registerQueueHandler };

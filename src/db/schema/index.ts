@@ -11,6 +11,7 @@ export * from "./payments";
 export * from "./queue-failures";
 export * from "./rates";
 export * from "./refunds";
+export * from "./reports";
 export * from "./risk-rules";
 export * from "./routing-rules";
 export * from "./solana-signatures";

@@ -1,0 +1,429 @@
+/**
+ * Reports: a merchant's transactions or settlement statement for a period of UTC days, written
+ * to R2 as CSV and JSON, recorded in D1, announced with a `report.ready` event. Small reports are
+ * built in the request; large ones (over 31 days or many rows) and the daily ones go through the
+ * reports queue, whose consumer builds them idempotently (src/queues/reports.ts).
+ */
+import { checkCursors } from "../db/pagination";
+import { addDays, periodDays, periodProblem, type ReportType } from "../domain/reports";
+import type { Env } from "../env";
+import { ApiError } from "../lib/errors";
+import { isId, lowestIdAt, newId } from "../lib/ids";
+import { log } from "../lib/log";
+import { type EventRow, publishEvents } from "./events";
+import { countTransactions, settlementData } from "./report-data";
+import {
+	CONTENT_TYPES,
+	type ReportFormat,
+	type WrittenReport,
+	writeSettlement,
+	writeTransactions,
+} from "./report-files";
+
+export type { ReportType };
+
+export interface ReportSpec {
+	merchantId: string;
+	livemode: boolean;
+	type: ReportType;
+	from: string;
+	to: string;
+}
+
+export interface Report {
+	id: string;
+	object: "report";
+	livemode: boolean;
+	type: ReportType;
+	from: string;
+	to: string;
+	status: "pending" | "ready" | "failed";
+	formats: ("csv" | "json")[];
+	rows: number | null;
+	size_bytes: number | null;
+	created: number;
+	ready_at: number | null;
+	failure_reason?: string | null;
+}
+
+/** A row of the `reports` table. */
+export interface ReportRow {
+	id: string;
+	merchant_id: string;
+	livemode: number;
+	type: ReportType;
+	period_from: string;
+	period_to: string;
+	origin: "api" | "daily";
+	status: Report["status"];
+	formats: string;
+	rows: number | null;
+	size_bytes: number | null;
+	csv_key: string | null;
+	csv_size: number | null;
+	json_key: string | null;
+	json_size: number | null;
+	balances: string | null;
+	created: number;
+	ready_at: number | null;
+	failure_reason: string | null;
+}
+
+/** Messages on the reports queue. */
+export type ReportsMessage =
+	| { kind: "build"; report_id: string }
+	| { kind: "daily"; merchant_id: string; livemode: boolean; date: string };
+
+/** Requests past either limit are built by the queue's consumer, not in the request. */
+export const INLINE_MAX_DAYS = 31;
+export const INLINE_MAX_ROWS = 5_000;
+
+export function toApiReport(row: ReportRow): Report {
+	return {
+		id: row.id,
+		object: "report",
+		livemode: row.livemode === 1,
+		type: row.type,
+		from: row.period_from,
+		to: row.period_to,
+		status: row.status,
+		formats: JSON.parse(row.formats) as ("csv" | "json")[],
+		rows: row.rows,
+		size_bytes: row.size_bytes,
+		created: row.created,
+		ready_at: row.ready_at,
+		failure_reason: row.failure_reason,
+	};
+}
+
+async function insertReport(
+	env: Env,
+	spec: ReportSpec,
+	origin: ReportRow["origin"],
+	now: number,
+): Promise<ReportRow> {
+	const row: ReportRow = {
+		id: newId("report", now * 1000),
+		merchant_id: spec.merchantId,
+		livemode: spec.livemode ? 1 : 0,
+		type: spec.type,
+		period_from: spec.from,
+		period_to: spec.to,
+		origin,
+		status: "pending",
+		formats: JSON.stringify(["csv", "json"]),
+		rows: null,
+		size_bytes: null,
+		csv_key: null,
+		csv_size: null,
+		json_key: null,
+		json_size: null,
+		balances: null,
+		created: now,
+		ready_at: null,
+		failure_reason: null,
+	};
+	// A daily report that exists already is left as it is (the unique index on daily reports).
+	await env.DB.prepare(
+		`INSERT OR IGNORE INTO reports (id, merchant_id, livemode, type, period_from, period_to, origin, status, formats, created)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	)
+		.bind(
+			row.id,
+			row.merchant_id,
+			row.livemode,
+			row.type,
+			row.period_from,
+			row.period_to,
+			row.origin,
+			row.status,
+			row.formats,
+			row.created,
+		)
+		.run();
+	return row;
+}
+
+async function readReport(env: Env, id: string): Promise<ReportRow | null> {
+	return env.DB.prepare("SELECT * FROM reports WHERE id = ?").bind(id).first<ReportRow>();
+}
+
+/**
+ * The closing balances of a ready settlement report that ended the day before `from` and was
+ * built after that day was over (a report of an unfinished day closes too early to open from).
+ */
+async function previousClosing(env: Env, row: ReportRow) {
+	const dayBefore = addDays(row.period_from, -1);
+	const prev = await env.DB.prepare(
+		`SELECT id, balances FROM reports
+		 WHERE merchant_id = ? AND livemode = ? AND type = 'settlement' AND period_to = ? AND status = 'ready'
+		   AND balances IS NOT NULL AND ready_at >= ?
+		 ORDER BY ready_at DESC LIMIT 1`,
+	)
+		.bind(row.merchant_id, row.livemode, dayBefore, periodStartOf(row.period_from))
+		.first<{ id: string; balances: string }>();
+	if (!prev) return null;
+	const balances = JSON.parse(prev.balances) as Record<string, string>;
+	return {
+		report: prev.id,
+		balances: new Map(Object.entries(balances).map(([c, v]) => [c, BigInt(v)])),
+	};
+}
+
+function periodStartOf(date: string): number {
+	return Math.floor(Date.parse(`${date}T00:00:00Z`) / 1000);
+}
+
+/**
+ * Builds a recorded report unless it is built already: files to R2 (their keys derive from the
+ * report id, so building twice overwrites rather than adds), then the row marked ready and
+ * `report.ready` recorded in one batch that writes the event only once.
+ */
+export async function buildStoredReport(env: Env, id: string, now: number): Promise<ReportRow> {
+	const row = await readReport(env, id);
+	if (!row) throw new Error(`No report ${id}`);
+	if (row.status !== "pending") return row;
+	const scope = {
+		merchantId: row.merchant_id,
+		livemode: row.livemode === 1,
+		from: row.period_from,
+		to: row.period_to,
+	};
+	const header = {
+		id: row.id,
+		type: row.type,
+		livemode: scope.livemode,
+		from: row.period_from,
+		to: row.period_to,
+		created: row.created,
+	};
+	const written: WrittenReport =
+		row.type === "transactions"
+			? await writeTransactions(env, header, scope)
+			: await writeSettlement(
+					env,
+					header,
+					scope,
+					await settlementData(env, scope, await previousClosing(env, row)),
+				);
+	const ready: ReportRow = {
+		...row,
+		status: "ready",
+		rows: written.rows,
+		size_bytes: written.csv.size + written.json.size,
+		csv_key: written.csv.key,
+		csv_size: written.csv.size,
+		json_key: written.json.key,
+		json_size: written.json.size,
+		balances: written.balances ? JSON.stringify(written.balances) : null,
+		ready_at: now,
+	};
+	const event: EventRow = {
+		id: newId("event"),
+		merchant_id: row.merchant_id,
+		livemode: row.livemode === 1,
+		type: "report.ready",
+		object_id: row.id,
+		object_version: null,
+		data: JSON.stringify(toApiReport(ready)),
+		created: now,
+	};
+	const [, inserted] = await env.DB.batch([
+		env.DB.prepare(
+			`UPDATE reports SET status = 'ready', rows = ?, size_bytes = ?, csv_key = ?, csv_size = ?,
+			   json_key = ?, json_size = ?, balances = ?, ready_at = ? WHERE id = ? AND status = 'pending'`,
+		).bind(
+			ready.rows,
+			ready.size_bytes,
+			ready.csv_key,
+			ready.csv_size,
+			ready.json_key,
+			ready.json_size,
+			ready.balances,
+			now,
+			row.id,
+		),
+		env.DB.prepare(
+			`INSERT INTO events (id, merchant_id, livemode, type, object_id, object_version, data, created)
+			 SELECT ?, ?, ?, 'report.ready', ?, NULL, ?, ?
+			 WHERE NOT EXISTS (SELECT 1 FROM events WHERE object_id = ? AND type = 'report.ready')`,
+		).bind(event.id, event.merchant_id, row.livemode, row.id, event.data, now, row.id),
+	]);
+	if ((inserted?.meta.changes ?? 0) === 1) await publishEvents(env, [event]);
+	return (await readReport(env, id)) ?? ready;
+}
+
+/** Builds one report synchronously: reads D1, writes CSV + JSON to R2, records it, emits report.ready. */
+export async function buildReport(env: Env, spec: ReportSpec, now: number): Promise<Report> {
+	const row = await insertReport(env, spec, "api", now);
+	return toApiReport(await buildStoredReport(env, row.id, now));
+}
+
+/** Records a report that could not be built, with why; a ready one stays ready. */
+export async function failReport(env: Env, id: string, reason: string): Promise<void> {
+	await env.DB.prepare(
+		"UPDATE reports SET status = 'failed', failure_reason = ? WHERE id = ? AND status = 'pending'",
+	)
+		.bind(reason.slice(0, 500), id)
+		.run();
+}
+
+async function enqueue(env: Env, message: ReportsMessage): Promise<void> {
+	if (!env.REPORTS_QUEUE) throw new Error("Large reports need the REPORTS_QUEUE binding");
+	await env.REPORTS_QUEUE.send(message);
+}
+
+/**
+ * `POST /v1/reports`: validates the period, then builds the report now, or records it pending
+ * and hands it to the reports queue when it covers more than 31 days or more than 5,000 rows.
+ */
+export async function requestReport(env: Env, spec: ReportSpec, now: number): Promise<Report> {
+	const problem = periodProblem(spec.from, spec.to, now);
+	if (problem)
+		throw new ApiError(
+			"parameter_invalid",
+			`'${problem.param}' ${problem.message}.`,
+			problem.param,
+		);
+	const large =
+		periodDays(spec.from, spec.to) > INLINE_MAX_DAYS ||
+		(spec.type === "transactions" && (await countTransactions(env, spec)) > INLINE_MAX_ROWS);
+	if (!large) return buildReport(env, spec, now);
+	const row = await insertReport(env, spec, "api", now);
+	await enqueue(env, { kind: "build", report_id: row.id });
+	return toApiReport(row);
+}
+
+/** The daily reports of one merchant and mode for one day: recorded once, then built. */
+export async function buildDailyReports(
+	env: Env,
+	q: { merchantId: string; livemode: boolean; date: string },
+	now: number,
+): Promise<ReportRow[]> {
+	const out: ReportRow[] = [];
+	// Settlement first: it is small, and the next day's opens from it.
+	for (const type of ["settlement", "transactions"] as const) {
+		const spec = { merchantId: q.merchantId, livemode: q.livemode, type, from: q.date, to: q.date };
+		await insertReport(env, spec, "daily", now);
+		const row = await env.DB.prepare(
+			`SELECT id FROM reports WHERE merchant_id = ? AND livemode = ? AND type = ? AND period_from = ?
+			   AND period_to = ? AND origin = 'daily'`,
+		)
+			.bind(q.merchantId, q.livemode ? 1 : 0, type, q.date, q.date)
+			.first<{ id: string }>();
+		if (row) out.push(await buildStoredReport(env, row.id, now));
+	}
+	return out;
+}
+
+/** Marks a day's daily reports failed (the queue gave up on them). */
+export async function failDailyReports(
+	env: Env,
+	q: { merchantId: string; livemode: boolean; date: string },
+	reason: string,
+): Promise<void> {
+	await env.DB.prepare(
+		`UPDATE reports SET status = 'failed', failure_reason = ?
+		 WHERE merchant_id = ? AND livemode = ? AND origin = 'daily' AND period_from = ? AND period_to = ?
+		   AND status = 'pending'`,
+	)
+		.bind(reason.slice(0, 500), q.merchantId, q.livemode ? 1 : 0, q.date, q.date)
+		.run();
+}
+
+/**
+ * The daily cron: every merchant and mode with an event the previous UTC day (events other than
+ * reports' own) gets one message on the reports queue; its consumer builds both reports. The
+ * events table's primary key is time-ordered, so the day is one index range. Sending the same
+ * day twice is harmless: the daily reports are unique per day and built once.
+ */
+export async function scheduleDailyReports(
+	env: Env,
+	now: number,
+): Promise<{ date: string; merchants: number }> {
+	const date = addDays(new Date(now * 1000).toISOString().slice(0, 10), -1);
+	const start = periodStartOf(date);
+	const { results } = await env.DB.prepare(
+		`SELECT DISTINCT merchant_id, livemode FROM events
+		 WHERE id >= ? AND id < ? AND type NOT LIKE 'report.%'`,
+	)
+		.bind(lowestIdAt("event", start * 1000), lowestIdAt("event", (start + 86_400) * 1000))
+		.all<{ merchant_id: string; livemode: number }>();
+	const messages = results.map((r) => ({
+		body: {
+			kind: "daily",
+			merchant_id: r.merchant_id,
+			livemode: r.livemode === 1,
+			date,
+		} satisfies ReportsMessage,
+	}));
+	if (!env.REPORTS_QUEUE) throw new Error("Daily reports need the REPORTS_QUEUE binding");
+	// sendBatch takes at most 100 messages.
+	for (let i = 0; i < messages.length; i += 100)
+		await env.REPORTS_QUEUE.sendBatch(messages.slice(i, i + 100));
+	log("info", "daily reports scheduled", { date, merchants: messages.length });
+	return { date, merchants: messages.length };
+}
+
+export async function getReport(
+	env: Env,
+	q: { merchantId: string; livemode: boolean; id: string },
+): Promise<Report | null> {
+	if (!isId("report", q.id)) return null;
+	const row = await env.DB.prepare(
+		"SELECT * FROM reports WHERE id = ? AND merchant_id = ? AND livemode = ?",
+	)
+		.bind(q.id, q.merchantId, q.livemode ? 1 : 0)
+		.first<ReportRow>();
+	return row ? toApiReport(row) : null;
+}
+
+export async function listReports(
+	env: Env,
+	q: {
+		merchantId: string;
+		livemode: boolean;
+		limit: number;
+		startingAfter?: string;
+		endingBefore?: string;
+	},
+): Promise<{ data: Report[]; has_more: boolean }> {
+	checkCursors({ starting_after: q.startingAfter, ending_before: q.endingBefore }, "report");
+	const backwards = q.endingBefore !== undefined;
+	const cursor = q.startingAfter ?? q.endingBefore;
+	const { results } = await env.DB.prepare(
+		`SELECT * FROM reports WHERE merchant_id = ? AND livemode = ?
+		 ${cursor ? (backwards ? "AND id > ?" : "AND id < ?") : ""}
+		 ORDER BY id ${backwards ? "ASC" : "DESC"} LIMIT ?`,
+	)
+		.bind(q.merchantId, q.livemode ? 1 : 0, ...(cursor ? [cursor] : []), q.limit + 1)
+		.all<ReportRow>();
+	const page = results.slice(0, q.limit);
+	return {
+		data: (backwards ? page.reverse() : page).map(toApiReport),
+		has_more: results.length > q.limit,
+	};
+}
+
+/** The file's body stream and content type, or null when the report is not the merchant's or not ready. */
+export async function openReportFile(
+	env: Env,
+	q: { merchantId: string; livemode: boolean; id: string; format: ReportFormat },
+): Promise<{ body: ReadableStream; contentType: string; filename: string; size: number } | null> {
+	if (!isId("report", q.id) || !env.REPORTS_BUCKET) return null;
+	const row = await env.DB.prepare(
+		"SELECT * FROM reports WHERE id = ? AND merchant_id = ? AND livemode = ? AND status = 'ready'",
+	)
+		.bind(q.id, q.merchantId, q.livemode ? 1 : 0)
+		.first<ReportRow>();
+	const key = q.format === "csv" ? row?.csv_key : row?.json_key;
+	if (!row || !key) return null;
+	const object = await env.REPORTS_BUCKET.get(key);
+	if (!object) return null;
+	return {
+		body: object.body,
+		contentType: CONTENT_TYPES[q.format],
+		filename: `${row.type}-${row.period_from}-${row.period_to}-${row.id}.${q.format}`,
+		size: object.size,
+	};
+}
