@@ -14,6 +14,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const CLIENT_ENTRIES = {
 	"checkout.js": "src/client/checkout.ts",
 	"pay-button.js": "src/client/pay-button.ts",
+	"dashboard.js": "src/client/dashboard.ts",
 } as const;
 const OUT = join(ROOT, "src/generated/client-assets.ts");
 

@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { registerCheckout } from "./checkout/routes";
 import { registerCheckoutSignIn } from "./checkout/sign-in";
+import { registerDashboard } from "./dashboard";
 import { assertEnv } from "./env";
 import { looksLikeJwt } from "./lib/checkout-token";
 import { ApiError } from "./lib/errors";
@@ -59,7 +60,9 @@ export function createApp(): App {
 			if (
 				type !== undefined &&
 				!/^application\/json\b/i.test(type) &&
-				!c.req.path.startsWith("/webhooks/")
+				!c.req.path.startsWith("/webhooks/") &&
+				// The dashboard's HTML forms post url-encoded bodies; it reads and checks them itself.
+				!c.req.path.startsWith("/dashboard/")
 			) {
 				throw new ApiError(
 					"body_invalid",
@@ -125,6 +128,7 @@ export function createApp(): App {
 	registerSettings(app);
 	registerCheckout(app);
 	registerCheckoutSignIn(app);
+	registerDashboard(app);
 	registerSolanaPay(app);
 	registerStripeWebhooks(app);
 	registerDocs(app);

@@ -1,0 +1,114 @@
+/**
+ * The dashboard's script: draws the overview's charts with uPlot from the page's JSON data
+ * block, and keeps a submitted form from being sent twice by a double click (the server makes
+ * one refund per form anyway). Every page works without it; only the charts need it.
+ */
+import uPlot from "uplot";
+import type { ChartSpec, OverviewData } from "../dashboard/chart-spec";
+
+function readData(): OverviewData | null {
+	const node = document.getElementById("dashboard-data");
+	if (!node?.textContent) return null;
+	try {
+		return JSON.parse(node.textContent) as OverviewData;
+	} catch {
+		return null;
+	}
+}
+
+function formatValue(spec: ChartSpec, value: number | null): string {
+	if (value === null || Number.isNaN(value)) return "–";
+	const unit = spec.unit;
+	if (unit.kind === "ratio") return `${(value * 100).toFixed(1)}%`;
+	if (unit.kind === "money") {
+		const major = value / 10 ** unit.exponent;
+		return `${major.toLocaleString("en-US", {
+			minimumFractionDigits: unit.exponent,
+			maximumFractionDigits: unit.exponent,
+		})} ${unit.currency.toUpperCase()}`;
+	}
+	return String(Math.round(value));
+}
+
+function draw(spec: ChartSpec, target: HTMLElement): uPlot {
+	const width = Math.max(280, target.clientWidth || 600);
+	const bars = spec.style === "bars";
+	const categories = spec.categories ?? [];
+	const opts: uPlot.Options = {
+		width,
+		height: 240,
+		scales: {
+			x: { time: spec.kind === "time", ...(bars ? { range: [-0.5, spec.x.length - 0.5] } : {}) },
+			y:
+				spec.unit.kind === "ratio"
+					? { range: [0, 1] }
+					: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+		},
+		axes: [
+			spec.kind === "category"
+				? { values: (_u, splits) => splits.map((i) => categories[i] ?? "") }
+				: {},
+			{ values: (_u, splits) => splits.map((v) => formatValue(spec, v)), size: 80 },
+		],
+		series: [
+			spec.kind === "category"
+				? { label: "", value: (_u, i) => (i === null ? "" : (categories[i] ?? "")) }
+				: {},
+			...spec.series.map((s) => ({
+				label: s.label,
+				stroke: s.color,
+				width: 2,
+				...(bars
+					? {
+							fill: s.color,
+							paths: uPlot.paths.bars?.({ size: [0.6, 60] }),
+							points: { show: false },
+						}
+					: { spanGaps: false }),
+				value: (_u: uPlot, v: number | null) => formatValue(spec, v),
+			})),
+		],
+	};
+	const data = [spec.x, ...spec.series.map((s) => s.values)] as uPlot.AlignedData;
+	return new uPlot(opts, data, target);
+}
+
+function drawCharts(): void {
+	const data = readData();
+	if (!data) return;
+	const plots: { plot: uPlot; target: HTMLElement }[] = [];
+	for (const spec of data.charts) {
+		const target = document.getElementById(`chart-${spec.id}`);
+		if (!target) continue;
+		target.textContent = "";
+		plots.push({ plot: draw(spec, target), target });
+	}
+	let pending = 0;
+	window.addEventListener("resize", () => {
+		cancelAnimationFrame(pending);
+		pending = requestAnimationFrame(() => {
+			for (const { plot, target } of plots) {
+				plot.setSize({ width: Math.max(280, target.clientWidth), height: 240 });
+			}
+		});
+	});
+}
+
+function guardForms(): void {
+	for (const form of Array.from(document.querySelectorAll<HTMLFormElement>("form[method=post]"))) {
+		form.addEventListener("submit", () => {
+			// After this tick, so the button's own name/value still goes with the form.
+			setTimeout(() => {
+				for (const button of Array.from(form.querySelectorAll("button"))) button.disabled = true;
+			});
+		});
+	}
+}
+
+function start(): void {
+	drawCharts();
+	guardForms();
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+else start();

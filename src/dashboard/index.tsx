@@ -1,0 +1,125 @@
+import { Hono } from "hono";
+import { ApiError } from "../lib/errors";
+import { log } from "../lib/log";
+import type { App, AppEnv } from "../types";
+import { registerBalances } from "./balances";
+import {
+	type DashboardContext,
+	field,
+	maybeSessionOf,
+	PageError,
+	readForm,
+	rememberSession,
+} from "./context";
+import { registerKeys } from "./keys";
+import { ASSET_PREFIX, DASHBOARD_ASSETS, renderPage } from "./layout";
+import { registerPaymentDetail } from "./payment-detail";
+import { registerPayments } from "./payments";
+import { registerRules } from "./rules";
+import { csrfMatches, readDashboardSession, sameOrigin } from "./session";
+import { crossOrigin, registerSignIn } from "./sign-in";
+import { registerWebhooks } from "./webhooks";
+
+/**
+ * The merchant dashboard at /dashboard: server-rendered pages behind a session cookie obtained
+ * with a secret key. Every page is scoped to the session's merchant and mode; every POST carries
+ * the session's CSRF token and comes from this origin.
+ */
+export function registerDashboard(app: App): void {
+	const dash = new Hono<AppEnv>();
+	dash.onError(renderError);
+
+	// Content-hashed names: a deploy changes the name, so browsers may cache them forever.
+	dash.get(`${ASSET_PREFIX}:file`, (c) => {
+		const asset = DASHBOARD_ASSETS[c.req.param("file")];
+		if (!asset) throw new ApiError("route_not_found", "No such dashboard asset.");
+		c.header("Content-Type", asset.type);
+		c.header("X-Content-Type-Options", "nosniff");
+		c.header("Cache-Control", "public, max-age=31536000, immutable");
+		return c.body(asset.body);
+	});
+
+	registerSignIn(dash);
+	dash.use("/dashboard", requireSession);
+	dash.use("/dashboard/*", requireSession);
+	registerPayments(dash);
+	registerPaymentDetail(dash);
+	registerBalances(dash);
+	registerWebhooks(dash);
+	registerKeys(dash);
+	registerRules(dash);
+
+	app.route("/", dash);
+}
+
+async function requireSession(c: DashboardContext, next: () => Promise<void>) {
+	const session = await readDashboardSession(c);
+	if (!session) {
+		if (c.req.method === "GET" || c.req.method === "HEAD") {
+			const url = new URL(c.req.url);
+			const back = encodeURIComponent(url.pathname + url.search);
+			c.header("Cache-Control", "no-store");
+			return c.redirect(`/dashboard/sign-in?next=${back}`, 303);
+		}
+		throw new PageError(401, "Signed out", "Your session has ended. Sign in again.");
+	}
+	if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+		// A cross-site form carries neither this origin nor the session's token.
+		if (!sameOrigin(c)) throw crossOrigin();
+		if (!csrfMatches(session, field(await readForm(c), "csrf"))) {
+			throw new PageError(403, "Form expired", "The form has expired; reload the page and retry.");
+		}
+	}
+	rememberSession(c, session);
+	await next();
+}
+
+const API_STATUS_TITLES: Record<number, string> = {
+	400: "Check the form",
+	401: "Signed out",
+	404: "Not found",
+	409: "Conflict",
+	422: "Not accepted",
+	429: "Too many requests",
+	503: "Unavailable",
+};
+
+/** Errors as pages: the refusal's message for known errors, a request id for the rest. */
+function renderError(err: Error, c: DashboardContext) {
+	const session = maybeSessionOf(c);
+	if (err instanceof PageError || err instanceof ApiError) {
+		const status = err.status;
+		const title =
+			err instanceof PageError ? err.title : (API_STATUS_TITLES[err.status] ?? "Refused");
+		return renderPage(
+			c,
+			{ title, session, status },
+			<section class="card">
+				<h1>{title}</h1>
+				<p class="notice error" role="alert">
+					{err.message}
+				</p>
+				<p>
+					<a href={session ? "/dashboard" : "/dashboard/sign-in"}>Back to the dashboard</a>
+				</p>
+			</section>,
+		);
+	}
+	const requestId = c.get("requestId") ?? "req_unknown";
+	log("error", "dashboard error", {
+		request_id: requestId,
+		path: c.req.path,
+		error: `${err.name}: ${err.message}`,
+		stack: err.stack,
+	});
+	return renderPage(
+		c,
+		{ title: "Something went wrong", session, status: 500 },
+		<section class="card">
+			<h1>Something went wrong</h1>
+			<p class="notice error" role="alert">
+				An internal error occurred. Retry in a moment; quote {requestId} if it persists.
+			</p>
+		</section>,
+	);
+}

@@ -1,0 +1,158 @@
+import type { Context } from "hono";
+import { raw } from "hono/html";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { formatMinorUnits } from "../domain/money";
+import { CLIENT_ASSETS } from "../generated/client-assets";
+import { setPageSecurityHeaders } from "../lib/html";
+import type { AppEnv } from "../types";
+import type { DashboardSession } from "./session";
+import { DASHBOARD_CSS, UPLOT_CSS } from "./styles";
+
+const SCRIPT = CLIENT_ASSETS["dashboard.js"] ?? { code: "", hash: "missing" };
+const CSS = `${UPLOT_CSS}\n${DASHBOARD_CSS}`;
+export const ASSET_PREFIX = "/dashboard/assets/";
+export const DASHBOARD_ASSETS: Record<string, { type: string; body: string }> = {
+	[`dashboard.${SCRIPT.hash}.js`]: { type: "text/javascript; charset=utf-8", body: SCRIPT.code },
+	[`dashboard.${hashText(CSS)}.css`]: { type: "text/css; charset=utf-8", body: CSS },
+};
+const [SCRIPT_PATH, CSS_PATH] = Object.keys(DASHBOARD_ASSETS).map((name) => ASSET_PREFIX + name);
+
+export const NAV = [
+	["overview", "/dashboard", "Overview"],
+	["payments", "/dashboard/payments", "Payments"],
+	["balances", "/dashboard/balances", "Balances"],
+	["webhooks", "/dashboard/webhooks", "Webhooks"],
+	["keys", "/dashboard/keys", "API keys"],
+	["rules", "/dashboard/rules", "Rules"],
+	["reports", "/dashboard/reports", "Reports"],
+] as const;
+export type Section = (typeof NAV)[number][0];
+
+/**
+ * Headers of every dashboard page: a strict CSP (scripts, styles and connections only to this
+ * origin, no inline script, forms post only here), never cached, never framed.
+ */
+export function dashboardHeaders(c: Context<AppEnv>): void {
+	setPageSecurityHeaders(c, [
+		"default-src 'none'",
+		"script-src 'self'",
+		"style-src 'self'",
+		"img-src 'self' data:",
+		"connect-src 'self'",
+		"base-uri 'none'",
+		"form-action 'self'",
+		"frame-ancestors 'none'",
+	]);
+	c.header("Cache-Control", "no-store");
+	c.header("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+}
+
+/** Renders a full page with the headers above. */
+export function renderPage(
+	c: Context<AppEnv>,
+	props: {
+		title: string;
+		session: DashboardSession | null;
+		section?: Section;
+		data?: unknown;
+		status?: ContentfulStatusCode;
+	},
+	body: unknown,
+) {
+	dashboardHeaders(c);
+	c.status(props.status ?? 200);
+	return c.html(
+		<html lang="en">
+			<head>
+				<meta charset="utf-8" />
+				<meta name="viewport" content="width=device-width, initial-scale=1" />
+				<meta name="robots" content="noindex" />
+				{/* Same-origin form posts carry their Origin (checked against CSRF); nothing leaks out. */}
+				<meta name="referrer" content="same-origin" />
+				<title>{`${props.title} · StreamPayments`}</title>
+				<link rel="icon" href="/favicon.svg" />
+				<link rel="stylesheet" href={CSS_PATH} />
+				{props.data !== undefined ? (
+					<script type="application/json" id="dashboard-data">
+						{raw(jsonForScript(props.data))}
+					</script>
+				) : null}
+				<script src={SCRIPT_PATH} defer />
+			</head>
+			<body>
+				{props.session ? <TopBar session={props.session} section={props.section} /> : null}
+				<main>{body as never}</main>
+			</body>
+		</html>,
+	);
+}
+
+function TopBar(props: { session: DashboardSession; section: Section | undefined }) {
+	const live = props.session.livemode;
+	return (
+		<header class="top">
+			<a class="brand" href="/dashboard">
+				StreamPayments
+			</a>
+			<nav aria-label="Dashboard">
+				{NAV.map(([id, href, label]) => (
+					<a href={href} aria-current={id === props.section ? "page" : undefined}>
+						{label}
+					</a>
+				))}
+			</nav>
+			<div class="who">
+				<span class={`mode ${live ? "live" : "test"}`} id="mode">
+					{live ? "Live mode" : "Test mode"}
+				</span>
+				<a href={`/dashboard/sign-in?mode=${live ? "test" : "live"}`}>
+					Switch to {live ? "test" : "live"}
+				</a>
+				<form method="post" action="/dashboard/sign-out">
+					<input type="hidden" name="csrf" value={props.session.csrf} />
+					<button type="submit">Sign out</button>
+				</form>
+			</div>
+		</header>
+	);
+}
+
+/** A hidden CSRF field for a state-changing form. */
+export function Csrf(props: { session: DashboardSession }) {
+	return <input type="hidden" name="csrf" value={props.session.csrf} />;
+}
+
+export function Status(props: { value: string }) {
+	return <span class={`status ${props.value}`}>{props.value.replace(/_/g, " ")}</span>;
+}
+
+/** "25.00 USD" from minor units. */
+export function money(amount: number | bigint, currency: string): string {
+	return `${formatMinorUnits(amount, currency)} ${currency.toUpperCase()}`;
+}
+
+/** Unix seconds as a UTC timestamp to the second. */
+export function when(seconds: number | null | undefined): string {
+	if (seconds === null || seconds === undefined) return "—";
+	return `${new Date(seconds * 1000).toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+/** JSON that cannot close its <script> element or open a comment inside it. */
+export function jsonForScript(value: unknown): string {
+	return JSON.stringify(value)
+		.replace(/</g, "\\u003c")
+		.replace(/>/g, "\\u003e")
+		.replace(/&/g, "\\u0026")
+		.replace(/\u2028/g, "\\u2028")
+		.replace(/\u2029/g, "\\u2029");
+}
+
+/** A short, stable fingerprint for cache-busting (FNV-1a; not a security hash). */
+function hashText(text: string): string {
+	let h = 0x811c9dc5;
+	for (let i = 0; i < text.length; i++) {
+		h ^= text.charCodeAt(i);
+		h = Math.imul(h, 0x01000193);
+	}
+	return (h >>> 0).toString(16).padStart(8, "0");
+}

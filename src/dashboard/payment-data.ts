@@ -1,0 +1,106 @@
+import type { PaymentRecord } from "../domain/payment";
+import type { RefundRecord } from "../domain/refund";
+import type { Env } from "../env";
+import { paymentStub } from "../services/payments";
+
+export interface TimelineEvent {
+	id: string;
+	type: string;
+	object_id: string;
+	created: number;
+}
+
+export interface TimelineAttempt {
+	id: string;
+	event_id: string;
+	endpoint_id: string;
+	attempt: number;
+	status: string;
+	status_code: number | null;
+	error: string | null;
+	created: number;
+}
+
+export interface Posting {
+	transfer_id: string;
+	kind: string;
+	seq: number;
+	account: string;
+	currency: string;
+	amount: number;
+	created: number;
+}
+
+export interface Transition {
+	version: number;
+	from: string | null;
+	to: string;
+	at: number;
+}
+
+export interface PaymentDetail {
+	refunds: RefundRecord[];
+	transitions: Transition[];
+	events: TimelineEvent[];
+	attempts: TimelineAttempt[];
+	postings: Posting[];
+}
+
+/**
+ * Everything the detail page shows beside the payment itself: its refunds and transitions from
+ * its object (strongly consistent), and from D1 the events of the payment and its refunds, the
+ * webhook attempts for those events, and the ledger postings that reference the payment.
+ * The caller has already checked that the payment is the merchant's in this mode.
+ */
+export async function paymentDetail(env: Env, payment: PaymentRecord): Promise<PaymentDetail> {
+	const stub = paymentStub(env, payment.id);
+	const [refunds, transitions] = await Promise.all([stub.listRefunds(), stub.history()]);
+	const objects = [payment.id, ...refunds.map((r) => r.id)];
+	const owner = [payment.merchant_id, payment.livemode ? 1 : 0] as const;
+	const { results: events } = await env.DB.prepare(
+		`SELECT id, type, object_id, created FROM events
+		 WHERE object_id IN (${objects.map(() => "?").join(",")}) AND merchant_id = ? AND livemode = ?
+		 ORDER BY id LIMIT 500`,
+	)
+		.bind(...objects, ...owner)
+		.all<TimelineEvent>();
+	const [attempts, postings] = await Promise.all([
+		events.length === 0
+			? Promise.resolve({ results: [] as TimelineAttempt[] })
+			: env.DB.prepare(
+					`SELECT id, event_id, endpoint_id, attempt, status, status_code, error, created
+					 FROM webhook_attempts
+					 WHERE event_id IN (${events.map(() => "?").join(",")}) AND merchant_id = ? AND livemode = ?
+					 ORDER BY id LIMIT 500`,
+				)
+					.bind(...events.map((e) => e.id), ...owner)
+					.all<TimelineAttempt>(),
+		env.DB.prepare(
+			`SELECT p.transfer_id, t.kind, p.seq, p.account, p.currency, p.amount, p.created
+			 FROM ledger_transfers t JOIN ledger_postings p ON p.transfer_id = t.id
+			 WHERE t.reference = ? AND t.livemode = ?
+			 ORDER BY t.created, t.id, p.seq LIMIT 500`,
+		)
+			.bind(payment.id, owner[1])
+			.all<Posting>(),
+	]);
+	return {
+		refunds: refunds.sort((a, b) => (a.id < b.id ? 1 : -1)),
+		transitions,
+		events,
+		attempts: attempts.results,
+		postings: postings.results,
+	};
+}
+
+/** The transaction on Solana's explorer, for the cluster the gateway runs against. */
+export function explorerUrl(env: Env, signature: string): string {
+	const base = `https://explorer.solana.com/tx/${encodeURIComponent(signature)}`;
+	const cluster = env.SOLANA_CLUSTER ?? "mainnet-beta";
+	if (cluster === "mainnet-beta") return base;
+	if (cluster === "localnet") {
+		const rpc = env.SOLANA_RPC_URLS.split(",")[0]?.trim() ?? "http://127.0.0.1:8899";
+		return `${base}?cluster=custom&customUrl=${encodeURIComponent(rpc)}`;
+	}
+	return `${base}?cluster=${encodeURIComponent(cluster)}`;
+}

@@ -1,0 +1,322 @@
+import { formatTokenAmount } from "../domain/checkout";
+import { REFUND_REASONS } from "../domain/refund";
+import { isId } from "../lib/ids";
+import { auditApiChange } from "../services/audit";
+import { loadPayment } from "../services/payments";
+import {
+	type DashboardApp,
+	type DashboardContext,
+	field,
+	readForm,
+	seeOther,
+	sessionOf,
+} from "./context";
+import { Csrf, money, renderPage, Status, when } from "./layout";
+import { explorerUrl, paymentDetail } from "./payment-data";
+import { methodOf } from "./payments";
+import { newFormToken, refundOnce } from "./refund-form";
+import type { DashboardSession } from "./session";
+
+function ownerOf(session: DashboardSession) {
+	return {
+		merchantId: session.merchantId,
+		livemode: session.livemode,
+		keyId: session.keyId,
+		keyType: "secret" as const,
+	};
+}
+
+async function load(c: DashboardContext) {
+	const session = sessionOf(c);
+	const id = c.req.param("id") ?? "";
+	// Another merchant's payment, or the other mode's, is reported exactly like an unknown id.
+	return { session, payment: await loadPayment(c.env, ownerOf(session), id) };
+}
+
+export function registerPaymentDetail(app: DashboardApp): void {
+	app.get("/dashboard/payments/:id", async (c) => {
+		const { session, payment } = await load(c);
+		const detail = await paymentDetail(c.env, payment);
+		const refunded = c.req.query("refunded");
+		const notice = c.req.query("notice");
+		const left = payment.amount_received - payment.amount_refunded;
+		const signature = payment.solana?.signature ?? null;
+		const eventTypes = new Map(detail.events.map((e) => [e.id, e.type]));
+		return renderPage(
+			c,
+			{ title: payment.id, session, section: "payments" },
+			<>
+				<p>
+					<a href="/dashboard/payments">← Payments</a>
+				</p>
+				<h1>
+					{money(payment.amount, payment.currency)} <Status value={payment.status} />
+				</h1>
+				{refunded && isId("refund", refunded) ? (
+					<p class="notice ok" role="status" id="refund-notice">
+						Refund {refunded} created.
+					</p>
+				) : null}
+				{notice === "in_progress" ? (
+					<p class="notice" role="status">
+						This refund is being created; reload in a moment to see it.
+					</p>
+				) : null}
+				<div class="grid">
+					<section class="card">
+						<h2>Summary</h2>
+						<dl class="facts" id="summary">
+							<dt>Id</dt>
+							<dd class="mono">{payment.id}</dd>
+							<dt>Amount</dt>
+							<dd>{money(payment.amount, payment.currency)}</dd>
+							<dt>Received</dt>
+							<dd>{money(payment.amount_received, payment.currency)}</dd>
+							<dt>Refunded</dt>
+							<dd id="amount-refunded">{money(payment.amount_refunded, payment.currency)}</dd>
+							<dt>Method</dt>
+							<dd>{methodOf({ ...payment, card: payment.card ?? null } as never)}</dd>
+							{payment.solana ? (
+								<>
+									<dt>Token amount</dt>
+									<dd>
+										{formatTokenAmount(payment.solana.amount, payment.solana.decimals)}{" "}
+										{payment.solana.token}
+									</dd>
+								</>
+							) : null}
+							<dt>Signature</dt>
+							<dd>
+								{signature ? (
+									<a
+										id="explorer-link"
+										class="mono"
+										href={explorerUrl(c.env, signature)}
+										rel="noopener noreferrer"
+										target="_blank"
+									>
+										{signature}
+									</a>
+								) : (
+									"—"
+								)}
+							</dd>
+							{payment.card?.charge ? (
+								<>
+									<dt>Card charge</dt>
+									<dd class="mono">{payment.card.charge}</dd>
+								</>
+							) : null}
+							<dt>Customer</dt>
+							<dd class="mono">{payment.customer ?? "—"}</dd>
+							<dt>Description</dt>
+							<dd>{payment.description ?? "—"}</dd>
+							<dt>Created</dt>
+							<dd>{when(payment.created)}</dd>
+							<dt>Succeeded</dt>
+							<dd>{when(payment.succeeded_at)}</dd>
+						</dl>
+						{Object.keys(payment.metadata).length > 0 ? (
+							<>
+								<h2>Metadata</h2>
+								<dl class="facts">
+									{Object.entries(payment.metadata).map(([k, v]) => (
+										<>
+											<dt class="mono">{k}</dt>
+											<dd class="mono">{v}</dd>
+										</>
+									))}
+								</dl>
+							</>
+						) : null}
+					</section>
+					<section class="card">
+						<h2>Refunds</h2>
+						{detail.refunds.length === 0 ? (
+							<p class="muted">No refunds.</p>
+						) : (
+							<table id="refunds">
+								<thead>
+									<tr>
+										<th>Refund</th>
+										<th class="num">Amount</th>
+										<th>Status</th>
+										<th>Reason</th>
+										<th>Created</th>
+									</tr>
+								</thead>
+								<tbody>
+									{detail.refunds.map((r) => (
+										<tr data-refund={r.id}>
+											<td class="mono">{r.id}</td>
+											<td class="num">
+												{r.amount === null ? "held funds" : money(r.amount, r.currency)}
+											</td>
+											<td>
+												<Status value={r.status} />
+											</td>
+											<td>{r.reason ?? "—"}</td>
+											<td>{when(r.created)}</td>
+										</tr>
+									))}
+								</tbody>
+							</table>
+						)}
+						{left > 0 ? (
+							<RefundForm
+								session={session}
+								paymentId={payment.id}
+								left={money(left, payment.currency)}
+							/>
+						) : null}
+					</section>
+				</div>
+				<section class="card">
+					<h2>Timeline</h2>
+					<table id="timeline">
+						<thead>
+							<tr>
+								<th>When</th>
+								<th>What</th>
+								<th>Detail</th>
+							</tr>
+						</thead>
+						<tbody>
+							{[
+								...detail.transitions.map((t) => ({
+									at: t.at,
+									what: `${t.from ?? "created"} → ${t.to}`,
+									detail: `version ${t.version}`,
+									kind: "transition",
+								})),
+								...detail.events.map((e) => ({
+									at: e.created,
+									what: e.type,
+									detail: e.id,
+									kind: "event",
+								})),
+							]
+								.sort((a, b) => a.at - b.at)
+								.map((row) => (
+									<tr data-kind={row.kind}>
+										<td>{when(row.at)}</td>
+										<td>{row.what}</td>
+										<td class="mono">{row.detail}</td>
+									</tr>
+								))}
+						</tbody>
+					</table>
+				</section>
+				<section class="card">
+					<h2>Webhook attempts</h2>
+					{detail.attempts.length === 0 ? (
+						<p class="muted">No webhook deliveries for these events.</p>
+					) : (
+						<table id="attempts">
+							<thead>
+								<tr>
+									<th>Event</th>
+									<th>Endpoint</th>
+									<th>Attempt</th>
+									<th>Result</th>
+									<th>When</th>
+								</tr>
+							</thead>
+							<tbody>
+								{detail.attempts.map((a) => (
+									<tr>
+										<td>
+											{eventTypes.get(a.event_id)} <span class="mono muted">{a.event_id}</span>
+										</td>
+										<td>
+											<a class="mono" href={`/dashboard/webhooks/${a.endpoint_id}`}>
+												{a.endpoint_id}
+											</a>
+										</td>
+										<td class="num">{a.attempt}</td>
+										<td>
+											<Status value={a.status} /> {a.status_code ?? a.error ?? ""}
+										</td>
+										<td>{when(a.created)}</td>
+									</tr>
+								))}
+							</tbody>
+						</table>
+					)}
+				</section>
+				<section class="card">
+					<h2>Ledger postings</h2>
+					{detail.postings.length === 0 ? (
+						<p class="muted">Nothing posted yet.</p>
+					) : (
+						<table id="postings">
+							<thead>
+								<tr>
+									<th>Transfer</th>
+									<th>Account</th>
+									<th class="num">Amount</th>
+									<th>Currency</th>
+								</tr>
+							</thead>
+							<tbody>
+								{detail.postings.map((p) => (
+									<tr>
+										<td class="mono">
+											{p.transfer_id} <span class="muted">({p.kind})</span>
+										</td>
+										<td class="mono">{p.account}</td>
+										<td class="num">{p.amount}</td>
+										<td>{p.currency}</td>
+									</tr>
+								))}
+							</tbody>
+						</table>
+					)}
+				</section>
+			</>,
+		);
+	});
+
+	app.post("/dashboard/payments/:id/refunds", async (c) => {
+		const { session, payment } = await load(c);
+		const form = await readForm(c);
+		const outcome = await refundOnce(c.env, session, payment, {
+			formToken: field(form, "form_token"),
+			amount: field(form, "amount"),
+			reason: field(form, "reason"),
+		});
+		if (outcome.state === "created") {
+			await auditApiChange(c.env, session, "refund.created", outcome.refundId, {
+				payment: payment.id,
+				via: "dashboard",
+			});
+		}
+		const back = `/dashboard/payments/${payment.id}`;
+		if (outcome.state === "in_progress") return seeOther(c, `${back}?notice=in_progress`);
+		return seeOther(c, `${back}?refunded=${outcome.refundId}`);
+	});
+}
+
+function RefundForm(props: { session: DashboardSession; paymentId: string; left: string }) {
+	return (
+		<form method="post" action={`/dashboard/payments/${props.paymentId}/refunds`} id="refund-form">
+			<h2>Refund</h2>
+			<Csrf session={props.session} />
+			<input type="hidden" name="form_token" value={newFormToken()} />
+			<label for="refund-amount">Amount (empty refunds all {props.left} left)</label>
+			<input id="refund-amount" name="amount" inputmode="decimal" placeholder={props.left} />
+			<label for="refund-reason">Reason</label>
+			<select id="refund-reason" name="reason">
+				<option value="">None given</option>
+				{REFUND_REASONS.map((r) => (
+					<option value={r}>{r.replace(/_/g, " ")}</option>
+				))}
+			</select>
+			<p>
+				<button type="submit" id="refund-submit">
+					Refund
+				</button>
+			</p>
+		</form>
+	);
+}
