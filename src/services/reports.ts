@@ -103,7 +103,8 @@ async function insertReport(
 	now: number,
 ): Promise<ReportRow> {
 	const row: ReportRow = {
-		id: newId("report", now * 1000),
+		// The id's time is the clock's milliseconds (not `now`), so ids sort in creation order.
+		id: newId("report"),
 		merchant_id: spec.merchantId,
 		livemode: spec.livemode ? 1 : 0,
 		type: spec.type,
