@@ -77,13 +77,16 @@ interface Sample {
 	convertedMs: number;
 }
 
-async function payOne(): Promise<Sample> {
+async function payOne(index: number): Promise<Sample> {
 	const payment = await harness.createPayment();
 	const payer = await fundedPayer(harness.stack.sandbox, BigInt(payment.solana.amount));
 	const { transaction } = await harness.api<{ transaction: string }>(
 		"POST",
 		`/solana-pay/${payment.id}`,
 		{ account: payer.address },
+		// Each payer's wallet calls from its own address, as on the internet (the transaction
+		// request endpoint is rate-limited per client IP).
+		{ "cf-connecting-ip": `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}` },
 	);
 	const wire = await signTransactionRequest(payer, transaction);
 	await sendOverRpc(harness.stack.sandbox.urls.solana, wire);
@@ -117,14 +120,14 @@ async function main(): Promise<void> {
 	const startedAt = Date.now();
 	await harness.start();
 	say(`stack ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; warm-up payment`);
-	await payOne();
+	await payOne(0);
 
 	const from = Date.now();
 	const rpcFrom = rpcCalls.length;
 	const requestsFrom = harness.sink.requests;
 	say(`${settings.payments} payments, ${settings.concurrency} payers at a time`);
-	const samples = await pool([...Array(settings.payments).keys()], settings.concurrency, () =>
-		payOne(),
+	const samples = await pool([...Array(settings.payments).keys()], settings.concurrency, (i) =>
+		payOne(i + 1),
 	);
 	const lastReceipt = Math.max(...samples.map((s) => s.sentAt + s.convertedMs));
 	const elapsedMs = lastReceipt - from;

@@ -10,6 +10,8 @@ import { VerifiedSink } from "./pipeline-sink.js";
 // this process.
 
 export const SINK = "merchant";
+/** Tries of one API call while the gateway is unreachable or restarting under it. */
+const API_TRIES = 30;
 /** Priced in dollars, paid in USDC: quoted, confirmed at `confirmed`, converted to usd. */
 export const PAYMENT_BODY = {
 	amount: 2500,
@@ -96,30 +98,52 @@ export class PipelineHarness {
 		this.sink.attach(this.receiver, SINK);
 	}
 
-	async api<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
-		const res = await fetch(new URL(path, this.stack.gatewayUrl), {
-			method,
-			headers: {
-				accept: "application/json",
-				authorization: `Bearer ${this.secret}`,
-				...(body !== undefined
-					? {
-							"content-type": "application/json",
-							"idempotency-key": randomBytes(12).toString("hex"),
-						}
-					: {}),
-			},
-			body: body === undefined ? undefined : JSON.stringify(body),
-			signal: AbortSignal.any([this.stack.signal, AbortSignal.timeout(30_000)]),
-		});
-		const text = await res.text();
-		if (!res.ok) {
-			throw new GatewayApiFailure(
-				res.status,
-				`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`,
-			);
+	/**
+	 * One API call. A POST carries one Idempotency-Key for all its tries, so retrying it (the
+	 * gateway restarting under it, as wrangler dev does when its code is reloaded) is safe.
+	 */
+	async api<T>(
+		method: "GET" | "POST",
+		path: string,
+		body?: unknown,
+		extraHeaders: Record<string, string> = {},
+	): Promise<T> {
+		const key = randomBytes(12).toString("hex");
+		for (let attempt = 1; ; attempt++) {
+			let res: Response;
+			try {
+				res = await fetch(new URL(path, this.stack.gatewayUrl), {
+					method,
+					headers: {
+						accept: "application/json",
+						authorization: `Bearer ${this.secret}`,
+						...extraHeaders,
+						...(body !== undefined
+							? { "content-type": "application/json", "idempotency-key": key }
+							: {}),
+					},
+					body: body === undefined ? undefined : JSON.stringify(body),
+					signal: AbortSignal.any([this.stack.signal, AbortSignal.timeout(30_000)]),
+				});
+			} catch (error) {
+				this.stack.signal.throwIfAborted();
+				if (attempt >= API_TRIES) throw error;
+				await sleep(1_000);
+				continue;
+			}
+			const text = await res.text();
+			if (res.status === 503 && text.includes("restarted") && attempt < API_TRIES) {
+				await sleep(1_000);
+				continue;
+			}
+			if (!res.ok) {
+				throw new GatewayApiFailure(
+					res.status,
+					`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`,
+				);
+			}
+			return (text ? JSON.parse(text) : undefined) as T;
 		}
-		return (text ? JSON.parse(text) : undefined) as T;
 	}
 
 	createPayment(): Promise<ApiPayment> {
