@@ -15,6 +15,7 @@ import { registerKeys } from "./keys";
 import { ASSET_PREFIX, DASHBOARD_ASSETS, renderPage } from "./layout";
 import { registerPaymentDetail } from "./payment-detail";
 import { registerPayments } from "./payments";
+import { registerReports } from "./reports";
 import { registerRules } from "./rules";
 import { csrfMatches, readDashboardSession, sameOrigin } from "./session";
 import { crossOrigin, registerSignIn } from "./sign-in";
@@ -48,6 +49,7 @@ export function registerDashboard(app: App): void {
 	registerWebhooks(dash);
 	registerKeys(dash);
 	registerRules(dash);
+	registerReports(dash);
 
 	app.route("/", dash);
 }

@@ -54,7 +54,7 @@ class Browser {
 	}
 
 	private keep(res: Response): Response {
-		const set = res.headers.getSetCookie()[0];
+		const set = res.headers.get("Set-Cookie");
 		if (set) this.cookie = set.split(";")[0] as string;
 		return res;
 	}
