@@ -4,6 +4,7 @@ import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
 import { publishPendingEvents } from "../services/events";
 import { refreshRates } from "../services/rates";
 import { scheduleDailyReports } from "../services/reports";
+import { runRollups } from "../services/rollups";
 
 /** The cron expressions in wrangler.toml `[triggers]`; each one runs its own jobs. */
 export const CRON_FREQUENT = "* * * * *";
@@ -14,7 +15,13 @@ async function runFrequent(env: Env, now: number): Promise<Record<string, unknow
 	const rates = await refreshRates(env, now);
 	const published = await publishPendingEvents(env, now);
 	const purged = await purgeExpiredIdempotencyKeys(env.DB, now);
-	return { rates_refreshed: rates, events_published: published, idempotency_keys_purged: purged };
+	const rollups = await runRollups(env, now);
+	return {
+		rates_refreshed: rates,
+		events_published: published,
+		idempotency_keys_purged: purged,
+		rollup_days_rebuilt: rollups.days,
+	};
 }
 
 /** Once a day, after midnight UTC: the previous day's reports. */

@@ -13,6 +13,7 @@ export * from "./rates";
 export * from "./refunds";
 export * from "./reports";
 export * from "./risk-rules";
+export * from "./rollups";
 export * from "./routing-rules";
 export * from "./solana-signatures";
 export * from "./stripe-events";

@@ -1,0 +1,239 @@
+/**
+ * The rollup job, run every minute. It reads the event log from its watermark, turns what changed
+ * into (merchant, mode, UTC day) keys, and rebuilds exactly those days of the rollup tables from
+ * their source rows, in one D1 batch that also advances the watermark.
+ *
+ * Position in the log is the events table's rowid, not the event id: ids are minted when a
+ * transition commits in its Durable Object and may reach D1 much later (an outbox retried after
+ * an outage), so id order is not arrival order. SQLite hands out rowids in insertion order, and
+ * D1 runs one write at a time, so a reader that sees a rowid has seen every rowid below it: an
+ * event that arrives late, with an id far in the past, still lands above the watermark. Events
+ * are never deleted, so rowids are never reused.
+ *
+ * Which day a measure belongs to (the day of its object's id, which carries the creation time):
+ * payment counts, volume, fees, confirmation times, customers and "refunded payments" on the
+ * payment's day; refund counts and amounts on the refund's day; conversions on the conversion's
+ * day. A refund a week later therefore rebuilds two days: the refund's (its refund.* events)
+ * and the payment's (its payment.refunded event).
+ */
+import {
+	type ChangedDay,
+	CONFIRMATION_BUCKETS,
+	DAY_MS,
+	type DayKey,
+	dayStartMs,
+	planRebuild,
+} from "../domain/rollups";
+import type { Env } from "../env";
+import { lowestIdAt } from "../lib/ids";
+
+/** Events read per run, and days rebuilt per run; the rest waits for the next minute. */
+export const ROLLUP_LIMITS = { events: 50_000, days: 25 };
+
+const WATERMARK = "events";
+
+export interface RollupRunResult {
+	/** Days rebuilt. */
+	days: number;
+	/** Events read from the log. */
+	events: number;
+	/** The watermark after the run. */
+	watermark: number;
+	/** D1 rows read and written by the run (the cost measured by the benchmark). */
+	rows_read: number;
+	rows_written: number;
+}
+
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/**
+ * SQL for the creation time (ms) carried by an id column: the 10 base32 characters after the
+ * prefix, decoded. Lets the log scan group events by day without returning them.
+ */
+function idTimeSql(column: string): string {
+	const start = `instr(${column}, '_') + 1`;
+	const digits = Array.from(
+		{ length: 10 },
+		(_, i) =>
+			`(instr('${ALPHABET}', substr(${column}, ${start} + ${i}, 1)) - 1) * ${32 ** (9 - i)}`,
+	);
+	return `(${digits.join(" + ")})`;
+}
+
+const ROLLED_UP = "(type LIKE 'payment.%' OR type LIKE 'refund.%' OR type LIKE 'conversion.%')";
+
+/** Runs one bounded step: the days changed since the watermark (up to the cap) are rebuilt. */
+export async function runRollups(
+	env: Env,
+	now: number,
+	limits: { events: number; days: number } = ROLLUP_LIMITS,
+): Promise<RollupRunResult> {
+	const db = env.DB;
+	const mark = await db
+		.prepare("SELECT seq FROM rollup_watermarks WHERE name = ?")
+		.bind(WATERMARK)
+		.first<{ seq: number }>();
+	const watermark = mark?.seq ?? 0;
+	const page = `WITH page AS (SELECT rowid AS seq, merchant_id, livemode, type, object_id FROM events
+		WHERE rowid > ?1 ORDER BY rowid LIMIT ?2)`;
+	const [changedRes, endRes] = await db.batch([
+		db
+			.prepare(
+				`${page} SELECT merchant_id, livemode,
+				   date(${idTimeSql("object_id")} / 1000, 'unixepoch') AS day,
+				   MIN(seq) AS first_seq, MAX(seq) AS last_seq
+				 FROM page WHERE ${ROLLED_UP} GROUP BY 1, 2, 3`,
+			)
+			.bind(watermark, limits.events),
+		db
+			.prepare(`${page} SELECT MAX(seq) AS page_end, COUNT(*) AS events FROM page`)
+			.bind(watermark, limits.events),
+	]);
+	let rowsRead = (mark ? 1 : 0) + meta(changedRes).read + meta(endRes).read;
+	const end = (endRes?.results[0] ?? {}) as { page_end: number | null; events: number };
+	const changed = ((changedRes?.results ?? []) as Record<string, unknown>[]).map(
+		(r): ChangedDay => ({
+			merchantId: r.merchant_id as string,
+			livemode: r.livemode === 1,
+			day: r.day as string,
+			firstSeq: r.first_seq as number,
+			lastSeq: r.last_seq as number,
+		}),
+	);
+	const plan = planRebuild(changed, end.page_end ?? null, watermark, limits.days);
+	if (plan.watermark === watermark && plan.keys.length === 0) {
+		return { days: 0, events: end.events ?? 0, watermark, rows_read: rowsRead, rows_written: 0 };
+	}
+	const statements = plan.keys.flatMap((key) => rebuildDayStatements(db, key));
+	statements.push(
+		db
+			.prepare(
+				`INSERT INTO rollup_watermarks (name, seq, updated) VALUES (?1, ?2, ?3)
+				 ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq), updated = excluded.updated`,
+			)
+			.bind(WATERMARK, plan.watermark, now),
+	);
+	let rowsWritten = 0;
+	for (const res of await db.batch(statements)) {
+		rowsRead += meta(res).read;
+		rowsWritten += meta(res).written;
+	}
+	return {
+		days: plan.keys.length,
+		events: end.events ?? 0,
+		watermark: plan.watermark,
+		rows_read: rowsRead,
+		rows_written: rowsWritten,
+	};
+}
+
+function meta(res: D1Result | undefined): { read: number; written: number } {
+	const m = res?.meta as { rows_read?: number; rows_written?: number } | undefined;
+	return { read: m?.rows_read ?? 0, written: m?.rows_written ?? 0 };
+}
+
+/** How a payment was (or is being) paid: a card attempt without a crypto transaction is a card. */
+const PAYMENT_METHOD = `CASE
+	WHEN json_extract(data, '$.card.payment_intent') IS NOT NULL
+	 AND json_extract(data, '$.solana.signature') IS NULL THEN 'card'
+	WHEN json_extract(data, '$.solana.token') IS NOT NULL THEN 'solana'
+	ELSE coalesce(json_extract(data, '$.payment_method_types[0]'), 'card') END`;
+
+/** A payment's facts for the rollup, read from its projection row of the day. */
+const PAYMENT_FACTS = `SELECT status, currency, amount, amount_received, amount_refunded, customer_id,
+	${PAYMENT_METHOD} AS method,
+	json_extract(data, '$.solana.token') AS sol_token,
+	coalesce(json_extract(data, '$.card.fee'), 0) AS card_fee,
+	json_extract(data, '$.succeeded_at') - created AS confirm_s
+	FROM payments WHERE merchant_id = ?1 AND livemode = ?2 AND id >= ?4 AND id < ?5`;
+
+function histogramSql(): string {
+	const bucket = CONFIRMATION_BUCKETS.map((b, i) => `WHEN confirm_s < ${b} THEN ${i}`).join(" ");
+	const expr = `CASE WHEN confirm_s IS NULL THEN -1 ${bucket} ELSE ${CONFIRMATION_BUCKETS.length} END`;
+	const sums = Array.from(
+		{ length: CONFIRMATION_BUCKETS.length + 1 },
+		(_, i) => `SUM(CASE WHEN status = 'succeeded' AND ${expr} = ${i} THEN 1 ELSE 0 END)`,
+	);
+	return `json_array(${sums.join(", ")})`;
+}
+
+const PAYMENTS_INSERT = `INSERT INTO rollup_payments_daily (merchant_id, livemode, day, method, currency,
+	token, status, payments, amount, amount_received, fees, net, refunded_payments, confirm_hist)
+	SELECT ?1, ?2, ?3, method, currency, tok, status, COUNT(*), SUM(amount), SUM(amount_received),
+	  SUM(CASE WHEN status = 'succeeded' AND method = 'card' THEN card_fee ELSE 0 END),
+	  SUM(CASE WHEN status = 'succeeded' AND method = 'card' THEN amount_received - card_fee ELSE 0 END),
+	  SUM(CASE WHEN amount_refunded > 0 THEN 1 ELSE 0 END),
+	  ${histogramSql()}
+	FROM (SELECT *, CASE WHEN method = 'solana' THEN coalesce(sol_token, '') ELSE '' END AS tok
+	      FROM (${PAYMENT_FACTS}))
+	GROUP BY method, currency, tok, status`;
+
+/** Refunds of received funds; held funds (an overpayment, a late payment) were never a sale. */
+const REFUNDS_INSERT = `INSERT INTO rollup_refunds_daily (merchant_id, livemode, day, method, currency,
+	token, status, refunds, amount)
+	SELECT ?1, ?2, ?3, method, currency, tok, status, COUNT(*), SUM(coalesce(amount, 0))
+	FROM (SELECT status, currency, amount,
+	        CASE json_extract(data, '$.processor') WHEN 'stripe' THEN 'card' ELSE 'solana' END AS method,
+	        CASE WHEN json_extract(data, '$.processor') = 'stripe' THEN ''
+	             ELSE coalesce(json_extract(data, '$.solana.token'), '') END AS tok
+	      FROM refunds WHERE merchant_id = ?1 AND livemode = ?2 AND id >= ?4 AND id < ?5
+	        AND coalesce(json_extract(data, '$.funds'), 'received') = 'received')
+	GROUP BY method, currency, tok, status`;
+
+/** A token target settles in that token: its symbol, lowercased, names the currency. */
+const CONVERSIONS_INSERT = `INSERT INTO rollup_conversions_daily (merchant_id, livemode, day, method,
+	currency, token, status, conversions, from_amount, spread, settled)
+	SELECT ?1, ?2, ?3, 'solana', cur, from_token, status, COUNT(*),
+	  SUM(CAST(from_amount AS INTEGER)), SUM(CAST(coalesce(fee, '0') AS INTEGER)),
+	  SUM(CAST(coalesce(to_amount, '0') AS INTEGER))
+	FROM (SELECT *, CASE WHEN to_token IS NULL THEN lower(to_currency) ELSE lower(to_token) END AS cur
+	      FROM conversions WHERE merchant_id = ?1 AND livemode = ?2 AND id >= ?4 AND id < ?5)
+	GROUP BY cur, from_token, status`;
+
+const CUSTOMERS_INSERT = `INSERT INTO rollup_customers_daily (merchant_id, livemode, day, customer_id,
+	method, currency, token)
+	SELECT DISTINCT ?1, ?2, ?3, customer_id, method, currency,
+	  CASE WHEN method = 'solana' THEN coalesce(sol_token, '') ELSE '' END
+	FROM (${PAYMENT_FACTS}) WHERE status = 'succeeded' AND customer_id IS NOT NULL`;
+
+/** Succeeded is final, so a customer's first day only ever moves earlier. */
+const FIRSTS_UPSERT = `INSERT INTO rollup_customer_firsts (merchant_id, livemode, customer_id, first_day)
+	SELECT DISTINCT merchant_id, livemode, customer_id, day FROM rollup_customers_daily
+	WHERE merchant_id = ?1 AND livemode = ?2 AND day = ?3
+	ON CONFLICT (merchant_id, livemode, customer_id)
+	DO UPDATE SET first_day = min(first_day, excluded.first_day)`;
+
+const TABLES = [
+	["rollup_payments_daily", PAYMENTS_INSERT, "payment"],
+	["rollup_refunds_daily", REFUNDS_INSERT, "refund"],
+	["rollup_conversions_daily", CONVERSIONS_INSERT, "conversion"],
+	["rollup_customers_daily", CUSTOMERS_INSERT, "payment"],
+] as const;
+
+/**
+ * The statements that replace one day's rollup rows with a recomputation from its source rows,
+ * found by id range (ids start with their creation time) on the (merchant, mode, id) indexes.
+ */
+export function rebuildDayStatements(db: D1Database, key: DayKey): D1PreparedStatement[] {
+	const start = dayStartMs(key.day);
+	const mode = key.livemode ? 1 : 0;
+	const out: D1PreparedStatement[] = [];
+	for (const [table, insert, kind] of TABLES) {
+		out.push(
+			db
+				.prepare(`DELETE FROM ${table} WHERE merchant_id = ?1 AND livemode = ?2 AND day = ?3`)
+				.bind(key.merchantId, mode, key.day),
+			db
+				.prepare(insert)
+				.bind(
+					key.merchantId,
+					mode,
+					key.day,
+					lowestIdAt(kind, start),
+					lowestIdAt(kind, start + DAY_MS),
+				),
+		);
+	}
+	out.push(db.prepare(FIRSTS_UPSERT).bind(key.merchantId, mode, key.day));
+	return out;
+}

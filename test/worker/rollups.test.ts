@@ -1,0 +1,463 @@
+import {
+	createExecutionContext,
+	createMessageBatch,
+	createScheduledController,
+	getQueueResult,
+	runInDurableObject,
+	waitOnExecutionContext,
+} from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { projectOutboxEntry } from "../../src/db/projection";
+import { upsertRefundStatement } from "../../src/db/refunds";
+import { newPaymentRecord, type PaymentRecord } from "../../src/domain/payment";
+import type { RefundRecord } from "../../src/domain/refund";
+import { toApiRefund } from "../../src/domain/refund";
+import { dayOf, histogramOf } from "../../src/domain/rollups";
+import { parseTransferRequest } from "../../src/domain/solana-pay";
+import worker from "../../src/index";
+import { newId } from "../../src/lib/ids";
+import { insertEventStatement } from "../../src/services/events";
+import { runRollups } from "../../src/services/rollups";
+import {
+	ADMIN_TOKEN,
+	call,
+	cancelPayment,
+	createMerchant,
+	createPayment,
+	json,
+} from "./helpers/api";
+import { fireDueJobs, paymentObject } from "./helpers/objects";
+import { advanceSlots, fundedPayer, sendTransfer } from "./helpers/solana";
+import { deliverAll, stripe } from "./helpers/stripe";
+
+type Merchant = Awaited<ReturnType<typeof createMerchant>>;
+type Paid = { id: string; created: number; succeeded_at: number };
+
+const today = () => dayOf(Date.now());
+const DAY_S = 86_400;
+
+async function merchant(): Promise<Merchant> {
+	const m = await createMerchant();
+	const res = await call("POST", `/admin/v1/merchants/${m.merchant.id}`, {
+		key: ADMIN_TOKEN,
+		body: { settings: { settlement_currency: "usd" } },
+	});
+	expect(res.status, await res.clone().text()).toBe(200);
+	return m;
+}
+
+async function customer(m: Merchant): Promise<string> {
+	const res = await call("POST", "/v1/customers", { key: m.sk, body: { name: "Ada" } });
+	expect(res.status, await res.clone().text()).toBe(200);
+	return (await json<{ id: string }>(res)).id;
+}
+
+async function paidCard(m: Merchant, amount: number, body: Record<string, unknown> = {}) {
+	const p = await createPayment(m.sk, { amount, payment_method_types: ["card"], ...body });
+	const opened = await call("POST", `/checkout/${p.id}/card`, { body: {} });
+	const { client_secret } = await json<{ client_secret: string }>(opened);
+	const intentId = client_secret.slice(0, client_secret.indexOf("_secret_"));
+	await stripe.paymentIntents.confirm(intentId, { payment_method: "pm_card_visa" });
+	await deliverAll(intentId);
+	const paid = await json<Paid & { status: string }>(
+		await call("GET", `/v1/payments/${p.id}`, { key: m.sk }),
+	);
+	expect(paid.status).toBe("succeeded");
+	return paid;
+}
+
+let messageSeq = 0;
+
+/** A $25.00 SOL payment paid on the local chain and converted to dollars by the queue consumer. */
+async function paidAndConvertedSol(m: Merchant) {
+	const p = (await createPayment(m.sk, {
+		payment_method_types: ["solana"],
+		solana: { token: "SOL" },
+	})) as unknown as { id: string; solana: { solana_pay_url: string; amount: string } };
+	// The conversion message stays in the test's hands, so no background consumer races it.
+	const sent: unknown[] = [];
+	await runInDurableObject(paymentObject(p.id), (instance) => {
+		(instance as unknown as { env: typeof env }).env = {
+			...env,
+			CONVERSIONS_QUEUE: {
+				send: async (body: unknown) => void sent.push(body),
+				sendBatch: async (msgs: { body: unknown }[]) => void sent.push(...msgs.map((x) => x.body)),
+			} as unknown as Queue<unknown>,
+		};
+	});
+	const request = parseTransferRequest(p.solana.solana_pay_url);
+	await sendTransfer({
+		payer: await fundedPayer(),
+		recipient: request.recipient,
+		amount: BigInt(p.solana.amount),
+		references: request.references,
+		memo: request.memo ? [request.memo] : [],
+	});
+	await advanceSlots(1);
+	await fireDueJobs(p.id, ["poll"]);
+	const batch = createMessageBatch(
+		"conversions",
+		sent.map((body) => ({
+			id: `rollup-conv-${++messageSeq}`,
+			timestamp: new Date(),
+			attempts: 1,
+			body,
+		})),
+	);
+	const ctx = createExecutionContext();
+	await worker.queue(batch, env, ctx);
+	expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(1);
+	return json<Paid & { status: string }>(await call("GET", `/v1/payments/${p.id}`, { key: m.sk }));
+}
+
+async function refundAndFinish(m: Merchant, paymentId: string, amount: number): Promise<string> {
+	const res = await call("POST", "/v1/refunds", {
+		key: m.sk,
+		body: { payment: paymentId, amount },
+	});
+	expect(res.status, await res.clone().text()).toBe(200);
+	const refund = await json<{ id: string }>(res);
+	const batch = createMessageBatch("refunds", [
+		{
+			id: `rollup-ref-${++messageSeq}`,
+			timestamp: new Date(),
+			attempts: 1,
+			body: { kind: "refund", refund_id: refund.id },
+		},
+	]);
+	const ctx = createExecutionContext();
+	await worker.queue(batch, env, ctx);
+	await getQueueResult(batch, ctx);
+	return refund.id;
+}
+
+/** Runs the minute cron exactly as the runtime would. */
+async function runCron(): Promise<void> {
+	const ctx = createExecutionContext();
+	await worker.scheduled(
+		createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }),
+		env,
+		ctx,
+	);
+	await waitOnExecutionContext(ctx);
+}
+
+/** Runs the job until the log is drained. */
+async function drain(): Promise<void> {
+	for (let i = 0; i < 20; i++) {
+		if ((await runRollups(env, Math.floor(Date.now() / 1000))).days === 0) return;
+	}
+	throw new Error("rollups did not drain");
+}
+
+async function rows(table: string, merchantId: string): Promise<Record<string, unknown>[]> {
+	const { results } = await env.DB.prepare(
+		`SELECT * FROM ${table} WHERE merchant_id = ? ORDER BY day, method, currency, token, ${table === "rollup_customers_daily" ? "customer_id" : "status"}`,
+	)
+		.bind(merchantId)
+		.all<Record<string, unknown>>();
+	return results.map(({ merchant_id: _m, ...rest }) => rest);
+}
+
+const hist = (...seconds: number[]) => JSON.stringify(histogramOf(seconds));
+const zeros = hist();
+
+describe("rollups of real payments", () => {
+	it("rolls up the day's card and crypto payments, conversions, customers and refunds", async () => {
+		const m = await merchant();
+		const cus = await customer(m);
+		const card = await paidCard(m, 10_000, { customer: cus });
+		const open = await createPayment(m.sk, { amount: 700, payment_method_types: ["card"] });
+		const canceled = await createPayment(m.sk, { amount: 2_500, payment_method_types: ["card"] });
+		await cancelPayment(m.sk, canceled.id);
+		const sol = await paidAndConvertedSol(m);
+		expect(open.status).toBe("requires_payment");
+
+		await runCron();
+		const day = today();
+		expect(await rows("rollup_payments_daily", m.merchant.id)).toEqual([
+			{
+				livemode: 0,
+				day,
+				method: "card",
+				currency: "usd",
+				token: "",
+				status: "canceled",
+				payments: 1,
+				amount: 2_500,
+				amount_received: 0,
+				fees: 0,
+				net: 0,
+				refunded_payments: 0,
+				confirm_hist: zeros,
+			},
+			{
+				livemode: 0,
+				day,
+				method: "card",
+				currency: "usd",
+				token: "",
+				status: "requires_payment",
+				payments: 1,
+				amount: 700,
+				amount_received: 0,
+				fees: 0,
+				net: 0,
+				refunded_payments: 0,
+				confirm_hist: zeros,
+			},
+			{
+				livemode: 0,
+				day,
+				method: "card",
+				currency: "usd",
+				token: "",
+				status: "succeeded",
+				payments: 1,
+				amount: 10_000,
+				amount_received: 10_000,
+				// The emulator's Stripe fee: 2.9 % + 30 cents.
+				fees: 320,
+				net: 9_680,
+				refunded_payments: 0,
+				confirm_hist: hist(card.succeeded_at - card.created),
+			},
+			{
+				livemode: 0,
+				day,
+				method: "solana",
+				currency: "usd",
+				token: "SOL",
+				status: "succeeded",
+				payments: 1,
+				amount: 2_500,
+				amount_received: 2_500,
+				fees: 0,
+				net: 0,
+				refunded_payments: 0,
+				confirm_hist: hist(sol.succeeded_at - sol.created),
+			},
+		]);
+		// $25.00 of SOL sold for 2,500 cents less the 0.3 % spread (7): 2,493 settled.
+		expect(await rows("rollup_conversions_daily", m.merchant.id)).toEqual([
+			{
+				livemode: 0,
+				day,
+				method: "solana",
+				currency: "usd",
+				token: "SOL",
+				status: "completed",
+				conversions: 1,
+				from_amount: 166_666_667,
+				spread: 7,
+				settled: 2_493,
+			},
+		]);
+		expect(await rows("rollup_customers_daily", m.merchant.id)).toEqual([
+			{ livemode: 0, day, customer_id: cus, method: "card", currency: "usd", token: "" },
+		]);
+		expect(await rows("rollup_refunds_daily", m.merchant.id)).toEqual([]);
+
+		const refundId = await refundAndFinish(m, card.id, 3_000);
+		expect(refundId).toMatch(/^re_/);
+		await runCron();
+		expect(await rows("rollup_refunds_daily", m.merchant.id)).toEqual([
+			{
+				livemode: 0,
+				day,
+				method: "card",
+				currency: "usd",
+				token: "",
+				status: "succeeded",
+				refunds: 1,
+				amount: 3_000,
+			},
+		]);
+		const succeededCard = (await rows("rollup_payments_daily", m.merchant.id))[2];
+		expect(succeededCard).toMatchObject({
+			status: "succeeded",
+			method: "card",
+			refunded_payments: 1,
+		});
+	});
+
+	it("rebuilds the same rows when a window is run again, and a run with nothing new writes nothing", async () => {
+		const m = await merchant();
+		await paidCard(m, 4_200, { customer: await customer(m) });
+		await createPayment(m.sk, { amount: 900, payment_method_types: ["card"] });
+		await drain();
+		const idle = await runRollups(env, Math.floor(Date.now() / 1000));
+		expect(idle).toMatchObject({ days: 0, events: 0, rows_written: 0 });
+		// An idle run reads the watermark and an empty page of the log, whatever the history.
+		for (const n of [9, 10, 11]) {
+			await project(succeededPayment(m, Date.now() - n * DAY_S * 1000, 100));
+		}
+		await drain();
+		const idleAfterMoreHistory = await runRollups(env, Math.floor(Date.now() / 1000));
+		expect(idleAfterMoreHistory).toEqual({ ...idle, watermark: idleAfterMoreHistory.watermark });
+		expect(idleAfterMoreHistory.watermark).toBeGreaterThan(idle.watermark);
+
+		const before = {
+			payments: await rows("rollup_payments_daily", m.merchant.id),
+			customers: await rows("rollup_customers_daily", m.merchant.id),
+			firsts: (
+				await env.DB.prepare("SELECT * FROM rollup_customer_firsts ORDER BY customer_id").all()
+			).results,
+		};
+		expect(before.payments).toHaveLength(5);
+		expect(before.customers).toHaveLength(1);
+
+		// Replay the whole log: every day is rebuilt from its source rows, to identical rows.
+		await env.DB.prepare("UPDATE rollup_watermarks SET seq = 0").run();
+		await drain();
+		expect({
+			payments: await rows("rollup_payments_daily", m.merchant.id),
+			customers: await rows("rollup_customers_daily", m.merchant.id),
+			firsts: (
+				await env.DB.prepare("SELECT * FROM rollup_customer_firsts ORDER BY customer_id").all()
+			).results,
+		}).toEqual(before);
+	});
+
+	it("rebuilds at most the cap of days per run and continues where it stopped", async () => {
+		const m = await merchant();
+		await drain();
+		// Three past days, each written as the outbox writes a payment.
+		const days = [5, 4, 3].map((n) => Date.now() - n * DAY_S * 1000);
+		for (const ms of days) await project(succeededPayment(m, ms, 1_000));
+		const first = await runRollups(env, 0, { events: 1_000, days: 2 });
+		expect(first.days).toBe(2);
+		expect((await rows("rollup_payments_daily", m.merchant.id)).map((r) => r.day)).toEqual(
+			days.slice(0, 2).map(dayOf),
+		);
+		const second = await runRollups(env, 0, { events: 1_000, days: 2 });
+		expect(second.days).toBe(1);
+		expect((await rows("rollup_payments_daily", m.merchant.id)).map((r) => r.day)).toEqual(
+			days.map(dayOf),
+		);
+		expect((await runRollups(env, 0)).days).toBe(0);
+	});
+});
+
+// ── late data, written as the Durable Objects' outboxes write it ───────────────────────────
+
+function succeededPayment(m: Merchant, createdMs: number, amount: number): PaymentRecord {
+	const created = Math.floor(createdMs / 1000);
+	const record = newPaymentRecord({
+		id: newId("payment", createdMs),
+		merchant_id: m.merchant.id,
+		livemode: false,
+		amount,
+		currency: "usd",
+		payment_method_types: ["card"],
+		description: null,
+		metadata: {},
+		success_url: null,
+		cancel_url: null,
+		checkout_url: "https://gateway.test/checkout/x",
+		expires_at: created + 3600,
+		created,
+	});
+	return {
+		...record,
+		status: "succeeded",
+		amount_received: amount,
+		succeeded_at: created + 12,
+		updated: created + 12,
+		version: 2,
+	};
+}
+
+/** Writes a payment's change to D1 as its outbox flush does, with an event minted at `eventMs`. */
+async function project(p: PaymentRecord, type = "payment.succeeded", eventMs = Date.now()) {
+	await projectOutboxEntry(env.DB, {
+		event: { id: newId("event", eventMs), type, created: Math.floor(eventMs / 1000) },
+		payment: p,
+		transfers: [],
+	});
+}
+
+describe("late data", () => {
+	it("picks up an event written after the watermark passed, though its id is hours old", async () => {
+		const m = await merchant();
+		await paidCard(m, 1_500);
+		await drain();
+		// A payment of three days ago whose outbox flush was stuck (D1 down) until now: its event
+		// id was minted two hours ago, long before events the job has already read.
+		const late = succeededPayment(m, Date.now() - 3 * DAY_S * 1000, 8_000);
+		await project(late, "payment.succeeded", Date.now() - 2 * 3600 * 1000);
+		await runCron();
+		const lateDay = dayOf(Date.now() - 3 * DAY_S * 1000);
+		expect(
+			(await rows("rollup_payments_daily", m.merchant.id)).map((r) => [r.day, r.amount]),
+		).toEqual([
+			[lateDay, 8_000],
+			[today(), 1_500],
+		]);
+	});
+
+	it("books a refund made a week later on the refund's day and marks the payment's own day refunded", async () => {
+		const m = await merchant();
+		const weekAgo = Date.now() - 8 * DAY_S * 1000;
+		const payment = succeededPayment(m, weekAgo, 5_000);
+		await project(payment);
+		await drain();
+		const paymentDay = dayOf(weekAgo);
+		expect(await rows("rollup_payments_daily", m.merchant.id)).toMatchObject([
+			{ day: paymentDay, status: "succeeded", amount: 5_000, refunded_payments: 0 },
+		]);
+
+		// Today: a refund of 2,000 succeeds; the payment object records both changes.
+		const now = Math.floor(Date.now() / 1000);
+		const refund: RefundRecord = {
+			id: newId("refund"),
+			payment_id: payment.id,
+			merchant_id: m.merchant.id,
+			livemode: false,
+			status: "succeeded",
+			funds: "received",
+			amount: 2_000,
+			currency: "usd",
+			reason: null,
+			metadata: {},
+			processor: "stripe",
+			failure_reason: null,
+			card: null,
+			solana: null,
+			created: now,
+			updated: now,
+			version: 2,
+		};
+		await upsertRefundStatement(env.DB, refund).run();
+		await insertEventStatement(env.DB, {
+			id: newId("event"),
+			merchant_id: m.merchant.id,
+			livemode: false,
+			type: "refund.succeeded",
+			object_id: refund.id,
+			object_version: refund.version,
+			data: JSON.stringify(toApiRefund(refund)),
+			created: now,
+		}).run();
+		await project({ ...payment, amount_refunded: 2_000, version: 3 }, "payment.refunded");
+		const run = await runRollups(env, now);
+		expect(run.days).toBe(2);
+
+		expect(await rows("rollup_payments_daily", m.merchant.id)).toMatchObject([
+			{ day: paymentDay, status: "succeeded", amount: 5_000, refunded_payments: 1 },
+		]);
+		expect(await rows("rollup_refunds_daily", m.merchant.id)).toEqual([
+			{
+				livemode: 0,
+				day: today(),
+				method: "card",
+				currency: "usd",
+				token: "",
+				status: "succeeded",
+				refunds: 1,
+				amount: 2_000,
+			},
+		]);
+	});
+});
