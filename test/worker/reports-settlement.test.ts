@@ -34,6 +34,7 @@ type SolanaPayment = PaymentJson & { solana: SolanaPaymentDetails };
 
 const DAY_MS = 86_400_000;
 const today = () => new Date().toISOString().slice(0, 10);
+const iso = (s: number) => new Date(s * 1000).toISOString().replace(".000Z", "Z");
 const dayAfter = (date: string, n = 1) =>
 	new Date(Date.parse(`${date}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 let seq = 0;
@@ -215,6 +216,29 @@ describe("settlement report", () => {
 			"usd,0,0.00,10000,100.00,-4000,-40.00,-327,-3.27,2500,25.00,0,0.00,0,0.00,8173,81.73,8173,81.73,0,0.00,true",
 		);
 		expect(csv.endsWith("\r\n")).toBe(true);
+
+		// The same day's transactions: the SOL payment's token columns and its conversion.
+		const tx = await json<Report>(
+			await call("POST", "/v1/reports", {
+				key: m.sk,
+				body: { type: "transactions", from: today(), to: today() },
+			}),
+		);
+		const conversion = (
+			await json<ListJson<{ id: string; created: number }>>(
+				await call("GET", `/v1/conversions?payment=${sol.id}`, { key: m.sk }),
+			)
+		).data[0] as { id: string; created: number };
+		const lines = ((await settlementFile(m, tx.id, "csv")) as string).split("\r\n");
+		const dec9 = (v: bigint) => `${v / 10n ** 9n}.${(v % 10n ** 9n).toString().padStart(9, "0")}`;
+		expect(lines).toContain(
+			`payment,${sol.id},${iso(paid.created)},succeeded,solana,2500,25.00,usd,0,0.00,2500,25.00,SOL,${lamports},${dec9(lamports)},${fee},${dec9(fee)},${paid.solana.signature},${sol.id},,,`,
+		);
+		const price = lamports - fee;
+		expect(lines).toContain(
+			`conversion,${conversion.id},${iso(conversion.created)},completed,conversion,2500,25.00,usd,7,0.07,2493,24.93,SOL,-${price},-${dec9(price)},,,,${sol.id},,,`,
+		);
+		expect(tx.rows).toBe(4);
 	});
 });
 
