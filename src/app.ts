@@ -16,6 +16,7 @@ import { requestId } from "./middleware/request-id";
 import { registerAdminEncryption } from "./routes/admin/encryption";
 import { registerAdminMerchants } from "./routes/admin/merchants";
 import { registerAdminReports } from "./routes/admin/reports";
+import { registerAnalytics } from "./routes/analytics";
 import { registerAuditLog } from "./routes/audit-log";
 import { registerBalances } from "./routes/balances";
 import { registerConversions } from "./routes/conversions";
@@ -122,6 +123,7 @@ export function createApp(): App {
 	registerAuditLog(app);
 	registerWebhookEndpoints(app);
 	registerBalances(app);
+	registerAnalytics(app);
 	registerConversions(app);
 	registerReports(app);
 	registerRates(app);
