@@ -3,6 +3,7 @@ import { verifyCheckoutToken } from "../lib/checkout-token";
 import { sha256Hex, timingSafeEqualText } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../types";
+import { type ApiKeyRow, cachedApiKey, forgetApiKeys, rememberApiKey } from "./api-key-cache";
 
 /** `last_used_at` is kept to the hour, so a busy key costs one write an hour, not one a request. */
 const LAST_USED_RESOLUTION = 60 * 60;
@@ -40,19 +41,17 @@ export function apiKeyAuth(options: ApiKeyAuthOptions = { allow: ["secret"] }) {
 			// Not shaped like a key (perhaps another secret pasted by mistake): echo none of it.
 			throw new ApiError("api_key_invalid", "Invalid API key provided.");
 		}
-		const row = await c.env.DB.prepare(
-			`SELECT id, merchant_id, type, livemode, expires_at, revoked_at, last_used_at FROM api_keys WHERE hash = ?`,
-		)
-			.bind(await sha256Hex(token))
-			.first<{
-				id: string;
-				merchant_id: string;
-				type: "secret" | "publishable";
-				livemode: number;
-				expires_at: number | null;
-				revoked_at: number | null;
-				last_used_at: number | null;
-			}>();
+		const hash = await sha256Hex(token);
+		let row = cachedApiKey(c.env, hash);
+		if (!row) {
+			row =
+				(await c.env.DB.prepare(
+					`SELECT id, merchant_id, type, livemode, expires_at, revoked_at, last_used_at FROM api_keys WHERE hash = ?`,
+				)
+					.bind(hash)
+					.first<ApiKeyRow>()) ?? undefined;
+			if (row) rememberApiKey(c.env, hash, row);
+		}
 		if (!row || row.revoked_at !== null) {
 			throw new ApiError("api_key_invalid", `Invalid API key provided: ${mask(token)}`);
 		}
@@ -74,6 +73,8 @@ export function apiKeyAuth(options: ApiKeyAuthOptions = { allow: ["secret"] }) {
 					.run()
 					.catch(() => undefined),
 			);
+			// The cached row says so too, or every request until it expires would write again.
+			row.last_used_at = now;
 		}
 		c.set("auth", {
 			merchantId: row.merchant_id,
@@ -101,7 +102,15 @@ export function adminAuth() {
 		if (!timingSafeEqualText(token, expected)) {
 			throw new ApiError("api_key_invalid", "Invalid admin token.");
 		}
-		await next();
+		if (c.req.method === "GET") return next();
+		// Admin writes roll and revoke keys: drop cached keys before, and after in case a request
+		// in between cached the row the write is replacing.
+		forgetApiKeys();
+		try {
+			await next();
+		} finally {
+			forgetApiKeys();
+		}
 	});
 }
 
