@@ -13,6 +13,7 @@ import {
 } from "./context";
 import { registerKeys } from "./keys";
 import { ASSET_PREFIX, DASHBOARD_ASSETS, renderPage } from "./layout";
+import { registerOverview } from "./overview";
 import { registerPaymentDetail } from "./payment-detail";
 import { registerPayments } from "./payments";
 import { registerReports } from "./reports";
@@ -43,6 +44,7 @@ export function registerDashboard(app: App): void {
 	registerSignIn(dash);
 	dash.use("/dashboard", requireSession);
 	dash.use("/dashboard/*", requireSession);
+	registerOverview(dash);
 	registerPayments(dash);
 	registerPaymentDetail(dash);
 	registerBalances(dash);
