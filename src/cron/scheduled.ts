@@ -3,7 +3,7 @@ import { log } from "../lib/log";
 import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
 import { publishPendingEvents } from "../services/events";
 import { refreshRates } from "../services/rates";
-import { scheduleDailyReports } from "../services/reports";
+import { scheduleDailyReports } from "../services/report-daily";
 import { runRollups } from "../services/rollups";
 
 /** The cron expressions in wrangler.toml `[triggers]`; each one runs its own jobs. */

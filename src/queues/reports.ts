@@ -8,13 +8,8 @@
  */
 import type { Env } from "../env";
 import { log } from "../lib/log";
-import {
-	buildDailyReports,
-	buildStoredReport,
-	failDailyReports,
-	failReport,
-	type ReportsMessage,
-} from "../services/reports";
+import { buildDailyReports, failDailyReports } from "../services/report-daily";
+import { buildStoredReport, failReport, type ReportsMessage } from "../services/reports";
 import { type QueueHandler, recordGiveUp } from "./index";
 
 /** Attempts before giving up; wrangler.toml's max_retries (5) leaves one delivery to spare. */

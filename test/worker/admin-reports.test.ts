@@ -105,7 +105,7 @@ describe("operator summary", () => {
 		expect(res.status).toBe(200);
 		const body = await json<{ object: string; from: string; to: string; data: unknown[] }>(res);
 		const ordered = [shop.merchant.id, cafe.merchant.id].sort();
-		const expected = {
+		const expected: Record<string, unknown[]> = {
 			[shop.merchant.id]: [
 				{
 					merchant: shop.merchant.id,

@@ -14,7 +14,8 @@ import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";
 import { parseTransferRequest } from "../../src/domain/solana-pay";
 import worker from "../../src/index";
-import { buildDailyReports, buildReport, type Report } from "../../src/services/reports";
+import { buildDailyReports } from "../../src/services/report-daily";
+import { buildReport, type Report } from "../../src/services/reports";
 import {
 	ADMIN_TOKEN,
 	call,
