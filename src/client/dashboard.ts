@@ -30,6 +30,14 @@ function formatValue(spec: ChartSpec, value: number | null): string {
 	return String(Math.round(value));
 }
 
+/** Whole-number tick steps (1, 2, 5, 10, 20, …): counts and minor units have no fractions. */
+const WHOLE_STEPS = Array.from({ length: 13 }, (_, k) => [1, 2, 5].map((m) => m * 10 ** k)).flat();
+
+/** The top of an all-zero chart: one major unit of money, one of a count. */
+function emptyTop(spec: ChartSpec): number {
+	return spec.unit.kind === "money" ? 10 ** spec.unit.exponent : 1;
+}
+
 function draw(spec: ChartSpec, target: HTMLElement): uPlot {
 	const width = Math.max(280, target.clientWidth || 600);
 	const bars = spec.style === "bars";
@@ -42,13 +50,17 @@ function draw(spec: ChartSpec, target: HTMLElement): uPlot {
 			y:
 				spec.unit.kind === "ratio"
 					? { range: [0, 1] }
-					: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+					: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : emptyTop(spec)] },
 		},
 		axes: [
 			spec.kind === "category"
-				? { values: (_u, splits) => splits.map((i) => categories[i] ?? "") }
+				? { values: (_u, splits) => splits.map((i) => categories[i] ?? ""), incrs: WHOLE_STEPS }
 				: {},
-			{ values: (_u, splits) => splits.map((v) => formatValue(spec, v)), size: 80 },
+			{
+				values: (_u, splits) => splits.map((v) => formatValue(spec, v)),
+				size: 80,
+				...(spec.unit.kind === "ratio" ? {} : { incrs: WHOLE_STEPS }),
+			},
 		],
 		series: [
 			spec.kind === "category"
@@ -64,7 +76,8 @@ function draw(spec: ChartSpec, target: HTMLElement): uPlot {
 							paths: uPlot.paths.bars?.({ size: [0.6, 60] }),
 							points: { show: false },
 						}
-					: { spanGaps: false }),
+					: // Points too: a day with a value between days without one is still seen.
+						{ spanGaps: false, points: { show: true, size: 6 } }),
 				value: (_u: uPlot, v: number | null) => formatValue(spec, v),
 			})),
 		],
