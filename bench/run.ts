@@ -1,0 +1,135 @@
+/**
+ * `npm run bench`: runs the benchmarks one after another (each starts its own local stack and
+ * writes bench/results/<name>.json), then collects every result into bench/results/latest.json,
+ * renders bench/results/latest.md and rewrites the README block between `<!-- bench:start -->`
+ * and `<!-- bench:end -->`.
+ *
+ *   npm run bench                        load, pipeline, faults, checkout weight, bundle size
+ *   npm run bench -- --all               also webhooks and Solana detection (about 6 more minutes)
+ *   npm run bench -- --only load,pipeline
+ *   npm run bench -- --skip faults
+ *   npm run bench -- --collect-only      no runs: collect and render what is in bench/results
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { REPO_ROOT } from "../scripts/lib/paths.js";
+import { collect, renderAll, replaceBetween } from "./lib/load-collect.js";
+import { RESULTS_DIR } from "./lib/report.js";
+
+interface Benchmark {
+	name: string;
+	script: string;
+	args?: string[];
+	/** Only with --all (or when named in --only). */
+	long?: boolean;
+}
+
+const BENCHMARKS: Benchmark[] = [
+	{ name: "load", script: "bench/load.ts" },
+	{ name: "pipeline", script: "bench/pipeline.ts" },
+	{ name: "faults", script: "bench/faults.ts" },
+	{ name: "checkout-weight", script: "bench/checkout-weight.ts" },
+	{ name: "bundle-size", script: "scripts/bundle-size.ts", args: ["--record"] },
+	{ name: "webhooks", script: "bench/webhooks.ts", long: true },
+	{ name: "solana-detection", script: "bench/solana-detection.ts", long: true },
+];
+
+const { values: args } = parseArgs({
+	options: {
+		only: { type: "string" },
+		skip: { type: "string" },
+		all: { type: "boolean", default: false },
+		"collect-only": { type: "boolean", default: false },
+	},
+});
+
+const list = (value: string | undefined) =>
+	new Set(
+		(value ?? "")
+			.split(",")
+			.map((s) => s.trim())
+			.filter(Boolean),
+	);
+
+function chosen(): Benchmark[] {
+	const only = list(args.only);
+	const skip = list(args.skip);
+	const unknown = [...only, ...skip].filter((n) => !BENCHMARKS.some((b) => b.name === n));
+	if (unknown.length > 0) {
+		throw new Error(
+			`unknown benchmark(s): ${unknown.join(", ")} (known: ${BENCHMARKS.map((b) => b.name).join(", ")})`,
+		);
+	}
+	return BENCHMARKS.filter((b) => {
+		if (skip.has(b.name)) return false;
+		if (only.size > 0) return only.has(b.name);
+		return args.all || !b.long;
+	});
+}
+
+function runScript(bench: Benchmark): Promise<number> {
+	const tsx = join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+	return new Promise((resolve) => {
+		const child = spawn(process.execPath, [tsx, bench.script, ...(bench.args ?? [])], {
+			cwd: REPO_ROOT,
+			stdio: "inherit",
+		});
+		child.once("error", () => resolve(1));
+		child.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+	});
+}
+
+async function main(): Promise<void> {
+	const failed: string[] = [];
+	if (!args["collect-only"]) {
+		for (const bench of chosen()) {
+			if (!existsSync(join(REPO_ROOT, bench.script))) {
+				console.log(`[bench] ${bench.name}: ${bench.script} is not there; skipped`);
+				continue;
+			}
+			console.log(`[bench] ${bench.name}: tsx ${bench.script} ${(bench.args ?? []).join(" ")}`);
+			const started = Date.now();
+			const code = await runScript(bench);
+			const took = Math.round((Date.now() - started) / 1000);
+			console.log(
+				`[bench] ${bench.name}: ${code === 0 ? "done" : `FAILED (exit ${code})`} in ${took} s`,
+			);
+			if (code !== 0) failed.push(bench.name);
+		}
+	}
+
+	const { results, skipped } = collect();
+	writeFileSync(
+		join(RESULTS_DIR, "latest.json"),
+		`${JSON.stringify({ collected_at: new Date().toISOString(), results }, null, "\t")}\n`,
+	);
+	const markdown = renderAll(results, skipped);
+	writeFileSync(join(RESULTS_DIR, "latest.md"), markdown);
+	console.log(`[bench] collected ${results.length} results into bench/results/latest.{json,md}`);
+
+	const readmePath = join(REPO_ROOT, "README.md");
+	const readme = replaceBetween(readFileSync(readmePath, "utf8"), markdown);
+	if (readme !== null) {
+		writeFileSync(readmePath, readme);
+		console.log("[bench] README.md: the bench block is rewritten");
+	} else {
+		// No markers in the README yet: the block goes to the benchmarks doc instead.
+		const docPath = join(REPO_ROOT, "docs", "benchmarks.md");
+		const doc = replaceBetween(readFileSync(docPath, "utf8"), markdown);
+		if (doc === null)
+			throw new Error("neither README.md nor docs/benchmarks.md has the bench markers");
+		writeFileSync(docPath, doc);
+		console.log("[bench] README.md has no bench markers: wrote the block into docs/benchmarks.md");
+	}
+	for (const t of results.flatMap((r) => (r.targets ?? []).map((t) => ({ ...t, bench: r.name })))) {
+		if (!t.met) console.log(`[bench] missed (${t.bench}): ${t.name}`);
+	}
+	if (failed.length > 0) {
+		console.error(`[bench] failed: ${failed.join(", ")}`);
+		process.exitCode = 1;
+	}
+}
+
+await main();
