@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { CardPaymentDetails } from "../../src/domain/card";
 import type { RefundJson } from "../../src/domain/refund";
 import worker from "../../src/index";
-import type { Report } from "../../src/services/reports";
+import { buildReport, type Report } from "../../src/services/reports";
 import {
 	call,
 	createMerchant,
@@ -15,6 +15,7 @@ import {
 	type PaymentJson,
 } from "./helpers/api";
 import { deliverAll, stripe } from "./helpers/stripe";
+import { captureQueue, createEndpoint, runWebhooks, sink } from "./helpers/webhooks";
 
 type Payment = PaymentJson & { card: CardPaymentDetails | null };
 type Merchant = Awaited<ReturnType<typeof createMerchant>>;
@@ -202,6 +203,47 @@ describe("transactions report", () => {
 			await call("GET", `/v1/events?object_id=${report.id}`, { key: m.sk }),
 		);
 		expect(events.data.map((e) => e.type)).toEqual(["report.ready"]);
+	});
+
+	it("delivers report.ready to the merchant's webhook endpoints like every other event", async () => {
+		const m = await createMerchant();
+		const receiver = sink();
+		const endpoint = await createEndpoint(m.sk, {
+			url: receiver.url,
+			enabled_events: ["report.ready"],
+		});
+		const webhooks = captureQueue();
+		const report = await buildReport(
+			{ ...env, WEBHOOKS_QUEUE: webhooks.queue },
+			{
+				merchantId: m.merchant.id,
+				livemode: false,
+				type: "settlement",
+				from: today(),
+				to: today(),
+			},
+			Math.floor(Date.now() / 1000),
+		);
+		expect(webhooks.sent).toEqual([{ kind: "event", event_id: expect.stringMatching(/^evt_/) }]);
+		// Fanned out to the endpoint subscribed to report.ready, then delivered to it.
+		const deliveries = captureQueue();
+		await runWebhooks(
+			webhooks.sent.map((body) => ({ body })),
+			{ env: { WEBHOOKS_QUEUE: deliveries.queue } },
+		);
+		expect(deliveries.sent).toEqual([
+			{
+				kind: "delivery",
+				event_id: (webhooks.sent[0] as { event_id: string }).event_id,
+				endpoint_id: endpoint.id,
+			},
+		]);
+		const result = await runWebhooks(deliveries.sent.map((body) => ({ body })));
+		expect(result.retryMessages).toEqual([]);
+		const [delivery] = await receiver.received();
+		const event = JSON.parse(delivery?.body ?? "{}");
+		expect(event).toMatchObject({ object: "event", type: "report.ready", livemode: false });
+		expect(event.data.object).toEqual(report);
 	});
 
 	it("lists reports newest first with cursors and retrieves one", async () => {
