@@ -1,5 +1,6 @@
+import { eventMatches } from "../domain/webhooks";
 import type { Env } from "../env";
-import { newId } from "../lib/ids";
+import { lowestIdAt, newId } from "../lib/ids";
 import { log } from "../lib/log";
 
 /** A row of the event log, as producers write it. */
@@ -113,11 +114,79 @@ export async function emitEvent(
 	return row;
 }
 
-/** Publishes events a failed send left behind (older than `graceSeconds`), a bounded batch a run. */
+/**
+ * Publishes events a failed send left behind (older than `graceSeconds`), a bounded batch a run,
+ * then hands the webhooks queue again any published event that an endpoint never got an attempt
+ * of (see resendUnattemptedEvents). Returns how many unpublished events were published.
+ */
 export async function publishPendingEvents(
 	env: Env,
 	now: number,
 	options: { graceSeconds?: number; limit?: number } = {},
+): Promise<number> {
+	const published = await publishUnpublished(env, now, options);
+	await resendUnattemptedEvents(env, now).catch((err: unknown) => {
+		log("warn", "webhook sweep failed; the next cron retries", {
+			error: err instanceof Error ? err.message : String(err),
+		});
+	});
+	return published;
+}
+
+/** A published event is looked at again once it is this old (its fan-out normally takes seconds)… */
+export const UNATTEMPTED_AFTER_SECONDS = 120;
+/** …and for this long: the sweep reads a bounded range of event ids, never the whole log. */
+export const UNATTEMPTED_WINDOW_SECONDS = 3600;
+
+/**
+ * A published event whose messages were lost before any consumer took them (a queue that lost
+ * them, a runtime killed between send and consume) would never be delivered: its row says
+ * published. Every matching endpoint that existed, unchanged, when the event happened should
+ * have at least one attempt for it; where none has after UNATTEMPTED_AFTER_SECONDS, the event
+ * goes to the webhooks queue again. The consumers are idempotent (one claim per attempt number),
+ * so an event whose messages were merely slow is delivered once all the same. Returns how many
+ * events were sent again.
+ */
+export async function resendUnattemptedEvents(
+	env: Env,
+	now: number,
+	options: { limit?: number } = {},
+): Promise<number> {
+	if (!env.WEBHOOKS_QUEUE) return 0;
+	const { results } = await env.DB.prepare(
+		`SELECT e.id, e.type, we.enabled_events FROM events e
+		 JOIN webhook_endpoints we ON we.merchant_id = e.merchant_id AND we.livemode = e.livemode
+		   AND we.disabled = 0 AND we.deleted IS NULL AND we.updated <= e.created
+		 WHERE e.id >= ? AND e.id < ? AND e.published IS NOT NULL
+		   AND NOT EXISTS (SELECT 1 FROM webhook_attempts a
+		     WHERE a.endpoint_id = we.id AND a.event_id = e.id AND a.redelivery_id = '')
+		 ORDER BY e.id LIMIT ?`,
+	)
+		.bind(
+			lowestIdAt("event", (now - UNATTEMPTED_WINDOW_SECONDS) * 1000),
+			lowestIdAt("event", (now - UNATTEMPTED_AFTER_SECONDS) * 1000),
+			options.limit ?? 200,
+		)
+		.all<{ id: string; type: string; enabled_events: string }>();
+	const ids = [
+		...new Set(
+			results
+				.filter((r) => eventMatches(JSON.parse(r.enabled_events) as string[], r.type))
+				.map((r) => r.id),
+		),
+	];
+	if (ids.length === 0) return 0;
+	await env.WEBHOOKS_QUEUE.sendBatch(
+		ids.map((id) => ({ body: { kind: "event", event_id: id } satisfies WebhooksMessage })),
+	);
+	log("warn", "published events without any delivery attempt sent again", { events: ids });
+	return ids.length;
+}
+
+async function publishUnpublished(
+	env: Env,
+	now: number,
+	options: { graceSeconds?: number; limit?: number },
 ): Promise<number> {
 	const { results } = await env.DB.prepare(
 		`SELECT id, merchant_id, livemode, type, object_id, object_version, data, created
