@@ -220,6 +220,7 @@ export class LocalStack {
 			...(wallet ? { SETTLEMENT_WALLET_KEY: wallet.secretKey } : {}),
 			SOLANA_RPC_URLS: sandbox.urls.solana,
 			PYTH_HERMES_URL: `${sandbox.urls.control}/hermes`,
+			FX_REFERENCE_URL: `${sandbox.urls.control}/fx`,
 			PUBLIC_BASE_URL: gatewayUrl,
 			ADMIN_TOKEN: adminToken,
 			SESSION_SECRET: `${adminToken}${adminToken}`,
