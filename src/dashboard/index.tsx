@@ -52,6 +52,9 @@ export function registerDashboard(app: App): void {
 	registerKeys(dash);
 	registerRules(dash);
 	registerReports(dash);
+	dash.all("/dashboard/*", () => {
+		throw new PageError(404, "Not found", "There is no such page in the dashboard.");
+	});
 
 	app.route("/", dash);
 }

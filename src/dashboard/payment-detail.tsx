@@ -39,7 +39,11 @@ export function registerPaymentDetail(app: DashboardApp): void {
 		const detail = await paymentDetail(c.env, payment);
 		const refunded = c.req.query("refunded");
 		const notice = c.req.query("notice");
-		const left = payment.amount_received - payment.amount_refunded;
+		// Pending refunds already hold their amount: what is left excludes them.
+		const pending = detail.refunds
+			.filter((r) => r.status === "pending")
+			.reduce((sum, r) => sum + (r.amount ?? 0), 0);
+		const left = payment.amount_received - payment.amount_refunded - pending;
 		const signature = payment.solana?.signature ?? null;
 		const eventTypes = new Map(detail.events.map((e) => [e.id, e.type]));
 		return renderPage(
@@ -73,9 +77,12 @@ export function registerPaymentDetail(app: DashboardApp): void {
 							<dt>Received</dt>
 							<dd>{money(payment.amount_received, payment.currency)}</dd>
 							<dt>Refunded</dt>
-							<dd id="amount-refunded">{money(payment.amount_refunded, payment.currency)}</dd>
+							<dd id="amount-refunded">
+								{money(payment.amount_refunded, payment.currency)}
+								{pending > 0 ? ` (${money(pending, payment.currency)} pending)` : ""}
+							</dd>
 							<dt>Method</dt>
-							<dd>{methodOf({ ...payment, card: payment.card ?? null } as never)}</dd>
+							<dd>{methodOf(payment)}</dd>
 							{payment.solana ? (
 								<>
 									<dt>Token amount</dt>

@@ -12,7 +12,11 @@ const SEARCHED_AS = {
 } as const;
 
 /** The method that paid, as the table shows it. */
-export function methodOf(p: PaymentObjectJson): string {
+export function methodOf(
+	p: Pick<PaymentObjectJson, "solana" | "payment_method_types"> & {
+		card?: PaymentObjectJson["card"] | undefined;
+	},
+): string {
 	if (p.solana?.signature) return `Solana · ${p.solana.token}`;
 	if (p.card?.charge) return "Card";
 	return p.payment_method_types.join(" / ");

@@ -291,6 +291,9 @@ describe("refund form", () => {
 		const shown = await (await browser.get(first.headers.get("Location") as string)).text();
 		expect(shown).toContain(`Refund ${refundId} created.`);
 		expect(shown).toContain(`data-refund="${refundId}"`);
+		// The pending refund holds its amount: the form offers what is left after it.
+		expect(shown).toContain("0.00 USD (30.00 USD pending)");
+		expect(shown).toContain("empty refunds all 70.00 USD left");
 		// The same token for another amount is refused; a fresh form refunds the rest.
 		const reused = await browser.post(`/dashboard/payments/${p.id}/refunds`, {
 			...form,

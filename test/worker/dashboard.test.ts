@@ -345,6 +345,10 @@ describe("pages", () => {
 			expect(await style.text()).toContain(".u-legend");
 		}
 		expect((await browser.get("/dashboard/assets/dashboard.000000000000.js")).status).toBe(404);
+		const unknown = await browser.get("/dashboard/nowhere");
+		expect(unknown.status).toBe(404);
+		expect(unknown.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
+		expect(await unknown.text()).toContain("There is no such page in the dashboard.");
 	});
 });
 
