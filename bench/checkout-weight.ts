@@ -4,11 +4,9 @@
  * raw and gzip-compressed, for a crypto-only and a crypto-and-card payment. Writes
  * bench/results/checkout-weight.json. The budget is 100 KB compressed.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { LocalStack } from "../scripts/lib/local-stack.js";
-import { REPO_ROOT } from "../scripts/lib/paths.js";
+import { writeResult } from "./lib/report.js";
 
 const BUDGET = 100 * 1024;
 
@@ -65,11 +63,39 @@ async function main(): Promise<void> {
 			crypto_only: crypto,
 			crypto_and_card: both,
 		};
-		mkdirSync(join(REPO_ROOT, "bench", "results"), { recursive: true });
-		writeFileSync(
-			join(REPO_ROOT, "bench", "results", "checkout-weight.json"),
-			`${JSON.stringify(result, null, 2)}\n`,
-		);
+		const kb = (bytes: number) => Math.round((bytes / 1024) * 10) / 10;
+		const worst = Math.max(crypto.total_gzip_bytes, both.total_gzip_bytes);
+		writeResult({
+			name: "checkout-weight",
+			title: "Checkout page weight: what a payer's phone downloads to open a checkout",
+			targets: [
+				{
+					name: `page ≤ ${BUDGET / 1024} KB compressed`,
+					met: worst <= BUDGET,
+					detail: `${kb(crypto.total_gzip_bytes)} KB crypto only, ${kb(both.total_gzip_bytes)} KB with the card tab`,
+				},
+			],
+			tables: [
+				{
+					title: "Checkout page (gzip level 6)",
+					columns: ["Part", "crypto only KB", "gzip KB", "crypto and card KB", "gzip KB"],
+					rows: [
+						...crypto.parts.map((p, i) => {
+							const q = both.parts[i];
+							return [
+								p.name,
+								kb(p.bytes),
+								kb(p.gzip_bytes),
+								kb(q?.bytes ?? 0),
+								kb(q?.gzip_bytes ?? 0),
+							];
+						}),
+						["total", "", kb(crypto.total_gzip_bytes), "", kb(both.total_gzip_bytes)],
+					],
+				},
+			],
+			data: result,
+		});
 		for (const [label, w] of [
 			["crypto only", crypto],
 			["crypto and card", both],

@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, sep } from "node:path";
 import { gzipSync } from "node:zlib";
+import { writeResult } from "../bench/lib/report.js";
 import { REPO_ROOT } from "./lib/paths.js";
 
 // `npm run build:check`: builds the Worker exactly as `wrangler deploy` would (without uploading),
@@ -134,8 +135,39 @@ const report = {
 };
 // `npm test` only checks; `npm run bench:bundle` records the committed numbers.
 if (process.argv.includes("--record")) {
-	mkdirSync(join(REPO_ROOT, "bench", "results"), { recursive: true });
-	writeFileSync(join(REPO_ROOT, RESULT_FILE), `${JSON.stringify(report, null, 2)}\n`);
+	const kb = (bytes: number) => Math.round((bytes / 1024) * 10) / 10;
+	writeResult({
+		name: "bundle-size",
+		title: "Worker bundle as `wrangler deploy` uploads it, and the checkout's browser assets",
+		targets: [
+			{
+				name: "compressed Worker within the Workers Free limit (3 MiB)",
+				met: totalGzip <= budget,
+				detail: `${kib(totalGzip)} gzip, ${share}% of ${kib(budget)}`,
+			},
+			{
+				name: `checkout script and stylesheet ≤ ${kib(CHECKOUT_ASSET_BUDGET)} gzip`,
+				met: checkoutGzip <= CHECKOUT_ASSET_BUDGET,
+				detail: `${kib(checkoutGzip)} gzip`,
+			},
+		],
+		tables: [
+			{
+				title: `Worker modules (wrangler ${wranglerVersion})`,
+				columns: ["Module", "KB", "KB gzip"],
+				rows: [
+					...modules.map((m) => [m.name, kb(m.bytes), kb(m.gzip_bytes)]),
+					["total", kb(totalBytes), kb(totalGzip)],
+				],
+			},
+			{
+				title: "Browser assets",
+				columns: ["Asset", "KB", "KB gzip"],
+				rows: browserAssets.map((a) => [a.name, kb(a.bytes), kb(a.gzip_bytes)]),
+			},
+		],
+		data: report,
+	});
 	process.stdout.write(`wrote ${RESULT_FILE}\n`);
 }
 
