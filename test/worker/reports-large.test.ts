@@ -1,5 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { postTransfer } from "../../src/db/ledger";
+import { CURRENCIES } from "../../src/domain/currencies";
+import { accounts } from "../../src/domain/ledger";
 import { buildReport } from "../../src/services/reports";
 import { createMerchant, createPayment } from "./helpers/api";
 
@@ -56,5 +59,60 @@ describe("a report larger than one R2 part", () => {
 		};
 		expect(file.rows).toBe(ROWS + 1);
 		expect(file.data.map((r) => r.id)).toEqual(expected);
+	});
+});
+
+describe("a settlement of a merchant with many accounts", () => {
+	it("reads the merchant's account range past 90 accounts (D1 binds at most 100 parameters): 46 currencies, 92 accounts, reconciled", async () => {
+		const m = await createMerchant();
+		const currencies = Object.keys(CURRENCIES).slice(0, 46);
+		const now = Math.floor(Date.now() / 1000);
+		for (const currency of currencies) {
+			await postTransfer(env.DB, {
+				id: `many-${m.merchant.id}-${currency}`,
+				kind: "adjustment",
+				reference: m.merchant.id,
+				livemode: false,
+				created: now,
+				postings: [
+					{
+						account: accounts.merchantAvailable(m.merchant.id, false, currency),
+						currency,
+						amount: 100n,
+					},
+					{
+						account: accounts.merchantPending(m.merchant.id, false, currency),
+						currency,
+						amount: 1n,
+					},
+					{ account: accounts.settlement(false, "stripe", currency), currency, amount: -101n },
+				],
+			});
+		}
+		const report = await buildReport(
+			env,
+			{
+				merchantId: m.merchant.id,
+				livemode: false,
+				type: "settlement",
+				from: today(),
+				to: today(),
+			},
+			now,
+		);
+		const file = JSON.parse(
+			(await (
+				await env.REPORTS_BUCKET?.get(`reports/${m.merchant.id}/test/${report.id}.json`)
+			)?.text()) ?? "{}",
+		) as { reconciled: unknown; data: Record<string, unknown>[] };
+		expect(file.reconciled).toBe(true);
+		expect(file.data.map((l) => l.currency)).toEqual([...currencies].sort());
+		for (const line of file.data)
+			expect(line).toMatchObject({
+				opening_balance: "0",
+				adjustments: "101",
+				closing_balance: "101",
+				ledger_balance: "101",
+			});
 	});
 });
