@@ -1,4 +1,5 @@
 import { notFound } from "../lib/errors";
+import { forgetApiKeys } from "../middleware/api-key-cache";
 import { audit } from "../services/audit";
 import {
 	type ApiKeyJson,
@@ -52,6 +53,19 @@ function unwrap<T>(change: KeyChange<T>, id: string): T {
 	if (change.ok) return change.value;
 	if (change.reason === "not_found") throw notFound("API key", id);
 	throw new PageError(409, "Conflict", `The API key '${id}' is revoked and cannot be rolled.`);
+}
+
+/**
+ * A key change holds at once in this isolate: cached key lookups are dropped before the write and
+ * after it (a request in between may have cached the row being replaced), as the admin API does.
+ */
+async function withoutCachedKeys<T>(write: () => Promise<T>): Promise<T> {
+	forgetApiKeys();
+	try {
+		return await write();
+	} finally {
+		forgetApiKeys();
+	}
 }
 
 function auditKey(
@@ -157,7 +171,10 @@ export function registerKeys(app: DashboardApp): void {
 		if (!GRACE_CHOICES.some(([seconds]) => seconds === grace)) {
 			throw new PageError(400, "Check the form", "Choose one of the offered grace periods.");
 		}
-		const rolled = unwrap(await rollKey(c.env.DB, session.merchantId, key.id, grace), key.id);
+		const rolled = unwrap(
+			await withoutCachedKeys(() => rollKey(c.env.DB, session.merchantId, key.id, grace)),
+			key.id,
+		);
 		await auditKey(c, session, "rolled", rolled.previous, {
 			rolled_to: rolled.key.id,
 			expires_at: rolled.previous.expires_at,
@@ -189,7 +206,10 @@ export function registerKeys(app: DashboardApp): void {
 	app.post("/dashboard/keys/:id/revoke", async (c) => {
 		const session = sessionOf(c);
 		const key = await ownKey(c, session);
-		const revoked = unwrap(await revokeKey(c.env.DB, session.merchantId, key.id), key.id);
+		const revoked = unwrap(
+			await withoutCachedKeys(() => revokeKey(c.env.DB, session.merchantId, key.id)),
+			key.id,
+		);
 		await auditKey(c, session, "revoked", revoked);
 		// Revoking the key this session stands on ends the session: the next page asks to sign in.
 		return seeOther(c, "/dashboard/keys");

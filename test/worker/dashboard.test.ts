@@ -385,6 +385,23 @@ describe("API keys", () => {
 		expect(audit.results).toContainEqual({ action: "api_key.rolled", actor_id: keyId });
 	});
 
+	it("a live key revoked in the dashboard is refused by the API at once", async () => {
+		const m = await createMerchant();
+		const created = await call("POST", `/admin/v1/merchants/${m.merchant.id}/keys`, {
+			key: "test-admin-token",
+			body: { type: "secret", livemode: true },
+		});
+		const extra = (await created.json()) as { id: string; secret: string };
+		// Authenticated once, so the gateway has the live key's lookup cached.
+		expect((await call("GET", "/v1/balances", { key: extra.secret })).status).toBe(200);
+		const browser = await signedIn(m.skLive);
+		const res = await browser.post(`/dashboard/keys/${extra.id}/revoke`, {
+			csrf: await browser.csrf(),
+		});
+		expect(res.status).toBe(303);
+		expect((await call("GET", "/v1/balances", { key: extra.secret })).status).toBe(401);
+	});
+
 	it("lists and changes only the session mode's keys of the session's merchant", async () => {
 		const m = await createMerchant();
 		const other = await createMerchant();
