@@ -2,7 +2,7 @@
  * `npm run bench`: runs the benchmarks one after another (each starts its own local stack and
  * writes bench/results/<name>.json), then collects every result into bench/results/latest.json,
  * renders bench/results/latest.md and rewrites the README block between `<!-- bench:start -->`
- * and `<!-- bench:end -->`.
+ * and `<!-- bench:end -->` (and the same block in docs/benchmarks.md).
  *
  *   npm run bench                        load, pipeline, faults, checkout weight, bundle size
  *   npm run bench -- --all               also webhooks and Solana detection (about 6 more minutes)
@@ -109,19 +109,16 @@ async function main(): Promise<void> {
 	writeFileSync(join(RESULTS_DIR, "latest.md"), markdown);
 	console.log(`[bench] collected ${results.length} results into bench/results/latest.{json,md}`);
 
-	const readmePath = join(REPO_ROOT, "README.md");
-	const readme = replaceBetween(readFileSync(readmePath, "utf8"), markdown);
-	if (readme !== null) {
-		writeFileSync(readmePath, readme);
-		console.log("[bench] README.md: the bench block is rewritten");
-	} else {
-		// No markers in the README yet: the block goes to the benchmarks doc instead.
-		const docPath = join(REPO_ROOT, "docs", "benchmarks.md");
-		const doc = replaceBetween(readFileSync(docPath, "utf8"), markdown);
-		if (doc === null)
-			throw new Error("neither README.md nor docs/benchmarks.md has the bench markers");
-		writeFileSync(docPath, doc);
-		console.log("[bench] README.md has no bench markers: wrote the block into docs/benchmarks.md");
+	// The README's block, and the same block in the benchmarks doc.
+	for (const file of ["README.md", join("docs", "benchmarks.md")]) {
+		const path = join(REPO_ROOT, file);
+		const text = existsSync(path) ? replaceBetween(readFileSync(path, "utf8"), markdown) : null;
+		if (text === null) {
+			console.log(`[bench] ${file} has no bench markers; not written`);
+			continue;
+		}
+		writeFileSync(path, text);
+		console.log(`[bench] ${file}: the bench block is rewritten`);
 	}
 	for (const t of results.flatMap((r) => (r.targets ?? []).map((t) => ({ ...t, bench: r.name })))) {
 		if (!t.met) console.log(`[bench] missed (${t.bench}): ${t.name}`);
