@@ -10,7 +10,8 @@ describe("queue dispatch", () => {
 		expect(queueKind("refunds-staging")).toBe("refunds");
 		expect(queueKind("conversions")).toBe("conversions");
 		expect(queueKind("webhooks-dlq")).toBe("webhooks");
-		expect(queueKind("reports")).toBeNull();
+		expect(queueKind("reports")).toBe("reports");
+		expect(queueKind("ledger")).toBeNull();
 	});
 
 	it("retries a batch from a queue nobody consumes instead of acknowledging it", async () => {

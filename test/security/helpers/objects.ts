@@ -82,6 +82,19 @@ export async function conversionOf(a: Merchant): Promise<Record<string, string>>
 	return { id };
 }
 
+/** Today's settlement report: small enough to be built within the request. */
+export async function reportOf(a: Merchant): Promise<Record<string, string>> {
+	const res = await call("POST", "/v1/reports", { key: a.sk, body: todaysReport() });
+	if (res.status !== 200 && res.status !== 202)
+		throw new Error(`report create failed: ${res.status} ${await res.text()}`);
+	return { id: (await json<{ id: string }>(res)).id };
+}
+
+function todaysReport(): { type: "settlement"; from: string; to: string } {
+	const today = new Date().toISOString().slice(0, 10);
+	return { type: "settlement", from: today, to: today };
+}
+
 /**
  * Every documented path with a path parameter that a merchant's key reaches, mapped to the
  * factory that makes one such object. A route missing here fails the object-level test.
@@ -103,6 +116,8 @@ export const FACTORIES: Record<string, Factory> = {
 	"/v1/events/{id}": eventOf,
 	"/v1/events/{id}/redeliver": eventOf,
 	"/v1/conversions/{id}": conversionOf,
+	"/v1/reports/{id}": reportOf,
+	"/v1/reports/{id}/download": reportOf,
 };
 
 /** A valid body for operations whose body has required fields (default: `{}`). */
