@@ -125,12 +125,46 @@ export async function publishPendingEvents(
 	options: { graceSeconds?: number; limit?: number } = {},
 ): Promise<number> {
 	const published = await publishUnpublished(env, now, options);
-	await resendUnattemptedEvents(env, now).catch((err: unknown) => {
-		log("warn", "webhook sweep failed; the next cron retries", {
-			error: err instanceof Error ? err.message : String(err),
+	for (const sweep of [resendUnattemptedEvents, resendLostConversions]) {
+		await sweep(env, now).catch((err: unknown) => {
+			log("warn", "event sweep failed; the next cron retries", {
+				sweep: sweep.name,
+				error: err instanceof Error ? err.message : String(err),
+			});
 		});
-	});
+	}
 	return published;
+}
+
+/**
+ * A succeeded crypto payment of a merchant that converts, still without a conversion two minutes
+ * after its event, may have lost its conversions message the same way. Each payment is looked at
+ * in one one-minute slice of event ids (the minute cron sees it once), so a conversion that is
+ * merely waiting for a rate gets at most one more message, never one a minute; the consumer
+ * skips a payment already converted. Returns how many messages were sent.
+ */
+export async function resendLostConversions(env: Env, now: number): Promise<number> {
+	if (!env.CONVERSIONS_QUEUE) return 0;
+	const { results } = await env.DB.prepare(
+		`SELECT e.id, e.merchant_id, e.livemode, e.type, e.object_id, e.object_version, e.data, e.created
+		 FROM events e JOIN merchants m ON m.id = e.merchant_id
+		 WHERE e.id >= ? AND e.id < ? AND e.type = 'payment.succeeded' AND e.published IS NOT NULL
+		   AND json_extract(m.settings, '$.settlement_currency') IS NOT NULL
+		   AND NOT EXISTS (SELECT 1 FROM conversions c WHERE c.payment_id = e.object_id)
+		 ORDER BY e.id LIMIT 200`,
+	)
+		.bind(
+			lowestIdAt("event", (now - UNATTEMPTED_AFTER_SECONDS - 60) * 1000),
+			lowestIdAt("event", (now - UNATTEMPTED_AFTER_SECONDS) * 1000),
+		)
+		.all<Omit<EventRow, "livemode"> & { livemode: number }>();
+	const messages = results.flatMap((r) => reactions({ ...r, livemode: r.livemode === 1 }));
+	if (messages.length === 0) return 0;
+	await env.CONVERSIONS_QUEUE.sendBatch(messages.map((m) => ({ body: m.body })));
+	log("warn", "succeeded payments without a conversion sent to the conversions queue again", {
+		payments: messages.map((m) => m.body.payment_id),
+	});
+	return messages.length;
 }
 
 /** A published event is looked at again once it is this old (its fan-out normally takes seconds)… */
