@@ -342,6 +342,19 @@ export class LocalStack {
 	 * (the same SQLite file wrangler dev writes) and returns the rows of the last statement.
 	 */
 	async queryD1<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+		// wrangler dev holds the same SQLite file: a read or write landing on its write lock is
+		// refused (SQLITE_BUSY) rather than queued, so it is tried again.
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await this.#queryD1Once<T>(sql);
+			} catch (error) {
+				if (attempt >= 10 || !/SQLITE_BUSY|database is locked/.test(String(error))) throw error;
+				await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+			}
+		}
+	}
+
+	async #queryD1Once<T>(sql: string): Promise<T[]> {
 		const persist = this.#started(this.#persistDir, "gateway");
 		const wrangler = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 		const stdout = await new Promise<string>((resolve, reject) => {
