@@ -28,7 +28,7 @@ import type { Env } from "../env";
 import { lowestIdAt } from "../lib/ids";
 
 /** Events read per run, and days rebuilt per run; the rest waits for the next minute. */
-export const ROLLUP_LIMITS = { events: 50_000, days: 25 };
+export const ROLLUP_LIMITS = { events: 50_000, days: 57 };
 
 const WATERMARK = "events";
 
@@ -74,37 +74,46 @@ export async function runRollups(
 		.bind(WATERMARK)
 		.first<{ seq: number }>();
 	const watermark = mark?.seq ?? 0;
-	const page = `WITH page AS (SELECT rowid AS seq, merchant_id, livemode, type, object_id FROM events
-		WHERE rowid > ?1 ORDER BY rowid LIMIT ?2)`;
-	const [changedRes, endRes] = await db.batch([
-		db
-			.prepare(
-				`${page} SELECT merchant_id, livemode,
-				   date(${idTimeSql("object_id")} / 1000, 'unixepoch') AS day,
-				   MIN(seq) AS first_seq, MAX(seq) AS last_seq
-				 FROM page WHERE ${ROLLED_UP} GROUP BY 1, 2, 3`,
-			)
-			.bind(watermark, limits.events),
-		db
-			.prepare(`${page} SELECT MAX(seq) AS page_end, COUNT(*) AS events FROM page`)
-			.bind(watermark, limits.events),
-	]);
-	let rowsRead = (mark ? 1 : 0) + meta(changedRes).read + meta(endRes).read;
-	const end = (endRes?.results[0] ?? {}) as { page_end: number | null; events: number };
-	const changed = ((changedRes?.results ?? []) as Record<string, unknown>[]).map(
-		(r): ChangedDay => ({
-			merchantId: r.merchant_id as string,
-			livemode: r.livemode === 1,
-			day: r.day as string,
-			firstSeq: r.first_seq as number,
-			lastSeq: r.last_seq as number,
-		}),
-	);
-	const plan = planRebuild(changed, end.page_end ?? null, watermark, limits.days);
+	// One pass over the page: the changed days, then one closing row (day NULL) with the page's
+	// last position and size, which moves the watermark past events that change no rollup.
+	const scan = await db
+		.prepare(
+			`WITH page AS MATERIALIZED (SELECT rowid AS seq, merchant_id, livemode, type, object_id
+			   FROM events WHERE rowid > ?1 ORDER BY rowid LIMIT ?2)
+			 SELECT merchant_id, livemode, date(${idTimeSql("object_id")} / 1000, 'unixepoch') AS day,
+			   MIN(seq) AS first_seq, MAX(seq) AS last_seq, NULL AS events
+			 FROM page WHERE ${ROLLED_UP} GROUP BY 1, 2, 3
+			 UNION ALL SELECT NULL, NULL, NULL, NULL, MAX(seq), COUNT(*) FROM page`,
+		)
+		.bind(watermark, limits.events)
+		.all<{
+			merchant_id: string | null;
+			livemode: number | null;
+			day: string | null;
+			first_seq: number | null;
+			last_seq: number | null;
+			events: number | null;
+		}>();
+	let rowsRead = (mark ? 1 : 0) + meta(scan).read;
+	const end = scan.results.find((r) => r.day === null);
+	const changed = scan.results
+		.filter((r) => r.day !== null)
+		.map(
+			(r): ChangedDay => ({
+				merchantId: r.merchant_id as string,
+				livemode: r.livemode === 1,
+				day: r.day as string,
+				firstSeq: r.first_seq as number,
+				lastSeq: r.last_seq as number,
+			}),
+		);
+	const pageEnd = end?.last_seq ?? null;
+	const events = end?.events ?? 0;
+	const plan = planRebuild(changed, pageEnd, watermark, limits.days);
 	if (plan.watermark === watermark && plan.keys.length === 0) {
-		return { days: 0, events: end.events ?? 0, watermark, rows_read: rowsRead, rows_written: 0 };
+		return { days: 0, events, watermark, rows_read: rowsRead, rows_written: 0 };
 	}
-	const statements = plan.keys.flatMap((key) => rebuildDayStatements(db, key));
+	const statements = rebuildStatements(db, plan.keys);
 	statements.push(
 		db
 			.prepare(
@@ -120,7 +129,7 @@ export async function runRollups(
 	}
 	return {
 		days: plan.keys.length,
-		events: end.events ?? 0,
+		events,
 		watermark: plan.watermark,
 		rows_read: rowsRead,
 		rows_written: rowsWritten,
@@ -139,13 +148,22 @@ const PAYMENT_METHOD = `CASE
 	WHEN json_extract(data, '$.solana.token') IS NOT NULL THEN 'solana'
 	ELSE coalesce(json_extract(data, '$.payment_method_types[0]'), 'card') END`;
 
+/**
+ * The days being rebuilt, as the first table of every statement: (merchant, mode, day) and the
+ * id range of the day for the statement's kind. CROSS JOIN keeps it the outer loop, so each day
+ * is a range scan of the source table's (merchant_id, livemode, id) index.
+ */
+const KEYS = "k(m, l, d, lo, hi)";
+
 /** A payment's facts for the rollup, read from its projection row of the day. */
-const PAYMENT_FACTS = `SELECT status, currency, amount, amount_received, amount_refunded, customer_id,
+const PAYMENT_FACTS = `SELECT k.m AS m, k.l AS l, k.d AS d, status, currency, amount, amount_received,
+	amount_refunded, customer_id,
 	${PAYMENT_METHOD} AS method,
 	json_extract(data, '$.solana.token') AS sol_token,
 	coalesce(json_extract(data, '$.card.fee'), 0) AS card_fee,
 	json_extract(data, '$.succeeded_at') - created AS confirm_s
-	FROM payments WHERE merchant_id = ?1 AND livemode = ?2 AND id >= ?4 AND id < ?5`;
+	FROM k CROSS JOIN payments p
+	  ON p.merchant_id = k.m AND p.livemode = k.l AND p.id >= k.lo AND p.id < k.hi`;
 
 function histogramSql(): string {
 	const bucket = CONFIRMATION_BUCKETS.map((b, i) => `WHEN confirm_s < ${b} THEN ${i}`).join(" ");
@@ -159,47 +177,52 @@ function histogramSql(): string {
 
 const PAYMENTS_INSERT = `INSERT INTO rollup_payments_daily (merchant_id, livemode, day, method, currency,
 	token, status, payments, amount, amount_received, fees, net, refunded_payments, confirm_hist)
-	SELECT ?1, ?2, ?3, method, currency, tok, status, COUNT(*), SUM(amount), SUM(amount_received),
+	SELECT m, l, d, method, currency, tok, status, COUNT(*), SUM(amount), SUM(amount_received),
 	  SUM(CASE WHEN status = 'succeeded' AND method = 'card' THEN card_fee ELSE 0 END),
 	  SUM(CASE WHEN status = 'succeeded' AND method = 'card' THEN amount_received - card_fee ELSE 0 END),
 	  SUM(CASE WHEN amount_refunded > 0 THEN 1 ELSE 0 END),
 	  ${histogramSql()}
 	FROM (SELECT *, CASE WHEN method = 'solana' THEN coalesce(sol_token, '') ELSE '' END AS tok
 	      FROM (${PAYMENT_FACTS}))
-	GROUP BY method, currency, tok, status`;
+	GROUP BY m, l, d, method, currency, tok, status`;
 
 /** Refunds of received funds; held funds (an overpayment, a late payment) were never a sale. */
 const REFUNDS_INSERT = `INSERT INTO rollup_refunds_daily (merchant_id, livemode, day, method, currency,
 	token, status, refunds, amount)
-	SELECT ?1, ?2, ?3, method, currency, tok, status, COUNT(*), SUM(coalesce(amount, 0))
-	FROM (SELECT status, currency, amount,
+	SELECT m, l, d, method, currency, tok, status, COUNT(*), SUM(coalesce(amount, 0))
+	FROM (SELECT k.m AS m, k.l AS l, k.d AS d, status, currency, amount,
 	        CASE json_extract(data, '$.processor') WHEN 'stripe' THEN 'card' ELSE 'solana' END AS method,
 	        CASE WHEN json_extract(data, '$.processor') = 'stripe' THEN ''
 	             ELSE coalesce(json_extract(data, '$.solana.token'), '') END AS tok
-	      FROM refunds WHERE merchant_id = ?1 AND livemode = ?2 AND id >= ?4 AND id < ?5
-	        AND coalesce(json_extract(data, '$.funds'), 'received') = 'received')
-	GROUP BY method, currency, tok, status`;
+	      FROM k CROSS JOIN refunds r
+	        ON r.merchant_id = k.m AND r.livemode = k.l AND r.id >= k.lo AND r.id < k.hi
+	      WHERE coalesce(json_extract(data, '$.funds'), 'received') = 'received')
+	GROUP BY m, l, d, method, currency, tok, status`;
 
 /** A token target settles in that token: its symbol, lowercased, names the currency. */
 const CONVERSIONS_INSERT = `INSERT INTO rollup_conversions_daily (merchant_id, livemode, day, method,
 	currency, token, status, conversions, from_amount, spread, settled)
-	SELECT ?1, ?2, ?3, 'solana', cur, from_token, status, COUNT(*),
+	SELECT m, l, d, 'solana', cur, from_token, status, COUNT(*),
 	  SUM(CAST(from_amount AS INTEGER)), SUM(CAST(coalesce(fee, '0') AS INTEGER)),
 	  SUM(CAST(coalesce(to_amount, '0') AS INTEGER))
-	FROM (SELECT *, CASE WHEN to_token IS NULL THEN lower(to_currency) ELSE lower(to_token) END AS cur
-	      FROM conversions WHERE merchant_id = ?1 AND livemode = ?2 AND id >= ?4 AND id < ?5)
-	GROUP BY cur, from_token, status`;
+	FROM (SELECT k.m AS m, k.l AS l, k.d AS d, status, from_token, from_amount, fee, to_amount,
+	        CASE WHEN to_token IS NULL THEN lower(to_currency) ELSE lower(to_token) END AS cur
+	      FROM k CROSS JOIN conversions c
+	        ON c.merchant_id = k.m AND c.livemode = k.l AND c.id >= k.lo AND c.id < k.hi)
+	GROUP BY m, l, d, cur, from_token, status`;
 
 const CUSTOMERS_INSERT = `INSERT INTO rollup_customers_daily (merchant_id, livemode, day, customer_id,
 	method, currency, token)
-	SELECT DISTINCT ?1, ?2, ?3, customer_id, method, currency,
+	SELECT DISTINCT m, l, d, customer_id, method, currency,
 	  CASE WHEN method = 'solana' THEN coalesce(sol_token, '') ELSE '' END
 	FROM (${PAYMENT_FACTS}) WHERE status = 'succeeded' AND customer_id IS NOT NULL`;
 
 /** Succeeded is final, so a customer's first day only ever moves earlier. */
 const FIRSTS_UPSERT = `INSERT INTO rollup_customer_firsts (merchant_id, livemode, customer_id, first_day)
-	SELECT DISTINCT merchant_id, livemode, customer_id, day FROM rollup_customers_daily
-	WHERE merchant_id = ?1 AND livemode = ?2 AND day = ?3
+	SELECT DISTINCT c.merchant_id, c.livemode, c.customer_id, c.day
+	FROM k CROSS JOIN rollup_customers_daily c
+	  ON c.merchant_id = k.m AND c.livemode = k.l AND c.day = k.d
+	WHERE true
 	ON CONFLICT (merchant_id, livemode, customer_id)
 	DO UPDATE SET first_day = min(first_day, excluded.first_day)`;
 
@@ -210,30 +233,43 @@ const TABLES = [
 	["rollup_customers_daily", CUSTOMERS_INSERT, "payment"],
 ] as const;
 
+/** Days per statement: five bound values each, under D1's 100 per statement. */
+const KEYS_PER_STATEMENT = 19;
+
 /**
- * The statements that replace one day's rollup rows with a recomputation from its source rows,
- * found by id range (ids start with their creation time) on the (merchant, mode, id) indexes.
+ * The statements that replace the rollup rows of the given days with a recomputation from their
+ * source rows, found by id range (ids start with their creation time). Nine statements per 19
+ * days, whatever the days hold.
  */
-export function rebuildDayStatements(db: D1Database, key: DayKey): D1PreparedStatement[] {
-	const start = dayStartMs(key.day);
-	const mode = key.livemode ? 1 : 0;
+export function rebuildStatements(db: D1Database, keys: DayKey[]): D1PreparedStatement[] {
 	const out: D1PreparedStatement[] = [];
-	for (const [table, insert, kind] of TABLES) {
-		out.push(
-			db
-				.prepare(`DELETE FROM ${table} WHERE merchant_id = ?1 AND livemode = ?2 AND day = ?3`)
-				.bind(key.merchantId, mode, key.day),
-			db
-				.prepare(insert)
-				.bind(
+	for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) {
+		const chunk = keys.slice(i, i + KEYS_PER_STATEMENT);
+		const values = chunk.map(() => "(?, ?, ?, ?, ?)").join(", ");
+		const withKeys = `WITH ${KEYS} AS (VALUES ${values})`;
+		const bind = (kind: "payment" | "refund" | "conversion") =>
+			chunk.flatMap((key) => {
+				const start = dayStartMs(key.day);
+				return [
 					key.merchantId,
-					mode,
+					key.livemode ? 1 : 0,
 					key.day,
 					lowestIdAt(kind, start),
 					lowestIdAt(kind, start + DAY_MS),
-				),
-		);
+				];
+			});
+		for (const [table, insert, kind] of TABLES) {
+			out.push(
+				db
+					.prepare(
+						`${withKeys} DELETE FROM ${table}
+						 WHERE (merchant_id, livemode, day) IN (SELECT m, l, d FROM k)`,
+					)
+					.bind(...bind(kind)),
+				db.prepare(`${withKeys} ${insert}`).bind(...bind(kind)),
+			);
+		}
+		out.push(db.prepare(`${withKeys} ${FIRSTS_UPSERT}`).bind(...bind("payment")));
 	}
-	out.push(db.prepare(FIRSTS_UPSERT).bind(key.merchantId, mode, key.day));
 	return out;
 }

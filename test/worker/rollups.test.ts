@@ -191,6 +191,19 @@ describe("rollups of real payments", () => {
 		}).toEqual(before);
 	});
 
+	it("rebuilds more days in one run than one statement holds (19), each from its own rows", async () => {
+		const m = await merchant();
+		await drain();
+		const days = Array.from({ length: 23 }, (_, i) => Date.now() - (30 + i) * DAY_S * 1000);
+		for (const [i, ms] of days.entries()) await project(succeededPayment(m, ms, 100 + i));
+		const run = await runRollups(env, 0);
+		expect(run.days).toBe(23);
+		const rebuilt = await rows("rollup_payments_daily", m.merchant.id);
+		expect(rebuilt.map((r) => [r.day, r.amount])).toEqual(
+			days.map((ms, i) => [dayOf(ms), 100 + i]).reverse(),
+		);
+	});
+
 	it("rebuilds at most the cap of days per run and continues where it stopped", async () => {
 		const m = await merchant();
 		await drain();
