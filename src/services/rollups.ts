@@ -74,41 +74,42 @@ export async function runRollups(
 		.bind(WATERMARK)
 		.first<{ seq: number }>();
 	const watermark = mark?.seq ?? 0;
-	// One pass over the page: the changed days, then one closing row (day NULL) with the page's
-	// last position and size, which moves the watermark past events that change no rollup.
+	// One pass over the page, grouped by the day each event's object was created: the days with
+	// rollup changes, and the page's last position and size (events of other objects, such as
+	// settings, only move the watermark on).
 	const scan = await db
 		.prepare(
-			`WITH page AS MATERIALIZED (SELECT rowid AS seq, merchant_id, livemode, type, object_id
-			   FROM events WHERE rowid > ?1 ORDER BY rowid LIMIT ?2)
-			 SELECT merchant_id, livemode, date(${idTimeSql("object_id")} / 1000, 'unixepoch') AS day,
-			   MIN(seq) AS first_seq, MAX(seq) AS last_seq, NULL AS events
-			 FROM page WHERE ${ROLLED_UP} GROUP BY 1, 2, 3
-			 UNION ALL SELECT NULL, NULL, NULL, NULL, MAX(seq), COUNT(*) FROM page`,
+			`SELECT merchant_id, livemode, day, MIN(CASE WHEN rolled THEN seq END) AS first_seq,
+			   MAX(seq) AS last_seq, COUNT(*) AS events, SUM(rolled) AS rolled
+			 FROM (SELECT rowid AS seq, merchant_id, livemode, ${ROLLED_UP} AS rolled,
+			         date(${idTimeSql("object_id")} / 1000, 'unixepoch') AS day
+			       FROM events WHERE rowid > ?1 ORDER BY rowid LIMIT ?2)
+			 GROUP BY 1, 2, 3`,
 		)
 		.bind(watermark, limits.events)
 		.all<{
-			merchant_id: string | null;
-			livemode: number | null;
+			merchant_id: string;
+			livemode: number;
 			day: string | null;
 			first_seq: number | null;
-			last_seq: number | null;
-			events: number | null;
+			last_seq: number;
+			events: number;
+			rolled: number;
 		}>();
 	let rowsRead = (mark ? 1 : 0) + meta(scan).read;
-	const end = scan.results.find((r) => r.day === null);
 	const changed = scan.results
-		.filter((r) => r.day !== null)
+		.filter((r) => r.rolled > 0 && r.day !== null)
 		.map(
 			(r): ChangedDay => ({
-				merchantId: r.merchant_id as string,
+				merchantId: r.merchant_id,
 				livemode: r.livemode === 1,
 				day: r.day as string,
 				firstSeq: r.first_seq as number,
-				lastSeq: r.last_seq as number,
+				lastSeq: r.last_seq,
 			}),
 		);
-	const pageEnd = end?.last_seq ?? null;
-	const events = end?.events ?? 0;
+	const pageEnd = scan.results.length > 0 ? Math.max(...scan.results.map((r) => r.last_seq)) : null;
+	const events = scan.results.reduce((n, r) => n + r.events, 0);
 	const plan = planRebuild(changed, pageEnd, watermark, limits.days);
 	if (plan.watermark === watermark && plan.keys.length === 0) {
 		return { days: 0, events, watermark, rows_read: rowsRead, rows_written: 0 };

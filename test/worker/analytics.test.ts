@@ -192,6 +192,18 @@ describe("GET /v1/analytics/summary", () => {
 		expect(await summary(m.sk, "?group_by=method")).toEqual(before);
 	});
 
+	it("is described in the OpenAPI document with its query parameters", async () => {
+		const doc = await json<{
+			paths: Record<string, { get?: { parameters?: { name: string; in: string }[] } }>;
+		}>(await call("GET", "/v1/openapi.json"));
+		const params = doc.paths["/v1/analytics/summary"]?.get?.parameters ?? [];
+		expect(params.map((p) => [p.name, p.in])).toEqual([
+			["from", "query"],
+			["to", "query"],
+			["group_by", "query"],
+		]);
+	});
+
 	it("refuses a bad window or grouping in the house error shape", async () => {
 		const m = await merchant();
 		const t = today();
