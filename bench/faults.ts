@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
 		only: { type: "string" },
 		"outage-s": { type: "string", default: "30" },
 		"hard-stop-minutes": { type: "string", default: "12" },
+		"log-file": { type: "string" },
 		"no-write": { type: "boolean", default: false },
 	},
 	strict: true,
@@ -49,6 +50,7 @@ function say(line: string): void {
 const harness = new PipelineHarness({
 	name: "bench-faults",
 	solana: { slotMs: 400, confirmedLag: 1, finalizedLag: 32 },
+	...(args["log-file"] ? { logFile: args["log-file"] } : {}),
 	say,
 	onGatewayExit: (message) => void fail(message),
 });
