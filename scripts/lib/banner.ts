@@ -37,6 +37,7 @@ export function renderBanner(info: BannerInfo): string {
 		rule,
 		row("Gateway", info.gatewayUrl),
 		row("API docs", `${info.gatewayUrl}/docs`),
+		row("Dashboard", `${info.gatewayUrl}/dashboard  (sign in with the secret key below)`),
 		row("Solana RPC", `${info.sandbox.solana}  (sandbox)`),
 		row("Stripe API", `${info.sandbox.stripe}  (sandbox)`),
 		row("Sandbox control", `${info.sandbox.control}/health`),

@@ -261,6 +261,7 @@ describe("banner", () => {
 			});
 			for (const part of [
 				"http://127.0.0.1:8787/docs",
+				"http://127.0.0.1:8787/dashboard",
 				"http://s",
 				"http://t",
 				"http://c/health",
