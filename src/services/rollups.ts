@@ -26,6 +26,7 @@ import {
 } from "../domain/rollups";
 import type { Env } from "../env";
 import { lowestIdAt } from "../lib/ids";
+import { log } from "../lib/log";
 
 /** Events read per run, and days rebuilt per run; the rest waits for the next minute. */
 export const ROLLUP_LIMITS = { events: 50_000, days: 57 };
@@ -70,10 +71,19 @@ export async function runRollups(
 ): Promise<RollupRunResult> {
 	const db = env.DB;
 	const mark = await db
-		.prepare("SELECT seq FROM rollup_watermarks WHERE name = ?")
+		.prepare(
+			`SELECT seq, (SELECT coalesce(max(rowid), 0) FROM events) AS top
+			 FROM rollup_watermarks WHERE name = ?`,
+		)
 		.bind(WATERMARK)
-		.first<{ seq: number }>();
-	const watermark = mark?.seq ?? 0;
+		.first<{ seq: number; top: number }>();
+	let watermark = mark?.seq ?? 0;
+	if (mark && mark.top < mark.seq) {
+		// The log's positions went back (a database restored from an export renumbers rowids):
+		// replay it all rather than skip what lands below the old watermark. Rebuilds are exact.
+		log("warn", "rollup watermark above the event log: replaying it", { watermark, top: mark.top });
+		watermark = 0;
+	}
 	// One pass over the page, grouped by the day each event's object was created: the days with
 	// rollup changes, and the page's last position and size (events of other objects, such as
 	// settings, only move the watermark on).
@@ -111,7 +121,7 @@ export async function runRollups(
 	const pageEnd = scan.results.length > 0 ? Math.max(...scan.results.map((r) => r.last_seq)) : null;
 	const events = scan.results.reduce((n, r) => n + r.events, 0);
 	const plan = planRebuild(changed, pageEnd, watermark, limits.days);
-	if (plan.watermark === watermark && plan.keys.length === 0) {
+	if (plan.watermark === (mark?.seq ?? 0) && plan.keys.length === 0) {
 		return { days: 0, events, watermark, rows_read: rowsRead, rows_written: 0 };
 	}
 	const statements = rebuildStatements(db, plan.keys);
@@ -119,7 +129,7 @@ export async function runRollups(
 		db
 			.prepare(
 				`INSERT INTO rollup_watermarks (name, seq, updated) VALUES (?1, ?2, ?3)
-				 ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq), updated = excluded.updated`,
+				 ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated = excluded.updated`,
 			)
 			.bind(WATERMARK, plan.watermark, now),
 	);

@@ -191,6 +191,25 @@ describe("rollups of real payments", () => {
 		}).toEqual(before);
 	});
 
+	it("replays the log when the watermark is above it (positions renumbered by a restore)", async () => {
+		const m = await merchant();
+		await paidCard(m, 3_300);
+		await drain();
+		await env.DB.prepare("DELETE FROM rollup_payments_daily WHERE merchant_id = ?")
+			.bind(m.merchant.id)
+			.run();
+		await env.DB.prepare("UPDATE rollup_watermarks SET seq = 1000000000").run();
+		await drain();
+		expect((await rows("rollup_payments_daily", m.merchant.id)).map((r) => r.amount)).toEqual([
+			3_300,
+		]);
+		const top = await env.DB.prepare("SELECT max(rowid) AS top FROM events").first<{
+			top: number;
+		}>();
+		const mark = await env.DB.prepare("SELECT seq FROM rollup_watermarks").first<{ seq: number }>();
+		expect(mark?.seq).toBe(top?.top);
+	});
+
 	it("rebuilds more days in one run than one statement holds (19), each from its own rows", async () => {
 		const m = await merchant();
 		await drain();
