@@ -84,6 +84,16 @@ async function payDirect(harness: PipelineHarness, payment: ApiPayment): Promise
 	return sendDirect(sandbox, await signTransferRequest(sandbox, payer, payment));
 }
 
+function logSize(harness: PipelineHarness): number {
+	return readFileSync(harness.stack.logPath, "utf8").length;
+}
+
+/** Lines of the stack's log (wrangler's output) holding `text`, written since `from`. */
+function logLinesSince(harness: PipelineHarness, from: number, text: string): number {
+	const log = readFileSync(harness.stack.logPath, "utf8").slice(from);
+	return log.split("\n").filter((line) => line.includes(text)).length;
+}
+
 async function failedAttempts(harness: PipelineHarness): Promise<number> {
 	const [row] = await harness.stack.queryD1<{ n: number }>(
 		"SELECT COUNT(*) AS n FROM webhook_attempts WHERE status = 'failed'",
@@ -99,6 +109,7 @@ export async function rpcOutage(harness: PipelineHarness, outageMs = 30_000) {
 		startedAt: Date.now(),
 	};
 	const payments = await createPayments(harness, 8);
+	const logFrom = logSize(harness);
 	harness.stack.sandbox.solana.setFaults({ outage: true });
 	try {
 		await Promise.all(payments.map((p) => payDirect(harness, p)));
@@ -113,6 +124,7 @@ export async function rpcOutage(harness: PipelineHarness, outageMs = 30_000) {
 		details: { succeeded_during_outage: during.filter((p) => p.status === "succeeded").length },
 	});
 	result.details.recovery_s = Math.round((Date.now() - recoveredFrom) / 1000);
+	result.details.chain_poll_failures_logged = logLinesSince(harness, logFrom, "chain poll failed");
 	return result;
 }
 
@@ -125,18 +137,21 @@ export async function rpcErrors(harness: PipelineHarness) {
 		startedAt: Date.now(),
 	};
 	const served = harness.stack.sandbox.solana.rpcStats().total;
+	const logFrom = logSize(harness);
 	harness.stack.sandbox.solana.setFaults({ errorRate: 0.2, seed: 20 });
 	try {
 		const payments = await createPayments(harness, 12);
 		await Promise.all(payments.map((p) => payDirect(harness, p)));
-		return await finish(
+		const result = await finish(
 			harness,
 			meta,
 			payments.map((p) => p.id),
-			{
-				details: { rpc_calls_served: harness.stack.sandbox.solana.rpcStats().total - served },
-			},
 		);
+		result.details = {
+			rpc_calls_served: harness.stack.sandbox.solana.rpcStats().total - served,
+			chain_poll_failures_logged: logLinesSince(harness, logFrom, "chain poll failed"),
+		};
+		return result;
 	} finally {
 		harness.stack.sandbox.solana.clearFaults();
 	}
