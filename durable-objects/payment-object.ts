@@ -79,6 +79,9 @@ export type TransitionResult =
 
 type Job = "expire" | "flush" | "poll" | "card_available" | "card_release";
 
+/** When the alarm flushes outbox rows that the flush after their commit did not (see writeOutbox). */
+const OUTBOX_SAFETY_FLUSH_MS = 30_000;
+
 /** How long the payer counts as present after the checkout was seen or a transaction requested. */
 const WATCH_WINDOW_MS = 2 * 60 * 1000;
 const HOT_WINDOW_MS = 60 * 1000;
@@ -563,9 +566,7 @@ export class PaymentObject extends DurableObject<Env> {
 			const { ok: _ok, ...refusal } = plan;
 			return { ok: false, ...refusal };
 		}
-		this.ctx.storage.transactionSync(() =>
-			saveRefund(this.sql, plan.refund, "refund.created", true),
-		);
+		this.writeOutbox(() => saveRefund(this.sql, plan.refund, "refund.created", true));
 		await this.flush();
 		return { ok: true, refund: plan.refund };
 	}
@@ -595,7 +596,7 @@ export class PaymentObject extends DurableObject<Env> {
 			updated: now,
 			version: refund.version + 1,
 		};
-		this.ctx.storage.transactionSync(() => saveRefund(this.sql, next, "refund.updated"));
+		this.writeOutbox(() => saveRefund(this.sql, next, "refund.updated"));
 		await this.flush();
 		return { ok: true, refund: next };
 	}
@@ -634,7 +635,7 @@ export class PaymentObject extends DurableObject<Env> {
 				booking.refund.status === "succeeded" ? "payment.refunded" : "payment.refund_failed";
 			this.commit(booking.payment, payment.status, type, booking.transfers, save);
 		} else {
-			this.ctx.storage.transactionSync(save);
+			this.writeOutbox(save);
 		}
 		// Stripe refunds seen while this one was in flight, and not ours, are booked now.
 		const seen = bookCardRefundsSeen(
@@ -915,7 +916,7 @@ export class PaymentObject extends DurableObject<Env> {
 			payment: next,
 			transfers: transfers.map(transferToJson),
 		};
-		this.ctx.storage.transactionSync(() => {
+		this.writeOutbox(() => {
 			this.sql.exec(
 				"INSERT INTO payment (id, record) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record",
 				JSON.stringify(next),
@@ -932,6 +933,18 @@ export class PaymentObject extends DurableObject<Env> {
 			alsoInTransaction?.();
 		});
 		this.broadcast(next);
+	}
+
+	/**
+	 * Writes outbox rows in one transaction with a flush job due a little later. The flush right
+	 * after the commit normally drains them and drops the job; if the isolate dies in between (a
+	 * crash, a deploy, an evicted object), the alarm still flushes them.
+	 */
+	private writeOutbox(write: () => void): void {
+		this.ctx.storage.transactionSync(() => {
+			write();
+			this.jobs.scheduleNoLaterThan("flush", Date.now() + OUTBOX_SAFETY_FLUSH_MS);
+		});
 	}
 
 	/** Sends the payer's view to every open checkout socket; a dead socket is skipped. */
@@ -964,6 +977,8 @@ export class PaymentObject extends DurableObject<Env> {
 		if (result.drained) result = await drainRefundOutbox(this.sql, this.env);
 		if (result.drained) {
 			this.jobs.unschedule("flush");
+			// The alarm moves on to the next job instead of waking for a flush that is done.
+			this.jobs.arm();
 			return true;
 		}
 		this.jobs.schedule("flush", Date.now() + result.retryInMs);

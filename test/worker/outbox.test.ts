@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ledgerTotals, merchantBalance } from "../../src/db/ledger";
@@ -40,6 +41,28 @@ describe("outbox", () => {
 		expect(await stub.pendingOutbox()).toBe(0);
 		expect(await projectedRow(p.id)).toMatchObject({ status: "canceled", version: 2 });
 		expect(await eventTypes(p.id)).toEqual(["payment.created", "payment.canceled"]);
+		expect(await scheduledJobs(p.id)).not.toContain("flush");
+	});
+
+	it("flushes a commit whose flush never ran (the isolate died after the commit) from the alarm", async () => {
+		const m = await createMerchant();
+		const p = await createPayment(m.sk);
+		const stub = paymentObject(p.id);
+		expect(await scheduledJobs(p.id)).not.toContain("flush");
+		// The commit lands; the flush that follows it in the same call never happens.
+		await runInDurableObject(stub, async (instance) => {
+			const object = instance as unknown as { flush: () => Promise<boolean> };
+			object.flush = () => Promise.resolve(false);
+			await instance.markProcessing();
+			delete (object as Partial<typeof object>).flush;
+		});
+		expect(await stub.pendingOutbox()).toBe(1);
+		expect(await eventTypes(p.id)).toEqual(["payment.created"]);
+		expect(await scheduledJobs(p.id)).toContain("flush");
+
+		await fireDueJobs(p.id, ["flush"]);
+		expect(await stub.pendingOutbox()).toBe(0);
+		expect(await eventTypes(p.id)).toEqual(["payment.created", "payment.processing"]);
 		expect(await scheduledJobs(p.id)).not.toContain("flush");
 	});
 
