@@ -77,7 +77,9 @@ describe("API5 function-level authorisation on /admin, generated from /v1/openap
 			const res = await call(op.method, path, { key: m.sk, ...(op.body ? { body: {} } : {}) });
 			const text = await res.text();
 			expect(res.status, `${op.method} ${path}`).toBe(404);
-			expect(expectHouseShape(res, text, path)).toBe("route_not_found");
+			// An admin path may also read as a merchant route's object (/v1/reports/summary is the
+			// report "summary"): a 404 either way, with nothing of the admin API in it.
+			expect(["route_not_found", "resource_missing"]).toContain(expectHouseShape(res, text, path));
 		}
 	});
 
