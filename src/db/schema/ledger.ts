@@ -36,6 +36,8 @@ export const ledgerPostings = sqliteTable(
 	(t) => [
 		primaryKey({ columns: [t.transferId, t.seq] }),
 		index("ledger_postings_account_idx").on(t.account),
+		// Settlement reports read one account's postings over a period.
+		index("ledger_postings_account_created_idx").on(t.account, t.created),
 	],
 );
 

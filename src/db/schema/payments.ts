@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { created, livemode } from "./columns";
 
@@ -29,5 +30,26 @@ export const payments = sqliteTable(
 		index("payments_merchant_created_idx").on(t.merchantId, t.livemode, t.id),
 		index("payments_merchant_status_idx").on(t.merchantId, t.livemode, t.status, t.id),
 		index("payments_merchant_customer_idx").on(t.merchantId, t.livemode, t.customerId, t.id),
+		// Dashboard filters and search (migration 0017); the expressions match
+		// src/dashboard/payments-query.ts exactly, or SQLite cannot use them.
+		index("payments_dashboard_method_idx").on(
+			t.merchantId,
+			t.livemode,
+			sql`(CASE WHEN json_extract(${t.data}, '$.solana.signature') IS NOT NULL THEN 'solana' WHEN json_extract(${t.data}, '$.card.charge') IS NOT NULL THEN 'card' END)`,
+			t.id,
+		),
+		index("payments_dashboard_amount_idx").on(t.merchantId, t.livemode, t.amount, t.id),
+		index("payments_dashboard_reference_idx").on(
+			t.merchantId,
+			t.livemode,
+			sql`(json_extract(${t.data}, '$.metadata.reference'))`,
+			t.id,
+		),
+		index("payments_dashboard_order_idx").on(
+			t.merchantId,
+			t.livemode,
+			sql`(json_extract(${t.data}, '$.metadata.order_id'))`,
+			t.id,
+		),
 	],
 );

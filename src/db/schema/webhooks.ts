@@ -70,5 +70,7 @@ export const webhookAttempts = sqliteTable(
 			t.attempt,
 		),
 		index("webhook_attempts_endpoint_idx").on(t.endpointId, t.id),
+		// The dashboard's payment timeline: the attempts of a payment's events.
+		index("webhook_attempts_event_idx").on(t.eventId, t.id),
 	],
 );
