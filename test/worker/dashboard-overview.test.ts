@@ -5,25 +5,11 @@ import type { ChartSpec } from "../../src/dashboard/chart-spec";
 import worker from "../../src/index";
 import { runRollups } from "../../src/services/rollups";
 import { call, createMerchant, createPayment, json } from "./helpers/api";
+import { BASE, sessionCookie } from "./helpers/dashboard";
 import { deliverAll, stripe } from "./helpers/stripe";
 
 // The overview: an empty state before any payment, then charts drawn from the analytics
 // summaries (the rollups) of the session's merchant and mode only.
-
-const BASE = "http://gateway.test";
-
-async function signIn(key: string): Promise<string> {
-	const res = await exports.default.fetch(
-		new Request(`${BASE}/dashboard/sign-in`, {
-			method: "POST",
-			headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: BASE },
-			body: new URLSearchParams({ secret_key: key }).toString(),
-			redirect: "manual",
-		}),
-	);
-	expect(res.status).toBe(303);
-	return (res.headers.get("Set-Cookie") as string).split(";")[0] as string;
-}
 
 async function overview(cookie: string, query = ""): Promise<string> {
 	const res = await exports.default.fetch(
@@ -76,7 +62,7 @@ async function rollUp(): Promise<void> {
 describe("overview", () => {
 	it("shows a clear empty state before any payment, with no chart data", async () => {
 		const m = await createMerchant();
-		const html = await overview(await signIn(m.sk));
+		const html = await overview(await sessionCookie(m.sk));
 		expect(html).toContain('id="overview-empty"');
 		expect(html).toContain("No succeeded payments in the last 30 days yet.");
 		expect(html).not.toContain('id="dashboard-data"');
@@ -94,7 +80,7 @@ describe("overview", () => {
 		const other = await createMerchant();
 		await paidByCard(other.sk, 9900);
 		await rollUp();
-		const cookie = await signIn(m.sk);
+		const cookie = await sessionCookie(m.sk);
 		const html = await overview(cookie);
 		expect(html).toContain("40.00 USD");
 		const byId = charts(html);
@@ -112,7 +98,7 @@ describe("overview", () => {
 		expect(byId.methods?.series[0]?.values).toEqual([2]);
 		expect(byId.tokens?.x).toEqual([]);
 		expect(byId.refunds?.series[0]?.values.at(-1)).toBe(500);
-		const live = await overview(await signIn(m.skLive));
+		const live = await overview(await sessionCookie(m.skLive));
 		expect(live).toContain('id="overview-empty"');
 	});
 });

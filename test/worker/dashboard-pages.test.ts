@@ -1,26 +1,12 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createMerchant, createPayment, json } from "./helpers/api";
+import { BASE, sessionCookie } from "./helpers/dashboard";
 import { deliverAll, stripe } from "./helpers/stripe";
 import { createEndpoint, recordEvent, runWebhooks, sink } from "./helpers/webhooks";
 
 // The read-only pages: balances and conversions, webhook endpoints and their attempt log, and
 // the risk and routing rules, each showing the session's merchant and mode only.
-
-const BASE = "http://gateway.test";
-
-async function signIn(key: string): Promise<string> {
-	const res = await exports.default.fetch(
-		new Request(`${BASE}/dashboard/sign-in`, {
-			method: "POST",
-			headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: BASE },
-			body: new URLSearchParams({ secret_key: key }).toString(),
-			redirect: "manual",
-		}),
-	);
-	expect(res.status).toBe(303);
-	return (res.headers.get("Set-Cookie") as string).split(";")[0] as string;
-}
 
 async function page(cookie: string, path: string): Promise<{ status: number; html: string }> {
 	const res = await exports.default.fetch(
@@ -47,7 +33,7 @@ function rowCells(html: string, attr: string, value: string): string[] {
 describe("balances page", () => {
 	it("shows the ledger's available and pending balances, as GET /v1/balances does", async () => {
 		const m = await createMerchant();
-		const cookie = await signIn(m.sk);
+		const cookie = await sessionCookie(m.sk);
 		expect((await page(cookie, "/dashboard/balances")).html).toContain('id="no-balance"');
 		const p = await createPayment(m.sk, { amount: 10_000, payment_method_types: ["card"] });
 		const opened = await call("POST", `/checkout/${p.id}/card`, { body: {} });
@@ -66,7 +52,7 @@ describe("balances page", () => {
 		const money = (minor: number) => `${(minor / 100).toFixed(2)} USD`;
 		expect(rowCells(html, "currency", "usd")).toEqual(["usd", money(available), money(pending)]);
 		// The live mode has nothing.
-		const live = await page(await signIn(m.skLive), "/dashboard/balances");
+		const live = await page(await sessionCookie(m.skLive), "/dashboard/balances");
 		expect(live.html).toContain('id="no-balance"');
 	});
 });
@@ -81,7 +67,7 @@ describe("webhooks pages", () => {
 		expect(await receiver.waitFor(1)).toHaveLength(1);
 		const other = await createMerchant();
 		const theirs = await createEndpoint(other.sk, { url: sink().url });
-		const cookie = await signIn(m.sk);
+		const cookie = await sessionCookie(m.sk);
 		const list = await page(cookie, "/dashboard/webhooks");
 		expect(rowCells(list.html, "endpoint", endpoint.id).slice(0, 4)).toEqual([
 			endpoint.id,
@@ -98,7 +84,7 @@ describe("webhooks pages", () => {
 		expect(cells[2]).toBe("1");
 		expect(cells[3]).toBe("succeeded 200");
 		expect((await page(cookie, `/dashboard/webhooks/${theirs.id}`)).status).toBe(404);
-		const live = await page(await signIn(m.skLive), `/dashboard/webhooks/${endpoint.id}`);
+		const live = await page(await sessionCookie(m.skLive), `/dashboard/webhooks/${endpoint.id}`);
 		expect(live.status).toBe(404);
 	});
 });
@@ -135,7 +121,7 @@ describe("rules page", () => {
 				})
 			).status,
 		).toBe(200);
-		const { html } = await page(await signIn(m.sk), "/dashboard/rules");
+		const { html } = await page(await sessionCookie(m.sk), "/dashboard/rules");
 		expect(html).toContain('<dd id="review-at">40</dd>');
 		expect(html).toContain('<dd id="block-at">90</dd>');
 		expect(rowCells(html, "rule", "cap")).toEqual([
@@ -150,7 +136,7 @@ describe("rules page", () => {
 			'methods: ["card"] currencies: ["eur"]',
 			"stripe capture_method: manual",
 		]);
-		const live = await page(await signIn(m.skLive), "/dashboard/rules");
+		const live = await page(await sessionCookie(m.skLive), "/dashboard/rules");
 		expect(live.html).toContain("No rules beyond the built-in sanctions screen.");
 		expect(live.html).toContain("No rules: every method the payment accepts is offered.");
 	});

@@ -1,4 +1,4 @@
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import { parseTransferRequest } from "../../src/domain/solana-pay";
@@ -10,6 +10,7 @@ import {
 	json,
 	type PaymentJson,
 } from "./helpers/api";
+import { type Browser, field, signedIn } from "./helpers/dashboard";
 import { fireDueJobs } from "./helpers/objects";
 import { advanceSlots, fundedPayer, sendTransfer } from "./helpers/solana";
 import { deliverAll, stripe } from "./helpers/stripe";
@@ -17,61 +18,6 @@ import { deliverAll, stripe } from "./helpers/stripe";
 // The dashboard's payments: filters and search return exactly the matching payments of the
 // session's merchant and mode, the detail page shows the payment's history, and the refund
 // form makes one refund however often it is sent.
-
-const BASE = "http://gateway.test";
-
-class Browser {
-	cookie: string | null = null;
-
-	async get(path: string): Promise<Response> {
-		const headers: Record<string, string> = this.cookie ? { Cookie: this.cookie } : {};
-		return this.keep(
-			await exports.default.fetch(new Request(BASE + path, { headers, redirect: "manual" })),
-		);
-	}
-
-	async post(path: string, fields: Record<string, string>): Promise<Response> {
-		const headers: Record<string, string> = {
-			"Content-Type": "application/x-www-form-urlencoded",
-			Origin: BASE,
-		};
-		if (this.cookie) headers.Cookie = this.cookie;
-		const body = new URLSearchParams(fields).toString();
-		return this.keep(
-			await exports.default.fetch(
-				new Request(BASE + path, { method: "POST", headers, body, redirect: "manual" }),
-			),
-		);
-	}
-
-	/** Ids of the payments in the table of the list page at `query`. */
-	async paymentIds(query: string): Promise<string[]> {
-		const res = await this.get(`/dashboard/payments?${query}`);
-		expect(res.status, query).toBe(200);
-		return [...(await res.text()).matchAll(/<tr data-payment="(pay_\w+)"/g)].map(
-			(m) => m[1] as string,
-		);
-	}
-
-	private keep(res: Response): Response {
-		const set = res.headers.get("Set-Cookie");
-		if (set) this.cookie = set.split(";")[0] as string;
-		return res;
-	}
-}
-
-function field(html: string, name: string): string {
-	const match = new RegExp(`name="${name}" value="([^"]+)"`).exec(html);
-	if (!match?.[1]) throw new Error(`no ${name} field in the page`);
-	return match[1];
-}
-
-async function signIn(key: string): Promise<Browser> {
-	const browser = new Browser();
-	const res = await browser.post("/dashboard/sign-in", { secret_key: key });
-	expect(res.status).toBe(303);
-	return browser;
-}
 
 /** A card payment paid through the Stripe emulator, as a payer would. */
 async function paidByCard(key: string, body: Record<string, unknown> = {}): Promise<PaymentJson> {
@@ -132,7 +78,7 @@ describe("payments list", () => {
 		const other = await createMerchant("Elsewhere");
 		await createPayment(other.sk, { amount: 1000, metadata: { reference: "ORD-1" } });
 		await createPayment(m.skLive, { amount: 1000, metadata: { reference: "ORD-1" } });
-		browser = await signIn(m.sk);
+		browser = await signedIn(m.sk);
 	});
 
 	it("lists the mode's payments, newest first", async () => {
@@ -223,7 +169,7 @@ describe("payment detail", () => {
 			amount: 2500,
 			metadata: { reference: "R-9" },
 		});
-		const browser = await signIn(m.sk);
+		const browser = await signedIn(m.sk);
 		const res = await browser.get(`/dashboard/payments/${payment.id}`);
 		expect(res.status).toBe(200);
 		const html = await res.text();
@@ -256,7 +202,7 @@ describe("payment detail", () => {
 		const other = await createMerchant();
 		const theirs = await createPayment(other.sk);
 		const live = await createPayment(m.skLive);
-		const browser = await signIn(m.sk);
+		const browser = await signedIn(m.sk);
 		for (const id of [theirs.id, live.id, "pay_nope"]) {
 			const res = await browser.get(`/dashboard/payments/${id}`);
 			expect(res.status).toBe(404);
@@ -269,7 +215,7 @@ describe("refund form", () => {
 	it("creates exactly one refund when the same form is sent twice", async () => {
 		const m = await createMerchant();
 		const p = await paidByCard(m.sk, { amount: 10_000 });
-		const browser = await signIn(m.sk);
+		const browser = await signedIn(m.sk);
 		const page = await (await browser.get(`/dashboard/payments/${p.id}`)).text();
 		const form = {
 			csrf: field(page, "csrf"),
@@ -314,7 +260,7 @@ describe("refund form", () => {
 	it("shows the refund service's refusal and frees the form to be corrected", async () => {
 		const m = await createMerchant();
 		const p = await paidByCard(m.sk, { amount: 1000 });
-		const browser = await signIn(m.sk);
+		const browser = await signedIn(m.sk);
 		const page = await (await browser.get(`/dashboard/payments/${p.id}`)).text();
 		const form = { csrf: field(page, "csrf"), form_token: field(page, "form_token") };
 		const tooMuch = await browser.post(`/dashboard/payments/${p.id}/refunds`, {
@@ -340,7 +286,7 @@ describe("refund form", () => {
 		const m = await createMerchant();
 		const other = await createMerchant();
 		const theirs = await paidByCard(other.sk, { amount: 1000 });
-		const browser = await signIn(m.sk);
+		const browser = await signedIn(m.sk);
 		const page = await (await browser.get("/dashboard/keys")).text();
 		const res = await browser.post(`/dashboard/payments/${theirs.id}/refunds`, {
 			csrf: field(page, "csrf"),

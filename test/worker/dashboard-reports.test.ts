@@ -1,53 +1,9 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createMerchant, json } from "./helpers/api";
+import { signedIn } from "./helpers/dashboard";
 
 // The dashboard's reports page: the generate form goes through the same service as
 // POST /v1/reports, the list shows the mode's reports, downloads are the merchant's own only.
-
-const BASE = "http://gateway.test";
-
-class Browser {
-	cookie: string | null = null;
-
-	async get(path: string): Promise<Response> {
-		const headers: Record<string, string> = this.cookie ? { Cookie: this.cookie } : {};
-		return this.keep(
-			await exports.default.fetch(new Request(BASE + path, { headers, redirect: "manual" })),
-		);
-	}
-
-	async post(path: string, fields: Record<string, string>): Promise<Response> {
-		const headers: Record<string, string> = {
-			"Content-Type": "application/x-www-form-urlencoded",
-			Origin: BASE,
-		};
-		if (this.cookie) headers.Cookie = this.cookie;
-		const body = new URLSearchParams(fields).toString();
-		return this.keep(
-			await exports.default.fetch(
-				new Request(BASE + path, { method: "POST", headers, body, redirect: "manual" }),
-			),
-		);
-	}
-
-	async csrf(): Promise<string> {
-		const html = await (await this.get("/dashboard/reports")).text();
-		return /name="csrf" value="([^"]+)"/.exec(html)?.[1] as string;
-	}
-
-	private keep(res: Response): Response {
-		const set = res.headers.get("Set-Cookie");
-		if (set) this.cookie = set.split(";")[0] as string;
-		return res;
-	}
-}
-
-async function signIn(key: string): Promise<Browser> {
-	const browser = new Browser();
-	expect((await browser.post("/dashboard/sign-in", { secret_key: key })).status).toBe(303);
-	return browser;
-}
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -55,10 +11,10 @@ describe("reports page", () => {
 	it("generates a report from the form, lists it ready, and downloads its files", async () => {
 		const m = await createMerchant();
 		await call("POST", "/v1/payments", { key: m.sk, body: { amount: 1234, currency: "usd" } });
-		const browser = await signIn(m.sk);
+		const browser = await signedIn(m.sk);
 		expect(await (await browser.get("/dashboard/reports")).text()).toContain("No reports yet.");
 		const res = await browser.post("/dashboard/reports", {
-			csrf: await browser.csrf(),
+			csrf: await browser.csrf("/dashboard/reports"),
 			type: "transactions",
 			from: today(),
 			to: today(),
@@ -98,7 +54,7 @@ describe("reports page", () => {
 				body: { type: "transactions", from: today(), to: today() },
 			}),
 		);
-		const browser = await signIn(m.sk);
+		const browser = await signedIn(m.sk);
 		for (const id of [theirs.id, live.id]) {
 			expect((await browser.get(`/dashboard/reports/${id}/download?format=csv`)).status).toBe(404);
 		}
@@ -109,9 +65,9 @@ describe("reports page", () => {
 
 	it("shows why a period is refused", async () => {
 		const m = await createMerchant();
-		const browser = await signIn(m.sk);
+		const browser = await signedIn(m.sk);
 		const res = await browser.post("/dashboard/reports", {
-			csrf: await browser.csrf(),
+			csrf: await browser.csrf("/dashboard/reports"),
 			type: "settlement",
 			from: today(),
 			to: "2999-01-01",

@@ -1,80 +1,14 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { call, createMerchant } from "./helpers/api";
+import { BASE, Browser, signedIn } from "./helpers/dashboard";
 
 // The dashboard's sign-in, session and security model: cookie flags, expiry, revocation (sign-out
 // and key revocation), CSRF tokens and the Origin check, page headers, and API keys.
 
-const BASE = "http://gateway.test";
-
-/** A browser of one: keeps the dashboard cookie, sends forms from the gateway's origin. */
-class Browser {
-	cookie: string | null = null;
-
-	async get(path: string): Promise<Response> {
-		return this.send(new Request(BASE + path, { headers: this.headers(), redirect: "manual" }));
-	}
-
-	async post(
-		path: string,
-		fields: Record<string, string>,
-		options: { origin?: string | null } = {},
-	): Promise<Response> {
-		const headers = this.headers();
-		headers["Content-Type"] = "application/x-www-form-urlencoded";
-		const origin = options.origin === undefined ? BASE : options.origin;
-		if (origin !== null) headers.Origin = origin;
-		return this.send(
-			new Request(BASE + path, {
-				method: "POST",
-				headers,
-				body: new URLSearchParams(fields).toString(),
-				redirect: "manual",
-			}),
-		);
-	}
-
-	async signIn(key: string): Promise<Response> {
-		return this.post("/dashboard/sign-in", { secret_key: key, next: "/dashboard/payments" });
-	}
-
-	/** The CSRF token of the page at `path`. */
-	async csrf(path = "/dashboard/keys"): Promise<string> {
-		return field(await (await this.get(path)).text(), "csrf");
-	}
-
-	private headers(): Record<string, string> {
-		return this.cookie ? { Cookie: this.cookie } : {};
-	}
-
-	private async send(request: Request): Promise<Response> {
-		const res = await exports.default.fetch(request);
-		const set = res.headers.get("Set-Cookie");
-		if (set) {
-			const pair = set.split(";")[0] as string;
-			this.cookie = /=$/.test(pair) || /Max-Age=0/i.test(set) ? null : pair;
-		}
-		return res;
-	}
-}
-
-function field(html: string, name: string): string {
-	const match = new RegExp(`name="${name}" value="([^"]+)"`).exec(html);
-	if (!match?.[1]) throw new Error(`no ${name} field in the page`);
-	return match[1];
-}
-
-async function signedIn(key: string): Promise<Browser> {
-	const browser = new Browser();
-	const res = await browser.signIn(key);
-	expect(res.status, await res.clone().text()).toBe(303);
-	return browser;
-}
-
-/** The dashboard session key, derived from SESSION_SECRET as documented (docs/dashboard.md). */
 async function sessionKey(): Promise<Uint8Array> {
 	const enc = new TextEncoder();
 	const root = await crypto.subtle.importKey(
