@@ -13,7 +13,7 @@ import { isTerminal } from "../domain/payment-state";
 import { CLIENT_ASSETS } from "../generated/client-assets";
 import { signCheckoutToken } from "../lib/checkout-token";
 import { ApiError, notFound } from "../lib/errors";
-import { setPageSecurityHeaders } from "../lib/html";
+import { hashText, jsonForScript, setPageSecurityHeaders } from "../lib/html";
 import { isId } from "../lib/ids";
 import { stripeConfigured } from "../processors/stripe/client";
 import { openCardIntent } from "../services/cards";
@@ -387,24 +387,4 @@ function Page(props: { title: string; bootstrap?: CheckoutBootstrap; children: u
 			<body>{props.children as never}</body>
 		</html>
 	);
-}
-
-/** JSON that cannot close its <script> element or open a comment inside it. */
-function jsonForScript(value: unknown): string {
-	return JSON.stringify(value)
-		.replace(/</g, "\\u003c")
-		.replace(/>/g, "\\u003e")
-		.replace(/&/g, "\\u0026")
-		.replace(/\u2028/g, "\\u2028")
-		.replace(/\u2029/g, "\\u2029");
-}
-
-/** A short, stable fingerprint for cache-busting (FNV-1a; not a security hash). */
-function hashText(text: string): string {
-	let h = 0x811c9dc5;
-	for (let i = 0; i < text.length; i++) {
-		h ^= text.charCodeAt(i);
-		h = Math.imul(h, 0x01000193);
-	}
-	return (h >>> 0).toString(16).padStart(8, "0");
 }

@@ -3,7 +3,7 @@ import { raw } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { formatMinorUnits } from "../domain/money";
 import { CLIENT_ASSETS } from "../generated/client-assets";
-import { setPageSecurityHeaders } from "../lib/html";
+import { hashText, jsonForScript, setPageSecurityHeaders } from "../lib/html";
 import type { AppEnv } from "../types";
 import type { DashboardSession } from "./session";
 import { DASHBOARD_CSS, UPLOT_CSS } from "./styles";
@@ -135,24 +135,4 @@ export function money(amount: number | bigint, currency: string): string {
 export function when(seconds: number | null | undefined): string {
 	if (seconds === null || seconds === undefined) return "—";
 	return `${new Date(seconds * 1000).toISOString().slice(0, 19).replace("T", " ")} UTC`;
-}
-
-/** JSON that cannot close its <script> element or open a comment inside it. */
-export function jsonForScript(value: unknown): string {
-	return JSON.stringify(value)
-		.replace(/</g, "\\u003c")
-		.replace(/>/g, "\\u003e")
-		.replace(/&/g, "\\u0026")
-		.replace(/\u2028/g, "\\u2028")
-		.replace(/\u2029/g, "\\u2029");
-}
-
-/** A short, stable fingerprint for cache-busting (FNV-1a; not a security hash). */
-function hashText(text: string): string {
-	let h = 0x811c9dc5;
-	for (let i = 0; i < text.length; i++) {
-		h ^= text.charCodeAt(i);
-		h = Math.imul(h, 0x01000193);
-	}
-	return (h >>> 0).toString(16).padStart(8, "0");
 }
