@@ -5,36 +5,17 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import {
-	AccountRole,
-	address,
-	appendTransactionMessageInstructions,
-	createTransactionMessage,
-	generateKeyPairSigner,
-	getBase64EncodedWireTransaction,
-	getBase64Encoder,
-	getTransactionDecoder,
-	type Instruction,
-	type KeyPairSigner,
-	pipe,
-	setTransactionMessageFeePayerSigner,
-	setTransactionMessageLifetimeUsingBlockhash,
-	signTransaction,
-	signTransactionMessageWithSigners,
-} from "@solana/kit";
-import { getAddMemoInstruction } from "@solana-program/memo";
-import {
-	findAssociatedTokenPda,
-	getCreateAssociatedTokenIdempotentInstruction,
-	getTransferCheckedInstruction,
-} from "@solana-program/token";
+import { generateKeyPairSigner, type KeyPairSigner } from "@solana/kit";
 import type { Sandbox } from "../sandbox/server.js";
 import type { RpcCallEvent } from "../sandbox/solana/simulator.js";
-import { USDC } from "../sandbox/solana/tokens.js";
 import { LocalStack } from "../scripts/lib/local-stack.js";
 import { REPO_ROOT } from "../scripts/lib/paths.js";
-import { parseTransferRequest } from "../src/domain/solana-pay.js";
 import { idTime } from "../src/lib/ids.js";
+import {
+	fundedPayer as fundPayer,
+	signTransactionRequest,
+	signTransferRequestUrl,
+} from "./lib/payer.js";
 import { writeResult } from "./lib/report.js";
 import { pool, type Summary, summarize } from "./lib/stats.js";
 
@@ -58,7 +39,6 @@ const REFERENCE_CALLS_PER_15_MIN = (15 * 60 * 1000) / REFERENCE_POLL_MS;
 const TARGET_UNPAID_CALLS_PER_15_MIN = 360;
 const TARGET_MEDIAN_DETECTION_MS = 1000;
 const CHECKOUT_REOPEN_MS = 2 * 60 * 1000;
-const MEMO_V3 = address("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
 const GATEWAY_READY_MS = 90_000;
 const PAYMENT_TIMEOUT_MS = 60_000;
 /** Calls the gateway makes on a payment's behalf (the bench itself only sends transactions). */
@@ -317,83 +297,20 @@ function theSandbox(): Sandbox {
 }
 
 /** A new wallet with SOL for fees and exactly the tokens it will pay. */
-async function fundedPayer(tokens: bigint): Promise<KeyPairSigner> {
-	const payer = await generateKeyPairSigner();
-	theSandbox().solana.airdrop(payer.address, 1_000_000_000n);
-	theSandbox().solana.mintTokens(payer.address, USDC.mint, tokens);
-	return payer;
-}
-
-/** Base units of a transfer request's decimal `amount`, as a wallet reads it. */
-function baseUnits(amount: string, decimals: number): bigint {
-	const [whole = "0", fraction = ""] = amount.split(".");
-	if (fraction.length > decimals) throw new Error(`amount ${amount} has too many decimals`);
-	return BigInt(whole) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, "0") || "0");
+function fundedPayer(tokens: bigint): Promise<KeyPairSigner> {
+	return fundPayer(theSandbox(), tokens);
 }
 
 /**
- * Pays a Solana Pay transfer request the way a wallet does from a QR code: the payer builds the
- * transfer itself (idempotent ATA, memo, transferChecked carrying the reference). The blockhash
- * is read in-process, so the only getLatestBlockhash calls the sandbox counts are the gateway's.
+ * Pays a Solana Pay transfer request the way a wallet does from a QR code. The blockhash is read
+ * in-process, so the only getLatestBlockhash calls the sandbox counts are the gateway's.
  */
 async function payTransferRequest(
 	payer: KeyPairSigner,
 	url: string,
 	decimals: number,
 ): Promise<string> {
-	const request = parseTransferRequest(url);
-	if (!request.amount || !request.splToken) throw new Error(`not an SPL transfer request: ${url}`);
-	const mint = address(request.splToken);
-	const recipient = address(request.recipient);
-	const tokenProgram = address(USDC.programId);
-	const [source] = await findAssociatedTokenPda({ owner: payer.address, mint, tokenProgram });
-	const [destination] = await findAssociatedTokenPda({ owner: recipient, mint, tokenProgram });
-	const transfer = getTransferCheckedInstruction(
-		{
-			source,
-			mint,
-			destination,
-			authority: payer,
-			amount: baseUnits(request.amount, decimals),
-			decimals,
-		},
-		{ programAddress: tokenProgram },
-	);
-	const instructions: Instruction[] = [
-		getCreateAssociatedTokenIdempotentInstruction({
-			payer,
-			ata: destination,
-			owner: recipient,
-			mint,
-			tokenProgram,
-		}),
-		...(request.memo
-			? [getAddMemoInstruction({ memo: request.memo }, { programAddress: MEMO_V3 })]
-			: []),
-		{
-			...transfer,
-			accounts: [
-				...transfer.accounts,
-				...request.references.map((r) => ({ address: address(r), role: AccountRole.READONLY })),
-			],
-		},
-	];
-	const chain = theSandbox().solana.chain;
-	const message = pipe(
-		createTransactionMessage({ version: 0 }),
-		(m) => setTransactionMessageFeePayerSigner(payer, m),
-		(m) =>
-			setTransactionMessageLifetimeUsingBlockhash(
-				{
-					blockhash: chain.latestBlockhash() as never,
-					lastValidBlockHeight: BigInt(chain.clock.lastValidBlockHeight(chain.slot)),
-				},
-				m,
-			),
-		(m) => appendTransactionMessageInstructions(instructions, m),
-	);
-	const signed = await signTransactionMessageWithSigners(message);
-	return sendRaw(getBase64EncodedWireTransaction(signed));
+	return sendRaw(await signTransferRequestUrl(theSandbox(), payer, url, decimals));
 }
 
 /** The wallet's POST to the transaction request endpoint: the unsigned transaction (base64). */
@@ -408,9 +325,7 @@ async function requestTransaction(payer: KeyPairSigner, id: string): Promise<str
 
 /** Signs a transaction request's answer as the wallet would, and sends it. */
 async function signAndSend(payer: KeyPairSigner, transaction: string): Promise<string> {
-	const decoded = getTransactionDecoder().decode(getBase64Encoder().encode(transaction));
-	const signed = await signTransaction([payer.keyPair], decoded);
-	return sendRaw(getBase64EncodedWireTransaction(signed));
+	return sendRaw(await signTransactionRequest(payer, transaction));
 }
 
 // ── one paid payment ────────────────────────────────────────────────────────────────────────

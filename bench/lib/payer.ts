@@ -115,7 +115,22 @@ export async function signTransferRequest(
 	payer: KeyPairSigner,
 	payment: ApiPayment,
 ): Promise<string> {
-	const request = parseTransferRequest(payment.solana.solana_pay_url);
+	return signTransferRequestUrl(
+		sandbox,
+		payer,
+		payment.solana.solana_pay_url,
+		payment.solana.decimals,
+	);
+}
+
+/** `signTransferRequest` for a `solana:` transfer request URL and its token's decimals. */
+export async function signTransferRequestUrl(
+	sandbox: Sandbox,
+	payer: KeyPairSigner,
+	url: string,
+	decimals: number,
+): Promise<string> {
+	const request = parseTransferRequest(url);
 	if (!request.amount || !request.splToken) throw new Error(`not an SPL transfer request`);
 	const mint = address(request.splToken);
 	const recipient = address(request.recipient);
@@ -128,8 +143,8 @@ export async function signTransferRequest(
 			mint,
 			destination,
 			authority: payer,
-			amount: baseUnits(request.amount, payment.solana.decimals),
-			decimals: payment.solana.decimals,
+			amount: baseUnits(request.amount, decimals),
+			decimals,
 		},
 		{ programAddress: tokenProgram },
 	);
