@@ -2,6 +2,7 @@ import { notFound } from "../lib/errors";
 import { isId } from "../lib/ids";
 import { listReports, openReportFile, type Report, requestReport } from "../services/reports";
 import { type DashboardApp, field, PageError, readForm, seeOther, sessionOf } from "./context";
+import { newFormToken, onceByFormToken } from "./form-once";
 import { Csrf, renderPage, Status, when } from "./layout";
 
 const TYPES = [
@@ -44,6 +45,7 @@ export function registerReports(app: DashboardApp): void {
 				) : null}
 				<form method="post" action="/dashboard/reports" class="filters card" id="report-form">
 					<Csrf session={session} />
+					<input type="hidden" name="form_token" value={newFormToken()} />
 					<div>
 						<label for="report-type">Report</label>
 						<select id="report-type" name="type">
@@ -130,20 +132,26 @@ export function registerReports(app: DashboardApp): void {
 		if (type !== "transactions" && type !== "settlement") {
 			throw new PageError(400, "Check the form", "Choose a report type.");
 		}
+		const from = field(form, "from") ?? "";
+		const to = field(form, "to") ?? "";
 		// The same service and checks as POST /v1/reports: small periods are built now, large
-		// ones by the reports queue (the list shows them pending until then).
-		const report = await requestReport(
+		// ones by the reports queue (the list shows them pending until then). Once per form, so a
+		// double submit makes one report.
+		const outcome = await onceByFormToken(
 			c.env,
-			{
-				merchantId: session.merchantId,
-				livemode: session.livemode,
-				type,
-				from: field(form, "from") ?? "",
-				to: field(form, "to") ?? "",
-			},
-			Math.floor(Date.now() / 1000),
+			session,
+			{ kind: "report", formToken: field(form, "form_token"), request: `${type}\n${from}\n${to}` },
+			async () =>
+				(
+					await requestReport(
+						c.env,
+						{ merchantId: session.merchantId, livemode: session.livemode, type, from, to },
+						Math.floor(Date.now() / 1000),
+					)
+				).id,
 		);
-		return seeOther(c, `/dashboard/reports?created=${report.id}`);
+		if (outcome.state === "in_progress") return seeOther(c, "/dashboard/reports");
+		return seeOther(c, `/dashboard/reports?created=${outcome.id}`);
 	});
 
 	app.get("/dashboard/reports/:id/download", async (c) => {

@@ -1,11 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { call, createMerchant, json } from "./helpers/api";
-import { signedIn } from "./helpers/dashboard";
+import { type Browser, field, signedIn } from "./helpers/dashboard";
 
 // The dashboard's reports page: the generate form goes through the same service as
 // POST /v1/reports, the list shows the mode's reports, downloads are the merchant's own only.
 
 const today = () => new Date().toISOString().slice(0, 10);
+
+/** The generate form's hidden fields, as the page renders them (one form token per rendering). */
+async function reportForm(browser: Browser): Promise<{ csrf: string; form_token: string }> {
+	const html = await (await browser.get("/dashboard/reports")).text();
+	return { csrf: field(html, "csrf"), form_token: field(html, "form_token") };
+}
 
 describe("reports page", () => {
 	it("generates a report from the form, lists it ready, and downloads its files", async () => {
@@ -14,7 +20,7 @@ describe("reports page", () => {
 		const browser = await signedIn(m.sk);
 		expect(await (await browser.get("/dashboard/reports")).text()).toContain("No reports yet.");
 		const res = await browser.post("/dashboard/reports", {
-			csrf: await browser.csrf("/dashboard/reports"),
+			...(await reportForm(browser)),
 			type: "transactions",
 			from: today(),
 			to: today(),
@@ -66,13 +72,47 @@ describe("reports page", () => {
 	it("shows why a period is refused", async () => {
 		const m = await createMerchant();
 		const browser = await signedIn(m.sk);
+		const form = await reportForm(browser);
 		const res = await browser.post("/dashboard/reports", {
-			csrf: await browser.csrf("/dashboard/reports"),
+			...form,
 			type: "settlement",
 			from: today(),
 			to: "2999-01-01",
 		});
 		expect(res.status).toBe(400);
 		expect(await res.text()).toContain("must not be in the future");
+		// The refusal freed the form's token: the corrected form goes through.
+		const fixed = await browser.post("/dashboard/reports", {
+			...form,
+			type: "settlement",
+			from: today(),
+			to: today(),
+		});
+		expect(fixed.status).toBe(303);
+		expect(fixed.headers.get("Location")).toMatch(/created=rpt_/);
+	});
+
+	it("makes one report when the same form is sent twice, and refuses its token for another period", async () => {
+		const m = await createMerchant();
+		const browser = await signedIn(m.sk);
+		const form = await reportForm(browser);
+		const body = { ...form, type: "settlement", from: today(), to: today() };
+		const first = await browser.post("/dashboard/reports", body);
+		const second = await browser.post("/dashboard/reports", body);
+		expect(first.status).toBe(303);
+		expect(second.status).toBe(303);
+		expect(second.headers.get("Location")).toBe(first.headers.get("Location"));
+		const listed = await json<{ data: { id: string }[] }>(
+			await call("GET", "/v1/reports", { key: m.sk }),
+		);
+		expect(listed.data).toHaveLength(1);
+		const other = await browser.post("/dashboard/reports", { ...body, type: "transactions" });
+		expect(other.status).toBe(422);
+		expect(
+			(await json<{ data: unknown[] }>(await call("GET", "/v1/reports", { key: m.sk }))).data,
+		).toHaveLength(1);
+		// A form without its token is refused before anything is made.
+		const { form_token: _token, ...noToken } = body;
+		expect((await browser.post("/dashboard/reports", noToken)).status).toBe(400);
 	});
 });
