@@ -12,6 +12,7 @@ import {
 	spawnPrefixed,
 	terminate,
 } from "./lib/children.js";
+import { parseCron, readCronTriggers, startCronTicker } from "./lib/cron.js";
 import { createDemoPayment, type DemoMerchant, ensureDemoMerchant } from "./lib/demo.js";
 import { addMissingDevVars, ensureDevVars, readDevVars } from "./lib/dev-vars.js";
 import { GatewayApiError, type Payment } from "./lib/gateway-api.js";
@@ -229,6 +230,8 @@ async function startGateway(stripeUrl: string): Promise<void> {
 		GATEWAY_HOST,
 		"--port",
 		String(GATEWAY_PORT),
+		// Serves /__scheduled, through which startCron() fires wrangler.toml's cron triggers.
+		"--test-scheduled",
 		...Object.entries(stripeVars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
 	];
 	supervise(
@@ -243,6 +246,25 @@ async function startGateway(stripeUrl: string): Promise<void> {
 		intervalMs: 250,
 		signal: lifetime.signal,
 	});
+}
+
+/** Fires wrangler.toml's cron triggers on their schedule, as Cloudflare does in production. */
+function startCron(): void {
+	const crons = readCronTriggers(REPO_ROOT);
+	startCronTicker({
+		schedules: crons.map(parseCron),
+		fire: async (cron) => {
+			const url = new URL("/__scheduled", GATEWAY_URL);
+			url.searchParams.set("cron", cron);
+			const res = await fetch(url, { signal: lifetime.signal });
+			if (!res.ok) throw new Error(`HTTP ${res.status}`);
+		},
+		onError: (cron, error) => {
+			if (!lifetime.signal.aborted) shout(`cron ${cron} failed: ${(error as Error).message}`);
+		},
+		signal: lifetime.signal,
+	});
+	say(`cron triggers fired on schedule (UTC): ${crons.join(", ")}`);
 }
 
 function asError(error: unknown): Error {
@@ -301,6 +323,7 @@ async function main(): Promise<void> {
 	const sandbox = await startSandbox(config, secrets);
 	say(`Stripe emulator webhooks go to ${STRIPE_WEBHOOK_URL}`);
 	await startGateway(sandbox.stripe);
+	startCron();
 	// Seeding problems are reported in the banner, not fatal: the gateway itself is up.
 	const { merchant, payment } = await seed(secrets.adminToken);
 	process.stdout.write(
