@@ -8,6 +8,7 @@ import type { Env } from "../env";
 import { lowestIdAt } from "../lib/ids";
 import { log } from "../lib/log";
 import {
+	announceFailed,
 	buildStoredReport,
 	insertReport,
 	periodStartOf,
@@ -37,19 +38,32 @@ export async function buildDailyReports(
 	return out;
 }
 
-/** Marks a day's daily reports failed (the queue gave up on them). */
+/** Marks a day's daily reports failed (the queue gave up on them) and announces each. */
 export async function failDailyReports(
 	env: Env,
 	q: { merchantId: string; livemode: boolean; date: string },
 	reason: string,
 ): Promise<void> {
+	const day = [q.merchantId, q.livemode ? 1 : 0, q.date, q.date];
 	await env.DB.prepare(
 		`UPDATE reports SET status = 'failed', failure_reason = ?
 		 WHERE merchant_id = ? AND livemode = ? AND origin = 'daily' AND period_from = ? AND period_to = ?
 		   AND status = 'pending'`,
 	)
-		.bind(reason.slice(0, 500), q.merchantId, q.livemode ? 1 : 0, q.date, q.date)
+		.bind(reason.slice(0, 500), ...day)
 		.run();
+	// Every failed report of the day, also one an earlier give-up marked but could not announce.
+	const { results } = await env.DB.prepare(
+		`SELECT id FROM reports
+		 WHERE merchant_id = ? AND livemode = ? AND origin = 'daily' AND period_from = ? AND period_to = ?
+		   AND status = 'failed'`,
+	)
+		.bind(...day)
+		.all<{ id: string }>();
+	await announceFailed(
+		env,
+		results.map((r) => r.id),
+	);
 }
 
 /**

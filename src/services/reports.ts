@@ -266,6 +266,38 @@ export async function failReport(env: Env, id: string, reason: string): Promise<
 	)
 		.bind(reason.slice(0, 500), id)
 		.run();
+	// Also when an earlier give-up marked it but could not announce it.
+	await announceFailed(env, [id]);
+}
+
+/**
+ * `report.failed` for each report just marked failed, written once per report (a repeated give-up
+ * adds nothing) and published like every other event.
+ */
+export async function announceFailed(env: Env, ids: string[]): Promise<void> {
+	const now = Math.floor(Date.now() / 1000);
+	for (const id of ids) {
+		const row = await readReport(env, id);
+		if (row?.status !== "failed") continue;
+		const event: EventRow = {
+			id: newId("event"),
+			merchant_id: row.merchant_id,
+			livemode: row.livemode === 1,
+			type: "report.failed",
+			object_id: row.id,
+			object_version: null,
+			data: JSON.stringify(toApiReport(row)),
+			created: now,
+		};
+		const inserted = await env.DB.prepare(
+			`INSERT INTO events (id, merchant_id, livemode, type, object_id, object_version, data, created)
+			 SELECT ?, ?, ?, 'report.failed', ?, NULL, ?, ?
+			 WHERE NOT EXISTS (SELECT 1 FROM events WHERE object_id = ? AND type = 'report.failed')`,
+		)
+			.bind(event.id, event.merchant_id, row.livemode, row.id, event.data, now, row.id)
+			.run();
+		if (inserted.meta.changes === 1) await publishEvents(env, [event]);
+	}
 }
 
 async function enqueue(env: Env, message: ReportsMessage): Promise<void> {

@@ -466,9 +466,36 @@ describe("large reports", () => {
 			.bind(`%${pending.id}%`)
 			.first<{ error: string; attempts: number }>();
 		expect(failure).toEqual({ error: "Reports need the REPORTS_BUCKET R2 binding", attempts: 5 });
+		// Announced once as report.failed, also when the last attempt is delivered again.
+		await consume(q.sent[0], 5, broken);
+		const events = await json<{ data: { type: string; data: { object: Report } }[] }>(
+			await call("GET", `/v1/events?object_id=${pending.id}`, { key: m.sk }),
+		);
+		expect(events.data.map((e) => e.type)).toEqual(["report.failed"]);
+		expect(events.data[0]?.data.object).toMatchObject({ id: pending.id, status: "failed" });
 		await expectApiError(
 			await call("GET", `/v1/reports/${pending.id}/download?format=json`, { key: m.sk }),
 			"resource_conflict",
+		);
+	});
+
+	it("gives up on a day's reports: both failed, each announced once as report.failed", async () => {
+		const m = await createMerchant();
+		const broken = { ...env, REPORTS_BUCKET: undefined } as unknown as Cloudflare.Env;
+		const daily = { kind: "daily", merchant_id: m.merchant.id, livemode: false, date: today() };
+		expect((await consume(daily, 1, broken)).delays).toEqual([60]);
+		expect((await consume(daily, 5, broken)).explicitAcks).toHaveLength(1);
+		await consume(daily, 5, broken);
+		const reports = await json<{ data: Report[] }>(await call("GET", "/v1/reports", { key: m.sk }));
+		expect(reports.data.map((r) => [r.type, r.status]).sort()).toEqual([
+			["settlement", "failed"],
+			["transactions", "failed"],
+		]);
+		const events = await json<{ data: { type: string; data: { object: Report } }[] }>(
+			await call("GET", "/v1/events?type=report.failed", { key: m.sk }),
+		);
+		expect(events.data.map((e) => e.data.object.id).sort()).toEqual(
+			reports.data.map((r) => r.id).sort(),
 		);
 	});
 
