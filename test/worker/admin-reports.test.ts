@@ -1,14 +1,8 @@
-import {
-	createExecutionContext,
-	createMessageBatch,
-	getQueueResult,
-	runInDurableObject,
-} from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";
-import { parseTransferRequest } from "../../src/domain/solana-pay";
 import worker from "../../src/index";
 import {
 	ADMIN_TOKEN,
@@ -20,8 +14,8 @@ import {
 	json,
 	type PaymentJson,
 } from "./helpers/api";
-import { fireDueJobs, paymentObject } from "./helpers/objects";
-import { advanceSlots, fundedPayer, sendTransfer } from "./helpers/solana";
+import { recordConversionMessages } from "./helpers/objects";
+import { payTransferRequestInFull } from "./helpers/solana";
 import { deliverAll, stripe } from "./helpers/stripe";
 
 type Merchant = Awaited<ReturnType<typeof createMerchant>>;
@@ -56,26 +50,8 @@ async function paidAndConvertedSol(m: Merchant) {
 		payment_method_types: ["solana"],
 		solana: { token: "SOL" },
 	})) as SolanaPayment;
-	const sent: unknown[] = [];
-	const recorder = {
-		send: async (body: unknown) => void sent.push(body),
-		sendBatch: async (messages: { body: unknown }[]) => {
-			for (const msg of messages) sent.push(msg.body);
-		},
-	} as unknown as Queue<unknown>;
-	await runInDurableObject(paymentObject(p.id), (instance) => {
-		(instance as unknown as { env: typeof env }).env = { ...env, CONVERSIONS_QUEUE: recorder };
-	});
-	const request = parseTransferRequest(p.solana.solana_pay_url);
-	await sendTransfer({
-		payer: await fundedPayer(),
-		recipient: request.recipient,
-		amount: BigInt(p.solana.amount),
-		references: request.references,
-		memo: request.memo ? [request.memo] : [],
-	});
-	await advanceSlots(1);
-	await fireDueJobs(p.id, ["poll"]);
+	const sent = await recordConversionMessages(p.id);
+	await payTransferRequestInFull(p);
 	await consume("conversions", sent);
 	return json<SolanaPayment>(await call("GET", `/v1/payments/${p.id}`, { key: m.sk }));
 }

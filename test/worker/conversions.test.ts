@@ -3,7 +3,6 @@ import {
 	createMessageBatch,
 	createScheduledController,
 	getQueueResult,
-	runInDurableObject,
 	waitOnExecutionContext,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -11,7 +10,6 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { merchantBalance } from "../../src/db/ledger";
 import type { CardPaymentDetails } from "../../src/domain/card";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
-import { parseTransferRequest } from "../../src/domain/solana-pay";
 import worker from "../../src/index";
 import { openCardIntent } from "../../src/services/cards";
 import type { ConversionJson } from "../../src/services/conversions";
@@ -28,8 +26,8 @@ import {
 	type PaymentJson,
 } from "./helpers/api";
 import { expectLedgerBalanced } from "./helpers/ledger";
-import { eventTypes, fireDueJobs, paymentObject } from "./helpers/objects";
-import { advanceSlots, fundedPayer, sendTransfer } from "./helpers/solana";
+import { eventTypes, paymentObject, recordConversionMessages } from "./helpers/objects";
+import { payTransferRequestInFull } from "./helpers/solana";
 import { deliverAll, stripe } from "./helpers/stripe";
 
 type SolanaPayment = PaymentJson & { solana: SolanaPaymentDetails };
@@ -71,28 +69,6 @@ async function merchantWith(settings: Record<string, unknown>): Promise<Merchant
 	return m;
 }
 
-/**
- * The payment's queue messages stay in the test's hands: its PaymentObject publishes to a
- * recorder instead of the conversions queue, so no background delivery races the test.
- */
-async function recordConversionMessages(paymentId: string): Promise<unknown[]> {
-	const sent: unknown[] = [];
-	const recorder = {
-		send: async (body: unknown) => void sent.push(body),
-		sendBatch: async (messages: { body: unknown }[]) => {
-			for (const m of messages) sent.push(m.body);
-		},
-	};
-	await runInDurableObject(paymentObject(paymentId), (instance) => {
-		// `env` is protected on DurableObject; the test swaps one binding.
-		(instance as unknown as { env: typeof env }).env = {
-			...env,
-			CONVERSIONS_QUEUE: recorder as unknown as Queue<unknown>,
-		};
-	});
-	return sent;
-}
-
 /** Creates a SOL payment of $25.00 and pays it in full on the local chain. */
 async function paidSolPayment(m: Merchant, body: Record<string, unknown> = {}) {
 	const p = (await createPayment(m.sk, {
@@ -101,17 +77,7 @@ async function paidSolPayment(m: Merchant, body: Record<string, unknown> = {}) {
 		...body,
 	})) as SolanaPayment;
 	const messages = await recordConversionMessages(p.id);
-	const request = parseTransferRequest(p.solana.solana_pay_url);
-	const payer = await fundedPayer();
-	await sendTransfer({
-		payer,
-		recipient: request.recipient,
-		amount: BigInt(p.solana.amount),
-		references: request.references,
-		memo: request.memo ? [request.memo] : [],
-	});
-	await advanceSlots(1);
-	await fireDueJobs(p.id, ["poll"]);
+	await payTransferRequestInFull(p);
 	const paid = await json<SolanaPayment>(await call("GET", `/v1/payments/${p.id}`, { key: m.sk }));
 	expect(paid.status).toBe("succeeded");
 	return { p: paid, messages };

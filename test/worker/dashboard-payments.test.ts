@@ -1,7 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
-import { parseTransferRequest } from "../../src/domain/solana-pay";
 import {
 	call,
 	cancelPayment,
@@ -11,8 +10,7 @@ import {
 	type PaymentJson,
 } from "./helpers/api";
 import { type Browser, field, signedIn } from "./helpers/dashboard";
-import { fireDueJobs } from "./helpers/objects";
-import { advanceSlots, fundedPayer, sendTransfer } from "./helpers/solana";
+import { payTransferRequestInFull } from "./helpers/solana";
 import { deliverAll, stripe } from "./helpers/stripe";
 
 // The dashboard's payments: filters and search return exactly the matching payments of the
@@ -37,17 +35,7 @@ async function paidInSol(key: string, body: Record<string, unknown> = {}) {
 		solana: { token: "SOL" },
 		...body,
 	})) as PaymentJson & { solana: SolanaPaymentDetails };
-	const request = parseTransferRequest(p.solana.solana_pay_url);
-	const payer = await fundedPayer();
-	const signature = await sendTransfer({
-		payer,
-		recipient: request.recipient,
-		amount: BigInt(p.solana.amount),
-		references: request.references,
-		memo: request.memo ? [request.memo] : [],
-	});
-	await advanceSlots(1);
-	await fireDueJobs(p.id, ["poll"]);
+	const signature = await payTransferRequestInFull(p);
 	const paid = await json<PaymentJson>(await call("GET", `/v1/payments/${p.id}`, { key }));
 	expect(paid.status).toBe("succeeded");
 	return { payment: paid, signature };

@@ -3,7 +3,6 @@ import {
 	createMessageBatch,
 	createScheduledController,
 	getQueueResult,
-	runInDurableObject,
 	waitOnExecutionContext,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -12,7 +11,6 @@ import { merchantBalance, postTransfer } from "../../src/db/ledger";
 import { accounts } from "../../src/domain/ledger";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";
-import { parseTransferRequest } from "../../src/domain/solana-pay";
 import worker from "../../src/index";
 import { buildDailyReports } from "../../src/services/report-daily";
 import { buildReport, type Report } from "../../src/services/reports";
@@ -26,8 +24,8 @@ import {
 	type PaymentJson,
 } from "./helpers/api";
 import { expectLedgerBalanced } from "./helpers/ledger";
-import { fireDueJobs, paymentObject } from "./helpers/objects";
-import { advanceSlots, fundedPayer, sendTransfer } from "./helpers/solana";
+import { recordConversionMessages } from "./helpers/objects";
+import { payTransferRequestInFull } from "./helpers/solana";
 import { deliverAll, stripe } from "./helpers/stripe";
 
 type Merchant = Awaited<ReturnType<typeof createMerchant>>;
@@ -85,24 +83,9 @@ async function paidSol(m: Merchant) {
 		payment_method_types: ["solana"],
 		solana: { token: "SOL" },
 	})) as SolanaPayment;
-	const conversions = recorder();
-	await runInDurableObject(paymentObject(p.id), (instance) => {
-		(instance as unknown as { env: typeof env }).env = {
-			...env,
-			CONVERSIONS_QUEUE: conversions.queue,
-		};
-	});
-	const request = parseTransferRequest(p.solana.solana_pay_url);
-	await sendTransfer({
-		payer: await fundedPayer(),
-		recipient: request.recipient,
-		amount: BigInt(p.solana.amount),
-		references: request.references,
-		memo: request.memo ? [request.memo] : [],
-	});
-	await advanceSlots(1);
-	await fireDueJobs(p.id, ["poll"]);
-	return { p, messages: conversions.sent };
+	const messages = await recordConversionMessages(p.id);
+	await payTransferRequestInFull(p);
+	return { p, messages };
 }
 
 async function settlementFile(m: Merchant, id: string, format: "csv" | "json") {

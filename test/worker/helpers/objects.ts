@@ -69,3 +69,25 @@ export async function eventTypes(objectId: string): Promise<string[]> {
 		.all<{ type: string }>();
 	return results.map((r) => r.type);
 }
+
+/**
+ * Swaps the payment object's CONVERSIONS_QUEUE for a recorder and returns the messages it will
+ * send, so the test delivers them itself and no background consumer races it.
+ */
+export async function recordConversionMessages(paymentId: string): Promise<unknown[]> {
+	const sent: unknown[] = [];
+	const recorder = {
+		send: async (body: unknown) => void sent.push(body),
+		sendBatch: async (messages: { body: unknown }[]) => {
+			for (const m of messages) sent.push(m.body);
+		},
+	};
+	await runInDurableObject(paymentObject(paymentId), (instance) => {
+		// `env` is protected on DurableObject; the test swaps one binding.
+		(instance as unknown as { env: typeof env }).env = {
+			...env,
+			CONVERSIONS_QUEUE: recorder as unknown as Queue<unknown>,
+		};
+	});
+	return sent;
+}

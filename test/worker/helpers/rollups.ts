@@ -3,7 +3,6 @@ import {
 	createMessageBatch,
 	createScheduledController,
 	getQueueResult,
-	runInDurableObject,
 	waitOnExecutionContext,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -11,13 +10,12 @@ import { expect } from "vitest";
 import { projectOutboxEntry } from "../../../src/db/projection";
 import { newPaymentRecord, type PaymentRecord } from "../../../src/domain/payment";
 import { dayOf } from "../../../src/domain/rollups";
-import { parseTransferRequest } from "../../../src/domain/solana-pay";
 import worker from "../../../src/index";
 import { newId } from "../../../src/lib/ids";
 import { runRollups } from "../../../src/services/rollups";
 import { ADMIN_TOKEN, call, createMerchant, createPayment, json } from "./api";
-import { fireDueJobs, paymentObject } from "./objects";
-import { advanceSlots, fundedPayer, sendTransfer } from "./solana";
+import { recordConversionMessages } from "./objects";
+import { payTransferRequestInFull } from "./solana";
 import { deliverAll, stripe } from "./stripe";
 
 /** Real payments, refunds and conversions for the rollup and analytics tests, and the cron. */
@@ -66,26 +64,8 @@ export async function paidAndConvertedSol(m: Merchant) {
 		solana: { token: "SOL" },
 	})) as unknown as { id: string; solana: { solana_pay_url: string; amount: string } };
 	// The conversion message stays in the test's hands, so no background consumer races it.
-	const sent: unknown[] = [];
-	await runInDurableObject(paymentObject(p.id), (instance) => {
-		(instance as unknown as { env: typeof env }).env = {
-			...env,
-			CONVERSIONS_QUEUE: {
-				send: async (body: unknown) => void sent.push(body),
-				sendBatch: async (msgs: { body: unknown }[]) => void sent.push(...msgs.map((x) => x.body)),
-			} as unknown as Queue<unknown>,
-		};
-	});
-	const request = parseTransferRequest(p.solana.solana_pay_url);
-	await sendTransfer({
-		payer: await fundedPayer(),
-		recipient: request.recipient,
-		amount: BigInt(p.solana.amount),
-		references: request.references,
-		memo: request.memo ? [request.memo] : [],
-	});
-	await advanceSlots(1);
-	await fireDueJobs(p.id, ["poll"]);
+	const sent = await recordConversionMessages(p.id);
+	await payTransferRequestInFull(p);
 	const batch = createMessageBatch(
 		"conversions",
 		sent.map((body) => ({

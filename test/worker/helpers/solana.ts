@@ -24,6 +24,8 @@ import {
 	getCreateAssociatedTokenIdempotentInstruction,
 	getTransferCheckedInstruction,
 } from "@solana-program/token";
+import { parseTransferRequest } from "../../../src/domain/solana-pay";
+import { fireDueJobs } from "./objects";
 
 const MEMO_V3 = address("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
 export const TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
@@ -183,6 +185,27 @@ export async function signAndSendBase64(
 		getBase64EncodedWireTransaction(signed),
 		{ encoding: "base64" },
 	]);
+}
+
+/**
+ * Pays a payment's Solana Pay transfer request in full from a fresh funded payer (SOL), lets the
+ * transfer confirm and runs the payment's chain poll; returns the transaction's signature.
+ */
+export async function payTransferRequestInFull(p: {
+	id: string;
+	solana: { solana_pay_url: string; amount: string };
+}): Promise<string> {
+	const request = parseTransferRequest(p.solana.solana_pay_url);
+	const signature = await sendTransfer({
+		payer: await fundedPayer(),
+		recipient: request.recipient,
+		amount: BigInt(p.solana.amount),
+		references: request.references,
+		memo: request.memo ? [request.memo] : [],
+	});
+	await advanceSlots(1);
+	await fireDueJobs(p.id, ["poll"]);
+	return signature;
 }
 
 export type { Address };
