@@ -45,11 +45,11 @@ function storedKeys(merchantId: string): Promise<number> {
 		.first<number>("n") as Promise<number>;
 }
 
-/** Runs the Worker's cron handler as the runtime would, and waits for its `waitUntil` work. */
+/** Runs the Worker's cron handler as the runtime would, and waits for it and any `waitUntil` work. */
 async function runCron(scheduledTime: number): Promise<void> {
 	const controller = createScheduledController({ scheduledTime, cron: "*/15 * * * *" });
 	const ctx = createExecutionContext();
-	worker.scheduled(controller, env, ctx);
+	await worker.scheduled(controller, env, ctx);
 	await waitOnExecutionContext(ctx);
 }
 
