@@ -3,6 +3,7 @@ import { log } from "../lib/log";
 import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
 import { publishPendingEvents } from "../services/events";
 import { refreshRates } from "../services/rates";
+import { resendStalledRefunds } from "../services/refunds";
 import { scheduleDailyReports } from "../services/report-daily";
 import { runRollups } from "../services/rollups";
 
@@ -10,15 +11,22 @@ import { runRollups } from "../services/rollups";
 export const CRON_FREQUENT = "* * * * *";
 export const CRON_DAILY = "10 0 * * *";
 
-/** Every minute: the rates cache, event publishing, housekeeping. */
+/** Every minute: the rates cache, event publishing, sweeps for lost messages, housekeeping. */
 async function runFrequent(env: Env, now: number): Promise<Record<string, unknown>> {
 	const rates = await refreshRates(env, now);
 	const published = await publishPendingEvents(env, now);
+	const refunds = await resendStalledRefunds(env, now).catch((err: unknown) => {
+		log("warn", "stalled refunds sweep failed; the next cron retries", {
+			error: err instanceof Error ? err.message : String(err),
+		});
+		return 0;
+	});
 	const purged = await purgeExpiredIdempotencyKeys(env.DB, now);
 	const rollups = await runRollups(env, now);
 	return {
 		rates_refreshed: rates,
 		events_published: published,
+		refunds_resent: refunds,
 		idempotency_keys_purged: purged,
 		rollup_days_rebuilt: rollups.days,
 	};

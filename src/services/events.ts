@@ -1,4 +1,4 @@
-import { eventMatches } from "../domain/webhooks";
+import { eventMatches, STALE_ATTEMPT_MS, type WebhookDeliveryMessage } from "../domain/webhooks";
 import type { Env } from "../env";
 import { lowestIdAt, newId } from "../lib/ids";
 import { log } from "../lib/log";
@@ -125,7 +125,7 @@ export async function publishPendingEvents(
 	options: { graceSeconds?: number; limit?: number } = {},
 ): Promise<number> {
 	const published = await publishUnpublished(env, now, options);
-	for (const sweep of [resendUnattemptedEvents, resendLostConversions]) {
+	for (const sweep of [resendUnattemptedEvents, resendOverdueDeliveries, resendLostConversions]) {
 		await sweep(env, now).catch((err: unknown) => {
 			log("warn", "event sweep failed; the next cron retries", {
 				sweep: sweep.name,
@@ -215,6 +215,62 @@ export async function resendUnattemptedEvents(
 	);
 	log("warn", "published events without any delivery attempt sent again", { events: ids });
 	return ids.length;
+}
+
+/** A retry is looked for this long after it was due (its message waits in the queue until then)… */
+export const OVERDUE_AFTER_SECONDS = 300;
+/** …and for this long: the sweep reads two small partial indexes, never the whole attempts log. */
+export const OVERDUE_WINDOW_SECONDS = 24 * 3600;
+
+/**
+ * A delivery whose next try lives only in a queue message (a failed attempt's retry, or a
+ * message redelivered after its consumer died mid-request) stops for good if that message is
+ * lost. Where the latest attempt of a delivery is a failed one due more than
+ * OVERDUE_AFTER_SECONDS ago, or a pending one older than a request can take, and the endpoint
+ * still takes deliveries, the delivery goes to the webhooks queue again. The consumer plans from
+ * the latest attempt alone and claims each attempt number once, so a message that was merely late
+ * makes no extra request. Returns how many deliveries were sent again.
+ */
+export async function resendOverdueDeliveries(
+	env: Env,
+	now: number,
+	options: { limit?: number } = {},
+): Promise<number> {
+	if (!env.WEBHOOKS_QUEUE) return 0;
+	const since = now - OVERDUE_WINDOW_SECONDS;
+	const { results } = await env.DB.prepare(
+		`SELECT a.event_id, a.endpoint_id, a.redelivery_id FROM webhook_attempts a
+		 JOIN webhook_endpoints we ON we.id = a.endpoint_id AND we.disabled = 0 AND we.deleted IS NULL
+		 WHERE ((a.status = 'failed' AND a.next_attempt_at IS NOT NULL
+		         AND a.next_attempt_at >= ? AND a.next_attempt_at < ?)
+		     OR (a.status = 'pending' AND a.created >= ? AND a.created < ?))
+		   AND NOT EXISTS (SELECT 1 FROM webhook_attempts b
+		     WHERE b.endpoint_id = a.endpoint_id AND b.event_id = a.event_id
+		       AND b.redelivery_id = a.redelivery_id AND b.attempt > a.attempt)
+		 ORDER BY a.id LIMIT ?`,
+	)
+		.bind(
+			since,
+			now - OVERDUE_AFTER_SECONDS,
+			since,
+			now - Math.ceil(STALE_ATTEMPT_MS / 1000) - 60,
+			options.limit ?? 200,
+		)
+		.all<{ event_id: string; endpoint_id: string; redelivery_id: string }>();
+	if (results.length === 0) return 0;
+	const messages = results.map((r) => ({
+		body: {
+			kind: "delivery",
+			event_id: r.event_id,
+			endpoint_id: r.endpoint_id,
+			...(r.redelivery_id !== "" ? { redelivery_id: r.redelivery_id } : {}),
+		} satisfies WebhookDeliveryMessage,
+	}));
+	await env.WEBHOOKS_QUEUE.sendBatch(messages);
+	log("warn", "webhook deliveries overdue for their next attempt sent again", {
+		deliveries: results.map((r) => `${r.event_id} ${r.endpoint_id} ${r.redelivery_id}`.trim()),
+	});
+	return messages.length;
 }
 
 async function publishUnpublished(

@@ -7,9 +7,10 @@ import { refunds } from "../db/schema";
 import type { RefundFunds, RefundJson, RefundReason, RefundRecord } from "../domain/refund";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
-import { isId, newId } from "../lib/ids";
+import { isId, lowestIdAt, newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { isStripeError, stripeFromEnv } from "../processors/stripe/client";
+import type { RefundsMessage } from "../queues/refunds";
 import type { AuthContext } from "../types";
 import { paymentStub } from "./payments";
 import { recordProcessorOutcome } from "./routing";
@@ -231,4 +232,37 @@ export async function abandonRefund(env: Env, refundId: string, reason: string):
 		if (state !== null) return;
 	}
 	await stub.failRefund(refundId, { reason });
+}
+
+/**
+ * Ages at which a still-pending refund gets one more refunds-queue message: a refund normally
+ * finishes in seconds, and its queue retries end within about 1.5 hours.
+ */
+export const STALLED_REFUND_AGES_SECONDS = [600, 7200] as const;
+
+/**
+ * A pending refund whose refunds-queue message was lost (a queue that lost it, a runtime killed
+ * between send and consume) would stay pending for good: the sweep sends one more message for
+ * each refund still pending at each of STALLED_REFUND_AGES_SECONDS. Each age is one one-minute
+ * slice of refund ids, so the minute cron sees a refund there once. The consumer is idempotent
+ * (a finished refund is left alone, Stripe gets the same idempotency key, a crypto refund's
+ * sender only looks again). Returns how many messages were sent.
+ */
+export async function resendStalledRefunds(env: Env, now: number): Promise<number> {
+	if (!env.REFUNDS_QUEUE) return 0;
+	const ids: string[] = [];
+	for (const age of STALLED_REFUND_AGES_SECONDS) {
+		const { results } = await env.DB.prepare(
+			`SELECT id FROM refunds WHERE id >= ? AND id < ? AND status = 'pending' ORDER BY id LIMIT 200`,
+		)
+			.bind(lowestIdAt("refund", (now - age - 60) * 1000), lowestIdAt("refund", (now - age) * 1000))
+			.all<{ id: string }>();
+		for (const r of results) ids.push(r.id);
+	}
+	if (ids.length === 0) return 0;
+	await env.REFUNDS_QUEUE.sendBatch(
+		ids.map((id) => ({ body: { kind: "refund", refund_id: id } satisfies RefundsMessage })),
+	);
+	log("warn", "refunds still pending sent to the refunds queue again", { refunds: ids });
+	return ids.length;
 }

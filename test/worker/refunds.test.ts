@@ -15,7 +15,9 @@ import type { CardPaymentDetails } from "../../src/domain/card";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";
 import { parseTransferRequest } from "../../src/domain/solana-pay";
+import type { Env } from "../../src/env";
 import worker from "../../src/index";
+import { resendStalledRefunds, STALLED_REFUND_AGES_SECONDS } from "../../src/services/refunds";
 import {
 	call,
 	createMerchant,
@@ -38,6 +40,7 @@ import {
 	USDC_MINT,
 } from "./helpers/solana";
 import { deliverAll, stripe } from "./helpers/stripe";
+import { captureQueue } from "./helpers/webhooks";
 
 type Payment = PaymentJson & {
 	amount_refunded: number;
@@ -312,6 +315,28 @@ describe("card refunds", () => {
 		const intent = (await getPayment(m.sk, p.id)).card?.payment_intent as string;
 		const atStripe = await stripe.refunds.list({ payment_intent: intent });
 		expect(atStripe.data.filter((s) => s.metadata?.refund_id === r.id)).toHaveLength(1);
+	});
+
+	it("sends a refund still pending at 10 minutes and at 2 hours to the queue once more each", async () => {
+		const { m, p } = await paidCard(3_000);
+		const r = await refund(m.sk, { payment: p.id, amount: 1_000 });
+		// Its message lost: the refund waits, pending.
+		const sweep = async (at: number) => {
+			const q = captureQueue();
+			await resendStalledRefunds({ ...env, REFUNDS_QUEUE: q.queue } as Env, at);
+			return q.sent;
+		};
+		const message = { kind: "refund", refund_id: r.id };
+		const [tenMinutes, twoHours] = STALLED_REFUND_AGES_SECONDS;
+		expect(await sweep(r.created + 300)).not.toContainEqual(message);
+		expect(await sweep(r.created + tenMinutes + 30)).toContainEqual(message);
+		expect(await sweep(r.created + tenMinutes + 90)).not.toContainEqual(message);
+		expect(await sweep(r.created + twoHours + 30)).toContainEqual(message);
+		// The resent message refunds it once; a finished refund is never sent again.
+		await consume([r.id]);
+		expect((await getRefund(m.sk, r.id)).status).toBe("succeeded");
+		expect(await sweep(r.created + twoHours + 30)).not.toContainEqual(message);
+		expect(await refundTransfers(p.id)).toEqual([`${r.id}:refund`]);
 	});
 
 	it("retries a Stripe outage with backoff, then gives up visibly and frees the amount", async () => {

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { EndpointDisabledReason } from "../../domain/webhooks";
 import { created, livemode } from "./columns";
@@ -72,5 +73,11 @@ export const webhookAttempts = sqliteTable(
 		index("webhook_attempts_endpoint_idx").on(t.endpointId, t.id),
 		// The dashboard's payment timeline: the attempts of a payment's events.
 		index("webhook_attempts_event_idx").on(t.eventId, t.id),
+		// The minute cron's sweep for retries whose queue message was lost (small: open retries).
+		index("webhook_attempts_retry_idx")
+			.on(t.nextAttemptAt)
+			.where(sql`${t.status} = 'failed' AND ${t.nextAttemptAt} IS NOT NULL`),
+		// …and for attempts whose consumer died between claiming and recording them.
+		index("webhook_attempts_pending_idx").on(t.created).where(sql`${t.status} = 'pending'`),
 	],
 );

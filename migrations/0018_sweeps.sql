@@ -1,0 +1,2 @@
+CREATE INDEX `webhook_attempts_retry_idx` ON `webhook_attempts` (`next_attempt_at`) WHERE "webhook_attempts"."status" = 'failed' AND "webhook_attempts"."next_attempt_at" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX `webhook_attempts_pending_idx` ON `webhook_attempts` (`created`) WHERE "webhook_attempts"."status" = 'pending';
