@@ -84,8 +84,18 @@ export function replaceBetween(
 	start = "<!-- bench:start -->",
 	end = "<!-- bench:end -->",
 ): string | null {
-	const from = text.indexOf(start);
-	const to = text.indexOf(end, from + start.length);
+	// Markers count only on lines of their own, so prose that names them (in backticks) is left be.
+	const lineAt = (marker: string, after: number) => {
+		for (let i = text.indexOf(marker, after); i !== -1; i = text.indexOf(marker, i + 1)) {
+			const lineStart = i === 0 || text[i - 1] === "\n";
+			const lineEnd =
+				i + marker.length === text.length || /^\r?\n/.test(text.slice(i + marker.length));
+			if (lineStart && lineEnd) return i;
+		}
+		return -1;
+	};
+	const from = lineAt(start, 0);
+	const to = from === -1 ? -1 : lineAt(end, from + start.length);
 	if (from === -1 || to === -1) return null;
 	return `${text.slice(0, from + start.length)}\n\n${block.trim()}\n\n${text.slice(to)}`;
 }

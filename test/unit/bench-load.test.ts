@@ -175,6 +175,17 @@ describe("results collector", () => {
 		expect(replaceBetween("no markers", "new")).toBeNull();
 	});
 
+	it("replaces only markers on lines of their own, not ones named in prose", () => {
+		const text =
+			"the block between `<!-- bench:start -->` and `<!-- bench:end -->` is replaced\n" +
+			"<!-- bench:start -->\nold\n<!-- bench:end -->\n";
+		expect(replaceBetween(text, "new")).toBe(
+			"the block between `<!-- bench:start -->` and `<!-- bench:end -->` is replaced\n" +
+				"<!-- bench:start -->\n\nnew\n\n<!-- bench:end -->\n",
+		);
+		expect(replaceBetween("`<!-- bench:start -->` `<!-- bench:end -->`", "new")).toBeNull();
+	});
+
 	it("accepts only files in the result shape", () => {
 		expect(isBenchResult(result("load"))).toBe(true);
 		expect(isBenchResult({ benchmark: "webhooks", results: {} })).toBe(false);
