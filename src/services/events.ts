@@ -219,8 +219,11 @@ export async function resendUnattemptedEvents(
 
 /** A retry is looked for this long after it was due (its message waits in the queue until then)… */
 export const OVERDUE_AFTER_SECONDS = 300;
-/** …and for this long: the sweep reads two small partial indexes, never the whole attempts log. */
-export const OVERDUE_WINDOW_SECONDS = 24 * 3600;
+/**
+ * …and for this long, like unattempted events: the sweep reads an hour of due retries from two
+ * partial indexes each minute, never the whole attempts log.
+ */
+export const OVERDUE_WINDOW_SECONDS = 3600;
 
 /**
  * A delivery whose next try lives only in a queue message (a failed attempt's retry, or a
