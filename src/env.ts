@@ -3,6 +3,7 @@ import type { PaymentObject } from "../durable-objects/payment-object";
 import type { ProcessorHealth } from "../durable-objects/processor-health";
 import type { RefundObject } from "../durable-objects/refund-object";
 import type { RiskCounters } from "../durable-objects/risk-counters";
+import type { SettlementWatcher } from "../durable-objects/settlement-watcher";
 import { parseEncryptionKeys } from "./lib/encryption";
 
 /** Bindings and secrets of the gateway Worker (wrangler.toml, `.dev.vars`, `wrangler secret put`). */
@@ -15,6 +16,8 @@ export interface Env {
 	REFUNDS?: DurableObjectNamespace<RefundObject>;
 	/** One `RiskCounters` per merchant and mode: velocity counters and wallets seen (risk rules). */
 	RISK_COUNTERS?: DurableObjectNamespace<RiskCounters>;
+	/** One `SettlementWatcher` per settlement account: finds and books every inflow. */
+	SETTLEMENT_WATCHERS: DurableObjectNamespace<SettlementWatcher>;
 	/** Per-API-key request limit (wrangler.toml `[[ratelimits]]`). */
 	API_RATE_LIMITER?: RateLimit;
 	/** Per-IP limit on payer-facing endpoints (checkout, transaction requests, sign-in). */

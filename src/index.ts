@@ -8,6 +8,7 @@ export { PaymentObject } from "../durable-objects/payment-object";
 export { ProcessorHealth } from "../durable-objects/processor-health";
 export { RefundObject } from "../durable-objects/refund-object";
 export { RiskCounters } from "../durable-objects/risk-counters";
+export { SettlementWatcher } from "../durable-objects/settlement-watcher";
 
 // The app is built on first use, not at module load, to keep the Worker's start-up cheap.
 let app: ReturnType<typeof createApp> | undefined;

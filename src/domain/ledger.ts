@@ -56,6 +56,21 @@ export const accounts = {
 		`${modeOf(livemode)}:payment:${paymentId}:${currency}`,
 	fxClearing: (livemode: boolean, currency: string) =>
 		`${modeOf(livemode)}:fx:clearing:${currency}`,
+	/**
+	 * Chain funds the gateway holds for a token account of the settlement wallet other than its
+	 * associated one (a payer sent to an account they chose); `settlement` covers the associated one.
+	 */
+	settlementAccount: (livemode: boolean, currency: string, tokenAccount: string) =>
+		`${modeOf(livemode)}:settlement:solana:${currency}:${tokenAccount}`,
+	/** Funds that reached a settlement account and belong to no payment: held for the sender. */
+	unattributed: (livemode: boolean, currency: string) =>
+		`${modeOf(livemode)}:unattributed:${currency}`,
+	/**
+	 * The gateway's own funds in a settlement account: what was there when watching began (the SOL
+	 * that pays network fees) and what the operator adds. Owed to nobody.
+	 */
+	treasuryFloat: (livemode: boolean, currency: string) =>
+		`${modeOf(livemode)}:gateway:float:${currency}`,
 };
 
 /** Throws unless the transfer is well formed and balanced in every currency. */
