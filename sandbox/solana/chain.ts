@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Address } from "@solana/kit";
 import { Clock, LiteSVM } from "litesvm";
 import { type Commitment, SlotClock } from "./clock.js";
-import { toBase58 } from "./encoding.js";
+import { toBase58, U64_MAX } from "./encoding.js";
 import { keypairFromLabel, type SandboxKeypair } from "./keys.js";
 import { AccountHistory, type AccountSnapshot, Ledger } from "./ledger.js";
 import {
@@ -35,7 +35,7 @@ export interface AccountView extends AccountSnapshot {
 	address: string;
 }
 
-/** Lamports the faucet starts with (and is topped back up to); under 2^53 so JSON stays exact. */
+/** Lamports the faucet starts with (and is topped back up to). */
 const FAUCET_LAMPORTS = 4_000_000_000_000_000n;
 const SLOTS_PER_EPOCH = 432_000;
 
@@ -137,7 +137,7 @@ export class SolanaChain {
 		this.svm.setClock(new Clock(slot, this.epochStart, epoch, epoch + 1n, unix));
 	}
 
-	rentExempt(space: number): bigint {
+	rentExempt(space: number | bigint): bigint {
 		return this.svm.minimumBalanceForRentExemption(BigInt(space));
 	}
 
@@ -208,8 +208,10 @@ export class SolanaChain {
 	topUpFaucet(needed: bigint): void {
 		const faucet = this.current(this.faucet.address);
 		if (faucet && faucet.lamports >= needed + 1_000_000_000n) return;
+		// An account holds at most u64::MAX; past that the transfer itself fails, as it would.
+		const lamports = FAUCET_LAMPORTS + needed;
 		this.writeAccount(this.faucet.address, {
-			lamports: FAUCET_LAMPORTS + needed,
+			lamports: lamports > U64_MAX ? U64_MAX : lamports,
 			data: new Uint8Array(),
 			owner: SYSTEM_PROGRAM,
 			executable: false,

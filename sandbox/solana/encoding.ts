@@ -36,6 +36,9 @@ export function decodeKey(text: string): Uint8Array | undefined {
 	}
 }
 
+/** The largest u64: lamports and token amounts never exceed it. */
+export const U64_MAX = 18_446_744_073_709_551_615n;
+
 export function readU64(data: Uint8Array, offset: number): bigint {
 	return new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(offset, true);
 }
@@ -50,22 +53,4 @@ export function readU32(data: Uint8Array, offset: number): number {
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 	return a.length === b.length && a.every((value, i) => value === b[i]);
-}
-
-/**
- * JSON with bigint support: u64 values past 2^53 (rentEpoch is u64::MAX) are written as exact
- * integers, as a validator does; clients parse them with big-number-aware parsers.
- */
-export function stringifyJson(value: unknown): string {
-	if (typeof value === "bigint") return value.toString();
-	if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
-	if (Array.isArray(value)) {
-		return `[${value.map((item) => (item === undefined ? "null" : stringifyJson(item))).join(",")}]`;
-	}
-	const parts: string[] = [];
-	for (const [key, item] of Object.entries(value)) {
-		if (item === undefined || typeof item === "function") continue;
-		parts.push(`${JSON.stringify(key)}:${stringifyJson(item)}`);
-	}
-	return `{${parts.join(",")}}`;
 }

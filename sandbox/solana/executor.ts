@@ -12,7 +12,7 @@ import { isWritable, type WireTransaction, withBlockhash } from "./wire.js";
 // Runs transactions through LiteSVM: blockhash age, lookup-table resolution, pre/post
 // balances and token balances, and the ledger and account-history bookkeeping.
 
-export const LAMPORTS_PER_SIGNATURE = 5000;
+export const LAMPORTS_PER_SIGNATURE = 5000n;
 /** Where addresses start in an address lookup table account (after its metadata). */
 const LOOKUP_TABLE_META_SIZE = 56;
 
@@ -36,8 +36,8 @@ class TransactionFailure extends Error {
 	}
 }
 
-export function feeFor(numRequiredSignatures: number): number {
-	return numRequiredSignatures * LAMPORTS_PER_SIGNATURE;
+export function feeFor(numRequiredSignatures: number): bigint {
+	return BigInt(numRequiredSignatures) * LAMPORTS_PER_SIGNATURE;
 }
 
 /** Static keys plus the lookup-table addresses a v0 message loads, as the runtime orders them. */
@@ -181,8 +181,8 @@ export function executeTransaction(chain: SolanaChain, tx: WireTransaction): Exe
 		loadedAddresses: { writable: resolved.writable, readonly: resolved.readonly },
 		err,
 		fee: feeFor(tx.message.header.numRequiredSignatures),
-		preBalances: before.map((a) => Number(a?.lamports ?? 0n)),
-		postBalances: after.map((a) => Number(a?.lamports ?? 0n)),
+		preBalances: before.map((a) => a?.lamports ?? 0n),
+		postBalances: after.map((a) => a?.lamports ?? 0n),
 		preTokenBalances: tokenBalances(chain, before),
 		postTokenBalances: tokenBalances(chain, after),
 		logs: meta.logs(),

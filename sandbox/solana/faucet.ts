@@ -54,7 +54,7 @@ function submit(
 }
 
 export function airdrop(chain: SolanaChain, address: string, lamports: bigint): string {
-	chain.topUpFaucet(lamports + BigInt(LAMPORTS_PER_SIGNATURE));
+	chain.topUpFaucet(lamports + LAMPORTS_PER_SIGNATURE);
 	return submit(chain, [systemTransfer(chain.faucet.address, address, lamports)], [chain.faucet]);
 }
 
@@ -73,7 +73,7 @@ export function mintTokens(
 	}
 	const program = mintAccount.owner;
 	const ata = associatedTokenAddress(owner, mint, program);
-	chain.topUpFaucet(chain.rentExempt(200) + 2n * BigInt(LAMPORTS_PER_SIGNATURE));
+	chain.topUpFaucet(chain.rentExempt(200) + 2n * LAMPORTS_PER_SIGNATURE);
 	return submit(
 		chain,
 		[

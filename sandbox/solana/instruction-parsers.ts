@@ -40,8 +40,8 @@ function parseSystem(data: Uint8Array, accounts: string[]): Parsed {
 				info: {
 					source: a0,
 					newAccount: a1,
-					lamports: Number(lamports),
-					space: Number(space),
+					lamports,
+					space,
 					owner,
 				},
 			};
@@ -54,13 +54,13 @@ function parseSystem(data: Uint8Array, accounts: string[]): Parsed {
 			if (!a0 || !a1 || lamports === undefined) return;
 			return {
 				type: "transfer",
-				info: { source: a0, destination: a1, lamports: Number(lamports) },
+				info: { source: a0, destination: a1, lamports },
 			};
 		}
 		case 8: {
 			const space = u64At(data, 4);
 			if (!a0 || space === undefined) return;
-			return { type: "allocate", info: { account: a0, space: Number(space) } };
+			return { type: "allocate", info: { account: a0, space } };
 		}
 		default:
 			return undefined;

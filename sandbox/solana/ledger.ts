@@ -29,9 +29,10 @@ export interface TransactionRecord {
 	accountKeys: string[];
 	loadedAddresses: { writable: string[]; readonly: string[] };
 	err: TransactionErrorJson | null;
-	fee: number;
-	preBalances: number[];
-	postBalances: number[];
+	/** Lamports are u64: kept as bigint so the RPC writes them exactly past 2^53. */
+	fee: bigint;
+	preBalances: bigint[];
+	postBalances: bigint[];
 	preTokenBalances: TokenBalance[];
 	postTokenBalances: TokenBalance[];
 	logs: string[];

@@ -1,5 +1,5 @@
 import { COMMITMENTS, type Commitment } from "./clock.js";
-import { fromBase58 } from "./encoding.js";
+import { fromBase58, U64_MAX } from "./encoding.js";
 import { invalidParams, RPC_MIN_CONTEXT_SLOT_NOT_REACHED } from "./errors.js";
 import { JsonRpcError } from "./rpc-server.js";
 
@@ -13,6 +13,7 @@ function unexpected(value: unknown): string {
 	if (typeof value === "number") {
 		return Number.isInteger(value) ? `integer \`${value}\`` : `floating point \`${value}\``;
 	}
+	if (typeof value === "bigint") return `integer \`${value}\``;
 	if (typeof value === "string") return `string ${JSON.stringify(value)}`;
 	return Array.isArray(value) ? "sequence" : "map";
 }
@@ -58,9 +59,19 @@ export function signatureParam(value: unknown): string {
 	return text;
 }
 
+/** A JSON integer from 0 to u64::MAX; parseJson hands those past 2^53 over as bigint. */
 export function u64Param(value: unknown, what = "u64"): bigint {
 	if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+	if (typeof value === "bigint" && value >= 0n && value <= U64_MAX) return value;
 	throw wrongType(value, what);
+}
+
+/** An amount of lamports or base units: a u64 JSON integer, or the same as a decimal string. */
+export function u64AmountParam(value: unknown, what = "u64"): bigint {
+	if (typeof value === "string" && /^\d{1,20}$/.test(value) && BigInt(value) <= U64_MAX) {
+		return BigInt(value);
+	}
+	return u64Param(value, what);
 }
 
 export function configParam(value: unknown): Config {
@@ -114,8 +125,8 @@ export function booleanOption(config: Config, key: string, fallback: boolean): b
 export function checkMinContextSlot(config: Config, contextSlot: number): void {
 	const min = config.minContextSlot;
 	if (min === undefined || min === null) return;
-	if (typeof min !== "number" || !Number.isInteger(min) || min < 0) throw wrongType(min, "u64");
-	if (min > contextSlot) {
+	const slot = u64Param(min);
+	if (slot > BigInt(contextSlot)) {
 		throw new JsonRpcError(
 			RPC_MIN_CONTEXT_SLOT_NOT_REACHED,
 			"Minimum context slot has not been reached",

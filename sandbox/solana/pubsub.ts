@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { SolanaChain } from "./chain.js";
 import type { Commitment } from "./clock.js";
-import { stringifyJson } from "./encoding.js";
+import { parseJson, stringifyJson } from "./json.js";
 import { type AccountEncoding, accountEncodingOf, encodeAccount } from "./methods/accounts.js";
 import { withContext } from "./methods/context.js";
 import { commitmentOf, configParam, positional, pubkeyParam, signatureParam } from "./params.js";
@@ -100,7 +100,9 @@ export class PubSub {
 		if (!connection) return;
 		let request: { id?: unknown; method?: unknown; params?: unknown };
 		try {
-			request = JSON.parse(text);
+			const parsed = parseJson(text);
+			// `null` or `5` is valid JSON but no request; reading fields off it must not throw.
+			request = typeof parsed === "object" && parsed !== null ? parsed : {};
 		} catch {
 			connection.send(
 				stringifyJson({
@@ -111,7 +113,12 @@ export class PubSub {
 			);
 			return;
 		}
-		const id = typeof request.id === "number" || typeof request.id === "string" ? request.id : null;
+		const id =
+			typeof request.id === "number" ||
+			typeof request.id === "string" ||
+			typeof request.id === "bigint"
+				? request.id
+				: null;
 		try {
 			if (typeof request.method !== "string")
 				throw new JsonRpcError(RPC_INVALID_REQUEST, "Invalid request");

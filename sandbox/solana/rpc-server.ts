@@ -1,12 +1,13 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
 import { BodyTooLargeError, errorMessage, type Log, readBody, sendText } from "../http.js";
-import { stringifyJson } from "./encoding.js";
+import { parseJson, stringifyJson } from "./json.js";
 
 // Solana JSON-RPC 2.0 over HTTP, shaped like a validator's RPC port. Methods live in a
 // registry so the LiteSVM-backed ones (getBalance, sendTransaction, ...) drop in as entries.
 
-export type JsonRpcId = string | number | null;
+/** A u64 id past 2^53 stays exact as a bigint and is echoed back as written. */
+export type JsonRpcId = string | number | bigint | null;
 
 /** Handlers receive the request's `params` as sent (array, object or undefined). */
 export type RpcHandler = (params: unknown) => unknown | Promise<unknown>;
@@ -66,7 +67,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function isValidId(value: unknown): value is JsonRpcId {
-	return value === null || typeof value === "string" || typeof value === "number";
+	return (
+		value === null ||
+		typeof value === "string" ||
+		typeof value === "number" ||
+		typeof value === "bigint"
+	);
 }
 
 /** Returns undefined for notifications (no `id`), which get no response per JSON-RPC 2.0. */
@@ -118,7 +124,8 @@ export async function handleJsonRpcBody(
 ): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
 	let parsed: unknown;
 	try {
-		parsed = JSON.parse(body);
+		// Lossless, so u64 amounts past 2^53 (requestAirdrop, simulator_mintTokens) stay exact.
+		parsed = parseJson(body);
 	} catch {
 		return errorResponse(null, RPC_PARSE_ERROR, "Parse error");
 	}

@@ -89,7 +89,7 @@ function describeExtension(type: number, value: Uint8Array, forMint: boolean) {
 		return { extension: "memoTransfer", state: { requireIncomingTransferMemos: value[0] === 1 } };
 	}
 	if (!forMint && type === 2 && value.length >= 8) {
-		return { extension: "transferFeeAmount", state: { withheldAmount: Number(readU64(value, 0)) } };
+		return { extension: "transferFeeAmount", state: { withheldAmount: readU64(value, 0) } };
 	}
 	if (forMint && type === 3)
 		return { extension: "mintCloseAuthority", state: { closeAuthority: key(0) } };

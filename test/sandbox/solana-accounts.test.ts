@@ -299,7 +299,7 @@ describe("Solana accounts and history", () => {
 			[
 				"simulator_mintTokens",
 				[USDC.mint, USDC.mint, "1.5"],
-				'Invalid params: invalid type: string "1.5", expected an amount in base units (decimal string or safe integer).',
+				'Invalid params: invalid type: string "1.5", expected an amount in base units (decimal string or integer).',
 			],
 		])("%s %# → -32602", async (method, params, message) => {
 			expect(await callError(method, params)).toEqual({ code: -32602, message });

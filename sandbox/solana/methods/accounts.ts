@@ -90,7 +90,7 @@ export function encodeAccount(
 	return {
 		data: encoded,
 		executable: account.executable,
-		lamports: Number(account.lamports),
+		lamports: account.lamports,
 		owner: account.owner,
 		rentEpoch: RENT_EXEMPT_EPOCH,
 		space: account.data.length,
@@ -117,7 +117,7 @@ export function registerAccountMethods(methods: RpcMethods, ctx: MethodContext):
 		const chain = ctx.chain();
 		const commitment = commitmentOf(config);
 		const slot = readSlot(chain, commitment, config);
-		return withContext(slot, Number(chain.account(address, commitment)?.lamports ?? 0n));
+		return withContext(slot, chain.account(address, commitment)?.lamports ?? 0n);
 	});
 
 	methods.set("getAccountInfo", (params) => {

@@ -85,7 +85,7 @@ export function registerClusterMethods(methods: RpcMethods, ctx: MethodContext):
 		const args = positional(params, 1);
 		const length = u64Param(args[0], "usize");
 		configParam(args[1]);
-		return Number(ctx.chain().rentExempt(Number(length)));
+		return ctx.chain().rentExempt(length);
 	});
 
 	methods.set("getRecentPrioritizationFees", (params) => {
@@ -98,8 +98,9 @@ export function registerClusterMethods(methods: RpcMethods, ctx: MethodContext):
 	});
 
 	methods.set("getBlockTime", (params) => {
-		const slot = Number(u64Param(positional(params, 1)[0]));
-		const time = slot <= ctx.chain().slot ? ctx.chain().clock.blockTimeAt(slot) : null;
+		const slot = u64Param(positional(params, 1)[0]);
+		const chain = ctx.chain();
+		const time = slot <= BigInt(chain.slot) ? chain.clock.blockTimeAt(Number(slot)) : null;
 		if (time === null) throw new JsonRpcError(-32004, `Block not available for slot ${slot}`);
 		return time;
 	});

@@ -1,7 +1,7 @@
 import { invalidParams } from "../errors.js";
 import { FaucetError } from "../faucet.js";
 import type { SolanaFaults } from "../faults.js";
-import { positional, pubkeyParam, wrongType } from "../params.js";
+import { positional, pubkeyParam, u64AmountParam } from "../params.js";
 import type { RpcMethods } from "../rpc-server.js";
 
 // Sandbox-only methods (simulator_*): slot control, fault knobs, reset and test-token minting.
@@ -17,15 +17,9 @@ export interface SimulatorControls {
 }
 
 export const MAX_ADVANCE = 10_000;
-const U64_MAX = 18_446_744_073_709_551_615n;
-
-/** Base units as a decimal string or a safe integer. */
+/** Base units up to u64::MAX, as a decimal string or a JSON integer (exact past 2^53). */
 export function amountParam(value: unknown): bigint {
-	if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-	if (typeof value === "string" && /^\d{1,20}$/.test(value) && BigInt(value) <= U64_MAX) {
-		return BigInt(value);
-	}
-	throw wrongType(value, "an amount in base units (decimal string or safe integer)");
+	return u64AmountParam(value, "an amount in base units (decimal string or integer)");
 }
 
 export function registerSimulatorMethods(methods: RpcMethods, sim: SimulatorControls): void {

@@ -16,7 +16,7 @@ import {
 	positional,
 	pubkeyParam,
 	stringParam,
-	u64Param,
+	u64AmountParam,
 	wrongType,
 } from "../params.js";
 import { JsonRpcError, RPC_INTERNAL_ERROR, type RpcMethods } from "../rpc-server.js";
@@ -169,7 +169,7 @@ export function registerTransactionMethods(methods: RpcMethods, ctx: MethodConte
 	methods.set("requestAirdrop", (params) => {
 		const args = positional(params, 2);
 		const address = pubkeyParam(args[0]);
-		const lamports = u64Param(args[1]);
+		const lamports = u64AmountParam(args[1]);
 		commitmentOf(configParam(args[2]));
 		try {
 			return airdrop(ctx.chain(), address, lamports);
