@@ -15,6 +15,14 @@ export const SANDBOX_DEFAULTS: Readonly<SandboxConfig> = Object.freeze({
 	controlPort: 8890,
 });
 
+/**
+ * wrangler.toml's SOLANA_SETTLEMENT_WALLET for local networks: the wallet whose token accounts
+ * the sandbox opens at start unless told of others.
+ */
+export const DEV_SETTLEMENT_WALLET = "8xAUZPtVV9sgijsar6Jkg5v7zmUEwD758hwPWTptWJze";
+
+const BASE58_ADDRESS = /^[1-9A-HJ-NP-Za-km-z]{32,44}$/;
+
 export function parsePort(name: string, value: string | undefined, fallback: number): number {
 	if (value === undefined || value.trim() === "") return fallback;
 	const trimmed = value.trim();
@@ -68,4 +76,21 @@ export function readSolanaConfig(env: NodeJS.ProcessEnv): {
 	if (finalizedLag !== undefined) config.finalizedLag = finalizedLag;
 	if (faultSeed !== undefined) config.faultSeed = faultSeed;
 	return config;
+}
+
+/**
+ * SOLANA_SETTLEMENT_WALLETS: comma-separated addresses whose token accounts the sandbox opens at
+ * start. Undefined when unset or empty, so startSandbox's default (DEV_SETTLEMENT_WALLET) holds.
+ */
+export function readSettlementWallets(env: NodeJS.ProcessEnv): string[] | undefined {
+	const value = env.SOLANA_SETTLEMENT_WALLETS;
+	if (value === undefined || value.trim() === "") return undefined;
+	const wallets = value.split(",").map((part) => part.trim());
+	const bad = wallets.find((wallet) => !BASE58_ADDRESS.test(wallet));
+	if (bad !== undefined) {
+		throw new Error(
+			`SOLANA_SETTLEMENT_WALLETS must be comma-separated base58 addresses, got "${bad}"`,
+		);
+	}
+	return wallets;
 }

@@ -1,4 +1,9 @@
-import { readSandboxConfig, readSolanaConfig, type SandboxConfig } from "./config.js";
+import {
+	readSandboxConfig,
+	readSettlementWallets,
+	readSolanaConfig,
+	type SandboxConfig,
+} from "./config.js";
 import { errorMessage } from "./http.js";
 import { startSandbox } from "./server.js";
 
@@ -8,8 +13,10 @@ const CLOSE_TIMEOUT_MS = 5_000;
 
 async function main(): Promise<void> {
 	let config: SandboxConfig;
+	let settlementWallets: string[] | undefined;
 	try {
 		config = readSandboxConfig(process.env);
+		settlementWallets = readSettlementWallets(process.env);
 	} catch (error) {
 		console.error(`sandbox: ${errorMessage(error)}`);
 		process.exit(2);
@@ -18,6 +25,7 @@ async function main(): Promise<void> {
 	const sandbox = await startSandbox({
 		...config,
 		solana: readSolanaConfig(process.env),
+		settlementWallets,
 		log: (line) => console.error(line),
 	}).catch((error: unknown) => {
 		console.error(`sandbox: ${errorMessage(error)}`);

@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import { SANDBOX_DEFAULTS } from "./config.js";
+import { DEV_SETTLEMENT_WALLET, SANDBOX_DEFAULTS } from "./config.js";
 import { createControlServer } from "./control.js";
 import { closeServer, errorMessage, formatUrl, isLoopbackHost, type Log, listen } from "./http.js";
 import { SolanaSimulator, type SolanaSimulatorOptions } from "./solana/simulator.js";
@@ -16,7 +16,13 @@ export interface SandboxOptions {
 	stripePort?: number;
 	controlPort?: number;
 	/** Slot clock, commitment lags and fault seed; `{ slotMs: 0 }` for manual slots in tests. */
-	solana?: SolanaSimulatorOptions;
+	solana?: Omit<SolanaSimulatorOptions, "settlementWallets">;
+	/**
+	 * Wallets the gateway settles into: each starts with its associated token account for every
+	 * settlement token (USDC, PYUSD), created before the RPC server listens. Defaults to the
+	 * development wallet (wrangler.toml's SOLANA_SETTLEMENT_WALLET); `[]` for none.
+	 */
+	settlementWallets?: readonly string[];
 	/** Webhook endpoint, retry and timing knobs; STRIPE_WEBHOOK_URL / _SECRET fill unset ones. */
 	stripe?: StripeEmulatorOptions;
 	log?: (line: string) => void;
@@ -56,7 +62,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 	checkPort("stripePort", stripePort);
 	checkPort("controlPort", controlPort);
 
-	const simulator = new SolanaSimulator(options.solana);
+	const simulator = new SolanaSimulator({
+		...options.solana,
+		settlementWallets: options.settlementWallets ?? [DEV_SETTLEMENT_WALLET],
+	});
 	const stripeEmulator = new StripeEmulator({
 		...stripeOptionsFromEnv(process.env),
 		...options.stripe,

@@ -24,6 +24,11 @@ export interface ChainOptions {
 	now: () => number;
 	/** Called after every change: slots produced, a transaction executed, an account written. */
 	onChange?: (event: ChainEvent) => void;
+	/**
+	 * Runs in the genesis slot, before it is finalized: transactions sent here (settlement
+	 * wallets' token accounts) are in history and visible at every commitment from the start.
+	 */
+	genesis?: (chain: SolanaChain) => void;
 }
 
 export type ChainEvent =
@@ -100,6 +105,7 @@ export class SolanaChain {
 				executable: false,
 			});
 		}
+		options.genesis?.(this);
 		// Start with genesis already finalized, so every commitment reads a real slot.
 		this.advanceSlots(options.finalizedLag);
 	}

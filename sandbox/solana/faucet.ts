@@ -6,14 +6,17 @@ import {
 	systemTransfer,
 } from "./builder.js";
 import type { SolanaChain } from "./chain.js";
+import { decodeKey } from "./encoding.js";
 import { executeTransaction, LAMPORTS_PER_SIGNATURE } from "./executor.js";
 import { associatedTokenAddress, type SandboxKeypair } from "./keys.js";
 import { COMPUTE_BUDGET_PROGRAM } from "./programs.js";
 import { parseMint } from "./token-state.js";
+import { SETTLEMENT_TOKENS } from "./tokens.js";
 import { parseTransaction } from "./wire.js";
 
-// The sandbox's own transactions: airdrops from the faucet and test-token mints. They are real
-// signed transactions, so they show up in getTransaction and getSignaturesForAddress.
+// The sandbox's own transactions: airdrops from the faucet, test-token mints and settlement
+// wallets' token accounts. They are real signed transactions, so they show up in getTransaction
+// and getSignaturesForAddress.
 
 export class FaucetError extends Error {
 	constructor(message: string) {
@@ -82,4 +85,49 @@ export function mintTokens(
 		],
 		[chain.faucet, chain.mintAuthority],
 	);
+}
+
+export interface SettlementTokenAccount {
+	mint: string;
+	programId: string;
+	/** The wallet's associated token account for the mint. */
+	address: string;
+}
+
+export interface SettlementAccounts {
+	wallet: string;
+	accounts: SettlementTokenAccount[];
+	/** The transaction that created the missing ones; null when all existed already. */
+	signature: string | null;
+}
+
+/**
+ * Opens a settlement wallet's associated token account for every settlement token, as a
+ * merchant does before taking payments (a Solana Pay transfer refuses a recipient without one).
+ * Idempotent: one transaction, paid by the faucet, creates only the missing accounts.
+ */
+export function createSettlementAccounts(chain: SolanaChain, wallet: string): SettlementAccounts {
+	if (!decodeKey(wallet)) throw new FaucetError(`${wallet} is not a public key`);
+	const accounts = SETTLEMENT_TOKENS.map((token) => ({
+		mint: token.mint,
+		programId: token.programId,
+		address: associatedTokenAddress(wallet, token.mint, token.programId),
+	}));
+	const missing = accounts.filter((account) => chain.current(account.address) === null);
+	if (missing.length === 0) return { wallet, accounts, signature: null };
+	chain.topUpFaucet(BigInt(missing.length) * chain.rentExempt(200) + LAMPORTS_PER_SIGNATURE);
+	const signature = submit(
+		chain,
+		missing.map((account) =>
+			createAssociatedTokenIdempotent(
+				chain.faucet.address,
+				account.address,
+				wallet,
+				account.mint,
+				account.programId,
+			),
+		),
+		[chain.faucet],
+	);
+	return { wallet, accounts, signature };
 }

@@ -3,8 +3,14 @@ import type { Server } from "node:http";
 import type { Log } from "../http.js";
 import { type ChainEvent, type ChainOptions, SolanaChain } from "./chain.js";
 import type { Commitment } from "./clock.js";
+import { decodeKey } from "./encoding.js";
 import { RPC_NODE_UNHEALTHY } from "./errors.js";
-import { airdrop, mintTokens } from "./faucet.js";
+import {
+	airdrop,
+	createSettlementAccounts,
+	mintTokens,
+	type SettlementAccounts,
+} from "./faucet.js";
 import { FaultInjector, type SolanaFaults } from "./faults.js";
 import { registerAccountMethods } from "./methods/accounts.js";
 import { registerClusterMethods } from "./methods/cluster.js";
@@ -36,6 +42,11 @@ export interface SolanaSimulatorOptions {
 	faultSeed?: number;
 	/** Clock for block times, in milliseconds; Date.now by default. */
 	now?: () => number;
+	/**
+	 * Wallets whose associated token accounts (one per settlement token) every chain starts
+	 * with, created by the faucet in the genesis slot; a reset creates them again.
+	 */
+	settlementWallets?: readonly string[];
 }
 
 /** JSON-RPC calls served over HTTP, per method and per key (see SolanaSimulator.rpcStats). */
@@ -111,10 +122,19 @@ export class SolanaSimulator {
 			() => this.faults.inOutage(this.current.slot),
 			(method, id) => this.events.emit("subscription", { method, id }),
 		);
+		const settlementWallets = [...(options.settlementWallets ?? [])];
+		for (const wallet of settlementWallets) {
+			if (!decodeKey(wallet)) {
+				throw new RangeError(`settlementWallets: ${JSON.stringify(wallet)} is not a public key`);
+			}
+		}
 		this.chainOptions = {
 			confirmedLag: settings.confirmedLag,
 			finalizedLag: settings.finalizedLag,
 			now: options.now ?? Date.now,
+			genesis: (chain) => {
+				for (const wallet of settlementWallets) createSettlementAccounts(chain, wallet);
+			},
 			onChange: (event) => {
 				this.pubsub.refresh();
 				this.events.emit(event.type, event);
@@ -189,7 +209,10 @@ export class SolanaSimulator {
 		return this.faults.set({});
 	}
 
-	/** A fresh chain (genesis accounts only, new blockhashes, back at slot finalizedLag), no faults. */
+	/**
+	 * A fresh chain (genesis accounts and the settlement wallets' token accounts only, new
+	 * blockhashes, back at slot finalizedLag), no faults.
+	 */
 	reset(): void {
 		this.current = new SolanaChain(this.chainOptions);
 		this.faults.set({});
@@ -208,6 +231,14 @@ export class SolanaSimulator {
 			mint,
 			typeof amount === "bigint" ? amount : amountParam(amount),
 		);
+	}
+
+	/**
+	 * Opens a wallet's associated token account for every settlement token (USDC, PYUSD) at
+	 * the current slot, as createSettlementAccounts at start does; a no-op once they exist.
+	 */
+	createSettlementAccounts(wallet: string): SettlementAccounts {
+		return createSettlementAccounts(this.current, wallet);
 	}
 
 	/**

@@ -42,6 +42,14 @@ export const FAKE_USDC: SandboxToken = Object.freeze({
 
 export const SANDBOX_TOKENS: readonly SandboxToken[] = Object.freeze([USDC, PYUSD, FAKE_USDC]);
 
+/**
+ * The tokens a settlement wallet is paid in, so the sandbox opens its token account for each:
+ * every sandbox token but the look-alike, which a gateway never quotes.
+ */
+export const SETTLEMENT_TOKENS: readonly SandboxToken[] = Object.freeze(
+	SANDBOX_TOKENS.filter((token) => token !== FAKE_USDC),
+);
+
 export const USDC_MINT = USDC.mint;
 export const PYUSD_MINT = PYUSD.mint;
 export const FAKE_USDC_MINT = FAKE_USDC.mint;

@@ -1,10 +1,11 @@
 import { invalidParams } from "../errors.js";
-import { FaucetError } from "../faucet.js";
+import { FaucetError, type SettlementAccounts } from "../faucet.js";
 import type { SolanaFaults } from "../faults.js";
 import { positional, pubkeyParam, u64AmountParam } from "../params.js";
 import type { RpcMethods } from "../rpc-server.js";
 
-// Sandbox-only methods (simulator_*): slot control, fault knobs, reset and test-token minting.
+// Sandbox-only methods (simulator_*): slot control, fault knobs, reset, test-token minting and
+// settlement wallets' token accounts.
 // The fault gate never applies to them, so a test can always lift an outage it set.
 
 export interface SimulatorControls {
@@ -13,6 +14,7 @@ export interface SimulatorControls {
 	getFaults(): SolanaFaults;
 	reset(): void;
 	mintTokens(owner: string, mint: string, amount: bigint): string;
+	createSettlementAccounts(wallet: string): SettlementAccounts;
 	readonly slot: number;
 }
 
@@ -56,6 +58,16 @@ export function registerSimulatorMethods(methods: RpcMethods, sim: SimulatorCont
 		const amount = amountParam(args[2]);
 		try {
 			return sim.mintTokens(owner, mint, amount);
+		} catch (error) {
+			if (error instanceof FaucetError) throw invalidParams(`Invalid param: ${error.message}`);
+			throw error;
+		}
+	});
+
+	methods.set("simulator_createSettlementAccounts", (params) => {
+		const wallet = pubkeyParam(positional(params, 1)[0]);
+		try {
+			return sim.createSettlementAccounts(wallet);
 		} catch (error) {
 			if (error instanceof FaucetError) throw invalidParams(`Invalid param: ${error.message}`);
 			throw error;
