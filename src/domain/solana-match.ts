@@ -31,9 +31,10 @@ export interface ParsedTransaction {
 	blockTime: number | null;
 	meta: {
 		err: unknown;
-		fee: number;
-		preBalances: number[];
-		postBalances: number[];
+		/** u64 lamports: a bigint past 2^53 (as the RPC client reads them), a number below. */
+		fee: number | bigint;
+		preBalances: (number | bigint)[];
+		postBalances: (number | bigint)[];
 		preTokenBalances?: TokenBalance[] | null;
 		postTokenBalances?: TokenBalance[] | null;
 	} | null;

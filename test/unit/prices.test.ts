@@ -7,14 +7,10 @@ import {
 	tokenAmountForPrice,
 } from "../../src/domain/conversion";
 import { MAX_MINOR_UNITS, MoneyError, U64_MAX } from "../../src/domain/money";
+import { JsonNumber, parseJsonDecimal, parseLosslessJson } from "../../src/lib/lossless-json";
 import { DEFAULT_FEEDS, type FeedTable, PYTH_FEED_IDS } from "../../src/processors/prices/feeds";
 import { PriceFeedError } from "../../src/processors/prices/fetch-text";
 import { fetchReferenceRates } from "../../src/processors/prices/fx-reference";
-import {
-	JsonNumber,
-	parseJsonDecimal,
-	parseLosslessJson,
-} from "../../src/processors/prices/lossless-json";
 import { fetchPythPrices, type PythPrice } from "../../src/processors/prices/pyth";
 import {
 	getTokenRate,

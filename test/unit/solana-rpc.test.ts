@@ -120,3 +120,47 @@ describe("Solana RPC results", () => {
 		).toBeNull();
 	});
 });
+
+describe("Solana RPC integers", () => {
+	/** A 200 answer with `body` as written, so integer literals reach the client unrounded. */
+	const raw = (body: string) =>
+		new Response(body, { headers: { "content-type": "application/json" } });
+	const callWith = (body: string, method = "m") => {
+		const { fetcher } = scripted({ "http://a": [raw(body)] });
+		return new SolanaRpc({ urls: ["http://a"], fetch: fetcher }).call<unknown>(method, []);
+	};
+
+	it("reads u64 values past 2^53 as exact bigints", async () => {
+		expect(
+			await callWith(
+				'{"jsonrpc":"2.0","id":1,"result":{"context":{"slot":5},"value":18446744073709551615}}',
+			),
+		).toEqual({ context: { slot: 5 }, value: 18_446_744_073_709_551_615n });
+	});
+
+	it("keeps pre and post balances exact, safe ones as numbers, so BigInt() of any is right", async () => {
+		const tx = await callWith(
+			`{"jsonrpc":"2.0","id":1,"result":{"slot":7,"transaction":{"signatures":["s"]},"meta":{"err":null,"fee":5000,"preBalances":[9007199254740993,0,1],"postBalances":[9007199254740993,9007199254740992,1]}}}`,
+			"getTransaction",
+		);
+		expect(tx).toMatchObject({
+			slot: 7,
+			meta: {
+				fee: 5000,
+				preBalances: [9_007_199_254_740_993n, 0, 1],
+				postBalances: [9_007_199_254_740_993n, 9_007_199_254_740_992n, 1],
+			},
+		});
+	});
+
+	it("calls an answer that is JSON but not an object malformed, and fails over", async () => {
+		const { calls, fetcher } = scripted({
+			"http://a": [raw("null")],
+			"http://b": [raw("12345678901234567890")],
+			"http://c": [raw('{"jsonrpc":"2.0","id":1,"result":1}')],
+		});
+		const rpc = new SolanaRpc({ urls: ["http://a", "http://b", "http://c"], fetch: fetcher });
+		expect(await rpc.call("m", [])).toBe(1);
+		expect(calls).toEqual(["http://a", "http://b", "http://c"]);
+	});
+});

@@ -3,16 +3,16 @@
  * `GET {base}/latest?base=USD&symbols=EUR,JPY` →
  * `{"amount":1.0,"base":"USD","date":"2025-01-31","rates":{"EUR":0.92593,"JPY":155.0}}`.
  * The provider sends rates as JSON numbers; they are read from the raw text into exact decimals
- * (lossless-json.ts), never through JSON.parse's doubles or any float arithmetic.
+ * (src/lib/lossless-json.ts), never through JSON.parse's doubles or any float arithmetic.
  */
-import { type FetchTextOptions, fetchText, PriceFeedError } from "./fetch-text";
 import {
 	type JsonDecimal,
 	JsonNumber,
 	type LosslessJson,
 	parseJsonDecimal,
 	parseLosslessJson,
-} from "./lossless-json";
+} from "../../lib/lossless-json";
+import { type FetchTextOptions, fetchText, PriceFeedError } from "./fetch-text";
 
 export interface ReferenceRates {
 	/** Lowercase ISO 4217, as on the gateway's wire. */

@@ -1,4 +1,9 @@
 export {
+	type JsonDecimal,
+	parseJsonDecimal,
+	parseLosslessJson,
+} from "../../lib/lossless-json";
+export {
 	DEFAULT_FEEDS,
 	type FeedTable,
 	FX_FEEDS,
@@ -11,7 +16,6 @@ export {
 } from "./feeds";
 export { DEFAULT_PRICE_TIMEOUT_MS, type FetchTextOptions, PriceFeedError } from "./fetch-text";
 export { fetchReferenceRates, type ReferenceRates } from "./fx-reference";
-export { type JsonDecimal, parseJsonDecimal, parseLosslessJson } from "./lossless-json";
 export { fetchPythPrices, normalizePythFeedId, type PythPrice } from "./pyth";
 export {
 	getTokenRate,

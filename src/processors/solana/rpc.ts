@@ -1,3 +1,5 @@
+import { parseJsonWithBigInts } from "../../lib/lossless-json";
+
 /**
  * A small Solana JSON-RPC client for the Worker: several endpoints with failover, a timeout on
  * every call, and backoff hints when an endpoint is rate limiting or down. It speaks plain
@@ -89,7 +91,10 @@ export class SolanaRpc {
 		}
 		let body: { result?: T; error?: { code: number; message: string } };
 		try {
-			body = (await response.json()) as typeof body;
+			// Lossless: u64 values past 2^53 (lamports, balances, fees) come back as bigint.
+			const parsed = parseJsonWithBigInts(await response.text());
+			if (typeof parsed !== "object" || parsed === null) throw new TypeError("not an object");
+			body = parsed as typeof body;
 		} catch {
 			throw new SolanaRpcError(`${method}: malformed response from ${new URL(url).host}`, true);
 		}
