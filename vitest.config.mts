@@ -20,6 +20,8 @@ export default defineConfig({
 						SESSION_SECRET: "test-session-secret-0123456789abcdef0123",
 						ENVIRONMENT: "test",
 						SOLANA_RPC_URLS: inject("solanaRpcUrl"),
+						// Tests drive the settlement watchers themselves (detect, scanAll): no alarm races them.
+						SOLANA_WATCH_INTERVAL_MS: "3600000",
 						// Short, so the timeout test needs no long wait.
 						SOLANA_RPC_TIMEOUT_MS: "500",
 						PYTH_HERMES_URL: `${inject("sandboxControlUrl")}/hermes`,

@@ -1,6 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
 import type { OutboxEntry } from "../src/db/projection";
-import { claimSignature } from "../src/db/solana-signatures";
 import {
 	type CardDispute,
 	cardAvailableTransfer,
@@ -40,7 +39,20 @@ import {
 	type RefundFailure,
 	type RefundOutcome,
 } from "../src/domain/refund-booking";
-import { nextPollDelayMs } from "../src/domain/solana-settlement";
+import {
+	droppedTransfer,
+	type InflowInput,
+	type InflowResult,
+	isOpen,
+	judgeInflow,
+	mergeRequote,
+	planSettlement,
+	quoteExpired,
+	type ReceiptRow,
+	receiptTransfer,
+	settlementTransfer,
+	tokenCurrency,
+} from "../src/domain/solana-receipts";
 import type { Env } from "../src/env";
 import { idTime, newId } from "../src/lib/ids";
 import { log } from "../src/lib/log";
@@ -49,7 +61,17 @@ import { isStripeError, snapshotOf, stripeFromEnv } from "../src/processors/stri
 import { customerOwningWallet } from "../src/services/customers";
 import { assessArrival } from "../src/services/risk";
 import { recordProcessorOutcome } from "../src/services/routing";
+import { quoteRemainder, watchSettlementAccount } from "../src/services/solana-quote";
 import { type DrainResult, drainOutbox, Jobs, OUTBOX_SCHEMA } from "./outbox";
+import {
+	insertReceipt,
+	noteReceiptMissing,
+	RECEIPTS_SCHEMA,
+	readReceipt,
+	readReceipts,
+	setReceiptCommitment,
+	setReceiptDropped,
+} from "./payment-chain";
 import {
 	drainRefundOutbox,
 	paymentHeldFunds,
@@ -59,14 +81,6 @@ import {
 	readRefunds,
 	saveRefund,
 } from "./refunds";
-import {
-	planSettlement,
-	RECEIPTS_SCHEMA,
-	type ReceiptRow,
-	readReceipts,
-	scanChain,
-	settlementTransfer,
-} from "./solana-watcher";
 
 export type TransitionResult =
 	| { ok: true; payment: PaymentRecord }
@@ -82,19 +96,14 @@ type Job = "expire" | "flush" | "poll" | "card_available" | "card_release";
 /** When the alarm flushes outbox rows that the flush after their commit did not (see writeOutbox). */
 const OUTBOX_SAFETY_FLUSH_MS = 30_000;
 
-/** How long the payer counts as present after the checkout was seen or a transaction requested. */
-const WATCH_WINDOW_MS = 2 * 60 * 1000;
-const HOT_WINDOW_MS = 60 * 1000;
-const FRESH_WINDOW_MS = 45 * 1000;
-const MAX_HOT_WINDOWS = 5;
+/** How often a payment waiting for `finalized` asks for its receipts' statuses. */
+const CONFIRM_INTERVAL_MS = 2_000;
+/** Status checks that must miss a counted transaction before it counts as dropped. */
+const DROPPED_AFTER_MISSES = 3;
+/** Slots after which a transaction that never reached `finalized` cannot land any more. */
+const BLOCKHASH_LIFETIME_SLOTS = 151;
 /** Open status sockets per payment: a payer has a tab or two, never hundreds. */
 const MAX_STATUS_SOCKETS = 16;
-/** Payments keep being watched this long after expiry, so late funds are found and refundable. */
-const LATE_PAYMENT_GRACE_S = 10 * 60;
-
-function canTransitionAny(status: PaymentStatus): boolean {
-	return !isTerminal(status);
-}
 
 /**
  * One object per payment: the source of truth for its state. Each change is committed to the
@@ -169,12 +178,6 @@ export class PaymentObject extends DurableObject<Env> {
 		const record = newPaymentRecord(input);
 		this.commit(record, null, "payment.created", []);
 		this.jobs.schedule("expire", record.expires_at * 1000);
-		if (record.solana) {
-			// A new payment's payer is usually sent to the checkout next: watch briskly at first.
-			this.setMeta("watched_until", Date.now() + WATCH_WINDOW_MS);
-			this.setMeta("fresh_until", Date.now() + FRESH_WINDOW_MS);
-			this.schedulePoll();
-		}
 		await this.flush();
 		return record;
 	}
@@ -317,44 +320,238 @@ export class PaymentObject extends DurableObject<Env> {
 
 	/**
 	 * The payer is on the checkout page ("watched") or a wallet just asked for the transaction
-	 * ("hot"): look at the chain more often for a while.
+	 * ("hot"): make sure the settlement watcher is looking once a slot.
 	 */
-	async touch(kind: "watched" | "hot"): Promise<void> {
+	async touch(_kind: "watched" | "hot"): Promise<void> {
 		const payment = this.read();
-		if (!payment?.solana || !canTransitionAny(payment.status)) return;
-		const now = Date.now();
-		this.setMeta("watched_until", now + WATCH_WINDOW_MS);
-		this.setMeta("fresh_until", now + FRESH_WINDOW_MS);
-		// Anyone holding the checkout link can ask for transactions; a few fast windows per payment
-		// cover real retries without letting repeated requests buy unbounded RPC traffic.
-		const hotWindows = this.getMeta("hot_windows");
-		if (kind === "hot" && hotWindows < MAX_HOT_WINDOWS) {
-			this.setMeta("hot_windows", hotWindows + 1);
-			this.setMeta("hot_until", now + HOT_WINDOW_MS);
-		}
-		this.schedulePoll();
+		if (!payment?.solana || isTerminal(payment.status)) return;
+		await watchSettlementAccount(this.env, payment.solana, payment.expires_at).catch(() => {
+			// The watcher's own alarm and the minute cron still scan; this only keeps it brisk.
+		});
 	}
 
-	/** Replaces the crypto quote of an unpaid payment (a new token or a fresh rate). */
+	/**
+	 * Replaces the crypto quote of an unpaid payment (a new token or a fresh rate). A partly paid
+	 * payment keeps what it received at the rate it was paid at, and `solana` (quoted by the caller
+	 * for the rest of the price) prices only the remainder; its token cannot change. Earlier
+	 * references stay the payment's: funds sent to them are still counted.
+	 */
 	async updateSolana(solana: SolanaPaymentDetails): Promise<TransitionResult> {
 		const current = this.read();
 		if (!current) return { ok: false, error: "not_found", message: "No such payment" };
-		const counted = readReceipts(this.sql).some((r) => r.disposition === "counted");
-		if (current.status !== "requires_payment" || counted) {
+		if (current.status !== "requires_payment") {
 			return {
 				ok: false,
 				error: "illegal_transition",
 				status: current.status,
-				message:
-					"The quote of a payment that has received funds or is no longer open cannot change.",
+				message: "The quote of a payment that is no longer open cannot change.",
+			};
+		}
+		const received = BigInt(current.solana?.amount_received ?? "0");
+		if (
+			current.solana &&
+			received > 0n &&
+			tokenCurrency(solana) !== tokenCurrency(current.solana)
+		) {
+			return {
+				ok: false,
+				error: "illegal_transition",
+				status: current.status,
+				message: `This payment has received part of its price in ${current.solana?.token}; the rest must be paid in ${current.solana?.token} too.`,
 			};
 		}
 		const now = Math.floor(Date.now() / 1000);
-		const next = { ...current, solana, updated: now, version: current.version + 1 };
+		const next = {
+			...current,
+			solana: current.solana ? mergeRequote(current.solana, solana, received) : solana,
+			updated: now,
+			version: current.version + 1,
+		};
 		this.commit(next, current.status, "payment.quote_updated", []);
-		this.schedulePoll();
 		await this.flush();
 		return { ok: true, payment: next };
+	}
+
+	/**
+	 * An inflow a settlement watcher found for this payment: judged and booked once (receipt,
+	 * transition, ledger transfer and outbox in one storage transaction), whatever the payment's
+	 * state — counted while it is open, held as late once it is not. An inflow in a token this
+	 * payment was not quoted in is declined (the watcher books it as unattributed).
+	 */
+	async recordInflow(inflow: InflowInput): Promise<InflowResult> {
+		let payment = this.read();
+		if (!payment?.solana) return { outcome: "declined", reason: "unknown_payment" };
+		const known = readReceipt(this.sql, inflow.id);
+		if (known) return { outcome: "booked", disposition: known.disposition };
+		if (inflow.currency !== tokenCurrency(payment.solana)) {
+			return { outcome: "declined", reason: "wrong_mint" };
+		}
+		const nowS = Math.floor(Date.now() / 1000);
+		const arrived = inflow.block_time ?? nowS;
+		if (isOpen(payment.status) && quoteExpired(payment.solana, arrived)) {
+			// A top-up after the quote's hold ended, while the payment is open: the rest of the price
+			// is quoted afresh and the funds count against it, never at the stale rate. A failure
+			// (no current rate) throws: the watcher keeps the inflow and hands it over again.
+			const fresh = await quoteRemainder(this.env, payment, payment.solana.token);
+			const after = this.read() as PaymentRecord;
+			if (after.status === "requires_payment" && after.version === payment.version) {
+				await this.updateSolana(fresh);
+			}
+			payment = this.read() as PaymentRecord;
+		}
+		const tentative = this.planWith(payment, inflow);
+		let risk: PaymentRecord["risk"] | undefined;
+		let customer: string | null | undefined;
+		if (isOpen(payment.status) && tentative.decision.status === "succeeded") {
+			({ risk, customer } = await this.assessPayer(payment, inflow.payer));
+		}
+		// From here on nothing awaits until the commit: a cancel, another inflow or a re-quote
+		// cannot interleave, so the judgement below is against the state the commit replaces.
+		payment = this.read() as PaymentRecord;
+		const again = readReceipt(this.sql, inflow.id);
+		if (again) return { outcome: "booked", disposition: again.disposition };
+		const verdict = judgeInflow(payment);
+		const row: ReceiptRow = {
+			...inflow,
+			disposition: verdict.disposition,
+			reason: verdict.reason,
+			found_at: nowS,
+		};
+		const transfers = [receiptTransfer(payment, row, nowS)];
+		const save = () => insertReceipt(this.sql, row);
+		if (verdict.disposition === "late") {
+			const next = { ...payment, updated: nowS, version: payment.version + 1 };
+			this.commit(next, payment.status, "payment.late_payment_received", transfers, save);
+		} else {
+			this.commitSettlement(payment, [...readReceipts(this.sql), row], transfers, save, {
+				risk,
+				customer,
+			});
+		}
+		await this.flush();
+		if (this.read()?.status === "processing") this.jobs.scheduleNoLaterThan("poll", Date.now());
+		return { outcome: "booked", disposition: verdict.disposition };
+	}
+
+	private planWith(payment: PaymentRecord, inflow: InflowInput) {
+		const row: ReceiptRow = { ...inflow, disposition: "counted", reason: null, found_at: 0 };
+		return planSettlement({
+			payment,
+			solana: payment.solana as SolanaPaymentDetails,
+			rows: [...readReceipts(this.sql), row],
+			toleranceBps: this.toleranceBps(),
+		});
+	}
+
+	private toleranceBps(): number {
+		return Number(this.env.SOLANA_UNDERPAYMENT_TOLERANCE_BPS ?? "0");
+	}
+
+	/**
+	 * The paying wallet is known: the risk rules look again (sanctions, wallet rules, first seen),
+	 * and if the wallet belongs to one of the merchant's customers the payment becomes theirs.
+	 */
+	private async assessPayer(
+		payment: PaymentRecord,
+		payer: string,
+	): Promise<{ risk: PaymentRecord["risk"]; customer: string | null }> {
+		const customer = payment.customer ?? (await this.customerOfPayer(payment, payer));
+		const risk = await assessArrival(
+			this.env,
+			{ merchantId: payment.merchant_id, livemode: payment.livemode },
+			payment.id,
+			{
+				amount: payment.amount,
+				currency: payment.currency,
+				customer: null,
+				email: null,
+				ip: null,
+				country: null,
+				wallet: payer,
+				card_fingerprint: null,
+			},
+			payment.risk ?? null,
+		);
+		return { risk, customer };
+	}
+
+	/**
+	 * Commits what the counted receipts `rows` mean for an open payment, synchronously: success
+	 * (or review, or a block), processing while `finalized` is awaited, or a partly funded update,
+	 * together with `transfers` and `also` (the receipt's own row).
+	 */
+	private commitSettlement(
+		payment: PaymentRecord,
+		rows: ReceiptRow[],
+		transfers: Transfer[],
+		also: () => void,
+		assessed: { risk?: PaymentRecord["risk"]; customer?: string | null | undefined },
+	): void {
+		const solana = payment.solana as SolanaPaymentDetails;
+		const nowS = Math.floor(Date.now() / 1000);
+		const { decision, details, fiatReceived } = planSettlement({
+			payment,
+			solana,
+			rows,
+			toleranceBps: this.toleranceBps(),
+		});
+		const base = {
+			...payment,
+			solana: details,
+			amount_received: fiatReceived,
+			updated: nowS,
+			version: payment.version + 1,
+		};
+		if (decision.status === "succeeded") {
+			const risk = assessed.risk ?? payment.risk ?? null;
+			const customer = assessed.customer ?? payment.customer ?? null;
+			if (risk && risk.decision !== "allow") {
+				// Blocked or to be reviewed: the funds stay in the payment's holding account (the
+				// receipts' transfers), refundable; only an approval settles them to the merchant.
+				const blocked = risk.decision === "block";
+				const to = blocked ? "failed" : "requires_review";
+				const next: PaymentRecord = {
+					...base,
+					status: to,
+					amount_received: blocked ? payment.amount_received : fiatReceived,
+					customer,
+					risk,
+					failure_code: blocked ? "risk_blocked" : payment.failure_code,
+					failure_message: blocked
+						? `Blocked by the risk rules when the funds arrived: ${risk.reasons.map((r) => r.detail).join("; ")}. The funds are held for refund.`
+						: payment.failure_message,
+				};
+				this.commit(next, payment.status, eventTypeFor(to), transfers, also);
+				return;
+			}
+			const next: PaymentRecord = {
+				...base,
+				status: "succeeded",
+				succeeded_at: nowS,
+				customer,
+				risk,
+			};
+			this.commit(
+				next,
+				payment.status,
+				eventTypeFor("succeeded"),
+				[...transfers, settlementTransfer(next, details, decision.received, nowS)],
+				also,
+			);
+			return;
+		}
+		if (decision.status === "processing" && payment.status === "requires_payment") {
+			const next: PaymentRecord = { ...base, status: "processing" };
+			this.commit(next, payment.status, eventTypeFor("processing"), transfers, also);
+			return;
+		}
+		if (decision.status === "requires_payment" && payment.status === "processing") {
+			// A receipt dropped while others wait for finality: the payment is open for payment again.
+			const next: PaymentRecord = { ...base, status: "requires_payment" };
+			this.commit(next, payment.status, eventTypeFor("requires_payment"), transfers, also);
+			return;
+		}
+		this.commit(base, payment.status, "payment.partially_funded", transfers, also);
 	}
 
 	/**
@@ -671,7 +868,7 @@ export class PaymentObject extends DurableObject<Env> {
 			} else if (name === "flush") {
 				await this.flush();
 			} else if (name === "poll") {
-				await this.pollChain();
+				await this.confirmReceipts();
 			} else if (name === "card_available") {
 				this.cardFundsAvailable();
 			} else if (name === "card_release") {
@@ -681,141 +878,106 @@ export class PaymentObject extends DurableObject<Env> {
 		this.jobs.arm();
 	}
 
-	/** One look at the chain, then the resulting change of state, then the next look's time. */
-	private async pollChain(): Promise<void> {
+	/**
+	 * A payment waiting for `finalized`: asks for its counted receipts' statuses in one batched
+	 * call, records those that finalized, and reverses those proven dropped (missing from several
+	 * checks and older than any blockhash). No deadline: it looks until one or the other is true.
+	 */
+	private async confirmReceipts(): Promise<void> {
 		this.jobs.unschedule("poll");
-		const payment = this.read();
-		const solana = payment?.solana;
-		if (!payment || !solana) return;
-		const now = Date.now();
-		if (payment.status === "succeeded" || now > (payment.expires_at + LATE_PAYMENT_GRACE_S) * 1000)
-			return;
-		let found: ReceiptRow[];
+		let payment = this.read();
+		if (!payment?.solana || payment.status !== "processing") return;
+		const waiting = readReceipts(this.sql).filter(
+			(r) => r.disposition === "counted" && r.commitment !== "finalized",
+		);
+		let statuses: ({ confirmationStatus: string | null; err: unknown } | null)[];
+		let finalizedSlot = 0;
 		try {
-			({ found } = await scanChain({
-				sql: this.sql,
-				rpc: rpcFromEnv(this.env),
-				payment,
-				solana,
-				now,
-				claim: (signature) => claimSignature(this.env.DB, signature, payment.id),
-			}));
+			const rpc = rpcFromEnv(this.env);
+			statuses = (
+				await rpc.call<{ value: ({ confirmationStatus: string | null; err: unknown } | null)[] }>(
+					"getSignatureStatuses",
+					[waiting.map((r) => r.signature), { searchTransactionHistory: true }],
+				)
+			).value;
+			if (statuses.some((s) => s === null)) {
+				finalizedSlot = Number(
+					await rpc.call<number | bigint>("getSlot", [{ commitment: "finalized" }], (v) =>
+						["number", "bigint"].includes(typeof v),
+					),
+				);
+			}
 			if (this.getMeta("rpc_failures") > 0) {
 				// Recovered: tell the routing circuit breaker the network answers again.
 				await recordProcessorOutcome(this.env, "solana", "success");
 				this.setMeta("rpc_failures", 0);
 			}
 		} catch (err) {
-			// RPC or D1 trouble: back off and look again; nothing seen is lost, nothing is judged twice.
 			const failures = this.getMeta("rpc_failures") + 1;
 			this.setMeta("rpc_failures", failures);
 			await recordProcessorOutcome(this.env, "solana", "failure");
 			const delay = Math.min(1000 * 2 ** failures, 60_000);
-			log("warn", "chain poll failed; backing off", {
+			log("warn", "finality check failed; backing off", {
 				payment: payment.id,
 				failures,
 				retry_in_ms: delay,
 				error: err instanceof Error ? err.message : String(err),
 			});
-			this.jobs.schedule("poll", now + delay);
+			this.jobs.schedule("poll", Date.now() + delay);
 			return;
 		}
-		await this.applyReceipts(payment, solana, found);
-		this.schedulePoll();
-	}
-
-	private async applyReceipts(
-		payment: PaymentRecord,
-		solana: SolanaPaymentDetails,
-		found: ReceiptRow[],
-	): Promise<void> {
-		const nowS = Math.floor(Date.now() / 1000);
-		const { decision, details, fiatReceived, transfers } = planSettlement({
-			payment,
-			solana,
-			rows: readReceipts(this.sql),
-			found,
-			toleranceBps: Number(this.env.SOLANA_UNDERPAYMENT_TOLERANCE_BPS ?? "0"),
-			now: nowS,
+		const dropped: ReceiptRow[] = [];
+		this.ctx.storage.transactionSync(() => {
+			waiting.forEach((r, i) => {
+				const status = statuses[i];
+				if (status?.confirmationStatus === "finalized" && !status.err) {
+					setReceiptCommitment(this.sql, r.id, "finalized");
+				} else if (
+					!status &&
+					noteReceiptMissing(this.sql, r.id) >= DROPPED_AFTER_MISSES &&
+					finalizedSlot > r.slot + BLOCKHASH_LIFETIME_SLOTS
+				) {
+					dropped.push(r);
+				}
+			});
 		});
-		const open = payment.status === "requires_payment" || payment.status === "processing";
-
-		if (open && decision.status === "succeeded") {
-			// The paying wallet signed the transaction: if it belongs to one of the merchant's
-			// customers, the payment is theirs (it then shows among their past payments).
-			const customer = payment.customer ?? (await this.customerOfPayer(payment, details.payer));
-			// The payer is known now: the risk rules look again (sanctions, wallet rules, first seen).
-			const risk = await assessArrival(
-				this.env,
-				{ merchantId: payment.merchant_id, livemode: payment.livemode },
-				payment.id,
-				{
-					amount: payment.amount,
-					currency: payment.currency,
-					customer: null,
-					email: null,
-					ip: null,
-					country: null,
-					wallet: details.payer,
-					card_fingerprint: null,
-				},
-				payment.risk ?? null,
-			);
-			if (risk.decision !== "allow") {
-				// Blocked or to be reviewed: the funds stay in the payment's holding account (the
-				// receipts' transfers), refundable; only an approval settles them to the merchant.
-				const blocked = risk.decision === "block";
-				await this.transition(
-					blocked ? "failed" : "requires_review",
-					(p) => ({
-						...p,
-						solana: details,
-						amount_received: blocked ? p.amount_received : fiatReceived,
-						customer,
-						risk,
-						failure_code: blocked ? "risk_blocked" : p.failure_code,
-						failure_message: blocked
-							? `Blocked by the risk rules when the funds arrived: ${risk.reasons.map((r) => r.detail).join("; ")}. The funds are held for refund.`
-							: p.failure_message,
-					}),
-					() => transfers,
+		const rows = readReceipts(this.sql);
+		const plan = planSettlement({
+			payment,
+			solana: payment.solana,
+			rows: rows.filter((r) => !dropped.some((d) => d.id === r.id)),
+			toleranceBps: this.toleranceBps(),
+		});
+		let assessed: { risk?: PaymentRecord["risk"]; customer?: string | null } = {};
+		if (plan.decision.status === "succeeded") {
+			assessed = await this.assessPayer(payment, plan.details.payer ?? "");
+		}
+		payment = this.read() as PaymentRecord;
+		if (payment.status === "processing") {
+			const nowS = Math.floor(Date.now() / 1000);
+			const gone = dropped.filter((d) => readReceipt(this.sql, d.id)?.disposition === "counted");
+			const remaining = readReceipts(this.sql).filter((r) => !gone.some((d) => d.id === r.id));
+			const decision = planSettlement({
+				payment,
+				solana: payment.solana as SolanaPaymentDetails,
+				rows: remaining,
+				toleranceBps: this.toleranceBps(),
+			}).decision.status;
+			if (gone.length > 0 || decision !== "processing") {
+				this.commitSettlement(
+					payment,
+					remaining,
+					gone.map((d) => droppedTransfer(payment as PaymentRecord, d, nowS)),
+					() => {
+						for (const d of gone) setReceiptDropped(this.sql, d.id);
+					},
+					assessed,
 				);
-				return;
+				await this.flush();
 			}
-			await this.transition(
-				"succeeded",
-				(p, now) => ({
-					...p,
-					solana: details,
-					amount_received: fiatReceived,
-					succeeded_at: now,
-					customer,
-					risk,
-				}),
-				(p) => [...transfers, settlementTransfer(p, details, decision.received, nowS)],
-			);
-		} else if (payment.status === "requires_payment" && decision.status === "processing") {
-			await this.transition(
-				"processing",
-				(p) => ({ ...p, solana: details, amount_received: fiatReceived }),
-				() => transfers,
-			);
-		} else if (transfers.length > 0) {
-			const late = found.some((r) => r.disposition === "late");
-			const next: PaymentRecord = {
-				...payment,
-				solana: details,
-				amount_received: open ? fiatReceived : payment.amount_received,
-				updated: nowS,
-				version: payment.version + 1,
-			};
-			this.commit(
-				next,
-				payment.status,
-				late ? "payment.late_payment_received" : "payment.partially_funded",
-				transfers,
-			);
-			await this.flush();
+		}
+		if (this.read()?.status === "processing") {
+			this.jobs.schedule("poll", Date.now() + CONFIRM_INTERVAL_MS);
 		}
 	}
 
@@ -831,30 +993,6 @@ export class PaymentObject extends DurableObject<Env> {
 			log("warn", "customer lookup by wallet failed", { payment: payment.id, error: String(err) });
 			return null;
 		}
-	}
-
-	private schedulePoll(): void {
-		const payment = this.read();
-		if (!payment?.solana || payment.status === "succeeded") return;
-		const now = Date.now();
-		if (now > (payment.expires_at + LATE_PAYMENT_GRACE_S) * 1000) return;
-		const awaitingFinality = readReceipts(this.sql).some(
-			(r) => r.disposition === "counted" && r.commitment !== "finalized",
-		);
-		const due =
-			now +
-			nextPollDelayMs({
-				now,
-				hotUntil: this.getMeta("hot_until"),
-				freshUntil: this.getMeta("fresh_until"),
-				// An open status socket means the payer is on the page right now.
-				watchedUntil: Math.max(
-					this.getMeta("watched_until"),
-					this.ctx.getWebSockets().length > 0 ? now + WATCH_WINDOW_MS : 0,
-				),
-				awaitingFinality,
-			});
-		this.jobs.scheduleNoLaterThan("poll", due);
 	}
 
 	private getMeta(key: string): number {

@@ -11,7 +11,7 @@ import { newId } from "../src/lib/ids";
 import { log } from "../src/lib/log";
 import { emitEvent } from "../src/services/events";
 import type { DrainResult } from "./outbox";
-import { readReceipts } from "./solana-watcher";
+import { readReceipts } from "./payment-chain";
 
 /**
  * The refund side of a PaymentObject: each refund of the payment lives in the object's storage,
@@ -63,11 +63,12 @@ export function readRefund(sql: SqlStorage, id: string): RefundRecord | null {
 
 /** Crypto this payment holds for refund, from the receipts its watcher recorded. */
 export function paymentHeldFunds(sql: SqlStorage, payment: PaymentRecord) {
-	const receipts: ReceiptSummary[] = readReceipts(sql).map((r) => ({
-		amount: BigInt(r.amount),
-		payer: r.payer,
-		disposition: r.disposition,
-	}));
+	// A dropped receipt's funds never stayed: it was reversed in the ledger.
+	const receipts: ReceiptSummary[] = readReceipts(sql).flatMap((r) =>
+		r.disposition === "dropped"
+			? []
+			: [{ amount: BigInt(r.amount), payer: r.payer, disposition: r.disposition }],
+	);
 	return heldFunds(payment, receipts);
 }
 

@@ -56,6 +56,8 @@ export interface Env {
 	SOLANA_UNDERPAYMENT_TOLERANCE_BPS?: string;
 	/** Payments above this many minor units of their currency wait for `finalized` (default 10000). */
 	SOLANA_FINALIZED_ABOVE?: string;
+	/** How often a settlement watcher looks while payments are open, in ms (default 400: a slot). */
+	SOLANA_WATCH_INTERVAL_MS?: string;
 	/** Seconds a crypto quote holds its rate (default 900, never past the payment's expiry). */
 	SOLANA_QUOTE_TTL_SECONDS?: string;
 	/** JSON list of extra tokens: [{symbol, mint, decimals, program, usd_feed_id}]. */

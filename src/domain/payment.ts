@@ -21,6 +21,8 @@ export interface SolanaPaymentDetails {
 	recipient: string;
 	/** A fresh public key that identifies this payment's transactions. */
 	reference: string;
+	/** The references of earlier quotes: funds sent to any of them are still this payment's. */
+	previous_references?: string[];
 	memo: string;
 	solana_pay_url: string;
 	transaction_request_url: string;

@@ -78,7 +78,7 @@ const MEMO_PROGRAMS = new Set([
 	"Memo4c2pN8afCj432Lb7RMVKi9PbQnnW7ewFFaV3oAH",
 ]);
 
-function memosOf(tx: ParsedTransaction): string[] {
+export function memosOf(tx: ParsedTransaction): string[] {
 	return tx.transaction.message.instructions
 		.filter((ix) => MEMO_PROGRAMS.has(ix.programId) || ix.program === "spl-memo")
 		.map((ix) => (typeof ix.parsed === "string" ? ix.parsed : ""));

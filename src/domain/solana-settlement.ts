@@ -51,26 +51,3 @@ export function decideSettlement(
 export function requiredCommitment(priceAmount: number, finalizedAbove: number): Commitment {
 	return priceAmount > finalizedAbove ? "finalized" : "confirmed";
 }
-
-/**
- * How long until the next look for the payment on chain. Most payers pay within a minute of
- * opening the checkout or asking their wallet for the transaction, so the looks are fast then
- * and sparse otherwise: a fully watched, never-paid payment costs about 340 calls in 15
- * minutes, a tenth of polling every 250 ms.
- */
-export function nextPollDelayMs(state: {
-	now: number;
-	/** Until when a wallet that just asked for the transaction is likely to send it. */
-	hotUntil: number;
-	/** Until when a payer who just opened the checkout is likely to scan and pay. */
-	freshUntil: number;
-	/** Until when the checkout was seen open. */
-	watchedUntil: number;
-	awaitingFinality: boolean;
-}): number {
-	if (state.awaitingFinality) return 2_000;
-	if (state.now < state.hotUntil) return 400;
-	if (state.now < state.freshUntil) return 1_500;
-	if (state.now < state.watchedUntil) return 5_000;
-	return 15_000;
-}

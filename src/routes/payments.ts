@@ -12,7 +12,6 @@ import { PAYMENT_STATUSES } from "../domain/payment-state";
 import { ApiError } from "../lib/errors";
 import { isId } from "../lib/ids";
 import { cancelCardIntent, captureCard } from "../services/cards";
-import { getMerchant } from "../services/merchants";
 import {
 	createPaymentFor,
 	loadPayment,
@@ -21,7 +20,7 @@ import {
 	requestIp,
 	unwrapTransition,
 } from "../services/payments";
-import { quoteSolanaPayment } from "../services/solana-quote";
+import { quoteRemainder } from "../services/solana-quote";
 import type { App } from "../types";
 import {
 	AmountSchema,
@@ -278,13 +277,8 @@ export function registerPayments(app: App): void {
 				`This payment's status is '${payment.status}'; it cannot be re-quoted.`,
 			);
 		}
-		const merchant = await getMerchant(c.env.DB, auth.merchantId);
-		const solana = await quoteSolanaPayment(
-			c.env,
-			payment,
-			merchant ?? { name: "StreamPayments", settings: {} },
-			c.req.valid("json").token,
-		);
+		// A partly paid payment is quoted for the rest of its price; what it received keeps its rate.
+		const solana = await quoteRemainder(c.env, payment, c.req.valid("json").token);
 		const result = await paymentStub(c.env, id).updateSolana(solana);
 		const updated = unwrapTransition(result, id);
 		// Publishable keys and checkout tokens act for the payer: they get the payer's view,

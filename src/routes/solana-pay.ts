@@ -7,6 +7,7 @@ import { rpcFromEnv, SolanaRpcError } from "../processors/solana/rpc";
 import { buildPaymentTransaction } from "../processors/solana/transaction";
 import { getMerchant } from "../services/merchants";
 import { paymentStub } from "../services/payments";
+import { quoteRemainder } from "../services/solana-quote";
 import type { App } from "../types";
 import { errorResponses } from "./schemas";
 
@@ -93,15 +94,23 @@ export function registerSolanaPay(app: App): void {
 				`This payment is ${payment.status.replace("_", " ")}.`,
 			);
 		}
+		let quoted = solana;
 		if (solana.quote.expires_at <= Math.floor(Date.now() / 1000)) {
-			throw new ApiError(
-				"payment_unexpected_state",
-				"This quote has expired; refresh the checkout for a new one.",
-			);
+			// The quote's hold ended while the payment is open: the wallet asking is the payer, so the
+			// rest of the price is quoted afresh (as the checkout would) instead of refusing.
+			const fresh = await quoteRemainder(c.env, payment, solana.token);
+			const updated = await paymentStub(c.env, id).updateSolana(fresh);
+			if (!updated.ok || !updated.payment.solana) {
+				throw new ApiError(
+					"payment_unexpected_state",
+					updated.ok ? "Not payable in crypto." : updated.message,
+				);
+			}
+			quoted = updated.payment.solana;
 		}
 		const { transaction } = await buildPaymentTransaction(
 			rpcFromEnv(c.env),
-			solana,
+			quoted,
 			c.req.valid("json").account,
 		).catch((err: unknown) => {
 			// The RPC failing (down, rate-limited, answering garbage) is the processor's error, not ours.

@@ -4,7 +4,7 @@
  * sold through FX clearing at the policy's rate, less the spread. One conversion per payment:
  * the row, its ledger transfer and its event land in one D1 batch keyed by the payment.
  */
-import { settlementTransfer, tokenCurrency } from "../../durable-objects/solana-watcher";
+
 import { transferStatements } from "../db/ledger";
 import type { MerchantSettings } from "../db/schema";
 import {
@@ -21,6 +21,7 @@ import {
 import { accounts } from "../domain/ledger";
 import { currencyExponent, isSupportedCurrency } from "../domain/money";
 import type { PaymentRecord } from "../domain/payment";
+import { settlementTransfer, tokenCurrency } from "../domain/solana-receipts";
 import type { Env } from "../env";
 import { newId } from "../lib/ids";
 import { RateError } from "../processors/prices/rates";

@@ -1,5 +1,6 @@
 import { getAddressDecoder } from "@solana/kit";
 import type { MerchantSettings } from "../db/schema";
+import { recordReference } from "../db/solana-references";
 import { tokenAmountForPrice } from "../domain/conversion";
 import { currencyExponent } from "../domain/money";
 import type { SolanaPaymentDetails } from "../domain/payment";
@@ -7,8 +8,11 @@ import { encodeTransactionRequest, encodeTransferRequest } from "../domain/solan
 import { requiredCommitment } from "../domain/solana-settlement";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
+import { log } from "../lib/log";
 import { RateError } from "../processors/prices/rates";
+import { getMerchant } from "./merchants";
 import { quoteTokenRate } from "./rates";
+import { currencyOfToken, settlementWatcher } from "./settlement-accounts";
 import { resolveToken } from "./tokens";
 
 export { resolveToken, type SolanaToken, tokenCatalog } from "./tokens";
@@ -29,6 +33,48 @@ function formatRate(
 		(numerator * 10n ** BigInt(decimals) * 10n ** BigInt(shown - exponent)) / denominator;
 	const digits = scaled.toString().padStart(shown + 1, "0");
 	return `${digits.slice(0, -shown)}.${digits.slice(-shown)}`;
+}
+
+/**
+ * The settlement watcher keeps looking after expiry for this long at its brisk pace, so late
+ * funds are booked at once; after that the minute cron's scans still book them.
+ */
+const LATE_WINDOW_S = 10 * 60;
+
+/** Per isolate and binding: the furthest watch already asked of each watcher (saves calls). */
+const watching = new WeakMap<object, Map<string, number>>();
+
+/**
+ * Asks the watcher of the token's settlement account to look about once a slot until the
+ * payment's late window ends. Its first call starts the watcher (its opening balance and
+ * cursor), so a quote is never handed out before its payment can be seen.
+ */
+export async function watchSettlementAccount(
+	env: Env,
+	token: { mint: string | null },
+	expiresAt: number,
+): Promise<void> {
+	const currency = currencyOfToken(token);
+	const until = (expiresAt + LATE_WINDOW_S) * 1000;
+	let watchingUntil = watching.get(env.SETTLEMENT_WATCHERS);
+	if (!watchingUntil) {
+		watchingUntil = new Map();
+		watching.set(env.SETTLEMENT_WATCHERS, watchingUntil);
+	}
+	if ((watchingUntil.get(currency) ?? 0) >= until) return;
+	try {
+		await settlementWatcher(env, currency).watch(currency, until);
+	} catch (err) {
+		log("warn", "settlement watcher unavailable", {
+			currency,
+			error: err instanceof Error ? err.message : String(err),
+		});
+		throw new ApiError(
+			"service_unavailable",
+			"The Solana network cannot be watched for this payment right now. Retry shortly.",
+		);
+	}
+	watchingUntil.set(currency, until);
 }
 
 /**
@@ -69,6 +115,9 @@ export async function quoteSolanaPayment(
 	const fee = (beforeFee * feeBps + 9_999n) / 10_000n;
 	const amount = beforeFee + fee;
 	const reference = newReference();
+	// Indexed before any payer can see it: whatever is sent with it is found as this payment's.
+	await recordReference(env.DB, reference, payment.id, now);
+	await watchSettlementAccount(env, token, payment.expires_at);
 	const memo = payment.id;
 	const quoteTtl = Number(env.SOLANA_QUOTE_TTL_SECONDS ?? "900");
 	return {
@@ -115,4 +164,36 @@ export async function quoteSolanaPayment(
 		signature: null,
 		payer: null,
 	};
+}
+
+/**
+ * A fresh quote, in `tokenName`, for what a payment still owes: the price less the share its
+ * received funds already cover (the object merges the two, see mergeRequote).
+ */
+export async function quoteRemainder(
+	env: Env,
+	payment: {
+		id: string;
+		merchant_id: string;
+		amount: number;
+		amount_received: number;
+		currency: string;
+		expires_at: number;
+		description: string | null;
+		solana: SolanaPaymentDetails | null;
+	},
+	tokenName: string,
+): Promise<SolanaPaymentDetails> {
+	const merchant = await getMerchant(env.DB, payment.merchant_id);
+	const partlyPaid = payment.solana !== null && BigInt(payment.solana.amount_received) > 0n;
+	const fresh = await quoteSolanaPayment(
+		env,
+		{ ...payment, amount: partlyPaid ? payment.amount - payment.amount_received : payment.amount },
+		merchant ?? { name: "StreamPayments", settings: {} },
+		tokenName,
+	);
+	// The finality rule follows the whole price, not the remainder.
+	return payment.solana
+		? { ...fresh, required_commitment: payment.solana.required_commitment }
+		: fresh;
 }

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { createMerchant, createPayment } from "../worker/helpers/api";
 import { fireDueJobs, paymentObject } from "../worker/helpers/objects";
-import { fundedPayer } from "../worker/helpers/solana";
+import { detect, fundedPayer } from "../worker/helpers/solana";
 import { sink } from "../worker/helpers/webhooks";
 import { expectHouseShape } from "./helpers/house";
 import type { Merchant } from "./helpers/objects";
@@ -143,8 +143,8 @@ describe("API10 a faulty Solana RPC", () => {
 				(instance as unknown as { env: typeof env }).env = { ...env, SOLANA_RPC_URLS: url };
 			});
 			try {
-				await fireDueJobs(p.id, ["poll"]);
-				await fireDueJobs(p.id, ["poll"]);
+				await detect(p.id);
+				await detect(p.id);
 			} finally {
 				await runInDurableObject(stub, (instance) => {
 					(instance as unknown as { env: typeof env }).env = env;

@@ -6,7 +6,7 @@ import { type PaymentStatus, TRANSITIONS } from "../../src/domain/payment-state"
 import { parseTransferRequest } from "../../src/domain/solana-pay";
 import { call, createMerchant, json } from "../worker/helpers/api";
 import { fireDueJobs } from "../worker/helpers/objects";
-import { advanceSlots, fundedPayer, sendTransfer } from "../worker/helpers/solana";
+import { advanceSlots, detect, fundedPayer, sendTransfer } from "../worker/helpers/solana";
 import { deliver, eventsFor, stripe } from "../worker/helpers/stripe";
 import { expectHouseShape } from "./helpers/house";
 import type { Merchant } from "./helpers/objects";
@@ -119,7 +119,7 @@ async function apply(p: PaymentView, step: Op, intents: string[]): Promise<void>
 				memo: request.memo ? [request.memo] : [],
 			});
 			await advanceSlots(5);
-			await fireDueJobs(p.id, ["poll"]);
+			await detect(p.id);
 			return;
 		}
 		case "card": {
@@ -144,7 +144,7 @@ async function apply(p: PaymentView, step: Op, intents: string[]): Promise<void>
 					await noServerError(await deliver(event), ctx);
 			return;
 		case "poll":
-			await fireDueJobs(p.id, ["poll"]);
+			await detect(p.id);
 			return;
 		case "expire":
 			await fireDueJobs(p.id, ["expire"]);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
 	decideSettlement,
-	nextPollDelayMs,
 	type Receipt,
 	requiredCommitment,
 } from "../../src/domain/solana-settlement";
@@ -90,33 +89,5 @@ describe("settlement decision", () => {
 	it("requires finalized above the threshold only", () => {
 		expect(requiredCommitment(10_000, 10_000)).toBe("confirmed");
 		expect(requiredCommitment(10_001, 10_000)).toBe("finalized");
-	});
-});
-
-describe("poll interval", () => {
-	const base = { now: 1_000, hotUntil: 0, freshUntil: 0, watchedUntil: 0, awaitingFinality: false };
-	it("is fastest while a wallet is about to pay, fast just after a checkout view, then sparse", () => {
-		expect(nextPollDelayMs({ ...base, hotUntil: 2_000 })).toBe(400);
-		expect(nextPollDelayMs({ ...base, freshUntil: 2_000, watchedUntil: 2_000 })).toBe(1_500);
-		expect(nextPollDelayMs({ ...base, watchedUntil: 2_000 })).toBe(5_000);
-		expect(nextPollDelayMs(base)).toBe(15_000);
-		expect(nextPollDelayMs({ ...base, awaitingFinality: true })).toBe(2_000);
-	});
-
-	it("stays within a tenth of 250 ms polling for a payment watched for 15 minutes and never paid", () => {
-		// The checkout reopened every 2 minutes: each view starts a fresh window.
-		let calls = 0;
-		for (let t = 0; t < 15 * 60_000; ) {
-			const viewedAt = Math.floor(t / 120_000) * 120_000;
-			t += nextPollDelayMs({
-				now: t,
-				hotUntil: 0,
-				freshUntil: viewedAt + 45_000,
-				watchedUntil: viewedAt + 120_000,
-				awaitingFinality: false,
-			});
-			calls++;
-		}
-		expect(calls).toBeLessThanOrEqual(360);
 	});
 });

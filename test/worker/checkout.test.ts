@@ -4,7 +4,7 @@ import type { CheckoutView } from "../../src/domain/checkout";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import { call, createMerchant, createPayment, json, type PaymentJson } from "./helpers/api";
 import { fireDueJobs } from "./helpers/objects";
-import { advanceSlots, fundedPayer, signAndSendBase64, USDC_MINT } from "./helpers/solana";
+import { advanceSlots, detect, fundedPayer, signAndSendBase64, USDC_MINT } from "./helpers/solana";
 
 type SolanaPayment = PaymentJson & { solana: SolanaPaymentDetails };
 
@@ -257,7 +257,7 @@ describe("live status socket", () => {
 		const { transaction } = await json<{ transaction: string }>(built);
 		await signAndSendBase64(payer, transaction);
 		await advanceSlots(8);
-		await fireDueJobs(p.id, ["poll"]);
+		await detect(p.id);
 		const paid = await live.next((v) => v.status === "succeeded");
 		expect(paid.solana?.signature).toBeTruthy();
 		live.ws.close();

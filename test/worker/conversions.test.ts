@@ -518,7 +518,7 @@ describe("rates cache", () => {
 		await expectApiError(await call("GET", "/v1/rates", { key: m.pk }), "secret_key_required");
 	});
 
-	it("serves quotes with one D1 read and no price call while it is current", async () => {
+	it("serves quotes with one D1 read (and the reference's index write) and no price call while it is current", async () => {
 		await cacheRate("SOL/USD", "20000000000", "100000000");
 		let reads = 0;
 		const db = new Proxy(env.DB, {
@@ -540,7 +540,7 @@ describe("rates cache", () => {
 			"SOL",
 		);
 		expect(quote.quote).toMatchObject({ rate: "200.000000", amount_before_fee: "125000000" });
-		expect(reads).toBe(1);
+		expect(reads).toBe(2);
 		// Through the API too.
 		const m = await createMerchant();
 		const p = (await createPayment(m.sk, {

@@ -30,6 +30,7 @@ import { accountBalance, expectLedgerBalanced, tokenBalance as usdc } from "./he
 import { eventTypes, fireDueJobs } from "./helpers/objects";
 import {
 	advanceSlots,
+	detect,
 	fundedPayer,
 	PYUSD_MINT,
 	rpc,
@@ -430,7 +431,7 @@ async function paidCrypto(
 		memo: [p.id],
 	});
 	await advanceSlots(1);
-	await fireDueJobs(p.id, ["poll"]);
+	await detect(p.id);
 	return { m, p: await getPayment(m.sk, p.id), payer: payer.address, before };
 }
 

@@ -25,6 +25,7 @@ import { accountBalance, expectLedgerBalanced, tokenBalance as usdc } from "./he
 import { eventTypes, fireDueJobs } from "./helpers/objects";
 import {
 	advanceSlots,
+	detect,
 	fundedPayer,
 	rpc,
 	sendTransfer,
@@ -93,7 +94,7 @@ async function pay(p: Payment, payer: KeyPairSigner): Promise<void> {
 		memo: [p.id],
 	});
 	await advanceSlots(1);
-	await fireDueJobs(p.id, ["poll"]);
+	await detect(p.id);
 }
 
 async function usdcPayment(key: string): Promise<Payment> {

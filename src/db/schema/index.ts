@@ -15,6 +15,7 @@ export * from "./reports";
 export * from "./risk-rules";
 export * from "./rollups";
 export * from "./routing-rules";
+export * from "./solana-references";
 export * from "./solana-signatures";
 export * from "./stripe-events";
 export * from "./webhooks";

@@ -5,6 +5,7 @@ import {
 	getBase64EncodedWireTransaction,
 } from "@solana/kit";
 import type { SolanaPaymentDetails } from "../../domain/payment";
+import { outstandingTokens } from "../../domain/solana-receipts";
 import type { SolanaRpc } from "./rpc";
 import { messageWithFreshBlockhash, transferInstructions } from "./transfer";
 
@@ -23,7 +24,8 @@ export async function buildPaymentTransaction(
 	const instructions = await transferInstructions({
 		from: payer,
 		to: solana.recipient,
-		amount: BigInt(solana.amount),
+		// A partly paid payment asks only for what is still owed.
+		amount: outstandingTokens(solana),
 		mint: solana.mint,
 		tokenProgram: solana.token_program,
 		decimals: solana.decimals,

@@ -25,7 +25,8 @@ import {
 	getTransferCheckedInstruction,
 } from "@solana-program/token";
 import { parseTransferRequest } from "../../../src/domain/solana-pay";
-import { fireDueJobs } from "./objects";
+import { settlementWatcher } from "../../../src/services/settlement-accounts";
+import { fireDueJobs, paymentObject } from "./objects";
 
 const MEMO_V3 = address("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
 export const TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
@@ -204,8 +205,29 @@ export async function payTransferRequestInFull(p: {
 		memo: request.memo ? [request.memo] : [],
 	});
 	await advanceSlots(1);
-	await fireDueJobs(p.id, ["poll"]);
+	await detect(p.id);
 	return signature;
+}
+
+/**
+ * What the runtime does on its own, done now: the settlement watcher of the payment's token
+ * books what reached it (the suite sets its interval to an hour so no alarm races a test), then
+ * the payment's finality check runs if one is due.
+ */
+export async function detect(paymentId: string): Promise<void> {
+	const payment = await paymentObject(paymentId).get();
+	const currency = payment?.solana?.mint ?? "sol";
+	const scan = await settlementWatcher(env as never, currency).scan(currency);
+	if (scan.error) throw new Error(scan.error);
+	await fireDueJobs(paymentId, ["poll"]);
+}
+
+/** Books everything that reached every settlement account so far. */
+export async function scanAll(): Promise<void> {
+	for (const currency of ["sol", USDC_MINT, PYUSD_MINT]) {
+		const scan = await settlementWatcher(env as never, currency).scan(currency);
+		if (scan.error) throw new Error(scan.error);
+	}
 }
 
 export type { Address };

@@ -1,0 +1,129 @@
+import type { Transfer } from "../domain/ledger";
+import { transferStatements } from "./ledger";
+
+/** Records that `reference` identifies `paymentId`; a reference is random and never reused. */
+export async function recordReference(
+	db: D1Database,
+	reference: string,
+	paymentId: string,
+	created: number,
+): Promise<void> {
+	await db
+		.prepare(
+			"INSERT INTO solana_references (reference, payment_id, created) VALUES (?, ?, ?) ON CONFLICT (reference) DO NOTHING",
+		)
+		.bind(reference, paymentId, created)
+		.run();
+}
+
+/** The payments named by any of `keys` (a transaction's account keys), in the order given. */
+export async function paymentsForKeys(
+	db: D1Database,
+	keys: string[],
+): Promise<{ reference: string; paymentId: string }[]> {
+	if (keys.length === 0) return [];
+	const found = new Map<string, string>();
+	// D1 binds at most 100 parameters per statement; a v0 transaction may list up to 256 keys.
+	for (let i = 0; i < keys.length; i += 90) {
+		const chunk = keys.slice(i, i + 90);
+		const { results } = await db
+			.prepare(
+				`SELECT reference, payment_id FROM solana_references WHERE reference IN (${chunk.map(() => "?").join(",")})`,
+			)
+			.bind(...chunk)
+			.all<{ reference: string; payment_id: string }>();
+		for (const r of results) found.set(r.reference, r.payment_id);
+	}
+	return keys.flatMap((k) => {
+		const paymentId = found.get(k);
+		return paymentId ? [{ reference: k, paymentId }] : [];
+	});
+}
+
+export interface UnattributedInflow {
+	id: string;
+	signature: string;
+	currency: string;
+	account: string;
+	amount: string;
+	sender: string;
+	slot: number;
+	reason: string;
+	paymentId: string | null;
+	livemode: boolean;
+	created: number;
+}
+
+/** Books an inflow no payment took: its row and its ledger transfer, together and once. */
+export async function recordUnattributed(
+	db: D1Database,
+	inflow: UnattributedInflow,
+	transfer: Transfer,
+): Promise<void> {
+	const row = db
+		.prepare(
+			`INSERT INTO unattributed_funds (id, signature, currency, account, amount, sender, slot, reason, payment_id, status, livemode, created)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'held', ?, ?) ON CONFLICT (id) DO NOTHING`,
+		)
+		.bind(
+			inflow.id,
+			inflow.signature,
+			inflow.currency,
+			inflow.account,
+			inflow.amount,
+			inflow.sender,
+			inflow.slot,
+			inflow.reason,
+			inflow.paymentId,
+			inflow.livemode ? 1 : 0,
+			inflow.created,
+		);
+	await db.batch([row, ...(await transferStatements(db, transfer))]);
+}
+
+export interface UnattributedRow {
+	id: string;
+	signature: string;
+	currency: string;
+	account: string;
+	amount: string;
+	sender: string;
+	slot: number;
+	reason: string;
+	payment_id: string | null;
+	status: "held" | "refund_pending" | "refunded";
+	refund_signature: string | null;
+	livemode: number;
+	created: number;
+}
+
+/** Unattributed inflows, newest first, from `after` (an id cursor) on. */
+export async function listUnattributed(
+	db: D1Database,
+	options: { status?: string; limit: number },
+): Promise<UnattributedRow[]> {
+	const where = options.status ? "WHERE status = ?" : "";
+	const stmt = db.prepare(
+		`SELECT * FROM unattributed_funds ${where} ORDER BY created DESC, id DESC LIMIT ?`,
+	);
+	const bound = options.status
+		? stmt.bind(options.status, options.limit)
+		: stmt.bind(options.limit);
+	const { results } = await bound.all<UnattributedRow>();
+	return results;
+}
+
+/** Which payment a transaction paid, for search by signature (the first payment booked keeps it). */
+export async function recordSignature(
+	db: D1Database,
+	signature: string,
+	paymentId: string,
+	created: number,
+): Promise<void> {
+	await db
+		.prepare(
+			"INSERT INTO solana_signatures (signature, payment_id, created) VALUES (?, ?, ?) ON CONFLICT (signature) DO NOTHING",
+		)
+		.bind(signature, paymentId, created)
+		.run();
+}

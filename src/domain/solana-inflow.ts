@@ -1,0 +1,103 @@
+/**
+ * What a transaction paid into one settlement account, from the transaction as RPC returns it
+ * with `encoding: "jsonParsed"`. Pure: the SettlementWatcher fetches, this reads balances.
+ * Amounts are post minus pre balances as bigint, so whatever instructions moved the money, only
+ * what really arrived counts.
+ */
+import { memosOf, type ParsedTransaction, type TokenBalance } from "./solana-match";
+
+export interface WatchedAccount {
+	/** The settlement wallet for SOL, its associated token account for a mint. */
+	address: string;
+	/** "sol" or the mint. */
+	currency: string;
+	mint: string | null;
+	/** The settlement wallet. */
+	owner: string;
+}
+
+export interface Inflow {
+	/** `{signature}:{currency}`: a transaction pays a settlement account at most once. */
+	id: string;
+	signature: string;
+	currency: string;
+	account: string;
+	amount: bigint;
+	/** The wallet the funds came from: a refund goes back there. */
+	sender: string;
+	slot: number;
+	blockTime: number | null;
+	/** Every account the transaction names: references are among them. */
+	keys: string[];
+	memos: string[];
+}
+
+const big = (v: number | bigint | string | undefined | null): bigint =>
+	v === undefined || v === null ? 0n : BigInt(v);
+
+function tokenOf(balances: TokenBalance[] | null | undefined, index: number): bigint {
+	const b = (balances ?? []).find((x) => x.accountIndex === index);
+	return b ? BigInt(b.uiTokenAmount.amount) : 0n;
+}
+
+function ownerTotal(
+	balances: TokenBalance[] | null | undefined,
+	owner: string,
+	mint: string,
+): bigint {
+	let total = 0n;
+	for (const b of balances ?? []) {
+		if (b.owner === owner && b.mint === mint) total += BigInt(b.uiTokenAmount.amount);
+	}
+	return total;
+}
+
+/** The inflow the transaction made into `watched`, or null (failed, outflow, or untouched). */
+export function inflowOf(tx: ParsedTransaction, watched: WatchedAccount): Inflow | null {
+	const meta = tx.meta;
+	if (!meta || (meta.err !== null && meta.err !== undefined)) return null;
+	const keys = tx.transaction.message.accountKeys.map((k) => k.pubkey);
+	const index = keys.indexOf(watched.address);
+	if (index < 0) return null;
+	const signature = tx.transaction.signatures[0] ?? "";
+	let amount: bigint;
+	let sender = keys[0] ?? "";
+	if (watched.mint === null) {
+		amount = big(meta.postBalances[index]) - big(meta.preBalances[index]);
+		// The sender is the account that lost the most lamports besides the settlement wallet.
+		let largest = 0n;
+		keys.forEach((k, i) => {
+			if (i === index) return;
+			const lost = big(meta.preBalances[i]) - big(meta.postBalances[i]);
+			if (lost > largest) {
+				largest = lost;
+				sender = k;
+			}
+		});
+	} else {
+		const mint = watched.mint;
+		amount = tokenOf(meta.postTokenBalances, index) - tokenOf(meta.preTokenBalances, index);
+		const source = (meta.preTokenBalances ?? []).find(
+			(pre) =>
+				pre.mint === mint &&
+				pre.owner !== undefined &&
+				pre.owner !== watched.owner &&
+				ownerTotal(meta.postTokenBalances, pre.owner, mint) <
+					ownerTotal(meta.preTokenBalances, pre.owner, mint),
+		);
+		if (source?.owner) sender = source.owner;
+	}
+	if (amount <= 0n) return null;
+	return {
+		id: `${signature}:${watched.currency}`,
+		signature,
+		currency: watched.currency,
+		account: watched.address,
+		amount,
+		sender,
+		slot: tx.slot,
+		blockTime: tx.blockTime,
+		keys,
+		memos: memosOf(tx),
+	};
+}
