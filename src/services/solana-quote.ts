@@ -95,6 +95,7 @@ export async function quoteSolanaPayment(
 	tokenName: string,
 ): Promise<SolanaPaymentDetails> {
 	const token = resolveToken(env, tokenName, merchant.settings.accepted_tokens);
+	await (await import("./settlement-readiness")).assertSettlementAccountExists(env, token);
 	const merchantName = merchant.name;
 	const now = Math.floor(Date.now() / 1000);
 	let rate: Awaited<ReturnType<typeof quoteTokenRate>>;

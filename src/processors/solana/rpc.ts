@@ -114,6 +114,13 @@ export class SolanaRpc {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 const hasArrayValue = (v: unknown) => isObject(v) && Array.isArray(v.value);
+/** Integers above 2^53 come back as bigint, the rest as number. */
+const isInteger = (v: unknown) => typeof v === "bigint" || Number.isSafeInteger(v);
+/** `{context: {slot}, value}`, the shape of every read at a commitment. */
+const hasSlotContext = (v: unknown): v is { context: { slot: unknown }; value: unknown } =>
+	isObject(v) && isObject(v.context) && isInteger(v.context.slot);
+const everyItem = (v: unknown, check: (item: unknown) => boolean) =>
+	Array.isArray(v) && v.every(check);
 
 /** The parts of each method's result the gateway reads, checked before anything reads them. */
 const RESULT_SHAPES: Record<string, (result: unknown) => boolean> = {
@@ -129,6 +136,11 @@ const RESULT_SHAPES: Record<string, (result: unknown) => boolean> = {
 	getBlockHeight: (v) => typeof v === "number",
 	sendTransaction: (v) => typeof v === "string",
 	isBlockhashValid: (v) => isObject(v) && typeof v.value === "boolean",
+	getBalance: (v) => hasSlotContext(v) && isInteger(v.value),
+	getMultipleAccounts: (v) =>
+		hasSlotContext(v) && everyItem(v.value, (a) => a === null || isObject(a)),
+	getTokenAccountsByOwner: (v) =>
+		hasSlotContext(v) && everyItem(v.value, (a) => isObject(a) && isObject(a.account)),
 };
 
 export function rpcFromEnv(env: {
