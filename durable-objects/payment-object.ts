@@ -758,6 +758,13 @@ export class PaymentObject extends DurableObject<Env> {
 			readRefunds(this.sql),
 			paymentHeldFunds(this.sql, payment),
 			request,
+			[
+				...new Set(
+					readReceipts(this.sql)
+						.filter((r) => r.disposition === "counted")
+						.map((r) => r.payer),
+				),
+			],
 		);
 		if (!plan.ok) {
 			const { ok: _ok, ...refusal } = plan;

@@ -1,10 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { postTransfer } from "../src/db/ledger";
-import {
-	paymentsForKeys,
-	recordSignature,
-	recordUnattributed,
-} from "../src/db/solana-references";
+import { paymentsForKeys, recordSignature, recordUnattributed } from "../src/db/solana-references";
 import { accounts, modeOf, type Transfer } from "../src/domain/ledger";
 import { type Inflow, inflowOf, type WatchedAccount } from "../src/domain/solana-inflow";
 import type { ParsedTransaction } from "../src/domain/solana-match";
@@ -34,8 +30,8 @@ interface SignatureInfo {
 	confirmationStatus?: string | null;
 }
 
-/** getSignaturesForAddress returns at most this many per page. */
-const PAGE = 1000;
+/** getSignaturesForAddress returns at most this many per page (some providers allow fewer). */
+const MAX_PAGE = 1000;
 /** Transactions fetched at once while working through the pending list. */
 const FETCH_BATCH = 8;
 /** How often an active watcher looks: about once a slot. */
@@ -252,6 +248,8 @@ export class SettlementWatcher extends DurableObject<Env> {
 	/** Pages back from the newest signature to the cursor and queues what is new, oldest first. */
 	private async collect(rpc: SolanaRpc, watched: WatchedAccount): Promise<void> {
 		const until = this.getState("cursor") || undefined;
+		const configured = Number(this.env.SOLANA_SIGNATURE_PAGE_SIZE ?? MAX_PAGE);
+		const PAGE = configured > 0 && configured <= MAX_PAGE ? Math.floor(configured) : MAX_PAGE;
 		const fresh: SignatureInfo[] = [];
 		let before: string | undefined;
 		for (;;) {

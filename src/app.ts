@@ -14,6 +14,7 @@ import { idempotency } from "./middleware/idempotency";
 import { ipRateLimit, rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
 import { registerAdminEncryption } from "./routes/admin/encryption";
+import { registerAdminUnattributed } from "./routes/admin/unattributed";
 import { registerAdminMerchants } from "./routes/admin/merchants";
 import { registerAdminReports } from "./routes/admin/reports";
 import { registerAnalytics } from "./routes/analytics";
@@ -112,6 +113,7 @@ export function createApp(): App {
 	registerHealth(app);
 	registerAdminMerchants(app);
 	registerAdminEncryption(app);
+	registerAdminUnattributed(app);
 	registerAdminReports(app);
 	registerPayments(app);
 	registerRefunds(app);

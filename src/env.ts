@@ -58,6 +58,8 @@ export interface Env {
 	SOLANA_FINALIZED_ABOVE?: string;
 	/** How often a settlement watcher looks while payments are open, in ms (default 400: a slot). */
 	SOLANA_WATCH_INTERVAL_MS?: string;
+	/** Signatures asked for per `getSignaturesForAddress` page (default and most 1000). */
+	SOLANA_SIGNATURE_PAGE_SIZE?: string;
 	/** Seconds a crypto quote holds its rate (default 900, never past the payment's expiry). */
 	SOLANA_QUOTE_TTL_SECONDS?: string;
 	/** JSON list of extra tokens: [{symbol, mint, decimals, program, usd_feed_id}]. */

@@ -204,6 +204,8 @@ export function planRefund(
 	refunds: RefundRecord[],
 	held: HeldFunds,
 	req: RefundRequest,
+	/** The wallets whose counted receipts paid the price (crypto); one of them gets the refund. */
+	paidBy: string[] = p.solana?.payer ? [p.solana.payer] : [],
 ): RefundPlan {
 	const base = {
 		id: req.id,
@@ -334,7 +336,16 @@ export function planRefund(
 	if (tokens <= 0n) {
 		return refuse("parameter_invalid", "This amount is too small to send any tokens.", "amount");
 	}
-	const recipient = req.destination ?? solana.payer;
+	// Several wallets paid the price: which of them gets the money back is the merchant's call,
+	// never a guess (the last payer could be a stranger who sent a small part).
+	if (req.destination === undefined && paidBy.length > 1) {
+		return refuse(
+			"parameter_missing",
+			`Several wallets paid this payment (${paidBy.join(", ")}): name the destination.`,
+			"destination",
+		);
+	}
+	const recipient = req.destination ?? paidBy[0] ?? solana.payer;
 	if (!recipient) {
 		return refuse("parameter_missing", "The paying wallet is unknown: name the destination.");
 	}

@@ -90,6 +90,11 @@ function withReferences<T extends Instruction>(ix: T, references: string[]): T {
 
 /** Builds, signs and sends a Solana Pay style transfer; returns its signature. */
 export async function sendTransfer(spec: TransferSpec): Promise<string> {
+	return sendInstructions(spec.payer, await transferInstructions(spec));
+}
+
+/** The instructions of a Solana Pay style transfer (memos, the transfer with its references). */
+export async function transferInstructions(spec: TransferSpec): Promise<Instruction[]> {
 	const references = spec.references ?? [];
 	const instructions: Instruction[] = [];
 	for (const memo of [spec.memo ?? []].flat())
@@ -144,7 +149,7 @@ export async function sendTransfer(spec: TransferSpec): Promise<string> {
 			),
 		);
 	}
-	return sendInstructions(spec.payer, instructions);
+	return instructions;
 }
 
 export async function sendInstructions(

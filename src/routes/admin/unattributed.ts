@@ -1,0 +1,77 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { listUnattributed } from "../../db/solana-references";
+import type { App } from "../../types";
+import { errorResponses } from "../schemas";
+
+const UnattributedFunds = z
+	.object({
+		id: z.string().openapi({ description: "`{signature}:{currency}`: one inflow." }),
+		object: z.literal("unattributed_funds"),
+		signature: z.string(),
+		currency: z.string().openapi({ description: "`sol` or the token's mint." }),
+		account: z.string().openapi({ description: "The settlement account that received them." }),
+		amount: z.string().openapi({ description: "Base units, as a decimal string." }),
+		sender: z.string().openapi({ description: "The wallet they came from: where a refund goes." }),
+		slot: z.number().int(),
+		reason: z.enum(["no_reference", "unknown_payment", "wrong_mint"]).or(z.string()),
+		payment: z.string().nullable().openapi({ description: "The payment the transaction named." }),
+		status: z.enum(["held", "refund_pending", "refunded"]),
+		livemode: z.boolean(),
+		created: z.number().int(),
+	})
+	.openapi("UnattributedFunds");
+
+const list = createRoute({
+	method: "get",
+	path: "/admin/v1/unattributed_funds",
+	tags: ["Admin"],
+	summary: "Funds that reached a settlement account and belong to no payment",
+	description:
+		"Every inflow into a settlement account that no payment took — no reference, a reference of no known payment, or a token the named payment was not quoted in — booked to the ledger's `unattributed` account and held for its sender. Newest first.",
+	security: [{ adminAuth: [] }],
+	request: {
+		query: z.object({
+			status: z.enum(["held", "refund_pending", "refunded"]).optional(),
+			limit: z.coerce.number().int().min(1).max(100).default(50),
+		}),
+	},
+	responses: {
+		200: {
+			description: "The inflows",
+			content: {
+				"application/json": {
+					schema: z.object({ object: z.literal("list"), data: z.array(UnattributedFunds) }),
+				},
+			},
+		},
+		...errorResponses(400, 401),
+	},
+});
+
+export function registerAdminUnattributed(app: App): void {
+	app.openapi(list, async (c) => {
+		const { status, limit } = c.req.valid("query");
+		const rows = await listUnattributed(c.env.DB, { ...(status ? { status } : {}), limit });
+		return c.json(
+			{
+				object: "list" as const,
+				data: rows.map((r) => ({
+					id: r.id,
+					object: "unattributed_funds" as const,
+					signature: r.signature,
+					currency: r.currency,
+					account: r.account,
+					amount: r.amount,
+					sender: r.sender,
+					slot: r.slot,
+					reason: r.reason,
+					payment: r.payment_id,
+					status: r.status,
+					livemode: r.livemode === 1,
+					created: r.created,
+				})),
+			},
+			200,
+		);
+	});
+}

@@ -1,0 +1,393 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { generateKeyPairSigner, type KeyPairSigner } from "@solana/kit";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { SolanaPaymentDetails } from "../../src/domain/payment";
+import type { RefundJson } from "../../src/domain/refund";
+import { parseTransferRequest } from "../../src/domain/solana-pay";
+import {
+	admin,
+	call,
+	cancelPayment,
+	createMerchant,
+	createPayment,
+	expectApiError,
+	json,
+	type PaymentJson,
+} from "../worker/helpers/api";
+import { eventTypes, fireDueJobs, paymentObject } from "../worker/helpers/objects";
+import {
+	advanceSlots,
+	detect,
+	fundedPayer,
+	rpc,
+	scanAll,
+	sendInstructions,
+	sendTransfer,
+	setFaults,
+	signAndSendBase64,
+	TOKEN_PROGRAM,
+	transferInstructions,
+	USDC_MINT,
+} from "../worker/helpers/solana";
+import { consumeRefunds, expectBooksMatchChain, fireSender, getJson } from "./helpers";
+
+type SolanaPayment = PaymentJson & { solana: SolanaPaymentDetails };
+const USDC = { address: USDC_MINT, decimals: 6, program: TOKEN_PROGRAM };
+
+async function solanaPayment(
+	key: string,
+	token: "SOL" | "USDC",
+	body: Record<string, unknown> = {},
+): Promise<SolanaPayment> {
+	return (await createPayment(key, {
+		payment_method_types: ["solana"],
+		solana: { token },
+		...body,
+	})) as SolanaPayment;
+}
+
+async function getPayment(key: string, id: string): Promise<SolanaPayment> {
+	return getJson<SolanaPayment>(key, `/v1/payments/${id}`);
+}
+
+/** Pays `amount` base units of the payment's token from `payer`, as its transfer URL asks. */
+async function pay(
+	p: SolanaPayment,
+	amount: bigint,
+	options: { payer?: KeyPairSigner; url?: string } = {},
+): Promise<{ payer: KeyPairSigner; signature: string }> {
+	const request = parseTransferRequest(options.url ?? p.solana.solana_pay_url);
+	const mint = request.splToken ? USDC : undefined;
+	const payer =
+		options.payer ?? (await fundedPayer(mint ? [{ mint: USDC_MINT, amount: amount * 2n }] : []));
+	const signature = await sendTransfer({
+		payer,
+		recipient: request.recipient,
+		amount,
+		...(mint ? { mint } : {}),
+		references: request.references,
+		memo: request.memo ? [request.memo] : [],
+	});
+	await advanceSlots(1);
+	return { payer, signature };
+}
+
+async function refund(key: string, body: Record<string, unknown>): Promise<RefundJson> {
+	const res = await call("POST", "/v1/refunds", { key, body });
+	expect(res.status, await res.clone().text()).toBe(200);
+	return json<RefundJson>(res);
+}
+
+/** Sends a crypto refund through the queue and its sender until it lands. */
+async function settleRefund(key: string, r: RefundJson): Promise<RefundJson> {
+	await consumeRefunds([r.id]);
+	for (let i = 0; i < 5; i++) {
+		const now = await getJson<RefundJson>(key, `/v1/refunds/${r.id}`);
+		if (now.status !== "pending") return now;
+		await advanceSlots(5);
+		await fireSender(r.id);
+	}
+	return getJson<RefundJson>(key, `/v1/refunds/${r.id}`);
+}
+
+// Watching starts when the gateway does (the minute cron's first scan, or the first quote): what
+// the accounts hold before is the gateway's own float.
+beforeAll(scanAll);
+
+describe("watching the settlement accounts", () => {
+	it("finds a payment behind several pages of spam on its reference and on the wallet", async () => {
+		const m = await createMerchant();
+		const p = await solanaPayment(m.sk, "USDC");
+		await pay(p, BigInt(p.solana.amount));
+		// A stranger then floods the payment's public reference: one-lamport transfers, some to the
+		// settlement wallet itself, some to their own address. Pages here are 20 signatures long.
+		const stranger = await fundedPayer();
+		const other = await fundedPayer();
+		for (let i = 0; i < 45; i++) {
+			await sendTransfer({
+				payer: stranger,
+				recipient: i % 3 === 0 ? other.address : p.solana.recipient,
+				amount: 1n + BigInt(i),
+				references: [p.solana.reference],
+			});
+		}
+		await advanceSlots(1);
+		await detect(p.id);
+		await scanAll();
+		const paid = await getPayment(m.sk, p.id);
+		expect(paid.status).toBe("succeeded");
+		expect(paid.solana.amount_received).toBe(p.solana.amount);
+		// SOL sent with a USDC payment's reference is not the payment's: it is held for its sender.
+		const { results } = await env.DB.prepare(
+			"SELECT reason, sender, payment_id FROM unattributed_funds WHERE payment_id = ?",
+		)
+			.bind(p.id)
+			.all<{ reason: string; sender: string }>();
+		expect(results).toHaveLength(30);
+		expect(new Set(results.map((r) => `${r.reason} ${r.sender}`))).toEqual(
+			new Set([`wrong_mint ${stranger.address}`]),
+		);
+		await expectBooksMatchChain();
+	});
+
+	it("books funds that carry no reference at all as unattributed, for the operator", async () => {
+		const sender = await fundedPayer();
+		await sendTransfer({ payer: sender, recipient: env.SOLANA_SETTLEMENT_WALLET, amount: 12_345n });
+		await advanceSlots(1);
+		await scanAll();
+		const res = await admin("GET", "/admin/v1/unattributed_funds");
+		expect(res.status, await res.clone().text()).toBe(200);
+		const body = await json<{ data: { amount: string; sender: string; reason: string }[] }>(res);
+		expect(body.data).toContainEqual(
+			expect.objectContaining({ amount: "12345", sender: sender.address, reason: "no_reference" }),
+		);
+		await expectBooksMatchChain();
+	});
+});
+
+describe("quotes", () => {
+	it("counts funds sent to a quote that a re-quote replaced", async () => {
+		const m = await createMerchant();
+		const p = await solanaPayment(m.sk, "SOL");
+		const firstUrl = p.solana.solana_pay_url;
+		const res = await call("POST", `/v1/payments/${p.id}/quote`, {
+			key: m.sk,
+			body: { token: "SOL" },
+		});
+		expect(res.status).toBe(200);
+		const requoted = await json<SolanaPayment>(res);
+		expect(requoted.solana.reference).not.toBe(p.solana.reference);
+		await pay(p, BigInt(p.solana.amount), { url: firstUrl });
+		await detect(p.id);
+		expect((await getPayment(m.sk, p.id)).status).toBe("succeeded");
+		await expectBooksMatchChain();
+	});
+
+	it("after a partial payment and the end of the hold, quotes only the rest, and the top-up completes it", async () => {
+		const m = await createMerchant();
+		const p = await solanaPayment(m.sk, "USDC");
+		const half = BigInt(p.solana.amount) / 2n;
+		await pay(p, half);
+		await detect(p.id);
+		expect((await getPayment(m.sk, p.id)).status).toBe("requires_payment");
+		await endQuoteHold(p.id);
+		// The checkout re-quotes when the hold ends: allowed, and priced for the remainder only.
+		const res = await call("POST", `/v1/payments/${p.id}/quote`, {
+			key: m.sk,
+			body: { token: "USDC" },
+		});
+		expect(res.status, await res.clone().text()).toBe(200);
+		const requoted = await json<SolanaPayment>(res);
+		const owed = BigInt(requoted.solana.amount) - BigInt(requoted.solana.amount_received);
+		expect(requoted.solana.amount_received).toBe(half.toString());
+		await pay(requoted, owed);
+		await detect(p.id);
+		const paid = await getPayment(m.sk, p.id);
+		expect(paid.status).toBe("succeeded");
+		expect(paid.amount_received).toBe(paid.amount);
+		await expectBooksMatchChain();
+	});
+
+	it("counts a top-up sent after the hold ended at a fresh quote instead of booking it late", async () => {
+		const m = await createMerchant();
+		const p = await solanaPayment(m.sk, "SOL");
+		const { payer } = await pay(p, BigInt(p.solana.amount) / 2n);
+		await detect(p.id);
+		await endQuoteHold(p.id);
+		// The wallet asks the transaction request again: it re-quotes and asks for the remainder.
+		const res = await call("POST", `/solana-pay/${p.id}`, { body: { account: payer.address } });
+		expect(res.status, await res.clone().text()).toBe(200);
+		const { transaction } = await json<{ transaction: string }>(res);
+		await signAndSendBase64(payer, transaction);
+		await advanceSlots(1);
+		await detect(p.id);
+		const paid = await getPayment(m.sk, p.id);
+		expect(paid.status).toBe("succeeded");
+		expect(await eventTypes(p.id)).not.toContain("payment.late_payment_received");
+		await expectBooksMatchChain();
+	});
+});
+
+/** Moves the payment's quote hold into the past, as time would. */
+async function endQuoteHold(id: string): Promise<void> {
+	await runInDurableObject(paymentObject(id), (_i, state) => {
+		const row = state.storage.sql
+			.exec<{ record: string }>("SELECT record FROM payment WHERE id = 1")
+			.one();
+		const record = JSON.parse(row.record);
+		record.solana.quote.expires_at = Math.floor(Date.now() / 1000) - 1;
+		state.storage.sql.exec("UPDATE payment SET record = ? WHERE id = 1", JSON.stringify(record));
+	});
+}
+
+describe("funds that arrive when the payment no longer takes them", () => {
+	it("holds funds sent after success, after cancel and after expiry, each refundable to its sender", async () => {
+		const m = await createMerchant();
+		const succeeded = await solanaPayment(m.sk, "USDC");
+		await pay(succeeded, BigInt(succeeded.solana.amount));
+		await detect(succeeded.id);
+		expect((await getPayment(m.sk, succeeded.id)).status).toBe("succeeded");
+		const again = await pay(succeeded, 1_000_000n);
+
+		const canceled = await solanaPayment(m.sk, "USDC");
+		await cancelPayment(m.sk, canceled.id);
+		const afterCancel = await pay(canceled, BigInt(canceled.solana.amount));
+
+		const expired = await solanaPayment(m.sk, "SOL");
+		await fireDueJobs(expired.id, ["expire"]);
+		const afterExpiry = await pay(expired, BigInt(expired.solana.amount));
+
+		await scanAll();
+		for (const [p, sent] of [
+			[succeeded, again],
+			[canceled, afterCancel],
+			[expired, afterExpiry],
+		] as const) {
+			expect(await eventTypes(p.id)).toContain("payment.late_payment_received");
+			const r = await refund(m.sk, { payment: p.id, funds: "held" });
+			expect(r.solana?.recipient).toBe(sent.payer.address);
+			expect((await settleRefund(m.sk, r)).status).toBe("succeeded");
+		}
+		await expectBooksMatchChain();
+	});
+
+	it("books a payment that a cancel races either as paid or as late and held, never lost", async () => {
+		const m = await createMerchant();
+		const ps = await Promise.all([0, 1, 2, 3].map(() => solanaPayment(m.sk, "SOL")));
+		for (const p of ps) await pay(p, BigInt(p.solana.amount));
+		await Promise.all(
+			ps.flatMap((p) => [
+				call("POST", `/v1/payments/${p.id}/cancel`, { key: m.sk, body: {} }),
+				detect(p.id),
+			]),
+		);
+		await scanAll();
+		for (const p of ps) {
+			const now = await getPayment(m.sk, p.id);
+			const types = await eventTypes(p.id);
+			if (now.status === "canceled") {
+				expect(types).toContain("payment.late_payment_received");
+				const r = await refund(m.sk, { payment: p.id, funds: "held" });
+				expect((await settleRefund(m.sk, r)).status).toBe("succeeded");
+			} else {
+				expect(now.status).toBe("succeeded");
+			}
+		}
+		await expectBooksMatchChain();
+	});
+});
+
+describe("a failing network", () => {
+	it("leaves nothing half-booked when RPC calls fail partway through scans", async () => {
+		const m = await createMerchant();
+		const ps = await Promise.all(Array.from({ length: 8 }, () => solanaPayment(m.sk, "USDC")));
+		for (const p of ps) {
+			const half = BigInt(p.solana.amount) / 2n;
+			const { payer } = await pay(p, half);
+			await pay(p, BigInt(p.solana.amount) - half, { payer });
+		}
+		await setFaults({ errorRate: 0.4 });
+		try {
+			for (let i = 0; i < 30; i++) {
+				await Promise.all(ps.map((p) => detect(p.id).catch(() => undefined)));
+			}
+		} finally {
+			await setFaults({ errorRate: 0 });
+		}
+		for (const p of ps) await detect(p.id);
+		for (const p of ps) {
+			const now = await getPayment(m.sk, p.id);
+			expect(now.status).toBe("succeeded");
+			expect(now.solana.amount_received).toBe(p.solana.amount);
+		}
+		await expectBooksMatchChain();
+	});
+
+	it("keeps checking a payment that waits for finalized through an outage, then settles it", async () => {
+		const m = await createMerchant();
+		const p = await solanaPayment(m.sk, "USDC", { amount: 50_000 });
+		await pay(p, BigInt(p.solana.amount));
+		await detect(p.id);
+		expect((await getPayment(m.sk, p.id)).status).toBe("processing");
+		await setFaults({ errorRate: 1 });
+		try {
+			for (let i = 0; i < 5; i++) await fireDueJobs(p.id, ["poll", "expire"]);
+		} finally {
+			await setFaults({ errorRate: 0 });
+		}
+		expect((await getPayment(m.sk, p.id)).status).toBe("processing");
+		await advanceSlots(5);
+		await fireDueJobs(p.id, ["poll"]);
+		expect((await getPayment(m.sk, p.id)).status).toBe("succeeded");
+		await expectBooksMatchChain();
+	});
+});
+
+describe("refund destinations", () => {
+	it("asks for a destination when two wallets paid, and sends a held receipt back to its own payer", async () => {
+		const m = await createMerchant();
+		const p = await solanaPayment(m.sk, "USDC");
+		const total = BigInt(p.solana.amount);
+		const first = await pay(p, (total * 9n) / 10n);
+		await pay(p, total - (total * 9n) / 10n);
+		await detect(p.id);
+		expect((await getPayment(m.sk, p.id)).status).toBe("succeeded");
+		const res = await call("POST", "/v1/refunds", { key: m.sk, body: { payment: p.id } });
+		await expectApiError(res, "parameter_missing", "destination");
+		const r = await refund(m.sk, { payment: p.id, destination: first.payer.address });
+		expect((await settleRefund(m.sk, r)).status).toBe("succeeded");
+		await expectBooksMatchChain();
+	});
+});
+
+describe("one transaction, two payments", () => {
+	it("pays a SOL payment and a USDC payment with one transaction", async () => {
+		const m = await createMerchant();
+		const a = await solanaPayment(m.sk, "SOL");
+		const b = await solanaPayment(m.sk, "USDC");
+		const payer = await fundedPayer([{ mint: USDC_MINT, amount: BigInt(b.solana.amount) }]);
+		const instructions = [
+			...(await transferInstructions({
+				payer,
+				recipient: a.solana.recipient,
+				amount: BigInt(a.solana.amount),
+				references: [a.solana.reference],
+				memo: a.solana.memo,
+			})),
+			...(await transferInstructions({
+				payer,
+				recipient: b.solana.recipient,
+				amount: BigInt(b.solana.amount),
+				mint: USDC,
+				references: [b.solana.reference],
+				memo: b.solana.memo,
+			})),
+		];
+		await sendInstructions(payer, instructions);
+		await advanceSlots(1);
+		await detect(a.id);
+		await detect(b.id);
+		expect((await getPayment(m.sk, a.id)).status).toBe("succeeded");
+		expect((await getPayment(m.sk, b.id)).status).toBe("succeeded");
+		await expectBooksMatchChain();
+	});
+});
+
+describe("exact amounts", () => {
+	it("books a payment of more than 2^53 lamports to the lamport", async () => {
+		const m = await createMerchant();
+		const p = await solanaPayment(m.sk, "SOL");
+		const payer = await generateKeyPairSigner();
+		const huge = 2n ** 53n + 3n;
+		await rpc("requestAirdrop", [payer.address, (huge + 10_000_000_000n).toString()]);
+		await advanceSlots(1);
+		await pay(p, huge, { payer });
+		await detect(p.id);
+		const paid = await getPayment(m.sk, p.id);
+		expect(paid.status).toBe("succeeded");
+		expect(paid.solana.amount_received).toBe(huge.toString());
+		expect(paid.solana.amount_excess).toBe((huge - BigInt(p.solana.amount)).toString());
+		await expectBooksMatchChain();
+	});
+});
