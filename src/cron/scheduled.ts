@@ -6,12 +6,16 @@ import { refreshRates } from "../services/rates";
 import { resendStalledRefunds } from "../services/refunds";
 import { scheduleDailyReports } from "../services/report-daily";
 import { runRollups } from "../services/rollups";
+import { checkTreasury } from "../services/treasury";
 
 /** The cron expressions in wrangler.toml `[triggers]`; each one runs its own jobs. */
 export const CRON_FREQUENT = "* * * * *";
 export const CRON_DAILY = "10 0 * * *";
 
-/** Every minute: the rates cache, event publishing, sweeps for lost messages, housekeeping. */
+/**
+ * Every minute: the rates cache, event publishing, sweeps for lost messages, housekeeping, and
+ * the treasury check of the settlement accounts.
+ */
 async function runFrequent(env: Env, now: number): Promise<Record<string, unknown>> {
 	const rates = await refreshRates(env, now);
 	const published = await publishPendingEvents(env, now);
@@ -23,12 +27,20 @@ async function runFrequent(env: Env, now: number): Promise<Record<string, unknow
 	});
 	const purged = await purgeExpiredIdempotencyKeys(env.DB, now);
 	const rollups = await runRollups(env, now);
+	// Last: it reads the chain, the slowest of the minute's jobs.
+	const treasury = await checkTreasury(env, now).catch((err: unknown) => {
+		log("warn", "treasury check failed; the next cron retries", {
+			error: err instanceof Error ? err.message : String(err),
+		});
+		return [];
+	});
 	return {
 		rates_refreshed: rates,
 		events_published: published,
 		refunds_resent: refunds,
 		idempotency_keys_purged: purged,
 		rollup_days_rebuilt: rollups.days,
+		treasury_accounts_checked: treasury.length,
 	};
 }
 

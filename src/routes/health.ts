@@ -1,14 +1,21 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { latestTreasuryChecks, type TreasuryCheck } from "../db/treasury";
+import type { Env } from "../env";
+import { log } from "../lib/log";
+import { currencyOfToken } from "../services/settlement-accounts";
 import {
 	type SettlementAccountStatus,
 	settlementAccountStatuses,
 } from "../services/settlement-readiness";
+import { tokenCatalog } from "../services/tokens";
 import type { App } from "../types";
 
 // Two probes: `/health/live` says the Worker runs and answers (no I/O at all, so a load balancer
 // or uptime check never costs a D1 read, and benchmarks use it as the floor of the request path);
-// `/health` also reads D1 and whether the settlement accounts exist on chain (cached per isolate,
-// so at most one RPC call a minute), and answers 503 when something needs the operator.
+// `/health` also reads D1 (the latest treasury checks) and whether the settlement accounts exist
+// on chain (cached per isolate, so at most one RPC call a minute), and answers 503 when something
+// needs the operator: D1 down, a settlement account missing, or the ledger not agreeing with the
+// chain.
 
 const live = createRoute({
 	method: "get",
@@ -36,11 +43,25 @@ const SettlementAccountHealthSchema = z.object({
 	}),
 });
 
+const TreasuryHealthSchema = z.object({
+	token: z.string().openapi({ example: "USDC" }),
+	currency: z.string(),
+	difference: z.string().openapi({
+		description:
+			"The latest treasury check's chain balance + ledger balance, base units: 0 when they agree.",
+	}),
+	caught_up: z.boolean().openapi({
+		description: "False when the watcher was still booking: the difference then proves nothing.",
+	}),
+	checked_at: z.number().int().openapi({ description: "Unix seconds." }),
+});
+
 function healthBody<S extends "ok" | "degraded">(status: S) {
 	return z.object({
 		status: z.literal(status),
 		environment: z.string(),
 		settlement_accounts: z.array(SettlementAccountHealthSchema),
+		treasury: z.array(TreasuryHealthSchema),
 		problems: z.array(z.string()).openapi({ description: "What needs the operator, in words." }),
 	});
 }
@@ -49,14 +70,15 @@ const health = createRoute({
 	method: "get",
 	path: "/health",
 	tags: ["Operations"],
-	summary: "Liveness, D1 reachability and the settlement accounts on chain",
+	summary: "Liveness, D1, the settlement accounts on chain and the treasury's latest checks",
 	responses: {
 		200: {
 			description: "Healthy",
 			content: { "application/json": { schema: healthBody("ok") } },
 		},
 		503: {
-			description: "D1 unreachable, or a settlement account missing on chain",
+			description:
+				"D1 unreachable, a settlement account missing on chain, or a treasury difference",
 			content: { "application/json": { schema: healthBody("degraded") } },
 		},
 	},
@@ -69,25 +91,39 @@ function missingAccount(a: SettlementAccountStatus): string {
 	return `The settlement wallet has no ${a.token.symbol} token account (${a.address}, mint ${a.token.mint}): run \`npm run solana:setup\`; ${a.token.symbol} is not quoted until then.`;
 }
 
-async function d1Reachable(db: D1Database): Promise<boolean> {
+function treasuryDifference(check: TreasuryCheck, token: string): string {
+	return `The ledger and the chain disagree on ${token} (${check.currency}): difference ${check.difference} base units (chain balance + ledger balance) at the check of ${new Date(check.checkedAt * 1000).toISOString()}; see GET /admin/v1/treasury.`;
+}
+
+/** The latest treasury checks; null when D1 does not answer (this read is also the D1 probe). */
+async function latestChecks(env: Env): Promise<TreasuryCheck[] | null> {
 	try {
-		await db.prepare("SELECT 1").first();
-		return true;
-	} catch {
-		return false;
+		return await latestTreasuryChecks(env.DB, tokenCatalog(env).map(currencyOfToken));
+	} catch (err) {
+		log("warn", "health: D1 did not answer", {
+			error: err instanceof Error ? err.message : String(err),
+		});
+		return null;
 	}
 }
 
 export function registerHealth(app: App): void {
 	app.openapi(live, (c) => c.json({ status: "ok" as const }, 200));
 	app.openapi(health, async (c) => {
-		const [d1, accounts] = await Promise.all([
-			d1Reachable(c.env.DB),
+		const [checks, accounts] = await Promise.all([
+			latestChecks(c.env),
 			settlementAccountStatuses(c.env),
 		]);
+		const symbol = (currency: string) =>
+			accounts.find((a) => a.currency === currency)?.token.symbol ?? currency;
 		const problems: string[] = [];
-		if (!d1) problems.push("D1 is unreachable.");
+		if (!checks) problems.push("D1 is unreachable.");
 		for (const a of accounts) if (a.exists === false) problems.push(missingAccount(a));
+		for (const check of checks ?? []) {
+			// A check the watcher was still booking during proves nothing; the next one will.
+			if (check.caughtUp && check.difference !== 0n)
+				problems.push(treasuryDifference(check, symbol(check.currency)));
+		}
 		const body = {
 			environment: c.env.ENVIRONMENT,
 			settlement_accounts: accounts.map((a) => ({
@@ -95,6 +131,13 @@ export function registerHealth(app: App): void {
 				currency: a.currency,
 				address: a.address,
 				exists: a.exists,
+			})),
+			treasury: (checks ?? []).map((check) => ({
+				token: symbol(check.currency),
+				currency: check.currency,
+				difference: check.difference.toString(),
+				caught_up: check.caughtUp,
+				checked_at: check.checkedAt,
 			})),
 			problems,
 		};

@@ -18,4 +18,5 @@ export * from "./routing-rules";
 export * from "./solana-references";
 export * from "./solana-signatures";
 export * from "./stripe-events";
+export * from "./treasury";
 export * from "./webhooks";
