@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { createMerchant, createPayment } from "../worker/helpers/api";
-import { fireDueJobs, paymentObject } from "../worker/helpers/objects";
+import { paymentObject } from "../worker/helpers/objects";
 import { detect, fundedPayer } from "../worker/helpers/solana";
 import { sink } from "../worker/helpers/webhooks";
 import { expectHouseShape } from "./helpers/house";

@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import type { CheckoutView } from "../../src/domain/checkout";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import { call, createMerchant, createPayment, json, type PaymentJson } from "./helpers/api";
-import { fireDueJobs } from "./helpers/objects";
 import { advanceSlots, detect, fundedPayer, signAndSendBase64, USDC_MINT } from "./helpers/solana";
 
 type SolanaPayment = PaymentJson & { solana: SolanaPaymentDetails };

@@ -22,7 +22,7 @@ import {
 	type PaymentJson,
 } from "./helpers/api";
 import { accountBalance, expectLedgerBalanced, tokenBalance as usdc } from "./helpers/ledger";
-import { eventTypes, fireDueJobs } from "./helpers/objects";
+import { eventTypes } from "./helpers/objects";
 import {
 	advanceSlots,
 	detect,
