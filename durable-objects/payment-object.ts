@@ -61,6 +61,7 @@ import { isStripeError, snapshotOf, stripeFromEnv } from "../src/processors/stri
 import { customerOwningWallet } from "../src/services/customers";
 import { assessArrival } from "../src/services/risk";
 import { recordProcessorOutcome } from "../src/services/routing";
+import { settlementWatcher } from "../src/services/settlement-accounts";
 import { quoteRemainder, watchSettlementAccount } from "../src/services/solana-quote";
 import { type DrainResult, drainOutbox, Jobs, OUTBOX_SCHEMA } from "./outbox";
 import {
@@ -96,6 +97,10 @@ type Job = "expire" | "flush" | "poll" | "card_available" | "card_release";
 /** When the alarm flushes outbox rows that the flush after their commit did not (see writeOutbox). */
 const OUTBOX_SAFETY_FLUSH_MS = 30_000;
 
+/** Signature hints a payment takes from its checkout, and how long each waits for `confirmed`. */
+const MAX_SIGNATURE_HINTS = 3;
+const HINT_LOOKS = 40;
+const HINT_LOOK_INTERVAL_MS = 100;
 /** How often a payment waiting for `finalized` asks for its receipts' statuses. */
 const CONFIRM_INTERVAL_MS = 2_000;
 /** Status checks that must miss a counted transaction before it counts as dropped. */
@@ -370,6 +375,45 @@ export class PaymentObject extends DurableObject<Env> {
 		this.commit(next, current.status, "payment.quote_updated", []);
 		await this.flush();
 		return { ok: true, payment: next };
+	}
+
+	/**
+	 * The checkout's fast path: the signature the payer's wallet returned. Never trusted: the
+	 * chain is asked for its status (a few times, briefly, while it confirms) and only then is the
+	 * settlement watcher asked to scan, which reads the transaction and books it like any other.
+	 * A payment takes a few hints at most, so a stranger cannot buy RPC traffic with them.
+	 */
+	async signatureHint(signature: string): Promise<PaymentRecord | null> {
+		const payment = this.read();
+		if (!payment?.solana || !isOpen(payment.status)) return payment;
+		const hints = this.getMeta("signature_hints");
+		if (hints >= MAX_SIGNATURE_HINTS) return payment;
+		this.setMeta("signature_hints", hints + 1);
+		const rpc = rpcFromEnv(this.env);
+		for (let look = 0; look < HINT_LOOKS; look++) {
+			let status: { confirmationStatus: string | null; err: unknown } | null = null;
+			try {
+				status =
+					(
+						await rpc.call<{
+							value: ({ confirmationStatus: string | null; err: unknown } | null)[];
+						}>("getSignatureStatuses", [[signature]])
+					).value[0] ?? null;
+			} catch {
+				return this.read();
+			}
+			if (status?.err) return this.read();
+			if (
+				status?.confirmationStatus === "confirmed" ||
+				status?.confirmationStatus === "finalized"
+			) {
+				const currency = tokenCurrency(payment.solana);
+				await settlementWatcher(this.env, currency).scan(currency);
+				return this.read();
+			}
+			await scheduler.wait(HINT_LOOK_INTERVAL_MS);
+		}
+		return this.read();
 	}
 
 	/**

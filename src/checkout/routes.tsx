@@ -124,6 +124,26 @@ export function registerCheckout(app: App): void {
 		return c.json(checkoutView(payment));
 	});
 
+	// The wallet path's fast path: the checkout reports the signature its wallet returned. The
+	// payment's object checks it on chain before anything changes; it only hastens detection.
+	app.post("/checkout/:id/signature", async (c) => {
+		const id = c.req.param("id");
+		if (!isId("payment", id)) throw notFound("payment", id);
+		const body = (await c.req.json().catch(() => null)) as { signature?: unknown } | null;
+		const signature = body?.signature;
+		if (typeof signature !== "string" || !/^[1-9A-HJ-NP-Za-km-z]{64,88}$/.test(signature)) {
+			throw new ApiError(
+				"parameter_invalid",
+				"signature must be a base58 transaction signature.",
+				"signature",
+			);
+		}
+		const payment = await paymentStub(c.env, id).signatureHint(signature);
+		if (!payment) throw notFound("payment", id);
+		c.header("Cache-Control", "no-store");
+		return c.json(checkoutView(payment));
+	});
+
 	app.get("/checkout/:id/ws", async (c) => {
 		const id = c.req.param("id");
 		if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {

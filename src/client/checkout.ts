@@ -228,6 +228,24 @@ async function connect(w: PayingWallet): Promise<WalletAccount> {
 	return first;
 }
 
+const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/** Base58 of a signature's bytes, as wallets and explorers show it. */
+function base58(bytes: Uint8Array): string {
+	let n = 0n;
+	for (const b of bytes) n = n * 256n + BigInt(b);
+	let out = "";
+	while (n > 0n) {
+		out = BASE58[Number(n % 58n)] + out;
+		n /= 58n;
+	}
+	for (const b of bytes) {
+		if (b !== 0) break;
+		out = `1${out}`;
+	}
+	return out;
+}
+
 async function pay(): Promise<void> {
 	if (!wallet || !canPay(wallet) || !view.solana || paying) return;
 	paying = true;
@@ -248,13 +266,21 @@ async function pay(): Promise<void> {
 			);
 		}
 		setText("wallet-hint", `Approve the payment in ${wallet.name}…`);
-		await wallet.features["solana:signAndSendTransaction"].signAndSendTransaction({
+		const [sent] = await wallet.features["solana:signAndSendTransaction"].signAndSendTransaction({
 			account: payer,
 			chain: data.chain as `${string}:${string}`,
 			transaction: base64ToBytes(body.transaction),
 		});
 		setText("wallet-hint", "Sent. Waiting for the network to confirm it…");
 		if (view.status === "requires_payment") setText("status", "Payment sent, confirming…");
+		// The gateway checks the signature on chain itself; reporting it only hastens detection.
+		if (sent?.signature) {
+			void fetch(`/checkout/${view.id}/signature`, {
+				method: "POST",
+				headers: { "Content-Type": "application/json" },
+				body: JSON.stringify({ signature: base58(sent.signature) }),
+			}).catch(() => undefined);
+		}
 		void refreshStatus();
 	} catch (error) {
 		setText("wallet-hint", "");

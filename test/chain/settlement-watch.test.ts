@@ -146,6 +146,31 @@ describe("watching the settlement accounts", () => {
 	});
 });
 
+describe("the checkout's signature hint", () => {
+	it("books a wallet payment as soon as its reported signature is confirmed, and ignores made-up ones", async () => {
+		const m = await createMerchant();
+		const p = await solanaPayment(m.sk, "SOL");
+		const made = "5".repeat(87);
+		const bogus = await call("POST", `/checkout/${p.id}/signature`, { body: { signature: made } });
+		expect(bogus.status).toBe(200);
+		expect((await json<{ status: string }>(bogus)).status).toBe("requires_payment");
+		await expectApiError(
+			await call("POST", `/checkout/${p.id}/signature`, { body: { signature: "not base58!" } }),
+			"parameter_invalid",
+			"signature",
+		);
+		const payer = await fundedPayer();
+		const res = await call("POST", `/solana-pay/${p.id}`, { body: { account: payer.address } });
+		const { transaction } = await json<{ transaction: string }>(res);
+		const signature = await signAndSendBase64(payer, transaction);
+		await advanceSlots(1);
+		// No watcher scan, no alarm: the hint alone finds it.
+		const hinted = await call("POST", `/checkout/${p.id}/signature`, { body: { signature } });
+		expect((await json<{ status: string }>(hinted)).status).toBe("succeeded");
+		await expectBooksMatchChain();
+	});
+});
+
 describe("quotes", () => {
 	it("counts funds sent to a quote that a re-quote replaced", async () => {
 		const m = await createMerchant();
