@@ -11,6 +11,7 @@ import { findAssociatedTokenPda } from "@solana-program/token";
 import { expect } from "vitest";
 import worker from "../../src/index";
 import { parseJsonWithBigInts } from "../../src/lib/lossless-json";
+import { checkTreasury } from "../../src/services/treasury";
 import { call, json } from "../worker/helpers/api";
 import {
 	PYUSD_MINT,
@@ -105,6 +106,11 @@ export async function expectBooksMatchChain(): Promise<void> {
 		// The ledger's settlement accounts hold the chain's funds as a negative balance.
 		expect(onChain + ledger, `chain ${onChain} vs ledger ${-ledger} in ${token.currency}`).toBe(0n);
 	}
+	// The minute cron's treasury check comes to the same: caught up, no difference anywhere.
+	const checks = await checkTreasury(env, Math.floor(Date.now() / 1000));
+	expect(checks.map((c) => [c.currency, c.caughtUp, c.difference])).toEqual(
+		TOKENS.map((t) => [t.currency, true, 0n]),
+	);
 }
 
 let messageSeq = 0;
