@@ -7,12 +7,16 @@ import {
 	settlementSigner,
 } from "../src/processors/solana/refund-transaction";
 import { rpcFromEnv, type SolanaRpc, SolanaRpcError } from "../src/processors/solana/rpc";
+import { completeUnattributedRefund } from "../src/services/unattributed-refunds";
 import { Jobs } from "./outbox";
 
 /** What to send: one crypto refund, as its payment's object planned and reserved it. */
 export interface RefundTransferSpec {
 	refund_id: string;
+	/** The payment whose refund this is; empty for unattributed funds. */
 	payment_id: string;
+	/** Set instead of a payment: the unattributed inflow whose funds go back to their sender. */
+	unattributed?: string;
 	solana: SolanaRefundDetails;
 }
 
@@ -320,8 +324,18 @@ export class RefundObject extends DurableObject<Env> {
 		const spec = this.spec();
 		if (!row || !spec || row.reported === 1 || row.state === "sending") return;
 		try {
-			const payment = this.env.PAYMENTS.get(this.env.PAYMENTS.idFromName(spec.payment_id));
 			const networkFee = row.network_fee ?? "0";
+			if (spec.unattributed) {
+				await completeUnattributedRefund(this.env, spec.unattributed, {
+					signature: row.signature,
+					networkFee: BigInt(networkFee),
+					failed: row.state !== "finalized",
+				});
+				this.sql.exec("UPDATE sender SET reported = 1 WHERE id = 1");
+				this.jobs.unschedule("step");
+				return;
+			}
+			const payment = this.env.PAYMENTS.get(this.env.PAYMENTS.idFromName(spec.payment_id));
 			const result =
 				row.state === "finalized"
 					? await payment.completeRefund(spec.refund_id, {

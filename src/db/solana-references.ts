@@ -127,3 +127,34 @@ export async function recordSignature(
 		.bind(signature, paymentId, created)
 		.run();
 }
+
+/** Takes held unattributed funds for a refund; null when they are not held (taken already). */
+export async function claimUnattributedForRefund(
+	db: D1Database,
+	id: string,
+): Promise<UnattributedRow | null> {
+	return db
+		.prepare(
+			"UPDATE unattributed_funds SET status = 'refund_pending' WHERE id = ? AND status = 'held' RETURNING *",
+		)
+		.bind(id)
+		.first<UnattributedRow>();
+}
+
+/**
+ * Ends a pending unattributed refund: refunded with its signature, or held again (null). Null
+ * when it was not pending (the outcome was booked already).
+ */
+export async function finishUnattributedRefund(
+	db: D1Database,
+	id: string,
+	signature: string | null,
+): Promise<UnattributedRow | null> {
+	return db
+		.prepare(
+			`UPDATE unattributed_funds SET status = ?, refund_signature = ?
+			 WHERE id = ? AND status = 'refund_pending' RETURNING *`,
+		)
+		.bind(signature ? "refunded" : "held", signature, id)
+		.first<UnattributedRow>();
+}

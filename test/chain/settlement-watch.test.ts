@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";
 import { parseTransferRequest } from "../../src/domain/solana-pay";
+import { unattributedRefundId } from "../../src/services/unattributed-refunds";
 import {
 	admin,
 	call,
@@ -138,10 +139,27 @@ describe("watching the settlement accounts", () => {
 		await scanAll();
 		const res = await admin("GET", "/admin/v1/unattributed_funds");
 		expect(res.status, await res.clone().text()).toBe(200);
-		const body = await json<{ data: { amount: string; sender: string; reason: string }[] }>(res);
-		expect(body.data).toContainEqual(
-			expect.objectContaining({ amount: "12345", sender: sender.address, reason: "no_reference" }),
+		const body = await json<{
+			data: { id: string; amount: string; sender: string; reason: string; status: string }[];
+		}>(res);
+		const held = body.data.find((d) => d.sender === sender.address) as { id: string };
+		expect(held).toMatchObject({ amount: "12345", reason: "no_reference", status: "held" });
+		await expectBooksMatchChain();
+		// The operator sends it back; a second request while it is on its way is refused.
+		const path = `/admin/v1/unattributed_funds/${encodeURIComponent(held.id)}/refund`;
+		const first = await admin("POST", path);
+		expect(first.status, await first.clone().text()).toBe(200);
+		await expectApiError(await admin("POST", path), "payment_unexpected_state");
+		const before = await lamportsOf(sender.address);
+		for (let i = 0; i < 4; i++) {
+			await advanceSlots(5);
+			await fireSender(unattributedRefundId(held.id));
+		}
+		const after = await json<{ data: { id: string; status: string }[] }>(
+			await admin("GET", "/admin/v1/unattributed_funds"),
 		);
+		expect(after.data.find((d) => d.id === held.id)?.status).toBe("refunded");
+		expect((await lamportsOf(sender.address)) - before).toBe(12_345n);
 		await expectBooksMatchChain();
 	});
 });
@@ -233,6 +251,11 @@ describe("quotes", () => {
 		await expectBooksMatchChain();
 	});
 });
+
+async function lamportsOf(wallet: string): Promise<bigint> {
+	const r = await rpc<{ value: number }>("getBalance", [wallet, { commitment: "confirmed" }]);
+	return BigInt(r.value);
+}
 
 /** Moves the payment's quote hold into the past, as time would. */
 async function endQuoteHold(id: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { listUnattributed } from "../../db/solana-references";
+import { listUnattributed, type UnattributedRow } from "../../db/solana-references";
+import { refundUnattributed } from "../../services/unattributed-refunds";
 import type { App } from "../../types";
 import { errorResponses } from "../schemas";
 
@@ -48,28 +49,55 @@ const list = createRoute({
 	},
 });
 
+const refund = createRoute({
+	method: "post",
+	path: "/admin/v1/unattributed_funds/{id}/refund",
+	tags: ["Admin"],
+	summary: "Send unattributed funds back to the wallet they came from",
+	description:
+		"Sends the inflow's amount, in its token, from the settlement wallet to its sender, exactly once (the refund sender crypto refunds use). The funds are `refund_pending` until the transfer is final, then `refunded`; if it cannot be sent they are `held` again. The network fee is the gateway's.",
+	security: [{ adminAuth: [] }],
+	request: { params: z.object({ id: z.string().min(1).max(200) }) },
+	responses: {
+		200: {
+			description: "The inflow, now being refunded",
+			content: { "application/json": { schema: UnattributedFunds } },
+		},
+		...errorResponses(400, 401, 404, 409),
+	},
+});
+
+function toJson(r: UnattributedRow) {
+	return {
+		id: r.id,
+		object: "unattributed_funds" as const,
+		signature: r.signature,
+		currency: r.currency,
+		account: r.account,
+		amount: r.amount,
+		sender: r.sender,
+		slot: r.slot,
+		reason: r.reason,
+		payment: r.payment_id,
+		status: r.status,
+		livemode: r.livemode === 1,
+		created: r.created,
+	};
+}
+
 export function registerAdminUnattributed(app: App): void {
+	app.openapi(refund, async (c) => {
+		const row = await refundUnattributed(c.env, c.req.valid("param").id);
+		return c.json(toJson({ ...row, status: "refund_pending" }), 200);
+	});
+
 	app.openapi(list, async (c) => {
 		const { status, limit } = c.req.valid("query");
 		const rows = await listUnattributed(c.env.DB, { ...(status ? { status } : {}), limit });
 		return c.json(
 			{
 				object: "list" as const,
-				data: rows.map((r) => ({
-					id: r.id,
-					object: "unattributed_funds" as const,
-					signature: r.signature,
-					currency: r.currency,
-					account: r.account,
-					amount: r.amount,
-					sender: r.sender,
-					slot: r.slot,
-					reason: r.reason,
-					payment: r.payment_id,
-					status: r.status,
-					livemode: r.livemode === 1,
-					created: r.created,
-				})),
+				data: rows.map(toJson),
 			},
 			200,
 		);
