@@ -17,16 +17,14 @@ export default async function setup(project: TestProject) {
 		solana: { slotMs: 0, confirmedLag: 1, finalizedLag: 4 },
 		settlementWallets: [CHAIN_WALLET],
 	});
-	await fetch(sandbox.urls.solana, {
-		method: "POST",
-		headers: { "Content-Type": "application/json" },
-		body: JSON.stringify({
-			jsonrpc: "2.0",
-			id: 1,
-			method: "requestAirdrop",
-			params: [CHAIN_WALLET, 10_000_000_000],
-		}),
-	});
+	const call = (method: string, params: unknown[]) =>
+		fetch(sandbox.urls.solana, {
+			method: "POST",
+			headers: { "Content-Type": "application/json" },
+			body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+		});
+	await call("requestAirdrop", [CHAIN_WALLET, 10_000_000_000]);
+	await call("simulator_advanceSlots", [2]);
 	project.provide("solanaRpcUrl", sandbox.urls.solana);
 	project.provide("sandboxControlUrl", sandbox.urls.control);
 	project.provide("stripeApiUrl", sandbox.urls.stripe);

@@ -24,6 +24,15 @@ export default async function setup(project: TestProject) {
 		controlPort: 0,
 		solana: { slotMs: 0, confirmedLag: 1, finalizedLag: 4 },
 	});
+	// As `npm run dev` does: the settlement wallet holds SOL for network fees (health checks it).
+	const call = (method: string, params: unknown[]) =>
+		fetch(sandbox.urls.solana, {
+			method: "POST",
+			headers: { "Content-Type": "application/json" },
+			body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+		});
+	await call("requestAirdrop", ["8xAUZPtVV9sgijsar6Jkg5v7zmUEwD758hwPWTptWJze", 100_000_000_000]);
+	await call("simulator_advanceSlots", [2]);
 	project.provide("solanaRpcUrl", sandbox.urls.solana);
 	project.provide("sandboxControlUrl", sandbox.urls.control);
 	project.provide("stripeApiUrl", sandbox.urls.stripe);
