@@ -44,6 +44,7 @@ import {
 	type InflowResult,
 	type ReceiptRow,
 	settlementTransfer,
+	tokenCurrency,
 } from "../src/domain/solana-receipts";
 import type { Env } from "../src/env";
 import { idTime, newId } from "../src/lib/ids";
@@ -321,6 +322,12 @@ export class PaymentObject extends DurableObject<Env> {
 	/** The checkout's report of the signature its wallet returned (checked on chain first). */
 	async signatureHint(signature: string): Promise<PaymentRecord | null> {
 		return this.crypto.signatureHint(signature);
+	}
+
+	/** Whether an inflow in `currency` ("sol" or a mint) can be this payment's. */
+	async acceptsCurrency(currency: string): Promise<boolean> {
+		const solana = this.read()?.solana;
+		return !!solana && tokenCurrency(solana) === currency;
 	}
 
 	/** An inflow a settlement watcher found for this payment: judged and booked once. */

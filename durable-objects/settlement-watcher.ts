@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { postTransfer } from "../src/db/ledger";
+import { postTransfer, settlementLedgerTotal } from "../src/db/ledger";
 import { paymentsForKeys, recordSignature, recordUnattributed } from "../src/db/solana-references";
 import { accounts, modeOf, type Transfer } from "../src/domain/ledger";
 import { type Inflow, inflowOf, type WatchedAccount } from "../src/domain/solana-inflow";
@@ -172,6 +172,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 		const rpc = rpcFromEnv(this.env);
 		const watched = await this.watched();
 		if (this.getState("cursor") === null) await this.open(rpc, watched);
+		if (this.getState("opening_posted") === "0") await this.postOpening(watched);
 		await this.collect(rpc, watched);
 		const processed = await this.process(rpc, watched);
 		const left = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
@@ -188,17 +189,29 @@ export class SettlementWatcher extends DurableObject<Env> {
 			watched.address,
 			{ limit: 50, commitment: "confirmed" },
 		]);
+		// Whatever the ledger already books in this account (refunds' network fees paid before
+		// watching began, say) stays; only the rest of the chain's balance is the gateway's float.
+		const booked = await settlementLedgerTotal(this.env.DB, watched.currency);
 		// Signatures newer than the balance's slot are not in it: they stay to be booked.
 		const included = infos.find((i) => i.slot <= slot);
-		const livemode = chainLivemode(this.env);
 		this.ctx.storage.transactionSync(() => {
 			this.setState("cursor", included?.signature ?? "");
 			this.setState("slot", String(included?.slot ?? 0));
 			this.setState("opening_balance", balance.toString());
+			this.setState("opening_amount", (balance + booked).toString());
+			this.setState("opening_posted", "0");
 			this.queue(infos.filter((i) => i.slot > slot));
 		});
-		if (balance > 0n) {
-			// Idempotent by id and content: a retry after a failed post replays the same transfer.
+	}
+
+	/**
+	 * Books the opening: the part of the account's balance at the start that no ledger entry
+	 * explains is the gateway's float. Kept in storage first, so a retry posts the same transfer.
+	 */
+	private async postOpening(watched: WatchedAccount): Promise<void> {
+		const amount = BigInt(this.getState("opening_amount") ?? "0");
+		if (amount !== 0n) {
+			const livemode = chainLivemode(this.env);
 			await postTransfer(this.env.DB, {
 				id: `opening:${modeOf(livemode)}:${watched.currency}:${watched.address}`,
 				kind: "adjustment",
@@ -209,16 +222,17 @@ export class SettlementWatcher extends DurableObject<Env> {
 					{
 						account: accounts.settlement(livemode, "solana", watched.currency),
 						currency: watched.currency,
-						amount: -balance,
+						amount: -amount,
 					},
 					{
 						account: accounts.treasuryFloat(livemode, watched.currency),
 						currency: watched.currency,
-						amount: balance,
+						amount,
 					},
 				],
 			});
 		}
+		this.setState("opening_posted", "1");
 	}
 
 	private async balanceOf(
@@ -342,18 +356,27 @@ export class SettlementWatcher extends DurableObject<Env> {
 			return i < 0 ? inflow.memos.length : i;
 		};
 		const ordered = [...named].sort((a, b) => rank(a.paymentId) - rank(b.paymentId));
-		let reason = "no_reference";
-		let paymentId: string | null = null;
-		const seen = new Set<string>();
-		for (const candidate of ordered) {
-			if (seen.has(candidate.paymentId)) continue;
-			seen.add(candidate.paymentId);
-			const result = await paymentStub(this.env, candidate.paymentId).recordInflow({
+		// Only the payments quoted in this token can take the inflow. One transaction that names
+		// several of them (one balance change, several payments) is not split by guesswork: the
+		// funds are held for their sender instead, so one merchant's money never pays another's.
+		const payments = [...new Set(ordered.map((n) => n.paymentId))];
+		const accepting: string[] = [];
+		for (const paymentId of payments) {
+			if (await paymentStub(this.env, paymentId).acceptsCurrency(inflow.currency)) {
+				accepting.push(paymentId);
+			}
+		}
+		let reason = payments.length === 0 ? "no_reference" : "wrong_mint";
+		if (accepting.length > 1) reason = "several_payments";
+		if (accepting.length === 1) {
+			const paymentId = accepting[0] as string;
+			const reference = ordered.find((n) => n.paymentId === paymentId)?.reference as string;
+			const result = await paymentStub(this.env, paymentId).recordInflow({
 				id: inflow.id,
 				signature: inflow.signature,
 				currency: inflow.currency,
 				account: inflow.account,
-				reference: candidate.reference,
+				reference,
 				amount: inflow.amount.toString(),
 				payer: inflow.sender,
 				slot: inflow.slot,
@@ -364,14 +387,14 @@ export class SettlementWatcher extends DurableObject<Env> {
 				await recordSignature(
 					this.env.DB,
 					inflow.signature,
-					candidate.paymentId,
+					paymentId,
 					Math.floor(Date.now() / 1000),
 				);
 				return;
 			}
 			reason = result.reason;
-			paymentId ??= candidate.paymentId;
 		}
+		const paymentId = accepting[0] ?? payments[0] ?? null;
 		const livemode = chainLivemode(this.env);
 		const now = Math.floor(Date.now() / 1000);
 		const transfer: Transfer = {

@@ -128,3 +128,20 @@ export async function ledgerTotals(db: D1Database): Promise<Map<string, bigint>>
 		.all<{ currency: string; total: string }>();
 	return new Map(results.map((r) => [r.currency, BigInt(r.total)]));
 }
+
+/**
+ * What the ledger books in a settlement account (the settlement wallet, or its associated token
+ * account), both modes together: negative for funds the gateway holds there.
+ */
+export async function settlementLedgerTotal(db: D1Database, currency: string): Promise<bigint> {
+	const row = await db
+		.prepare(
+			"SELECT CAST(COALESCE(SUM(balance), 0) AS TEXT) AS total FROM ledger_balances WHERE account IN (?, ?)",
+		)
+		.bind(
+			accounts.settlement(false, "solana", currency),
+			accounts.settlement(true, "solana", currency),
+		)
+		.first<{ total: string }>();
+	return BigInt(row?.total ?? "0");
+}

@@ -9,6 +9,7 @@ import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { isId, lowestIdAt, newId } from "../lib/ids";
 import { log } from "../lib/log";
+import { rpcFromEnv, SolanaRpcError } from "../processors/solana/rpc";
 import { isStripeError, stripeFromEnv } from "../processors/stripe/client";
 import type { RefundsMessage } from "../queues/refunds";
 import type { AuthContext } from "../types";
@@ -54,6 +55,9 @@ export async function createRefund(
 	if (!payment || payment.merchant_id !== owner.merchantId || payment.livemode !== owner.livemode) {
 		throw notFound("payment", params.payment, "payment");
 	}
+	if (params.destination !== undefined && payment.solana) {
+		await assertRefundDestination(env, params.destination);
+	}
 	const now = Date.now();
 	return unwrap(
 		await stub.createRefund({
@@ -66,6 +70,40 @@ export async function createRefund(
 			now: Math.floor(now / 1000),
 		}),
 	);
+}
+
+const SYSTEM_PROGRAM = "11111111111111111111111111111111";
+
+/**
+ * A crypto refund goes to a wallet: an account the System program owns (or one that does not
+ * exist yet). Never to the settlement wallet itself (the transfer would move nothing while the
+ * ledger booked it as gone), nor to a token account, a mint or a program, whose associated
+ * token account nobody could ever spend from.
+ */
+export async function assertRefundDestination(env: Env, destination: string): Promise<void> {
+	const refuse = (why: string) => {
+		throw new ApiError("parameter_invalid", `destination ${why}`, "destination");
+	};
+	if (destination === env.SOLANA_SETTLEMENT_WALLET) refuse("is the gateway's settlement wallet.");
+	let info: { value: { owner: string; executable: boolean } | null };
+	try {
+		info = await rpcFromEnv(env).call<typeof info>("getAccountInfo", [
+			destination,
+			{ encoding: "base64", commitment: "confirmed", dataSlice: { offset: 0, length: 0 } },
+		]);
+	} catch (err) {
+		if (err instanceof SolanaRpcError && !err.retryable) refuse("is not a Solana address.");
+		throw new ApiError(
+			"processor_error",
+			"The Solana network could not be reached to check the destination. Retry shortly.",
+		);
+	}
+	const account = info.value;
+	if (account && (account.executable || account.owner !== SYSTEM_PROGRAM)) {
+		refuse(
+			`is not a wallet: it is ${account.executable ? "a program" : `an account of program ${account.owner}`}. Name the payer's wallet address.`,
+		);
+	}
 }
 
 async function refundRow(env: Env, id: string) {

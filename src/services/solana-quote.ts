@@ -13,7 +13,7 @@ import { RateError } from "../processors/prices/rates";
 import { getMerchant } from "./merchants";
 import { quoteTokenRate } from "./rates";
 import { currencyOfToken, settlementWatcher } from "./settlement-accounts";
-import { resolveToken } from "./tokens";
+import { tokenCatalog as configuredTokens, resolveToken } from "./tokens";
 
 export { resolveToken, type SolanaToken, tokenCatalog } from "./tokens";
 
@@ -60,6 +60,16 @@ export async function watchSettlementAccount(
 	if (!watchingUntil) {
 		watchingUntil = new Map();
 		watching.set(env.SETTLEMENT_WATCHERS, watchingUntil);
+		// Every settlement account starts being watched before the first quote goes out: funds
+		// sent in another token with this payment's reference are then booked (unattributed),
+		// never taken into an account's opening balance. Once per isolate; a watcher already
+		// started only answers. One that cannot start now is started by the minute cron.
+		const others = configuredTokens(env).filter(
+			(t) => currencyOfToken(t) !== currencyOfToken(token),
+		);
+		await Promise.allSettled(
+			others.map((t) => settlementWatcher(env, currencyOfToken(t)).watch(currencyOfToken(t), 0)),
+		);
 	}
 	if ((watchingUntil.get(currency) ?? 0) >= until) return;
 	try {

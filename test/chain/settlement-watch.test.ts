@@ -422,6 +422,74 @@ describe("one transaction, two payments", () => {
 	});
 });
 
+describe("one transaction naming two payments in the same token", () => {
+	it("pays neither merchant and holds the funds for their sender, who gets them back", async () => {
+		const x = await createMerchant("X");
+		const v = await createMerchant("V");
+		const e = await solanaPayment(x.sk, "USDC", { amount: 100 });
+		const f = await solanaPayment(v.sk, "USDC", { amount: 5000 });
+		const total = BigInt(e.solana.amount) + BigInt(f.solana.amount);
+		const payer = await fundedPayer([{ mint: USDC_MINT, amount: total }]);
+		const instructions = [];
+		for (const p of [e, f]) {
+			instructions.push(
+				...(await transferInstructions({
+					payer,
+					recipient: p.solana.recipient,
+					amount: BigInt(p.solana.amount),
+					mint: USDC,
+					references: [p.solana.reference],
+					memo: p.solana.memo,
+				})),
+			);
+		}
+		await sendInstructions(payer, instructions);
+		await advanceSlots(1);
+		await detect(e.id);
+		await detect(f.id);
+		// One balance change of the settlement account cannot be split by guesswork: had it gone to
+		// the first memo's payment, X could have refunded V's money to any wallet.
+		expect((await getPayment(x.sk, e.id)).status).toBe("requires_payment");
+		expect((await getPayment(v.sk, f.id)).status).toBe("requires_payment");
+		const list = await json<{
+			data: { id: string; amount: string; sender: string; reason: string }[];
+		}>(await admin("GET", "/admin/v1/unattributed_funds"));
+		const held = list.data.find((d) => d.sender === payer.address);
+		expect(held).toMatchObject({ amount: total.toString(), reason: "several_payments" });
+		await expectBooksMatchChain();
+	});
+});
+
+describe("refund destinations that are not wallets", () => {
+	it("refuses the settlement wallet, its token account, a mint and a program as destination", async () => {
+		const m = await createMerchant();
+		const p = await solanaPayment(m.sk, "USDC");
+		await pay(p, BigInt(p.solana.amount) + 1_000_000n);
+		await detect(p.id);
+		const { findAssociatedTokenPda } = await import("@solana-program/token");
+		const { address } = await import("@solana/kit");
+		const [ata] = await findAssociatedTokenPda({
+			owner: address(env.SOLANA_SETTLEMENT_WALLET),
+			mint: address(USDC_MINT),
+			tokenProgram: address(TOKEN_PROGRAM),
+		});
+		for (const destination of [
+			env.SOLANA_SETTLEMENT_WALLET,
+			ata,
+			USDC_MINT,
+			TOKEN_PROGRAM,
+			"11111111111111111111111111111111",
+		]) {
+			const res = await call("POST", "/v1/refunds", {
+				key: m.sk,
+				body: { payment: p.id, funds: "held", destination },
+			});
+			await expectApiError(res, "parameter_invalid", "destination");
+		}
+		await expectBooksMatchChain();
+	});
+});
+
 describe("exact amounts", () => {
 	it("books a payment of more than 2^53 lamports to the lamport", async () => {
 		const m = await createMerchant();

@@ -328,7 +328,7 @@ describe("rejecting what is not a payment", () => {
 		expect((await status(p.id)).status).toBe("requires_payment");
 	});
 
-	it("settles one payment at most with one signature", async () => {
+	it("never lets one inflow that names two payments in its token pay either: it is held for its sender", async () => {
 		const m = await createMerchant();
 		const a = await solanaPayment(m.sk, "SOL");
 		const b = await solanaPayment(m.sk, "SOL", { amount: 2500 });
@@ -341,10 +341,17 @@ describe("rejecting what is not a payment", () => {
 		});
 		await confirmAndPoll(a.id);
 		await detect(b.id);
-		// The transaction's one inflow is booked once, to the payment its first memo names.
-		expect((await status(a.id)).status).toBe("succeeded");
+		// One balance change cannot be split between two payments by guesswork.
+		expect((await status(a.id)).status).toBe("requires_payment");
 		expect((await status(b.id)).status).toBe("requires_payment");
+		expect(await paymentObject(a.id).receipts()).toEqual([]);
 		expect(await paymentObject(b.id).receipts()).toEqual([]);
+		const held = await env.DB.prepare(
+			"SELECT reason, payment_id FROM unattributed_funds WHERE payment_id IN (?, ?)",
+		)
+			.bind(a.id, b.id)
+			.all<{ reason: string }>();
+		expect(held.results.map((r) => r.reason)).toEqual(["several_payments"]);
 	});
 
 	it("rejects a transaction that failed on chain", async () => {
