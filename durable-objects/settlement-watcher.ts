@@ -32,6 +32,8 @@ interface SignatureInfo {
 
 /** getSignaturesForAddress returns at most this many per page (some providers allow fewer). */
 const MAX_PAGE = 1000;
+/** Inflows from this amount on are kept out of the ledger (SQLite integers are 64-bit). */
+const LEDGER_LIMIT = 2n ** 62n;
 /** Transactions fetched at once while working through the pending list. */
 const FETCH_BATCH = 8;
 /** How often an active watcher looks: about once a slot. */
@@ -361,13 +363,17 @@ export class SettlementWatcher extends DurableObject<Env> {
 		// funds are held for their sender instead, so one merchant's money never pays another's.
 		const payments = [...new Set(ordered.map((n) => n.paymentId))];
 		const accepting: string[] = [];
-		for (const paymentId of payments) {
+		// An amount the ledger's 64-bit integers cannot hold (with room for sums) is no payment:
+		// it is recorded for the operator, outside the ledger, and can be sent back whole.
+		const bookable = inflow.amount < LEDGER_LIMIT;
+		for (const paymentId of bookable ? payments : []) {
 			if (await paymentStub(this.env, paymentId).acceptsCurrency(inflow.currency)) {
 				accepting.push(paymentId);
 			}
 		}
 		let reason = payments.length === 0 ? "no_reference" : "wrong_mint";
 		if (accepting.length > 1) reason = "several_payments";
+		if (!bookable) reason = "amount_too_large";
 		if (accepting.length === 1) {
 			const paymentId = accepting[0] as string;
 			const reference = ordered.find((n) => n.paymentId === paymentId)?.reference as string;
@@ -397,25 +403,27 @@ export class SettlementWatcher extends DurableObject<Env> {
 		const paymentId = accepting[0] ?? payments[0] ?? null;
 		const livemode = chainLivemode(this.env);
 		const now = Math.floor(Date.now() / 1000);
-		const transfer: Transfer = {
-			id: `${inflow.id}:unattributed`,
-			kind: "adjustment",
-			reference: inflow.signature,
-			livemode,
-			created: now,
-			postings: [
-				{
-					account: accounts.settlement(livemode, "solana", inflow.currency),
-					currency: inflow.currency,
-					amount: -inflow.amount,
-				},
-				{
-					account: accounts.unattributed(livemode, inflow.currency),
-					currency: inflow.currency,
-					amount: inflow.amount,
-				},
-			],
-		};
+		const transfer: Transfer | null = !bookable
+			? null
+			: {
+					id: `${inflow.id}:unattributed`,
+					kind: "adjustment",
+					reference: inflow.signature,
+					livemode,
+					created: now,
+					postings: [
+						{
+							account: accounts.settlement(livemode, "solana", inflow.currency),
+							currency: inflow.currency,
+							amount: -inflow.amount,
+						},
+						{
+							account: accounts.unattributed(livemode, inflow.currency),
+							currency: inflow.currency,
+							amount: inflow.amount,
+						},
+					],
+				};
 		await recordUnattributed(
 			this.env.DB,
 			{

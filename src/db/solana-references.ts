@@ -58,7 +58,7 @@ export interface UnattributedInflow {
 export async function recordUnattributed(
 	db: D1Database,
 	inflow: UnattributedInflow,
-	transfer: Transfer,
+	transfer: Transfer | null,
 ): Promise<void> {
 	const row = db
 		.prepare(
@@ -78,7 +78,7 @@ export async function recordUnattributed(
 			inflow.livemode ? 1 : 0,
 			inflow.created,
 		);
-	await db.batch([row, ...(await transferStatements(db, transfer))]);
+	await db.batch([row, ...(transfer ? await transferStatements(db, transfer) : [])]);
 }
 
 export interface UnattributedRow {

@@ -66,7 +66,8 @@ export async function completeUnattributedRefund(
 	const livemode = row.livemode === 1;
 	const now = Math.floor(Date.now() / 1000);
 	const transfers: Transfer[] = [];
-	if (!outcome.failed) {
+	// Funds too large for the ledger were never in it: only the network fee is booked.
+	if (!outcome.failed && row.reason !== "amount_too_large") {
 		const amount = BigInt(row.amount);
 		transfers.push({
 			id: `${row.id}:unattributed_refund`,

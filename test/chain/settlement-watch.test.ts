@@ -490,6 +490,33 @@ describe("refund destinations that are not wallets", () => {
 	});
 });
 
+describe("amounts the ledger cannot hold", () => {
+	it("keeps an inflow of 2^63 base units out of the ledger and out of any payment, and sends it back whole", async () => {
+		const m = await createMerchant();
+		const p = await solanaPayment(m.sk, "USDC");
+		const huge = 2n ** 63n + 5n;
+		const payer = await fundedPayer([{ mint: USDC_MINT, amount: huge }]);
+		await pay(p, huge, { payer });
+		await detect(p.id);
+		expect((await getPayment(m.sk, p.id)).status).toBe("requires_payment");
+		const list = await json<{
+			data: { id: string; amount: string; sender: string; reason: string }[];
+		}>(await admin("GET", "/admin/v1/unattributed_funds"));
+		const held = list.data.find((d) => d.sender === payer.address) as { id: string };
+		expect(held).toMatchObject({ amount: huge.toString(), reason: "amount_too_large" });
+		const res = await admin(
+			"POST",
+			`/admin/v1/unattributed_funds/${encodeURIComponent(held.id)}/refund`,
+		);
+		expect(res.status, await res.clone().text()).toBe(200);
+		for (let i = 0; i < 4; i++) {
+			await advanceSlots(5);
+			await fireSender(unattributedRefundId(held.id));
+		}
+		await expectBooksMatchChain();
+	});
+});
+
 describe("exact amounts", () => {
 	it("books a payment of more than 2^53 lamports to the lamport", async () => {
 		const m = await createMerchant();
