@@ -23,6 +23,7 @@ import { assessArrival } from "../src/services/risk";
 import { recordProcessorOutcome } from "../src/services/routing";
 import { settlementWatcher } from "../src/services/settlement-accounts";
 import { quoteRemainder } from "../src/services/solana-quote";
+import { bookStrayDeposits } from "../src/services/stray-deposits";
 import type { Jobs } from "./outbox";
 import {
 	insertReceipt,
@@ -34,7 +35,13 @@ import {
 } from "./payment-chain";
 
 /** The PaymentObject's scheduled jobs (one alarm over them). */
-export type PaymentJob = "expire" | "flush" | "poll" | "card_available" | "card_release";
+export type PaymentJob =
+	| "expire"
+	| "flush"
+	| "poll"
+	| "card_available"
+	| "card_release"
+	| "final_look";
 
 export type TransitionResult =
 	| { ok: true; payment: PaymentRecord }
@@ -65,6 +72,9 @@ export interface PaymentCore {
 	getMeta(key: string): number;
 	setMeta(key: string, value: number): void;
 }
+
+/** The late window: after it, a payment's references get their last look. */
+const LATE_WINDOW_S = 10 * 60;
 
 /** Signature hints a payment takes from its checkout, and how long each waits for `confirmed`. */
 const MAX_SIGNATURE_HINTS = 3;
@@ -123,6 +133,9 @@ export class CryptoSide {
 			version: current.version + 1,
 		};
 		this.core.commit(next, current.status, "payment.quote_updated", []);
+		if (this.core.jobs.dueAt("final_look") === null && this.core.getMeta("final_looks") === 0) {
+			this.scheduleFinalLooks(next);
+		}
 		await this.core.flush();
 		return { ok: true, payment: next };
 	}
@@ -467,6 +480,43 @@ export class CryptoSide {
 			// Linking is a convenience: D1 trouble must not hold up the payment itself.
 			log("warn", "customer lookup by wallet failed", { payment: payment.id, error: String(err) });
 			return null;
+		}
+	}
+
+	/** Schedules the first of the two final looks at a token payment's own references. */
+	scheduleFinalLooks(payment: PaymentRecord): void {
+		if (payment.solana?.mint)
+			this.core.jobs.schedule("final_look", (payment.expires_at + 5) * 1000);
+	}
+
+	/**
+	 * A bounded look at the payment's own references, at expiry and at the end of the late
+	 * window, for tokens sent to another token account of the settlement wallet than the one the
+	 * watchers watch (bookStrayDeposits). A failure looks again a minute later.
+	 */
+	async finalLook(): Promise<void> {
+		this.core.jobs.unschedule("final_look");
+		const payment = this.core.read();
+		if (!payment?.solana?.mint) return;
+		try {
+			const found = await bookStrayDeposits(this.core.env(), payment);
+			if (found > 0)
+				log("warn", "tokens sent to a non-associated account held for their sender", {
+					payment: payment.id,
+					found,
+				});
+		} catch (err) {
+			log("warn", "final look at the payment's references failed; retrying", {
+				payment: payment.id,
+				error: err instanceof Error ? err.message : String(err),
+			});
+			this.core.jobs.schedule("final_look", Date.now() + 60_000);
+			return;
+		}
+		const looks = this.core.getMeta("final_looks") + 1;
+		this.core.setMeta("final_looks", looks);
+		if (looks < 2) {
+			this.core.jobs.schedule("final_look", (payment.expires_at + LATE_WINDOW_S + 5) * 1000);
 		}
 	}
 }

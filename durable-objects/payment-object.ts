@@ -159,6 +159,7 @@ export class PaymentObject extends DurableObject<Env> {
 		const record = newPaymentRecord(input);
 		this.commit(record, null, "payment.created", []);
 		this.jobs.schedule("expire", record.expires_at * 1000);
+		this.crypto.scheduleFinalLooks(record);
 		await this.flush();
 		return record;
 	}
@@ -661,6 +662,8 @@ export class PaymentObject extends DurableObject<Env> {
 				this.cardFundsAvailable();
 			} else if (name === "card_release") {
 				await this.releaseCard();
+			} else if (name === "final_look") {
+				await this.crypto.finalLook();
 			}
 		}
 		this.jobs.arm();

@@ -7,7 +7,7 @@ import {
 	settlementSigner,
 } from "../src/processors/solana/refund-transaction";
 import { rpcFromEnv, type SolanaRpc, SolanaRpcError } from "../src/processors/solana/rpc";
-import { completeUnattributedRefund } from "../src/services/unattributed-refunds";
+import { completeUnattributedRefund } from "../src/services/unattributed-funds";
 import { Jobs } from "./outbox";
 
 /** What to send: one crypto refund, as its payment's object planned and reserved it. */

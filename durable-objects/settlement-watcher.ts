@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { postTransfer, settlementLedgerTotal } from "../src/db/ledger";
-import { paymentsForKeys, recordSignature, recordUnattributed } from "../src/db/solana-references";
-import { accounts, modeOf, type Transfer } from "../src/domain/ledger";
+import { paymentsForKeys, recordSignature } from "../src/db/solana-references";
+import { accounts, modeOf } from "../src/domain/ledger";
 import { type Inflow, inflowOf, type WatchedAccount } from "../src/domain/solana-inflow";
 import type { ParsedTransaction } from "../src/domain/solana-match";
 import type { Env } from "../src/env";
@@ -10,6 +10,7 @@ import { rpcFromEnv, type SolanaRpc, SolanaRpcError } from "../src/processors/so
 import { paymentStub } from "../src/services/payments";
 import { chainLivemode, settlementAccountFor } from "../src/services/settlement-accounts";
 import { tokenCatalog } from "../src/services/tokens";
+import { bookUnattributed } from "../src/services/unattributed-funds";
 
 /** What one scan of a settlement account did. */
 export interface ScanSummary {
@@ -400,51 +401,10 @@ export class SettlementWatcher extends DurableObject<Env> {
 			}
 			reason = result.reason;
 		}
-		const paymentId = accepting[0] ?? payments[0] ?? null;
-		const livemode = chainLivemode(this.env);
-		const now = Math.floor(Date.now() / 1000);
-		const transfer: Transfer | null = !bookable
-			? null
-			: {
-					id: `${inflow.id}:unattributed`,
-					kind: "adjustment",
-					reference: inflow.signature,
-					livemode,
-					created: now,
-					postings: [
-						{
-							account: accounts.settlement(livemode, "solana", inflow.currency),
-							currency: inflow.currency,
-							amount: -inflow.amount,
-						},
-						{
-							account: accounts.unattributed(livemode, inflow.currency),
-							currency: inflow.currency,
-							amount: inflow.amount,
-						},
-					],
-				};
-		await recordUnattributed(
-			this.env.DB,
-			{
-				id: inflow.id,
-				signature: inflow.signature,
-				currency: inflow.currency,
-				account: inflow.account,
-				amount: inflow.amount.toString(),
-				sender: inflow.sender,
-				slot: inflow.slot,
-				reason,
-				paymentId,
-				livemode,
-				created: now,
-			},
-			transfer,
-		);
-		log("info", "unattributed funds booked", {
-			inflow: inflow.id,
-			amount: inflow.amount.toString(),
+		await bookUnattributed(this.env, inflow, {
 			reason,
+			paymentId: accepting[0] ?? payments[0] ?? null,
+			inLedger: bookable,
 		});
 	}
 

@@ -35,6 +35,11 @@ export interface SolanaRefundDetails {
 	recipient: string;
 	/** The refund id, carried by the transfer as an SPL memo. */
 	memo: string;
+	/**
+	 * The settlement wallet's token account the tokens leave from, when it is not its associated
+	 * one (funds a payer sent to another account the wallet owns go back from there).
+	 */
+	source?: string;
 	/** The transaction that paid the refund, once it is final. */
 	signature: string | null;
 	/** Lamports the refund's transactions cost the settlement wallet (fees, a new token account). */

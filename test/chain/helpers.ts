@@ -52,17 +52,18 @@ export async function chainHolding(currency: string): Promise<bigint> {
 		]);
 		return BigInt(r.value);
 	}
-	const token = TOKENS.find((t) => t.currency === currency);
-	const [ata] = await findAssociatedTokenPda({
-		owner: address(wallet),
-		mint: address(currency),
-		tokenProgram: address(token?.program ?? TOKEN_PROGRAM),
-	});
-	const r = await exactRpc<{ value: { amount: string } }>("getTokenAccountBalance", [
-		ata,
-		{ commitment: "confirmed" },
+	// Every token account the wallet owns for the mint: a payer may send to any of them.
+	const r = await exactRpc<{
+		value: { account: { data: { parsed: { info: { tokenAmount: { amount: string } } } } } }[];
+	}>("getTokenAccountsByOwner", [
+		wallet,
+		{ mint: currency },
+		{ encoding: "jsonParsed", commitment: "confirmed" },
 	]);
-	return BigInt(r.value.amount);
+	return r.value.reduce(
+		(sum, a) => sum + BigInt(a.account.data.parsed.info.tokenAmount.amount),
+		0n,
+	);
 }
 
 async function sumAccounts(where: string, ...binds: string[]): Promise<bigint> {
@@ -136,7 +137,7 @@ export async function fireSender(refundId: string): Promise<void> {
 	const ns = env.REFUNDS as NonNullable<typeof env.REFUNDS>;
 	const stub = ns.get(ns.idFromName(refundId));
 	await runInDurableObject(stub, (_i, state) => {
-		state.storage.sql.exec("UPDATE jobs SET due = 0");
+		state.storage.sql.exec("UPDATE jobs SET due = 1");
 		return state.storage.setAlarm(Date.now() + 60 * 60 * 1000);
 	});
 	await runDurableObjectAlarm(stub);

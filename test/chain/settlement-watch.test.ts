@@ -1,11 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { generateKeyPairSigner, type KeyPairSigner } from "@solana/kit";
+import { AccountRole, generateKeyPairSigner, type KeyPairSigner } from "@solana/kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";
 import { parseTransferRequest } from "../../src/domain/solana-pay";
-import { unattributedRefundId } from "../../src/services/unattributed-refunds";
+import { unattributedRefundId } from "../../src/services/unattributed-funds";
 import {
 	admin,
 	call,
@@ -486,6 +486,87 @@ describe("refund destinations that are not wallets", () => {
 			});
 			await expectApiError(res, "parameter_invalid", "destination");
 		}
+		await expectBooksMatchChain();
+	});
+});
+
+describe("tokens sent to another token account of the settlement wallet", () => {
+	it("finds them at expiry by the payment's references, holds them, and sends them back from where they are", async () => {
+		const { generateKeyPairSigner: newKey, address } = await import("@solana/kit");
+		const { getCreateAccountInstruction } = await import("@solana-program/system");
+		const { getInitializeAccount3Instruction, getTransferCheckedInstruction } = await import(
+			"@solana-program/token"
+		);
+		const m = await createMerchant();
+		const p = await solanaPayment(m.sk, "USDC");
+		const amount = BigInt(p.solana.amount);
+		const payer = await fundedPayer([{ mint: USDC_MINT, amount }]);
+		// The payer's wallet opens a token account for the settlement wallet and pays into it.
+		const stray = await newKey();
+		const rent = await rpc<number>("getMinimumBalanceForRentExemption", [165]);
+		const mint = address(USDC_MINT);
+		const { findAssociatedTokenPda } = await import("@solana-program/token");
+		const [source] = await findAssociatedTokenPda({
+			owner: payer.address,
+			mint,
+			tokenProgram: address(TOKEN_PROGRAM),
+		});
+		const transfer = getTransferCheckedInstruction({
+			source,
+			mint,
+			destination: stray.address,
+			authority: payer,
+			amount,
+			decimals: 6,
+		});
+		await sendInstructions(payer, [
+			getCreateAccountInstruction({
+				payer,
+				newAccount: stray,
+				lamports: BigInt(rent),
+				space: 165n,
+				programAddress: address(TOKEN_PROGRAM),
+			}),
+			getInitializeAccount3Instruction({
+				account: stray.address,
+				mint,
+				owner: address(env.SOLANA_SETTLEMENT_WALLET),
+			}),
+			{
+				...transfer,
+				accounts: [
+					...transfer.accounts,
+					{ address: address(p.solana.reference), role: AccountRole.READONLY },
+				],
+			},
+		]);
+		await advanceSlots(1);
+		await detect(p.id);
+		expect((await getPayment(m.sk, p.id)).status).toBe("requires_payment");
+		await fireDueJobs(p.id, ["expire", "final_look"]);
+		const list = await json<{
+			data: { id: string; amount: string; account: string; reason: string; payment: string }[];
+		}>(await admin("GET", "/admin/v1/unattributed_funds"));
+		const held = list.data.find((d) => d.account === stray.address) as { id: string };
+		expect(held).toMatchObject({
+			amount: amount.toString(),
+			reason: "non_associated_account",
+			payment: p.id,
+		});
+		await expectBooksMatchChain();
+		const res = await admin(
+			"POST",
+			`/admin/v1/unattributed_funds/${encodeURIComponent(held.id)}/refund`,
+		);
+		expect(res.status, await res.clone().text()).toBe(200);
+		for (let i = 0; i < 4; i++) {
+			await advanceSlots(5);
+			await fireSender(unattributedRefundId(held.id));
+		}
+		const after = await json<{ data: { id: string; status: string }[] }>(
+			await admin("GET", "/admin/v1/unattributed_funds"),
+		);
+		expect(after.data.find((d) => d.id === held.id)?.status).toBe("refunded");
 		await expectBooksMatchChain();
 	});
 });

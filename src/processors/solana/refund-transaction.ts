@@ -72,6 +72,7 @@ export async function buildRefundTransaction(
 		tokenProgram: refund.token_program,
 		decimals: refund.decimals,
 		memo: refund.memo,
+		source: refund.source ?? null,
 	});
 	const { message, blockhash, lastValidBlockHeight } = await messageWithFreshBlockhash(
 		rpc,

@@ -45,6 +45,8 @@ export interface TransferSpec {
 	memo: string;
 	/** A Solana Pay reference key on the transfer, when it identifies a payment. */
 	reference?: string | null;
+	/** The sender's token account to send from, when not its associated one. */
+	source?: string | null;
 }
 
 /**
@@ -66,7 +68,9 @@ export async function transferInstructions(spec: TransferSpec): Promise<Instruct
 	}
 	const mint = address(spec.mint);
 	const tokenProgram = address(spec.tokenProgram ?? TOKEN_PROGRAM);
-	const [source] = await findAssociatedTokenPda({ owner: spec.from.address, mint, tokenProgram });
+	const source = spec.source
+		? address(spec.source)
+		: (await findAssociatedTokenPda({ owner: spec.from.address, mint, tokenProgram }))[0];
 	const [destination] = await findAssociatedTokenPda({ owner: recipient, mint, tokenProgram });
 	return [
 		getCreateAssociatedTokenIdempotentInstruction({

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { listUnattributed, type UnattributedRow } from "../../db/solana-references";
-import { refundUnattributed } from "../../services/unattributed-refunds";
+import { refundUnattributed } from "../../services/unattributed-funds";
 import type { App } from "../../types";
 import { errorResponses } from "../schemas";
 

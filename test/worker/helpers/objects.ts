@@ -9,11 +9,11 @@ export function paymentObject(id: string): DurableObjectStub<PaymentObject> {
 /** Makes the object's scheduled jobs due now and runs its alarm, as the runtime would later. */
 export async function fireDueJobs(
 	id: string,
-	jobs: ("expire" | "flush" | "poll" | "card_available" | "card_release")[],
+	jobs: ("expire" | "flush" | "poll" | "card_available" | "card_release" | "final_look")[],
 ): Promise<boolean> {
 	const stub = paymentObject(id);
 	await runInDurableObject(stub, (_instance, state) => {
-		for (const job of jobs) state.storage.sql.exec("UPDATE jobs SET due = 0 WHERE name = ?", job);
+		for (const job of jobs) state.storage.sql.exec("UPDATE jobs SET due = 1 WHERE name = ?", job);
 		// A future alarm that runDurableObjectAlarm then runs at once, so nothing races it.
 		return state.storage.setAlarm(Date.now() + 60 * 60 * 1000);
 	});

@@ -2,15 +2,79 @@ import { postTransfer } from "../db/ledger";
 import {
 	claimUnattributedForRefund,
 	finishUnattributedRefund,
+	recordUnattributed,
 	type UnattributedRow,
 } from "../db/solana-references";
 import { accounts, type Transfer } from "../domain/ledger";
 import type { SolanaRefundDetails } from "../domain/refund";
+import type { Inflow } from "../domain/solana-inflow";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { refundSender } from "./refunds";
+import { chainLivemode } from "./settlement-accounts";
 import { tokenCatalog } from "./tokens";
+
+/**
+ * Books an inflow no payment takes: its row and its ledger transfer, together and once, out of
+ * the settlement account it reached (the associated account, or another token account the
+ * settlement wallet owns) into `unattributed`. An amount the ledger cannot hold is recorded
+ * outside it (`inLedger: false`).
+ */
+export async function bookUnattributed(
+	env: Env,
+	inflow: Inflow,
+	options: { reason: string; paymentId: string | null; inLedger: boolean; associated?: boolean },
+): Promise<void> {
+	const livemode = chainLivemode(env);
+	const now = Math.floor(Date.now() / 1000);
+	const from =
+		options.associated === false
+			? accounts.settlementAccount(livemode, inflow.currency, inflow.account)
+			: accounts.settlement(livemode, "solana", inflow.currency);
+	const transfer: Transfer | null = !options.inLedger
+		? null
+		: {
+				id: `${inflow.id}:unattributed`,
+				kind: "adjustment",
+				reference: inflow.signature,
+				livemode,
+				created: now,
+				postings: [
+					{ account: from, currency: inflow.currency, amount: -inflow.amount },
+					{
+						account: accounts.unattributed(livemode, inflow.currency),
+						currency: inflow.currency,
+						amount: inflow.amount,
+					},
+				],
+			};
+	await recordUnattributed(
+		env.DB,
+		{
+			id: inflow.id,
+			signature: inflow.signature,
+			currency: inflow.currency,
+			account: inflow.account,
+			amount: inflow.amount.toString(),
+			sender: inflow.sender,
+			slot: inflow.slot,
+			reason: options.reason,
+			paymentId: options.paymentId,
+			livemode,
+			created: now,
+		},
+		transfer,
+	);
+	log("info", "unattributed funds booked", {
+		inflow: inflow.id,
+		amount: inflow.amount.toString(),
+		reason: options.reason,
+	});
+}
+
+/** Why funds in a token account of the settlement wallet other than its associated one are held. */
+export const NON_ASSOCIATED = "non_associated_account";
 
 /** The sender's name for an unattributed inflow's refund: one sender, one transfer, ever. */
 export function unattributedRefundId(id: string): string {
@@ -42,6 +106,8 @@ export async function refundUnattributed(env: Env, id: string): Promise<Unattrib
 		memo: unattributedRefundId(id),
 		signature: null,
 		network_fee: null,
+		// Sent from the token account the funds actually reached.
+		...(token.mint ? { source: row.account } : {}),
 	};
 	await refundSender(env, unattributedRefundId(id)).start({
 		refund_id: unattributedRefundId(id),
@@ -69,6 +135,10 @@ export async function completeUnattributedRefund(
 	// Funds too large for the ledger were never in it: only the network fee is booked.
 	if (!outcome.failed && row.reason !== "amount_too_large") {
 		const amount = BigInt(row.amount);
+		const into =
+			row.reason === NON_ASSOCIATED
+				? accounts.settlementAccount(livemode, row.currency, row.account)
+				: accounts.settlement(livemode, "solana", row.currency);
 		transfers.push({
 			id: `${row.id}:unattributed_refund`,
 			kind: "refund",
@@ -81,11 +151,7 @@ export async function completeUnattributedRefund(
 					currency: row.currency,
 					amount: -amount,
 				},
-				{
-					account: accounts.settlement(livemode, "solana", row.currency),
-					currency: row.currency,
-					amount,
-				},
+				{ account: into, currency: row.currency, amount },
 			],
 		});
 	}
