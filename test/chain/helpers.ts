@@ -6,8 +6,6 @@ import {
 	runInDurableObject,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { address } from "@solana/kit";
-import { findAssociatedTokenPda } from "@solana-program/token";
 import { expect } from "vitest";
 import worker from "../../src/index";
 import { parseJsonWithBigInts } from "../../src/lib/lossless-json";
