@@ -69,13 +69,14 @@ export class SettlementWatcher extends DurableObject<Env> {
 	}
 
 	/** Payments in this account's token are open until `untilMs`: look about once a slot until then. */
-	async watch(currency: string, untilMs: number): Promise<void> {
+	async watch(currency: string, untilMs: number): Promise<{ error?: string }> {
 		this.setState("currency", currency);
 		// Watching starts before the first payment in this token is quoted: what the account holds
 		// then is the gateway's own, and every later inflow is booked.
 		if (this.getState("cursor") === null) {
 			const opened = await this.scan();
-			if (opened.error) throw new Error(`Cannot start watching ${currency}: ${opened.error}`);
+			// An answer, not an exception: nothing rejects across the RPC boundary.
+			if (opened.error) return { error: `Cannot start watching ${currency}: ${opened.error}` };
 		}
 		if (untilMs > Number(this.getState("active_until") ?? "0")) {
 			this.setState("active_until", String(untilMs));
@@ -83,6 +84,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 		const alarm = await this.ctx.storage.getAlarm();
 		const due = Date.now() + this.intervalMs();
 		if (alarm === null || alarm > due) await this.ctx.storage.setAlarm(due);
+		return {};
 	}
 
 	/**

@@ -73,7 +73,8 @@ export async function watchSettlementAccount(
 	}
 	if ((watchingUntil.get(currency) ?? 0) >= until) return;
 	try {
-		await settlementWatcher(env, currency).watch(currency, until);
+		const watched = await settlementWatcher(env, currency).watch(currency, until);
+		if (watched.error) throw new Error(watched.error);
 	} catch (err) {
 		log("warn", "settlement watcher unavailable", {
 			currency,
