@@ -4,7 +4,7 @@
  * Amounts are post minus pre balances as bigint, so whatever instructions moved the money, only
  * what really arrived counts.
  */
-import { memosOf, type ParsedTransaction, type TokenBalance } from "./solana-match";
+import { memosOf, type ParsedTransaction, type TokenBalance, tokenTotal } from "./solana-match";
 
 export interface WatchedAccount {
 	/** The settlement wallet for SOL, its associated token account for a mint. */
@@ -40,18 +40,6 @@ function tokenOf(balances: TokenBalance[] | null | undefined, index: number): bi
 	return b ? BigInt(b.uiTokenAmount.amount) : 0n;
 }
 
-function ownerTotal(
-	balances: TokenBalance[] | null | undefined,
-	owner: string,
-	mint: string,
-): bigint {
-	let total = 0n;
-	for (const b of balances ?? []) {
-		if (b.owner === owner && b.mint === mint) total += BigInt(b.uiTokenAmount.amount);
-	}
-	return total;
-}
-
 /** The inflow the transaction made into `watched`, or null (failed, outflow, or untouched). */
 export function inflowOf(tx: ParsedTransaction, watched: WatchedAccount): Inflow | null {
 	const meta = tx.meta;
@@ -82,8 +70,8 @@ export function inflowOf(tx: ParsedTransaction, watched: WatchedAccount): Inflow
 				pre.mint === mint &&
 				pre.owner !== undefined &&
 				pre.owner !== watched.owner &&
-				ownerTotal(meta.postTokenBalances, pre.owner, mint) <
-					ownerTotal(meta.preTokenBalances, pre.owner, mint),
+				tokenTotal(meta.postTokenBalances, pre.owner, mint) <
+					tokenTotal(meta.preTokenBalances, pre.owner, mint),
 		);
 		if (source?.owner) sender = source.owner;
 	}
