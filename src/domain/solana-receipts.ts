@@ -14,7 +14,8 @@ import { type Commitment, decideSettlement, type SettlementDecision } from "./so
  */
 export type ReceiptDisposition = "counted" | "late" | "dropped";
 
-export interface ReceiptRow {
+/** One inflow into a settlement account, as a SettlementWatcher hands it to the payment. */
+export interface InflowInput {
 	/** `{signature}:{currency}`. */
 	id: string;
 	signature: string;
@@ -30,23 +31,13 @@ export interface ReceiptRow {
 	slot: number;
 	block_time: number | null;
 	commitment: Commitment;
+}
+
+/** An inflow as the payment judged and stored it. */
+export interface ReceiptRow extends InflowInput {
 	disposition: ReceiptDisposition;
 	reason: string | null;
 	found_at: number;
-}
-
-/** One inflow into a settlement account, as a SettlementWatcher hands it to the payment. */
-export interface InflowInput {
-	id: string;
-	signature: string;
-	currency: string;
-	account: string;
-	reference: string;
-	amount: string;
-	payer: string;
-	slot: number;
-	block_time: number | null;
-	commitment: Commitment;
 }
 
 export type InflowResult =
