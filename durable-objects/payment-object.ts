@@ -42,6 +42,7 @@ import {
 import {
 	type InflowInput,
 	type InflowResult,
+	paidByPayer,
 	type ReceiptRow,
 	settlementTransfer,
 	tokenCurrency,
@@ -540,13 +541,7 @@ export class PaymentObject extends DurableObject<Env> {
 			readRefunds(this.sql),
 			paymentHeldFunds(this.sql, payment),
 			request,
-			[
-				...new Set(
-					readReceipts(this.sql)
-						.filter((r) => r.disposition === "counted")
-						.map((r) => r.payer),
-				),
-			],
+			paidByPayer(readReceipts(this.sql)),
 		);
 		if (!plan.ok) {
 			const { ok: _ok, ...refusal } = plan;

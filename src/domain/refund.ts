@@ -40,6 +40,11 @@ export interface SolanaRefundDetails {
 	 * one (funds a payer sent to another account the wallet owns go back from there).
 	 */
 	source?: string;
+	/**
+	 * A full refund of a payment several wallets paid: each gets back its share, in one
+	 * transaction (all or nothing). `amount` is their sum, `recipient` the largest payer.
+	 */
+	splits?: { recipient: string; amount: string }[];
 	/** The transaction that paid the refund, once it is final. */
 	signature: string | null;
 	/** Lamports the refund's transactions cost the settlement wallet (fees, a new token account). */
@@ -209,8 +214,10 @@ export function planRefund(
 	refunds: RefundRecord[],
 	held: HeldFunds,
 	req: RefundRequest,
-	/** The wallets whose counted receipts paid the price (crypto); one of them gets the refund. */
-	paidBy: string[] = p.solana?.payer ? [p.solana.payer] : [],
+	/** What each wallet's counted receipts paid of the price (crypto), largest first. */
+	paidBy: { payer: string; amount: bigint }[] = p.solana?.payer
+		? [{ payer: p.solana.payer, amount: BigInt(p.solana.amount_received) }]
+		: [],
 ): RefundPlan {
 	const base = {
 		id: req.id,
@@ -341,16 +348,35 @@ export function planRefund(
 	if (tokens <= 0n) {
 		return refuse("parameter_invalid", "This amount is too small to send any tokens.", "amount");
 	}
-	// Several wallets paid the price: which of them gets the money back is the merchant's call,
-	// never a guess (the last payer could be a stranger who sent a small part).
+	// Several wallets paid the price. A full refund goes back to each by its receipts (the last
+	// payer could be a stranger who sent a small part: never all to one); a partial one is the
+	// merchant's call, never a guess.
 	if (req.destination === undefined && paidBy.length > 1) {
-		return refuse(
-			"parameter_missing",
-			`Several wallets paid this payment (${paidBy.join(", ")}): name the destination.`,
-			"destination",
-		);
+		const whole = taken.length === 0 && plan.amount === p.amount_received;
+		if (!whole) {
+			return refuse(
+				"parameter_missing",
+				`Several wallets paid this payment (${paidBy.map((w) => w.payer).join(", ")}): a partial refund needs a destination.`,
+				"destination",
+			);
+		}
+		const splits = splitByPayer(tokens, paidBy);
+		return {
+			ok: true,
+			refund: {
+				...base,
+				funds,
+				amount: plan.amount,
+				processor: "solana",
+				card: null,
+				solana: {
+					...details(tokens, splits[0]?.recipient as string),
+					splits: splits.map((x) => ({ recipient: x.recipient, amount: x.amount.toString() })),
+				},
+			},
+		};
 	}
-	const recipient = req.destination ?? paidBy[0] ?? solana.payer;
+	const recipient = req.destination ?? paidBy[0]?.payer ?? solana.payer;
 	if (!recipient) {
 		return refuse("parameter_missing", "The paying wallet is unknown: name the destination.");
 	}
@@ -365,6 +391,23 @@ export function planRefund(
 			solana: details(tokens, recipient),
 		},
 	};
+}
+
+/**
+ * `tokens` shared by what each payer paid, rounded down, the rest to the largest payer: the
+ * shares add up to exactly `tokens`.
+ */
+export function splitByPayer(
+	tokens: bigint,
+	paidBy: { payer: string; amount: bigint }[],
+): { recipient: string; amount: bigint }[] {
+	const total = paidBy.reduce((s, w) => s + w.amount, 0n);
+	if (total <= 0n) return [];
+	const shares = paidBy.map((w) => ({ recipient: w.payer, amount: (tokens * w.amount) / total }));
+	const rest = tokens - shares.reduce((s, x) => s + x.amount, 0n);
+	const largest = shares.reduce((a, b) => (b.amount > a.amount ? b : a));
+	largest.amount += rest;
+	return shares.filter((x) => x.amount > 0n);
 }
 
 function amountWithin(

@@ -244,3 +244,14 @@ export function outstandingTokens(solana: SolanaPaymentDetails): bigint {
 	const left = BigInt(solana.amount) - BigInt(solana.amount_received);
 	return left > 0n ? left : 0n;
 }
+
+/** What each wallet's counted receipts paid, largest first (a refund's destinations). */
+export function paidByPayer(rows: ReceiptRow[]): { payer: string; amount: bigint }[] {
+	const byPayer = new Map<string, bigint>();
+	for (const r of countedReceipts(rows)) {
+		byPayer.set(r.payer, (byPayer.get(r.payer) ?? 0n) + BigInt(r.amount));
+	}
+	return [...byPayer]
+		.map(([payer, amount]) => ({ payer, amount }))
+		.sort((a, b) => (b.amount > a.amount ? 1 : b.amount < a.amount ? -1 : 0));
+}

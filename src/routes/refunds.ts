@@ -70,6 +70,13 @@ const RefundSchema = z
 				decimals: z.number().int(),
 				amount: z.string().openapi({ description: "Base units sent back." }),
 				recipient: z.string(),
+				splits: z
+					.array(z.object({ recipient: z.string(), amount: z.string() }))
+					.optional()
+					.openapi({
+						description:
+							"A full refund of a payment several wallets paid: each wallet's share (by what it paid), sent in one transaction.",
+					}),
 				memo: z.string().openapi({ description: "The refund id, as an SPL memo." }),
 				signature: z.string().nullable(),
 				network_fee: z.string().nullable(),

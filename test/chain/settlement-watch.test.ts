@@ -264,6 +264,21 @@ async function sendBack(id: string, options: { alreadyAsked?: boolean } = {}): P
 	}
 }
 
+async function usdcOf(wallet: string): Promise<bigint> {
+	const { findAssociatedTokenPda } = await import("@solana-program/token");
+	const { address } = await import("@solana/kit");
+	const [ata] = await findAssociatedTokenPda({
+		owner: address(wallet),
+		mint: address(USDC_MINT),
+		tokenProgram: address(TOKEN_PROGRAM),
+	});
+	const r = await rpc<{ value: { amount: string } }>("getTokenAccountBalance", [
+		ata,
+		{ commitment: "confirmed" },
+	]);
+	return BigInt(r.value.amount);
+}
+
 async function lamportsOf(wallet: string): Promise<bigint> {
 	const r = await rpc<{ value: number }>("getBalance", [wallet, { commitment: "confirmed" }]);
 	return BigInt(r.value);
@@ -385,18 +400,29 @@ describe("a failing network", () => {
 });
 
 describe("refund destinations", () => {
-	it("asks for a destination when two wallets paid, and sends a held receipt back to its own payer", async () => {
+	it("splits a full refund between the wallets that paid, by what each paid, and asks a partial one for a destination", async () => {
 		const m = await createMerchant();
 		const p = await solanaPayment(m.sk, "USDC");
 		const total = BigInt(p.solana.amount);
-		const first = await pay(p, (total * 9n) / 10n);
-		await pay(p, total - (total * 9n) / 10n);
+		const nine = (total * 9n) / 10n;
+		const first = await pay(p, nine);
+		const second = await pay(p, total - nine);
 		await detect(p.id);
 		expect((await getPayment(m.sk, p.id)).status).toBe("succeeded");
-		const res = await call("POST", "/v1/refunds", { key: m.sk, body: { payment: p.id } });
-		await expectApiError(res, "parameter_missing", "destination");
-		const r = await refund(m.sk, { payment: p.id, destination: first.payer.address });
+		const partial = await call("POST", "/v1/refunds", {
+			key: m.sk,
+			body: { payment: p.id, amount: 1000 },
+		});
+		await expectApiError(partial, "parameter_missing", "destination");
+		const before = [await usdcOf(first.payer.address), await usdcOf(second.payer.address)];
+		const r = await refund(m.sk, { payment: p.id });
+		expect(r.solana?.splits).toEqual([
+			{ recipient: first.payer.address, amount: nine.toString() },
+			{ recipient: second.payer.address, amount: (total - nine).toString() },
+		]);
 		expect((await settleRefund(m.sk, r)).status).toBe("succeeded");
+		expect((await usdcOf(first.payer.address)) - (before[0] as bigint)).toBe(nine);
+		expect((await usdcOf(second.payer.address)) - (before[1] as bigint)).toBe(total - nine);
 		await expectBooksMatchChain();
 	});
 });

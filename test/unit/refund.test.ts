@@ -9,6 +9,7 @@ import {
 	type RefundRecord,
 	type RefundRequest,
 	refundStatusOf,
+	splitByPayer,
 	tokenShare,
 } from "../../src/domain/refund";
 import {
@@ -357,5 +358,19 @@ describe("booking a refund", () => {
 			card: { amount_refunded: 5_000 },
 		});
 		expect(seen?.transfers.map((t) => t.id)).toEqual(["pay_1:stripe_refund:5000"]);
+	});
+});
+
+describe("a full refund split between the wallets that paid", () => {
+	it("shares the tokens by what each paid, the rounding to the largest payer, adding up exactly", () => {
+		const shares = splitByPayer(1_000n, [
+			{ payer: "A", amount: 2n },
+			{ payer: "B", amount: 1n },
+		]);
+		expect(shares).toEqual([
+			{ recipient: "A", amount: 667n },
+			{ recipient: "B", amount: 333n },
+		]);
+		expect(shares.reduce((s, x) => s + x.amount, 0n)).toBe(1_000n);
 	});
 });

@@ -64,16 +64,24 @@ export async function buildRefundTransaction(
 	signer: KeyPairSigner,
 	refund: SolanaRefundDetails,
 ): Promise<SignedRefundTransaction> {
-	const instructions = await transferInstructions({
-		from: signer,
-		to: refund.recipient,
-		amount: BigInt(refund.amount),
-		mint: refund.mint,
-		tokenProgram: refund.token_program,
-		decimals: refund.decimals,
-		memo: refund.memo,
-		source: refund.source ?? null,
-	});
+	// One transfer, or one per payer of a split refund: all in one transaction, all or nothing.
+	const legs = refund.splits ?? [{ recipient: refund.recipient, amount: refund.amount }];
+	const instructions = (
+		await Promise.all(
+			legs.map((leg) =>
+				transferInstructions({
+					from: signer,
+					to: leg.recipient,
+					amount: BigInt(leg.amount),
+					mint: refund.mint,
+					tokenProgram: refund.token_program,
+					decimals: refund.decimals,
+					memo: refund.memo,
+					source: refund.source ?? null,
+				}),
+			),
+		)
+	).flat();
 	const { message, blockhash, lastValidBlockHeight } = await messageWithFreshBlockhash(
 		rpc,
 		signer,
