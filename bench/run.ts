@@ -5,7 +5,7 @@
  * and `<!-- bench:end -->` (and the same block in docs/benchmarks.md).
  *
  *   npm run bench                        load, pipeline, faults, checkout weight, bundle size
- *   npm run bench -- --all               also webhooks and Solana detection (about 6 more minutes)
+ *   npm run bench -- --all               also webhooks, Solana detection and scale (about 16 more minutes)
  *   npm run bench -- --only load,pipeline
  *   npm run bench -- --skip faults
  *   npm run bench -- --collect-only      no runs: collect and render what is in bench/results
@@ -34,6 +34,7 @@ const BENCHMARKS: Benchmark[] = [
 	{ name: "bundle-size", script: "scripts/bundle-size.ts", args: ["--record"] },
 	{ name: "webhooks", script: "bench/webhooks.ts", long: true },
 	{ name: "solana-detection", script: "bench/solana-detection.ts", long: true },
+	{ name: "scale", script: "bench/scale.ts", long: true },
 ];
 
 const { values: args } = parseArgs({

@@ -12,6 +12,7 @@ const ORDER = [
 	"faults",
 	"webhooks",
 	"solana-detection",
+	"scale",
 	"checkout-weight",
 	"bundle-size",
 ];

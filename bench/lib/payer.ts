@@ -1,5 +1,6 @@
 import {
 	AccountRole,
+	type Address,
 	address,
 	appendTransactionMessageInstructions,
 	createTransactionMessage,
@@ -16,6 +17,7 @@ import {
 	signTransactionMessageWithSigners,
 } from "@solana/kit";
 import { getAddMemoInstruction } from "@solana-program/memo";
+import { getTransferSolInstruction } from "@solana-program/system";
 import {
 	findAssociatedTokenPda,
 	getCreateAssociatedTokenIdempotentInstruction,
@@ -32,11 +34,21 @@ import type { ApiPayment } from "./pipeline-stack.js";
 
 const MEMO_V3 = address("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
 
+/** SOL every new wallet gets for network fees (and rent), on top of what it pays. */
+const FEE_LAMPORTS = 1_000_000_000n;
+
 /** A new wallet with SOL for fees and exactly `tokens` USDC base units (funded in-process). */
 export async function fundedPayer(sandbox: Sandbox, tokens: bigint): Promise<KeyPairSigner> {
 	const payer = await generateKeyPairSigner();
-	sandbox.solana.airdrop(payer.address, 1_000_000_000n);
+	sandbox.solana.airdrop(payer.address, FEE_LAMPORTS);
 	sandbox.solana.mintTokens(payer.address, USDC.mint, tokens);
+	return payer;
+}
+
+/** A new wallet with `lamports` to pay in SOL, plus SOL for fees (funded in-process). */
+export async function fundedSolPayer(sandbox: Sandbox, lamports: bigint): Promise<KeyPairSigner> {
+	const payer = await generateKeyPairSigner();
+	sandbox.solana.airdrop(payer.address, FEE_LAMPORTS + lamports);
 	return payer;
 }
 
@@ -114,41 +126,50 @@ export async function signTransferRequest(
 	sandbox: Sandbox,
 	payer: KeyPairSigner,
 	payment: ApiPayment,
+	options: { amount?: bigint } = {},
 ): Promise<string> {
 	return signTransferRequestUrl(
 		sandbox,
 		payer,
 		payment.solana.solana_pay_url,
 		payment.solana.decimals,
+		options,
 	);
 }
 
-/** `signTransferRequest` for a `solana:` transfer request URL and its token's decimals. */
+/**
+ * `signTransferRequest` for a `solana:` transfer request URL and its token's decimals: a SOL
+ * transfer when the URL names no `spl-token`, a token transfer otherwise. `amount` (base units)
+ * pays another sum than the URL asks for, as a payer splitting a payment in parts does.
+ */
 export async function signTransferRequestUrl(
 	sandbox: Sandbox,
 	payer: KeyPairSigner,
 	url: string,
 	decimals: number,
+	options: { amount?: bigint } = {},
 ): Promise<string> {
 	const request = parseTransferRequest(url);
-	if (!request.amount || !request.splToken) throw new Error(`not an SPL transfer request`);
-	const mint = address(request.splToken);
+	if (!request.amount) throw new Error("a transfer request without an amount");
+	const amount = options.amount ?? baseUnits(request.amount, decimals);
 	const recipient = address(request.recipient);
+	const references = request.references.map((r) => address(r));
+	const memo = request.memo
+		? [getAddMemoInstruction({ memo: request.memo }, { programAddress: MEMO_V3 })]
+		: [];
+	if (!request.splToken) {
+		const transfer = getTransferSolInstruction({ source: payer, destination: recipient, amount });
+		return signInstructions(sandbox, payer, [...memo, withReferences(transfer, references)]);
+	}
+	const mint = address(request.splToken);
 	const tokenProgram = address(USDC.programId);
 	const [source] = await findAssociatedTokenPda({ owner: payer.address, mint, tokenProgram });
 	const [destination] = await findAssociatedTokenPda({ owner: recipient, mint, tokenProgram });
 	const transfer = getTransferCheckedInstruction(
-		{
-			source,
-			mint,
-			destination,
-			authority: payer,
-			amount: baseUnits(request.amount, decimals),
-			decimals,
-		},
+		{ source, mint, destination, authority: payer, amount, decimals },
 		{ programAddress: tokenProgram },
 	);
-	const instructions: Instruction[] = [
+	return signInstructions(sandbox, payer, [
 		getCreateAssociatedTokenIdempotentInstruction({
 			payer,
 			ata: destination,
@@ -156,17 +177,53 @@ export async function signTransferRequestUrl(
 			mint,
 			tokenProgram,
 		}),
-		...(request.memo
-			? [getAddMemoInstruction({ memo: request.memo }, { programAddress: MEMO_V3 })]
+		...memo,
+		withReferences(transfer, references),
+	]);
+}
+
+/**
+ * A plain SOL transfer carrying reference keys, as anyone can send: spam that names a payment's
+ * reference, or dust. `memo` also makes otherwise identical transfers distinct transactions.
+ */
+export function signLamportTransfer(
+	sandbox: Sandbox,
+	payer: KeyPairSigner,
+	transfer: { to: string; lamports: bigint; references: string[]; memo?: string },
+): Promise<string> {
+	const instruction = getTransferSolInstruction({
+		source: payer,
+		destination: address(transfer.to),
+		amount: transfer.lamports,
+	});
+	return signInstructions(sandbox, payer, [
+		...(transfer.memo
+			? [getAddMemoInstruction({ memo: transfer.memo }, { programAddress: MEMO_V3 })]
 			: []),
-		{
-			...transfer,
-			accounts: [
-				...transfer.accounts,
-				...request.references.map((r) => ({ address: address(r), role: AccountRole.READONLY })),
-			],
-		},
-	];
+		withReferences(
+			instruction,
+			transfer.references.map((r) => address(r)),
+		),
+	]);
+}
+
+/** Solana Pay's references: read-only keys appended to the transfer instruction. */
+function withReferences<T extends Instruction>(instruction: T, references: Address[]): Instruction {
+	return {
+		...instruction,
+		accounts: [
+			...(instruction.accounts ?? []),
+			...references.map((r) => ({ address: r, role: AccountRole.READONLY })),
+		],
+	};
+}
+
+/** Signs instructions as the payer's wallet, on the chain's latest blockhash; base64 wire bytes. */
+async function signInstructions(
+	sandbox: Sandbox,
+	payer: KeyPairSigner,
+	instructions: Instruction[],
+): Promise<string> {
 	const chain = sandbox.solana.chain;
 	const message = pipe(
 		createTransactionMessage({ version: 0 }),

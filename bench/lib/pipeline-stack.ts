@@ -21,7 +21,12 @@ export const PAYMENT_BODY = {
 } as const;
 
 export interface SolanaDetails {
+	token: string;
+	/** null for SOL. */
+	mint: string | null;
 	amount: string;
+	/** Base units counted so far, as a decimal string. */
+	amount_received: string;
 	decimals: number;
 	recipient: string;
 	reference: string;
@@ -51,6 +56,14 @@ export class GatewayApiFailure extends Error {
 	}
 }
 
+export interface HarnessOptions extends LocalStackOptions {
+	/**
+	 * false: no webhook endpoint and no receiver (the scale benchmark, whose thousands of
+	 * payment.created deliveries would only load the machine). Default true.
+	 */
+	webhooks?: boolean;
+}
+
 export class PipelineHarness {
 	readonly stack: LocalStack;
 	receiver!: WebhookReceiver;
@@ -58,8 +71,10 @@ export class PipelineHarness {
 	secret = "";
 	endpointId = "";
 	#receiverPort = 0;
+	readonly #webhooks: boolean;
 
-	constructor(options: LocalStackOptions) {
+	constructor({ webhooks = true, ...options }: HarnessOptions) {
+		this.#webhooks = webhooks;
 		this.stack = new LocalStack({
 			...options,
 			vars: { ENCRYPTION_KEYS: `bench:${randomBytes(32).toString("base64")}`, ...options.vars },
@@ -67,8 +82,10 @@ export class PipelineHarness {
 	}
 
 	async start(): Promise<void> {
-		this.receiver = await WebhookReceiver.start();
-		this.#receiverPort = Number(new URL(this.receiver.url).port);
+		if (this.#webhooks) {
+			this.receiver = await WebhookReceiver.start();
+			this.#receiverPort = Number(new URL(this.receiver.url).port);
+		}
 		await this.stack.start();
 		const merchant = await this.stack.createMerchant("Pipeline Merchant");
 		this.secret = merchant.secretKey;
@@ -76,6 +93,7 @@ export class PipelineHarness {
 			settlement_currency: "usd",
 			conversion_rate_policy: "locked",
 		});
+		if (!this.#webhooks) return;
 		const endpoint = await this.api<{ id: string; secret: string }>(
 			"POST",
 			"/v1/webhook_endpoints",
@@ -146,8 +164,9 @@ export class PipelineHarness {
 		}
 	}
 
-	createPayment(): Promise<ApiPayment> {
-		return this.api<ApiPayment>("POST", "/v1/payments", PAYMENT_BODY);
+	/** A payment of PAYMENT_BODY (25.00 USD in USDC), or of `body`. */
+	createPayment(body: object = PAYMENT_BODY): Promise<ApiPayment> {
+		return this.api<ApiPayment>("POST", "/v1/payments", body);
 	}
 
 	getPayment(id: string): Promise<ApiPayment> {
