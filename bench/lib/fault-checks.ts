@@ -28,6 +28,12 @@ export interface LedgerCheck {
 	payments_with_wrong_transfers: number;
 	/** Conversions rows beyond one per payment. */
 	extra_conversions: number;
+	/**
+	 * Payment holding accounts (`{mode}:payment:{id}:{currency}`) whose postings sum below zero:
+	 * a payment's holding account can only hold, so this must be empty. Any payment's, not only
+	 * the scenario's.
+	 */
+	negative_holding_accounts: { account: string; total: string }[];
 }
 
 /** Event types that happen at most once per payment. */
@@ -140,6 +146,10 @@ export async function checkLedger(
 	const conversions = await d1.queryD1<{ payment_id: string; n: number }>(
 		"SELECT payment_id, COUNT(*) AS n FROM conversions GROUP BY payment_id",
 	);
+	const negative = await d1.queryD1<{ account: string; total: string }>(
+		`SELECT account, CAST(SUM(amount) AS TEXT) AS total FROM ledger_postings
+		 WHERE account LIKE '%:payment:pay!_%' ESCAPE '!' GROUP BY account HAVING SUM(amount) < 0`,
+	);
 	const byPayment = new Map<string, string[]>();
 	for (const t of transfers)
 		byPayment.set(t.reference, [...(byPayment.get(t.reference) ?? []), t.id]);
@@ -157,6 +167,7 @@ export async function checkLedger(
 		totals: Object.fromEntries(totals.map((t) => [t.currency, t.total])),
 		payments_with_wrong_transfers: wrong,
 		extra_conversions: conversions.reduce((n, c) => n + Math.max(0, c.n - 1), 0),
+		negative_holding_accounts: negative,
 	};
 }
 
@@ -165,7 +176,8 @@ export function ledgerBalanced(check: LedgerCheck): boolean {
 		check.imbalanced_transfers === 0 &&
 		Object.values(check.totals).every((t) => t === "0") &&
 		check.payments_with_wrong_transfers === 0 &&
-		check.extra_conversions === 0
+		check.extra_conversions === 0 &&
+		check.negative_holding_accounts.length === 0
 	);
 }
 

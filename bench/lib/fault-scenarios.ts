@@ -15,6 +15,9 @@ import { type ApiPayment, type PipelineHarness, pollUntil, SINK } from "./pipeli
 // The scripted fault scenarios of `npm run bench:faults`, each against the running pipeline
 // harness, each ending with the same checks (fault-checks.ts).
 
+/** What a settlement watcher logs each time a scan fails and it backs off. */
+export const SCAN_FAILED = "settlement scan failed";
+
 export interface ScenarioResult {
 	key: string;
 	name: string;
@@ -32,14 +35,14 @@ export interface ScenarioResult {
 	payment_ids: string[];
 }
 
-interface Finish {
+export interface Finish {
 	expectedReceived?: number;
 	deadlineMs?: number;
 	details?: Record<string, unknown>;
 }
 
 /** The end of every scenario: final states, exactly-once delivery, projection and ledger. */
-async function finish(
+export async function finish(
 	harness: PipelineHarness,
 	meta: { key: string; name: string; method: string; startedAt: number },
 	ids: string[],
@@ -73,23 +76,23 @@ async function finish(
 	};
 }
 
-async function createPayments(harness: PipelineHarness, n: number): Promise<ApiPayment[]> {
+export async function createPayments(harness: PipelineHarness, n: number): Promise<ApiPayment[]> {
 	return Promise.all(Array.from({ length: n }, () => harness.createPayment()));
 }
 
 /** A payer's wallet pays the transfer request (QR) through its own RPC provider. */
-async function payDirect(harness: PipelineHarness, payment: ApiPayment): Promise<string> {
+export async function payDirect(harness: PipelineHarness, payment: ApiPayment): Promise<string> {
 	const sandbox = harness.stack.sandbox;
 	const payer = await fundedPayer(sandbox, BigInt(payment.solana.amount));
 	return sendDirect(sandbox, await signTransferRequest(sandbox, payer, payment));
 }
 
-function logSize(harness: PipelineHarness): number {
+export function logSize(harness: PipelineHarness): number {
 	return readFileSync(harness.stack.logPath, "utf8").length;
 }
 
 /** Lines of the stack's log (wrangler's output) holding `text`, written since `from`. */
-function logLinesSince(harness: PipelineHarness, from: number, text: string): number {
+export function logLinesSince(harness: PipelineHarness, from: number, text: string): number {
 	const log = readFileSync(harness.stack.logPath, "utf8").slice(from);
 	return log.split("\n").filter((line) => line.includes(text)).length;
 }
@@ -124,7 +127,7 @@ export async function rpcOutage(harness: PipelineHarness, outageMs = 30_000) {
 		details: { succeeded_during_outage: during.filter((p) => p.status === "succeeded").length },
 	});
 	result.details.recovery_s = Math.round((Date.now() - recoveredFrom) / 1000);
-	result.details.chain_poll_failures_logged = logLinesSince(harness, logFrom, "chain poll failed");
+	result.details.scans_failed_logged = logLinesSince(harness, logFrom, SCAN_FAILED);
 	return result;
 }
 
@@ -149,7 +152,7 @@ export async function rpcErrors(harness: PipelineHarness) {
 		);
 		result.details = {
 			rpc_calls_served: harness.stack.sandbox.solana.rpcStats().total - served,
-			chain_poll_failures_logged: logLinesSince(harness, logFrom, "chain poll failed"),
+			scans_failed_logged: logLinesSince(harness, logFrom, SCAN_FAILED),
 		};
 		return result;
 	} finally {
@@ -317,7 +320,7 @@ export async function doubleConfirmation(harness: PipelineHarness) {
 		key: "f",
 		name: "The same payment confirmed twice concurrently",
 		method:
-			"6 payments, each paid twice in the same slot by one payer (the transaction request's transaction and the QR transfer), while 8 transaction requests, 4 checkout views and 4 reads per payment race the object's chain poll",
+			"6 payments, each paid twice in the same slot by one payer (the transaction request's transaction and the QR transfer), while 8 transaction requests, 4 checkout views and 4 reads per payment race the settlement watcher's booking",
 		startedAt: Date.now(),
 	};
 	const sandbox = harness.stack.sandbox;
