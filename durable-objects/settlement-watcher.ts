@@ -12,6 +12,28 @@ import { chainLivemode, settlementAccountFor } from "../src/services/settlement-
 import { tokenCatalog } from "../src/services/tokens";
 import { bookUnattributed } from "../src/services/unattributed-funds";
 
+/** The RPC calls a scan makes. */
+type ChainReader = Pick<SolanaRpc, "call">;
+
+/** Tries per RPC call within a scan: a flaky node costs a retry, not the whole scan. */
+const CALL_TRIES = 3;
+
+/** The client, with each retryable failure tried again at once (up to CALL_TRIES in all). */
+function retrying(rpc: SolanaRpc): ChainReader {
+	return {
+		async call<T>(method: string, params: unknown[], check?: (result: unknown) => boolean) {
+			for (let attempt = 1; ; attempt++) {
+				try {
+					return await rpc.call<T>(method, params, check);
+				} catch (err) {
+					if (!(err instanceof SolanaRpcError) || !err.retryable || attempt >= CALL_TRIES)
+						throw err;
+				}
+			}
+		},
+	};
+}
+
 /** What one scan of a settlement account did. */
 export interface ScanSummary {
 	/** True when every signature the account had at the scan's start has been booked. */
@@ -37,6 +59,8 @@ const MAX_PAGE = 1000;
 const LEDGER_LIMIT = 2n ** 62n;
 /** Transactions fetched at once while working through the pending list. */
 const FETCH_BATCH = 8;
+/** The longest wait after failed scans while payments are open: an outage ends, detection resumes. */
+const MAX_BACKOFF_MS = 5_000;
 /** How often an active watcher looks: about once a slot. */
 const DEFAULT_INTERVAL_MS = 400;
 
@@ -119,6 +143,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 	}
 
 	override async alarm(): Promise<void> {
+		const started = Date.now();
 		let delay = this.intervalMs();
 		const result = await this.scan();
 		if (!result.error) {
@@ -126,7 +151,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 		} else {
 			const failures = Number(this.getState("failures") ?? "0") + 1;
 			this.setState("failures", String(failures));
-			delay = Math.min(delay * 2 ** failures, 30_000);
+			delay = Math.min(delay * 2 ** failures, MAX_BACKOFF_MS);
 			log("warn", "settlement scan failed; backing off", {
 				currency: this.getState("currency"),
 				failures,
@@ -135,8 +160,9 @@ export class SettlementWatcher extends DurableObject<Env> {
 			});
 		}
 		// Idle (no payment open in this token): no alarm; the minute cron's treasury check scans.
+		// Looks start a slot apart (not a slot after the previous look ended).
 		if (Date.now() < Number(this.getState("active_until") ?? "0")) {
-			await this.ctx.storage.setAlarm(Date.now() + delay);
+			await this.ctx.storage.setAlarm(Math.max(Date.now() + 10, started + delay));
 		}
 	}
 
@@ -174,7 +200,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 	}
 
 	private async runScan(): Promise<ScanSummary> {
-		const rpc = rpcFromEnv(this.env);
+		const rpc = retrying(rpcFromEnv(this.env));
 		const watched = await this.watched();
 		if (this.getState("cursor") === null) await this.open(rpc, watched);
 		if (this.getState("opening_posted") === "0") await this.postOpening(watched);
@@ -188,7 +214,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 	 * The first scan: what the account holds now is the gateway's own (booked as its float), and
 	 * watching starts after the newest transaction that balance includes.
 	 */
-	private async open(rpc: SolanaRpc, watched: WatchedAccount): Promise<void> {
+	private async open(rpc: ChainReader, watched: WatchedAccount): Promise<void> {
 		const { slot, balance } = await this.balanceOf(rpc, watched);
 		const infos = await rpc.call<SignatureInfo[]>("getSignaturesForAddress", [
 			watched.address,
@@ -241,7 +267,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 	}
 
 	private async balanceOf(
-		rpc: SolanaRpc,
+		rpc: ChainReader,
 		watched: WatchedAccount,
 	): Promise<{ slot: number; balance: bigint }> {
 		if (watched.mint === null) {
@@ -265,7 +291,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 	}
 
 	/** Pages back from the newest signature to the cursor and queues what is new, oldest first. */
-	private async collect(rpc: SolanaRpc, watched: WatchedAccount): Promise<void> {
+	private async collect(rpc: ChainReader, watched: WatchedAccount): Promise<void> {
 		const until = this.getState("cursor") || undefined;
 		const configured = Number(this.env.SOLANA_SIGNATURE_PAGE_SIZE ?? MAX_PAGE);
 		const PAGE = configured > 0 && configured <= MAX_PAGE ? Math.floor(configured) : MAX_PAGE;
@@ -315,7 +341,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 	}
 
 	/** Books pending signatures in chain order; stops at the first that cannot be read yet. */
-	private async process(rpc: SolanaRpc, watched: WatchedAccount): Promise<number> {
+	private async process(rpc: ChainReader, watched: WatchedAccount): Promise<number> {
 		let processed = 0;
 		for (;;) {
 			const batch = this.sql
@@ -325,7 +351,9 @@ export class SettlementWatcher extends DurableObject<Env> {
 				)
 				.toArray();
 			if (batch.length === 0) return processed;
-			const txs = await Promise.all(
+			// Read together, booked in order: what was read before a failed read is booked, and the
+			// failure ends the scan there (the next one starts from it).
+			const reads = await Promise.allSettled(
 				batch.map((p) =>
 					rpc.call<ParsedTransaction | null>("getTransaction", [
 						p.signature,
@@ -334,7 +362,9 @@ export class SettlementWatcher extends DurableObject<Env> {
 				),
 			);
 			for (const [i, pending] of batch.entries()) {
-				const tx = txs[i];
+				const read = reads[i] as PromiseSettledResult<ParsedTransaction | null>;
+				if (read.status === "rejected") throw read.reason;
+				const tx = read.value;
 				// Listed but not yet readable on this node: the next scan tries again, in order.
 				if (!tx) return processed;
 				const inflow = inflowOf(tx, watched);
