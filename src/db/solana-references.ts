@@ -97,20 +97,32 @@ export interface UnattributedRow {
 	created: number;
 }
 
-/** Unattributed inflows, newest first, from `after` (an id cursor) on. */
+/**
+ * Unattributed inflows, newest first, `limit` at a time; `startingAfter` (an id from the previous
+ * page) continues after it. Rows are ordered by (created, id), both indexed.
+ */
 export async function listUnattributed(
 	db: D1Database,
-	options: { status?: string; limit: number },
-): Promise<UnattributedRow[]> {
-	const where = options.status ? "WHERE status = ?" : "";
-	const stmt = db.prepare(
-		`SELECT * FROM unattributed_funds ${where} ORDER BY created DESC, id DESC LIMIT ?`,
-	);
-	const bound = options.status
-		? stmt.bind(options.status, options.limit)
-		: stmt.bind(options.limit);
-	const { results } = await bound.all<UnattributedRow>();
-	return results;
+	options: { status?: string; limit: number; startingAfter?: string },
+): Promise<{ rows: UnattributedRow[]; hasMore: boolean }> {
+	const where: string[] = [];
+	const binds: (string | number)[] = [];
+	if (options.status) {
+		where.push("status = ?");
+		binds.push(options.status);
+	}
+	if (options.startingAfter) {
+		where.push("(created, id) < (SELECT created, id FROM unattributed_funds WHERE id = ?)");
+		binds.push(options.startingAfter);
+	}
+	const { results } = await db
+		.prepare(
+			`SELECT * FROM unattributed_funds ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+			 ORDER BY created DESC, id DESC LIMIT ?`,
+		)
+		.bind(...binds, options.limit + 1)
+		.all<UnattributedRow>();
+	return { rows: results.slice(0, options.limit), hasMore: results.length > options.limit };
 }
 
 /** Which payment a transaction paid, for search by signature (the first payment booked keeps it). */

@@ -144,6 +144,19 @@ describe("watching the settlement accounts", () => {
 		}>(res);
 		const held = body.data.find((d) => d.sender === sender.address) as { id: string };
 		expect(held).toMatchObject({ amount: "12345", reason: "no_reference", status: "held" });
+		// The operator pages through them.
+		const page = await json<{ data: { id: string }[]; has_more: boolean }>(
+			await admin("GET", "/admin/v1/unattributed_funds?limit=1"),
+		);
+		expect(page.data).toHaveLength(1);
+		const next = await json<{ data: { id: string }[] }>(
+			await admin(
+				"GET",
+				`/admin/v1/unattributed_funds?limit=100&starting_after=${encodeURIComponent(page.data[0]?.id as string)}`,
+			),
+		);
+		expect(next.data.map((d) => d.id)).not.toContain(page.data[0]?.id);
+		expect(next.data.length).toBe(body.data.length - 1);
 		await expectBooksMatchChain();
 		// The operator sends it back; a second request while it is on its way is refused.
 		const path = `/admin/v1/unattributed_funds/${encodeURIComponent(held.id)}/refund`;

@@ -34,6 +34,9 @@ const list = createRoute({
 		query: z.object({
 			status: z.enum(["held", "refund_pending", "refunded"]).optional(),
 			limit: z.coerce.number().int().min(1).max(100).default(50),
+			starting_after: z.string().max(200).optional().openapi({
+				description: "An id from the previous page: the list continues after it.",
+			}),
 		}),
 	},
 	responses: {
@@ -41,7 +44,11 @@ const list = createRoute({
 			description: "The inflows",
 			content: {
 				"application/json": {
-					schema: z.object({ object: z.literal("list"), data: z.array(UnattributedFunds) }),
+					schema: z.object({
+						object: z.literal("list"),
+						data: z.array(UnattributedFunds),
+						has_more: z.boolean(),
+					}),
 				},
 			},
 		},
@@ -92,12 +99,17 @@ export function registerAdminUnattributed(app: App): void {
 	});
 
 	app.openapi(list, async (c) => {
-		const { status, limit } = c.req.valid("query");
-		const rows = await listUnattributed(c.env.DB, { ...(status ? { status } : {}), limit });
+		const { status, limit, starting_after } = c.req.valid("query");
+		const { rows, hasMore } = await listUnattributed(c.env.DB, {
+			...(status ? { status } : {}),
+			...(starting_after ? { startingAfter: starting_after } : {}),
+			limit,
+		});
 		return c.json(
 			{
 				object: "list" as const,
 				data: rows.map(toJson),
+				has_more: hasMore,
 			},
 			200,
 		);
