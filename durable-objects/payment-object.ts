@@ -58,6 +58,7 @@ import { RECEIPTS_SCHEMA, readReceipts } from "./payment-chain";
 import { CryptoSide, type PaymentJob, type TransitionResult } from "./payment-crypto";
 import {
 	drainRefundOutbox,
+	paymentHeldByPayer,
 	paymentHeldFunds,
 	REFUNDS_SCHEMA,
 	type RefundResult,
@@ -542,6 +543,7 @@ export class PaymentObject extends DurableObject<Env> {
 			paymentHeldFunds(this.sql, payment),
 			request,
 			paidByPayer(readReceipts(this.sql)),
+			paymentHeldByPayer(this.sql, payment),
 		);
 		if (!plan.ok) {
 			const { ok: _ok, ...refusal } = plan;

@@ -1,6 +1,7 @@
 import { upsertRefundStatement } from "../src/db/refunds";
 import type { PaymentRecord } from "../src/domain/payment";
 import {
+	heldByPayer,
 	heldFunds,
 	type ReceiptSummary,
 	type RefundRecord,
@@ -61,15 +62,23 @@ export function readRefund(sql: SqlStorage, id: string): RefundRecord | null {
 	return row ? (JSON.parse(row.record) as RefundRecord) : null;
 }
 
-/** Crypto this payment holds for refund, from the receipts its watcher recorded. */
-export function paymentHeldFunds(sql: SqlStorage, payment: PaymentRecord) {
+function summaries(sql: SqlStorage): ReceiptSummary[] {
 	// A dropped receipt's funds never stayed: it was reversed in the ledger.
-	const receipts: ReceiptSummary[] = readReceipts(sql).flatMap((r) =>
+	return readReceipts(sql).flatMap((r) =>
 		r.disposition === "dropped"
 			? []
 			: [{ amount: BigInt(r.amount), payer: r.payer, disposition: r.disposition }],
 	);
-	return heldFunds(payment, receipts);
+}
+
+/** Crypto this payment holds for refund, from the receipts its watcher recorded. */
+export function paymentHeldFunds(sql: SqlStorage, payment: PaymentRecord) {
+	return heldFunds(payment, summaries(sql));
+}
+
+/** Who the payment's held crypto belongs to, wallet by wallet. */
+export function paymentHeldByPayer(sql: SqlStorage, payment: PaymentRecord) {
+	return heldByPayer(payment, summaries(sql));
 }
 
 /**

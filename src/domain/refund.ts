@@ -158,6 +158,36 @@ export function heldFunds(
 	return { tokens, payers: [...new Set(from.map((r) => r.payer))] };
 }
 
+/**
+ * Who the held funds belong to: late receipts to their own payers, an excess or the counted
+ * funds of a payment that closed unpaid to the wallets that paid, by what each paid.
+ */
+export function heldByPayer(
+	p: Pick<PaymentRecord, "status" | "solana">,
+	receipts: ReceiptSummary[],
+): { payer: string; amount: bigint }[] {
+	if (!p.solana) return [];
+	const shares = new Map<string, bigint>();
+	const add = (payer: string, amount: bigint) =>
+		amount > 0n && shares.set(payer, (shares.get(payer) ?? 0n) + amount);
+	const counted = receipts.filter((r) => r.disposition === "counted");
+	for (const r of receipts) if (r.disposition === "late") add(r.payer, r.amount);
+	const paid = new Map<string, bigint>();
+	for (const r of counted) paid.set(r.payer, (paid.get(r.payer) ?? 0n) + r.amount);
+	const paidBy = [...paid].map(([payer, amount]) => ({ payer, amount }));
+	const total = counted.reduce((s, r) => s + r.amount, 0n);
+	const open = p.status === "requires_payment" || p.status === "processing";
+	if (p.status === "succeeded") {
+		const excess = total - settledTokens(p.solana.amount, total);
+		for (const x of splitByPayer(excess, paidBy)) add(x.recipient, x.amount);
+	} else if (!open) {
+		for (const x of paidBy) add(x.payer, x.amount);
+	}
+	return [...shares]
+		.map(([payer, amount]) => ({ payer, amount }))
+		.sort((a, b) => (b.amount > a.amount ? 1 : b.amount < a.amount ? -1 : 0));
+}
+
 /** Of what was counted, the part that paid the quote (fee included); the rest is excess. */
 export function settledTokens(quoted: string, counted: bigint): bigint {
 	const expected = BigInt(quoted);
@@ -218,6 +248,8 @@ export function planRefund(
 	paidBy: { payer: string; amount: bigint }[] = p.solana?.payer
 		? [{ payer: p.solana.payer, amount: BigInt(p.solana.amount_received) }]
 		: [],
+	/** Who the held funds belong to (heldByPayer). */
+	heldBy: { payer: string; amount: bigint }[] = [],
 ): RefundPlan {
 	const base = {
 		id: req.id,
@@ -304,11 +336,29 @@ export function planRefund(
 			return refuse("payment_unexpected_state", "This payment holds no funds to refund.");
 		}
 		let recipient = req.destination;
+		if (recipient === undefined && held.payers.length > 1 && reserved === 0n && heldBy.length > 1) {
+			// Held funds of several wallets go back to each, its own share, in one transaction.
+			const splits = splitByPayer(tokens, heldBy);
+			return {
+				ok: true,
+				refund: {
+					...base,
+					funds,
+					amount: null,
+					processor: "solana",
+					card: null,
+					solana: {
+						...details(tokens, splits[0]?.recipient as string),
+						splits: splits.map((x) => ({ recipient: x.recipient, amount: x.amount.toString() })),
+					},
+				},
+			};
+		}
 		if (recipient === undefined) {
 			if (held.payers.length !== 1) {
 				return refuse(
 					"parameter_missing",
-					"The held funds came from several wallets: name the destination.",
+					"The held funds came from several wallets, and some went back already: name the destination.",
 					"destination",
 				);
 			}

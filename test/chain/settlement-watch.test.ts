@@ -440,6 +440,27 @@ describe("refund destinations", () => {
 	});
 });
 
+describe("held funds of several wallets", () => {
+	it("go back to each wallet, its own share, in one refund", async () => {
+		const m = await createMerchant();
+		const p = await solanaPayment(m.sk, "USDC");
+		await cancelPayment(m.sk, p.id);
+		const a = await pay(p, 3_000_000n);
+		const b = await pay(p, 1_000_000n);
+		await detect(p.id);
+		const before = [await usdcOf(a.payer.address), await usdcOf(b.payer.address)];
+		const r = await refund(m.sk, { payment: p.id, funds: "held" });
+		expect(r.solana?.splits).toEqual([
+			{ recipient: a.payer.address, amount: "3000000" },
+			{ recipient: b.payer.address, amount: "1000000" },
+		]);
+		expect((await settleRefund(m.sk, r)).status).toBe("succeeded");
+		expect((await usdcOf(a.payer.address)) - (before[0] as bigint)).toBe(3_000_000n);
+		expect((await usdcOf(b.payer.address)) - (before[1] as bigint)).toBe(1_000_000n);
+		await expectBooksMatchChain();
+	});
+});
+
 describe("one transaction, two payments", () => {
 	it("pays a SOL payment and a USDC payment with one transaction", async () => {
 		const m = await createMerchant();

@@ -4,6 +4,7 @@ import type { CardPaymentDetails } from "../../src/domain/card";
 import { validateTransfer } from "../../src/domain/ledger";
 import { newPaymentRecord, type PaymentRecord } from "../../src/domain/payment";
 import {
+	heldByPayer,
 	heldFunds,
 	planRefund,
 	type RefundRecord,
@@ -372,5 +373,22 @@ describe("a full refund split between the wallets that paid", () => {
 			{ recipient: "B", amount: 333n },
 		]);
 		expect(shares.reduce((s, x) => s + x.amount, 0n)).toBe(1_000n);
+	});
+});
+
+describe("who held funds belong to", () => {
+	it("gives late funds to their payers and an excess to the wallets that paid, by what each paid", () => {
+		const payment = { status: "succeeded" as const, solana: { amount: "100" } as never };
+		expect(
+			heldByPayer(payment, [
+				{ amount: 90n, payer: "A", disposition: "counted" },
+				{ amount: 30n, payer: "B", disposition: "counted" },
+				{ amount: 7n, payer: "C", disposition: "late" },
+			]),
+		).toEqual([
+			{ payer: "A", amount: 15n },
+			{ payer: "C", amount: 7n },
+			{ payer: "B", amount: 5n },
+		]);
 	});
 });
