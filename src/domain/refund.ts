@@ -318,6 +318,24 @@ export function planRefund(
 		signature: null,
 		network_fee: null,
 	});
+	/** A crypto refund of `tokens`: to one wallet, or split between the wallets in `shares`. */
+	const cryptoRefund = (
+		amount: number | null,
+		tokens: bigint,
+		to: string | { payer: string; amount: bigint }[],
+	): RefundPlan => {
+		const splits = typeof to === "string" ? null : splitByPayer(tokens, to);
+		const solanaDetails = splits
+			? {
+					...details(tokens, splits[0]?.recipient as string),
+					splits: splits.map((x) => ({ recipient: x.recipient, amount: x.amount.toString() })),
+				}
+			: details(tokens, to as string);
+		return {
+			ok: true,
+			refund: { ...base, funds, amount, processor: "solana", card: null, solana: solanaDetails },
+		};
+	};
 
 	if (funds === "held") {
 		if (req.amount !== undefined) {
@@ -338,21 +356,7 @@ export function planRefund(
 		let recipient = req.destination;
 		if (recipient === undefined && held.payers.length > 1 && reserved === 0n && heldBy.length > 1) {
 			// Held funds of several wallets go back to each, its own share, in one transaction.
-			const splits = splitByPayer(tokens, heldBy);
-			return {
-				ok: true,
-				refund: {
-					...base,
-					funds,
-					amount: null,
-					processor: "solana",
-					card: null,
-					solana: {
-						...details(tokens, splits[0]?.recipient as string),
-						splits: splits.map((x) => ({ recipient: x.recipient, amount: x.amount.toString() })),
-					},
-				},
-			};
+			return cryptoRefund(null, tokens, heldBy);
 		}
 		if (recipient === undefined) {
 			if (held.payers.length !== 1) {
@@ -364,17 +368,7 @@ export function planRefund(
 			}
 			recipient = held.payers[0] as string;
 		}
-		return {
-			ok: true,
-			refund: {
-				...base,
-				funds,
-				amount: null,
-				processor: "solana",
-				card: null,
-				solana: details(tokens, recipient),
-			},
-		};
+		return cryptoRefund(null, tokens, recipient);
 	}
 
 	if (p.status !== "succeeded") {
@@ -410,37 +404,13 @@ export function planRefund(
 				"destination",
 			);
 		}
-		const splits = splitByPayer(tokens, paidBy);
-		return {
-			ok: true,
-			refund: {
-				...base,
-				funds,
-				amount: plan.amount,
-				processor: "solana",
-				card: null,
-				solana: {
-					...details(tokens, splits[0]?.recipient as string),
-					splits: splits.map((x) => ({ recipient: x.recipient, amount: x.amount.toString() })),
-				},
-			},
-		};
+		return cryptoRefund(plan.amount, tokens, paidBy);
 	}
 	const recipient = req.destination ?? paidBy[0]?.payer ?? solana.payer;
 	if (!recipient) {
 		return refuse("parameter_missing", "The paying wallet is unknown: name the destination.");
 	}
-	return {
-		ok: true,
-		refund: {
-			...base,
-			funds,
-			amount: plan.amount,
-			processor: "solana",
-			card: null,
-			solana: details(tokens, recipient),
-		},
-	};
+	return cryptoRefund(plan.amount, tokens, recipient);
 }
 
 /**
