@@ -1,3 +1,4 @@
+import { type UnattributedRow, unattributedForPayment } from "../db/solana-references";
 import type { PaymentRecord } from "../domain/payment";
 import type { RefundRecord } from "../domain/refund";
 import type { Env } from "../env";
@@ -44,6 +45,8 @@ export interface PaymentDetail {
 	events: TimelineEvent[];
 	attempts: TimelineAttempt[];
 	postings: Posting[];
+	/** Funds that named this payment but were not its own (held for their sender). */
+	heldForSender: UnattributedRow[];
 }
 
 /**
@@ -64,7 +67,7 @@ export async function paymentDetail(env: Env, payment: PaymentRecord): Promise<P
 	)
 		.bind(...objects, ...owner)
 		.all<TimelineEvent>();
-	const [attempts, postings] = await Promise.all([
+	const [attempts, postings, heldForSender] = await Promise.all([
 		events.length === 0
 			? Promise.resolve({ results: [] as TimelineAttempt[] })
 			: env.DB.prepare(
@@ -83,6 +86,7 @@ export async function paymentDetail(env: Env, payment: PaymentRecord): Promise<P
 		)
 			.bind(payment.id, owner[1])
 			.all<Posting>(),
+		payment.solana ? unattributedForPayment(env.DB, payment.id) : Promise.resolve([]),
 	]);
 	return {
 		refunds: refunds.sort((a, b) => (a.id < b.id ? 1 : -1)),
@@ -90,6 +94,7 @@ export async function paymentDetail(env: Env, payment: PaymentRecord): Promise<P
 		events,
 		attempts: attempts.results,
 		postings: postings.results,
+		heldForSender,
 	};
 }
 

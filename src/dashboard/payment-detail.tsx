@@ -251,6 +251,40 @@ export function registerPaymentDetail(app: DashboardApp): void {
 						</table>
 					)}
 				</section>
+				{detail.heldForSender.length > 0 && (
+					<section class="card">
+						<h2>Funds held for their sender</h2>
+						<p class="muted">
+							Transfers that named this payment but were not its own (another token, several
+							payments in one transaction, another token account). They are not yours: the operator
+							sends them back to the wallet they came from.
+						</p>
+						<table id="held-for-sender">
+							<thead>
+								<tr>
+									<th>Transaction</th>
+									<th>Sender</th>
+									<th class="num">Amount (base units)</th>
+									<th>Token</th>
+									<th>Why</th>
+									<th>Status</th>
+								</tr>
+							</thead>
+							<tbody>
+								{detail.heldForSender.map((h) => (
+									<tr>
+										<td class="mono">{h.signature}</td>
+										<td class="mono">{h.sender}</td>
+										<td class="num">{h.amount}</td>
+										<td class="mono">{h.currency}</td>
+										<td>{h.reason.replaceAll("_", " ")}</td>
+										<td>{h.status.replace("_", " ")}</td>
+									</tr>
+								))}
+							</tbody>
+						</table>
+					</section>
+				)}
 				<section class="card">
 					<h2>Ledger postings</h2>
 					{detail.postings.length === 0 ? (

@@ -170,3 +170,15 @@ export async function finishUnattributedRefund(
 		.bind(signature ? "refunded" : "held", signature, id)
 		.first<UnattributedRow>();
 }
+
+/** Funds held for their sender that name a payment (its reference in a transaction no payment took). */
+export async function unattributedForPayment(
+	db: D1Database,
+	paymentId: string,
+): Promise<UnattributedRow[]> {
+	const { results } = await db
+		.prepare("SELECT * FROM unattributed_funds WHERE payment_id = ? ORDER BY created, id LIMIT 100")
+		.bind(paymentId)
+		.all<UnattributedRow>();
+	return results;
+}

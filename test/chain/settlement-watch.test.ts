@@ -16,6 +16,7 @@ import {
 	json,
 	type PaymentJson,
 } from "../worker/helpers/api";
+import { signedIn } from "../worker/helpers/dashboard";
 import { eventTypes, fireDueJobs, paymentObject } from "../worker/helpers/objects";
 import {
 	advanceSlots,
@@ -129,6 +130,11 @@ describe("watching the settlement accounts", () => {
 		expect(new Set(results.map((r) => `${r.reason} ${r.sender}`))).toEqual(
 			new Set([`wrong_mint ${stranger.address}`]),
 		);
+		// The merchant sees them on the payment's page, as not theirs.
+		const browser = await signedIn(m.sk);
+		const html = await (await browser.get(`/dashboard/payments/${p.id}`)).text();
+		expect(html).toContain("Funds held for their sender");
+		expect(html.split(stranger.address).length - 1).toBe(30);
 		await expectBooksMatchChain();
 	});
 

@@ -39,5 +39,8 @@ export const unattributedFunds = sqliteTable(
 		...livemode,
 		...created,
 	},
-	(t) => [index("unattributed_funds_status_idx").on(t.status, t.created)],
+	(t) => [
+		index("unattributed_funds_status_idx").on(t.status, t.created),
+		index("unattributed_funds_payment_idx").on(t.paymentId),
+	],
 );

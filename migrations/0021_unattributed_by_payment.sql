@@ -1,0 +1,1 @@
+CREATE INDEX `unattributed_funds_payment_idx` ON `unattributed_funds` (`payment_id`);
