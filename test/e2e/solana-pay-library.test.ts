@@ -62,10 +62,27 @@ describe("paying a fresh stack's transfer requests", () => {
 			(BigInt(solana.amount) * 2n).toString(),
 		]);
 		const connection = new Connection(stack.rpcUrl, "confirmed");
+		// createTransfer reads the payer's token account at `confirmed`: wait until it is there.
+		const [payerAta] = await findAssociatedTokenPda({
+			owner: address(wallet.publicKey.toBase58()),
+			mint: address(solana.mint as string),
+			tokenProgram: address(solana.token_program as string),
+		});
 		await until(
-			"the payer's SOL",
-			() => connection.getBalance(wallet.publicKey),
-			(v) => v > 0,
+			"the payer's SOL and USDC",
+			async () => {
+				const lamports = await connection.getBalance(wallet.publicKey);
+				const usdc = await rpc<{ value: { amount: string } }>(
+					stack.rpcUrl,
+					"getTokenAccountBalance",
+					[payerAta, { commitment: "confirmed" }],
+				).then(
+					(r) => BigInt(r.value.amount),
+					() => 0n,
+				);
+				return lamports > 0 && usdc > 0n;
+			},
+			(ready) => ready,
 		);
 		const fields = parseURL(solana.solana_pay_url);
 		if (!("recipient" in fields) || !fields.amount) throw new Error("not a transfer request");
