@@ -2,7 +2,7 @@ import type { TransitionResult } from "../../durable-objects/payment-object";
 import type { MerchantSettings } from "../db/schema";
 import { EXPIRES_IN, type PaymentMethodType, type PaymentRecord } from "../domain/payment";
 import type { RiskAssessment } from "../domain/risk";
-import type { CardSettings, SolanaSettings } from "../domain/routing";
+import type { CardSettings } from "../domain/routing";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { isId, newId } from "../lib/ids";
@@ -125,7 +125,6 @@ export async function createPaymentFor(
 		country: context.country ?? null,
 		risk: risk.decision,
 	});
-	const solanaSettings = routing.processor === "solana" ? (routing.settings as SolanaSettings) : {};
 	const cardSettings = routing.processor === "stripe" ? (routing.settings as CardSettings) : {};
 	let solana = null;
 	if (params.solana) {
@@ -141,8 +140,7 @@ export async function createPaymentFor(
 			name: "StreamPayments",
 			settings: {},
 		};
-		// A rule's accepted tokens narrow the merchant's own list for this payment.
-		const accepted = solanaSettings.accepted_tokens ?? merchant.settings.accepted_tokens;
+		// The same quoting as every re-quote: the routing decision's tokens and commitment bind it.
 		solana = await quoteSolanaPayment(
 			env,
 			{
@@ -151,13 +149,12 @@ export async function createPaymentFor(
 				currency: params.currency,
 				expires_at: expiresAt,
 				description: params.description ?? null,
+				routing,
 			},
-			{ ...merchant, settings: { ...merchant.settings, accepted_tokens: accepted } },
+			merchant,
 			params.solana.token,
+			"solana[token]",
 		);
-		if (solanaSettings.required_commitment) {
-			solana = { ...solana, required_commitment: solanaSettings.required_commitment };
-		}
 	}
 	return paymentStub(env, id).create({
 		id,

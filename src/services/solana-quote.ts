@@ -4,8 +4,9 @@ import { recordReference } from "../db/solana-references";
 import { tokenAmountForPrice } from "../domain/conversion";
 import { currencyExponent } from "../domain/money";
 import type { SolanaPaymentDetails } from "../domain/payment";
+import type { RoutingDecision, SolanaSettings } from "../domain/routing";
 import { encodeTransactionRequest, encodeTransferRequest } from "../domain/solana-pay";
-import { requiredCommitment } from "../domain/solana-settlement";
+import { type Commitment, requiredCommitment } from "../domain/solana-settlement";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
@@ -13,7 +14,7 @@ import { RateError } from "../processors/prices/rates";
 import { getMerchant } from "./merchants";
 import { quoteTokenRate } from "./rates";
 import { currencyOfToken, settlementWatcher } from "./settlement-accounts";
-import { tokenCatalog as configuredTokens, resolveToken } from "./tokens";
+import { tokenCatalog as configuredTokens, type SolanaToken } from "./tokens";
 
 export { resolveToken, type SolanaToken, tokenCatalog } from "./tokens";
 
@@ -88,27 +89,140 @@ export async function watchSettlementAccount(
 	watchingUntil.set(currency, until);
 }
 
+/** The facts of a payment a quote is made from. */
+export interface QuotablePayment {
+	id: string;
+	/** The whole price, minor units. */
+	amount: number;
+	/** What funds already received cover (minor units): only the rest is priced. */
+	amount_received?: number;
+	currency: string;
+	expires_at: number;
+	description: string | null;
+	/** The routing decision recorded on the payment: its Solana settings bind every quote. */
+	routing?: RoutingDecision | null;
+	/** The payment's current quote, for a re-quote. */
+	solana?: SolanaPaymentDetails | null;
+}
+
+/** Which tokens a payment may be quoted in and the least commitment, and who decided them. */
+export interface SolanaQuotePolicy {
+	/** The catalog tokens both the merchant and the routing rule accept. */
+	tokens: SolanaToken[];
+	required_commitment: Commitment;
+	/** The rule's own settings when the routing decision chose Solana; null otherwise. */
+	rule: { id: string | null; settings: SolanaSettings } | null;
+}
+
+const COMMITMENT_ORDER: readonly Commitment[] = ["confirmed", "finalized"];
+
+function stricter(...levels: (Commitment | undefined)[]): Commitment {
+	let out: Commitment = "confirmed";
+	for (const level of levels) {
+		if (level && COMMITMENT_ORDER.indexOf(level) > COMMITMENT_ORDER.indexOf(out)) out = level;
+	}
+	return out;
+}
+
+const named = (t: SolanaToken, name: string) =>
+	t.symbol === name || (t.mint !== null && t.mint === name);
+const acceptedBy = (list: string[] | undefined) => (t: SolanaToken) =>
+	list === undefined || list.some((name) => named(t, name));
+
 /**
- * Prices a payment in a token: the price converted at the current rate (rounded up to the
- * token's base unit), plus the gateway fee shown separately, with a fresh reference key and
- * the Solana Pay URLs. A missing or stale rate stops quoting with a clear error.
+ * What a payment's routing decision and its merchant's settings allow a quote to be. A rule's
+ * settings apply only when the decision chose Solana (as at creation): a payment routed to
+ * Stripe that also accepts Solana is quoted under the merchant's settings alone. A rule's
+ * accepted tokens narrow the merchant's list, never widen it; the commitment is the stricter of
+ * the rule's, the amount threshold's (on the whole price) and what the payment already had.
+ */
+export function solanaQuotePolicy(
+	env: Env,
+	payment: Pick<QuotablePayment, "amount" | "routing" | "solana">,
+	settings: MerchantSettings,
+): SolanaQuotePolicy {
+	const routing = payment.routing;
+	const rule =
+		routing?.processor === "solana"
+			? { id: routing.rule_id, settings: routing.settings as SolanaSettings }
+			: null;
+	const threshold =
+		settings.solana_finalized_above ?? Number(env.SOLANA_FINALIZED_ABOVE ?? "10000");
+	return {
+		tokens: configuredTokens(env)
+			.filter(acceptedBy(settings.accepted_tokens))
+			.filter(acceptedBy(rule?.settings.accepted_tokens)),
+		required_commitment: stricter(
+			requiredCommitment(payment.amount, threshold),
+			rule?.settings.required_commitment,
+			payment.solana?.required_commitment,
+		),
+		rule,
+	};
+}
+
+/** The token asked for, if the policy allows it; otherwise a 400 that says who forbids it. */
+function policyToken(
+	env: Env,
+	policy: SolanaQuotePolicy,
+	payment: Pick<QuotablePayment, "solana">,
+	tokenName: string,
+	param: string,
+): SolanaToken {
+	const allowed = policy.tokens.find((t) => named(t, tokenName));
+	if (allowed) return allowed;
+	const known = configuredTokens(env).find((t) => named(t, tokenName));
+	// Funds already arrived in this token: the rest must be paid in it too (see updateSolana),
+	// so refusing it (a quote made before the rules applied, or settings changed since) would
+	// only strand the payer's money.
+	if (
+		known &&
+		payment.solana &&
+		BigInt(payment.solana.amount_received) > 0n &&
+		currencyOfToken(known) === currencyOfToken(payment.solana)
+	) {
+		return known;
+	}
+	const listed = policy.tokens.map((t) => t.symbol).join(", ");
+	const ruleTokens = policy.rule?.settings.accepted_tokens;
+	if (known && ruleTokens && !acceptedBy(ruleTokens)(known)) {
+		const rule = policy.rule?.id ? `routing rule '${policy.rule.id}'` : "the routing decision";
+		throw new ApiError(
+			"parameter_invalid",
+			`Token '${tokenName}' is not accepted for this payment: ${rule} accepts only ${ruleTokens.join(", ")}.${listed ? ` Use one of: ${listed}.` : " None of them is a token the merchant accepts."}`,
+			param,
+		);
+	}
+	throw new ApiError(
+		"parameter_invalid",
+		`Token '${tokenName}' is not accepted here.${listed ? ` Use one of: ${listed}.` : " No token is accepted for this payment."}`,
+		param,
+	);
+}
+
+/**
+ * The one way a payment is quoted in a token, at creation and on every re-quote: the payment's
+ * routing decision and its merchant's settings decide the tokens and the commitment
+ * (solanaQuotePolicy), then the price still owed is converted at the current rate (rounded up
+ * to the token's base unit), plus the gateway fee shown separately, with a fresh reference key
+ * and the Solana Pay URLs. A missing or stale rate stops quoting with a clear error.
+ * `tokenParam` names the token in the caller's request, for errors.
  */
 export async function quoteSolanaPayment(
 	env: Env,
-	payment: {
-		id: string;
-		amount: number;
-		currency: string;
-		expires_at: number;
-		description: string | null;
-	},
+	payment: QuotablePayment,
 	merchant: { name: string; settings: MerchantSettings },
 	tokenName: string,
+	tokenParam = "token",
 ): Promise<SolanaPaymentDetails> {
-	const token = resolveToken(env, tokenName, merchant.settings.accepted_tokens);
+	const policy = solanaQuotePolicy(env, payment, merchant.settings);
+	const token = policyToken(env, policy, payment, tokenName, tokenParam);
 	await (await import("./settlement-readiness")).assertSettlementAccountExists(env, token);
 	const merchantName = merchant.name;
 	const now = Math.floor(Date.now() / 1000);
+	// A partly paid payment is priced for the rest; what it received keeps its rate.
+	const partlyPaid = payment.solana != null && BigInt(payment.solana.amount_received) > 0n;
+	const priced = partlyPaid ? payment.amount - (payment.amount_received ?? 0) : payment.amount;
 	let rate: Awaited<ReturnType<typeof quoteTokenRate>>;
 	try {
 		// The rates cache first (one D1 read), the price source only when it has nothing current.
@@ -122,7 +236,7 @@ export async function quoteSolanaPayment(
 		}
 		throw err;
 	}
-	const beforeFee = tokenAmountForPrice(BigInt(payment.amount), rate);
+	const beforeFee = tokenAmountForPrice(BigInt(priced), rate);
 	const feeBps = BigInt(env.GATEWAY_FEE_BPS ?? "50");
 	const fee = (beforeFee * feeBps + 9_999n) / 10_000n;
 	const amount = beforeFee + fee;
@@ -167,10 +281,7 @@ export async function quoteSolanaPayment(
 			source: rate.source,
 			expires_at: Math.min(payment.expires_at, now + quoteTtl),
 		},
-		required_commitment: requiredCommitment(
-			payment.amount,
-			merchant.settings.solana_finalized_above ?? Number(env.SOLANA_FINALIZED_ABOVE ?? "10000"),
-		),
+		required_commitment: policy.required_commitment,
 		amount_received: "0",
 		amount_excess: "0",
 		signature: null,
@@ -180,32 +291,20 @@ export async function quoteSolanaPayment(
 
 /**
  * A fresh quote, in `tokenName`, for what a payment still owes: the price less the share its
- * received funds already cover (the object merges the two, see mergeRequote).
+ * received funds already cover (the object merges the two, see mergeRequote), under the same
+ * routing decision and merchant settings as its first quote. Every re-quote goes through here:
+ * the API, the Solana Pay transaction request and the object's top-up after a quote expired.
  */
 export async function quoteRemainder(
 	env: Env,
-	payment: {
-		id: string;
-		merchant_id: string;
-		amount: number;
-		amount_received: number;
-		currency: string;
-		expires_at: number;
-		description: string | null;
-		solana: SolanaPaymentDetails | null;
-	},
+	payment: QuotablePayment & { merchant_id: string; amount_received: number },
 	tokenName: string,
 ): Promise<SolanaPaymentDetails> {
 	const merchant = await getMerchant(env.DB, payment.merchant_id);
-	const partlyPaid = payment.solana !== null && BigInt(payment.solana.amount_received) > 0n;
-	const fresh = await quoteSolanaPayment(
+	return quoteSolanaPayment(
 		env,
-		{ ...payment, amount: partlyPaid ? payment.amount - payment.amount_received : payment.amount },
+		payment,
 		merchant ?? { name: "StreamPayments", settings: {} },
 		tokenName,
 	);
-	// The finality rule follows the whole price, not the remainder.
-	return payment.solana
-		? { ...fresh, required_commitment: payment.solana.required_commitment }
-		: fresh;
 }
