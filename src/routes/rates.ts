@@ -1,6 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { formatRational } from "../domain/fx";
-import { type CachedRate, listCachedRates, maxAgeSeconds } from "../services/rates";
+import {
+	type CachedRate,
+	listCachedRates,
+	maxAgeSeconds,
+	priceableCurrencies,
+} from "../services/rates";
 import type { App } from "../types";
 import { errorResponses } from "./schemas";
 
@@ -48,6 +53,11 @@ const route = createRoute({
 						data: z.array(RateSchema),
 						has_more: z.boolean(),
 						url: z.string(),
+						priceable_currencies: z.array(z.string()).openapi({
+							description:
+								"Price currencies (lowercase ISO 4217) a Solana payment can be quoted in: the dollar and each currency with an exchange-rate feed. Quoting a payment in any other currency is refused with 400 `parameter_invalid` (`currency`); a listed currency whose rate is stale only pauses quoting (503). Not narrowed by `base`.",
+							example: ["eur", "gbp", "jpy", "usd"],
+						}),
 					}),
 				},
 			},
@@ -83,6 +93,7 @@ export function registerRates(app: App): void {
 				}),
 				has_more: false,
 				url: "/v1/rates",
+				priceable_currencies: priceableCurrencies(),
 			},
 			200,
 		);

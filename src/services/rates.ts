@@ -269,6 +269,19 @@ export async function listCachedRates(db: D1Database, base?: string): Promise<Ca
 }
 
 /**
+ * The price currencies a Solana quote can ever price: the dollar and each currency with a Pyth
+ * FX feed (quoteTokenRate's own rule). Any other currency is refused outright rather than
+ * waited for; `GET /v1/rates` lists these.
+ */
+export function priceableCurrencies(): string[] {
+	return ["usd", ...Object.keys(FX_FEEDS)].sort();
+}
+
+export function isPriceableCurrency(currency: string): boolean {
+	return currency === "usd" || lookup(FX_FEEDS, currency) !== undefined;
+}
+
+/**
  * Quoting's rate: price-currency minor units per token base unit, from Pyth's token/USD price
  * and, for another currency, Pyth's FX feed, both read through the cache. Throws RateError.
  */
@@ -279,7 +292,7 @@ export async function quoteTokenRate(
 	now: number,
 ): Promise<ExactRate & { source: "pyth"; publishTime: number }> {
 	const fx = currency === "usd" ? undefined : lookup(FX_FEEDS, currency);
-	if (currency !== "usd" && fx === undefined) {
+	if (!isPriceableCurrency(currency)) {
 		throw new RateUnavailableError("unsupported", `no exchange-rate feed for ${currency}`);
 	}
 	const tokenKey: RateKey = { source: "pyth", pair: `${token.symbol}/USD` };

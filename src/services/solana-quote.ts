@@ -12,7 +12,7 @@ import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { RateError } from "../processors/prices/rates";
 import { getMerchant } from "./merchants";
-import { quoteTokenRate } from "./rates";
+import { isPriceableCurrency, priceableCurrencies, quoteTokenRate } from "./rates";
 import { currencyOfToken, settlementWatcher } from "./settlement-accounts";
 import { tokenCatalog as configuredTokens, type SolanaToken } from "./tokens";
 
@@ -205,7 +205,8 @@ function policyToken(
  * routing decision and its merchant's settings decide the tokens and the commitment
  * (solanaQuotePolicy), then the price still owed is converted at the current rate (rounded up
  * to the token's base unit), plus the gateway fee shown separately, with a fresh reference key
- * and the Solana Pay URLs. A missing or stale rate stops quoting with a clear error.
+ * and the Solana Pay URLs. A currency no rate can price is a 400; a rate that is missing or stale
+ * right now is a 503 (retry shortly).
  * `tokenParam` names the token in the caller's request, for errors.
  */
 export async function quoteSolanaPayment(
@@ -215,6 +216,16 @@ export async function quoteSolanaPayment(
 	tokenName: string,
 	tokenParam = "token",
 ): Promise<SolanaPaymentDetails> {
+	// A currency no feed prices can never be quoted: a client error, not a pause. At re-quote the
+	// currency is still the payment's own `currency`, and naming it (not `token`) tells the client
+	// that no other token would do.
+	if (!isPriceableCurrency(payment.currency)) {
+		throw new ApiError(
+			"parameter_invalid",
+			`Solana payments cannot be priced in ${payment.currency}: no token rate exists for it. Use one of: ${priceableCurrencies().join(", ")}, or accept cards only.`,
+			"currency",
+		);
+	}
 	const policy = solanaQuotePolicy(env, payment, merchant.settings);
 	const token = policyToken(env, policy, payment, tokenName, tokenParam);
 	await (await import("./settlement-readiness")).assertSettlementAccountExists(env, token);
