@@ -4,6 +4,7 @@ import { audit } from "../services/audit";
 import {
 	type ApiKeyJson,
 	type KeyChange,
+	keyChangeRefusal,
 	listKeys,
 	MAX_ROLL_GRACE_SECONDS,
 	revokeKey,
@@ -52,7 +53,7 @@ async function ownKey(c: DashboardContext, session: DashboardSession): Promise<A
 function unwrap<T>(change: KeyChange<T>, id: string): T {
 	if (change.ok) return change.value;
 	if (change.reason === "not_found") throw notFound("API key", id);
-	throw new PageError(409, "Conflict", `The API key '${id}' is revoked and cannot be rolled.`);
+	throw new PageError(409, "Conflict", keyChangeRefusal(change, id));
 }
 
 /**
@@ -129,19 +130,26 @@ export function registerKeys(app: DashboardApp): void {
 									<td>
 										{usable ? (
 											<>
-												<form class="inline" method="post" action={`/dashboard/keys/${k.id}/roll`}>
-													<Csrf session={session} />
-													<select name="grace" aria-label={`Grace period for ${k.redacted}`}>
-														{GRACE_CHOICES.map(([seconds, label]) => (
-															<option value={String(seconds)} selected={seconds === 24 * 60 * 60}>
-																{label}
-															</option>
-														))}
-													</select>
-													<button type="submit" class="secondary">
-														Roll
-													</button>
-												</form>
+												{/* A key is rolled once: its successor is the one to roll next. */}
+												{k.rolled_to === null ? (
+													<form
+														class="inline"
+														method="post"
+														action={`/dashboard/keys/${k.id}/roll`}
+													>
+														<Csrf session={session} />
+														<select name="grace" aria-label={`Grace period for ${k.redacted}`}>
+															{GRACE_CHOICES.map(([seconds, label]) => (
+																<option value={String(seconds)} selected={seconds === 24 * 60 * 60}>
+																	{label}
+																</option>
+															))}
+														</select>
+														<button type="submit" class="secondary">
+															Roll
+														</button>
+													</form>
+												) : null}
 												<form
 													class="inline"
 													method="post"

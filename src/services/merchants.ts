@@ -172,11 +172,17 @@ export async function createKey(
 	return toKeyJson(key.row, key.secret);
 }
 
-export type KeyChange<T> = { ok: true; value: T } | { ok: false; reason: "not_found" | "revoked" };
+export type KeyChange<T> =
+	| { ok: true; value: T }
+	| { ok: false; reason: "not_found" | "revoked" | "expired" }
+	| { ok: false; reason: "already_rolled"; rolled_to: string };
 
 /**
  * Rolls a key: a new key of the same type and mode, while the old one keeps working for
- * `graceSeconds` (0 ends it at once). Both changes land in one batch.
+ * `graceSeconds` (0 ends it at once). A key has at most one successor: one already rolled (or
+ * expired, or revoked) is refused. The database enforces it, so two rolls racing mint one key:
+ * in one batch (a transaction) the old row is claimed only while `rolled_to` is still null, and
+ * the new key is inserted only if that claim names it.
  */
 export async function rollKey(
 	d1: D1Database,
@@ -187,20 +193,71 @@ export async function rollKey(
 	const db = createDb(d1);
 	const old = await getKey(db, merchantId, keyId);
 	if (!old) return { ok: false, reason: "not_found" };
-	if (old.revokedAt !== null) return { ok: false, reason: "revoked" };
+	const refused = whyNotRollable(old);
+	if (refused) return refused;
 	const fresh = await mintKey(merchantId, old.type, old.livemode);
-	const expiresAt = Math.min(old.expiresAt ?? Number.MAX_SAFE_INTEGER, now() + graceSeconds);
-	await db.batch([
-		db.insert(apiKeys).values(fresh.row),
-		db.update(apiKeys).set({ expiresAt, rolledTo: fresh.row.id }).where(eq(apiKeys.id, old.id)),
+	const at = now();
+	const until = at + graceSeconds;
+	const row = fresh.row;
+	const [claimed] = await d1.batch([
+		d1
+			.prepare(
+				`UPDATE api_keys SET rolled_to = ?1, expires_at = MIN(COALESCE(expires_at, ?2), ?2)
+				 WHERE id = ?3 AND merchant_id = ?4 AND rolled_to IS NULL AND revoked_at IS NULL
+				   AND (expires_at IS NULL OR expires_at > ?5)`,
+			)
+			.bind(row.id, until, old.id, merchantId, at),
+		d1
+			.prepare(
+				`INSERT INTO api_keys (id, merchant_id, type, livemode, prefix, last4, hash, created)
+				 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+				 WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ?9 AND rolled_to = ?1)`,
+			)
+			.bind(
+				row.id,
+				merchantId,
+				row.type,
+				row.livemode ? 1 : 0,
+				row.prefix,
+				row.last4,
+				row.hash,
+				row.created,
+				old.id,
+			),
 	]);
+	if (!claimed?.meta.changes) {
+		// Another roll (or a revocation) got there first: say which.
+		const current = await getKey(db, merchantId, keyId);
+		return (current && whyNotRollable(current)) ?? { ok: false, reason: "not_found" };
+	}
+	const expiresAt = Math.min(old.expiresAt ?? Number.MAX_SAFE_INTEGER, until);
 	return {
 		ok: true,
 		value: {
-			key: toKeyJson(fresh.row, fresh.secret),
-			previous: toKeyJson({ ...old, expiresAt, rolledTo: fresh.row.id }),
+			key: toKeyJson(row, fresh.secret),
+			previous: toKeyJson({ ...old, expiresAt, rolledTo: row.id }),
 		},
 	};
+}
+
+/** Why a key cannot be rolled, or null when it can. */
+function whyNotRollable(key: ApiKeyRow): Exclude<KeyChange<never>, { ok: true }> | null {
+	if (key.revokedAt !== null) return { ok: false, reason: "revoked" };
+	if (key.rolledTo !== null)
+		return { ok: false, reason: "already_rolled", rolled_to: key.rolledTo };
+	if (key.expiresAt !== null && key.expiresAt <= now()) return { ok: false, reason: "expired" };
+	return null;
+}
+
+/** The house wording for a key change that was refused (409 `resource_conflict`). */
+export function keyChangeRefusal(
+	change: Extract<KeyChange<unknown>, { ok: false }>,
+	keyId: string,
+): string {
+	if (change.reason === "already_rolled") {
+		return `The API key '${keyId}' was already rolled to '${change.rolled_to}'; a key is rolled once. Roll '${change.rolled_to}' instead, or revoke '${keyId}' to end its grace period now.`;
+	}
+	return `The API key '${keyId}' ${change.reason === "revoked" ? "is revoked" : "has expired"} and cannot be rolled.`;
 }
 
 export async function revokeKey(

@@ -7,6 +7,7 @@ import {
 	createMerchant,
 	getMerchant,
 	type KeyChange,
+	keyChangeRefusal,
 	listKeys,
 	MAX_ROLL_GRACE_SECONDS,
 	revokeKey,
@@ -237,10 +238,7 @@ const revoke = createRoute({
 function unwrapKeyChange<T>(change: KeyChange<T>, keyId: string): T {
 	if (change.ok) return change.value;
 	if (change.reason === "not_found") throw notFound("API key", keyId, "key");
-	throw new ApiError(
-		"resource_conflict",
-		`The API key '${keyId}' is revoked and cannot be rolled.`,
-	);
+	throw new ApiError("resource_conflict", keyChangeRefusal(change, keyId));
 }
 
 const ADMIN_ACTOR = { type: "admin", id: null } as const;
