@@ -3,6 +3,7 @@ import { accounts, type Transfer } from "./ledger";
 import type { PaymentRecord } from "./payment";
 import { isTerminal } from "./payment-state";
 import type { RefundRecord } from "./refund";
+import { convertedRefundTransfer } from "./refund-conversion";
 
 /**
  * Booking refunds, pure part: where a finished refund's money leaves from, its ledger transfers
@@ -16,6 +17,11 @@ export function refundSourceAccount(
 	r: RefundRecord,
 	cardFundsAvailable: boolean,
 ): { account: string; currency: string } {
+	// A converted payment's price goes back from the settlement currency it was converted into.
+	if (r.conversion) {
+		const currency = r.conversion.settlement_currency;
+		return { account: accounts.merchantAvailable(p.merchant_id, p.livemode, currency), currency };
+	}
 	if (r.processor === "stripe") {
 		const account =
 			r.funds === "held"
@@ -48,7 +54,10 @@ export function refundTransfers(
 	const out: Transfer[] = [];
 	const source = refundSourceAccount(p, r, cardFundsAvailable);
 	const amount = r.solana ? BigInt(r.solana.amount) : BigInt(r.amount ?? 0);
-	if (r.status === "succeeded" && amount > 0n) {
+	if (r.status === "succeeded" && r.conversion) {
+		// FX clearing buys the tokens back; the merchant pays their worth and the spread.
+		out.push(convertedRefundTransfer(p, r, r.conversion, now));
+	} else if (r.status === "succeeded" && amount > 0n) {
 		const currency = source.currency;
 		const legs: [string, bigint][] = [[source.account, -amount]];
 		if (r.processor === "stripe" && r.funds === "held" && p.card) {

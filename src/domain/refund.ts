@@ -1,4 +1,9 @@
 import type { PaymentRecord } from "./payment";
+import {
+	quoteRefundConversion,
+	type RefundConversion,
+	type RefundConversionTerms,
+} from "./refund-conversion";
 
 /**
  * Refunds, pure part: what a payment can still give back, how much of which token a refund
@@ -9,7 +14,9 @@ import type { PaymentRecord } from "./payment";
  * gateway fee a crypto payer paid on top included); the merchant pays for it. Stripe keeps its
  * card fee and the gateway keeps its fee, as Stripe does, and the network fee of a crypto
  * refund's transaction is charged to the merchant's SOL balance. A merchant's balance can
- * therefore dip below zero by those fees; later payments make it up.
+ * therefore dip below zero by those fees; later payments make it up. A converted payment (its
+ * price moved into the merchant's settlement currency) goes back at the current rate, paid from
+ * the settlement balance with the conversion spread on top (src/domain/refund-conversion.ts).
  */
 export const REFUND_REASONS = ["duplicate", "fraudulent", "requested_by_customer"] as const;
 export type RefundReason = (typeof REFUND_REASONS)[number];
@@ -75,14 +82,19 @@ export interface RefundRecord {
 	failure_reason: string | null;
 	card: CardRefundDetails | null;
 	solana: SolanaRefundDetails | null;
+	/** A converted payment's refund: its price taken from the settlement balance, at these terms. */
+	conversion?: RefundConversion;
 	created: number;
 	updated: number;
 	version: number;
 }
 
-export interface RefundJson extends Omit<RefundRecord, "payment_id" | "merchant_id" | "version"> {
+export interface RefundJson
+	extends Omit<RefundRecord, "payment_id" | "merchant_id" | "version" | "conversion"> {
 	object: "refund";
 	payment: string;
+	/** Null unless the refund is of a converted payment (refund-conversion.ts). */
+	conversion: RefundConversion | null;
 	fees: {
 		paid_by: "merchant";
 		/** Stripe's fee and the gateway fee stay with whoever charged them. */
@@ -99,6 +111,7 @@ export function toApiRefund(r: RefundRecord): RefundJson {
 		object: "refund",
 		...rest,
 		payment: payment_id,
+		conversion: r.conversion ?? null,
 		fees: {
 			paid_by: "merchant",
 			payment_fee_returned: false,
@@ -202,6 +215,8 @@ export interface RefundRequest {
 	destination?: string | undefined;
 	metadata: Record<string, string>;
 	now: number;
+	/** The current terms for a converted payment's price: its refund is priced with them. */
+	conversion?: RefundConversionTerms | undefined;
 }
 
 export type RefundPlan =
@@ -382,13 +397,29 @@ export function planRefund(
 	const plan = amountWithin(req.amount, p.amount_received - refundedFiat, p.currency);
 	if (!plan.ok) return plan;
 	const paid = settledTokens(solana.amount, BigInt(solana.amount_received));
-	const tokens = tokenShare({
-		paid,
-		received: p.amount_received,
-		refundedBefore: refundedFiat,
-		amount: plan.amount,
-		tokensBefore: taken.reduce((s, r) => s + BigInt(r.solana?.amount ?? "0"), 0n),
-	});
+	// A converted price goes back at the current rate (refund-conversion.ts), priced here in the
+	// step that reserves the amount, so the quote always matches the amount reserved.
+	const conversion = req.conversion
+		? quoteRefundConversion(req.conversion, {
+				amount: plan.amount,
+				price: p.amount,
+				received: p.amount_received,
+				paid,
+				priceTokens: BigInt(solana.quote.amount_before_fee),
+				tokenDecimals: solana.decimals,
+			})
+		: null;
+	const converted = (planned: RefundPlan): RefundPlan =>
+		conversion && planned.ok ? { ok: true, refund: { ...planned.refund, conversion } } : planned;
+	const tokens = conversion
+		? BigInt(conversion.tokens)
+		: tokenShare({
+				paid,
+				received: p.amount_received,
+				refundedBefore: refundedFiat,
+				amount: plan.amount,
+				tokensBefore: taken.reduce((s, r) => s + BigInt(r.solana?.amount ?? "0"), 0n),
+			});
 	if (tokens <= 0n) {
 		return refuse("parameter_invalid", "This amount is too small to send any tokens.", "amount");
 	}
@@ -404,13 +435,13 @@ export function planRefund(
 				"destination",
 			);
 		}
-		return cryptoRefund(plan.amount, tokens, paidBy);
+		return converted(cryptoRefund(plan.amount, tokens, paidBy));
 	}
 	const recipient = req.destination ?? paidBy[0]?.payer ?? solana.payer;
 	if (!recipient) {
 		return refuse("parameter_missing", "The paying wallet is unknown: name the destination.");
 	}
-	return cryptoRefund(plan.amount, tokens, recipient);
+	return converted(cryptoRefund(plan.amount, tokens, recipient));
 }
 
 /**

@@ -14,6 +14,7 @@ import { isStripeError, stripeFromEnv } from "../processors/stripe/client";
 import type { RefundsMessage } from "../queues/refunds";
 import type { AuthContext } from "../types";
 import { paymentStub } from "./payments";
+import { refundConversionTerms } from "./refund-conversion";
 import { recordProcessorOutcome } from "./routing";
 
 type Owner = Pick<AuthContext, "merchantId" | "livemode">;
@@ -58,6 +59,9 @@ export async function createRefund(
 	if (params.destination !== undefined && payment.solana) {
 		await assertRefundDestination(env, params.destination);
 	}
+	// A converted price goes back from the settlement currency at the current rate; the
+	// payment's conversion runs first if it has not, so a refund racing it always lands after it.
+	const conversion = await refundConversionTerms(env, payment, params);
 	const now = Date.now();
 	return unwrap(
 		await stub.createRefund({
@@ -68,6 +72,7 @@ export async function createRefund(
 			destination: params.destination,
 			metadata: params.metadata,
 			now: Math.floor(now / 1000),
+			conversion,
 		}),
 	);
 }
