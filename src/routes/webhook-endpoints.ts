@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { EVENT_TYPES, unknownEventTypes } from "../domain/event-types";
 import {
 	ENDPOINT_DISABLED_REASONS,
 	EVENT_TYPE_PATTERN,
@@ -48,7 +49,19 @@ const EnabledEventsSchema = z
 	.refine((types) => !types.includes("*") || types.length === 1, {
 		message: "'*' stands alone: it already means every event type",
 	})
-	.openapi({ example: ["payment.succeeded", "payment.canceled"], description: '`["*"]` for all.' });
+	// An unknown type would never match, and the endpoint would wait in silence.
+	.superRefine((types, ctx) => {
+		const unknown = unknownEventTypes(types);
+		if (unknown.length === 0) return;
+		ctx.addIssue({
+			code: "custom",
+			message: `unknown event type ${unknown.map((t) => `'${t}'`).join(", ")}. Use '*' for every type, or any of: ${EVENT_TYPES.join(", ")}.`,
+		});
+	})
+	.openapi({
+		example: ["payment.succeeded", "payment.canceled"],
+		description: `\`["*"]\` for all, or any of: ${EVENT_TYPES.map((t) => `\`${t}\``).join(", ")}.`,
+	});
 
 const CreateWebhookEndpointBody = z
 	.object({
