@@ -1,5 +1,5 @@
 import type { Transfer } from "../src/domain/ledger";
-import type { PaymentRecord, SolanaPaymentDetails } from "../src/domain/payment";
+import { type PaymentRecord, paidWith, type SolanaPaymentDetails } from "../src/domain/payment";
 import { eventTypeFor, type PaymentStatus } from "../src/domain/payment-state";
 import {
 	droppedTransfer,
@@ -41,7 +41,8 @@ export type PaymentJob =
 	| "poll"
 	| "card_available"
 	| "card_release"
-	| "final_look";
+	| "final_look"
+	| "extra_refund";
 
 export type TransitionResult =
 	| { ok: true; payment: PaymentRecord }
@@ -67,10 +68,18 @@ export interface PaymentCore {
 		eventType: string,
 		transfers: Transfer[],
 		also?: () => void,
-	): void;
+	): PaymentRecord;
+	/** A change of status through the state machine, committed and flushed. */
+	transition(
+		to: PaymentStatus,
+		patch: (p: PaymentRecord, now: number) => PaymentRecord,
+		ledger?: (p: PaymentRecord) => Transfer[],
+	): Promise<TransitionResult>;
 	flush(): Promise<boolean>;
 	getMeta(key: string): number;
 	setMeta(key: string, value: number): void;
+	/** Funds by the method that did not pay the price arrived: refund or hold them (the setting). */
+	scheduleExtraRefund(): void;
 }
 
 /** The late window: after it, a payment's references get their last look. */
@@ -227,8 +236,17 @@ export class CryptoSide {
 		const transfers = [receiptTransfer(payment, row, nowS)];
 		const save = () => insertReceipt(this.core.sql, row);
 		if (verdict.disposition === "late") {
+			// The card paid the price: crypto arriving now is extra, not late for a closed payment.
+			const extra = paidWith(payment) === "card";
 			const next = { ...payment, updated: nowS, version: payment.version + 1 };
-			this.core.commit(next, payment.status, "payment.late_payment_received", transfers, save);
+			this.core.commit(
+				next,
+				payment.status,
+				extra ? "payment.extra_funds_received" : "payment.late_payment_received",
+				transfers,
+				save,
+			);
+			if (extra) this.core.scheduleExtraRefund();
 		} else {
 			this.commitSettlement(payment, [...readReceipts(this.core.sql), row], transfers, save, {
 				risk,
@@ -321,6 +339,7 @@ export class CryptoSide {
 				const next: PaymentRecord = {
 					...base,
 					status: to,
+					paid_with: blocked ? (payment.paid_with ?? null) : "solana",
 					amount_received: blocked ? payment.amount_received : fiatReceived,
 					customer,
 					risk,
@@ -330,11 +349,13 @@ export class CryptoSide {
 						: payment.failure_message,
 				};
 				this.core.commit(next, payment.status, eventTypeFor(to), transfers, also);
+				if (!blocked) this.releaseCard(next);
 				return;
 			}
 			const next: PaymentRecord = {
 				...base,
 				status: "succeeded",
+				paid_with: "solana",
 				succeeded_at: nowS,
 				customer,
 				risk,
@@ -346,6 +367,7 @@ export class CryptoSide {
 				[...transfers, settlementTransfer(next, details, decision.received, nowS)],
 				also,
 			);
+			this.releaseCard(next);
 			return;
 		}
 		if (decision.status === "processing" && payment.status === "requires_payment") {
@@ -464,6 +486,14 @@ export class CryptoSide {
 		}
 		if (this.core.read()?.status === "processing") {
 			this.core.jobs.schedule("poll", Date.now() + CONFIRM_INTERVAL_MS);
+		}
+	}
+
+	/** Crypto paid the price: an open card intent is canceled at Stripe (CardSide.release). */
+	private releaseCard(payment: PaymentRecord): void {
+		const status = payment.card?.intent_status;
+		if (status && status !== "succeeded" && status !== "canceled") {
+			this.core.jobs.scheduleNoLaterThan("card_release", Date.now());
 		}
 	}
 

@@ -1,18 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { OutboxEntry } from "../src/db/projection";
-import {
-	type CardDispute,
-	cardAvailableTransfer,
-	reconcileCard,
-	type StripeIntentSnapshot,
-} from "../src/domain/card";
+import type { CardDispute, StripeIntentSnapshot } from "../src/domain/card";
 import { checkoutView } from "../src/domain/checkout";
-import {
-	accounts,
-	paymentReceivedTransfer,
-	type Transfer,
-	transferToJson,
-} from "../src/domain/ledger";
+import { cryptoExtraRefundable, extraFundsMethod } from "../src/domain/extra-funds";
+import { paymentReceivedTransfer, type Transfer, transferToJson } from "../src/domain/ledger";
 import {
 	type NewPaymentInput,
 	newPaymentRecord,
@@ -27,6 +18,8 @@ import {
 } from "../src/domain/payment-state";
 import {
 	cardRefundsInFlight,
+	cryptoHeldLeft,
+	heldFundsSummary,
 	planRefund,
 	type RefundRecord,
 	type RefundRequest,
@@ -50,12 +43,17 @@ import {
 import type { Env } from "../src/env";
 import { idTime, newId } from "../src/lib/ids";
 import { log } from "../src/lib/log";
-import { isStripeError, snapshotOf, stripeFromEnv } from "../src/processors/stripe/client";
-import { assessArrival } from "../src/services/risk";
+import { extraFundsAction } from "../src/services/merchants";
 import { watchSettlementAccount } from "../src/services/solana-quote";
 import { type DrainResult, drainOutbox, Jobs, OUTBOX_SCHEMA } from "./outbox";
+import { CardSide } from "./payment-card";
 import { RECEIPTS_SCHEMA, readReceipts } from "./payment-chain";
-import { CryptoSide, type PaymentJob, type TransitionResult } from "./payment-crypto";
+import {
+	CryptoSide,
+	type PaymentCore,
+	type PaymentJob,
+	type TransitionResult,
+} from "./payment-crypto";
 import {
 	drainRefundOutbox,
 	paymentHeldByPayer,
@@ -85,13 +83,14 @@ export class PaymentObject extends DurableObject<Env> {
 	private readonly sql: SqlStorage;
 	private readonly jobs: Jobs<PaymentJob>;
 	private readonly crypto: CryptoSide;
+	private readonly card: CardSide;
 	private flushing: Promise<boolean> | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.sql = ctx.storage.sql;
 		this.jobs = new Jobs<PaymentJob>(this.sql, ctx.storage);
-		this.crypto = new CryptoSide({
+		const core: PaymentCore = {
 			sql: this.sql,
 			ctx,
 			jobs: this.jobs,
@@ -99,10 +98,14 @@ export class PaymentObject extends DurableObject<Env> {
 			read: () => this.read(),
 			commit: (next, from, eventType, transfers, also) =>
 				this.commit(next, from, eventType, transfers, also),
+			transition: (to, patch, ledger) => this.transition(to, patch, ledger),
 			flush: () => this.flush(),
 			getMeta: (key) => this.getMeta(key),
 			setMeta: (key, value) => this.setMeta(key, value),
-		});
+			scheduleExtraRefund: () => this.jobs.scheduleNoLaterThan("extra_refund", Date.now()),
+		};
+		this.crypto = new CryptoSide(core);
+		this.card = new CardSide(core);
 		this.sql.exec(`
 			CREATE TABLE IF NOT EXISTS payment (id INTEGER PRIMARY KEY CHECK (id = 1), record TEXT NOT NULL);
 			CREATE TABLE IF NOT EXISTS transitions (
@@ -209,7 +212,11 @@ export class PaymentObject extends DurableObject<Env> {
 		}
 		if (
 			readRefunds(this.sql).some(
-				(r) => r.funds === "held" && (r.status === "pending" || r.status === "succeeded"),
+				// Crypto under review that went back; an extra card charge refunded meanwhile is not it.
+				(r) =>
+					r.funds === "held" &&
+					r.processor === "solana" &&
+					(r.status === "pending" || r.status === "succeeded"),
 			)
 		) {
 			return {
@@ -343,188 +350,12 @@ export class PaymentObject extends DurableObject<Env> {
 	 * checkout, a capture or a cancel all end here, so duplicates and reordering change nothing.
 	 */
 	async syncCard(intent: StripeIntentSnapshot): Promise<TransitionResult> {
-		let current = this.read();
-		if (!current) return { ok: false, error: "not_found", message: "No such payment" };
-		if (current.card && current.card.payment_intent !== intent.id) {
-			return {
-				ok: false,
-				error: "illegal_transition",
-				status: current.status,
-				message: `This payment is paid through ${current.card.payment_intent}, not ${intent.id}.`,
-			};
-		}
-		const risk = await this.assessCard(current, intent);
-		current = this.read() as PaymentRecord;
-		const now = Math.floor(Date.now() / 1000);
-		// Refunds made through our API and still in flight are booked when they finish, so the part
-		// of Stripe's total they account for is not booked again here (nor twice, once they have).
-		const seen = intent.charge?.amount_refunded ?? 0;
-		if (seen > this.getMeta("card_refunded_seen")) this.setMeta("card_refunded_seen", seen);
-		const change = reconcileCard(current, intent, now, cardRefundsInFlight(readRefunds(this.sql)));
-		const patch = (p: PaymentRecord, at: number): PaymentRecord => ({
-			...p,
-			...change.patch,
-			risk: risk ?? p.risk ?? null,
-			card: change.card,
-			succeeded_at: change.to === "succeeded" ? at : p.succeeded_at,
-			canceled_at: change.to === "canceled" ? at : p.canceled_at,
-			cancellation_reason:
-				change.to === "canceled"
-					? (intent.cancellation_reason ?? "requested_by_merchant")
-					: p.cancellation_reason,
-		});
-		let result: TransitionResult = { ok: true, payment: current };
-		if (change.to) {
-			result = await this.transition(change.to, patch, () => change.transfers);
-		} else if (change.event || change.transfers.length > 0) {
-			const next = { ...patch(current, now), updated: now, version: current.version + 1 };
-			this.commit(next, current.status, change.event ?? "payment.card_updated", change.transfers);
-			await this.flush();
-			result = { ok: true, payment: next };
-		}
-		const after = this.read();
-		if (
-			after?.status === "succeeded" &&
-			after.card?.intent_status === "succeeded" &&
-			!this.getMeta("card_available_done")
-		) {
-			// Stripe pays captured funds out later: move them to available when it says they are.
-			const at = (after.card.available_on ?? now) * 1000;
-			this.jobs.scheduleNoLaterThan("card_available", Math.max(at, Date.now()));
-		}
-		return result;
-	}
-
-	/**
-	 * The card's funds are arriving (authorised or captured) and its fingerprint is known: the
-	 * risk rules look again. A block fails the payment first, so the charge is then booked as
-	 * funds that arrived after it closed (held in its holding account, refundable) and an open
-	 * authorisation is released. Returns the assessment to record when the payment goes on.
-	 */
-	private async assessCard(
-		payment: PaymentRecord,
-		intent: StripeIntentSnapshot,
-	): Promise<PaymentRecord["risk"] | null> {
-		const fingerprint = intent.charge?.fingerprint;
-		const arriving = intent.status === "succeeded" || intent.status === "requires_capture";
-		const open = payment.status === "requires_payment" || payment.status === "processing";
-		if (!fingerprint || !arriving || !open) return null;
-		const risk = await assessArrival(
-			this.env,
-			{ merchantId: payment.merchant_id, livemode: payment.livemode },
-			payment.id,
-			{
-				amount: payment.amount,
-				currency: payment.currency,
-				customer: null,
-				email: null,
-				ip: null,
-				country: null,
-				wallet: null,
-				card_fingerprint: fingerprint,
-			},
-			payment.risk ?? null,
-		);
-		if (risk.decision !== "block") return risk;
-		const failed = await this.transition("failed", (p) => ({
-			...p,
-			risk,
-			failure_code: "risk_blocked",
-			failure_message: `Blocked by the risk rules when the card was charged: ${risk.reasons.map((r) => r.detail).join("; ")}. The funds are held for refund.`,
-		}));
-		if (failed.ok && intent.status === "requires_capture")
-			this.jobs.schedule("card_release", Date.now());
-		return null;
+		return this.card.syncCard(intent);
 	}
 
 	/** A dispute (chargeback) on the card payment: recorded once, the disputed amount withdrawn. */
 	async recordDispute(dispute: CardDispute): Promise<TransitionResult> {
-		const current = this.read();
-		if (!current?.card) return { ok: false, error: "not_found", message: "No card payment here" };
-		if (current.card.disputes.some((d) => d.id === dispute.id))
-			return { ok: true, payment: current };
-		const now = Math.floor(Date.now() / 1000);
-		const next: PaymentRecord = {
-			...current,
-			card: { ...current.card, disputes: [...current.card.disputes, dispute] },
-			updated: now,
-			version: current.version + 1,
-		};
-		const amount = BigInt(dispute.amount);
-		this.commit(next, current.status, "payment.dispute_created", [
-			{
-				id: `${current.id}:dispute:${dispute.id}`,
-				kind: "adjustment",
-				reference: current.id,
-				livemode: current.livemode,
-				created: now,
-				postings: [
-					{
-						account: accounts.merchantAvailable(
-							current.merchant_id,
-							current.livemode,
-							current.currency,
-						),
-						currency: current.currency,
-						amount: -amount,
-					},
-					{
-						account: accounts.settlement(current.livemode, "stripe", current.currency),
-						currency: current.currency,
-						amount,
-					},
-				],
-			},
-		]);
-		await this.flush();
-		return { ok: true, payment: next };
-	}
-
-	private cardFundsAvailable(): void {
-		this.jobs.unschedule("card_available");
-		const payment = this.read();
-		if (!payment?.card || this.getMeta("card_available_done")) return;
-		const now = Math.floor(Date.now() / 1000);
-		const transfer = cardAvailableTransfer(payment, payment.card, now);
-		this.setMeta("card_available_done", 1);
-		if (!transfer) return;
-		const next = { ...payment, updated: now, version: payment.version + 1 };
-		this.commit(next, payment.status, "payment.funds_available", [transfer]);
-		void this.flush();
-	}
-
-	/** Cancels the card intent of an expired payment at Stripe; retried by alarm until it holds. */
-	private async releaseCard(): Promise<void> {
-		this.jobs.unschedule("card_release");
-		const payment = this.read();
-		const intent = payment?.card?.payment_intent;
-		if (!payment || !intent) return;
-		try {
-			const canceled = await stripeFromEnv(this.env).paymentIntents.cancel(
-				intent,
-				{ cancellation_reason: "abandoned", expand: ["latest_charge.balance_transaction"] },
-				{ idempotencyKey: `${payment.id}:release` },
-			);
-			await this.syncCard(snapshotOf(canceled));
-		} catch (err) {
-			if (isStripeError(err) && err.statusCode === 400) {
-				// Already canceled or succeeded: a fresh snapshot arrives by webhook; nothing to release.
-				log("info", "card intent not cancelable on expiry", {
-					payment: payment.id,
-					error: err.message,
-				});
-				return;
-			}
-			const attempts = this.getMeta("card_release_attempts") + 1;
-			this.setMeta("card_release_attempts", attempts);
-			const delay = Math.min(5000 * 2 ** attempts, 15 * 60_000);
-			log("warn", "card release failed; retrying", {
-				payment: payment.id,
-				attempts,
-				retry_in_ms: delay,
-			});
-			this.jobs.schedule("card_release", Date.now() + delay);
-		}
+		return this.card.recordDispute(dispute);
 	}
 
 	/**
@@ -656,14 +487,71 @@ export class PaymentObject extends DurableObject<Env> {
 			} else if (name === "poll") {
 				await this.crypto.confirmReceipts();
 			} else if (name === "card_available") {
-				this.cardFundsAvailable();
+				this.card.fundsAvailable();
 			} else if (name === "card_release") {
-				await this.releaseCard();
+				await this.card.release();
+			} else if (name === "extra_refund") {
+				await this.refundExtraFunds();
 			} else if (name === "final_look") {
 				await this.crypto.finalLook();
 			}
 		}
 		this.jobs.arm();
+	}
+
+	/**
+	 * Funds by the method that did not pay the price (a card charged after crypto paid, crypto
+	 * sent after the card paid) go back to their payer by that method, unless the merchant holds
+	 * them for a decision (`extra_funds: "hold"`). Planned like any refund, so a second run finds
+	 * nothing left; settings that cannot be read are retried by alarm.
+	 */
+	private async refundExtraFunds(): Promise<void> {
+		this.jobs.unschedule("extra_refund");
+		const payment = this.read();
+		const method = payment ? extraFundsMethod(payment) : null;
+		if (!payment || !method) return;
+		let action: "refund" | "hold";
+		try {
+			action = await extraFundsAction(this.env.DB, payment.merchant_id);
+		} catch (err) {
+			log("warn", "merchant settings unavailable; extra funds refund retried", {
+				payment: payment.id,
+				error: err instanceof Error ? err.message : String(err),
+			});
+			this.jobs.schedule("extra_refund", Date.now() + 30_000);
+			return;
+		}
+		if (action === "hold") return;
+		if (method === "solana") {
+			const refunds = readRefunds(this.sql);
+			const left = cryptoHeldLeft(refunds, paymentHeldFunds(this.sql, payment));
+			const automatic = refunds.filter(
+				(r) => r.processor === "solana" && r.metadata.automatic === "extra_funds",
+			).length;
+			if (!cryptoExtraRefundable(payment, left, automatic)) {
+				log("info", "extra crypto held for the merchant: too small or too often", {
+					payment: payment.id,
+					held: left.toString(),
+					automatic,
+				});
+				return;
+			}
+		}
+		const now = Date.now();
+		const result = await this.createRefund({
+			id: newId("refund", now),
+			method,
+			funds: "held",
+			reason: "duplicate",
+			metadata: { automatic: "extra_funds" },
+			now: Math.floor(now / 1000),
+		});
+		if (!result.ok) {
+			log("info", "extra funds not refunded automatically", {
+				payment: payment.id,
+				reason: result.message,
+			});
+		}
 	}
 
 	private getMeta(key: string): number {
@@ -700,9 +588,9 @@ export class PaymentObject extends DurableObject<Env> {
 			updated: now,
 			version: current.version + 1,
 		};
-		this.commit(next, current.status, eventTypeFor(to), ledger ? ledger(next) : []);
+		const stored = this.commit(next, current.status, eventTypeFor(to), ledger ? ledger(next) : []);
 		await this.flush();
-		return { ok: true, payment: next };
+		return { ok: true, payment: stored };
 	}
 
 	/** Stores the new state, its history row and its outbox row in one storage transaction. */
@@ -712,7 +600,7 @@ export class PaymentObject extends DurableObject<Env> {
 		eventType: string,
 		transfers: Transfer[],
 		alsoInTransaction?: () => void,
-	): void {
+	): PaymentRecord {
 		// Event ids sort by time; within one payment they must also sort in commit order, so the
 		// time part never repeats or goes back even when the clock has not moved between commits.
 		const last = this.sql
@@ -720,15 +608,22 @@ export class PaymentObject extends DurableObject<Env> {
 			.toArray()[0];
 		const ms = Math.max(Date.now(), last ? idTime(last.event_id) + 1 : 0);
 		const event = { id: newId("event", ms), type: eventType, created: Math.floor(ms / 1000) };
-		const entry: OutboxEntry = {
-			event,
-			payment: next,
-			transfers: transfers.map(transferToJson),
-		};
+		let stored = next;
 		this.writeOutbox(() => {
+			alsoInTransaction?.();
+			// What it holds for refund follows from its receipts, refunds and card, as now written.
+			stored = {
+				...next,
+				held_funds: heldFundsSummary(next, paymentHeldFunds(this.sql, next), readRefunds(this.sql)),
+			};
+			const entry: OutboxEntry = {
+				event,
+				payment: stored,
+				transfers: transfers.map(transferToJson),
+			};
 			this.sql.exec(
 				"INSERT INTO payment (id, record) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-				JSON.stringify(next),
+				JSON.stringify(stored),
 			);
 			this.sql.exec(
 				"INSERT INTO transitions (version, from_status, to_status, event_id, at) VALUES (?, ?, ?, ?, ?)",
@@ -739,9 +634,9 @@ export class PaymentObject extends DurableObject<Env> {
 				next.updated,
 			);
 			this.sql.exec("INSERT INTO outbox (entry) VALUES (?)", JSON.stringify(entry));
-			alsoInTransaction?.();
 		});
-		this.broadcast(next);
+		this.broadcast(stored);
+		return stored;
 	}
 
 	/**

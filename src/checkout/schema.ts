@@ -14,6 +14,9 @@ export const CheckoutViewSchema = z
 		success_url: z.string().nullable(),
 		cancel_url: z.string().nullable(),
 		payment_method_types: z.array(z.string()),
+		paying_with: z.enum(["card", "solana"]).nullable().openapi({
+			description: "The method completing the payment; the page no longer offers the other.",
+		}),
 		solana: z
 			.object({
 				token: z.string(),

@@ -73,6 +73,15 @@ function render(next: CheckoutView): void {
 		}
 		const tabs = document.querySelector<HTMLElement>(".tabs");
 		if (tabs) tabs.hidden = true;
+	} else if (next.paying_with) {
+		// One method is completing the payment: the other is no longer offered.
+		const tabs = document.querySelector<HTMLElement>(".tabs");
+		if (tabs) tabs.hidden = true;
+		const other = next.paying_with === "solana" ? "pay-card" : "pay-crypto";
+		const panel = $(other);
+		if (panel) panel.hidden = true;
+		const own = $(next.paying_with === "solana" ? "pay-crypto" : "pay-card");
+		if (own) own.hidden = false;
 	}
 	const s = next.solana;
 	if (s) {

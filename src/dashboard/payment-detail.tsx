@@ -83,6 +83,23 @@ export function registerPaymentDetail(app: DashboardApp): void {
 							</dd>
 							<dt>Method</dt>
 							<dd>{methodOf(payment)}</dd>
+							{payment.held_funds?.card || payment.held_funds?.solana ? (
+								<>
+									<dt>Held for refund</dt>
+									<dd id="held-funds">
+										{[
+											payment.held_funds.card
+												? `card ${money(payment.held_funds.card.amount, payment.currency)} (${money(payment.held_funds.card.refunded, payment.currency)} refunded)`
+												: null,
+											payment.held_funds.solana && payment.solana
+												? `${formatTokenAmount(payment.held_funds.solana.amount, payment.solana.decimals)} ${payment.held_funds.solana.token} (${formatTokenAmount(payment.held_funds.solana.refunded, payment.solana.decimals)} refunded)`
+												: null,
+										]
+											.filter(Boolean)
+											.join(" · ")}
+									</dd>
+								</>
+							) : null}
 							{payment.solana ? (
 								<>
 									<dt>Token amount</dt>

@@ -15,8 +15,12 @@ const SEARCHED_AS = {
 export function methodOf(
 	p: Pick<PaymentObjectJson, "solana" | "payment_method_types"> & {
 		card?: PaymentObjectJson["card"] | undefined;
+		paid_with?: PaymentObjectJson["paid_with"] | undefined;
 	},
 ): string {
+	// The method that paid the price; the other one's funds, if any, are held extras.
+	if (p.paid_with === "card") return "Card";
+	if (p.paid_with === "solana" && p.solana) return `Solana · ${p.solana.token}`;
 	if (p.solana?.signature) return `Solana · ${p.solana.token}`;
 	if (p.card?.charge) return "Card";
 	return p.payment_method_types.join(" / ");

@@ -1,5 +1,5 @@
 import { accounts, type Transfer } from "./ledger";
-import type { PaymentRecord } from "./payment";
+import { type PaymentRecord, paidWith } from "./payment";
 import type { PaymentStatus } from "./payment-state";
 import { canTransition, isTerminal } from "./payment-state";
 import type { CardPresentment } from "./presentment";
@@ -80,7 +80,10 @@ export interface CardChange {
 	card: CardPaymentDetails;
 	/** Patch of payment fields besides status and card. */
 	patch: Partial<
-		Pick<PaymentRecord, "amount_received" | "amount_refunded" | "failure_code" | "failure_message">
+		Pick<
+			PaymentRecord,
+			"amount_received" | "amount_refunded" | "failure_code" | "failure_message" | "paid_with"
+		>
 	>;
 	transfers: Transfer[];
 }
@@ -117,6 +120,14 @@ export function cardDetails(
 	};
 }
 
+/**
+ * Whether a card charge on this payment is held for refund rather than paid to the merchant:
+ * the payment closed unpaid (late), or crypto already paid its price (extra).
+ */
+export function cardIsHeld(p: PaymentRecord): boolean {
+	return (isTerminal(p.status) && p.status !== "succeeded") || paidWith(p) === "solana";
+}
+
 /** The ledger's card accounts for a payment. */
 function cardAccounts(p: PaymentRecord) {
 	return {
@@ -147,24 +158,25 @@ function transfer(
 /**
  * Money movements a card payment's new state calls for, each with a stable id so that recording
  * it twice is a no-op in the ledger: the captured amount into the merchant's pending balance
- * (or the payment's holding account when it arrived after the payment closed), Stripe's fee out
- * of it, and refunds back out through Stripe as they grow.
+ * (or the payment's holding account when it is held: it arrived after the payment closed, or
+ * crypto had paid the price), Stripe's fee out of it, and refunds back out through Stripe.
  */
 export function cardTransfers(
 	p: PaymentRecord,
 	before: CardPaymentDetails | null,
 	after: CardPaymentDetails,
-	late: boolean,
+	held: boolean,
 	now: number,
 ): Transfer[] {
 	const a = cardAccounts(p);
 	const out: Transfer[] = [];
 	const receivedBefore = before?.intent_status === "succeeded" ? before.amount_received : 0;
-	const into = late ? a.holding : a.pending;
+	const into = held ? a.holding : a.pending;
 	if (after.intent_status === "succeeded" && receivedBefore === 0 && after.amount_received > 0) {
 		const amount = BigInt(after.amount_received);
+		const id = !held ? "received" : paidWith(p) === "solana" ? "card_extra" : "card_late";
 		out.push(
-			transfer(p, late ? "card_late" : "received", "payment", now, [
+			transfer(p, id, "payment", now, [
 				[a.settlement, -amount],
 				[into, amount],
 			]),
@@ -222,31 +234,40 @@ export function reconcileCard(
 	const card = cardDetails(before, intent, refundsInFlight);
 	const status = p.status;
 	const can = (to: PaymentStatus) => canTransition(status, to);
-	const late = isTerminal(status) && status !== "succeeded";
+	// Crypto paid the price (or the payment closed): whatever the card brings is held for refund.
+	const held = cardIsHeld(p);
+	const extra = held && paidWith(p) === "solana";
 	const change: CardChange = {
 		to: null,
 		event: null,
 		card,
 		patch: {},
-		transfers: cardTransfers(p, before, card, late, now),
+		transfers: cardTransfers(p, before, card, held, now),
 	};
 	if (card.amount_refunded > (before?.amount_refunded ?? 0)) {
-		change.patch.amount_refunded = card.amount_refunded;
+		// A held charge's refunds are its own: the price's refunded amount does not move.
+		if (!held) change.patch.amount_refunded = card.amount_refunded;
 		change.event = "payment.refunded";
 	}
 	switch (intent.status) {
 		case "succeeded":
-			if (late) {
-				if (before?.intent_status !== "succeeded") change.event = "payment.late_payment_received";
+			if (held) {
+				if (before?.intent_status !== "succeeded") {
+					change.event = extra ? "payment.extra_funds_received" : "payment.late_payment_received";
+				}
 			} else if (can("succeeded")) {
 				change.to = "succeeded";
+				change.patch.paid_with = "card";
 				change.patch.amount_received = intent.amount_received;
 				change.patch.failure_code = null;
 				change.patch.failure_message = null;
 			}
 			break;
 		case "requires_capture":
-			if (can("requires_capture")) change.to = "requires_capture";
+			if (!held && can("requires_capture")) {
+				change.to = "requires_capture";
+				change.patch.paid_with = "card";
+			}
 			break;
 		case "processing":
 			if (status === "requires_payment") change.to = "processing";
@@ -259,8 +280,10 @@ export function reconcileCard(
 				change.patch.failure_code = error.decline_code ?? error.code ?? "card_error";
 				change.patch.failure_message = error.message ?? "The card was declined.";
 			}
-			// A declined attempt leaves the payment open for another card, as Stripe does.
-			if (status === "processing") change.to = "requires_payment";
+			// A declined attempt leaves the payment open for another card, as Stripe does (only when
+			// the card was what was processing: crypto awaiting finality is not the card's to undo).
+			if (status === "processing" && before?.intent_status === "processing")
+				change.to = "requires_payment";
 			else if (newError && status === "requires_payment") change.event = "payment.payment_failed";
 			break;
 		}

@@ -1,4 +1,4 @@
-import type { PaymentRecord } from "./payment";
+import { type PaymentRecord, paidWith } from "./payment";
 import type { PaymentStatus } from "./payment-state";
 
 /**
@@ -16,6 +16,11 @@ export interface CheckoutView {
 	success_url: string | null;
 	cancel_url: string | null;
 	payment_method_types: string[];
+	/**
+	 * The method completing the payment while it confirms (crypto awaiting finality, a card in
+	 * flight): the page stops offering the other one. Null while either may pay.
+	 */
+	paying_with: "card" | "solana" | null;
 	solana: {
 		token: string;
 		decimals: number;
@@ -46,6 +51,7 @@ export function checkoutView(payment: PaymentRecord): CheckoutView {
 		success_url: payment.success_url?.replaceAll("{PAYMENT_ID}", payment.id) ?? null,
 		cancel_url: payment.cancel_url,
 		payment_method_types: payment.payment_method_types,
+		paying_with: payingWith(payment),
 		solana: s
 			? {
 					token: s.token,
@@ -62,6 +68,14 @@ export function checkoutView(payment: PaymentRecord): CheckoutView {
 				}
 			: null,
 	};
+}
+
+/** Which method is completing (or completed) the payment, for the page to offer only that one. */
+export function payingWith(payment: PaymentRecord): "card" | "solana" | null {
+	const paid = paidWith(payment);
+	if (paid) return paid;
+	if (payment.status !== "processing") return null;
+	return payment.card?.intent_status === "processing" ? "card" : "solana";
 }
 
 /** The payer-facing words for each status. */

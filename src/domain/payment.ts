@@ -43,6 +43,16 @@ export interface SolanaPaymentDetails {
 	payer: string | null;
 }
 
+/**
+ * Funds a payment holds for refund rather than for its merchant: a charge by the method that
+ * did not pay the price, an overpayment's excess, funds that arrived after the payment closed.
+ * Card amounts are minor units of the payment's currency; crypto amounts base units.
+ */
+export interface HeldFundsSummary {
+	card: { amount: number; refunded: number } | null;
+	solana: { token: string; amount: string; refunded: string } | null;
+}
+
 /** What the PaymentObject stores: the API object plus the fields only the gateway sees. */
 export interface PaymentRecord {
 	id: string;
@@ -79,6 +89,13 @@ export interface PaymentRecord {
 	routing?: RoutingDecision | null;
 	/** The fraud rules' verdict: at creation, then again (the stricter) when funds arrive. */
 	risk?: RiskAssessment | null;
+	/**
+	 * The method whose funds paid the price (set when they arrive in full: a card authorised or
+	 * captured, crypto counted). Funds from the other method are extra: held, never revenue.
+	 */
+	paid_with?: PaymentMethodType | null;
+	/** What the payment holds for refund, per method; kept current by every commit. */
+	held_funds?: HeldFundsSummary | null;
 	/** Increases by one with every committed change; orders the D1 projection. */
 	version: number;
 }
@@ -94,6 +111,8 @@ export interface PaymentObjectJson
 		| "card"
 		| "routing"
 		| "risk"
+		| "paid_with"
+		| "held_funds"
 	> {
 	object: "payment";
 	customer: string | null;
@@ -101,6 +120,8 @@ export interface PaymentObjectJson
 	card: CardPaymentDetails | null;
 	routing: RoutingDecision | null;
 	risk: RiskAssessment | null;
+	paid_with: PaymentMethodType | null;
+	held_funds: HeldFundsSummary;
 	/** `refunded` once all it received went back, `partially_refunded` before; the status stays. */
 	refund_status: "refunded" | "partially_refunded" | null;
 }
@@ -118,8 +139,25 @@ export function toApiPayment(record: PaymentRecord): PaymentObjectJson {
 		card: record.card ?? null,
 		routing: record.routing ?? null,
 		risk: record.risk ?? null,
+		paid_with: paidWith(record),
+		held_funds: record.held_funds ?? { card: null, solana: null },
 		refund_status: refundStatusOf(record),
 	};
+}
+
+/**
+ * Which method paid the price. Every path that pays a payment sets `paid_with`; a paid record
+ * without it (stored before it existed) reads it from its state: a captured or authorised card
+ * paid it, else crypto did.
+ */
+export function paidWith(
+	p: Pick<PaymentRecord, "paid_with" | "status" | "card" | "solana">,
+): PaymentMethodType | null {
+	if (p.paid_with) return p.paid_with;
+	if (!["succeeded", "requires_capture", "requires_review"].includes(p.status)) return null;
+	const card = p.card?.intent_status;
+	if (card === "succeeded" || card === "requires_capture") return "card";
+	return p.solana ? "solana" : null;
 }
 
 export interface NewPaymentInput {
@@ -152,6 +190,8 @@ export function newPaymentRecord(input: NewPaymentInput): PaymentRecord {
 		card: null,
 		routing: input.routing ?? null,
 		risk: input.risk ?? null,
+		paid_with: null,
+		held_funds: null,
 		status: "requires_payment",
 		amount_received: 0,
 		amount_refunded: 0,

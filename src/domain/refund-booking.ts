@@ -1,7 +1,6 @@
-import { cardTransfers } from "./card";
+import { cardIsHeld, cardTransfers } from "./card";
 import { accounts, type Transfer } from "./ledger";
 import type { PaymentRecord } from "./payment";
-import { isTerminal } from "./payment-state";
 import type { RefundRecord } from "./refund";
 import { convertedRefundTransfer } from "./refund-conversion";
 
@@ -126,7 +125,9 @@ export function paymentAfterRefund(
 ): Pick<PaymentRecord, "amount_refunded" | "card"> {
 	if (r.processor === "stripe" && p.card) {
 		const total = p.card.amount_refunded + (r.amount ?? 0);
-		return { amount_refunded: total, card: { ...p.card, amount_refunded: total } };
+		// A held charge (extra or late) going back refunds none of the price.
+		const price = r.funds === "received" ? total : p.amount_refunded;
+		return { amount_refunded: price, card: { ...p.card, amount_refunded: total } };
 	}
 	const price = r.funds === "received" ? (r.amount ?? 0) : 0;
 	return { amount_refunded: p.amount_refunded + price, card: p.card ?? null };
@@ -221,9 +222,9 @@ export function bookCardRefundsSeen(
 	const total = stripeRefundedTotal - inFlight;
 	if (!card || total <= card.amount_refunded) return null;
 	const after = { ...card, amount_refunded: total };
-	const late = isTerminal(p.status) && p.status !== "succeeded";
+	const held = cardIsHeld(p);
 	return {
-		payment: bump(p, { card: after, amount_refunded: total }, now),
-		transfers: cardTransfers(p, card, after, late, now),
+		payment: bump(p, { card: after, amount_refunded: held ? p.amount_refunded : total }, now),
+		transfers: cardTransfers(p, card, after, held, now),
 	};
 }

@@ -1,4 +1,10 @@
-import type { PaymentRecord } from "./payment";
+import {
+	type HeldFundsSummary,
+	PAYMENT_METHOD_TYPES,
+	type PaymentMethodType,
+	type PaymentRecord,
+	paidWith,
+} from "./payment";
 import {
 	quoteRefundConversion,
 	type RefundConversion,
@@ -95,6 +101,8 @@ export interface RefundJson
 	payment: string;
 	/** Null unless the refund is of a converted payment (refund-conversion.ts). */
 	conversion: RefundConversion | null;
+	/** The method the money goes back by: `card` (Stripe) or `solana` (on chain). */
+	method: PaymentMethodType;
 	fees: {
 		paid_by: "merchant";
 		/** Stripe's fee and the gateway fee stay with whoever charged them. */
@@ -112,6 +120,7 @@ export function toApiRefund(r: RefundRecord): RefundJson {
 		...rest,
 		payment: payment_id,
 		conversion: r.conversion ?? null,
+		method: r.processor === "stripe" ? "card" : "solana",
 		fees: {
 			paid_by: "merchant",
 			payment_fee_returned: false,
@@ -142,15 +151,19 @@ export interface ReceiptSummary {
 	disposition: "counted" | "late" | "rejected";
 }
 
+type HeldInput = Pick<PaymentRecord, "status" | "solana" | "paid_with" | "card">;
+
+/** Whether the counted crypto receipts are all held: the card paid the price instead. */
+function cardPaid(p: HeldInput): boolean {
+	return paidWith(p) === "card";
+}
+
 /**
  * What sits in the payment's holding account: late receipts always; counted ones beyond the
- * quote once the payment succeeded (the excess), or all of them once it closed unpaid. Funds a
- * still-open payment has counted are on their way to paying it, not held.
+ * quote once the payment succeeded (the excess), or all of them once it closed unpaid or the
+ * card paid its price. Funds a still-open payment has counted are on their way to paying it.
  */
-export function heldFunds(
-	p: Pick<PaymentRecord, "status" | "solana">,
-	receipts: ReceiptSummary[],
-): HeldFunds {
+export function heldFunds(p: HeldInput, receipts: ReceiptSummary[]): HeldFunds {
 	if (!p.solana) return { tokens: 0n, payers: [] };
 	const counted = receipts.filter((r) => r.disposition === "counted");
 	const late = receipts.filter((r) => r.disposition === "late");
@@ -158,7 +171,10 @@ export function heldFunds(
 	const open = p.status === "requires_payment" || p.status === "processing";
 	let tokens = sum(late);
 	const from = [...late];
-	if (p.status === "succeeded") {
+	if (cardPaid(p)) {
+		tokens += sum(counted);
+		from.push(...counted);
+	} else if (p.status === "succeeded") {
 		const excess = sum(counted) - settledTokens(p.solana.amount, sum(counted));
 		if (excess > 0n) {
 			tokens += excess;
@@ -176,7 +192,7 @@ export function heldFunds(
  * funds of a payment that closed unpaid to the wallets that paid, by what each paid.
  */
 export function heldByPayer(
-	p: Pick<PaymentRecord, "status" | "solana">,
+	p: HeldInput,
 	receipts: ReceiptSummary[],
 ): { payer: string; amount: bigint }[] {
 	if (!p.solana) return [];
@@ -190,7 +206,9 @@ export function heldByPayer(
 	const paidBy = [...paid].map(([payer, amount]) => ({ payer, amount }));
 	const total = counted.reduce((s, r) => s + r.amount, 0n);
 	const open = p.status === "requires_payment" || p.status === "processing";
-	if (p.status === "succeeded") {
+	if (cardPaid(p)) {
+		for (const x of paidBy) add(x.payer, x.amount);
+	} else if (p.status === "succeeded") {
 		const excess = total - settledTokens(p.solana.amount, total);
 		for (const x of splitByPayer(excess, paidBy)) add(x.recipient, x.amount);
 	} else if (!open) {
@@ -209,6 +227,8 @@ export function settledTokens(quoted: string, counted: bigint): bigint {
 
 export interface RefundRequest {
 	id: string;
+	/** The method whose funds go back; by default the one holding the funds asked for. */
+	method?: PaymentMethodType | undefined;
 	amount?: number | undefined;
 	funds?: RefundFunds | undefined;
 	reason?: RefundReason | undefined;
@@ -280,8 +300,10 @@ export function planRefund(
 		updated: req.now,
 		version: 1,
 	};
+	const method = refundMethod(p, refunds, held, req);
+	if (!method.ok) return method;
 	const card = p.card;
-	if (card && card.intent_status === "succeeded") {
+	if (method.method === "card" && card) {
 		if (req.destination !== undefined) {
 			return refuse(
 				"parameter_invalid",
@@ -295,11 +317,13 @@ export function planRefund(
 				"This payment is disputed; the dispute decides what goes back.",
 			);
 		}
-		const funds: RefundFunds = p.status === "succeeded" ? "received" : "held";
+		const funds = cardFunds(p);
 		if (req.funds !== undefined && req.funds !== funds) {
 			return refuse(
 				"parameter_invalid",
-				`This card payment's refundable funds are '${funds}'.`,
+				funds === "held"
+					? "This payment's card charge is held (the price was paid otherwise, or the payment closed): refund it with funds 'held'."
+					: "This payment's card charge paid its price: refund it with funds 'received'.",
 				"funds",
 			);
 		}
@@ -321,7 +345,8 @@ export function planRefund(
 
 	const solana = p.solana;
 	if (!solana) return refuse("payment_unexpected_state", "This payment has received no funds.");
-	const funds: RefundFunds = req.funds ?? (p.status === "succeeded" ? "received" : "held");
+	const funds: RefundFunds =
+		req.funds ?? (p.status === "succeeded" && paidWith(p) !== "card" ? "received" : "held");
 	const details = (amount: bigint, recipient: string): SolanaRefundDetails => ({
 		token: solana.token,
 		mint: solana.mint,
@@ -392,6 +417,13 @@ export function planRefund(
 			`This payment is '${p.status}': only held funds can go back (funds: "held").`,
 		);
 	}
+	if (paidWith(p) === "card") {
+		return refuse(
+			"payment_unexpected_state",
+			'This payment\'s price was paid by card: its crypto is held. Refund the price with method "card", or the crypto with funds "held".',
+			"funds",
+		);
+	}
 	const taken = holding(refunds, "received");
 	const refundedFiat = taken.reduce((s, r) => s + (r.amount ?? 0), 0);
 	const plan = amountWithin(req.amount, p.amount_received - refundedFiat, p.currency);
@@ -442,6 +474,99 @@ export function planRefund(
 		return refuse("parameter_missing", "The paying wallet is unknown: name the destination.");
 	}
 	return converted(cryptoRefund(plan.amount, tokens, recipient));
+}
+
+/** A card charge pays the price while the card paid it and the payment succeeded; else held. */
+function cardFunds(p: PaymentRecord): RefundFunds {
+	return p.status === "succeeded" && paidWith(p) === "card" ? "received" : "held";
+}
+
+/** Minor units of a card charge not yet refunded nor reserved by a pending refund. */
+function cardLeft(p: PaymentRecord, refunds: RefundRecord[]): number {
+	const card = p.card;
+	if (card?.intent_status !== "succeeded") return 0;
+	return card.amount_received - card.amount_refunded - cardRefundsInFlight(refunds);
+}
+
+/** Held crypto base units not yet refunded nor reserved by a pending refund. */
+export function cryptoHeldLeft(refunds: RefundRecord[], held: HeldFunds): bigint {
+	const reserved = holding(refunds, "held")
+		.filter((r) => r.processor === "solana")
+		.reduce((s, r) => s + BigInt(r.solana?.amount ?? "0"), 0n);
+	return held.tokens - reserved;
+}
+
+/**
+ * Which method a refund draws on: the one named, or the one that has the funds asked for — the
+ * price's method for `received`, the method holding funds for `held`. Refused when the named
+ * method has nothing of those funds, or when both hold funds and the request does not say which.
+ */
+function refundMethod(
+	p: PaymentRecord,
+	refunds: RefundRecord[],
+	held: HeldFunds,
+	req: RefundRequest,
+): { ok: true; method: PaymentMethodType } | Extract<RefundPlan, { ok: false }> {
+	const no = (message: string, param: string) =>
+		({ ok: false, code: "payment_unexpected_state", message, param }) as const;
+	const charged = p.card?.intent_status === "succeeded";
+	if (req.method === "card") {
+		if (!charged) return no("This payment has no card charge to refund.", "method");
+		return { ok: true, method: "card" };
+	}
+	if (req.method === "solana") {
+		if (!p.solana) return no("This payment has received no crypto.", "method");
+		return { ok: true, method: "solana" };
+	}
+	const paid = paidWith(p);
+	const funds = req.funds ?? (p.status === "succeeded" ? "received" : "held");
+	if (funds === "received") {
+		// The price goes back the way it came; a payment that has not succeeded has no price paid.
+		if (paid === "card" && charged) return { ok: true, method: "card" };
+		if (p.solana && paid !== "card") return { ok: true, method: "solana" };
+		if (charged) return { ok: true, method: "card" };
+		return { ok: true, method: p.solana ? "solana" : "card" };
+	}
+	const cardHeld = charged && cardFunds(p) === "held" && cardLeft(p, refunds) > 0;
+	const cryptoHeld = !!p.solana && cryptoHeldLeft(refunds, held) > 0n;
+	if (cardHeld && cryptoHeld) {
+		return {
+			ok: false,
+			code: "parameter_missing",
+			message: `This payment holds funds from a card and in crypto: name the method (${PAYMENT_METHOD_TYPES.join(" or ")}).`,
+			param: "method",
+		};
+	}
+	if (cardHeld) return { ok: true, method: "card" };
+	if (cryptoHeld || p.solana) return { ok: true, method: "solana" };
+	return { ok: true, method: "card" };
+}
+
+/**
+ * What the payment holds for refund, per method, for its API object: a held card charge and
+ * what of it went back; held crypto (late, excess, extra) and the held refunds that succeeded.
+ */
+export function heldFundsSummary(
+	p: PaymentRecord,
+	held: HeldFunds,
+	refunds: RefundRecord[],
+): HeldFundsSummary {
+	const card = p.card;
+	const cardHeld = card && card.intent_status === "succeeded" && cardFunds(p) === "held";
+	const refundedTokens = refunds
+		.filter((r) => r.funds === "held" && r.processor === "solana" && r.status === "succeeded")
+		.reduce((s, r) => s + BigInt(r.solana?.amount ?? "0"), 0n);
+	return {
+		card: cardHeld ? { amount: card.amount_received, refunded: card.amount_refunded } : null,
+		solana:
+			p.solana && (held.tokens > 0n || refundedTokens > 0n)
+				? {
+						token: p.solana.token,
+						amount: held.tokens.toString(),
+						refunded: refundedTokens.toString(),
+					}
+				: null,
+	};
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { PAYMENT_METHOD_TYPES } from "../domain/payment";
 import { REFUND_FUNDS, REFUND_REASONS, REFUND_STATUSES, toApiRefund } from "../domain/refund";
 import { isId } from "../lib/ids";
 import { auditApiChange } from "../services/audit";
@@ -26,7 +27,11 @@ const CreateRefundBody = z
 		}),
 		funds: z.enum(REFUND_FUNDS).optional().openapi({
 			description:
-				"`received` (the price the merchant was paid; default for a succeeded payment) or `held`: crypto the payment holds (an overpayment's excess, funds that arrived late), returned whole; default for an expired or canceled payment.",
+				"`received` (the price the merchant was paid; default for a succeeded payment) or `held`: what the payment holds for refund (a charge by the method that did not pay the price, an overpayment's excess, funds that arrived late), crypto returned whole; default for an expired or canceled payment.",
+		}),
+		method: z.enum(PAYMENT_METHOD_TYPES).optional().openapi({
+			description:
+				"The method whose funds go back: `card` (a Stripe refund to the card) or `solana` (on chain to the paying wallet). Default: the method that paid the price for `received`, the one holding funds for `held`; required when both a card charge and crypto are held.",
 		}),
 		reason: z.enum(REFUND_REASONS).optional(),
 		destination: WalletAddressSchema.optional().openapi({
@@ -45,6 +50,7 @@ const RefundSchema = z
 		payment: z.string(),
 		status: z.enum(REFUND_STATUSES),
 		funds: z.enum(REFUND_FUNDS),
+		method: z.enum(PAYMENT_METHOD_TYPES),
 		amount: z
 			.number()
 			.int()
@@ -54,6 +60,24 @@ const RefundSchema = z
 		reason: z.enum(REFUND_REASONS).nullable(),
 		metadata: z.record(z.string(), z.string()),
 		processor: z.enum(["stripe", "solana"]),
+		conversion: z
+			.object({
+				payment_conversion: z.string(),
+				settlement_currency: z.string(),
+				settlement_token: z.string().nullable(),
+				debit: z.union([z.number().int(), z.string()]),
+				spread_bps: z.number().int(),
+				spread: z.union([z.number().int(), z.string()]),
+				tokens: z.string(),
+				rate: z.string(),
+				rate_source: z.string(),
+				rate_published: z.number().int().nullable(),
+			})
+			.nullable()
+			.openapi({
+				description:
+					"A converted payment's refund: its price taken from your settlement-currency balance (`debit` plus the `spread`, in settlement units: minor units for a currency, base-unit strings for a token), the payer sent `tokens` of the paid token at the current `rate`. Null otherwise.",
+			}),
 		failure_reason: z.string().nullable(),
 		card: z
 			.object({

@@ -254,6 +254,28 @@ export const PaymentSchema = z
 		card: CardDetailsSchema.nullable(),
 		routing: RoutingDecisionSchema.nullable(),
 		risk: RiskAssessmentSchema.nullable(),
+		paid_with: z.enum(["card", "solana"]).nullable().openapi({
+			description:
+				"The method whose funds paid the price. Funds that arrive by the other method are extra: held, announced by payment.extra_funds_received, and refunded to their payer unless the merchant's `extra_funds` setting is `hold`.",
+		}),
+		held_funds: z
+			.object({
+				card: z
+					.object({ amount: z.number().int(), refunded: z.number().int() })
+					.nullable()
+					.openapi({ description: "A card charge held for refund (minor units)." }),
+				solana: z
+					.object({ token: z.string(), amount: z.string(), refunded: z.string() })
+					.nullable()
+					.openapi({
+						description:
+							"Crypto held for refund: extra, excess or late (base units, decimal strings).",
+					}),
+			})
+			.openapi({
+				description:
+					"What the payment holds for refund rather than for you, per method (refund it with funds: held).",
+			}),
 		refund_status: z.enum(["refunded", "partially_refunded"]).nullable().openapi({
 			description:
 				"`refunded` once everything received went back, `partially_refunded` before; `status` stays `succeeded`.",

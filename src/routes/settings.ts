@@ -19,6 +19,8 @@ const SettlementCurrencySchema = z
 		example: "usd",
 	});
 
+const EXTRA_FUNDS = ["refund", "hold"] as const;
+
 /** The conversion settings, shared by the admin API's merchant settings and `/v1/settings`. */
 export const ConversionSettingsShape = {
 	settlement_currency: SettlementCurrencySchema.optional(),
@@ -40,6 +42,7 @@ const SettingsSchema = z
 		card_presentment: z.enum(["price_currency", "payer_currency"]),
 		accepted_tokens: z.array(z.string()).nullable(),
 		solana_finalized_above: z.number().int().nullable(),
+		extra_funds: z.enum(EXTRA_FUNDS),
 	})
 	.openapi("Settings");
 
@@ -50,6 +53,10 @@ const SettingsUpdate = z
 		}),
 		conversion_rate_policy: ConversionSettingsShape.conversion_rate_policy,
 		card_presentment: ConversionSettingsShape.card_presentment,
+		extra_funds: z.enum(EXTRA_FUNDS).optional().openapi({
+			description:
+				"What happens to funds by the method that did not pay a payment's price (a card charged after crypto paid, or crypto sent after the card paid): `refund` (default) sends them back to their payer by that method at once; `hold` keeps them in the payment for you to refund (funds: held).",
+		}),
 	})
 	.strict();
 
@@ -61,6 +68,7 @@ function toApiSettings(s: MerchantSettings): z.infer<typeof SettingsSchema> {
 		card_presentment: s.card_presentment ?? "price_currency",
 		accepted_tokens: s.accepted_tokens ?? null,
 		solana_finalized_above: s.solana_finalized_above ?? null,
+		extra_funds: s.extra_funds ?? "refund",
 	};
 }
 
@@ -83,7 +91,8 @@ const update = createRoute({
 	method: "post",
 	path: "/v1/settings",
 	tags,
-	summary: "Change your settlement currency, conversion policy or card presentment",
+	summary:
+		"Change your settlement currency, conversion policy, card presentment or what happens to extra funds",
 	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
@@ -127,6 +136,7 @@ export function registerSettings(app: App): void {
 		}
 		if (body.conversion_rate_policy) settings.conversion_rate_policy = body.conversion_rate_policy;
 		if (body.card_presentment) settings.card_presentment = body.card_presentment;
+		if (body.extra_funds) settings.extra_funds = body.extra_funds;
 		const updated = await updateMerchant(c.env.DB, merchantId, { settings });
 		await auditApiChange(c.env, c.get("auth"), "settings.updated", merchantId, {
 			fields: Object.keys(body).filter((k) => body[k as keyof typeof body] !== undefined),

@@ -1,5 +1,6 @@
 import type Stripe from "stripe";
 import type { MerchantSettings } from "../db/schema";
+import { payingWith } from "../domain/checkout";
 import { currencyForCountry } from "../domain/countries";
 import type { PaymentRecord } from "../domain/payment";
 import {
@@ -129,6 +130,13 @@ export async function openCardIntent(
 		throw new ApiError(
 			"payment_unexpected_state",
 			`This payment is ${payment.status.replace("_", " ")}.`,
+		);
+	}
+	if (payingWith(payment) === "solana") {
+		// One method settles a payment: while crypto confirms, no card can be charged for it.
+		throw new ApiError(
+			"payment_unexpected_state",
+			"This payment is being paid in crypto; the card is no longer offered.",
 		);
 	}
 	const presentment =

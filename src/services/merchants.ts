@@ -124,6 +124,12 @@ export async function getMerchant(d1: D1Database, id: string): Promise<MerchantJ
 	return row ? toMerchantJson(row) : null;
 }
 
+/** What the merchant does with funds by a second method (MerchantSettings.extra_funds). */
+export async function extraFundsAction(d1: D1Database, id: string): Promise<"refund" | "hold"> {
+	const merchant = await getMerchant(d1, id);
+	return merchant?.settings.extra_funds === "hold" ? "hold" : "refund";
+}
+
 /** Updates name, email, metadata or settings; fields not given keep their value. */
 export async function updateMerchant(
 	d1: D1Database,

@@ -8,7 +8,7 @@
 
 import { type Rational, rational, unitRate } from "../domain/fx";
 import { currencyExponent } from "../domain/money";
-import type { PaymentRecord } from "../domain/payment";
+import { type PaymentRecord, paidWith } from "../domain/payment";
 import type { RefundFunds } from "../domain/refund";
 import { type RefundConversionTerms, rateToText } from "../domain/refund-conversion";
 import type { Env } from "../env";
@@ -46,6 +46,7 @@ export async function refundConversionTerms(
 	if (
 		payment.status !== "succeeded" ||
 		!solana ||
+		paidWith(payment) !== "solana" ||
 		BigInt(solana.amount_received) <= 0n ||
 		params.funds === "held" ||
 		params.method === "card"

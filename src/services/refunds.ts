@@ -4,6 +4,7 @@ import type { RefundResult } from "../../durable-objects/refunds";
 import { createDb } from "../db/client";
 import { checkCursors } from "../db/pagination";
 import { refunds } from "../db/schema";
+import type { PaymentMethodType } from "../domain/payment";
 import type { RefundFunds, RefundJson, RefundReason, RefundRecord } from "../domain/refund";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
@@ -22,6 +23,7 @@ type Owner = Pick<AuthContext, "merchantId" | "livemode">;
 /** The validated body of `POST /v1/refunds`. */
 export interface NewRefundParams {
 	payment: string;
+	method?: PaymentMethodType | undefined;
 	amount?: number | undefined;
 	funds?: RefundFunds | undefined;
 	reason?: RefundReason | undefined;
@@ -56,7 +58,7 @@ export async function createRefund(
 	if (!payment || payment.merchant_id !== owner.merchantId || payment.livemode !== owner.livemode) {
 		throw notFound("payment", params.payment, "payment");
 	}
-	if (params.destination !== undefined && payment.solana) {
+	if (params.destination !== undefined && payment.solana && params.method !== "card") {
 		await assertRefundDestination(env, params.destination);
 	}
 	// A converted price goes back from the settlement currency at the current rate; the
@@ -66,6 +68,7 @@ export async function createRefund(
 	return unwrap(
 		await stub.createRefund({
 			id: newId("refund", now),
+			method: params.method,
 			amount: params.amount,
 			funds: params.funds,
 			reason: params.reason,

@@ -415,6 +415,7 @@ describe("merchant settings", () => {
 			card_presentment: "price_currency",
 			accepted_tokens: null,
 			solana_finalized_above: null,
+			extra_funds: "refund",
 		});
 		const res = await call("POST", "/v1/settings", {
 			key: m.sk,
@@ -442,6 +443,11 @@ describe("merchant settings", () => {
 			settlement_currency: null,
 			conversion_rate_policy: "current",
 		});
+		await expectApiError(
+			await call("POST", "/v1/settings", { key: m.sk, body: { extra_funds: "keep" } }),
+			"parameter_invalid",
+			"extra_funds",
+		);
 		await expectApiError(await call("GET", "/v1/settings", { key: m.pk }), "secret_key_required");
 	});
 });

@@ -16,6 +16,11 @@ export interface MerchantSettings {
 	conversion_rate_policy?: "locked" | "current";
 	/** payer_currency: cross-border cards are charged in the payer's currency (default: price's). */
 	card_presentment?: "price_currency" | "payer_currency";
+	/**
+	 * Funds by the method that did not pay a payment's price (a card charged after crypto paid,
+	 * crypto sent after the card paid): refunded to their payer at once (default), or held.
+	 */
+	extra_funds?: "refund" | "hold";
 }
 
 export const merchants = sqliteTable("merchants", {

@@ -9,7 +9,15 @@ export function paymentObject(id: string): DurableObjectStub<PaymentObject> {
 /** Makes the object's scheduled jobs due now and runs its alarm, as the runtime would later. */
 export async function fireDueJobs(
 	id: string,
-	jobs: ("expire" | "flush" | "poll" | "card_available" | "card_release" | "final_look")[],
+	jobs: (
+		| "expire"
+		| "flush"
+		| "poll"
+		| "card_available"
+		| "card_release"
+		| "final_look"
+		| "extra_refund"
+	)[],
 ): Promise<boolean> {
 	const stub = paymentObject(id);
 	await runInDurableObject(stub, (_instance, state) => {

@@ -1,0 +1,26 @@
+import type { PaymentMethodType, PaymentRecord } from "./payment";
+import { paidWith } from "./payment";
+
+/**
+ * Funds by the method that did not pay a payment's price go back to their payer by that method
+ * on their own (unless the merchant holds them). A stranger can send crypto naming any payment,
+ * and every on-chain refund costs the merchant a network fee (and perhaps a token account's
+ * rent), so crypto is sent back on its own only while it is worth it and a few times per
+ * payment: less than a hundredth of the quoted amount, or past the third automatic refund, is
+ * held for the merchant to decide.
+ */
+export const MAX_AUTOMATIC_CRYPTO_REFUNDS = 3;
+
+export function extraFundsMethod(p: PaymentRecord): PaymentMethodType | null {
+	const paid = paidWith(p);
+	return paid === "solana" ? "card" : paid === "card" ? "solana" : null;
+}
+
+export function cryptoExtraRefundable(
+	p: PaymentRecord,
+	heldLeft: bigint,
+	automaticSoFar: number,
+): boolean {
+	if (!p.solana || automaticSoFar >= MAX_AUTOMATIC_CRYPTO_REFUNDS) return false;
+	return heldLeft > 0n && heldLeft * 100n >= BigInt(p.solana.amount);
+}

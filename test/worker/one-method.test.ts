@@ -1,0 +1,411 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { merchantBalance } from "../../src/db/ledger";
+import type { CardPaymentDetails } from "../../src/domain/card";
+import { accounts } from "../../src/domain/ledger";
+import type { HeldFundsSummary, SolanaPaymentDetails } from "../../src/domain/payment";
+import type { RefundJson } from "../../src/domain/refund";
+import { parseTransferRequest } from "../../src/domain/solana-pay";
+import {
+	call,
+	createMerchant,
+	createPayment,
+	expectApiError,
+	json,
+	type PaymentJson,
+} from "./helpers/api";
+import { signedIn } from "./helpers/dashboard";
+import { accountBalance, expectLedgerBalanced } from "./helpers/ledger";
+import { eventTypes, fireDueJobs, paymentObject } from "./helpers/objects";
+import { consume, finalize } from "./helpers/refunds";
+import { advanceSlots, detect, fundedPayer, rpc, sendTransfer } from "./helpers/solana";
+import { deliverAll, stripe } from "./helpers/stripe";
+
+/**
+ * One method settles a payment: whichever pays the price first pays it, the other closes, and
+ * whatever still arrives by the other method is held as extra and goes back by that method.
+ */
+
+type Payment = PaymentJson & {
+	amount_refunded: number;
+	paid_with: "card" | "solana" | null;
+	held_funds: HeldFundsSummary;
+	card: CardPaymentDetails | null;
+	solana: SolanaPaymentDetails;
+};
+
+type Merchant = Awaited<ReturnType<typeof createMerchant>>;
+
+async function getPayment(key: string, id: string): Promise<Payment> {
+	return json<Payment>(await call("GET", `/v1/payments/${id}`, { key }));
+}
+
+async function merchant(extraFunds?: "refund" | "hold"): Promise<Merchant> {
+	const m = await createMerchant();
+	if (extraFunds) {
+		const res = await call("POST", "/v1/settings", {
+			key: m.sk,
+			body: { extra_funds: extraFunds },
+		});
+		expect(res.status, await res.clone().text()).toBe(200);
+		expect(await json(res)).toMatchObject({ extra_funds: extraFunds });
+	}
+	return m;
+}
+
+/** A $25.00 payment that takes SOL and cards, quoted in SOL. */
+async function bothMethods(m: Merchant, amount = 2_500): Promise<Payment> {
+	return (await createPayment(m.sk, {
+		amount,
+		payment_method_types: ["solana", "card"],
+		solana: { token: "SOL" },
+	})) as Payment;
+}
+
+/** What the checkout's card tab does: opens (or reuses) the payment's intent. */
+async function openCard(id: string): Promise<string> {
+	const res = await call("POST", `/checkout/${id}/card`, { body: {} });
+	expect(res.status, await res.clone().text()).toBe(200);
+	const { client_secret } = await json<{ client_secret: string }>(res);
+	return client_secret.slice(0, client_secret.indexOf("_secret_"));
+}
+
+async function lamports(owner: string): Promise<bigint> {
+	const res = await rpc<{ value: number }>("getBalance", [owner, { commitment: "confirmed" }]);
+	return BigInt(res.value);
+}
+
+/** Sends `amount` lamports to the payment's quote from a fresh wallet and books it. */
+async function payCrypto(p: Payment, amount: bigint) {
+	const request = parseTransferRequest(p.solana.solana_pay_url);
+	const payer = await fundedPayer();
+	const before = await lamports(payer.address);
+	await sendTransfer({
+		payer,
+		recipient: request.recipient,
+		amount,
+		references: request.references,
+		memo: [p.id],
+	});
+	await advanceSlots(1);
+	await detect(p.id);
+	return { payer: payer.address, before };
+}
+
+/** The payment's refunds as its object holds them, newest last. */
+async function refundsOf(id: string): Promise<RefundJson[]> {
+	return (await paymentObject(id).listRefunds()) as unknown as RefundJson[];
+}
+
+async function holding(p: Payment, currency: string): Promise<bigint> {
+	return accountBalance(accounts.paymentHolding(p.id, false, currency));
+}
+
+beforeAll(async () => {
+	// The settlement wallet pays crypto refunds' network fees.
+	await rpc("requestAirdrop", [env.SOLANA_SETTLEMENT_WALLET, 100_000_000_000]);
+	await advanceSlots(1);
+});
+
+describe("crypto pays first", () => {
+	it("cancels the open card intent at Stripe and stops offering the card", async () => {
+		const m = await merchant();
+		const p = await bothMethods(m);
+		const intentId = await openCard(p.id);
+		await payCrypto(p, BigInt(p.solana.amount));
+		const paid = await getPayment(m.sk, p.id);
+		expect(paid).toMatchObject({
+			status: "succeeded",
+			paid_with: "solana",
+			amount_received: 2_500,
+		});
+
+		await fireDueJobs(p.id, ["card_release"]);
+		expect((await stripe.paymentIntents.retrieve(intentId)).status).toBe("canceled");
+		expect((await getPayment(m.sk, p.id)).card?.intent_status).toBe("canceled");
+		// The checkout's card tab is closed: nothing can be charged for this payment any more.
+		await expectApiError(
+			await call("POST", `/checkout/${p.id}/card`, { body: {} }),
+			"payment_unexpected_state",
+		);
+		const balance = await merchantBalance(env.DB, m.merchant.id, false);
+		expect(balance.pending).toEqual([]);
+		expect(balance.available.map((b) => b.currency)).toEqual(["sol"]);
+		await expectLedgerBalanced();
+	});
+
+	it("holds a card captured in the race as extra and refunds it to the card by default", async () => {
+		const m = await merchant();
+		const p = await bothMethods(m);
+		const intentId = await openCard(p.id);
+		// The payer confirms the card while crypto is landing; Stripe's webhook has not come yet.
+		await stripe.paymentIntents.confirm(intentId, { payment_method: "pm_card_visa" });
+		await payCrypto(p, BigInt(p.solana.amount));
+		expect(await getPayment(m.sk, p.id)).toMatchObject({
+			status: "succeeded",
+			paid_with: "solana",
+		});
+		// The release finds the intent captured (Stripe refuses the cancel) and books what it is.
+		await fireDueJobs(p.id, ["card_release"]);
+		const held = await getPayment(m.sk, p.id);
+		expect(held).toMatchObject({
+			status: "succeeded",
+			paid_with: "solana",
+			amount_received: 2_500,
+			amount_refunded: 0,
+			held_funds: { card: { amount: 2_500, refunded: 0 }, solana: null },
+		});
+		expect(await eventTypes(p.id)).toContain("payment.extra_funds_received");
+		// Never merchant revenue: the charge sits in the payment's holding account.
+		expect(await holding(p, "usd")).toBe(2_500n - BigInt(held.card?.fee ?? 0));
+		expect((await merchantBalance(env.DB, m.merchant.id, false)).pending).toEqual([]);
+		// The webhooks that follow change nothing.
+		await deliverAll(intentId);
+
+		await fireDueJobs(p.id, ["extra_refund"]);
+		const [auto] = await refundsOf(p.id);
+		expect(auto).toMatchObject({
+			funds: "held",
+			processor: "stripe",
+			amount: 2_500,
+			status: "pending",
+			reason: "duplicate",
+			metadata: { automatic: "extra_funds" },
+		});
+		// Running the job again finds nothing left to send back.
+		await fireDueJobs(p.id, ["extra_refund"]);
+		expect(await refundsOf(p.id)).toHaveLength(1);
+		await consume([auto?.id as string]);
+		const after = await getPayment(m.sk, p.id);
+		expect(after).toMatchObject({
+			amount_refunded: 0,
+			refund_status: null,
+			held_funds: { card: { amount: 2_500, refunded: 2_500 } },
+		});
+		const refunds = await stripe.refunds.list({ payment_intent: intentId });
+		expect(refunds.data.map((r) => r.amount)).toEqual([2_500]);
+		expect(await holding(p, "usd")).toBe(0n);
+		// Stripe keeps its fee on the refunded charge: the merchant's only cost, as for any refund.
+		const balance = await merchantBalance(env.DB, m.merchant.id, false);
+		expect(balance.available).toContainEqual({
+			currency: "usd",
+			amount: -BigInt(held.card?.fee ?? 0),
+		});
+		await expectLedgerBalanced();
+	});
+
+	it("books a capture racing the crypto success once: one method pays, the other is extra", async () => {
+		for (let round = 0; round < 3; round++) {
+			const m = await merchant("hold");
+			const p = await bothMethods(m);
+			const intentId = await openCard(p.id);
+			await stripe.paymentIntents.confirm(intentId, { payment_method: "pm_card_visa" });
+			const request = parseTransferRequest(p.solana.solana_pay_url);
+			await sendTransfer({
+				payer: await fundedPayer(),
+				recipient: request.recipient,
+				amount: BigInt(p.solana.amount),
+				references: request.references,
+				memo: [p.id],
+			});
+			await advanceSlots(1);
+			// The card's webhook and the chain's inflow reach the payment at the same time.
+			await Promise.all([deliverAll(intentId), detect(p.id)]);
+			await fireDueJobs(p.id, ["card_release"]);
+			const paid = await getPayment(m.sk, p.id);
+			expect(paid.status).toBe("succeeded");
+			expect(["card", "solana"]).toContain(paid.paid_with);
+			const other = paid.paid_with === "card" ? "solana" : "card";
+			expect(paid.held_funds[other], `round ${round}: ${paid.paid_with} paid`).not.toBeNull();
+			expect(paid.held_funds[paid.paid_with as "card" | "solana"]).toBeNull();
+			expect(await eventTypes(p.id)).toContain("payment.extra_funds_received");
+			expect((await eventTypes(p.id)).filter((t) => t === "payment.succeeded")).toHaveLength(1);
+			// The merchant was credited by one method only.
+			const balance = await merchantBalance(env.DB, m.merchant.id, false);
+			const credited = [...balance.pending, ...balance.available].filter((b) => b.amount > 0n);
+			expect(credited.map((b) => b.currency)).toEqual([paid.paid_with === "card" ? "usd" : "sol"]);
+			await expectLedgerBalanced();
+		}
+	});
+
+	it("no longer offers the card while the crypto payment waits for finality", async () => {
+		const m = await merchant();
+		// Above the finality threshold: the payment is processing until `finalized`.
+		const p = await bothMethods(m, 20_000);
+		expect(p.solana.required_commitment).toBe("finalized");
+		await payCrypto(p, BigInt(p.solana.amount));
+		expect((await getPayment(m.sk, p.id)).status).toBe("processing");
+		await expectApiError(
+			await call("POST", `/checkout/${p.id}/card`, { body: {} }),
+			"payment_unexpected_state",
+		);
+		const view = await json<{ paying_with: string | null }>(
+			await call("GET", `/checkout/${p.id}/status`),
+		);
+		expect(view.paying_with).toBe("solana");
+	});
+});
+
+describe("the card pays first", () => {
+	it("holds crypto sent afterwards as extra and sends it back on chain by default", async () => {
+		const m = await merchant();
+		const p = await bothMethods(m);
+		const intentId = await openCard(p.id);
+		await stripe.paymentIntents.confirm(intentId, { payment_method: "pm_card_visa" });
+		await deliverAll(intentId);
+		expect(await getPayment(m.sk, p.id)).toMatchObject({ status: "succeeded", paid_with: "card" });
+
+		const { payer, before } = await payCrypto(p, BigInt(p.solana.amount));
+		const held = await getPayment(m.sk, p.id);
+		expect(held).toMatchObject({
+			status: "succeeded",
+			paid_with: "card",
+			amount_received: 2_500,
+			held_funds: { card: null, solana: { token: "SOL", amount: p.solana.amount, refunded: "0" } },
+		});
+		expect(await eventTypes(p.id)).toContain("payment.extra_funds_received");
+		expect(await holding(p, "sol")).toBe(BigInt(p.solana.amount));
+		// The dashboard says which method paid and what is held.
+		const page = await (await (await signedIn(m.sk)).get(`/dashboard/payments/${p.id}`)).text();
+		expect(page).toMatch(/<dt>Method<\/dt><dd>Card<\/dd>/);
+		expect(page).toContain("Held for refund");
+
+		await fireDueJobs(p.id, ["extra_refund"]);
+		const [auto] = await refundsOf(p.id);
+		expect(auto).toMatchObject({
+			funds: "held",
+			processor: "solana",
+			solana: { amount: p.solana.amount, recipient: payer },
+		});
+		await consume([auto?.id as string]);
+		expect(await finalize(auto?.id as string)).toMatchObject({ state: "finalized" });
+		// The payer is back where they were but for their own transaction's fee.
+		expect(await lamports(payer)).toBe(before - 5_000n);
+		expect(await holding(p, "sol")).toBe(0n);
+		const after = await getPayment(m.sk, p.id);
+		expect(after).toMatchObject({
+			amount_refunded: 0,
+			held_funds: { solana: { amount: p.solana.amount, refunded: p.solana.amount } },
+		});
+		// The card's price is the merchant's; the crypto never was.
+		const balance = await merchantBalance(env.DB, m.merchant.id, false);
+		expect(balance.pending).toEqual([
+			{ currency: "usd", amount: 2_500n - BigInt(after.card?.fee ?? 0) },
+		]);
+		expect(balance.available).toEqual([{ currency: "sol", amount: -5_000n }]);
+		await expectLedgerBalanced();
+	});
+
+	it("holds dust a stranger sends after the card paid instead of paying fees to send it back", async () => {
+		const m = await merchant();
+		const p = await bothMethods(m);
+		const intentId = await openCard(p.id);
+		await stripe.paymentIntents.confirm(intentId, { payment_method: "pm_card_visa" });
+		await deliverAll(intentId);
+		// Less than a hundredth of the quote: each on-chain refund would cost the merchant a fee.
+		await payCrypto(p, 1_000n);
+		await fireDueJobs(p.id, ["extra_refund"]);
+		expect(await refundsOf(p.id)).toEqual([]);
+		expect((await getPayment(m.sk, p.id)).held_funds.solana).toMatchObject({ amount: "1000" });
+		expect(await holding(p, "sol")).toBe(1_000n);
+		await expectLedgerBalanced();
+	});
+
+	it("half in crypto, then the full price by card: the crypto goes back whole", async () => {
+		const m = await merchant();
+		const p = await bothMethods(m);
+		const half = BigInt(p.solana.amount) / 2n;
+		const { payer } = await payCrypto(p, half);
+		// Partly paid: the share of the price the tokens cover, rounded down.
+		expect(await getPayment(m.sk, p.id)).toMatchObject({
+			status: "requires_payment",
+			amount_received: 1_249,
+		});
+		const intentId = await openCard(p.id);
+		await stripe.paymentIntents.confirm(intentId, { payment_method: "pm_card_visa" });
+		await deliverAll(intentId);
+		const paid = await getPayment(m.sk, p.id);
+		expect(paid).toMatchObject({
+			status: "succeeded",
+			paid_with: "card",
+			amount_received: 2_500,
+			held_funds: { solana: { amount: half.toString(), refunded: "0" } },
+		});
+		expect(await eventTypes(p.id)).toContain("payment.extra_funds_received");
+
+		await fireDueJobs(p.id, ["extra_refund"]);
+		const [auto] = await refundsOf(p.id);
+		expect(auto).toMatchObject({
+			funds: "held",
+			processor: "solana",
+			solana: { amount: half.toString(), recipient: payer },
+		});
+		await consume([auto?.id as string]);
+		expect(await finalize(auto?.id as string)).toMatchObject({ state: "finalized" });
+		expect(await holding(p, "sol")).toBe(0n);
+		// The card refunds in part, the price's way; the crypto had gone back already.
+		const part = await call("POST", "/v1/refunds", {
+			key: m.sk,
+			body: { payment: p.id, amount: 1_000 },
+		});
+		expect(part.status, await part.clone().text()).toBe(200);
+		expect(await json(part)).toMatchObject({ method: "card", funds: "received", amount: 1_000 });
+		await expectApiError(
+			await call("POST", "/v1/refunds", {
+				key: m.sk,
+				body: { payment: p.id, method: "solana", funds: "held" },
+			}),
+			"payment_unexpected_state",
+		);
+		await expectLedgerBalanced();
+	});
+});
+
+describe("a merchant that holds extra funds", () => {
+	it("keeps them for a decision; refunds name the method and funds they draw on", async () => {
+		const m = await merchant("hold");
+		const p = await bothMethods(m);
+		const intentId = await openCard(p.id);
+		await stripe.paymentIntents.confirm(intentId, { payment_method: "pm_card_visa" });
+		// Crypto pays a little more than the quote: an excess held beside the extra card charge.
+		await payCrypto(p, BigInt(p.solana.amount) + 1_000n);
+		await deliverAll(intentId);
+		const held = await getPayment(m.sk, p.id);
+		expect(held).toMatchObject({
+			paid_with: "solana",
+			held_funds: { card: { amount: 2_500, refunded: 0 }, solana: { amount: "1000" } },
+		});
+		await fireDueJobs(p.id, ["extra_refund"]);
+		expect(await refundsOf(p.id)).toEqual([]);
+
+		const refund = (body: Record<string, unknown>) =>
+			call("POST", "/v1/refunds", { key: m.sk, body: { payment: p.id, ...body } });
+		// Both a card charge and crypto are held: which one goes back is the merchant's to say.
+		await expectApiError(await refund({ funds: "held" }), "parameter_missing", "method");
+		await expectApiError(
+			await refund({ method: "card", funds: "received" }),
+			"parameter_invalid",
+			"funds",
+		);
+		const card = await refund({ method: "card", funds: "held", amount: 1_000 });
+		expect(card.status, await card.clone().text()).toBe(200);
+		expect(await json(card)).toMatchObject({ method: "card", funds: "held", amount: 1_000 });
+		const crypto = await refund({ method: "solana", funds: "held" });
+		expect(crypto.status, await crypto.clone().text()).toBe(200);
+		expect(await json(crypto)).toMatchObject({ method: "solana", solana: { amount: "1000" } });
+		// The price was paid in crypto: `received` defaults to it.
+		const price = await refund({ amount: 500 });
+		expect(price.status, await price.clone().text()).toBe(200);
+		expect(await json(price)).toMatchObject({ method: "solana", funds: "received" });
+		// Nothing left of the held crypto; the card's remaining 1,500 still can go back.
+		await expectApiError(
+			await refund({ method: "solana", funds: "held" }),
+			"payment_unexpected_state",
+		);
+		await expectApiError(
+			await refund({ method: "card", funds: "held", amount: 1_501 }),
+			"parameter_invalid",
+			"amount",
+		);
+	});
+});
