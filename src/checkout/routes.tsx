@@ -19,7 +19,7 @@ import { stripeConfigured } from "../processors/stripe/client";
 import { openCardIntent } from "../services/cards";
 import { getMerchant } from "../services/merchants";
 import { paymentStub, requestCountry } from "../services/payments";
-import { tokenCatalog } from "../services/solana-quote";
+import { solanaQuotePolicy } from "../services/solana-quote";
 import type { App, AppEnv } from "../types";
 import { qrSvg } from "./qr";
 import { CHECKOUT_CSS } from "./styles";
@@ -212,10 +212,11 @@ export function registerCheckout(app: App): void {
 			// The payer is looking at the page: the payment's object watches the chain more often.
 			c.executionCtx.waitUntil(paymentStub(c.env, id).touch("watched"));
 		}
-		const accepted = merchant?.settings.accepted_tokens;
-		const tokens = tokenCatalog(c.env)
-			.filter((t) => !accepted || accepted.includes(t.symbol) || accepted.includes(t.mint ?? ""))
-			.map((t) => ({ symbol: t.symbol, decimals: t.decimals }));
+		// The tokens a re-quote will accept: the merchant's list narrowed by the payment's routing rule.
+		const tokens = solanaQuotePolicy(c.env, payment, merchant?.settings ?? {}).tokens.map((t) => ({
+			symbol: t.symbol,
+			decimals: t.decimals,
+		}));
 		const view = checkoutView(payment);
 		const bootstrap: CheckoutBootstrap = {
 			view,

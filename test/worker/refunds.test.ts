@@ -1,22 +1,13 @@
-import {
-	createExecutionContext,
-	createMessageBatch,
-	getQueueResult,
-	runDurableObjectAlarm,
-	runInDurableObject,
-} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { address, generateKeyPairSigner } from "@solana/kit";
 import { findAssociatedTokenPda } from "@solana-program/token";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { SenderStatus } from "../../durable-objects/refund-object";
 import { merchantBalance } from "../../src/db/ledger";
 import type { CardPaymentDetails } from "../../src/domain/card";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";
 import { parseTransferRequest } from "../../src/domain/solana-pay";
 import type { Env } from "../../src/env";
-import worker from "../../src/index";
 import { resendStalledRefunds, STALLED_REFUND_AGES_SECONDS } from "../../src/services/refunds";
 import {
 	call,

@@ -37,12 +37,19 @@ async function retrieve(key: string, id: string): Promise<SolanaPayment> {
 	return json<SolanaPayment>(res);
 }
 
-/** The signed checkout token the payment's page hands its script. */
-async function checkoutToken(id: string): Promise<string> {
+/** What the payment's page hands its script. */
+async function bootstrap(
+	id: string,
+): Promise<{ checkout_token: string; tokens: { symbol: string }[] }> {
 	const html = await (await call("GET", `/checkout/${id}`)).text();
 	const match = /<script type="application\/json" id="checkout-data">([^<]*)<\/script>/.exec(html);
 	if (!match?.[1]) throw new Error("no checkout bootstrap");
-	return (JSON.parse(match[1]) as { checkout_token: string }).checkout_token;
+	return JSON.parse(match[1]);
+}
+
+/** The signed checkout token the payment's page hands its script. */
+async function checkoutToken(id: string): Promise<string> {
+	return (await bootstrap(id)).checkout_token;
 }
 
 async function expectRuleRefusal(res: Response, param: string) {
@@ -101,6 +108,8 @@ describe("re-quotes follow the payment's routing decision", () => {
 		expect(bySecret.status).toBe(200);
 		expect((await json<SolanaPayment>(bySecret)).solana?.required_commitment).toBe("finalized");
 
+		// The page offers only what a re-quote accepts.
+		expect((await bootstrap(p.id)).tokens.map((t) => t.symbol)).toEqual(["USDC"]);
 		const token = await checkoutToken(p.id);
 		await expectRuleRefusal(await requote(token, p.id, "SOL"), "token");
 		expect((await requote(token, p.id, "USDC")).status).toBe(200);
