@@ -1,6 +1,7 @@
 import {
 	type CardDispute,
 	cardAvailableTransfer,
+	cardIsHeld,
 	reconcileCard,
 	type StripeIntentSnapshot,
 } from "../src/domain/card";
@@ -177,6 +178,22 @@ export class CardSide {
 			version: current.version + 1,
 		};
 		const amount = BigInt(dispute.amount);
+		const currency = current.currency;
+		// A held charge (extra or late) is withdrawn from the payment's holding account as far as it
+		// still holds it; the merchant's balance covers the rest, as for the price.
+		const card = current.card;
+		const inHolding = cardIsHeld(current)
+			? BigInt(Math.max(0, card.amount_received - (card.fee ?? 0) - card.amount_refunded))
+			: 0n;
+		const fromHolding = inHolding < amount ? inHolding : amount;
+		const legs: [string, bigint][] = [
+			[accounts.paymentHolding(current.id, current.livemode, currency), -fromHolding],
+			[
+				accounts.merchantAvailable(current.merchant_id, current.livemode, currency),
+				fromHolding - amount,
+			],
+			[accounts.settlement(current.livemode, "stripe", currency), amount],
+		];
 		this.core.commit(next, current.status, "payment.dispute_created", [
 			{
 				id: `${current.id}:dispute:${dispute.id}`,
@@ -184,22 +201,9 @@ export class CardSide {
 				reference: current.id,
 				livemode: current.livemode,
 				created: now,
-				postings: [
-					{
-						account: accounts.merchantAvailable(
-							current.merchant_id,
-							current.livemode,
-							current.currency,
-						),
-						currency: current.currency,
-						amount: -amount,
-					},
-					{
-						account: accounts.settlement(current.livemode, "stripe", current.currency),
-						currency: current.currency,
-						amount,
-					},
-				],
+				postings: legs
+					.filter(([, value]) => value !== 0n)
+					.map(([account, value]) => ({ account, currency, amount: value })),
 			},
 		]);
 		await this.core.flush();

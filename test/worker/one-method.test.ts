@@ -19,7 +19,7 @@ import { accountBalance, expectLedgerBalanced } from "./helpers/ledger";
 import { eventTypes, fireDueJobs, paymentObject } from "./helpers/objects";
 import { consume, finalize } from "./helpers/refunds";
 import { advanceSlots, detect, fundedPayer, rpc, sendTransfer } from "./helpers/solana";
-import { deliverAll, stripe } from "./helpers/stripe";
+import { deliverAll, dispute, stripe } from "./helpers/stripe";
 
 /**
  * One method settles a payment: whichever pays the price first pays it, the other closes, and
@@ -243,6 +243,34 @@ describe("crypto pays first", () => {
 			await call("GET", `/checkout/${p.id}/status`),
 		);
 		expect(view.paying_with).toBe("solana");
+	});
+});
+
+describe("a dispute on an extra card charge", () => {
+	it("is withdrawn from what the payment holds, not from the merchant's sale", async () => {
+		const m = await merchant("hold");
+		const p = await bothMethods(m);
+		const intentId = await openCard(p.id);
+		await stripe.paymentIntents.confirm(intentId, { payment_method: "pm_card_visa" });
+		await payCrypto(p, BigInt(p.solana.amount));
+		await deliverAll(intentId);
+		const held = await getPayment(m.sk, p.id);
+		expect(held.held_funds.card).toMatchObject({ amount: 2_500 });
+		const before = await merchantBalance(env.DB, m.merchant.id, false);
+		await dispute(held.card?.charge as string);
+		await deliverAll(intentId);
+		expect((await getPayment(m.sk, p.id)).card?.disputes).toHaveLength(1);
+		// The holding account had the charge less Stripe's fee; the merchant covers only the fee.
+		expect(await holding(p, "usd")).toBe(0n);
+		const after = await merchantBalance(env.DB, m.merchant.id, false);
+		expect(after.available).toContainEqual({
+			currency: "usd",
+			amount: -BigInt(held.card?.fee ?? 0),
+		});
+		expect(after.available.filter((b) => b.currency !== "usd")).toEqual(
+			before.available.filter((b) => b.currency !== "usd"),
+		);
+		await expectLedgerBalanced();
 	});
 });
 
