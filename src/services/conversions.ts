@@ -203,8 +203,21 @@ async function plan(env: Env, paymentId: string): Promise<Plan | { skip: string 
 		payment.livemode,
 		fromCurrency,
 	);
-	const credited = settled.postings.find((p) => p.account === merchantAccount)?.amount ?? 0n;
-	if (credited <= 0n) return { skip: "nothing was credited to the merchant" };
+	const settledToMerchant =
+		settled.postings.find((p) => p.account === merchantAccount)?.amount ?? 0n;
+	// Tokens the price already gave back as tokens (refunded before the merchant chose to convert)
+	// left the merchant's token balance: only what remains there is converted.
+	const refundedInTokens = (await paymentStub(env, paymentId).listRefunds())
+		.filter(
+			(r) =>
+				r.funds === "received" &&
+				r.processor === "solana" &&
+				!r.conversion &&
+				(r.status === "pending" || r.status === "succeeded"),
+		)
+		.reduce((sum, r) => sum + BigInt(r.solana?.amount ?? "0"), 0n);
+	const credited = settledToMerchant - refundedInTokens;
+	if (credited <= 0n) return { skip: "nothing was credited to the merchant, or it went back" };
 	return {
 		payment: { ...payment, solana },
 		policy: settings.conversion_rate_policy ?? "locked",

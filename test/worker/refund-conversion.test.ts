@@ -2,13 +2,10 @@ import {
 	createExecutionContext,
 	createMessageBatch,
 	getQueueResult,
-	runDurableObjectAlarm,
-	runInDurableObject,
 	waitOnExecutionContext,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { SenderStatus } from "../../durable-objects/refund-object";
 import { merchantBalance } from "../../src/db/ledger";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";
@@ -26,6 +23,7 @@ import {
 } from "./helpers/api";
 import { accountBalance, expectLedgerBalanced } from "./helpers/ledger";
 import { eventTypes, recordConversionMessages } from "./helpers/objects";
+import { finalize } from "./helpers/refunds";
 import { advanceSlots, payTransferRequestInFull, rpc } from "./helpers/solana";
 
 // A merchant settling in USD is paid $25.00 in SOL (the sandbox's $150): the conversion moves
@@ -78,27 +76,6 @@ async function deliver(queue: "conversions" | "refunds", bodies: unknown[]) {
 	const ctx = createExecutionContext();
 	await worker.queue(batch, env, ctx);
 	return getQueueResult(batch, ctx);
-}
-
-function sender(refundId: string) {
-	const ns = env.REFUNDS as NonNullable<typeof env.REFUNDS>;
-	return ns.get(ns.idFromName(refundId));
-}
-
-/** Lets the chain confirm and finalize, running the refund sender's alarm after each step. */
-async function finalize(refundId: string): Promise<SenderStatus> {
-	for (let i = 0; i < 6; i++) {
-		await advanceSlots(3);
-		const stub = sender(refundId);
-		await runInDurableObject(stub, (_i, state) => {
-			state.storage.sql.exec("UPDATE jobs SET due = 0");
-			return state.storage.setAlarm(Date.now() + 60 * 60 * 1000);
-		});
-		await runDurableObjectAlarm(stub);
-		const status = await stub.status();
-		if (status.state !== "sending") return status;
-	}
-	return sender(refundId).status();
 }
 
 async function lamports(owner: string): Promise<bigint> {
@@ -313,6 +290,29 @@ describe("refunding a converted payment", () => {
 		expect(listed.data).toEqual([]);
 		// The conversion (locked: the quote's own rate) ran; the refund can be retried.
 		expect((await conversionsOf(m, p.id)).map((c) => c.status)).toEqual(["completed"]);
+		await expectLedgerBalanced();
+	});
+
+	it("converts only what a token refund left when the merchant chose to convert afterwards", async () => {
+		const m = await merchantWith({});
+		const { p, messages } = await paidSolPayment(m);
+		const r = await postRefund(m, { payment: p.id, amount: 1_000 });
+		expect(r.conversion).toBeNull();
+		const set = await call("POST", "/v1/settings", {
+			key: m.sk,
+			body: { settlement_currency: "usd" },
+		});
+		expect(set.status).toBe(200);
+		// The success's conversion message arrives only now.
+		await deliver("conversions", messages);
+		const [conversion] = await conversionsOf(m, p.id);
+		const credited = BigInt(p.solana.quote.amount_before_fee);
+		expect(conversion?.from.amount).toBe((credited - BigInt(r.solana?.amount ?? "0")).toString());
+		await deliver("refunds", [{ kind: "refund", refund_id: r.id }]);
+		expect(await finalize(r.id)).toMatchObject({ state: "finalized" });
+		// Nothing of the token is left to the merchant but the network fee it paid.
+		const balance = await merchantBalance(env.DB, m.merchant.id, false);
+		expect(balance.available.find((b) => b.currency === "sol")?.amount).toBe(-5_000n);
 		await expectLedgerBalanced();
 	});
 
