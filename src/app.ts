@@ -14,6 +14,7 @@ import { idempotency } from "./middleware/idempotency";
 import { ipRateLimit, rateLimit } from "./middleware/rate-limit";
 import { requestId } from "./middleware/request-id";
 import { registerAdminEncryption } from "./routes/admin/encryption";
+import { registerAdminInvitations } from "./routes/admin/invitations";
 import { registerAdminMerchants } from "./routes/admin/merchants";
 import { registerAdminReports } from "./routes/admin/reports";
 import { registerAdminTreasury } from "./routes/admin/treasury";
@@ -113,6 +114,7 @@ export function createApp(): App {
 
 	registerHealth(app);
 	registerAdminMerchants(app);
+	registerAdminInvitations(app);
 	registerAdminEncryption(app);
 	registerAdminUnattributed(app);
 	registerAdminReports(app);

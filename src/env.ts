@@ -95,6 +95,17 @@ export interface Env {
 	 * comma-separated, first = current. Required in production.
 	 */
 	ENCRYPTION_KEYS?: string;
+	/** Cloudflare Email Workers `send_email` binding: sends team invitations. Optional. */
+	SEND_EMAIL?: SendEmail;
+	/** The sender of invitation emails (an address on a domain with Email Routing). */
+	EMAIL_FROM?: string;
+	/** Per-IP and per-account limit on dashboard sign-in, recovery and invitation attempts. */
+	DASHBOARD_AUTH_RATE_LIMITER?: RateLimit;
+	/**
+	 * `on` lets anyone create a merchant from the dashboard's sign-up page; `off` does not. Default:
+	 * off when ENVIRONMENT is production, on elsewhere.
+	 */
+	DASHBOARD_SIGN_UP?: string;
 }
 
 const configSchema = z.object({
@@ -109,6 +120,8 @@ const configSchema = z.object({
 			"must be comma-separated URLs",
 		),
 	SOLANA_CLUSTER: z.enum(["mainnet-beta", "devnet", "testnet", "localnet"]).optional(),
+	DASHBOARD_SIGN_UP: z.enum(["on", "off"]).optional(),
+	EMAIL_FROM: z.email("EMAIL_FROM must be an email address").optional(),
 	SOLANA_SETTLEMENT_WALLET: z
 		.string()
 		.regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, "must be a base58 Solana address"),
@@ -143,4 +156,9 @@ export function assertEnv(env: Env): void {
 	if (!env.DB || !env.PAYMENTS)
 		throw new Error("Invalid Worker configuration: DB and PAYMENTS bindings are required");
 	checked.add(env);
+}
+
+/** Whether the dashboard's self-serve sign-up is open (see DASHBOARD_SIGN_UP). */
+export function signUpOpen(env: Pick<Env, "DASHBOARD_SIGN_UP" | "ENVIRONMENT">): boolean {
+	return (env.DASHBOARD_SIGN_UP ?? (env.ENVIRONMENT === "production" ? "off" : "on")) === "on";
 }

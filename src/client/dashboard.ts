@@ -1,10 +1,12 @@
 /**
  * The dashboard's script: draws the overview's charts with uPlot from the page's JSON data
- * block, and keeps a submitted form from being sent twice by a double click (the server makes
- * one refund per form anyway). Every page works without it; only the charts need it.
+ * block, keeps a submitted form from being sent twice by a double click (the server makes one
+ * refund per form anyway), and runs the passkey ceremonies (sign-in, registration, step-up).
+ * Pages without charts or passkeys work without it.
  */
 import uPlot from "uplot";
 import type { ChartSpec, OverviewData } from "../dashboard/chart-spec";
+import { wirePasskeyForms } from "./passkeys";
 
 function readData(): OverviewData | null {
 	const node = document.getElementById("dashboard-data");
@@ -108,7 +110,10 @@ function drawCharts(): void {
 }
 
 function guardForms(): void {
-	for (const form of Array.from(document.querySelectorAll<HTMLFormElement>("form[method=post]"))) {
+	// Passkey forms run their own ceremony and re-enable themselves when it fails.
+	for (const form of Array.from(
+		document.querySelectorAll<HTMLFormElement>("form[method=post]:not([data-passkey])"),
+	)) {
 		form.addEventListener("submit", () => {
 			// After this tick, so the button's own name/value still goes with the form.
 			setTimeout(() => {
@@ -121,6 +126,7 @@ function guardForms(): void {
 function start(): void {
 	drawCharts();
 	guardForms();
+	wirePasskeyForms();
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

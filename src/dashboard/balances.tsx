@@ -3,6 +3,7 @@ import { listPage } from "../db/pagination";
 import { isSupportedCurrency } from "../domain/money";
 import { isId } from "../lib/ids";
 import { type ConversionRow, toApiConversion } from "../services/conversions";
+import { allow } from "./access";
 import { type DashboardApp, sessionOf } from "./context";
 import { money, renderPage, Status, when } from "./layout";
 
@@ -15,7 +16,7 @@ function amountText(amount: bigint | number | string | null, currency: string): 
 
 /** Available and pending balances from the ledger (as GET /v1/balances), then conversions. */
 export function registerBalances(app: DashboardApp): void {
-	app.get("/dashboard/balances", async (c) => {
+	app.get("/dashboard/balances", allow("balances.read"), async (c) => {
 		const session = sessionOf(c);
 		const cursor = c.req.query("starting_after");
 		const balance = await merchantBalance(c.env.DB, session.merchantId, session.livemode);

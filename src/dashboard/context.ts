@@ -12,7 +12,7 @@ const sessions = new WeakMap<Request, DashboardSession>();
 /** A page-level refusal rendered as an HTML page with this status (CSRF, session ended). */
 export class PageError extends Error {
 	constructor(
-		readonly status: 400 | 401 | 403 | 404 | 409 | 422,
+		readonly status: 400 | 401 | 403 | 404 | 409 | 422 | 429,
 		readonly title: string,
 		message: string,
 	) {
@@ -68,4 +68,11 @@ export function field(form: URLSearchParams, name: string): string | undefined {
 export function seeOther(c: DashboardContext, path: string) {
 	c.header("Cache-Control", "no-store");
 	return c.redirect(path, 303);
+}
+
+/** Where to go after signing in: a dashboard page of this origin, nothing else. */
+export function safeNext(next: string | undefined | null): string {
+	return next && /^\/dashboard(\/[A-Za-z0-9_\-/?=&%.]*)?$/.test(next) && !next.startsWith("//")
+		? next
+		: "/dashboard";
 }

@@ -2,6 +2,11 @@ import { Hono } from "hono";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import type { App, AppEnv } from "../types";
+import { StepUpRequired } from "./access";
+import { registerAccount } from "./account";
+import { registerAudit } from "./audit";
+import { registerPasskeySignIn } from "./auth-api";
+import { jsonAuthApp } from "./auth-limits";
 import { registerBalances } from "./balances";
 import {
 	type DashboardContext,
@@ -11,21 +16,26 @@ import {
 	readForm,
 	rememberSession,
 } from "./context";
+import { registerJoin } from "./join";
 import { registerKeys } from "./keys";
 import { ASSET_PREFIX, DASHBOARD_ASSETS, renderPage } from "./layout";
 import { registerOverview } from "./overview";
 import { registerPaymentDetail } from "./payment-detail";
 import { registerPayments } from "./payments";
+import { registerPasskeyRegistration } from "./registration";
 import { registerReports } from "./reports";
 import { registerRules } from "./rules";
-import { csrfMatches, readDashboardSession, sameOrigin } from "./session";
+import { csrfMatches, type DashboardSession, readDashboardSession, sameOrigin } from "./session";
+import { registerSettings } from "./settings";
 import { crossOrigin, registerSignIn } from "./sign-in";
+import { registerTeam } from "./team";
 import { registerWebhooks } from "./webhooks";
 
 /**
  * The merchant dashboard at /dashboard: server-rendered pages behind a session cookie obtained
- * with a secret key. Every page is scoped to the session's merchant and mode; every POST carries
- * the session's CSRF token and comes from this origin.
+ * with a passkey (or, in test mode, a test secret key). Every page is scoped to the session's
+ * merchant and mode and checked against the person's role; every POST carries the session's CSRF
+ * token and comes from this origin; sensitive actions need a recent passkey assertion.
  */
 export function registerDashboard(app: App): void {
 	const dash = new Hono<AppEnv>();
@@ -41,7 +51,14 @@ export function registerDashboard(app: App): void {
 		return c.body(asset.body);
 	});
 
+	// The passkey ceremonies answer JSON in the API's error shape; their own checks, no form CSRF.
+	const auth = jsonAuthApp();
+	registerPasskeySignIn(auth);
+	registerPasskeyRegistration(auth);
+	app.route("/", auth);
+
 	registerSignIn(dash);
+	registerJoin(dash);
 	dash.use("/dashboard", requireSession);
 	dash.use("/dashboard/*", requireSession);
 	registerOverview(dash);
@@ -52,6 +69,10 @@ export function registerDashboard(app: App): void {
 	registerKeys(dash);
 	registerRules(dash);
 	registerReports(dash);
+	registerAudit(dash);
+	registerTeam(dash);
+	registerSettings(dash);
+	registerAccount(dash);
 	dash.all("/dashboard/*", () => {
 		throw new PageError(404, "Not found", "There is no such page in the dashboard.");
 	});
@@ -94,6 +115,7 @@ const API_STATUS_TITLES: Record<number, string> = {
 /** Errors as pages: the refusal's message for known errors, a request id for the rest. */
 function renderError(err: Error, c: DashboardContext) {
 	const session = maybeSessionOf(c);
+	if (err instanceof StepUpRequired && session) return renderStepUp(c, session, err);
 	if (err instanceof PageError || err instanceof ApiError) {
 		const status = err.status;
 		const title =
@@ -126,6 +148,46 @@ function renderError(err: Error, c: DashboardContext) {
 			<h1>Something went wrong</h1>
 			<p class="notice error" role="alert">
 				An internal error occurred. Retry in a moment; quote {requestId} if it persists.
+			</p>
+		</section>,
+	);
+}
+
+/**
+ * The step-up page: confirm with a passkey, then the same form is sent again (the script does
+ * both). A secret-key session has no passkey: it is told to sign in with one.
+ */
+function renderStepUp(c: DashboardContext, session: DashboardSession, err: StepUpRequired) {
+	return renderPage(
+		c,
+		{ title: "Confirm it's you", session, status: 403 },
+		<section class="card signin" id="step-up">
+			<h1>Confirm it's you</h1>
+			{err.keySession ? (
+				<p class="notice error" role="alert">
+					This action needs a passkey check, and a test secret key session has no passkey. Sign in
+					with a passkey to do it.
+				</p>
+			) : (
+				<>
+					<p>
+						This action needs a passkey check in the last five minutes. Confirm with your passkey
+						and it is sent again as you filled it in.
+					</p>
+					<p class="notice error" role="alert" id="join-error" hidden />
+					<form method="post" action={err.action} data-passkey="step-up" data-csrf={session.csrf}>
+						<input type="hidden" name="csrf" value={session.csrf} />
+						{err.fields.map(([name, value]) => (
+							<input type="hidden" name={name} value={value} />
+						))}
+						<button type="submit" id="step-up-confirm">
+							Confirm with your passkey
+						</button>
+					</form>
+				</>
+			)}
+			<p>
+				<a href="/dashboard">Cancel</a>
 			</p>
 		</section>,
 	);

@@ -1,6 +1,5 @@
 import { notFound } from "../lib/errors";
 import { forgetApiKeys } from "../middleware/api-key-cache";
-import { audit } from "../services/audit";
 import {
 	type ApiKeyJson,
 	type KeyChange,
@@ -10,6 +9,7 @@ import {
 	revokeKey,
 	rollKey,
 } from "../services/merchants";
+import { allow, auditDashboard, stepUp } from "./access";
 import {
 	type DashboardApp,
 	type DashboardContext,
@@ -76,18 +76,15 @@ function auditKey(
 	key: ApiKeyJson,
 	extra: Record<string, unknown> = {},
 ) {
-	return audit(c.env, {
-		merchant_id: session.merchantId,
-		livemode: key.livemode,
-		action: `api_key.${verb}`,
-		actor: { type: "api_key", id: session.keyId },
-		object_id: key.id,
-		details: { type: key.type, redacted: key.redacted, via: "dashboard", ...extra },
+	return auditDashboard(c.env, session, `api_key.${verb}`, key.id, {
+		type: key.type,
+		redacted: key.redacted,
+		...extra,
 	});
 }
 
 export function registerKeys(app: DashboardApp): void {
-	app.get("/dashboard/keys", async (c) => {
+	app.get("/dashboard/keys", allow("keys.read"), async (c) => {
 		const session = sessionOf(c);
 		const keys = await modeKeys(c, session);
 		const now = Math.floor(Date.now() / 1000);
@@ -98,7 +95,8 @@ export function registerKeys(app: DashboardApp): void {
 				<h1>API keys ({session.livemode ? "live" : "test"} mode)</h1>
 				<p class="muted">
 					Rolling makes a new key and keeps the old one working for the grace period. Revoking stops
-					a key at once, and ends dashboard sessions signed in with it.
+					a key at once, and ends dashboard sessions signed in with it. Both ask you to confirm with
+					your passkey if you have not in the last five minutes.
 				</p>
 				<table id="keys">
 					<thead>
@@ -119,7 +117,7 @@ export function registerKeys(app: DashboardApp): void {
 									<td>
 										<span class="mono">{k.redacted}</span>
 										<div class="mono muted">{k.id}</div>
-										{k.id === session.keyId ? (
+										{session.subject.kind === "key" && k.id === session.subject.keyId ? (
 											<div class="muted">signed in with this key</div>
 										) : null}
 									</td>
@@ -172,7 +170,7 @@ export function registerKeys(app: DashboardApp): void {
 		);
 	});
 
-	app.post("/dashboard/keys/:id/roll", async (c) => {
+	app.post("/dashboard/keys/:id/roll", allow("keys.write"), stepUp(), async (c) => {
 		const session = sessionOf(c);
 		const key = await ownKey(c, session);
 		const grace = Number(field(await readForm(c), "grace") ?? "86400");
@@ -211,7 +209,7 @@ export function registerKeys(app: DashboardApp): void {
 		);
 	});
 
-	app.post("/dashboard/keys/:id/revoke", async (c) => {
+	app.post("/dashboard/keys/:id/revoke", allow("keys.write"), stepUp(), async (c) => {
 		const session = sessionOf(c);
 		const key = await ownKey(c, session);
 		const revoked = unwrap(

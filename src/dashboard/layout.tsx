@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { raw } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { formatMinorUnits } from "../domain/money";
+import { can, type Permission } from "../domain/roles";
 import { CLIENT_ASSETS } from "../generated/client-assets";
 import { hashText, jsonForScript, setPageSecurityHeaders } from "../lib/html";
 import type { AppEnv } from "../types";
@@ -17,16 +18,20 @@ export const DASHBOARD_ASSETS: Record<string, { type: string; body: string }> = 
 };
 const [SCRIPT_PATH, CSS_PATH] = Object.keys(DASHBOARD_ASSETS).map((name) => ASSET_PREFIX + name);
 
+/** The navigation: each page with the permission it needs (a role sees only what it may open). */
 export const NAV = [
-	["overview", "/dashboard", "Overview"],
-	["payments", "/dashboard/payments", "Payments"],
-	["balances", "/dashboard/balances", "Balances"],
-	["webhooks", "/dashboard/webhooks", "Webhooks"],
-	["keys", "/dashboard/keys", "API keys"],
-	["rules", "/dashboard/rules", "Rules"],
-	["reports", "/dashboard/reports", "Reports"],
-] as const;
-export type Section = (typeof NAV)[number][0];
+	["overview", "/dashboard", "Overview", "analytics.read"],
+	["payments", "/dashboard/payments", "Payments", "payments.read"],
+	["balances", "/dashboard/balances", "Balances", "balances.read"],
+	["webhooks", "/dashboard/webhooks", "Webhooks", "webhooks.read"],
+	["keys", "/dashboard/keys", "API keys", "keys.read"],
+	["rules", "/dashboard/rules", "Rules", "rules.read"],
+	["reports", "/dashboard/reports", "Reports", "reports.read"],
+	["audit", "/dashboard/audit", "Audit log", "audit.read"],
+	["team", "/dashboard/team", "Team", "team.read"],
+	["settings", "/dashboard/settings", "Settings", "settings.read"],
+] as const satisfies readonly (readonly [string, string, string, Permission])[];
+export type Section = (typeof NAV)[number][0] | "account";
 
 /**
  * Headers of every dashboard page: a strict CSP (scripts, styles and connections only to this
@@ -95,7 +100,7 @@ function TopBar(props: { session: DashboardSession; section: Section | undefined
 				StreamPayments
 			</a>
 			<nav aria-label="Dashboard">
-				{NAV.map(([id, href, label]) => (
+				{NAV.filter((item) => can(props.session.role, item[3])).map(([id, href, label]) => (
 					<a href={href} aria-current={id === props.section ? "page" : undefined}>
 						{label}
 					</a>
@@ -105,9 +110,18 @@ function TopBar(props: { session: DashboardSession; section: Section | undefined
 				<span class={`mode ${live ? "live" : "test"}`} id="mode">
 					{live ? "Live mode" : "Test mode"}
 				</span>
-				<a href={`/dashboard/sign-in?mode=${live ? "test" : "live"}`}>
-					Switch to {live ? "test" : "live"}
+				<a href="/dashboard/account" id="who" data-role={props.session.role}>
+					{props.session.email ?? "test secret key"} · {props.session.role}
 				</a>
+				{live || props.session.subject.kind === "user" ? (
+					<form method="post" action="/dashboard/mode">
+						<input type="hidden" name="csrf" value={props.session.csrf} />
+						<input type="hidden" name="mode" value={live ? "test" : "live"} />
+						<button type="submit" class="secondary" id="switch-mode">
+							Switch to {live ? "test" : "live"}
+						</button>
+					</form>
+				) : null}
 				<form method="post" action="/dashboard/sign-out">
 					<input type="hidden" name="csrf" value={props.session.csrf} />
 					<button type="submit">Sign out</button>

@@ -1,4 +1,5 @@
 import { getAnalyticsSummary } from "../services/analytics";
+import { allow } from "./access";
 import { type DashboardApp, sessionOf } from "./context";
 import { money, renderPage } from "./layout";
 import { chartCurrency, overviewCharts } from "./overview-charts";
@@ -30,7 +31,7 @@ function moneyList(byCurrency: Record<string, number>): string {
 }
 
 export function registerOverview(app: DashboardApp): void {
-	app.get("/dashboard", async (c) => {
+	app.get("/dashboard", allow("analytics.read"), async (c) => {
 		const session = sessionOf(c);
 		const now = Date.now();
 		const to = utcDay(now);

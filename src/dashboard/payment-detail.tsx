@@ -1,8 +1,8 @@
 import { formatTokenAmount } from "../domain/checkout";
 import { REFUND_REASONS } from "../domain/refund";
 import { isId } from "../lib/ids";
-import { auditApiChange } from "../services/audit";
 import { loadPayment } from "../services/payments";
+import { allow, auditDashboard, ownerOf } from "./access";
 import {
 	type DashboardApp,
 	type DashboardContext,
@@ -14,17 +14,8 @@ import {
 import { Csrf, money, renderPage, Status, when } from "./layout";
 import { explorerUrl, paymentDetail } from "./payment-data";
 import { methodOf } from "./payments";
-import { newFormToken, refundOnce } from "./refund-form";
+import { newFormToken, refundOnce, refundStepUp } from "./refund-form";
 import type { DashboardSession } from "./session";
-
-function ownerOf(session: DashboardSession) {
-	return {
-		merchantId: session.merchantId,
-		livemode: session.livemode,
-		keyId: session.keyId,
-		keyType: "secret" as const,
-	};
-}
 
 async function load(c: DashboardContext) {
 	const session = sessionOf(c);
@@ -34,7 +25,7 @@ async function load(c: DashboardContext) {
 }
 
 export function registerPaymentDetail(app: DashboardApp): void {
-	app.get("/dashboard/payments/:id", async (c) => {
+	app.get("/dashboard/payments/:id", allow("payments.read"), async (c) => {
 		const { session, payment } = await load(c);
 		const detail = await paymentDetail(c.env, payment);
 		const refunded = c.req.query("refunded");
@@ -335,18 +326,18 @@ export function registerPaymentDetail(app: DashboardApp): void {
 		);
 	});
 
-	app.post("/dashboard/payments/:id/refunds", async (c) => {
+	app.post("/dashboard/payments/:id/refunds", allow("refunds.create"), async (c) => {
 		const { session, payment } = await load(c);
 		const form = await readForm(c);
+		await refundStepUp(c, session, payment, field(form, "amount"));
 		const outcome = await refundOnce(c.env, session, payment, {
 			formToken: field(form, "form_token"),
 			amount: field(form, "amount"),
 			reason: field(form, "reason"),
 		});
 		if (outcome.state === "created") {
-			await auditApiChange(c.env, session, "refund.created", outcome.refundId, {
+			await auditDashboard(c.env, session, "refund.created", outcome.refundId, {
 				payment: payment.id,
-				via: "dashboard",
 			});
 		}
 		const back = `/dashboard/payments/${payment.id}`;

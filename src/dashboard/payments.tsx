@@ -1,5 +1,6 @@
 import type { PaymentObjectJson } from "../domain/payment";
 import { PAYMENT_STATUSES } from "../domain/payment-state";
+import { allow } from "./access";
 import { type DashboardApp, sessionOf } from "./context";
 import { money, renderPage, Status, when } from "./layout";
 import { METHODS, type PaymentFilters, parseFilters, searchPayments } from "./payments-query";
@@ -37,7 +38,7 @@ function pageLink(query: Record<string, string>, cursor: Record<string, string>)
 }
 
 export function registerPayments(app: DashboardApp): void {
-	app.get("/dashboard/payments", async (c) => {
+	app.get("/dashboard/payments", allow("payments.read"), async (c) => {
 		const session = sessionOf(c);
 		const query = c.req.query();
 		const { filters, problems } = parseFilters(query);

@@ -1,9 +1,12 @@
 import { MoneyError, parseDecimal } from "../domain/money";
 import type { PaymentRecord } from "../domain/payment";
 import { REFUND_REASONS, type RefundReason } from "../domain/refund";
+import { refundNeedsStepUp } from "../domain/roles";
 import type { Env } from "../env";
 import { createRefund } from "../services/refunds";
-import { PageError } from "./context";
+import { getTeamSettings } from "../services/team";
+import { requireStepUp } from "./access";
+import { type DashboardContext, PageError } from "./context";
 import { checkFormToken, newFormToken, onceByFormToken } from "./form-once";
 import type { DashboardSession } from "./session";
 
@@ -73,4 +76,28 @@ export async function refundOnce(
 			).id,
 	);
 	return outcome.state === "in_progress" ? outcome : { state: outcome.state, refundId: outcome.id };
+}
+
+/**
+ * Refunds above the merchant's step-up amount (or in another currency than it) need a passkey
+ * assertion within five minutes. An empty amount refunds what is left, so that is what counts.
+ */
+export async function refundStepUp(
+	c: DashboardContext,
+	session: DashboardSession,
+	payment: PaymentRecord,
+	typed: string | undefined,
+): Promise<void> {
+	const { refundStepUp: threshold } = await getTeamSettings(c.env.DB, session.merchantId);
+	if (!threshold) return;
+	let amount = payment.amount_received - payment.amount_refunded;
+	if (typed !== undefined) {
+		try {
+			amount = Number(parseDecimal(typed, payment.currency));
+		} catch (error) {
+			if (!(error instanceof MoneyError)) throw error;
+			return; // The refund itself refuses the amount, with its own message.
+		}
+	}
+	if (refundNeedsStepUp(threshold, amount, payment.currency)) await requireStepUp(c, session);
 }

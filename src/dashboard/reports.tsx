@@ -1,6 +1,7 @@
 import { notFound } from "../lib/errors";
 import { isId } from "../lib/ids";
 import { listReports, openReportFile, type Report, requestReport } from "../services/reports";
+import { allow } from "./access";
 import { type DashboardApp, field, PageError, readForm, seeOther, sessionOf } from "./context";
 import { newFormToken, onceByFormToken } from "./form-once";
 import { Csrf, renderPage, Status, when } from "./layout";
@@ -23,7 +24,7 @@ function sizeText(report: Report): string {
 
 /** The merchant's reports in this mode: list, download (CSV or JSON) and a form to request one. */
 export function registerReports(app: DashboardApp): void {
-	app.get("/dashboard/reports", async (c) => {
+	app.get("/dashboard/reports", allow("reports.read"), async (c) => {
 		const session = sessionOf(c);
 		const cursor = c.req.query("starting_after");
 		const page = await listReports(c.env, {
@@ -125,7 +126,7 @@ export function registerReports(app: DashboardApp): void {
 		);
 	});
 
-	app.post("/dashboard/reports", async (c) => {
+	app.post("/dashboard/reports", allow("reports.read"), async (c) => {
 		const session = sessionOf(c);
 		const form = await readForm(c);
 		const type = field(form, "type");
@@ -154,7 +155,7 @@ export function registerReports(app: DashboardApp): void {
 		return seeOther(c, `/dashboard/reports?created=${outcome.id}`);
 	});
 
-	app.get("/dashboard/reports/:id/download", async (c) => {
+	app.get("/dashboard/reports/:id/download", allow("reports.read"), async (c) => {
 		const session = sessionOf(c);
 		const id = c.req.param("id");
 		const format = c.req.query("format") === "json" ? "json" : "csv";

@@ -1,5 +1,6 @@
 import { getRiskRules } from "../services/risk";
 import { getRoutingRules } from "../services/routing";
+import { allow } from "./access";
 import { type DashboardApp, sessionOf } from "./context";
 import { renderPage, when } from "./layout";
 
@@ -13,7 +14,7 @@ function rest(rule: Record<string, unknown>, shown: string[]): string {
 
 /** The merchant's current risk and routing rules in this mode (read-only; changed through the API). */
 export function registerRules(app: DashboardApp): void {
-	app.get("/dashboard/rules", async (c) => {
+	app.get("/dashboard/rules", allow("rules.read"), async (c) => {
 		const session = sessionOf(c);
 		const [risk, routing] = await Promise.all([
 			getRiskRules(c.env.DB, session),

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { isRole, type Role } from "../domain/roles";
 import { timingSafeEqualText } from "../lib/crypto";
 import type { AppEnv } from "../types";
 
@@ -11,17 +12,40 @@ const AUDIENCE = "dashboard";
 /** A token of another kind signed with SESSION_SECRET's material must never pass for this one. */
 const TYPE = "dashboard-session+jwt";
 
+/** Who signed in: a person with a passkey (or a recovery code), or a test-mode secret key. */
+export type SessionSubject =
+	| { kind: "user"; userId: string; passkeyId: string | null }
+	| { kind: "key"; keyId: string };
+
 export interface DashboardSession {
 	merchantId: string;
 	livemode: boolean;
-	/** The API key signed in with: revoking or expiring it ends the session. */
-	keyId: string;
+	subject: SessionSubject;
+	/** The person's role at the merchant, read from the membership on every request. */
+	role: Role;
+	/** The person's email (null for a key session). */
+	email: string | null;
+	/** Unix seconds of the last passkey assertion in this session (sign-in or step-up), or null. */
+	steppedUpAt: number | null;
 	jti: string;
 	/** Unix seconds. */
 	expiresAt: number;
 	/** Bound to this session: every state-changing form carries it. */
 	csrf: string;
 }
+
+/**
+ * A secret-key session (test mode only) acts as an admin: it can do what the key can do through the
+ * API, but never manage the team nor pass a step-up (it has no passkey to assert).
+ */
+export const KEY_SESSION_ROLE: Role = "admin";
+
+type Claims = Pick<
+	DashboardSession,
+	"merchantId" | "livemode" | "subject" | "jti" | "expiresAt"
+> & {
+	role: Role | null;
+};
 
 const keys = new Map<string, Promise<CryptoKey>>();
 const encoder = new TextEncoder();
@@ -88,15 +112,28 @@ function cookieOptions(c: Context<AppEnv>) {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-/** Signs a session for the key's merchant and mode and sets it as the dashboard cookie. */
+/**
+ * Signs a session for a person (or, in test mode, a secret key) at one merchant in one mode and
+ * sets it as the dashboard cookie. The token names the user and the role at sign-in; the role that
+ * counts is the membership's at each request.
+ */
 export async function startDashboardSession(
 	c: Context<AppEnv>,
-	who: { merchantId: string; livemode: boolean; keyId: string },
-): Promise<DashboardSession> {
+	who: { merchantId: string; livemode: boolean; subject: SessionSubject; role: Role },
+): Promise<{ jti: string; expiresAt: number }> {
 	const now = nowSeconds();
 	const jti = crypto.randomUUID();
 	const expiresAt = now + DASHBOARD_SESSION_TTL_SECONDS;
-	const token = await new SignJWT({ livemode: who.livemode, key: who.keyId })
+	const claims =
+		who.subject.kind === "user"
+			? {
+					livemode: who.livemode,
+					usr: who.subject.userId,
+					role: who.role,
+					psk: who.subject.passkeyId,
+				}
+			: { livemode: who.livemode, key: who.subject.keyId };
+	const token = await new SignJWT(claims)
 		.setProtectedHeader({ alg: "HS256", typ: TYPE })
 		.setSubject(who.merchantId)
 		.setIssuer(c.env.PUBLIC_BASE_URL)
@@ -109,11 +146,11 @@ export async function startDashboardSession(
 		...cookieOptions(c),
 		maxAge: DASHBOARD_SESSION_TTL_SECONDS,
 	});
-	return { ...who, jti, expiresAt, csrf: await csrfFor(c.env.SESSION_SECRET, jti) };
+	return { jti, expiresAt };
 }
 
 /** The claims of the cookie's token when it verifies (signature, type, issuer, audience, expiry). */
-async function verifiedClaims(c: Context<AppEnv>): Promise<Omit<DashboardSession, "csrf"> | null> {
+async function verifiedClaims(c: Context<AppEnv>): Promise<Claims | null> {
 	const token = getCookie(c, DASHBOARD_COOKIE);
 	if (!token) return null;
 	try {
@@ -124,17 +161,22 @@ async function verifiedClaims(c: Context<AppEnv>): Promise<Omit<DashboardSession
 			audience: AUDIENCE,
 			requiredClaims: ["sub", "jti", "exp"],
 		});
-		const { sub, jti, exp, livemode, key } = payload;
+		const { sub, jti, exp, livemode, key, usr, role, psk } = payload;
 		if (
 			typeof sub !== "string" ||
 			typeof jti !== "string" ||
 			typeof exp !== "number" ||
-			typeof livemode !== "boolean" ||
-			typeof key !== "string"
+			typeof livemode !== "boolean"
 		) {
 			return null;
 		}
-		return { merchantId: sub, livemode, keyId: key, jti, expiresAt: exp };
+		const base = { merchantId: sub, livemode, jti, expiresAt: exp };
+		if (typeof usr === "string" && isRole(role) && (psk === null || typeof psk === "string")) {
+			return { ...base, subject: { kind: "user", userId: usr, passkeyId: psk }, role };
+		}
+		if (typeof key === "string")
+			return { ...base, subject: { kind: "key", keyId: key }, role: null };
+		return null;
 	} catch (err) {
 		if (err instanceof joseErrors.JOSEError) return null;
 		throw err;
@@ -142,19 +184,48 @@ async function verifiedClaims(c: Context<AppEnv>): Promise<Omit<DashboardSession
 }
 
 /**
- * The session in the request's cookie, or null: no cookie, a forged, expired or revoked token, or
- * a key that has since been revoked, has expired (a rolled key past its grace) or is not the
- * merchant's. One query checks the revocation list and the key together.
+ * The session in the request's cookie, or null: no cookie, a forged, expired or revoked token; for
+ * a person, a membership that is gone (removed from the team, or the user removed) or a passkey
+ * signed in with that has been removed; for a key, a key since revoked, expired or not the
+ * merchant's. One query checks the revocation list and the rest together.
  */
 export async function readDashboardSession(c: Context<AppEnv>): Promise<DashboardSession | null> {
 	const claims = await verifiedClaims(c);
 	if (!claims) return null;
+	const csrf = await csrfFor(c.env.SESSION_SECRET, claims.jti);
+	if (claims.subject.kind === "user") {
+		const row = await c.env.DB.prepare(
+			`SELECT u.email, m.role,
+			   EXISTS (SELECT 1 FROM revoked_sessions WHERE jti = ?1) AS session_revoked,
+			   (SELECT stepped_up_at FROM session_step_ups WHERE jti = ?1) AS stepped_up_at,
+			   CASE WHEN ?4 IS NULL THEN 1
+			        ELSE EXISTS (SELECT 1 FROM passkeys WHERE id = ?4 AND user_id = ?2) END AS passkey_kept
+			 FROM members m JOIN users u ON u.id = m.user_id
+			 WHERE m.user_id = ?2 AND m.merchant_id = ?3`,
+		)
+			.bind(claims.jti, claims.subject.userId, claims.merchantId, claims.subject.passkeyId)
+			.first<{
+				email: string;
+				role: Role;
+				session_revoked: number;
+				stepped_up_at: number | null;
+				passkey_kept: number;
+			}>();
+		if (!row || row.session_revoked === 1 || row.passkey_kept !== 1) return null;
+		return {
+			...claims,
+			role: row.role,
+			email: row.email,
+			steppedUpAt: row.stepped_up_at,
+			csrf,
+		};
+	}
 	const row = await c.env.DB.prepare(
 		`SELECT merchant_id, livemode, type, revoked_at, expires_at,
 		   EXISTS (SELECT 1 FROM revoked_sessions WHERE jti = ?1) AS session_revoked
 		 FROM api_keys WHERE id = ?2`,
 	)
-		.bind(claims.jti, claims.keyId)
+		.bind(claims.jti, claims.subject.keyId)
 		.first<{
 			merchant_id: string;
 			livemode: number;
@@ -167,14 +238,31 @@ export async function readDashboardSession(c: Context<AppEnv>): Promise<Dashboar
 		!row ||
 		row.session_revoked === 1 ||
 		row.merchant_id !== claims.merchantId ||
-		(row.livemode === 1) !== claims.livemode ||
+		// Key sessions are a test-mode convenience only; a live key never opens the dashboard.
+		row.livemode !== 0 ||
+		claims.livemode ||
 		row.type !== "secret" ||
 		row.revoked_at !== null ||
 		(row.expires_at !== null && row.expires_at <= nowSeconds())
 	) {
 		return null;
 	}
-	return { ...claims, csrf: await csrfFor(c.env.SESSION_SECRET, claims.jti) };
+	return { ...claims, role: KEY_SESSION_ROLE, email: null, steppedUpAt: null, csrf };
+}
+
+/** Records a passkey assertion in this session: sensitive actions are allowed for five minutes. */
+export async function recordStepUp(
+	db: D1Database,
+	session: { jti: string; expiresAt: number },
+	at = nowSeconds(),
+): Promise<void> {
+	await db
+		.prepare(
+			`INSERT INTO session_step_ups (jti, stepped_up_at, expires_at) VALUES (?1, ?2, ?3)
+			 ON CONFLICT (jti) DO UPDATE SET stepped_up_at = excluded.stepped_up_at`,
+		)
+		.bind(session.jti, at, session.expiresAt)
+		.run();
 }
 
 /**
@@ -191,6 +279,10 @@ export async function revokeDashboardSession(c: Context<AppEnv>): Promise<void> 
 		),
 		// Housekeeping on the way: revocations of tokens that have expired are no longer needed.
 		c.env.DB.prepare("DELETE FROM revoked_sessions WHERE expires_at < ?").bind(nowSeconds()),
+		c.env.DB.prepare("DELETE FROM session_step_ups WHERE jti = ? OR expires_at < ?").bind(
+			claims.jti,
+			nowSeconds(),
+		),
 	]);
 }
 

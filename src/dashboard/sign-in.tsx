@@ -1,18 +1,25 @@
+import { signUpOpen } from "../env";
 import { sha256Hex } from "../lib/crypto";
 import { log } from "../lib/log";
-import { auditApiChange } from "../services/audit";
+import { auditAccount, auditApiChange } from "../services/audit";
+import { passkeyOrigin } from "../services/invitations";
+import { spendRecoveryCode } from "../services/recovery-codes";
+import { findUserByEmail, membershipsOf } from "../services/team";
+import { attemptAllowed } from "./auth-limits";
 import {
 	type DashboardApp,
 	type DashboardContext,
 	field,
 	PageError,
 	readForm,
+	safeNext,
 	seeOther,
 } from "./context";
 import { renderPage } from "./layout";
 import {
 	csrfMatches,
 	endDashboardSession,
+	KEY_SESSION_ROLE,
 	readDashboardSession,
 	revokeDashboardSession,
 	sameOrigin,
@@ -29,25 +36,25 @@ export function crossOrigin(): PageError {
 
 const SECRET_KEY = /^sk_(test|live)_[0-9A-Za-z]{24,128}$/;
 
-/** Where to go after signing in: a dashboard page of this origin, nothing else. */
-function safeNext(next: string | undefined): string {
-	return next && /^\/dashboard(\/[A-Za-z0-9_\-/?=&%.]*)?$/.test(next) && !next.startsWith("//")
-		? next
-		: "/dashboard";
-}
-
 type KeyCheck =
 	| { ok: true; merchantId: string; livemode: boolean; keyId: string }
 	| { ok: false; message: string };
 
-/** The same checks as the API's key authentication: shape, hash lookup, revoked, expired, type. */
+/** The same checks as the API's key authentication, and test mode only. */
 async function checkSecretKey(db: D1Database, key: string): Promise<KeyCheck> {
 	if (!SECRET_KEY.test(key)) {
 		return {
 			ok: false,
 			message: key.startsWith("pk_")
-				? "That is a publishable key. Sign in with a secret key (sk_test_… or sk_live_…)."
-				: "That is not a secret key. Paste a key that starts with sk_test_ or sk_live_.",
+				? "That is a publishable key. Test mode opens with a test secret key (sk_test_…)."
+				: "That is not a secret key. Paste a key that starts with sk_test_.",
+		};
+	}
+	if (key.startsWith("sk_live_")) {
+		return {
+			ok: false,
+			message:
+				"Live mode is opened with a passkey, never with a secret key. Sign in with your passkey.",
 		};
 	}
 	const row = await db
@@ -63,17 +70,21 @@ async function checkSecretKey(db: D1Database, key: string): Promise<KeyCheck> {
 			expires_at: number | null;
 			revoked_at: number | null;
 		}>();
-	if (!row || row.revoked_at !== null || row.type !== "secret") {
+	if (!row || row.revoked_at !== null || row.type !== "secret" || row.livemode !== 0) {
 		return { ok: false, message: "Invalid API key." };
 	}
 	if (row.expires_at !== null && row.expires_at <= Math.floor(Date.now() / 1000)) {
 		return { ok: false, message: "This API key has expired. Sign in with its replacement." };
 	}
-	return { ok: true, merchantId: row.merchant_id, livemode: row.livemode === 1, keyId: row.id };
+	return { ok: true, merchantId: row.merchant_id, livemode: false, keyId: row.id };
 }
 
-function SignInForm(props: { next: string; mode: string | undefined; error?: string }) {
-	const mode = props.mode === "live" ? "live" : props.mode === "test" ? "test" : null;
+function SignInForm(props: {
+	next: string;
+	error?: string;
+	ipHost: string | null;
+	signUp: boolean;
+}) {
 	return (
 		<section class="signin card">
 			<h1>Sign in to the dashboard</h1>
@@ -81,28 +92,84 @@ function SignInForm(props: { next: string; mode: string | undefined; error?: str
 				<p class="notice error" role="alert" id="sign-in-error">
 					{props.error}
 				</p>
+			) : (
+				<p class="notice error" role="alert" id="sign-in-error" hidden />
+			)}
+			{props.ipHost ? (
+				<p class="notice" id="use-localhost">
+					Passkeys need a host name, not an IP address:{" "}
+					<a href={`${props.ipHost}/dashboard/sign-in`}>open the dashboard on {props.ipHost}</a>.
+				</p>
 			) : null}
-			<p class="muted">
-				{mode
-					? `Paste your ${mode}-mode secret key (sk_${mode}_…) to see ${mode} mode.`
-					: "Paste a secret key: sk_test_… opens test mode, sk_live_… live mode."}{" "}
-				The key is checked once and never stored in your browser.
-			</p>
-			<form method="post" action="/dashboard/sign-in">
+			<form
+				method="post"
+				action="/dashboard/sign-in/passkey"
+				id="passkey-sign-in"
+				data-passkey="sign-in"
+			>
 				<input type="hidden" name="next" value={props.next} />
-				<label for="secret-key">Secret key</label>
-				<input
-					id="secret-key"
-					name="secret_key"
-					type="password"
-					autocomplete="off"
-					spellcheck={false}
-					required
-					placeholder={`sk_${mode ?? "test"}_…`}
-				/>
-				<button type="submit">Sign in</button>
+				<button type="submit" id="passkey-sign-in-button">
+					Sign in with a passkey
+				</button>
 			</form>
+			{props.signUp ? (
+				<p class="muted">
+					New to StreamPayments? <a href="/dashboard/sign-up">Create an account</a>.
+				</p>
+			) : null}
+			<details id="recovery">
+				<summary>Lost your passkey? Use a recovery code</summary>
+				<form method="post" action="/dashboard/recovery">
+					<input type="hidden" name="next" value={props.next} />
+					<label for="recovery-email">Email</label>
+					<input id="recovery-email" name="email" type="email" autocomplete="username" required />
+					<label for="recovery-code">Recovery code</label>
+					<input id="recovery-code" name="code" autocomplete="off" spellcheck={false} required />
+					<button type="submit" class="secondary">
+						Sign in with a recovery code
+					</button>
+				</form>
+			</details>
+			<details id="test-key">
+				<summary>Local convenience: open test mode with a test secret key</summary>
+				<p class="muted">
+					Test mode only, as the admin role without a person: no team changes and no step-up
+					(rolling keys needs a passkey). Live mode always needs a passkey. The key is checked once
+					and never stored in your browser.
+				</p>
+				<form method="post" action="/dashboard/sign-in">
+					<input type="hidden" name="next" value={props.next} />
+					<label for="secret-key">Test secret key</label>
+					<input
+						id="secret-key"
+						name="secret_key"
+						type="password"
+						autocomplete="off"
+						spellcheck={false}
+						required
+						placeholder="sk_test_…"
+					/>
+					<button type="submit" class="secondary">
+						Open test mode
+					</button>
+				</form>
+			</details>
 		</section>
+	);
+}
+
+/** The localhost origin to send a browser to when it reached the dashboard by IP address. */
+function ipHostOf(c: DashboardContext): string | null {
+	const origin = new URL(c.req.url).origin;
+	const better = passkeyOrigin(origin);
+	return better === origin ? null : better;
+}
+
+function signInPage(c: DashboardContext, next: string, status: 200 | 401 | 429, error?: string) {
+	return renderPage(
+		c,
+		{ title: status === 429 ? "Too many attempts" : "Sign in", session: null, status },
+		<SignInForm next={next} error={error} ipHost={ipHostOf(c)} signUp={signUpOpen(c.env)} />,
 	);
 }
 
@@ -114,42 +181,26 @@ async function refuse(c: DashboardContext, next: string, message: string) {
 		const { success } = await limiter.limit({ key: ip });
 		if (!success) {
 			c.header("Retry-After", "60");
-			return renderPage(
+			return signInPage(
 				c,
-				{ title: "Too many attempts", session: null, status: 429 },
-				<SignInForm
-					next={next}
-					mode={undefined}
-					error="Too many failed sign-ins from this network. Wait a minute, then try again."
-				/>,
+				next,
+				429,
+				"Too many failed sign-ins from this network. Wait a minute, then try again.",
 			);
 		}
 	}
-	return renderPage(
-		c,
-		{ title: "Sign in", session: null, status: 401 },
-		<SignInForm next={next} mode={undefined} error={message} />,
-	);
+	return signInPage(c, next, 401, message);
 }
 
 /**
- * Sign-in exchanges a secret key for a short-lived session cookie (the key itself is never kept);
- * sign-out revokes the session's id.
+ * Sign-in: with a passkey (the page's script and /dashboard/auth/*), with a recovery code, or in
+ * test mode only with a test secret key (a local convenience). Sign-out revokes the session's id.
  */
 export function registerSignIn(app: DashboardApp): void {
 	app.get("/dashboard/sign-in", async (c) => {
 		const next = safeNext(c.req.query("next"));
-		const mode = c.req.query("mode");
-		const session = await readDashboardSession(c);
-		// Signed in already, and not asking for the other mode: straight in.
-		if (session && (mode === undefined || (mode === "live") === session.livemode)) {
-			return seeOther(c, next);
-		}
-		return renderPage(
-			c,
-			{ title: "Sign in", session: null },
-			<SignInForm next={next} mode={mode} />,
-		);
+		if (await readDashboardSession(c)) return seeOther(c, next);
+		return signInPage(c, next, 200);
 	});
 
 	app.post("/dashboard/sign-in", async (c) => {
@@ -157,15 +208,72 @@ export function registerSignIn(app: DashboardApp): void {
 		const form = await readForm(c);
 		const next = safeNext(field(form, "next"));
 		const key = field(form, "secret_key");
-		if (!key) return refuse(c, next, "Paste your secret key.");
+		if (!key) return refuse(c, next, "Paste your test secret key.");
 		const checked = await checkSecretKey(c.env.DB, key);
 		if (!checked.ok) return refuse(c, next, checked.message);
-		// A new sign-in replaces the browser's previous session (one mode at a time).
+		// A new sign-in replaces the browser's previous session.
 		await revokeDashboardSession(c);
-		const session = await startDashboardSession(c, checked);
-		await auditApiChange(c.env, checked, "dashboard.signed_in", null, { jti: session.jti });
+		const session = await startDashboardSession(c, {
+			merchantId: checked.merchantId,
+			livemode: false,
+			subject: { kind: "key", keyId: checked.keyId },
+			role: KEY_SESSION_ROLE,
+		});
+		await auditApiChange(c.env, checked, "dashboard.signed_in", null, {
+			jti: session.jti,
+			method: "test_secret_key",
+		});
 		log("info", "dashboard sign-in", { merchant: checked.merchantId, key: checked.keyId });
 		return seeOther(c, next);
+	});
+
+	app.post("/dashboard/recovery", async (c) => {
+		if (!sameOrigin(c)) throw crossOrigin();
+		const form = await readForm(c);
+		const next = safeNext(field(form, "next"));
+		const email = (field(form, "email") ?? "").toLowerCase();
+		const code = field(form, "code") ?? "";
+		if (!(await attemptAllowed(c, `email:${email}`))) {
+			c.header("Retry-After", "60");
+			return signInPage(
+				c,
+				next,
+				429,
+				"Too many recovery attempts for this account or from this network. Wait a minute, then try again.",
+			);
+		}
+		const user = email && code ? await findUserByEmail(c.env.DB, email) : null;
+		const spent = user ? await spendRecoveryCode(c.env.DB, user.id, code) : false;
+		const memberships = user ? await membershipsOf(c.env.DB, user.id) : [];
+		const membership = memberships[0];
+		if (!user || !spent || !membership) {
+			for (const m of user ? memberships : []) {
+				await auditAccount(c.env, {
+					merchant_id: m.merchant_id,
+					action: "dashboard.sign_in_failed",
+					actor: { type: "user", id: user?.id ?? null, role: m.role },
+					object_id: user?.id ?? null,
+					details: { method: "recovery_code" },
+				});
+			}
+			// The same answer whether or not the email has an account.
+			return refuse(c, next, "That email and recovery code do not match an unused code.");
+		}
+		await revokeDashboardSession(c);
+		await startDashboardSession(c, {
+			merchantId: membership.merchant_id,
+			livemode: false,
+			subject: { kind: "user", userId: user.id, passkeyId: null },
+			role: membership.role,
+		});
+		await auditAccount(c.env, {
+			merchant_id: membership.merchant_id,
+			action: "dashboard.signed_in",
+			actor: { type: "user", id: user.id, role: membership.role },
+			object_id: user.id,
+			details: { method: "recovery_code" },
+		});
+		return seeOther(c, "/dashboard/account?recovered=1");
 	});
 
 	app.post("/dashboard/sign-out", async (c) => {

@@ -5,12 +5,13 @@ import {
 	loadWebhookEndpointRow,
 	toEndpointRecord,
 } from "../services/webhook-endpoints";
+import { allow } from "./access";
 import { type DashboardApp, sessionOf } from "./context";
 import { renderPage, Status, when } from "./layout";
 
 /** Webhook endpoints and each one's attempt log (read-only; endpoints are managed through the API). */
 export function registerWebhooks(app: DashboardApp): void {
-	app.get("/dashboard/webhooks", async (c) => {
+	app.get("/dashboard/webhooks", allow("webhooks.read"), async (c) => {
 		const session = sessionOf(c);
 		const { data } = await listWebhookEndpoints(c.env.DB, session, { limit: 100 });
 		return renderPage(
@@ -67,7 +68,7 @@ export function registerWebhooks(app: DashboardApp): void {
 		);
 	});
 
-	app.get("/dashboard/webhooks/:id", async (c) => {
+	app.get("/dashboard/webhooks/:id", allow("webhooks.read"), async (c) => {
 		const session = sessionOf(c);
 		const id = c.req.param("id");
 		// Another merchant's endpoint, or the other mode's, is not found.

@@ -22,6 +22,10 @@ export const ID_PREFIXES = {
 	conversion: "conv",
 	auditLog: "aud",
 	report: "rpt",
+	user: "usr",
+	invitation: "inv",
+	passkey: "psk",
+	challenge: "wac",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

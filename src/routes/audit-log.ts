@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { ROLES } from "../domain/roles";
 import { listAuditLog } from "../services/audit";
 import type { App } from "../types";
 import { CreatedRangeQuerySchema, errorResponses, ListQuerySchema, listSchema } from "./schemas";
@@ -10,8 +11,15 @@ const AuditLogEntrySchema = z
 		livemode: z.boolean(),
 		action: z.string().openapi({ example: "api_key.rolled" }),
 		actor: z.object({
-			type: z.enum(["api_key", "admin", "system"]),
-			id: z.string().nullable().openapi({ description: "The API key's id, or null." }),
+			type: z.enum(["api_key", "admin", "system", "user"]),
+			id: z.string().nullable().openapi({
+				description:
+					"The API key's id (`key_…`), the dashboard user's (`usr_…`), the job's name, or null.",
+			}),
+			role: z
+				.enum(ROLES)
+				.nullable()
+				.openapi({ description: "A dashboard user's role when they acted; null otherwise." }),
 		}),
 		object_id: z.string().nullable(),
 		details: z.record(z.string(), z.unknown()),
@@ -25,7 +33,7 @@ const listRoute = createRoute({
 	tags: ["Audit log"],
 	summary: "List audit log entries, newest first",
 	description:
-		"Changes to the account in this mode: API keys created, rolled and revoked, routing rules, webhook endpoints, refunds, settings. Entries are never changed or removed.",
+		"Changes to the account in this mode, and who made them: API keys created, rolled and revoked, routing rules, webhook endpoints, refunds, settings, through the API (the key) or the dashboard (the person and their role); dashboard sign-ins, failed sign-ins, invitations, role changes and passkey changes (in both modes). Entries are never changed or removed.",
 	security: [{ bearerAuth: [] }],
 	request: {
 		query: ListQuerySchema.extend(CreatedRangeQuerySchema.shape).extend({

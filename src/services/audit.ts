@@ -2,18 +2,26 @@ import { and, asc, desc, eq, gt, gte, lt, type SQL } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { checkCursors, type Page, type PageQuery } from "../db/pagination";
 import { auditLog } from "../db/schema";
+import type { Role } from "../domain/roles";
 import type { Env } from "../env";
 import { lowestIdAt, newId } from "../lib/ids";
 
-export type AuditActorType = "api_key" | "admin" | "system";
+export type AuditActorType = "api_key" | "admin" | "system" | "user";
+
+/** Who did it: the API key's id, `admin` for the operator token, a job's name, or a dashboard user. */
+export interface AuditActor {
+	type: AuditActorType;
+	id: string | null;
+	/** A dashboard user's role at the time (absent for keys, the operator and jobs). */
+	role?: Role | null;
+}
 
 export interface AuditEntry {
 	merchant_id: string;
 	livemode: boolean;
 	/** What happened, `resource.verb`: `api_key.rolled`, `webhook_endpoint.created`, … */
 	action: string;
-	/** Who did it: the API key's id, `admin` for the operator token, or a job's name. */
-	actor: { type: AuditActorType; id: string | null };
+	actor: AuditActor;
 	object_id?: string | null | undefined;
 	/** What changed, never a secret: ids, field names, before/after of non-secret settings. */
 	details?: Record<string, unknown> | undefined;
@@ -24,7 +32,7 @@ export interface AuditLogJson {
 	object: "audit_log_entry";
 	livemode: boolean;
 	action: string;
-	actor: { type: AuditActorType; id: string | null };
+	actor: { type: AuditActorType; id: string | null; role: Role | null };
 	object_id: string | null;
 	details: Record<string, unknown>;
 	created: number;
@@ -38,7 +46,7 @@ function toJson(row: AuditRow): AuditLogJson {
 		object: "audit_log_entry",
 		livemode: row.livemode,
 		action: row.action,
-		actor: { type: row.actorType, id: row.actorId },
+		actor: { type: row.actorType, id: row.actorId, role: row.actorRole },
 		object_id: row.objectId,
 		details: row.details,
 		created: row.created,
@@ -53,6 +61,7 @@ function toRow(entry: AuditEntry, now = Date.now()): AuditRow {
 		action: entry.action,
 		actorType: entry.actor.type,
 		actorId: entry.actor.id,
+		actorRole: entry.actor.role ?? null,
 		objectId: entry.object_id ?? null,
 		details: entry.details ?? {},
 		created: Math.floor(now / 1000),
@@ -129,4 +138,20 @@ export function auditApiChange(
 		object_id: objectId,
 		details,
 	});
+}
+
+/**
+ * An entry about the team rather than one mode (sign-ins, invitations, roles, passkeys): written
+ * to both modes, so either mode's audit log shows who has access.
+ */
+export async function auditAccount(
+	env: Pick<Env, "DB">,
+	entry: Omit<AuditEntry, "livemode">,
+): Promise<void> {
+	const now = Date.now();
+	const db = createDb(env.DB);
+	await db.batch([
+		db.insert(auditLog).values(toRow({ ...entry, livemode: false }, now)),
+		db.insert(auditLog).values(toRow({ ...entry, livemode: true }, now)),
+	]);
 }

@@ -121,7 +121,7 @@ describe("audit log", () => {
 	it("records routing, settings, webhook endpoint and refund changes with the key that made them", async () => {
 		const m = await createMerchant();
 		const keyId = m.keys.find((k) => k.type === "secret" && !k.livemode)?.id;
-		const actor = { type: "api_key", id: keyId };
+		const actor = { type: "api_key", id: keyId, role: null };
 
 		const rules = await call("PUT", "/v1/routing_rules", {
 			key: m.sk,

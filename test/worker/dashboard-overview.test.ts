@@ -6,6 +6,7 @@ import worker from "../../src/index";
 import { runRollups } from "../../src/services/rollups";
 import { call, createMerchant, createPayment, json } from "./helpers/api";
 import { BASE, sessionCookie } from "./helpers/dashboard";
+import { liveSessionCookie } from "./helpers/passkey";
 import { deliverAll, stripe } from "./helpers/stripe";
 
 // The overview: an empty state before any payment, then charts drawn from the analytics
@@ -98,7 +99,7 @@ describe("overview", () => {
 		expect(byId.methods?.series[0]?.values).toEqual([2]);
 		expect(byId.tokens?.x).toEqual([]);
 		expect(byId.refunds?.series[0]?.values.at(-1)).toBe(500);
-		const live = await overview(await sessionCookie(m.skLive));
+		const live = await overview(await liveSessionCookie(m.merchant.id));
 		expect(live).toContain('id="overview-empty"');
 	});
 });

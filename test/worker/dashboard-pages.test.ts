@@ -2,6 +2,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createMerchant, createPayment, json } from "./helpers/api";
 import { BASE, sessionCookie } from "./helpers/dashboard";
+import { liveSessionCookie } from "./helpers/passkey";
 import { deliverAll, stripe } from "./helpers/stripe";
 import { createEndpoint, recordEvent, runWebhooks, sink } from "./helpers/webhooks";
 
@@ -52,7 +53,7 @@ describe("balances page", () => {
 		const money = (minor: number) => `${(minor / 100).toFixed(2)} USD`;
 		expect(rowCells(html, "currency", "usd")).toEqual(["usd", money(available), money(pending)]);
 		// The live mode has nothing.
-		const live = await page(await sessionCookie(m.skLive), "/dashboard/balances");
+		const live = await page(await liveSessionCookie(m.merchant.id), "/dashboard/balances");
 		expect(live.html).toContain('id="no-balance"');
 	});
 });
@@ -84,7 +85,10 @@ describe("webhooks pages", () => {
 		expect(cells[2]).toBe("1");
 		expect(cells[3]).toBe("succeeded 200");
 		expect((await page(cookie, `/dashboard/webhooks/${theirs.id}`)).status).toBe(404);
-		const live = await page(await sessionCookie(m.skLive), `/dashboard/webhooks/${endpoint.id}`);
+		const live = await page(
+			await liveSessionCookie(m.merchant.id),
+			`/dashboard/webhooks/${endpoint.id}`,
+		);
 		expect(live.status).toBe(404);
 	});
 });
@@ -136,7 +140,7 @@ describe("rules page", () => {
 			'methods: ["card"] currencies: ["eur"]',
 			"stripe capture_method: manual",
 		]);
-		const live = await page(await sessionCookie(m.skLive), "/dashboard/rules");
+		const live = await page(await liveSessionCookie(m.merchant.id), "/dashboard/rules");
 		expect(live.html).toContain("No rules beyond the built-in sanctions screen.");
 		expect(live.html).toContain("No rules: every method the payment accepts is offered.");
 	});

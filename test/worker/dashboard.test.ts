@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { call, createMerchant } from "./helpers/api";
 import { BASE, Browser, signedIn } from "./helpers/dashboard";
+import { person } from "./helpers/passkey";
 
 // The dashboard's sign-in, session and security model: cookie flags, expiry, revocation (sign-out
 // and key revocation), CSRF tokens and the Origin check, page headers, and API keys.
@@ -188,9 +189,10 @@ describe("sessions", () => {
 	it("revoking the key a session signed in with ends that session at the next request", async () => {
 		const m = await createMerchant();
 		const browser = await signedIn(m.sk);
+		const owner = await person(m.merchant.id, "owner");
 		const keyId = m.keys.find((k) => k.type === "secret" && !k.livemode)?.id as string;
-		const res = await browser.post(`/dashboard/keys/${keyId}/revoke`, {
-			csrf: await browser.csrf(),
+		const res = await owner.browser.post(`/dashboard/keys/${keyId}/revoke`, {
+			csrf: await owner.browser.csrf(),
 		});
 		expect(res.status).toBe(303);
 		expect((await browser.get("/dashboard/keys")).status).toBe(303);
@@ -201,7 +203,7 @@ describe("sessions", () => {
 describe("CSRF", () => {
 	it("refuses a state-changing form without the session's token, or from another origin", async () => {
 		const m = await createMerchant();
-		const browser = await signedIn(m.sk);
+		const { browser } = await person(m.merchant.id, "owner");
 		const keyId = m.keys.find((k) => k.type === "publishable" && !k.livemode)?.id as string;
 		const csrf = await browser.csrf();
 		const path = `/dashboard/keys/${keyId}/revoke`;
@@ -248,7 +250,7 @@ describe("pages", () => {
 	it("carry a strict CSP, no-store, and load their script and styles from hashed URLs", async () => {
 		const m = await createMerchant();
 		const browser = await signedIn(m.sk);
-		for (const path of ["/dashboard/payments", "/dashboard/sign-in?mode=live"]) {
+		for (const path of ["/dashboard/payments", "/dashboard/account"]) {
 			const res = await browser.get(path);
 			expect(res.status).toBe(200);
 			const csp = res.headers.get("Content-Security-Policy") as string;
@@ -289,7 +291,8 @@ describe("pages", () => {
 describe("API keys", () => {
 	it("rolls a key with a grace period and shows the new secret once, which then works", async () => {
 		const m = await createMerchant();
-		const browser = await signedIn(m.sk);
+		const owner = await person(m.merchant.id, "owner");
+		const browser = owner.browser;
 		const keyId = m.keys.find((k) => k.type === "secret" && !k.livemode)?.id as string;
 		const before = Math.floor(Date.now() / 1000);
 		const res = await browser.post(`/dashboard/keys/${keyId}/roll`, {
@@ -310,13 +313,17 @@ describe("API keys", () => {
 		expect(row?.expires_at).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 3600);
 		const list = await (await browser.get("/dashboard/keys")).text();
 		expect(list).not.toContain(secret);
-		expect(list).toContain("signed in with this key");
 		const audit = await env.DB.prepare(
-			"SELECT action, actor_id FROM audit_log WHERE merchant_id = ? AND object_id = ?",
+			"SELECT action, actor_type, actor_id, actor_role FROM audit_log WHERE merchant_id = ? AND object_id = ?",
 		)
 			.bind(m.merchant.id, keyId)
 			.all<{ action: string; actor_id: string }>();
-		expect(audit.results).toContainEqual({ action: "api_key.rolled", actor_id: keyId });
+		expect(audit.results).toContainEqual({
+			action: "api_key.rolled",
+			actor_type: "user",
+			actor_id: owner.userId,
+			actor_role: "owner",
+		});
 	});
 
 	it("a live key revoked in the dashboard is refused by the API at once", async () => {
@@ -328,7 +335,8 @@ describe("API keys", () => {
 		const extra = (await created.json()) as { id: string; secret: string };
 		// Authenticated once, so the gateway has the live key's lookup cached.
 		expect((await call("GET", "/v1/balances", { key: extra.secret })).status).toBe(200);
-		const browser = await signedIn(m.skLive);
+		const { browser } = await person(m.merchant.id, "owner");
+		await browser.post("/dashboard/mode", { csrf: await browser.csrf(), mode: "live" });
 		const res = await browser.post(`/dashboard/keys/${extra.id}/revoke`, {
 			csrf: await browser.csrf(),
 		});
@@ -339,7 +347,7 @@ describe("API keys", () => {
 	it("lists and changes only the session mode's keys of the session's merchant", async () => {
 		const m = await createMerchant();
 		const other = await createMerchant();
-		const browser = await signedIn(m.sk);
+		const { browser } = await person(m.merchant.id, "owner");
 		const html = await (await browser.get("/dashboard/keys")).text();
 		const testKeys = m.keys.filter((k) => !k.livemode).map((k) => k.id);
 		const liveKeys = m.keys.filter((k) => k.livemode).map((k) => k.id);
@@ -358,21 +366,26 @@ describe("API keys", () => {
 		expect(untouched?.n).toBe(0);
 	});
 
-	it("a live key opens live mode; switching mode means signing in with the other key", async () => {
+	it("a live key never opens the dashboard; a person switches mode with a form", async () => {
 		const m = await createMerchant();
-		const browser = await signedIn(m.skLive);
+		const refused = await new Browser().signIn(m.skLive);
+		expect(refused.status).toBe(401);
+		expect(refused.headers.get("Set-Cookie")).toBeNull();
+		expect(await refused.text()).toMatch(/Live mode is opened with a passkey/);
+		const { browser } = await person(m.merchant.id, "owner");
+		const old = browser.cookie;
+		const res = await browser.post("/dashboard/mode", { csrf: await browser.csrf(), mode: "live" });
+		expect(res.status).toBe(303);
 		const html = await (await browser.get("/dashboard/keys")).text();
 		expect(html).toContain("Live mode");
-		expect(html).toContain('href="/dashboard/sign-in?mode=test"');
-		const switching = await browser.get("/dashboard/sign-in?mode=test");
-		expect(switching.status).toBe(200);
-		expect(await switching.text()).toContain("sk_test_");
-		const old = browser.cookie;
-		expect((await browser.signIn(m.sk)).status).toBe(303);
-		expect(await (await browser.get("/dashboard/keys")).text()).toContain("Test mode");
-		// The live session was replaced, not kept alongside.
+		for (const k of m.keys.filter((k) => k.livemode)) expect(html).toContain(k.id);
+		// The test-mode session was replaced, not kept alongside.
 		const replay = new Browser();
 		replay.cookie = old;
 		expect((await replay.get("/dashboard/keys")).status).toBe(303);
+		// A test secret key session cannot switch to live.
+		const keyed = await signedIn(m.sk);
+		const live = await keyed.post("/dashboard/mode", { csrf: await keyed.csrf(), mode: "live" });
+		expect(live.status).toBe(403);
 	});
 });

@@ -1,4 +1,5 @@
 import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { Role } from "../../domain/roles";
 import { created, livemode } from "./columns";
 
 /**
@@ -13,8 +14,10 @@ export const auditLog = sqliteTable(
 		merchantId: text("merchant_id").notNull(),
 		...livemode,
 		action: text("action").notNull(),
-		actorType: text("actor_type").$type<"api_key" | "admin" | "system">().notNull(),
+		actorType: text("actor_type").$type<"api_key" | "admin" | "system" | "user">().notNull(),
 		actorId: text("actor_id"),
+		/** The dashboard user's role when the entry was written (null for keys, admin, jobs). */
+		actorRole: text("actor_role").$type<Role>(),
 		objectId: text("object_id"),
 		details: text("details", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
 		...created,

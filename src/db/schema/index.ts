@@ -18,5 +18,6 @@ export * from "./routing-rules";
 export * from "./solana-references";
 export * from "./solana-signatures";
 export * from "./stripe-events";
+export * from "./team";
 export * from "./treasury";
 export * from "./webhooks";

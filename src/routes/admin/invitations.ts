@@ -1,0 +1,90 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ROLES } from "../../domain/roles";
+import { notFound } from "../../lib/errors";
+import { auditAccount } from "../../services/audit";
+import { createInvitation } from "../../services/invitations";
+import { getMerchant } from "../../services/merchants";
+import type { App } from "../../types";
+import { errorResponses, IdempotencyHeaderSchema } from "../schemas";
+
+const InvitationSchema = z
+	.object({
+		id: z.string().openapi({ example: "inv_01JD4X7K3M9ZQ8W6V5T4S3R2P1" }),
+		object: z.literal("invitation"),
+		email: z.string(),
+		role: z.enum(ROLES),
+		invited_by: z.string(),
+		created: z.number().int(),
+		expires_at: z.number().int(),
+		accepted_at: z.number().int().nullable(),
+		revoked_at: z.number().int().nullable(),
+	})
+	.openapi("Invitation");
+
+export type CreateInvitationResponse = {
+	invitation: z.infer<typeof InvitationSchema>;
+	url: string;
+	emailed: boolean;
+};
+
+const create = createRoute({
+	method: "post",
+	path: "/admin/v1/merchants/{id}/invitations",
+	tags: ["Admin"],
+	summary: "Invite a person to a merchant's dashboard team (e.g. its first owner)",
+	description:
+		"A single-use link, valid 7 days, in `url` (shown once: only its hash is stored). It is emailed through the SEND_EMAIL binding when configured (`emailed`).",
+	security: [{ adminAuth: [] }],
+	request: {
+		params: z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }),
+		headers: IdempotencyHeaderSchema,
+		body: {
+			required: true,
+			content: {
+				"application/json": {
+					schema: z
+						.object({
+							email: z.email().max(254),
+							role: z.enum(ROLES).default("owner"),
+						})
+						.strict(),
+				},
+			},
+		},
+	},
+	responses: {
+		201: {
+			description: "The invitation and its link",
+			content: {
+				"application/json": {
+					schema: z.object({ invitation: InvitationSchema, url: z.string(), emailed: z.boolean() }),
+				},
+			},
+		},
+		...errorResponses(400, 401, 404, 422),
+	},
+});
+
+export function registerAdminInvitations(app: App): void {
+	app.openapi(create, async (c) => {
+		const { id } = c.req.valid("param");
+		const body = c.req.valid("json");
+		const merchant = await getMerchant(c.env.DB, id);
+		if (!merchant) throw notFound("merchant", id);
+		const created = await createInvitation(c.env, {
+			merchantId: id,
+			merchantName: merchant.name,
+			email: body.email,
+			role: body.role,
+			invitedBy: "admin",
+		});
+		await auditAccount(c.env, {
+			merchant_id: id,
+			action: "invitation.created",
+			actor: { type: "admin", id: "admin" },
+			object_id: created.invitation.id,
+			details: { email: created.invitation.email, role: body.role, emailed: created.emailed },
+		});
+		return c.json(created satisfies CreateInvitationResponse, 201);
+	});
+}

@@ -1,0 +1,249 @@
+import {
+	type AuthenticationResponseJSON,
+	generateAuthenticationOptions,
+	generateRegistrationOptions,
+	type PublicKeyCredentialCreationOptionsJSON,
+	type PublicKeyCredentialRequestOptionsJSON,
+	type RegistrationResponseJSON,
+	verifyAuthenticationResponse,
+	verifyRegistrationResponse,
+} from "@simplewebauthn/server";
+import { newId } from "../lib/ids";
+
+// Passkeys (WebAuthn) through @simplewebauthn/server on the Workers runtime's Web Crypto.
+// Challenges are made here, kept in D1, used once (deleted as they are read) and live 5 minutes.
+
+export const CHALLENGE_TTL_SECONDS = 5 * 60;
+const RP_NAME = "StreamPayments";
+const now = () => Math.floor(Date.now() / 1000);
+
+export type ChallengePurpose = "register" | "sign_in" | "step_up";
+
+/** Where the ceremony happens: the page's origin and its host as the relying party id. */
+export interface RelyingParty {
+	origin: string;
+	rpID: string;
+}
+
+export function relyingPartyOf(requestUrl: string): RelyingParty {
+	const url = new URL(requestUrl);
+	return { origin: url.origin, rpID: url.hostname };
+}
+
+export interface PasskeyRow {
+	id: string;
+	user_id: string;
+	credential_id: string;
+	public_key: string;
+	counter: number;
+	transports: string;
+	name: string;
+	backed_up: number;
+	created: number;
+	last_used_at: number | null;
+}
+
+function base64UrlToBytes(text: string): Uint8Array<ArrayBuffer> {
+	const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
+	const binary = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+	const bytes = new Uint8Array(binary.length);
+	for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+	return bytes;
+}
+
+function bytesToBase64Url(bytes: Uint8Array): string {
+	let binary = "";
+	for (const b of bytes) binary += String.fromCharCode(b);
+	return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+async function storeChallenge(
+	db: D1Database,
+	challenge: string,
+	purpose: ChallengePurpose,
+	subject: Record<string, unknown>,
+): Promise<string> {
+	const id = newId("challenge");
+	await db.batch([
+		// Housekeeping on the way: expired challenges are never needed again.
+		db.prepare("DELETE FROM webauthn_challenges WHERE expires_at < ?").bind(now()),
+		db
+			.prepare(
+				"INSERT INTO webauthn_challenges (id, challenge, purpose, subject, expires_at) VALUES (?, ?, ?, ?, ?)",
+			)
+			.bind(id, challenge, purpose, JSON.stringify(subject), now() + CHALLENGE_TTL_SECONDS),
+	]);
+	return id;
+}
+
+/**
+ * Takes a challenge out of the store: it is deleted as it is read, so it answers one ceremony
+ * only, whether or not that ceremony succeeds. Null when unknown, used, expired or of another purpose.
+ */
+export async function takeChallenge(
+	db: D1Database,
+	id: string,
+	purpose: ChallengePurpose,
+): Promise<{ challenge: string; subject: Record<string, unknown> } | null> {
+	const row = await db
+		.prepare(
+			"DELETE FROM webauthn_challenges WHERE id = ? RETURNING challenge, purpose, subject, expires_at",
+		)
+		.bind(id)
+		.first<{ challenge: string; purpose: string; subject: string; expires_at: number }>();
+	if (!row || row.purpose !== purpose || row.expires_at <= now()) return null;
+	return { challenge: row.challenge, subject: JSON.parse(row.subject) };
+}
+
+export async function registrationOptions(
+	db: D1Database,
+	rp: RelyingParty,
+	user: { id: string; email: string },
+	existing: { credential_id: string }[],
+	subject: Record<string, unknown>,
+): Promise<{ challenge_id: string; options: PublicKeyCredentialCreationOptionsJSON }> {
+	const options = await generateRegistrationOptions({
+		rpName: RP_NAME,
+		rpID: rp.rpID,
+		userName: user.email,
+		userID: new Uint8Array(new TextEncoder().encode(user.id)),
+		attestationType: "none",
+		excludeCredentials: existing.map((p) => ({ id: p.credential_id })),
+		// A passkey: discoverable, so sign-in needs no email, and verified on the device.
+		authenticatorSelection: { residentKey: "required", userVerification: "required" },
+		timeout: CHALLENGE_TTL_SECONDS * 1000,
+	});
+	const challenge_id = await storeChallenge(db, options.challenge, "register", subject);
+	return { challenge_id, options };
+}
+
+/** Verifies a registration and returns the new passkey's row (not yet stored). */
+export async function verifyRegistration(
+	rp: RelyingParty,
+	challenge: string,
+	userId: string,
+	response: RegistrationResponseJSON,
+	name: string,
+): Promise<PasskeyRow | null> {
+	const result = await verifyRegistrationResponse({
+		response,
+		expectedChallenge: challenge,
+		expectedOrigin: rp.origin,
+		expectedRPID: rp.rpID,
+		requireUserVerification: true,
+	}).catch(() => null);
+	if (!result?.verified) return null;
+	const { credential, credentialBackedUp } = result.registrationInfo;
+	return {
+		id: newId("passkey"),
+		user_id: userId,
+		credential_id: credential.id,
+		public_key: bytesToBase64Url(credential.publicKey),
+		counter: credential.counter,
+		transports: JSON.stringify(credential.transports ?? []),
+		name,
+		backed_up: credentialBackedUp ? 1 : 0,
+		created: now(),
+		last_used_at: null,
+	};
+}
+
+export function insertPasskey(db: D1Database, row: PasskeyRow): D1PreparedStatement {
+	return db
+		.prepare(
+			`INSERT INTO passkeys (id, user_id, credential_id, public_key, counter, transports, name, backed_up, created)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		)
+		.bind(
+			row.id,
+			row.user_id,
+			row.credential_id,
+			row.public_key,
+			row.counter,
+			row.transports,
+			row.name,
+			row.backed_up,
+			row.created,
+		);
+}
+
+/** Options for an assertion: any of the user's passkeys, or (no user) any discoverable one. */
+export async function authenticationOptions(
+	db: D1Database,
+	rp: RelyingParty,
+	purpose: "sign_in" | "step_up",
+	allow: PasskeyRow[] | null,
+	subject: Record<string, unknown>,
+): Promise<{ challenge_id: string; options: PublicKeyCredentialRequestOptionsJSON }> {
+	const options = await generateAuthenticationOptions({
+		rpID: rp.rpID,
+		userVerification: "required",
+		timeout: CHALLENGE_TTL_SECONDS * 1000,
+		...(allow ? { allowCredentials: allow.map((p) => ({ id: p.credential_id })) } : {}),
+	});
+	const challenge_id = await storeChallenge(db, options.challenge, purpose, subject);
+	return { challenge_id, options };
+}
+
+export async function passkeyByCredential(
+	db: D1Database,
+	credentialId: string,
+): Promise<PasskeyRow | null> {
+	return db
+		.prepare("SELECT * FROM passkeys WHERE credential_id = ?")
+		.bind(credentialId)
+		.first<PasskeyRow>();
+}
+
+export async function passkeysOf(db: D1Database, userId: string): Promise<PasskeyRow[]> {
+	const { results } = await db
+		.prepare("SELECT * FROM passkeys WHERE user_id = ? ORDER BY created LIMIT 50")
+		.bind(userId)
+		.all<PasskeyRow>();
+	return results;
+}
+
+/**
+ * Verifies an assertion by one of the stored passkeys and records its new signature counter and
+ * use. Null when the passkey is unknown or the assertion does not verify.
+ */
+export async function verifyAssertion(
+	db: D1Database,
+	rp: RelyingParty,
+	challenge: string,
+	response: AuthenticationResponseJSON,
+): Promise<{ passkey: PasskeyRow | null; verified: boolean }> {
+	const passkey = await passkeyByCredential(db, response.id);
+	if (!passkey) return { passkey: null, verified: false };
+	const result = await verifyAuthenticationResponse({
+		response,
+		expectedChallenge: challenge,
+		expectedOrigin: rp.origin,
+		expectedRPID: rp.rpID,
+		requireUserVerification: true,
+		credential: {
+			id: passkey.credential_id,
+			publicKey: base64UrlToBytes(passkey.public_key),
+			counter: passkey.counter,
+			transports: JSON.parse(passkey.transports),
+		},
+	}).catch(() => null);
+	if (!result?.verified) return { passkey, verified: false };
+	await db
+		.prepare("UPDATE passkeys SET counter = ?, last_used_at = ? WHERE id = ?")
+		.bind(result.authenticationInfo.newCounter, now(), passkey.id)
+		.run();
+	return { passkey, verified: true };
+}
+
+/** Removes one of the user's passkeys; sessions signed in with it end at their next request. */
+export async function removePasskey(
+	db: D1Database,
+	userId: string,
+	id: string,
+): Promise<PasskeyRow | null> {
+	return db
+		.prepare("DELETE FROM passkeys WHERE id = ? AND user_id = ? RETURNING *")
+		.bind(id, userId)
+		.first<PasskeyRow>();
+}
