@@ -13,7 +13,12 @@ import {
 	terminate,
 } from "./lib/children.js";
 import { parseCron, readCronTriggers, startCronTicker } from "./lib/cron.js";
-import { createDemoPayment, type DemoMerchant, ensureDemoMerchant } from "./lib/demo.js";
+import {
+	createDemoPayment,
+	type DemoMerchant,
+	demoOwnerInvitation,
+	ensureDemoMerchant,
+} from "./lib/demo.js";
 import { addMissingDevVars, ensureDevVars, readDevVars } from "./lib/dev-vars.js";
 import { GatewayApiError, type Payment } from "./lib/gateway-api.js";
 import {
@@ -288,6 +293,12 @@ async function seed(adminToken: string) {
 			signal: lifetime.signal,
 		});
 		if (merchant.note) say(`new demo merchant: ${merchant.note}`);
+		merchant.ownerInvitation = await demoOwnerInvitation(
+			GATEWAY_URL,
+			adminToken,
+			merchant.response.merchant.id,
+			lifetime.signal,
+		);
 	} catch (error) {
 		lifetime.signal.throwIfAborted();
 		merchant = asError(error);

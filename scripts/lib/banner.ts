@@ -1,5 +1,5 @@
 import type { DemoMerchant } from "./demo.js";
-import { DEMO_PAYMENT } from "./demo.js";
+import { DEMO_OWNER_EMAIL, DEMO_PAYMENT } from "./demo.js";
 import type { Payment } from "./gateway-api.js";
 
 // The "you're up" summary `npm run dev` prints once everything answers.
@@ -37,7 +37,7 @@ export function renderBanner(info: BannerInfo): string {
 		rule,
 		row("Gateway", info.gatewayUrl),
 		row("API docs", `${info.gatewayUrl}/docs`),
-		row("Dashboard", `${info.gatewayUrl}/dashboard  (sign in with the secret key below)`),
+		row("Dashboard", `${info.gatewayUrl.replace("127.0.0.1", "localhost")}/dashboard`),
 		row("Solana RPC", `${info.sandbox.solana}  (sandbox)`),
 		row("Stripe API", `${info.sandbox.stripe}  (sandbox)`),
 		row("Sandbox control", `${info.sandbox.control}/health`),
@@ -55,6 +55,17 @@ export function renderBanner(info: BannerInfo): string {
 			row("Secret key", secretKey.secret),
 			row("Publishable key", publishableKey?.secret ?? "(none returned)"),
 		);
+		const invitation = info.merchant.ownerInvitation;
+		if (invitation instanceof Error) {
+			lines.push(row("Demo owner", `NO INVITATION: ${invitation.message}`));
+		} else if (invitation) {
+			lines.push(
+				row("Demo owner", `${DEMO_OWNER_EMAIL}: open this one-time link and register a passkey`),
+				row("", invitation),
+				row("", "(already registered? sign in with that passkey on the dashboard; test mode also"),
+				row("", " opens with the test secret key above, as admin without step-up)"),
+			);
+		}
 	}
 	if (info.payment instanceof Error) {
 		lines.push(row("Demo checkout", `NOT CREATED: ${info.payment.message}`));

@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import {
 	type ApiKey,
 	type CreateMerchantResponse,
+	createInvitation,
 	createMerchant,
 	createPayment,
 	findKey,
@@ -15,6 +16,8 @@ import {
 // The demo merchant and payment `npm run dev` seeds, so a fresh clone has keys to try.
 
 export const DEMO_MERCHANT_NAME = "Demo Store";
+/** The demo merchant's owner: `npm run dev` invites this address on every start. */
+export const DEMO_OWNER_EMAIL = "owner@demo.example";
 export const DEMO_PAYMENT = {
 	amount: 2500,
 	currency: "usd",
@@ -30,6 +33,34 @@ export interface DemoMerchant {
 	reused: boolean;
 	/** Why a saved merchant was not reused, when there was one. */
 	note?: string;
+	/** A fresh one-time owner invitation link (register a passkey as the demo owner), or why not. */
+	ownerInvitation?: string | Error;
+}
+
+/**
+ * A new owner invitation for the demo merchant on every start: the first run registers the
+ * developer's own passkey as its owner; later runs sign in with that passkey (the link then says
+ * the account exists).
+ */
+export async function demoOwnerInvitation(
+	gatewayUrl: string,
+	adminToken: string,
+	merchantId: string,
+	signal?: AbortSignal,
+): Promise<string | Error> {
+	try {
+		return (
+			await createInvitation(
+				gatewayUrl,
+				adminToken,
+				merchantId,
+				{ email: DEMO_OWNER_EMAIL },
+				signal,
+			)
+		).url;
+	} catch (error) {
+		return error as Error;
+	}
 }
 
 async function readSaved(file: string): Promise<CreateMerchantResponse | string | undefined> {

@@ -185,6 +185,28 @@ export async function createMerchant(
 	return parseCreateMerchantResponse(body);
 }
 
+/** An invitation to a merchant's dashboard team through the admin API: its one-time link. */
+export async function createInvitation(
+	baseUrl: string,
+	adminToken: string,
+	merchantId: string,
+	input: { email: string; role?: string },
+	signal?: AbortSignal,
+): Promise<{ url: string; emailed: boolean; expires_at: number }> {
+	const body = (await gatewayJson(baseUrl, `/admin/v1/merchants/${merchantId}/invitations`, {
+		method: "POST",
+		token: adminToken,
+		body: { email: input.email, role: input.role ?? "owner" },
+		...(signal ? { signal } : {}),
+	})) as { url?: unknown; emailed?: unknown; invitation?: { expires_at?: unknown } };
+	if (typeof body.url !== "string") throw new Error("the admin API returned no invitation url");
+	return {
+		url: body.url,
+		emailed: body.emailed === true,
+		expires_at: Number(body.invitation?.expires_at ?? 0),
+	};
+}
+
 export async function createPayment(
 	baseUrl: string,
 	secretKey: string,

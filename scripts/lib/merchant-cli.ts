@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { resolveAdminToken } from "./dev-vars.js";
 import {
 	type CreateMerchantResponse,
+	createInvitation,
 	createMerchant,
 	GatewayApiError,
 	GatewayUnreachableError,
@@ -11,12 +12,13 @@ import { DEFAULT_GATEWAY_URL, DEV_VARS_FILE } from "./paths.js";
 // `npm run merchant:create`: the admin API's create-merchant call as a CLI. Kept apart from
 // the entry script so tests can run it in-process against a fake gateway.
 
-export const USAGE = `Usage: npm run merchant:create -- --name <name> [--email <email>] [--url <gateway url>] [--json]
+export const USAGE = `Usage: npm run merchant:create -- --name <name> [--email <email>] [--owner-email <email>] [--url <gateway url>] [--json]
 
 Creates a merchant through the gateway's admin API and prints its API keys.
 
   --name   merchant display name (required)
   --email  merchant contact email
+  --owner-email  invite this person as the dashboard's owner (prints the one-time link)
   --url    gateway base URL (default: $GATEWAY_URL or ${DEFAULT_GATEWAY_URL})
   --json   print the API response as JSON instead of a summary
 
@@ -53,13 +55,21 @@ function isHttpUrl(value: string): boolean {
 
 /** Returns the process exit code: 0 ok, 1 failure, 2 usage. */
 export async function runMerchantCreate(argv: string[], io: CliIo): Promise<number> {
-	let values: { name?: string; email?: string; url?: string; json?: boolean; help?: boolean };
+	let values: {
+		name?: string;
+		email?: string;
+		"owner-email"?: string;
+		url?: string;
+		json?: boolean;
+		help?: boolean;
+	};
 	try {
 		({ values } = parseArgs({
 			args: argv,
 			options: {
 				name: { type: "string" },
 				email: { type: "string" },
+				"owner-email": { type: "string" },
 				url: { type: "string" },
 				json: { type: "boolean", default: false },
 				help: { type: "boolean", short: "h", default: false },
@@ -101,7 +111,23 @@ export async function runMerchantCreate(argv: string[], io: CliIo): Promise<numb
 
 	try {
 		const response = await createMerchant(url, token, email ? { name, email } : { name });
-		io.stdout(values.json ? `${JSON.stringify(response, null, 2)}\n` : formatSummary(response));
+		const ownerEmail = values["owner-email"]?.trim();
+		// The owner's one-time link: they register a passkey and run the dashboard from there.
+		const owner = ownerEmail
+			? await createInvitation(url, token, response.merchant.id, { email: ownerEmail })
+			: null;
+		if (values.json) {
+			io.stdout(
+				`${JSON.stringify(owner ? { ...response, owner_invitation: owner } : response, null, 2)}\n`,
+			);
+		} else {
+			io.stdout(formatSummary(response));
+			if (owner) {
+				io.stdout(
+					`owner invitation for ${ownerEmail} (one-time, ${owner.emailed ? "emailed, " : ""}register a passkey):\n  ${owner.url}\n`,
+				);
+			}
+		}
 		return 0;
 	} catch (error) {
 		if (error instanceof GatewayApiError) {

@@ -252,6 +252,7 @@ describe("banner", () => {
 				adminToken: ADMIN_TOKEN,
 				file: join(dir, "m.json"),
 			});
+			merchant.ownerInvitation = "http://localhost:8787/dashboard/join/inv_1#secret";
 			const text = renderBanner({
 				gatewayUrl: "http://127.0.0.1:8787",
 				sandbox: { solana: "http://s", stripe: "http://t", control: "http://c" },
@@ -261,7 +262,10 @@ describe("banner", () => {
 			});
 			for (const part of [
 				"http://127.0.0.1:8787/docs",
-				"http://127.0.0.1:8787/dashboard",
+				// Passkeys need a host name: the dashboard is offered on localhost.
+				"http://localhost:8787/dashboard",
+				"owner@demo.example: open this one-time link and register a passkey",
+				"http://localhost:8787/dashboard/join/inv_1#secret",
 				"http://s",
 				"http://t",
 				"http://c/health",
