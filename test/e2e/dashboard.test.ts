@@ -10,7 +10,7 @@ import { CHROMIUM_PATH } from "./helpers/chromium";
 import { STEP_TIMEOUT_MS } from "./helpers/settings";
 import { type StackMerchant, sharedStack, until } from "./helpers/stack";
 
-// The merchant dashboard in Chromium against wrangler dev: sign in with the secret key, find a
+// The merchant dashboard in Chromium against wrangler dev: open test mode with the test secret key, find a
 // payment paid on the local chain, see the overview's charts drawn, refund from the detail page.
 
 const stack = sharedStack();
@@ -101,8 +101,10 @@ describe("merchant dashboard in Chromium", () => {
 		await page.goto(`${stack.gatewayUrl}/dashboard/payments`);
 		// Not signed in: sent to sign-in, which brings the merchant back to the payments.
 		await page.waitForURL(/\/dashboard\/sign-in\?next=/);
+		// The test-mode secret key (a local convenience behind its own disclosure; people use passkeys).
+		await page.click("#test-key summary");
 		await page.fill("#secret-key", merchant.secretKey);
-		await page.click("button[type=submit]");
+		await page.click("#test-key button[type=submit]");
 		await page.waitForURL(/\/dashboard\/payments$/);
 		const cookies = await page.context().cookies();
 		expect(cookies.find((c) => c.name === "sp_dashboard")).toMatchObject({
