@@ -1,7 +1,9 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { createMerchant } from "./helpers/api";
-import { Browser, field } from "./helpers/dashboard";
+import { describe, expect, it, vi } from "vitest";
+import worker from "../../src/index";
+import { call, createMerchant } from "./helpers/api";
+import { BASE, Browser } from "./helpers/dashboard";
 import {
 	Authenticator,
 	adminInvitation,
@@ -144,6 +146,118 @@ describe("invitations", () => {
 		expect(ok.status, await ok.clone().text()).toBe(200);
 		const keys = await alice.browser.get("/dashboard/keys");
 		expect(await keys.text()).toContain(" · developer");
-		void field;
+	});
+});
+
+describe("self-serve sign-up", () => {
+	it("creates a merchant with the person as owner and shows its test key at once", async () => {
+		const browser = new Browser();
+		const email = `founder-${crypto.randomUUID().slice(0, 8)}@new.example`;
+		const options = await browser.postJson("/dashboard/auth/register/options", {
+			kind: "sign_up",
+			email,
+			business: "New Kiosk",
+		});
+		expect(options.status, await options.clone().text()).toBe(200);
+		const { challenge_id, options: creation } = await options.json<{
+			challenge_id: string;
+			options: { challenge: string; rp: { id: string }; user: { id: string } };
+		}>();
+		const authenticator = new Authenticator();
+		const res = await browser.postJson("/dashboard/auth/register/verify", {
+			challenge_id,
+			response: await authenticator.create(creation),
+		});
+		expect(res.status, await res.clone().text()).toBe(200);
+		const body = await res.json<{ test_secret_key: string; recovery_codes: string[] }>();
+		expect(body.test_secret_key).toMatch(/^sk_test_/);
+		expect(body.recovery_codes).toHaveLength(10);
+		const keys = await call("GET", "/v1/balances", { key: body.test_secret_key });
+		expect(keys.status).toBe(200);
+		const team = await browser.get("/dashboard/team");
+		expect(await team.text()).toContain(`${email} · owner`);
+	});
+
+	it("is closed when DASHBOARD_SIGN_UP is off", async () => {
+		const ctx = createExecutionContext();
+		const res = await worker.fetch(
+			new Request(`${BASE}/dashboard/auth/register/options`, {
+				method: "POST",
+				headers: { "Content-Type": "application/json", Origin: BASE },
+				body: JSON.stringify({ kind: "sign_up", email: "x@closed.example", business: "X" }),
+			}) as Request<unknown, IncomingRequestCfProperties>,
+			{ ...env, DASHBOARD_SIGN_UP: "off" },
+			ctx,
+		);
+		await waitOnExecutionContext(ctx);
+		expect(res.status).toBe(404);
+	});
+});
+
+describe("abuse", () => {
+	it("limits sign-in attempts per IP and per account with the house error and Retry-After", async () => {
+		const keys: string[] = [];
+		const spent = {
+			limit: async ({ key }: { key: string }) => {
+				keys.push(key);
+				return { success: false };
+			},
+		} as RateLimit;
+		const ctx = createExecutionContext();
+		const res = await worker.fetch(
+			new Request(`${BASE}/dashboard/auth/sign-in/options`, {
+				method: "POST",
+				headers: {
+					"Content-Type": "application/json",
+					Origin: BASE,
+					"CF-Connecting-IP": "203.0.113.9",
+				},
+				body: "{}",
+			}) as Request<unknown, IncomingRequestCfProperties>,
+			{ ...env, DASHBOARD_AUTH_RATE_LIMITER: spent },
+			ctx,
+		);
+		await waitOnExecutionContext(ctx);
+		expect(res.status).toBe(429);
+		expect(res.headers.get("Retry-After")).toBe("60");
+		const body = await res.json<{ error: { type: string; code: string } }>();
+		expect(body.error).toMatchObject({ type: "rate_limit_error", code: "rate_limited" });
+		expect(keys).toEqual(["ip:203.0.113.9"]);
+		// A recovery attempt counts per account too.
+		const recovery = await worker.fetch(
+			new Request(`${BASE}/dashboard/recovery`, {
+				method: "POST",
+				headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: BASE },
+				body: new URLSearchParams({ email: "a@b.example", code: "x" }).toString(),
+			}) as Request<unknown, IncomingRequestCfProperties>,
+			{ ...env, DASHBOARD_AUTH_RATE_LIMITER: spent },
+			createExecutionContext(),
+		);
+		expect(recovery.status).toBe(429);
+		expect(recovery.headers.get("Retry-After")).toBe("60");
+		expect(keys).toContain("account:email:a@b.example");
+	});
+
+	it("never logs an invitation's secret or a recovery code", async () => {
+		const lines: string[] = [];
+		const spies = (["log", "info", "warn", "error"] as const).map((method) =>
+			vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+				lines.push(args.map(String).join(" "));
+			}),
+		);
+		try {
+			const m = await createMerchant();
+			const invitation = await adminInvitation(m.merchant.id, "quiet@team.example", "owner");
+			const p = await registerThroughInvitation(invitation, "quiet@team.example");
+			await new Browser().post("/dashboard/recovery", {
+				email: p.email,
+				code: p.recoveryCodes[0] as string,
+			});
+			const text = lines.join("\n");
+			expect(text).not.toContain(invitation.token);
+			for (const code of p.recoveryCodes) expect(text).not.toContain(code);
+		} finally {
+			for (const spy of spies) spy.mockRestore();
+		}
 	});
 });
