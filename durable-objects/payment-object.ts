@@ -2,7 +2,11 @@ import { DurableObject } from "cloudflare:workers";
 import type { OutboxEntry } from "../src/db/projection";
 import type { CardDispute, StripeIntentSnapshot } from "../src/domain/card";
 import { checkoutView } from "../src/domain/checkout";
-import { cryptoExtraRefundable, extraFundsMethod } from "../src/domain/extra-funds";
+import {
+	automaticRefundMinimum,
+	extraFundsMethod,
+	MAX_AUTOMATIC_CRYPTO_REFUNDS,
+} from "../src/domain/extra-funds";
 import { paymentReceivedTransfer, type Transfer, transferToJson } from "../src/domain/ledger";
 import {
 	type NewPaymentInput,
@@ -18,7 +22,6 @@ import {
 } from "../src/domain/payment-state";
 import {
 	cardRefundsInFlight,
-	cryptoHeldLeft,
 	heldFundsSummary,
 	planRefund,
 	type RefundRecord,
@@ -522,20 +525,14 @@ export class PaymentObject extends DurableObject<Env> {
 			return;
 		}
 		if (action === "hold") return;
-		if (method === "solana") {
-			const refunds = readRefunds(this.sql);
-			const left = cryptoHeldLeft(refunds, paymentHeldFunds(this.sql, payment));
-			const automatic = refunds.filter(
-				(r) => r.processor === "solana" && r.metadata.automatic === "extra_funds",
-			).length;
-			if (!cryptoExtraRefundable(payment, left, automatic)) {
-				log("info", "extra crypto held for the merchant: too small or too often", {
-					payment: payment.id,
-					held: left.toString(),
-					automatic,
-				});
-				return;
-			}
+		const automatic = readRefunds(this.sql).filter(
+			(r) => r.processor === "solana" && r.metadata.automatic === "extra_funds",
+		).length;
+		if (method === "solana" && automatic >= MAX_AUTOMATIC_CRYPTO_REFUNDS) {
+			log("info", "extra crypto held for the merchant: automatic refunds used up", {
+				payment: payment.id,
+			});
+			return;
 		}
 		const now = Date.now();
 		const result = await this.createRefund({
@@ -545,13 +542,18 @@ export class PaymentObject extends DurableObject<Env> {
 			reason: "duplicate",
 			metadata: { automatic: "extra_funds" },
 			now: Math.floor(now / 1000),
+			// Dust is held: each on-chain refund costs the merchant a fee.
+			...(method === "solana" ? { heldMinimum: automaticRefundMinimum(payment) } : {}),
 		});
 		if (!result.ok) {
 			log("info", "extra funds not refunded automatically", {
 				payment: payment.id,
 				reason: result.message,
 			});
+			return;
 		}
+		// More senders than one refund transaction reaches: the next refund takes the rest.
+		if (method === "solana") this.jobs.schedule("extra_refund", Date.now());
 	}
 
 	private getMeta(key: string): number {

@@ -6,8 +6,8 @@ import { paidWith } from "./payment";
  * on their own (unless the merchant holds them). A stranger can send crypto naming any payment,
  * and every on-chain refund costs the merchant a network fee (and perhaps a token account's
  * rent), so crypto is sent back on its own only while it is worth it and a few times per
- * payment: less than a hundredth of the quoted amount, or past the third automatic refund, is
- * held for the merchant to decide.
+ * payment: a sender owed less than a hundredth of the quoted amount, or anything past the third
+ * automatic refund, is held for the merchant to decide.
  */
 export const MAX_AUTOMATIC_CRYPTO_REFUNDS = 3;
 
@@ -16,11 +16,9 @@ export function extraFundsMethod(p: PaymentRecord): PaymentMethodType | null {
 	return paid === "solana" ? "card" : paid === "card" ? "solana" : null;
 }
 
-export function cryptoExtraRefundable(
-	p: PaymentRecord,
-	heldLeft: bigint,
-	automaticSoFar: number,
-): boolean {
-	if (!p.solana || automaticSoFar >= MAX_AUTOMATIC_CRYPTO_REFUNDS) return false;
-	return heldLeft > 0n && heldLeft * 100n >= BigInt(p.solana.amount);
+/** Base units a sender's extra crypto must reach to go back on its own: 1% of the quote. */
+export function automaticRefundMinimum(p: PaymentRecord): bigint {
+	const quoted = BigInt(p.solana?.amount ?? "0");
+	const minimum = (quoted + 99n) / 100n;
+	return minimum > 0n ? minimum : 1n;
 }

@@ -58,6 +58,11 @@ export interface SolanaRefundDetails {
 	 * transaction (all or nothing). `amount` is their sum, `recipient` the largest payer.
 	 */
 	splits?: { recipient: string; amount: string }[];
+	/**
+	 * Held funds sent to a wallet other than the one they came from (its sender asked): whose
+	 * funds they were, so they are not owed to it again.
+	 */
+	sender?: string;
 	/** The transaction that paid the refund, once it is final. */
 	signature: string | null;
 	/** Lamports the refund's transactions cost the settlement wallet (fees, a new token account). */
@@ -229,6 +234,8 @@ export interface RefundRequest {
 	id: string;
 	/** The method whose funds go back; by default the one holding the funds asked for. */
 	method?: PaymentMethodType | undefined;
+	/** Held crypto: senders owed less than this many base units are left for a later refund. */
+	heldMinimum?: bigint | undefined;
 	amount?: number | undefined;
 	funds?: RefundFunds | undefined;
 	reason?: RefundReason | undefined;
@@ -385,30 +392,46 @@ export function planRefund(
 				"amount",
 			);
 		}
-		const reserved = holding(refunds, "held").reduce(
-			(s, r) => s + BigInt(r.solana?.amount ?? "0"),
-			0n,
-		);
-		const tokens = held.tokens - reserved;
-		if (tokens <= 0n) {
+		// What each sender is still owed: its held funds less what held refunds took for it.
+		const owed = owedBySender(
+			heldBy.length > 0 || held.payers.length !== 1
+				? heldBy
+				: [{ payer: held.payers[0] as string, amount: held.tokens }],
+			refunds,
+		).filter((w) => w.amount >= (req.heldMinimum ?? 1n));
+		const tokens = owed.reduce((sum, w) => sum + w.amount, 0n);
+		const left = cryptoHeldLeft(refunds, held);
+		if (tokens <= 0n || left <= 0n) {
 			return refuse("payment_unexpected_state", "This payment holds no funds to refund.");
 		}
-		let recipient = req.destination;
-		if (recipient === undefined && held.payers.length > 1 && reserved === 0n && heldBy.length > 1) {
-			// Held funds of several wallets go back to each, its own share, in one transaction.
-			return cryptoRefund(null, tokens, heldBy);
+		if (tokens > left) {
+			// Never more than the payment holds, whatever the attribution says.
+			return refuse(
+				"payment_unexpected_state",
+				"This payment's held funds cannot be matched to their senders; contact support.",
+			);
 		}
-		if (recipient === undefined) {
-			if (held.payers.length !== 1) {
+		if (req.destination !== undefined) {
+			// Held funds are their senders', not the merchant's: another wallet may receive them only
+			// when one sender is owed them all (a payer who asked for another address).
+			if (owed.length > 1) {
 				return refuse(
-					"parameter_missing",
-					"The held funds came from several wallets, and some went back already: name the destination.",
+					"parameter_invalid",
+					`The held funds came from ${owed.length} wallets; each gets its own share back. Leave destination out.`,
 					"destination",
 				);
 			}
-			recipient = held.payers[0] as string;
+			const only = owed[0] as { payer: string; amount: bigint };
+			const plan = cryptoRefund(null, only.amount, req.destination);
+			if (plan.ok && plan.refund.solana) plan.refund.solana.sender = only.payer;
+			return plan;
 		}
-		return cryptoRefund(null, tokens, recipient);
+		// Each sender its own share, in one transaction (all or nothing) of at most
+		// MAX_REFUND_RECIPIENTS transfers; the rest is owed to the next held refund.
+		const batch = owed.slice(0, MAX_REFUND_RECIPIENTS);
+		const sum = batch.reduce((total, w) => total + w.amount, 0n);
+		if (batch.length === 1) return cryptoRefund(null, sum, (batch[0] as { payer: string }).payer);
+		return cryptoRefund(null, sum, batch);
 	}
 
 	if (p.status !== "succeeded") {
@@ -460,6 +483,13 @@ export function planRefund(
 	// merchant's call, never a guess.
 	if (req.destination === undefined && paidBy.length > 1) {
 		const whole = taken.length === 0 && plan.amount === p.amount_received;
+		if (whole && paidBy.length > MAX_REFUND_RECIPIENTS) {
+			return refuse(
+				"parameter_missing",
+				`This price was paid from ${paidBy.length} wallets, more than one refund transaction reaches (${MAX_REFUND_RECIPIENTS}): refund it in parts, each naming its destination.`,
+				"destination",
+			);
+		}
 		if (!whole) {
 			return refuse(
 				"parameter_missing",
@@ -474,6 +504,37 @@ export function planRefund(
 		return refuse("parameter_missing", "The paying wallet is unknown: name the destination.");
 	}
 	return converted(cryptoRefund(plan.amount, tokens, recipient));
+}
+
+/**
+ * Transfers one crypto refund transaction carries at most: each is an instruction or two and an
+ * account or two, and a Solana transaction is at most 1,232 bytes. More senders take more refunds.
+ */
+export const MAX_REFUND_RECIPIENTS = 5;
+
+/**
+ * What each sender of held crypto is still owed: its share of the held funds less what the held
+ * refunds so far (pending or sent) took for it, largest first, nothing at zero.
+ */
+export function owedBySender(
+	heldBy: { payer: string; amount: bigint }[],
+	refunds: RefundRecord[],
+): { payer: string; amount: bigint }[] {
+	const owed = new Map(heldBy.map((w) => [w.payer, w.amount]));
+	for (const r of holding(refunds, "held")) {
+		if (r.processor !== "solana" || !r.solana) continue;
+		const legs = r.solana.splits ?? [
+			{ recipient: r.solana.sender ?? r.solana.recipient, amount: r.solana.amount },
+		];
+		for (const leg of legs) {
+			const before = owed.get(leg.recipient);
+			if (before !== undefined) owed.set(leg.recipient, before - BigInt(leg.amount));
+		}
+	}
+	return [...owed]
+		.map(([payer, amount]) => ({ payer, amount }))
+		.filter((w) => w.amount > 0n)
+		.sort((a, b) => (b.amount > a.amount ? 1 : b.amount < a.amount ? -1 : 0));
 }
 
 /** A card charge pays the price while the card paid it and the payment succeeded; else held. */

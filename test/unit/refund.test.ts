@@ -21,6 +21,7 @@ import {
 
 const PAYER = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM";
 const OTHER = "8xAUZPtVV9sgijsar6Jkg5v7zmUEwD758hwPWTptWJze";
+const THIRD = "GokivDYuQXPZCWRkwMhdH2h91KpDQXBEmpgBgs55bnpH";
 const USDC = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v";
 
 function payment(patch: Partial<PaymentRecord> = {}): PaymentRecord {
@@ -251,14 +252,33 @@ describe("planning a refund", () => {
 		expect(rest).toMatchObject({ amount: 1_500, solana: { amount: "15075000", recipient: OTHER } });
 	});
 
-	it("returns held funds whole, and asks where to when they came from several wallets", () => {
+	it("returns held funds whole, each sender its own, never to a wallet the merchant names", () => {
 		const expired = cryptoPayment({ status: "expired", amount_received: 0 });
 		expect(
 			planRefund(expired, [], { tokens: 10n, payers: [PAYER] }, request({ amount: 5 })),
 		).toMatchObject({ ok: false, param: "amount" });
+		const two = { tokens: 10n, payers: [PAYER, OTHER] };
+		const by = [
+			{ payer: PAYER, amount: 7n },
+			{ payer: OTHER, amount: 3n },
+		];
 		expect(
-			planRefund(expired, [], { tokens: 10n, payers: [PAYER, OTHER] }, request()),
-		).toMatchObject({ ok: false, code: "parameter_missing", param: "destination" });
+			planRefund(expired, [], two, request({ destination: THIRD }), undefined, by),
+		).toMatchObject({ ok: false, code: "parameter_invalid", param: "destination" });
+		const split = planned(planRefund(expired, [], two, request(), undefined, by));
+		expect(split.solana?.splits).toEqual([
+			{ recipient: PAYER, amount: "7" },
+			{ recipient: OTHER, amount: "3" },
+		]);
+		// One sender owed everything may be paid at another address it asked for, once.
+		const asked = planned(
+			planRefund(expired, [], { tokens: 7n, payers: [PAYER] }, request({ destination: THIRD })),
+		);
+		expect(asked.solana).toMatchObject({ recipient: THIRD, sender: PAYER, amount: "7" });
+		expect(planRefund(expired, [asked], { tokens: 7n, payers: [PAYER] }, request())).toMatchObject({
+			ok: false,
+			code: "payment_unexpected_state",
+		});
 		const whole = planned(planRefund(expired, [], { tokens: 10n, payers: [PAYER] }, request()));
 		expect(whole).toMatchObject({ funds: "held", amount: null, solana: { amount: "10" } });
 		expect(planRefund(expired, [whole], { tokens: 10n, payers: [PAYER] }, request())).toMatchObject(

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import type { KeyPairSigner } from "@solana/kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { merchantBalance } from "../../src/db/ledger";
 import type { CardPaymentDetails } from "../../src/domain/card";
@@ -76,9 +77,9 @@ async function lamports(owner: string): Promise<bigint> {
 }
 
 /** Sends `amount` lamports to the payment's quote from a fresh wallet and books it. */
-async function payCrypto(p: Payment, amount: bigint) {
+async function payCrypto(p: Payment, amount: bigint, from?: KeyPairSigner) {
 	const request = parseTransferRequest(p.solana.solana_pay_url);
-	const payer = await fundedPayer();
+	const payer = from ?? (await fundedPayer());
 	const before = await lamports(payer.address);
 	await sendTransfer({
 		payer,
@@ -89,7 +90,7 @@ async function payCrypto(p: Payment, amount: bigint) {
 	});
 	await advanceSlots(1);
 	await detect(p.id);
-	return { payer: payer.address, before };
+	return { payer: payer.address, before, signer: payer };
 }
 
 /** The payment's refunds as its object holds them, newest last. */
@@ -434,6 +435,120 @@ describe("a merchant that holds extra funds", () => {
 			await refund({ method: "card", funds: "held", amount: 1_501 }),
 			"parameter_invalid",
 			"amount",
+		);
+	});
+});
+
+describe("held crypto from several senders", () => {
+	it("goes back to each sender, never all to a wallet the merchant names", async () => {
+		const m = await merchant("hold");
+		const p = await bothMethods(m);
+		const w1 = await payCrypto(p, BigInt(p.solana.amount) / 3n);
+		const intentId = await openCard(p.id);
+		await stripe.paymentIntents.confirm(intentId, { payment_method: "pm_card_visa" });
+		await deliverAll(intentId);
+		const w2 = await payCrypto(p, 2_000_000n);
+		const stranger = (await fundedPayer()).address;
+		await expectApiError(
+			await call("POST", "/v1/refunds", {
+				key: m.sk,
+				body: { payment: p.id, funds: "held", method: "solana", destination: stranger },
+			}),
+			"parameter_invalid",
+			"destination",
+		);
+		const res = await call("POST", "/v1/refunds", {
+			key: m.sk,
+			body: { payment: p.id, funds: "held" },
+		});
+		expect(res.status, await res.clone().text()).toBe(200);
+		const r = await json<RefundJson>(res);
+		expect(r.solana?.splits).toEqual(
+			expect.arrayContaining([
+				{ recipient: w1.payer, amount: (BigInt(p.solana.amount) / 3n).toString() },
+				{ recipient: w2.payer, amount: "2000000" },
+			]),
+		);
+		await consume([r.id]);
+		expect(await finalize(r.id)).toMatchObject({ state: "finalized" });
+		expect(await lamports(w2.payer)).toBe(w2.before - 5_000n);
+		expect(await lamports(w1.payer)).toBe(w1.before - 5_000n);
+		expect(await holding(p, "sol")).toBe(0n);
+		await expectLedgerBalanced();
+	});
+
+	it("refunds later extras automatically too, each to its own sender", async () => {
+		const m = await merchant();
+		const p = await bothMethods(m);
+		const intentId = await openCard(p.id);
+		await stripe.paymentIntents.confirm(intentId, { payment_method: "pm_card_visa" });
+		await deliverAll(intentId);
+		const tenth = BigInt(p.solana.amount) / 10n;
+		const first = await payCrypto(p, tenth);
+		await fireDueJobs(p.id, ["extra_refund"]);
+		const second = await payCrypto(p, tenth * 2n);
+		await fireDueJobs(p.id, ["extra_refund"]);
+		await payCrypto(p, tenth * 3n, first.signer);
+		await fireDueJobs(p.id, ["extra_refund"]);
+		const refunds = await refundsOf(p.id);
+		expect(refunds.map((r) => [r.solana?.recipient, r.solana?.amount])).toEqual([
+			[first.payer, tenth.toString()],
+			[second.payer, (tenth * 2n).toString()],
+			[first.payer, (tenth * 3n).toString()],
+		]);
+		// Three automatic refunds per payment: a fourth extra waits for the merchant.
+		await payCrypto(p, tenth);
+		await fireDueJobs(p.id, ["extra_refund"]);
+		expect(await refundsOf(p.id)).toHaveLength(3);
+		await expectLedgerBalanced();
+	});
+
+	it("sends many senders their funds in refunds of at most five transfers each", async () => {
+		const m = await merchant("hold");
+		const p = await bothMethods(m);
+		await payCrypto(p, BigInt(p.solana.amount));
+		const senders: string[] = [];
+		for (let i = 0; i < 7; i++) senders.push((await payCrypto(p, 1_000_000n + BigInt(i))).payer);
+		const refund = async () => {
+			const res = await call("POST", "/v1/refunds", {
+				key: m.sk,
+				body: { payment: p.id, funds: "held" },
+			});
+			expect(res.status, await res.clone().text()).toBe(200);
+			return json<RefundJson>(res);
+		};
+		const a = await refund();
+		const b = await refund();
+		expect(a.solana?.splits).toHaveLength(5);
+		expect(b.solana?.splits).toHaveLength(2);
+		const paid = [...(a.solana?.splits ?? []), ...(b.solana?.splits ?? [])];
+		expect(paid.map((x) => x.recipient).sort()).toEqual([...senders].sort());
+		await expectApiError(
+			await call("POST", "/v1/refunds", { key: m.sk, body: { payment: p.id, funds: "held" } }),
+			"payment_unexpected_state",
+		);
+		await consume([a.id, b.id]);
+		expect(await finalize(a.id)).toMatchObject({ state: "finalized" });
+		expect(await finalize(b.id)).toMatchObject({ state: "finalized" });
+		expect(await holding(p, "sol")).toBe(0n);
+		await expectLedgerBalanced();
+	});
+
+	it("asks for destinations when a price paid from more wallets than one refund reaches goes back whole", async () => {
+		const m = await merchant();
+		const p = (await createPayment(m.sk, {
+			amount: 2_500,
+			payment_method_types: ["solana"],
+			solana: { token: "SOL" },
+		})) as Payment;
+		const part = BigInt(p.solana.amount) / 6n;
+		for (let i = 0; i < 5; i++) await payCrypto(p, part);
+		await payCrypto(p, BigInt(p.solana.amount) - part * 5n);
+		expect((await getPayment(m.sk, p.id)).status).toBe("succeeded");
+		await expectApiError(
+			await call("POST", "/v1/refunds", { key: m.sk, body: { payment: p.id } }),
+			"parameter_missing",
+			"destination",
 		);
 	});
 });

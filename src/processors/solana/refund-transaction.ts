@@ -45,6 +45,9 @@ export async function settlementSigner(env: {
 	return resolved;
 }
 
+/** The largest transaction a Solana validator accepts (the IPv6 minimum MTU less headers). */
+const MAX_TRANSACTION_BYTES = 1232;
+
 export interface SignedRefundTransaction {
 	signature: string;
 	/** Base64 wire transaction, ready to broadcast (again). */
@@ -88,9 +91,18 @@ export async function buildRefundTransaction(
 		instructions,
 	);
 	const signed = await signTransactionMessageWithSigners(message);
+	const wire = getBase64EncodedWireTransaction(signed);
+	// A transaction the network can never take fails the refund at once (its amount freed) rather
+	// than being broadcast until its blockhash runs out, again and again.
+	const bytes = (wire.length * 3) / 4 - (wire.endsWith("==") ? 2 : wire.endsWith("=") ? 1 : 0);
+	if (bytes > MAX_TRANSACTION_BYTES) {
+		throw new Error(
+			`the refund transaction would be ${bytes} bytes, more than Solana's ${MAX_TRANSACTION_BYTES}`,
+		);
+	}
 	return {
 		signature: getSignatureFromTransaction(signed),
-		wire: getBase64EncodedWireTransaction(signed),
+		wire,
 		blockhash,
 		lastValidBlockHeight,
 	};
