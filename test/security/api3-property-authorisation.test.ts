@@ -29,6 +29,7 @@ const LENIENT_BY_DESIGN: Record<string, string> = {
 const VALID_BODIES: Record<string, Record<string, unknown>> = {
 	"POST /admin/v1/merchants": { name: "Acme" },
 	"POST /admin/v1/merchants/{id}/keys": { type: "secret", livemode: false },
+	"POST /admin/v1/merchants/{id}/invitations": { email: "new@team.example" },
 	"POST /v1/payments": { amount: 2500, currency: "usd" },
 	"POST /v1/payments/{id}/quote": { token: "SOL" },
 	"POST /v1/refunds": { payment: "pay_00000000000000000000000000" },
