@@ -1,9 +1,12 @@
+import { paymentsForKeys } from "../db/solana-references";
+import { accounts as ledgerAccounts } from "../domain/ledger";
 import type { PaymentRecord } from "../domain/payment";
 import { inflowOf } from "../domain/solana-inflow";
 import type { ParsedTransaction } from "../domain/solana-match";
 import type { Env } from "../env";
+import { log } from "../lib/log";
 import { rpcFromEnv } from "../processors/solana/rpc";
-import { settlementAccountFor } from "./settlement-accounts";
+import { chainLivemode, type SettlementAccount, settlementAccountFor } from "./settlement-accounts";
 import { tokenCatalog } from "./tokens";
 import { bookUnattributed, NON_ASSOCIATED } from "./unattributed-funds";
 
@@ -68,6 +71,88 @@ export async function bookStrayDeposits(env: Env, payment: PaymentRecord): Promi
 			if (infos.length < PAGE) break;
 			before = infos[infos.length - 1]?.signature;
 		}
+	}
+	return found;
+}
+
+/** What the ledger books in one non-associated token account (both modes; negative: held there). */
+async function bookedIn(env: Env, currency: string, tokenAccount: string): Promise<bigint> {
+	const names = [false, true].map((livemode) =>
+		ledgerAccounts.settlementAccount(livemode, currency, tokenAccount),
+	);
+	const row = await env.DB.prepare(
+		"SELECT CAST(COALESCE(SUM(balance), 0) AS TEXT) AS total FROM ledger_balances WHERE account IN (?, ?)",
+	)
+		.bind(...names)
+		.first<{ total: string }>();
+	return BigInt(row?.total ?? "0");
+}
+
+/**
+ * The settlement wallet's token accounts other than its associated one, as the treasury check
+ * reads them. Anyone can open such an account for the wallet and send to it, naming no payment
+ * (or one whose final look is still ahead): one holding more than the ledger books for it has
+ * deposits nobody booked. Its transfers are read (a bounded look) and each is booked as held for
+ * its sender, linked to the payment it names when it names exactly one, out of the account it
+ * reached, so the sender can be refunded and the treasury agrees with the chain. Booking is keyed
+ * like the payments' final look, so the two never book one deposit twice. Returns how many.
+ */
+export async function bookStrayAccounts(
+	env: Env,
+	settlement: SettlementAccount,
+	tokenAccounts: { address: string; balance: bigint }[],
+): Promise<number> {
+	const mint = settlement.token.mint;
+	if (!mint) return 0;
+	const rpc = rpcFromEnv(env);
+	let found = 0;
+	for (const { address, balance } of tokenAccounts) {
+		if (address === settlement.address || balance <= 0n) continue;
+		if (balance + (await bookedIn(env, settlement.currency, address)) <= 0n) continue;
+		let before: string | undefined;
+		for (let page = 0; page < MAX_PAGES; page++) {
+			const infos = await rpc.call<{ signature: string; err: unknown }[]>(
+				"getSignaturesForAddress",
+				[address, { limit: PAGE, commitment: "confirmed", ...(before ? { before } : {}) }],
+			);
+			for (const info of infos) {
+				if (info.err !== null && info.err !== undefined) continue;
+				const tx = await rpc.call<ParsedTransaction | null>("getTransaction", [
+					info.signature,
+					{ encoding: "jsonParsed", commitment: "confirmed", maxSupportedTransactionVersion: 0 },
+				]);
+				if (!tx?.meta) continue;
+				const inflow = inflowOf(tx, {
+					address,
+					currency: settlement.currency,
+					mint,
+					owner: settlement.owner,
+				});
+				if (!inflow || inflow.amount <= 0n) continue;
+				const keys = tx.transaction.message.accountKeys.map((k) => k.pubkey);
+				const named = [...new Set((await paymentsForKeys(env.DB, keys)).map((r) => r.paymentId))];
+				await bookUnattributed(
+					env,
+					{ ...inflow, id: `${inflow.signature}:${settlement.currency}:${address}` },
+					{
+						reason: NON_ASSOCIATED,
+						paymentId: named.length === 1 ? (named[0] as string) : null,
+						inLedger: true,
+						associated: false,
+					},
+				);
+				found++;
+			}
+			if (infos.length < PAGE) break;
+			before = infos[infos.length - 1]?.signature;
+		}
+	}
+	if (found > 0) {
+		log("warn", "tokens in a non-associated token account held for their senders", {
+			currency: settlement.currency,
+			found,
+			livemode: chainLivemode(env),
+		});
 	}
 	return found;
 }

@@ -16,6 +16,7 @@ import {
 	settlementAccounts,
 	settlementWatcher,
 } from "./settlement-accounts";
+import { bookStrayAccounts } from "./stray-deposits";
 
 // The treasury proves the ledger against the chain: for each settlement account, what the chain
 // holds plus what the ledger's settlement accounts say arrived (negative) is zero. The watcher
@@ -40,9 +41,12 @@ function toAmount(value: unknown, what: string): bigint {
 interface ChainBalance {
 	balance: bigint;
 	slot: number;
+	/** A mint's token accounts, each with its balance (empty for SOL). */
+	tokenAccounts: { address: string; balance: bigint }[];
 }
 
 interface ParsedTokenAccount {
+	pubkey: string;
 	account: { data?: { parsed?: { info?: { tokenAmount?: { amount?: unknown } } } } };
 }
 
@@ -56,7 +60,11 @@ async function chainBalance(rpc: SolanaRpc, account: SettlementAccount): Promise
 			account.owner,
 			{ commitment: COMMITMENT },
 		]);
-		return { balance: toAmount(r.value, "getBalance"), slot: Number(r.context.slot) };
+		return {
+			balance: toAmount(r.value, "getBalance"),
+			slot: Number(r.context.slot),
+			tokenAccounts: [],
+		};
 	}
 	const r = await rpc.call<{ context: { slot: unknown }; value: ParsedTokenAccount[] }>(
 		"getTokenAccountsByOwner",
@@ -66,11 +74,12 @@ async function chainBalance(rpc: SolanaRpc, account: SettlementAccount): Promise
 			{ encoding: "jsonParsed", commitment: COMMITMENT },
 		],
 	);
-	let balance = 0n;
-	for (const item of r.value) {
-		balance += toAmount(item.account.data?.parsed?.info?.tokenAmount?.amount, "token account");
-	}
-	return { balance, slot: Number(r.context.slot) };
+	const tokenAccounts = r.value.map((item) => ({
+		address: item.pubkey,
+		balance: toAmount(item.account.data?.parsed?.info?.tokenAmount?.amount, "token account"),
+	}));
+	const balance = tokenAccounts.reduce((sum, a) => sum + a.balance, 0n);
+	return { balance, slot: Number(r.context.slot), tokenAccounts };
 }
 
 async function scan(env: Env, account: SettlementAccount) {
@@ -95,7 +104,9 @@ async function checkAccount(
 		summary = await scan(env, account);
 		consistent = summary.processed === 0;
 	}
-	const { balance, slot } = chain as ChainBalance;
+	const { balance, slot, tokenAccounts } = chain as ChainBalance;
+	// Deposits into token accounts the watchers do not watch are booked before the comparison.
+	await bookStrayAccounts(env, account, tokenAccounts);
 	const ledgerBalance = await settlementLedgerBalance(env.DB, account.currency);
 	return {
 		currency: account.currency,

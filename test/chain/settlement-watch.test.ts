@@ -641,6 +641,94 @@ describe("tokens sent to another token account of the settlement wallet", () => 
 	});
 });
 
+describe("tokens in a token account of the settlement wallet that no payment's look reaches", () => {
+	it("are booked at the next treasury check, linked to the payment they name, and never twice", async () => {
+		const { address } = await import("@solana/kit");
+		const { getCreateAccountInstruction } = await import("@solana-program/system");
+		const {
+			findAssociatedTokenPda,
+			getInitializeAccount3Instruction,
+			getTransferCheckedInstruction,
+		} = await import("@solana-program/token");
+		const { checkTreasury } = await import("../../src/services/treasury");
+		const m = await createMerchant();
+		const p = await solanaPayment(m.sk, "USDC");
+		const mint = address(USDC_MINT);
+		const payer = await fundedPayer([{ mint: USDC_MINT, amount: 10_000_000n }]);
+		const [source] = await findAssociatedTokenPda({
+			owner: payer.address,
+			mint,
+			tokenProgram: address(TOKEN_PROGRAM),
+		});
+		const rent = await rpc<number>("getMinimumBalanceForRentExemption", [165]);
+		/** Opens a token account for the settlement wallet and sends `amount` into it. */
+		const strayDeposit = async (amount: bigint, reference: string | null) => {
+			const stray = await generateKeyPairSigner();
+			const transfer = getTransferCheckedInstruction({
+				source,
+				mint,
+				destination: stray.address,
+				authority: payer,
+				amount,
+				decimals: 6,
+			});
+			await sendInstructions(payer, [
+				getCreateAccountInstruction({
+					payer,
+					newAccount: stray,
+					lamports: BigInt(rent),
+					space: 165n,
+					programAddress: address(TOKEN_PROGRAM),
+				}),
+				getInitializeAccount3Instruction({
+					account: stray.address,
+					mint,
+					owner: address(env.SOLANA_SETTLEMENT_WALLET),
+				}),
+				reference
+					? {
+							...transfer,
+							accounts: [
+								...transfer.accounts,
+								{ address: address(reference), role: AccountRole.READONLY },
+							],
+						}
+					: transfer,
+			]);
+			return stray.address;
+		};
+		const named = await strayDeposit(2_000_000n, p.solana.reference);
+		const anonymous = await strayDeposit(1_000n, null);
+		await advanceSlots(1);
+		// The minute cron's treasury check finds both long before the payment's final look.
+		await checkTreasury(env as never, Math.floor(Date.now() / 1000));
+		const held = async () =>
+			(
+				await json<{
+					data: { id: string; account: string; amount: string; payment: string | null }[];
+				}>(await admin("GET", "/admin/v1/unattributed_funds?limit=100"))
+			).data.filter((d) => d.account === named || d.account === anonymous);
+		expect(await held()).toEqual(
+			expect.arrayContaining([
+				expect.objectContaining({ account: named, amount: "2000000", payment: p.id }),
+				expect.objectContaining({ account: anonymous, amount: "1000", payment: null }),
+			]),
+		);
+		await expectBooksMatchChain();
+		// The payment's own look at expiry finds the same deposit: booked once.
+		await fireDueJobs(p.id, ["expire", "final_look"]);
+		await checkTreasury(env as never, Math.floor(Date.now() / 1000));
+		expect(await held()).toHaveLength(2);
+		await expectBooksMatchChain();
+		// Both go back to their sender, from the accounts they reached (the chain is shared with
+		// the suite's other files, whose books must still match it).
+		const before = await usdcOf(payer.address);
+		for (const deposit of await held()) await sendBack(deposit.id);
+		expect(await usdcOf(payer.address)).toBe(before + 2_001_000n);
+		await expectBooksMatchChain();
+	});
+});
+
 describe("amounts the ledger cannot hold", () => {
 	it("keeps an inflow of 2^63 base units out of the ledger and out of any payment, and sends it back whole", async () => {
 		const m = await createMerchant();
