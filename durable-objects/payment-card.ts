@@ -15,7 +15,7 @@ import {
 	snapshotOf,
 	stripeFromEnv,
 } from "../src/processors/stripe/client";
-import { assessArrival } from "../src/services/risk";
+import { assessPaymentArrival } from "../src/services/risk";
 import { readReceipts } from "./payment-chain";
 import type { PaymentCore, TransitionResult } from "./payment-crypto";
 import { readRefunds } from "./refunds";
@@ -136,22 +136,10 @@ export class CardSide {
 		const arriving = intent.status === "succeeded" || intent.status === "requires_capture";
 		const open = payment.status === "requires_payment" || payment.status === "processing";
 		if (!fingerprint || !arriving || !open) return null;
-		const risk = await assessArrival(
-			this.core.env(),
-			{ merchantId: payment.merchant_id, livemode: payment.livemode },
-			payment.id,
-			{
-				amount: payment.amount,
-				currency: payment.currency,
-				customer: null,
-				email: null,
-				ip: null,
-				country: null,
-				wallet: null,
-				card_fingerprint: fingerprint,
-			},
-			payment.risk ?? null,
-		);
+		const risk = await assessPaymentArrival(this.core.env(), payment, {
+			wallet: null,
+			card_fingerprint: fingerprint,
+		});
 		if (risk.decision !== "block") return risk;
 		const failed = await this.core.transition("failed", (p) => ({
 			...p,

@@ -19,7 +19,7 @@ import type { Env } from "../src/env";
 import { log } from "../src/lib/log";
 import { rpcFromEnv } from "../src/processors/solana/rpc";
 import { customerOwningWallet } from "../src/services/customers";
-import { assessArrival } from "../src/services/risk";
+import { assessPaymentArrival } from "../src/services/risk";
 import { recordProcessorOutcome } from "../src/services/routing";
 import { settlementWatcher } from "../src/services/settlement-accounts";
 import { quoteRemainder } from "../src/services/solana-quote";
@@ -282,22 +282,10 @@ export class CryptoSide {
 		payer: string,
 	): Promise<{ risk: PaymentRecord["risk"]; customer: string | null }> {
 		const customer = payment.customer ?? (await this.customerOfPayer(payment, payer));
-		const risk = await assessArrival(
-			this.core.env(),
-			{ merchantId: payment.merchant_id, livemode: payment.livemode },
-			payment.id,
-			{
-				amount: payment.amount,
-				currency: payment.currency,
-				customer: null,
-				email: null,
-				ip: null,
-				country: null,
-				wallet: payer,
-				card_fingerprint: null,
-			},
-			payment.risk ?? null,
-		);
+		const risk = await assessPaymentArrival(this.core.env(), payment, {
+			wallet: payer,
+			card_fingerprint: null,
+		});
 		return { risk, customer };
 	}
 

@@ -1,4 +1,5 @@
 import sanctionedList from "../../data/sanctioned-addresses.json";
+import type { PaymentRecord } from "../domain/payment";
 import {
 	assessRisk,
 	DEFAULT_RISK_CONFIG,
@@ -225,4 +226,30 @@ export async function assessArrival(
 			...now.reasons,
 		],
 	};
+}
+
+/**
+ * The arrival assessment of a payment's funds, from what the payment knows and what arrived: the
+ * paying wallet (crypto) or the card's fingerprint.
+ */
+export function assessPaymentArrival(
+	env: Env,
+	payment: Pick<PaymentRecord, "id" | "merchant_id" | "livemode" | "amount" | "currency" | "risk">,
+	arrived: { wallet: string | null; card_fingerprint: string | null },
+): Promise<RiskAssessment> {
+	return assessArrival(
+		env,
+		{ merchantId: payment.merchant_id, livemode: payment.livemode },
+		payment.id,
+		{
+			amount: payment.amount,
+			currency: payment.currency,
+			customer: null,
+			email: null,
+			ip: null,
+			country: null,
+			...arrived,
+		},
+		payment.risk ?? null,
+	);
 }

@@ -5,7 +5,7 @@ import { inflowOf } from "../domain/solana-inflow";
 import type { ParsedTransaction } from "../domain/solana-match";
 import type { Env } from "../env";
 import { log } from "../lib/log";
-import { rpcFromEnv } from "../processors/solana/rpc";
+import { rpcFromEnv, type SolanaRpc } from "../processors/solana/rpc";
 import { chainLivemode, type SettlementAccount, settlementAccountFor } from "./settlement-accounts";
 import { tokenCatalog } from "./tokens";
 import { bookUnattributed, NON_ASSOCIATED } from "./unattributed-funds";
@@ -13,6 +13,30 @@ import { bookUnattributed, NON_ASSOCIATED } from "./unattributed-funds";
 /** Signature pages read per reference: a bounded look, not a second watcher. */
 const MAX_PAGES = 5;
 const PAGE = 1000;
+
+/**
+ * The successful transactions that name `address`, newest first, read a bounded number of
+ * signature pages back: a look, not a second watcher.
+ */
+async function* transactionsOf(rpc: SolanaRpc, address: string): AsyncGenerator<ParsedTransaction> {
+	let before: string | undefined;
+	for (let page = 0; page < MAX_PAGES; page++) {
+		const infos = await rpc.call<{ signature: string; err: unknown }[]>("getSignaturesForAddress", [
+			address,
+			{ limit: PAGE, commitment: "confirmed", ...(before ? { before } : {}) },
+		]);
+		for (const info of infos) {
+			if (info.err !== null && info.err !== undefined) continue;
+			const tx = await rpc.call<ParsedTransaction | null>("getTransaction", [
+				info.signature,
+				{ encoding: "jsonParsed", commitment: "confirmed", maxSupportedTransactionVersion: 0 },
+			]);
+			if (tx?.meta) yield tx;
+		}
+		if (infos.length < PAGE) return;
+		before = infos[infos.length - 1]?.signature;
+	}
+}
 
 /**
  * A payment's own references, looked at once more (at expiry and at the end of its late window)
@@ -31,45 +55,30 @@ export async function bookStrayDeposits(env: Env, payment: PaymentRecord): Promi
 	const rpc = rpcFromEnv(env);
 	let found = 0;
 	for (const reference of [...(solana.previous_references ?? []), solana.reference]) {
-		let before: string | undefined;
-		for (let page = 0; page < MAX_PAGES; page++) {
-			const infos = await rpc.call<{ signature: string; err: unknown }[]>(
-				"getSignaturesForAddress",
-				[reference, { limit: PAGE, commitment: "confirmed", ...(before ? { before } : {}) }],
+		for await (const tx of transactionsOf(rpc, reference)) {
+			const keys = tx.transaction.message.accountKeys.map((k) => k.pubkey);
+			const strays = (tx.meta?.postTokenBalances ?? []).filter(
+				(b) =>
+					b.mint === solana.mint &&
+					b.owner === settlement.owner &&
+					keys[b.accountIndex] !== settlement.address,
 			);
-			for (const info of infos) {
-				if (info.err !== null && info.err !== undefined) continue;
-				const tx = await rpc.call<ParsedTransaction | null>("getTransaction", [
-					info.signature,
-					{ encoding: "jsonParsed", commitment: "confirmed", maxSupportedTransactionVersion: 0 },
-				]);
-				if (!tx?.meta) continue;
-				const keys = tx.transaction.message.accountKeys.map((k) => k.pubkey);
-				const strays = (tx.meta.postTokenBalances ?? []).filter(
-					(b) =>
-						b.mint === solana.mint &&
-						b.owner === settlement.owner &&
-						keys[b.accountIndex] !== settlement.address,
+			for (const stray of strays) {
+				const account = keys[stray.accountIndex] as string;
+				const inflow = inflowOf(tx, {
+					address: account,
+					currency: settlement.currency,
+					mint: solana.mint,
+					owner: settlement.owner,
+				});
+				if (!inflow) continue;
+				await bookUnattributed(
+					env,
+					{ ...inflow, id: `${inflow.signature}:${settlement.currency}:${account}` },
+					{ reason: NON_ASSOCIATED, paymentId: payment.id, inLedger: true, associated: false },
 				);
-				for (const stray of strays) {
-					const account = keys[stray.accountIndex] as string;
-					const inflow = inflowOf(tx, {
-						address: account,
-						currency: settlement.currency,
-						mint: solana.mint,
-						owner: settlement.owner,
-					});
-					if (!inflow) continue;
-					await bookUnattributed(
-						env,
-						{ ...inflow, id: `${inflow.signature}:${settlement.currency}:${account}` },
-						{ reason: NON_ASSOCIATED, paymentId: payment.id, inLedger: true, associated: false },
-					);
-					found++;
-				}
+				found++;
 			}
-			if (infos.length < PAGE) break;
-			before = infos[infos.length - 1]?.signature;
 		}
 	}
 	return found;
@@ -109,42 +118,27 @@ export async function bookStrayAccounts(
 	for (const { address, balance } of tokenAccounts) {
 		if (address === settlement.address || balance <= 0n) continue;
 		if (balance + (await bookedIn(env, settlement.currency, address)) <= 0n) continue;
-		let before: string | undefined;
-		for (let page = 0; page < MAX_PAGES; page++) {
-			const infos = await rpc.call<{ signature: string; err: unknown }[]>(
-				"getSignaturesForAddress",
-				[address, { limit: PAGE, commitment: "confirmed", ...(before ? { before } : {}) }],
+		for await (const tx of transactionsOf(rpc, address)) {
+			const inflow = inflowOf(tx, {
+				address,
+				currency: settlement.currency,
+				mint,
+				owner: settlement.owner,
+			});
+			if (!inflow || inflow.amount <= 0n) continue;
+			const keys = tx.transaction.message.accountKeys.map((k) => k.pubkey);
+			const named = [...new Set((await paymentsForKeys(env.DB, keys)).map((r) => r.paymentId))];
+			await bookUnattributed(
+				env,
+				{ ...inflow, id: `${inflow.signature}:${settlement.currency}:${address}` },
+				{
+					reason: NON_ASSOCIATED,
+					paymentId: named.length === 1 ? (named[0] as string) : null,
+					inLedger: true,
+					associated: false,
+				},
 			);
-			for (const info of infos) {
-				if (info.err !== null && info.err !== undefined) continue;
-				const tx = await rpc.call<ParsedTransaction | null>("getTransaction", [
-					info.signature,
-					{ encoding: "jsonParsed", commitment: "confirmed", maxSupportedTransactionVersion: 0 },
-				]);
-				if (!tx?.meta) continue;
-				const inflow = inflowOf(tx, {
-					address,
-					currency: settlement.currency,
-					mint,
-					owner: settlement.owner,
-				});
-				if (!inflow || inflow.amount <= 0n) continue;
-				const keys = tx.transaction.message.accountKeys.map((k) => k.pubkey);
-				const named = [...new Set((await paymentsForKeys(env.DB, keys)).map((r) => r.paymentId))];
-				await bookUnattributed(
-					env,
-					{ ...inflow, id: `${inflow.signature}:${settlement.currency}:${address}` },
-					{
-						reason: NON_ASSOCIATED,
-						paymentId: named.length === 1 ? (named[0] as string) : null,
-						inLedger: true,
-						associated: false,
-					},
-				);
-				found++;
-			}
-			if (infos.length < PAGE) break;
-			before = infos[infos.length - 1]?.signature;
+			found++;
 		}
 	}
 	if (found > 0) {

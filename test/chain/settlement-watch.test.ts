@@ -1,6 +1,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { AccountRole, generateKeyPairSigner, type KeyPairSigner } from "@solana/kit";
+import { AccountRole, address, generateKeyPairSigner, type KeyPairSigner } from "@solana/kit";
+import { getCreateAccountInstruction } from "@solana-program/system";
+import {
+	findAssociatedTokenPda,
+	getInitializeAccount3Instruction,
+	getTransferCheckedInstruction,
+} from "@solana-program/token";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";
@@ -568,56 +574,65 @@ describe("refund destinations that are not wallets", () => {
 	});
 });
 
+/**
+ * Opens a token account (not the associated one) for the settlement wallet and sends `amount`
+ * USDC into it from `payer`, naming `reference` when given; returns the account.
+ */
+async function strayDeposit(
+	payer: KeyPairSigner,
+	amount: bigint,
+	reference: string | null,
+): Promise<string> {
+	const mint = address(USDC_MINT);
+	const [source] = await findAssociatedTokenPda({
+		owner: payer.address,
+		mint,
+		tokenProgram: address(TOKEN_PROGRAM),
+	});
+	const stray = await generateKeyPairSigner();
+	const rent = await rpc<number>("getMinimumBalanceForRentExemption", [165]);
+	const transfer = getTransferCheckedInstruction({
+		source,
+		mint,
+		destination: stray.address,
+		authority: payer,
+		amount,
+		decimals: 6,
+	});
+	await sendInstructions(payer, [
+		getCreateAccountInstruction({
+			payer,
+			newAccount: stray,
+			lamports: BigInt(rent),
+			space: 165n,
+			programAddress: address(TOKEN_PROGRAM),
+		}),
+		getInitializeAccount3Instruction({
+			account: stray.address,
+			mint,
+			owner: address(env.SOLANA_SETTLEMENT_WALLET),
+		}),
+		reference
+			? {
+					...transfer,
+					accounts: [
+						...transfer.accounts,
+						{ address: address(reference), role: AccountRole.READONLY },
+					],
+				}
+			: transfer,
+	]);
+	return stray.address;
+}
+
 describe("tokens sent to another token account of the settlement wallet", () => {
 	it("finds them at expiry by the payment's references, holds them, and sends them back from where they are", async () => {
-		const { generateKeyPairSigner: newKey, address } = await import("@solana/kit");
-		const { getCreateAccountInstruction } = await import("@solana-program/system");
-		const { getInitializeAccount3Instruction, getTransferCheckedInstruction } = await import(
-			"@solana-program/token"
-		);
 		const m = await createMerchant();
 		const p = await solanaPayment(m.sk, "USDC");
 		const amount = BigInt(p.solana.amount);
 		const payer = await fundedPayer([{ mint: USDC_MINT, amount }]);
 		// The payer's wallet opens a token account for the settlement wallet and pays into it.
-		const stray = await newKey();
-		const rent = await rpc<number>("getMinimumBalanceForRentExemption", [165]);
-		const mint = address(USDC_MINT);
-		const { findAssociatedTokenPda } = await import("@solana-program/token");
-		const [source] = await findAssociatedTokenPda({
-			owner: payer.address,
-			mint,
-			tokenProgram: address(TOKEN_PROGRAM),
-		});
-		const transfer = getTransferCheckedInstruction({
-			source,
-			mint,
-			destination: stray.address,
-			authority: payer,
-			amount,
-			decimals: 6,
-		});
-		await sendInstructions(payer, [
-			getCreateAccountInstruction({
-				payer,
-				newAccount: stray,
-				lamports: BigInt(rent),
-				space: 165n,
-				programAddress: address(TOKEN_PROGRAM),
-			}),
-			getInitializeAccount3Instruction({
-				account: stray.address,
-				mint,
-				owner: address(env.SOLANA_SETTLEMENT_WALLET),
-			}),
-			{
-				...transfer,
-				accounts: [
-					...transfer.accounts,
-					{ address: address(p.solana.reference), role: AccountRole.READONLY },
-				],
-			},
-		]);
+		const strayAccount = await strayDeposit(payer, amount, p.solana.reference);
 		await advanceSlots(1);
 		await detect(p.id);
 		expect((await getPayment(m.sk, p.id)).status).toBe("requires_payment");
@@ -625,7 +640,7 @@ describe("tokens sent to another token account of the settlement wallet", () => 
 		const list = await json<{
 			data: { id: string; amount: string; account: string; reason: string; payment: string }[];
 		}>(await admin("GET", "/admin/v1/unattributed_funds"));
-		const held = list.data.find((d) => d.account === stray.address) as { id: string };
+		const held = list.data.find((d) => d.account === strayAccount) as { id: string };
 		expect(held).toMatchObject({
 			amount: amount.toString(),
 			reason: "non_associated_account",
@@ -643,62 +658,12 @@ describe("tokens sent to another token account of the settlement wallet", () => 
 
 describe("tokens in a token account of the settlement wallet that no payment's look reaches", () => {
 	it("are booked at the next treasury check, linked to the payment they name, and never twice", async () => {
-		const { address } = await import("@solana/kit");
-		const { getCreateAccountInstruction } = await import("@solana-program/system");
-		const {
-			findAssociatedTokenPda,
-			getInitializeAccount3Instruction,
-			getTransferCheckedInstruction,
-		} = await import("@solana-program/token");
 		const { checkTreasury } = await import("../../src/services/treasury");
 		const m = await createMerchant();
 		const p = await solanaPayment(m.sk, "USDC");
-		const mint = address(USDC_MINT);
 		const payer = await fundedPayer([{ mint: USDC_MINT, amount: 10_000_000n }]);
-		const [source] = await findAssociatedTokenPda({
-			owner: payer.address,
-			mint,
-			tokenProgram: address(TOKEN_PROGRAM),
-		});
-		const rent = await rpc<number>("getMinimumBalanceForRentExemption", [165]);
-		/** Opens a token account for the settlement wallet and sends `amount` into it. */
-		const strayDeposit = async (amount: bigint, reference: string | null) => {
-			const stray = await generateKeyPairSigner();
-			const transfer = getTransferCheckedInstruction({
-				source,
-				mint,
-				destination: stray.address,
-				authority: payer,
-				amount,
-				decimals: 6,
-			});
-			await sendInstructions(payer, [
-				getCreateAccountInstruction({
-					payer,
-					newAccount: stray,
-					lamports: BigInt(rent),
-					space: 165n,
-					programAddress: address(TOKEN_PROGRAM),
-				}),
-				getInitializeAccount3Instruction({
-					account: stray.address,
-					mint,
-					owner: address(env.SOLANA_SETTLEMENT_WALLET),
-				}),
-				reference
-					? {
-							...transfer,
-							accounts: [
-								...transfer.accounts,
-								{ address: address(reference), role: AccountRole.READONLY },
-							],
-						}
-					: transfer,
-			]);
-			return stray.address;
-		};
-		const named = await strayDeposit(2_000_000n, p.solana.reference);
-		const anonymous = await strayDeposit(1_000n, null);
+		const named = await strayDeposit(payer, 2_000_000n, p.solana.reference);
+		const anonymous = await strayDeposit(payer, 1_000n, null);
 		await advanceSlots(1);
 		// The minute cron's treasury check finds both long before the payment's final look.
 		await checkTreasury(env as never, Math.floor(Date.now() / 1000));
