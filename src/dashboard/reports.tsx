@@ -1,7 +1,7 @@
 import { notFound } from "../lib/errors";
 import { isId } from "../lib/ids";
 import { listReports, openReportFile, type Report, requestReport } from "../services/reports";
-import { allow } from "./access";
+import { allow, auditDashboard } from "./access";
 import { type DashboardApp, field, PageError, readForm, seeOther, sessionOf } from "./context";
 import { newFormToken, onceByFormToken } from "./form-once";
 import { Csrf, renderPage, Status, when } from "./layout";
@@ -152,6 +152,9 @@ export function registerReports(app: DashboardApp): void {
 				).id,
 		);
 		if (outcome.state === "in_progress") return seeOther(c, "/dashboard/reports");
+		if (outcome.state === "created") {
+			await auditDashboard(c.env, session, "report.created", outcome.id, { type, from, to });
+		}
 		return seeOther(c, `/dashboard/reports?created=${outcome.id}`);
 	});
 
