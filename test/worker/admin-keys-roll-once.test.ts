@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { rollKey } from "../../src/services/merchants";
 import { type ApiKeyJson, admin, call, createMerchant, expectApiError, json } from "./helpers/api";
-import { signedIn } from "./helpers/dashboard";
+import { person, stepUpWith } from "./helpers/passkey";
 
 type Merchant = Awaited<ReturnType<typeof createMerchant>>;
 
@@ -112,8 +112,10 @@ describe("a key is rolled once", () => {
 		const rolled = await json<{ key: ApiKeyJson }>(
 			await admin("POST", rollPath(m, old.id), { expires_in: 3600 }),
 		);
-		// Signed in with the old key, still inside its grace period.
-		const browser = await signedIn(old.secret);
+		// An owner who has just confirmed it's them with a passkey (rolling a key asks for it).
+		const owner = await person(m.merchant.id, "owner");
+		const browser = owner.browser;
+		expect((await stepUpWith(owner, await browser.csrf())).status).toBe(200);
 		const page = await (await browser.get("/dashboard/keys")).text();
 		expect(page).not.toContain(`/dashboard/keys/${old.id}/roll`);
 		expect(page).toContain(`/dashboard/keys/${old.id}/revoke`);
