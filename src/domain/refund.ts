@@ -427,8 +427,13 @@ export function planRefund(
 			return plan;
 		}
 		// Each sender its own share, in one transaction (all or nothing) of at most
-		// MAX_REFUND_RECIPIENTS transfers; the rest is owed to the next held refund.
-		const batch = owed.slice(0, MAX_REFUND_RECIPIENTS);
+		// MAX_REFUND_RECIPIENTS transfers; the rest is owed to the next held refund. SOL below the
+		// rent-exempt minimum cannot reach a wallet that does not exist (a sender may empty theirs
+		// on purpose): such a share goes alone, so it never blocks the others' refund.
+		const small = (w: { amount: bigint }) =>
+			solana.mint === null && w.amount < RENT_EXEMPT_LAMPORTS;
+		const batch = owed.filter((w) => !small(w)).slice(0, MAX_REFUND_RECIPIENTS);
+		if (batch.length === 0) batch.push(owed[0] as { payer: string; amount: bigint });
 		const sum = batch.reduce((total, w) => total + w.amount, 0n);
 		if (batch.length === 1) return cryptoRefund(null, sum, (batch[0] as { payer: string }).payer);
 		return cryptoRefund(null, sum, batch);
@@ -511,6 +516,9 @@ export function planRefund(
  * account or two, and a Solana transaction is at most 1,232 bytes. More senders take more refunds.
  */
 export const MAX_REFUND_RECIPIENTS = 5;
+
+/** Lamports a system account needs to exist (0 bytes of data): less cannot open a new wallet. */
+export const RENT_EXEMPT_LAMPORTS = 890_880n;
 
 /**
  * What each sender of held crypto is still owed: its share of the held funds less what the held

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
-import type { KeyPairSigner } from "@solana/kit";
+import { address, type KeyPairSigner } from "@solana/kit";
+import { getTransferSolInstruction } from "@solana-program/system";
 import { beforeAll, describe, expect, it } from "vitest";
 import { merchantBalance } from "../../src/db/ledger";
 import type { CardPaymentDetails } from "../../src/domain/card";
@@ -19,7 +20,15 @@ import { signedIn } from "./helpers/dashboard";
 import { accountBalance, expectLedgerBalanced } from "./helpers/ledger";
 import { eventTypes, fireDueJobs, paymentObject } from "./helpers/objects";
 import { consume, finalize } from "./helpers/refunds";
-import { advanceSlots, detect, fundedPayer, rpc, sendTransfer } from "./helpers/solana";
+import {
+	advanceSlots,
+	detect,
+	fundedPayer,
+	rpc,
+	sendInstructions,
+	sendTransfer,
+	transferInstructions,
+} from "./helpers/solana";
 import { deliverAll, dispute, stripe } from "./helpers/stripe";
 
 /**
@@ -532,6 +541,50 @@ describe("held crypto from several senders", () => {
 		expect(await finalize(b.id)).toMatchObject({ state: "finalized" });
 		expect(await holding(p, "sol")).toBe(0n);
 		await expectLedgerBalanced();
+	});
+
+	it("never lets a sender who empties its wallet block the others' SOL refund", async () => {
+		const m = await merchant("hold");
+		const p = await bothMethods(m);
+		await payCrypto(p, BigInt(p.solana.amount));
+		const honest = await payCrypto(p, 2_000_000n);
+		// A griefer sends a little with the payment's reference and empties its wallet in the same
+		// transaction: a transfer below the rent-exempt minimum can never reach it again.
+		const griefer = await fundedPayer();
+		const request = parseTransferRequest(p.solana.solana_pay_url);
+		const balance = await lamports(griefer.address);
+		await sendInstructions(griefer, [
+			...(await transferInstructions({
+				payer: griefer,
+				recipient: request.recipient,
+				amount: 100_000n,
+				references: request.references,
+				memo: [p.id],
+			})),
+			getTransferSolInstruction({
+				source: griefer,
+				destination: address((await fundedPayer()).address),
+				amount: balance - 100_000n - 5_000n,
+			}),
+		]);
+		await advanceSlots(1);
+		await detect(p.id);
+		expect(await lamports(griefer.address)).toBe(0n);
+		const res = await call("POST", "/v1/refunds", {
+			key: m.sk,
+			body: { payment: p.id, funds: "held" },
+		});
+		expect(res.status, await res.clone().text()).toBe(200);
+		const r = await json<RefundJson>(res);
+		expect(r.solana).toMatchObject({ recipient: honest.payer, amount: "2000000" });
+		await consume([r.id]);
+		expect(await finalize(r.id)).toMatchObject({ state: "finalized" });
+		// The griefer's share goes on its own; whatever becomes of it, nobody else waits on it.
+		const alone = await json<RefundJson>(
+			await call("POST", "/v1/refunds", { key: m.sk, body: { payment: p.id, funds: "held" } }),
+		);
+		expect(alone.solana).toMatchObject({ recipient: griefer.address, amount: "100000" });
+		expect(alone.solana?.splits).toBeUndefined();
 	});
 
 	it("asks for destinations when a price paid from more wallets than one refund reaches goes back whole", async () => {
