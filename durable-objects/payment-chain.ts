@@ -9,16 +9,31 @@ export const RECEIPTS_SCHEMA = `
 		id TEXT PRIMARY KEY, signature TEXT NOT NULL, currency TEXT NOT NULL, account TEXT NOT NULL,
 		reference TEXT NOT NULL, amount TEXT NOT NULL, payer TEXT NOT NULL, slot INTEGER NOT NULL,
 		block_time INTEGER, commitment TEXT NOT NULL, disposition TEXT NOT NULL, reason TEXT,
-		found_at INTEGER NOT NULL, missing INTEGER NOT NULL DEFAULT 0);
+		found_at INTEGER NOT NULL, missing INTEGER NOT NULL DEFAULT 0, contributions TEXT);
 `;
+
+/** Objects created before receipts had `contributions` gain the column (once, on start). */
+export function migrateReceipts(sql: SqlStorage): void {
+	const columns = sql.exec<{ name: string }>("PRAGMA table_info(chain_receipts)").toArray();
+	if (!columns.some((c) => c.name === "contributions")) {
+		sql.exec("ALTER TABLE chain_receipts ADD COLUMN contributions TEXT");
+	}
+}
 
 export function readReceipts(sql: SqlStorage): ReceiptRow[] {
 	return sql
-		.exec(
+		.exec<Record<string, SqlStorageValue>>(
 			`SELECT id, signature, currency, account, reference, amount, payer, slot, block_time,
-			 commitment, disposition, reason, found_at FROM chain_receipts ORDER BY slot, id`,
+			 commitment, disposition, reason, found_at, contributions FROM chain_receipts
+			 ORDER BY slot, id`,
 		)
-		.toArray() as unknown as ReceiptRow[];
+		.toArray()
+		.map(({ contributions, ...row }) => ({
+			...(row as unknown as ReceiptRow),
+			...(typeof contributions === "string"
+				? { contributions: JSON.parse(contributions) as ReceiptRow["contributions"] }
+				: {}),
+		}));
 }
 
 export function readReceipt(sql: SqlStorage, id: string): ReceiptRow | null {
@@ -28,7 +43,8 @@ export function readReceipt(sql: SqlStorage, id: string): ReceiptRow | null {
 export function insertReceipt(sql: SqlStorage, row: ReceiptRow): void {
 	sql.exec(
 		`INSERT INTO chain_receipts (id, signature, currency, account, reference, amount, payer, slot,
-		 block_time, commitment, disposition, reason, found_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		 block_time, commitment, disposition, reason, found_at, contributions)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		row.id,
 		row.signature,
 		row.currency,
@@ -42,6 +58,7 @@ export function insertReceipt(sql: SqlStorage, row: ReceiptRow): void {
 		row.disposition,
 		row.reason,
 		row.found_at,
+		row.contributions ? JSON.stringify(row.contributions) : null,
 	);
 }
 

@@ -50,7 +50,7 @@ import { extraFundsAction } from "../src/services/merchants";
 import { watchSettlementAccount } from "../src/services/solana-quote";
 import { type DrainResult, drainOutbox, Jobs, OUTBOX_SCHEMA } from "./outbox";
 import { CardSide } from "./payment-card";
-import { RECEIPTS_SCHEMA, readReceipts } from "./payment-chain";
+import { migrateReceipts, RECEIPTS_SCHEMA, readReceipts } from "./payment-chain";
 import {
 	CryptoSide,
 	type PaymentCore,
@@ -120,6 +120,7 @@ export class PaymentObject extends DurableObject<Env> {
 			${RECEIPTS_SCHEMA}
 			${REFUNDS_SCHEMA}
 		`);
+		migrateReceipts(this.sql);
 		// Keep-alives are answered by the runtime without waking a hibernated object.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
 	}

@@ -7,6 +7,7 @@ import {
 	type RefundRecord,
 	toApiRefund,
 } from "../src/domain/refund";
+import { receiptParts } from "../src/domain/solana-receipts";
 import type { Env } from "../src/env";
 import { newId } from "../src/lib/ids";
 import { log } from "../src/lib/log";
@@ -64,10 +65,14 @@ export function readRefund(sql: SqlStorage, id: string): RefundRecord | null {
 
 function summaries(sql: SqlStorage): ReceiptSummary[] {
 	// A dropped receipt's funds never stayed: it was reversed in the ledger.
+	// A receipt several wallets sent counts as each one's part.
 	return readReceipts(sql).flatMap((r) =>
 		r.disposition === "dropped"
 			? []
-			: [{ amount: BigInt(r.amount), payer: r.payer, disposition: r.disposition }],
+			: receiptParts(r).map((part) => ({
+					...part,
+					disposition: r.disposition as "counted" | "late",
+				})),
 	);
 }
 

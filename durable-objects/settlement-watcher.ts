@@ -407,7 +407,10 @@ export class SettlementWatcher extends DurableObject<Env> {
 		let reason = payments.length === 0 ? "no_reference" : "wrong_mint";
 		if (accepting.length > 1) reason = "several_payments";
 		if (!bookable) reason = "amount_too_large";
-		if (accepting.length === 1) {
+		// Several wallets sent it and their parts cannot be told apart: no payment's refund could
+		// give each its own, so the funds are held for the operator instead.
+		if (inflow.ambiguousSenders && accepting.length === 1) reason = "several_senders";
+		if (accepting.length === 1 && !inflow.ambiguousSenders) {
 			const paymentId = accepting[0] as string;
 			const reference = ordered.find((n) => n.paymentId === paymentId)?.reference as string;
 			const result = await paymentStub(this.env, paymentId).recordInflow({
@@ -418,6 +421,14 @@ export class SettlementWatcher extends DurableObject<Env> {
 				reference,
 				amount: inflow.amount.toString(),
 				payer: inflow.sender,
+				...(inflow.contributions
+					? {
+							contributions: inflow.contributions.map((c) => ({
+								payer: c.payer,
+								amount: c.amount.toString(),
+							})),
+						}
+					: {}),
 				slot: inflow.slot,
 				block_time: inflow.blockTime,
 				commitment,

@@ -23,8 +23,15 @@ export interface Inflow {
 	currency: string;
 	account: string;
 	amount: bigint;
-	/** The wallet the funds came from: a refund goes back there. */
+	/** The wallet the funds came from (the largest part of them): a refund goes back there. */
 	sender: string;
+	/**
+	 * When several wallets' funds make up the inflow (each signed the one transaction): what each
+	 * sent, adding up to `amount`, so refunds go back to each its own part. Absent for one sender.
+	 */
+	contributions?: { payer: string; amount: bigint }[];
+	/** Several wallets sent it, and what each sent cannot be told from the balances. */
+	ambiguousSenders?: boolean;
 	slot: number;
 	blockTime: number | null;
 	/** Every account the transaction names: references are among them. */
@@ -76,7 +83,15 @@ export function inflowOf(tx: ParsedTransaction, watched: WatchedAccount): Inflow
 		if (source?.owner) sender = source.owner;
 	}
 	if (amount <= 0n) return null;
+	const senders = sendersOf(tx, watched, index);
+	const parts =
+		senders.length <= 1
+			? {}
+			: senders.reduce((sum, x) => sum + x.amount, 0n) === amount
+				? { contributions: senders }
+				: { ambiguousSenders: true };
 	return {
+		...parts,
 		id: `${signature}:${watched.currency}`,
 		signature,
 		currency: watched.currency,
@@ -88,4 +103,42 @@ export function inflowOf(tx: ParsedTransaction, watched: WatchedAccount): Inflow
 		keys,
 		memos: memosOf(tx),
 	};
+}
+
+/**
+ * Every wallet whose own funds went down in the transaction, by how much, largest first: for
+ * SOL each account's lamports (the fee payer's less the fee), for a token each owner's total of
+ * the mint. The settlement side is left out.
+ */
+function sendersOf(
+	tx: ParsedTransaction,
+	watched: WatchedAccount,
+	index: number,
+): { payer: string; amount: bigint }[] {
+	const meta = tx.meta;
+	if (!meta) return [];
+	const keys = tx.transaction.message.accountKeys.map((k) => k.pubkey);
+	const out: { payer: string; amount: bigint }[] = [];
+	if (watched.mint === null) {
+		keys.forEach((k, i) => {
+			if (i === index || k === watched.owner) return;
+			const lost =
+				big(meta.preBalances[i]) - big(meta.postBalances[i]) - (i === 0 ? big(meta.fee) : 0n);
+			if (lost > 0n) out.push({ payer: k, amount: lost });
+		});
+	} else {
+		const mint = watched.mint;
+		const owners = new Set(
+			(meta.preTokenBalances ?? [])
+				.filter((b) => b.mint === mint && b.owner !== undefined && b.owner !== watched.owner)
+				.map((b) => b.owner as string),
+		);
+		for (const owner of owners) {
+			const lost =
+				tokenTotal(meta.preTokenBalances, owner, mint) -
+				tokenTotal(meta.postTokenBalances, owner, mint);
+			if (lost > 0n) out.push({ payer: owner, amount: lost });
+		}
+	}
+	return out.sort((a, b) => (b.amount > a.amount ? 1 : b.amount < a.amount ? -1 : 0));
 }

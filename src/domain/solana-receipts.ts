@@ -26,8 +26,10 @@ export interface InflowInput {
 	reference: string;
 	/** Base units (decimal string). */
 	amount: string;
-	/** The wallet the funds came from. */
+	/** The wallet the funds came from (the largest part, when several sent them). */
 	payer: string;
+	/** Several wallets sent the funds in one transaction: each one's part (base units). */
+	contributions?: { payer: string; amount: string }[];
 	slot: number;
 	block_time: number | null;
 	commitment: Commitment;
@@ -245,11 +247,22 @@ export function outstandingTokens(solana: SolanaPaymentDetails): bigint {
 	return left > 0n ? left : 0n;
 }
 
+/** A receipt's parts by sender: its contributions, or the whole from its one payer. */
+export function receiptParts(
+	r: Pick<ReceiptRow, "payer" | "amount" | "contributions">,
+): { payer: string; amount: bigint }[] {
+	return r.contributions
+		? r.contributions.map((c) => ({ payer: c.payer, amount: BigInt(c.amount) }))
+		: [{ payer: r.payer, amount: BigInt(r.amount) }];
+}
+
 /** What each wallet's counted receipts paid, largest first (a refund's destinations). */
 export function paidByPayer(rows: ReceiptRow[]): { payer: string; amount: bigint }[] {
 	const byPayer = new Map<string, bigint>();
 	for (const r of countedReceipts(rows)) {
-		byPayer.set(r.payer, (byPayer.get(r.payer) ?? 0n) + BigInt(r.amount));
+		for (const part of receiptParts(r)) {
+			byPayer.set(part.payer, (byPayer.get(part.payer) ?? 0n) + part.amount);
+		}
 	}
 	return [...byPayer]
 		.map(([payer, amount]) => ({ payer, amount }))

@@ -9,6 +9,7 @@ import type { HeldFundsSummary, SolanaPaymentDetails } from "../../src/domain/pa
 import type { RefundJson } from "../../src/domain/refund";
 import { parseTransferRequest } from "../../src/domain/solana-pay";
 import {
+	ADMIN_TOKEN,
 	call,
 	createMerchant,
 	createPayment,
@@ -540,6 +541,68 @@ describe("held crypto from several senders", () => {
 		expect(await finalize(a.id)).toMatchObject({ state: "finalized" });
 		expect(await finalize(b.id)).toMatchObject({ state: "finalized" });
 		expect(await holding(p, "sol")).toBe(0n);
+		await expectLedgerBalanced();
+	});
+
+	it("gives each wallet of a transaction several signed back its own part", async () => {
+		const m = await merchant("hold");
+		const p = await bothMethods(m);
+		const intentId = await openCard(p.id);
+		await stripe.paymentIntents.confirm(intentId, { payment_method: "pm_card_visa" });
+		await deliverAll(intentId);
+		const request = parseTransferRequest(p.solana.solana_pay_url);
+		const [a, b] = [await fundedPayer(), await fundedPayer()];
+		const part = (payer: KeyPairSigner, amount: bigint) =>
+			transferInstructions({
+				payer,
+				recipient: request.recipient,
+				amount,
+				references: request.references,
+			});
+		// One transaction, both sign, `a` pays the fee: 1 from `a`, 5 from `b`.
+		await sendInstructions(a, [...(await part(a, 1_000_000n)), ...(await part(b, 5_000_000n))]);
+		await advanceSlots(1);
+		await detect(p.id);
+		expect((await getPayment(m.sk, p.id)).held_funds.solana).toMatchObject({ amount: "6000000" });
+		const res = await call("POST", "/v1/refunds", {
+			key: m.sk,
+			body: { payment: p.id, funds: "held" },
+		});
+		expect(res.status, await res.clone().text()).toBe(200);
+		expect((await json<RefundJson>(res)).solana?.splits).toEqual([
+			{ recipient: b.address, amount: "5000000" },
+			{ recipient: a.address, amount: "1000000" },
+		]);
+
+		// Parts that cannot be told apart (`a` also paid someone else) are held for the operator.
+		const q = await bothMethods(m);
+		const qRequest = parseTransferRequest(q.solana.solana_pay_url);
+		const [c, d, elsewhere] = [await fundedPayer(), await fundedPayer(), await fundedPayer()];
+		await sendInstructions(c, [
+			...(await transferInstructions({
+				payer: c,
+				recipient: qRequest.recipient,
+				amount: 1_000_000n,
+				references: qRequest.references,
+			})),
+			getTransferSolInstruction({ source: c, destination: elsewhere.address, amount: 2_000_000n }),
+			...(await transferInstructions({
+				payer: d,
+				recipient: qRequest.recipient,
+				amount: 5_000_000n,
+				references: qRequest.references,
+			})),
+		]);
+		await advanceSlots(1);
+		await detect(q.id);
+		const held = await json<{ data: { payment: string | null; reason: string; amount: string }[] }>(
+			await call("GET", "/admin/v1/unattributed_funds?limit=100", { key: ADMIN_TOKEN }),
+		);
+		expect(held.data.find((x) => x.payment === q.id)).toMatchObject({
+			reason: "several_senders",
+			amount: "6000000",
+		});
+		expect((await getPayment(m.sk, q.id)).amount_received).toBe(0);
 		await expectLedgerBalanced();
 	});
 
