@@ -389,23 +389,27 @@ function CryptoPanel(props: {
 }
 
 function Page(props: { title: string; bootstrap?: CheckoutBootstrap; children: unknown }) {
+	// Standards mode: without a doctype, browsers lay the page out in quirks mode.
 	return (
-		<html lang="en">
-			<head>
-				<meta charset="utf-8" />
-				<meta name="viewport" content="width=device-width, initial-scale=1" />
-				<meta name="robots" content="noindex" />
-				<title>{props.title}</title>
-				<link rel="icon" href="/favicon.svg" />
-				<link rel="stylesheet" href={CSS_PATH} />
-				{props.bootstrap ? (
-					<script type="application/json" id="checkout-data">
-						{raw(jsonForScript(props.bootstrap))}
-					</script>
-				) : null}
-				{props.bootstrap ? <script src={SCRIPT_PATH} defer /> : null}
-			</head>
-			<body>{props.children as never}</body>
-		</html>
+		<>
+			{raw("<!DOCTYPE html>")}
+			<html lang="en">
+				<head>
+					<meta charset="utf-8" />
+					<meta name="viewport" content="width=device-width, initial-scale=1" />
+					<meta name="robots" content="noindex" />
+					<title>{props.title}</title>
+					<link rel="icon" href="/favicon.svg" />
+					<link rel="stylesheet" href={CSS_PATH} />
+					{props.bootstrap ? (
+						<script type="application/json" id="checkout-data">
+							{raw(jsonForScript(props.bootstrap))}
+						</script>
+					) : null}
+					{props.bootstrap ? <script src={SCRIPT_PATH} defer /> : null}
+				</head>
+				<body>{props.children as never}</body>
+			</html>
+		</>
 	);
 }

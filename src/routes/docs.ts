@@ -50,7 +50,8 @@ export function registerDocs(app: App): void {
 			"form-action 'none'",
 			"frame-ancestors 'none'",
 		]);
-		return c.html(html);
+		// Standards mode: without a doctype, browsers lay the page out in quirks mode.
+		return c.html(/^<!doctype html>/i.test(html) ? html : `<!DOCTYPE html>${html}`);
 	});
 }
 
