@@ -194,9 +194,12 @@ function pickWallet(wallets: readonly Wallet[]): Wallet | null {
 
 function watchWallets(): void {
 	const registry = getWallets();
+	let chosen = false;
 	const choose = () => {
 		const picked = pickWallet(registry.get());
-		if (picked === wallet) return;
+		// The first look always says what it found, "no wallet" included.
+		if (chosen && picked === wallet) return;
+		chosen = true;
 		wallet = picked;
 		account = picked?.accounts[0] ?? null;
 		const button = $("pay-wallet");

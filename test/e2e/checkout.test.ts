@@ -177,6 +177,8 @@ describe("checkout scenarios", () => {
 		const view = await payerBrowser();
 		await openCheckout(view, payment);
 		const { page } = view;
+		// No wallet in this browser: the page says so and points at the QR code.
+		await page.locator("#wallet-hint", { hasText: /No Solana wallet found/ }).waitFor();
 		const qr = page.locator("#qr");
 		await qr.locator("svg").waitFor();
 		await waitForFreshQuote(page, FRESH_QUOTE_SECONDS, (QUOTE_TTL_SECONDS + 5) * 1000);
