@@ -359,7 +359,7 @@ function CryptoPanel(props: {
 				<dd id="rate">
 					{s ? `1 ${s.token} = ${s.rate} ${props.view.currency.toUpperCase()}` : "…"}
 				</dd>
-				<dt>Fee (included)</dt>
+				<dt>Gateway fee (added to the price, in the amount)</dt>
 				<dd id="fee">{s ? `${formatTokenAmount(s.fee, s.decimals)} ${s.token}` : "…"}</dd>
 				<dt>Price held for</dt>
 				<dd>
