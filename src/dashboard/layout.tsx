@@ -66,29 +66,33 @@ export function renderPage(
 ) {
 	dashboardHeaders(c);
 	c.status(props.status ?? 200);
+	// Standards mode: without a doctype, browsers lay the page out in quirks mode.
 	return c.html(
-		<html lang="en">
-			<head>
-				<meta charset="utf-8" />
-				<meta name="viewport" content="width=device-width, initial-scale=1" />
-				<meta name="robots" content="noindex" />
-				{/* Same-origin form posts carry their Origin (checked against CSRF); nothing leaks out. */}
-				<meta name="referrer" content="same-origin" />
-				<title>{`${props.title} · StreamPayments`}</title>
-				<link rel="icon" href="/favicon.svg" />
-				<link rel="stylesheet" href={CSS_PATH} />
-				{props.data !== undefined ? (
-					<script type="application/json" id="dashboard-data">
-						{raw(jsonForScript(props.data))}
-					</script>
-				) : null}
-				<script src={SCRIPT_PATH} defer />
-			</head>
-			<body>
-				{props.session ? <TopBar session={props.session} section={props.section} /> : null}
-				<main>{body as never}</main>
-			</body>
-		</html>,
+		<>
+			{raw("<!DOCTYPE html>")}
+			<html lang="en">
+				<head>
+					<meta charset="utf-8" />
+					<meta name="viewport" content="width=device-width, initial-scale=1" />
+					<meta name="robots" content="noindex" />
+					{/* Same-origin form posts carry their Origin (checked against CSRF); nothing leaks out. */}
+					<meta name="referrer" content="same-origin" />
+					<title>{`${props.title} · StreamPayments`}</title>
+					<link rel="icon" href="/favicon.svg" />
+					<link rel="stylesheet" href={CSS_PATH} />
+					{props.data !== undefined ? (
+						<script type="application/json" id="dashboard-data">
+							{raw(jsonForScript(props.data))}
+						</script>
+					) : null}
+					<script src={SCRIPT_PATH} defer />
+				</head>
+				<body>
+					{props.session ? <TopBar session={props.session} section={props.section} /> : null}
+					<main>{body as never}</main>
+				</body>
+			</html>
+		</>,
 	);
 }
 

@@ -5,7 +5,7 @@ import { call, createMerchant, createPayment } from "./helpers/api";
 // quirks mode (document.compatMode "BackCompat").
 
 describe("HTML pages", () => {
-	it("checkout, payment-link pages and the API reference start with <!DOCTYPE html>", async () => {
+	it("checkout, payment-link, dashboard pages and the API reference start with <!DOCTYPE html>", async () => {
 		const m = await createMerchant();
 		const p = await createPayment(m.sk, { payment_method_types: ["solana"] });
 		const pages = [`/checkout/${p.id}`, "/checkout/pay_00000000000000000000000000", "/docs"];
@@ -15,7 +15,7 @@ describe("HTML pages", () => {
 		});
 		expect(link.status, await link.clone().text()).toBe(200);
 		pages.push(new URL(((await link.json()) as { url: string }).url).pathname);
-		pages.push("/l/plink_00000000000000000000000000");
+		pages.push("/l/plink_00000000000000000000000000", "/dashboard/sign-in");
 		for (const path of pages) {
 			const res = await call("GET", path);
 			expect(res.headers.get("Content-Type"), path).toMatch(/^text\/html/);
