@@ -63,7 +63,8 @@ const EnabledEventsSchema = z
 		description: `\`["*"]\` for all, or any of: ${EVENT_TYPES.map((t) => `\`${t}\``).join(", ")}.`,
 	});
 
-const CreateWebhookEndpointBody = z
+/** The body of POST /v1/webhook_endpoints; the dashboard's form is checked by it too. */
+export const CreateWebhookEndpointBody = z
 	.object({
 		url: UrlSchema,
 		enabled_events: EnabledEventsSchema,

@@ -59,6 +59,12 @@ function rows(): Row[] {
 			allowed: ["owner", "admin", "developer"],
 		},
 		{
+			method: "POST",
+			route: "/dashboard/webhooks",
+			path: "/dashboard/webhooks",
+			allowed: ["owner", "admin", "developer"],
+		},
+		{
 			method: "GET",
 			route: "/dashboard/webhooks/:id",
 			path: "/dashboard/webhooks/we_00000000000000000000000000000",
@@ -87,6 +93,18 @@ function rows(): Row[] {
 			route: "/dashboard/rules",
 			path: "/dashboard/rules",
 			allowed: ["owner", "admin", "developer"],
+		},
+		{
+			method: "POST",
+			route: "/dashboard/rules/risk",
+			path: "/dashboard/rules/risk",
+			allowed: OWNER_ADMIN,
+		},
+		{
+			method: "POST",
+			route: "/dashboard/rules/routing",
+			path: "/dashboard/rules/routing",
+			allowed: OWNER_ADMIN,
 		},
 		{
 			method: "GET",

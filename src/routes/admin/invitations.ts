@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ROLES } from "../../domain/roles";
+import { ROLES, type Role } from "../../domain/roles";
+import type { Env } from "../../env";
 import { notFound } from "../../lib/errors";
 import { auditAccount } from "../../services/audit";
 import { createInvitation } from "../../services/invitations";
@@ -21,11 +22,45 @@ const InvitationSchema = z
 	})
 	.openapi("Invitation");
 
-export type CreateInvitationResponse = {
-	invitation: z.infer<typeof InvitationSchema>;
-	url: string;
-	emailed: boolean;
-};
+/** An invitation as the admin API answers it: with its one-time link, and whether it was emailed. */
+export const CreatedInvitationSchema = z
+	.object({
+		invitation: InvitationSchema,
+		url: z.string().openapi({
+			description: "The single-use link (its secret is the fragment), shown once.",
+		}),
+		emailed: z.boolean().openapi({ description: "Whether SEND_EMAIL sent it." }),
+	})
+	.openapi("CreatedInvitation");
+
+export type CreateInvitationResponse = z.infer<typeof CreatedInvitationSchema>;
+
+/**
+ * Invites `email` as `role` to the merchant for the operator, and records it in the audit log.
+ * Used by this route and by creating a merchant with an `owner_email`.
+ */
+export async function adminInvite(
+	env: Env,
+	merchant: { id: string; name: string },
+	email: string,
+	role: Role,
+): Promise<CreateInvitationResponse> {
+	const created = await createInvitation(env, {
+		merchantId: merchant.id,
+		merchantName: merchant.name,
+		email,
+		role,
+		invitedBy: "admin",
+	});
+	await auditAccount(env, {
+		merchant_id: merchant.id,
+		action: "invitation.created",
+		actor: { type: "admin", id: "admin" },
+		object_id: created.invitation.id,
+		details: { email: created.invitation.email, role, emailed: created.emailed },
+	});
+	return created;
+}
 
 const create = createRoute({
 	method: "post",
@@ -57,7 +92,7 @@ const create = createRoute({
 			description: "The invitation and its link",
 			content: {
 				"application/json": {
-					schema: z.object({ invitation: InvitationSchema, url: z.string(), emailed: z.boolean() }),
+					schema: CreatedInvitationSchema,
 				},
 			},
 		},
@@ -71,20 +106,7 @@ export function registerAdminInvitations(app: App): void {
 		const body = c.req.valid("json");
 		const merchant = await getMerchant(c.env.DB, id);
 		if (!merchant) throw notFound("merchant", id);
-		const created = await createInvitation(c.env, {
-			merchantId: id,
-			merchantName: merchant.name,
-			email: body.email,
-			role: body.role,
-			invitedBy: "admin",
-		});
-		await auditAccount(c.env, {
-			merchant_id: id,
-			action: "invitation.created",
-			actor: { type: "admin", id: "admin" },
-			object_id: created.invitation.id,
-			details: { email: created.invitation.email, role: body.role, emailed: created.emailed },
-		});
+		const created = await adminInvite(c.env, merchant, body.email, body.role);
 		return c.json(created satisfies CreateInvitationResponse, 201);
 	});
 }

@@ -17,6 +17,7 @@ import {
 import type { App } from "../../types";
 import { errorResponses, IdempotencyHeaderSchema, MetadataSchema } from "../schemas";
 import { ConversionSettingsShape } from "../settings";
+import { adminInvite, CreatedInvitationSchema } from "./invitations";
 
 const MerchantSettingsSchema = z
 	.object({
@@ -93,7 +94,7 @@ const create = createRoute({
 	method: "post",
 	path: "/admin/v1/merchants",
 	tags,
-	summary: "Create a merchant and its API keys",
+	summary: "Create a merchant and its API keys (and, with owner_email, its owner's invitation)",
 	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
@@ -101,15 +102,27 @@ const create = createRoute({
 			required: true,
 			content: {
 				"application/json": {
-					schema: MerchantInput,
+					schema: MerchantInput.extend({
+						owner_email: z.email().max(254).optional().openapi({
+							description:
+								"Invites this person as the merchant's first owner in the same call: the answer's `owner_invitation` is what POST /admin/v1/merchants/{id}/invitations answers (its one-time `url` shown once).",
+							example: "ana@acme.example",
+						}),
+					}),
 				},
 			},
 		},
 	},
 	responses: {
 		201: json(
-			z.object({ merchant: MerchantSchema, keys: z.array(ApiKeySchema) }),
-			"The merchant and its keys",
+			z.object({
+				merchant: MerchantSchema,
+				keys: z.array(ApiKeySchema),
+				owner_invitation: CreatedInvitationSchema.optional().openapi({
+					description: "Only with `owner_email`: the owner's invitation and its link.",
+				}),
+			}),
+			"The merchant and its keys (and the owner's invitation)",
 		),
 		...errorResponses(400, 401, 409, 422),
 	},
@@ -269,9 +282,12 @@ async function requireMerchant(db: D1Database, id: string) {
 
 export function registerAdminMerchants(app: App): void {
 	app.openapi(create, async (c) => {
-		const created = await createMerchant(c.env.DB, c.req.valid("json"));
+		const { owner_email: ownerEmail, ...input } = c.req.valid("json");
+		const created = await createMerchant(c.env.DB, input);
 		for (const key of created.keys) await auditKey(c.env, created.merchant.id, "created", key);
-		return c.json(created, 201);
+		if (ownerEmail === undefined) return c.json(created, 201);
+		const invitation = await adminInvite(c.env, created.merchant, ownerEmail, "owner");
+		return c.json({ ...created, owner_invitation: invitation }, 201);
 	});
 
 	app.openapi(retrieve, async (c) =>
