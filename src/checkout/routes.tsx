@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { getCookie } from "hono/cookie";
 import { raw } from "hono/html";
 import {
 	CHECKOUT_STATUS_TEXT,
@@ -22,6 +23,7 @@ import { paymentStub, requestCountry } from "../services/payments";
 import { solanaQuotePolicy } from "../services/solana-quote";
 import type { App, AppEnv } from "../types";
 import { qrSvg } from "./qr";
+import { SESSION_COOKIE } from "./session";
 import { CHECKOUT_CSS } from "./styles";
 
 const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="#111"/><path d="M18 40c8 6 20 6 28 0M18 24c8-6 20-6 28 0" stroke="#14f195" stroke-width="6" fill="none" stroke-linecap="round"/></svg>`;
@@ -47,6 +49,11 @@ export interface CheckoutBootstrap {
 	tokens: { symbol: string; decimals: number }[];
 	default_token: string | null;
 	status_text: Record<string, string>;
+	/**
+	 * The request carried a payer session cookie (HttpOnly, so the page cannot see it): only then
+	 * does the page ask who is signed in, so a payer without one sees no failed request.
+	 */
+	payer_session: boolean;
 }
 
 /**
@@ -230,6 +237,7 @@ export function registerCheckout(app: App): void {
 			tokens,
 			default_token: payment.solana?.token ?? tokens[0]?.symbol ?? null,
 			status_text: CHECKOUT_STATUS_TEXT,
+			payer_session: getCookie(c, SESSION_COOKIE) !== undefined,
 		};
 		const merchantName = merchant?.name ?? "StreamPayments";
 		const amount = `${formatMinorUnits(payment.amount, payment.currency)} ${payment.currency.toUpperCase()}`;

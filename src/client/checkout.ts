@@ -23,6 +23,8 @@ interface Bootstrap {
 	tokens: { symbol: string; decimals: number }[];
 	default_token: string | null;
 	status_text: Record<string, string>;
+	/** A payer session cookie came with the page: ask who is signed in. */
+	payer_session: boolean;
 }
 
 interface SignInOutput {
@@ -675,7 +677,7 @@ function start(): void {
 			void requote(data.default_token);
 		}
 	}
-	void loadProfile();
+	if (data.payer_session) void loadProfile();
 }
 
 start();

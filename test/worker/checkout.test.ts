@@ -59,6 +59,21 @@ async function openStatusSocket(id: string) {
 }
 
 describe("checkout page", () => {
+	it("asks who is signed in only when a payer session cookie came with the page", async () => {
+		const m = await createMerchant();
+		const p = await createPayment(m.sk, { payment_method_types: ["solana"] });
+		const read = async (headers: Record<string, string>) => {
+			const html = await (await call("GET", `/checkout/${p.id}`, { headers })).text();
+			const match = /<script type="application\/json" id="checkout-data">([^<]*)<\/script>/.exec(
+				html,
+			);
+			return (JSON.parse(match?.[1] ?? "{}") as { payer_session: boolean }).payer_session;
+		};
+		// No cookie: the page makes no request that would answer 401.
+		expect(await read({})).toBe(false);
+		expect(await read({ Cookie: "sp_session=anything" })).toBe(true);
+	});
+
 	it("renders the payer's view with a strict CSP, its script and no merchant metadata", async () => {
 		const m = await createMerchant("Corner Bakery");
 		const p = (await createPayment(m.sk, {
