@@ -48,9 +48,22 @@ function RoleSelect(props: { name: string; selected?: Role; label: string; id?: 
 }
 
 function unwrapChange(change: MemberChange, userId: string) {
-	if (change.ok) return change.before;
+	if (change.ok) return change;
 	if (change.reason === "not_found") throw notFound("member", userId);
 	throw new PageError(409, "Conflict", "The account must keep at least one owner.");
+}
+
+/** Audits the invitations withdrawn because the person who sent them lost the right to invite. */
+async function withdrawnEntries(
+	c: DashboardContext,
+	session: DashboardSession,
+	ids: string[],
+	inviter: string,
+	reason: "inviter_removed" | "inviter_role_changed",
+) {
+	for (const id of ids) {
+		await teamEntry(c, session, "invitation.revoked", id, { inviter, reason });
+	}
 }
 
 async function teamEntry(
@@ -258,19 +271,24 @@ export function registerTeam(app: DashboardApp): void {
 		const session = sessionOf(c);
 		const userId = c.req.param("user");
 		const role = roleOf(await readForm(c));
-		const before = unwrapChange(
+		const { before, withdrawn } = unwrapChange(
 			await changeRole(c.env.DB, session.merchantId, userId, role),
 			userId,
 		);
 		await teamEntry(c, session, "member.role_changed", userId, { from: before, to: role });
+		await withdrawnEntries(c, session, withdrawn, userId, "inviter_role_changed");
 		return seeOther(c, "/dashboard/team");
 	});
 
 	app.post("/dashboard/team/members/:user/remove", allow("team.write"), stepUp(), async (c) => {
 		const session = sessionOf(c);
 		const userId = c.req.param("user");
-		const before = unwrapChange(await removeMember(c.env.DB, session.merchantId, userId), userId);
+		const { before, withdrawn } = unwrapChange(
+			await removeMember(c.env.DB, session.merchantId, userId),
+			userId,
+		);
 		await teamEntry(c, session, "member.removed", userId, { role: before });
+		await withdrawnEntries(c, session, withdrawn, userId, "inviter_removed");
 		// Their sessions end at their next request: the membership they stand on is gone.
 		return seeOther(c, "/dashboard/team");
 	});

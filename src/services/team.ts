@@ -1,4 +1,4 @@
-import type { Role } from "../domain/roles";
+import { can, type Role } from "../domain/roles";
 import { newId } from "../lib/ids";
 
 // Users, their memberships and roles. A user is a person (an email and passkeys); a membership
@@ -111,7 +111,7 @@ export async function listMembers(db: D1Database, merchantId: string): Promise<M
 }
 
 export type MemberChange =
-	| { ok: true; before: Role }
+	| { ok: true; before: Role; withdrawn: string[] }
 	| { ok: false; reason: "not_found" | "last_owner" };
 
 /**
@@ -126,19 +126,59 @@ export async function changeRole(
 ): Promise<MemberChange> {
 	const current = await getMembership(db, merchantId, userId);
 	if (!current) return { ok: false, reason: "not_found" };
-	const result = await db
+	const update = db
 		.prepare(
 			`UPDATE members SET role = ?3 WHERE merchant_id = ?1 AND user_id = ?2
 			 AND (?3 = 'owner' OR role != 'owner'
 			      OR (SELECT COUNT(*) FROM members WHERE merchant_id = ?1 AND role = 'owner') > 1)`,
 		)
-		.bind(merchantId, userId, role)
-		.run();
-	if (result.meta.changes !== 1) return { ok: false, reason: "last_owner" };
-	return { ok: true, before: current.role };
+		.bind(merchantId, userId, role);
+	// A role that may not invite keeps none of the invitations its holder sent: they are withdrawn
+	// in the same batch, only if the change itself took effect.
+	const [result, withdrawn] = can(role, "team.write")
+		? [await update.run(), null]
+		: await db.batch([
+				update,
+				withdrawInvitationsStatement(
+					db,
+					merchantId,
+					userId,
+					"EXISTS (SELECT 1 FROM members WHERE merchant_id = ?1 AND user_id = ?2 AND role = ?3)",
+					role,
+				),
+			]);
+	if (result?.meta.changes !== 1) return { ok: false, reason: "last_owner" };
+	return { ok: true, before: current.role, withdrawn: idsOf(withdrawn) };
 }
 
-/** Removes a member (never the last owner); their sessions end at their next request. */
+/**
+ * The statement withdrawing the pending invitations a person sent to a merchant, when `condition`
+ * (SQL over ?1 merchant, ?2 user, ?3 extra) holds; it returns the ids withdrawn.
+ */
+function withdrawInvitationsStatement(
+	db: D1Database,
+	merchantId: string,
+	userId: string,
+	condition: string,
+	extra: string | null,
+): D1PreparedStatement {
+	return db
+		.prepare(
+			`UPDATE invitations SET revoked_at = ?4
+			 WHERE merchant_id = ?1 AND invited_by = ?2 AND accepted_at IS NULL AND revoked_at IS NULL
+			 AND ${condition} RETURNING id`,
+		)
+		.bind(merchantId, userId, extra, now());
+}
+
+function idsOf(result: D1Result | null | undefined): string[] {
+	return ((result?.results ?? []) as { id: string }[]).map((r) => r.id);
+}
+
+/**
+ * Removes a member (never the last owner); their sessions end at their next request and the
+ * invitations they sent that are still pending are withdrawn.
+ */
 export async function removeMember(
 	db: D1Database,
 	merchantId: string,
@@ -146,15 +186,25 @@ export async function removeMember(
 ): Promise<MemberChange> {
 	const current = await getMembership(db, merchantId, userId);
 	if (!current) return { ok: false, reason: "not_found" };
-	const result = await db
-		.prepare(
-			`DELETE FROM members WHERE merchant_id = ?1 AND user_id = ?2
-			 AND (role != 'owner' OR (SELECT COUNT(*) FROM members WHERE merchant_id = ?1 AND role = 'owner') > 1)`,
-		)
-		.bind(merchantId, userId)
-		.run();
-	if (result.meta.changes !== 1) return { ok: false, reason: "last_owner" };
-	return { ok: true, before: current.role };
+	// The person's pending invitations to this merchant are withdrawn with the membership, in the
+	// same batch, and only if the membership is gone.
+	const [result, withdrawn] = await db.batch([
+		db
+			.prepare(
+				`DELETE FROM members WHERE merchant_id = ?1 AND user_id = ?2
+				 AND (role != 'owner' OR (SELECT COUNT(*) FROM members WHERE merchant_id = ?1 AND role = 'owner') > 1)`,
+			)
+			.bind(merchantId, userId),
+		withdrawInvitationsStatement(
+			db,
+			merchantId,
+			userId,
+			"?3 IS NULL AND NOT EXISTS (SELECT 1 FROM members WHERE merchant_id = ?1 AND user_id = ?2)",
+			null,
+		),
+	]);
+	if (result?.meta.changes !== 1) return { ok: false, reason: "last_owner" };
+	return { ok: true, before: current.role, withdrawn: idsOf(withdrawn) };
 }
 
 export interface TeamSettings {
