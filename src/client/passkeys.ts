@@ -63,9 +63,22 @@ async function signIn(form: HTMLFormElement): Promise<void> {
 	window.location.assign(redirect);
 }
 
+/** A passkey assertion for this session (step-up), without resending any form. */
+async function assertForSession(csrf: string | undefined): Promise<void> {
+	const { challenge_id, options } = await post<{ challenge_id: string; options: never }>(
+		"/dashboard/auth/step-up/options",
+		{},
+		csrf,
+	);
+	const response = await startAuthentication({ optionsJSON: options });
+	await post("/dashboard/auth/step-up/verify", { challenge_id, response }, csrf);
+}
+
 async function register(form: HTMLFormElement): Promise<void> {
 	const kind = form.dataset.kind;
 	const csrf = form.dataset.csrf;
+	// Adding a passkey to an account asks for one of its passkeys first (the page says when).
+	if (kind === "add" && form.dataset.stepUp === "1") await assertForSession(csrf);
 	const { challenge_id, options } = await post<{ challenge_id: string; options: never }>(
 		"/dashboard/auth/register/options",
 		{
@@ -116,14 +129,7 @@ async function accept(form: HTMLFormElement): Promise<void> {
 }
 
 async function stepUp(form: HTMLFormElement): Promise<void> {
-	const csrf = form.dataset.csrf;
-	const { challenge_id, options } = await post<{ challenge_id: string; options: never }>(
-		"/dashboard/auth/step-up/options",
-		{},
-		csrf,
-	);
-	const response = await startAuthentication({ optionsJSON: options });
-	await post("/dashboard/auth/step-up/verify", { challenge_id, response }, csrf);
+	await assertForSession(form.dataset.csrf);
 	// The original action, as it was filled in (submit() fires no submit event: no loop).
 	form.submit();
 }

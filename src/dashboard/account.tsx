@@ -1,3 +1,4 @@
+import { steppedUpRecently } from "../domain/roles";
 import { auditAccount } from "../services/audit";
 import { passkeysOf, removePasskey } from "../services/passkeys";
 import { newRecoveryCodes, unusedRecoveryCodes } from "../services/recovery-codes";
@@ -7,6 +8,9 @@ import { type DashboardApp, field, PageError, readForm, seeOther, sessionOf } fr
 import { Csrf, renderPage, when } from "./layout";
 import {
 	type DashboardSession,
+	endOtherSessions,
+	endRecoverySessions,
+	inRecoveryWindow,
 	recordStepUp,
 	revokeDashboardSession,
 	startDashboardSession,
@@ -49,6 +53,11 @@ export function registerAccount(app: DashboardApp): void {
 			membershipsOf(c.env.DB, userId),
 		]);
 		const recovered = c.req.query("recovered") !== undefined;
+		// The page's script asks for a passkey assertion before registering, unless the session
+		// may add one without it (fresh step-up, or minutes after a recovery-code sign-in).
+		const addNeedsStepUp =
+			!steppedUpRecently(session.steppedUpAt, Math.floor(Date.now() / 1000)) &&
+			!inRecoveryWindow(session);
 		return renderPage(
 			c,
 			{ title: "Account", session, section: "account" },
@@ -57,6 +66,11 @@ export function registerAccount(app: DashboardApp): void {
 				{recovered ? (
 					<p class="notice" role="status" id="recovered-notice">
 						You signed in with a recovery code; it will not work again. Register a new passkey now.
+					</p>
+				) : null}
+				{c.req.query("ended") !== undefined ? (
+					<p class="notice ok" role="status">
+						Your other sessions have ended.
 					</p>
 				) : null}
 				{c.req.query("added") !== undefined ? (
@@ -101,6 +115,7 @@ export function registerAccount(app: DashboardApp): void {
 						data-passkey="register"
 						data-kind="add"
 						data-csrf={session.csrf}
+						data-step-up={addNeedsStepUp ? "1" : undefined}
 					>
 						<label for="passkey-name">Name</label>
 						<input id="passkey-name" name="name" value="Another passkey" maxlength={60} />
@@ -116,6 +131,16 @@ export function registerAccount(app: DashboardApp): void {
 						<Csrf session={session} />
 						<button type="submit" class="secondary">
 							Make new recovery codes
+						</button>
+					</form>
+				</section>
+				<section class="card" id="sessions">
+					<h2>Sessions</h2>
+					<p>Ends every other session of yours, in every browser; this one stays.</p>
+					<form method="post" action="/dashboard/account/sessions/end-others">
+						<Csrf session={session} />
+						<button type="submit" class="secondary" id="end-other-sessions">
+							Sign out everywhere else
 						</button>
 					</form>
 				</section>
@@ -149,7 +174,9 @@ export function registerAccount(app: DashboardApp): void {
 		);
 	});
 
-	app.post("/dashboard/account/passkeys/:id/remove", async (c) => {
+	// Removing a passkey always needs a fresh assertion: a stolen cookie or a recovery sign-in
+	// cannot take the owner's passkeys away.
+	app.post("/dashboard/account/passkeys/:id/remove", stepUp(), async (c) => {
 		const session = sessionOf(c);
 		const userId = personOf(session);
 		const removed = await removePasskey(c.env.DB, userId, c.req.param("id"));
@@ -170,12 +197,14 @@ export function registerAccount(app: DashboardApp): void {
 		const userId = personOf(session);
 		const { codes, statements } = await newRecoveryCodes(c.env.DB, userId);
 		await c.env.DB.batch(statements);
+		// Every session opened with an old code ends (this one, if it is one, is signed again).
+		await endRecoverySessions(c, session);
 		await auditAccount(c.env, {
 			merchant_id: session.merchantId,
 			action: "recovery_codes.replaced",
 			actor: actorOf(session),
 			object_id: userId,
-			details: { count: codes.length },
+			details: { count: codes.length, recovery_sessions_ended: true },
 		});
 		return renderPage(
 			c,
@@ -193,6 +222,20 @@ export function registerAccount(app: DashboardApp): void {
 				</p>
 			</section>,
 		);
+	});
+
+	app.post("/dashboard/account/sessions/end-others", stepUp(), async (c) => {
+		const session = sessionOf(c);
+		const userId = personOf(session);
+		await endOtherSessions(c, session);
+		await auditAccount(c.env, {
+			merchant_id: session.merchantId,
+			action: "sessions.ended",
+			actor: actorOf(session),
+			object_id: userId,
+			details: { scope: "others" },
+		});
+		return seeOther(c, "/dashboard/account?ended=1");
 	});
 
 	app.post("/dashboard/account/switch", async (c) => {

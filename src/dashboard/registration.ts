@@ -1,6 +1,7 @@
 import type { RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { Context, Hono } from "hono";
 import type { Role } from "../domain/roles";
+import { steppedUpRecently } from "../domain/roles";
 import { signUpOpen } from "../env";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
@@ -30,7 +31,14 @@ import {
 } from "../services/team";
 import type { AppEnv } from "../types";
 import { attemptAllowed, jsonBody, personSession, text, tooManyAttempts } from "./auth-limits";
-import { recordStepUp, revokeDashboardSession, startDashboardSession } from "./session";
+import {
+	type DashboardSession,
+	endOtherSessions,
+	inRecoveryWindow,
+	recordStepUp,
+	revokeDashboardSession,
+	startDashboardSession,
+} from "./session";
 
 // Registering a passkey: a new person through an invitation, a new merchant's owner through
 // self-serve sign-up, or a signed-in person adding another passkey. Options first (the
@@ -40,6 +48,23 @@ type Subject =
 	| { kind: "invitation"; invitation: string; user: string; email: string }
 	| { kind: "sign_up"; user: string; email: string; business: string }
 	| { kind: "add"; user: string; jti: string };
+
+/**
+ * Adding a passkey to an existing account needs a passkey assertion in the last five minutes, or a
+ * recovery-code sign-in in this session minutes ago that has not registered one yet (the person
+ * lost their passkeys). Throws otherwise.
+ */
+function mayAddPasskey(session: DashboardSession): "step_up" | "recovery" {
+	const now = Math.floor(Date.now() / 1000);
+	if (session.subject.kind === "user" && steppedUpRecently(session.steppedUpAt, now)) {
+		return "step_up";
+	}
+	if (inRecoveryWindow(session, now)) return "recovery";
+	throw new ApiError(
+		"sign_in_invalid",
+		"Adding a passkey needs a fresh confirmation with one of your passkeys. Confirm, then add it.",
+	);
+}
 
 function passkeyName(body: Record<string, unknown>): string {
 	const name = typeof body.name === "string" ? body.name.trim().slice(0, 60) : "";
@@ -88,6 +113,7 @@ export function registerPasskeyRegistration(api: Hono<AppEnv>): void {
 			if (session.subject.kind !== "user" || session.email === null) {
 				throw new ApiError("sign_in_invalid", "Sign in as a person to add a passkey.");
 			}
+			mayAddPasskey(session);
 			email = session.email;
 			subject = { kind: "add", user: session.subject.userId, jti: session.jti };
 		} else {
@@ -127,15 +153,42 @@ export function registerPasskeyRegistration(api: Hono<AppEnv>): void {
 		if (subject.kind === "add") {
 			const session = await personSession(c);
 			if (session.jti !== subject.jti) throw new ApiError("session_required", "Sign in again.");
-			await insertPasskey(db, passkey).run();
+			const allowedBy = mayAddPasskey(session);
+			const inserted = await insertPasskey(db, passkey)
+				.run()
+				.catch((error: unknown) => {
+					// The credential is registered already (unique index): nothing was written.
+					if (String(error).includes("UNIQUE")) return null;
+					throw error;
+				});
+			if (!inserted) {
+				throw new ApiError(
+					"resource_conflict",
+					"This passkey is registered already. Use it to sign in, or add another one.",
+					"response",
+				);
+			}
+			if (allowedBy === "recovery") {
+				// The passkey replaces the lost ones: every other session of the person ends, and this
+				// one now stands on the new passkey (so the recovery window closes). No step-up is
+				// granted: removing passkeys asks for an assertion with the new one.
+				await endOtherSessions(
+					c,
+					session,
+					{ kind: "user", userId: subject.user, passkeyId: passkey.id },
+					false,
+				);
+			}
 			await auditAccount(c.env, {
 				merchant_id: session.merchantId,
 				action: "passkey.added",
 				actor: { type: "user", id: subject.user, role: session.role },
 				object_id: passkey.id,
-				details: { name: passkey.name },
+				details:
+					allowedBy === "recovery"
+						? { name: passkey.name, via: "recovery_code", other_sessions_ended: true }
+						: { name: passkey.name },
 			});
-			await recordStepUp(db, session);
 			return c.json({ redirect: "/dashboard/account?added=1", recovery_codes: null });
 		}
 

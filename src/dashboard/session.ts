@@ -14,7 +14,14 @@ const TYPE = "dashboard-session+jwt";
 
 /** Who signed in: a person with a passkey (or a recovery code), or a test-mode secret key. */
 export type SessionSubject =
-	| { kind: "user"; userId: string; passkeyId: string | null }
+	| {
+			kind: "user";
+			userId: string;
+			/** The passkey signed in with; null for a recovery-code sign-in. */
+			passkeyId: string | null;
+			/** Unix seconds of the recovery-code sign-in this session came from, if it did. */
+			recoveredAt?: number | null;
+	  }
 	| { kind: "key"; keyId: string };
 
 export interface DashboardSession {
@@ -45,6 +52,9 @@ type Claims = Pick<
 	"merchantId" | "livemode" | "subject" | "jti" | "expiresAt"
 > & {
 	role: Role | null;
+	/** The person's session and recovery generations when the session was signed (absent: 0). */
+	gen: number;
+	rgen: number;
 };
 
 const keys = new Map<string, Promise<CryptoKey>>();
@@ -124,6 +134,15 @@ export async function startDashboardSession(
 	const now = nowSeconds();
 	const jti = crypto.randomUUID();
 	const expiresAt = now + DASHBOARD_SESSION_TTL_SECONDS;
+	// A person's session carries their current generations: bumping one ends the sessions before.
+	const generations =
+		who.subject.kind === "user"
+			? await c.env.DB.prepare(
+					"SELECT session_generation AS gen, recovery_generation AS rgen FROM users WHERE id = ?",
+				)
+					.bind(who.subject.userId)
+					.first<{ gen: number; rgen: number }>()
+			: null;
 	const claims =
 		who.subject.kind === "user"
 			? {
@@ -131,6 +150,11 @@ export async function startDashboardSession(
 					usr: who.subject.userId,
 					role: who.role,
 					psk: who.subject.passkeyId,
+					gen: generations?.gen ?? 0,
+					rgen: generations?.rgen ?? 0,
+					...(who.subject.passkeyId === null && typeof who.subject.recoveredAt === "number"
+						? { rat: who.subject.recoveredAt }
+						: {}),
 				}
 			: { livemode: who.livemode, key: who.subject.keyId };
 	const token = await new SignJWT(claims)
@@ -161,7 +185,7 @@ async function verifiedClaims(c: Context<AppEnv>): Promise<Claims | null> {
 			audience: AUDIENCE,
 			requiredClaims: ["sub", "jti", "exp"],
 		});
-		const { sub, jti, exp, livemode, key, usr, role, psk } = payload;
+		const { sub, jti, exp, livemode, key, usr, role, psk, gen, rgen, rat } = payload;
 		if (
 			typeof sub !== "string" ||
 			typeof jti !== "string" ||
@@ -170,9 +194,17 @@ async function verifiedClaims(c: Context<AppEnv>): Promise<Claims | null> {
 		) {
 			return null;
 		}
-		const base = { merchantId: sub, livemode, jti, expiresAt: exp };
+		const base = {
+			merchantId: sub,
+			livemode,
+			jti,
+			expiresAt: exp,
+			gen: typeof gen === "number" ? gen : 0,
+			rgen: typeof rgen === "number" ? rgen : 0,
+		};
 		if (typeof usr === "string" && isRole(role) && (psk === null || typeof psk === "string")) {
-			return { ...base, subject: { kind: "user", userId: usr, passkeyId: psk }, role };
+			const recoveredAt = psk === null && typeof rat === "number" ? rat : null;
+			return { ...base, subject: { kind: "user", userId: usr, passkeyId: psk, recoveredAt }, role };
 		}
 		if (typeof key === "string")
 			return { ...base, subject: { kind: "key", keyId: key }, role: null };
@@ -195,7 +227,7 @@ export async function readDashboardSession(c: Context<AppEnv>): Promise<Dashboar
 	const csrf = await csrfFor(c.env.SESSION_SECRET, claims.jti);
 	if (claims.subject.kind === "user") {
 		const row = await c.env.DB.prepare(
-			`SELECT u.email, m.role,
+			`SELECT u.email, m.role, u.session_generation, u.recovery_generation,
 			   EXISTS (SELECT 1 FROM revoked_sessions WHERE jti = ?1) AS session_revoked,
 			   (SELECT stepped_up_at FROM session_step_ups WHERE jti = ?1) AS stepped_up_at,
 			   CASE WHEN ?4 IS NULL THEN 1
@@ -207,13 +239,20 @@ export async function readDashboardSession(c: Context<AppEnv>): Promise<Dashboar
 			.first<{
 				email: string;
 				role: Role;
+				session_generation: number;
+				recovery_generation: number;
 				session_revoked: number;
 				stepped_up_at: number | null;
 				passkey_kept: number;
 			}>();
 		if (!row || row.session_revoked === 1 || row.passkey_kept !== 1) return null;
+		// Ended by "sign out everywhere else" (or a recovery registration), or, for a recovery-code
+		// session, by new recovery codes.
+		if (row.session_generation !== claims.gen) return null;
+		if (claims.subject.passkeyId === null && row.recovery_generation !== claims.rgen) return null;
+		const { gen: _gen, rgen: _rgen, ...rest } = claims;
 		return {
-			...claims,
+			...rest,
 			role: row.role,
 			email: row.email,
 			steppedUpAt: row.stepped_up_at,
@@ -247,7 +286,8 @@ export async function readDashboardSession(c: Context<AppEnv>): Promise<Dashboar
 	) {
 		return null;
 	}
-	return { ...claims, role: KEY_SESSION_ROLE, email: null, steppedUpAt: null, csrf };
+	const { gen: _gen, rgen: _rgen, ...rest } = claims;
+	return { ...rest, role: KEY_SESSION_ROLE, email: null, steppedUpAt: null, csrf };
 }
 
 /** Records a passkey assertion in this session: sensitive actions are allowed for five minutes. */
@@ -307,4 +347,72 @@ export function sameOrigin(c: Context<AppEnv>): boolean {
 	const origin = c.req.header("Origin");
 	if (!origin || origin === "null") return false;
 	return origin === new URL(c.req.url).origin || origin === new URL(c.env.PUBLIC_BASE_URL).origin;
+}
+
+/** How long after a recovery-code sign-in its session may register a passkey without a step-up. */
+export const RECOVERY_REGISTRATION_WINDOW_SECONDS = 10 * 60;
+
+/**
+ * A session opened with a recovery code within the window, with no passkey registered since: the
+ * one case where adding a passkey needs no step-up (the person lost their passkeys).
+ */
+export function inRecoveryWindow(session: DashboardSession, now = nowSeconds()): boolean {
+	return (
+		session.subject.kind === "user" &&
+		session.subject.passkeyId === null &&
+		typeof session.subject.recoveredAt === "number" &&
+		now - session.subject.recoveredAt <= RECOVERY_REGISTRATION_WINDOW_SECONDS
+	);
+}
+
+/**
+ * Ends every other session of the request's person (their generation moves on) and re-signs this
+ * one, as `subject` (by default the same), keeping its recent step-up if it had one.
+ */
+export async function endOtherSessions(
+	c: Context<AppEnv>,
+	session: DashboardSession,
+	subject: SessionSubject = session.subject,
+	keepStepUp = true,
+): Promise<void> {
+	if (session.subject.kind !== "user") return;
+	await c.env.DB.prepare(
+		"UPDATE users SET session_generation = session_generation + 1 WHERE id = ?",
+	)
+		.bind(session.subject.userId)
+		.run();
+	await revokeDashboardSession(c);
+	const next = await startDashboardSession(c, {
+		merchantId: session.merchantId,
+		livemode: session.livemode,
+		subject,
+		role: session.role,
+	});
+	if (keepStepUp && session.steppedUpAt !== null)
+		await recordStepUp(c.env.DB, next, session.steppedUpAt);
+}
+
+/**
+ * Ends every session of the person opened with a recovery code, but the request's own (re-signed
+ * under the new generation) if it is one.
+ */
+export async function endRecoverySessions(
+	c: Context<AppEnv>,
+	session: DashboardSession,
+): Promise<void> {
+	if (session.subject.kind !== "user") return;
+	await c.env.DB.prepare(
+		"UPDATE users SET recovery_generation = recovery_generation + 1 WHERE id = ?",
+	)
+		.bind(session.subject.userId)
+		.run();
+	if (session.subject.passkeyId !== null) return;
+	await revokeDashboardSession(c);
+	const next = await startDashboardSession(c, {
+		merchantId: session.merchantId,
+		livemode: session.livemode,
+		subject: session.subject,
+		role: session.role,
+	});
+	if (session.steppedUpAt !== null) await recordStepUp(c.env.DB, next, session.steppedUpAt);
 }

@@ -263,7 +263,12 @@ export function registerSignIn(app: DashboardApp): void {
 		await startDashboardSession(c, {
 			merchantId: membership.merchant_id,
 			livemode: false,
-			subject: { kind: "user", userId: user.id, passkeyId: null },
+			subject: {
+				kind: "user",
+				userId: user.id,
+				passkeyId: null,
+				recoveredAt: Math.floor(Date.now() / 1000),
+			},
 			role: membership.role,
 		});
 		await auditAccount(c.env, {

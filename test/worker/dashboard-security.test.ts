@@ -1,7 +1,8 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createMerchant } from "./helpers/api";
 import { Browser } from "./helpers/dashboard";
-import { person } from "./helpers/passkey";
+import { Authenticator, passkeySignIn, person, stepUpWith } from "./helpers/passkey";
 
 // Attacks found by a black-box review of team accounts, each replayed against the Worker.
 
@@ -73,5 +74,202 @@ describe("a removed or demoted owner's invitations", () => {
 		expect(promoted.status).toBe(303);
 		const invitation = await dashboardInvite(admin.browser, "fine@team.example", "analyst");
 		expect((await registerOptions(invitation)).status).toBe(200);
+	});
+});
+
+type CreationOptions = { challenge: string; rp: { id: string }; user: { id: string } };
+
+/** Asks to add a passkey in `browser`'s session: the options answer. */
+function addOptions(browser: Browser, csrf: string) {
+	return browser.postJson("/dashboard/auth/register/options", { kind: "add" }, csrf);
+}
+
+/** Adds a passkey made by `authenticator` in `browser`'s session (options must be allowed). */
+async function addPasskey(browser: Browser, csrf: string, authenticator: Authenticator) {
+	const options = await addOptions(browser, csrf);
+	expect(options.status, await options.clone().text()).toBe(200);
+	const { challenge_id, options: creation } = await options.json<{
+		challenge_id: string;
+		options: CreationOptions;
+	}>();
+	return browser.postJson(
+		"/dashboard/auth/register/verify",
+		{ challenge_id, response: await authenticator.create(creation), name: "Added" },
+		csrf,
+	);
+}
+
+async function passkeyIds(userId: string): Promise<string[]> {
+	const { results } = await env.DB.prepare("SELECT id FROM passkeys WHERE user_id = ? ORDER BY id")
+		.bind(userId)
+		.all<{ id: string }>();
+	return results.map((r) => r.id);
+}
+
+async function forgetStepUp(browser: Browser) {
+	const cookie = browser.cookie as string;
+	const payload = JSON.parse(atob((cookie.split("=")[1] as string).split(".")[1] as string));
+	await env.DB.prepare("DELETE FROM session_step_ups WHERE jti = ?").bind(payload.jti).run();
+}
+
+async function recoverySignIn(email: string, code: string): Promise<Browser> {
+	const browser = new Browser();
+	const res = await browser.post("/dashboard/recovery", { email, code });
+	expect(res.status).toBe(303);
+	expect(res.headers.get("Location")).toBe("/dashboard/account?recovered=1");
+	return browser;
+}
+
+describe("adding and removing passkeys needs a step-up", () => {
+	it("an ordinary session without step-up can neither add nor remove; with a fresh one it can", async () => {
+		const m = await createMerchant();
+		const owner = await person(m.merchant.id, "owner");
+		const [original] = await passkeyIds(owner.userId);
+		await forgetStepUp(owner.browser);
+		const csrf = await owner.browser.csrf("/dashboard/account");
+		expect(await (await owner.browser.get("/dashboard/account")).text()).toContain(
+			'data-step-up="1"',
+		);
+		const add = await addOptions(owner.browser, csrf);
+		expect(add.status).toBe(401);
+		expect(await add.text()).toMatch(/fresh confirmation/);
+		const remove = await owner.browser.post(`/dashboard/account/passkeys/${original}/remove`, {
+			csrf,
+		});
+		expect(remove.status).toBe(403);
+		expect(await remove.text()).toMatch(/Confirm it('|&#39;)s you/);
+		expect(await passkeyIds(owner.userId)).toEqual([original]);
+
+		expect((await stepUpWith(owner, csrf)).status).toBe(200);
+		const added = await addPasskey(owner.browser, csrf, new Authenticator());
+		expect(added.status, await added.clone().text()).toBe(200);
+		const ids = await passkeyIds(owner.userId);
+		expect(ids).toHaveLength(2);
+		const extra = ids.find((id) => id !== original) as string;
+		const removed = await owner.browser.post(`/dashboard/account/passkeys/${extra}/remove`, {
+			csrf,
+		});
+		expect(removed.status).toBe(303);
+		expect(await passkeyIds(owner.userId)).toEqual([original]);
+	});
+
+	it("a recovery sign-in adds one passkey right after, which ends the person's other sessions", async () => {
+		const m = await createMerchant();
+		const owner = await person(m.merchant.id, "owner");
+		const [original] = await passkeyIds(owner.userId);
+		const elsewhere = (await passkeySignIn(owner.authenticator)).browser;
+		const recovered = await recoverySignIn(owner.email, owner.recoveryCodes[0] as string);
+		let csrf = await recovered.csrf("/dashboard/account");
+		// No step-up: the owner's passkeys cannot be removed from this session.
+		const remove = await recovered.post(`/dashboard/account/passkeys/${original}/remove`, { csrf });
+		expect(remove.status).toBe(403);
+		const added = await addPasskey(recovered, csrf, new Authenticator());
+		expect(added.status, await added.clone().text()).toBe(200);
+		expect(await passkeyIds(owner.userId)).toHaveLength(2);
+		// Every other session of the person has ended; this one continues on the new passkey.
+		expect((await owner.browser.get("/dashboard/keys")).status).toBe(303);
+		expect((await elsewhere.get("/dashboard/keys")).status).toBe(303);
+		expect((await recovered.get("/dashboard/account")).status).toBe(200);
+		// Once only: a second passkey, or removing one, needs a step-up.
+		csrf = await recovered.csrf("/dashboard/account");
+		expect((await addOptions(recovered, csrf)).status).toBe(401);
+		const again = await recovered.post(`/dashboard/account/passkeys/${original}/remove`, { csrf });
+		expect(again.status).toBe(403);
+		expect(await passkeyIds(owner.userId)).toContain(original);
+		const audit = await env.DB.prepare(
+			"SELECT details FROM audit_log WHERE merchant_id = ? AND action = 'passkey.added' AND livemode = 0",
+		)
+			.bind(m.merchant.id)
+			.first<{ details: string }>();
+		expect(JSON.parse(audit?.details as string)).toMatchObject({
+			via: "recovery_code",
+			other_sessions_ended: true,
+		});
+	});
+
+	it("a recovery session past its window cannot add a passkey without a step-up", async () => {
+		const m = await createMerchant();
+		const owner = await person(m.merchant.id, "owner");
+		const recovered = await recoverySignIn(owner.email, owner.recoveryCodes[0] as string);
+		const csrf = await recovered.csrf("/dashboard/account");
+		const later = Date.now() + 11 * 60 * 1000;
+		const realNow = Date.now;
+		Date.now = () => later;
+		try {
+			expect((await addOptions(recovered, csrf)).status).toBe(401);
+		} finally {
+			Date.now = realNow;
+		}
+	});
+});
+
+describe("sessions opened with a recovery code", () => {
+	it("end when the person makes new recovery codes", async () => {
+		const m = await createMerchant();
+		const owner = await person(m.merchant.id, "owner");
+		const thief = await recoverySignIn(owner.email, owner.recoveryCodes[0] as string);
+		expect((await thief.get("/dashboard/keys")).status).toBe(200);
+		const res = await owner.browser.post("/dashboard/account/recovery-codes", {
+			csrf: await owner.browser.csrf("/dashboard/account"),
+		});
+		expect(res.status).toBe(200);
+		const after = await thief.get("/dashboard/keys");
+		expect(after.status).toBe(303);
+		expect(after.headers.get("Location")).toMatch(/^\/dashboard\/sign-in/);
+		expect((await owner.browser.get("/dashboard/keys")).status).toBe(200);
+	});
+
+	it("and every other session ends with 'sign out everywhere else'", async () => {
+		const m = await createMerchant();
+		const owner = await person(m.merchant.id, "owner");
+		const thief = await recoverySignIn(owner.email, owner.recoveryCodes[0] as string);
+		const elsewhere = (await passkeySignIn(owner.authenticator)).browser;
+		const page = await owner.browser.get("/dashboard/account");
+		expect(await page.text()).toContain('id="end-other-sessions"');
+		const res = await owner.browser.post("/dashboard/account/sessions/end-others", {
+			csrf: await owner.browser.csrf("/dashboard/account"),
+		});
+		expect(res.status).toBe(303);
+		expect((await thief.get("/dashboard/keys")).status).toBe(303);
+		expect((await elsewhere.get("/dashboard/keys")).status).toBe(303);
+		expect((await owner.browser.get("/dashboard/keys")).status).toBe(200);
+	});
+});
+
+describe("a passkey registered already", () => {
+	it("answers 409 in the house shape and changes nothing", async () => {
+		const m = await createMerchant();
+		const owner = await person(m.merchant.id, "owner");
+		const csrf = await owner.browser.csrf("/dashboard/account");
+		const before = await passkeyIds(owner.userId);
+		// An authenticator that makes a credential with the id of the owner's own passkey.
+		const copy = new Authenticator();
+		const existing = owner.authenticator.credentials[0]?.id as Uint8Array;
+		const realRandom = crypto.getRandomValues.bind(crypto);
+		const options = await addOptions(owner.browser, csrf);
+		const { challenge_id, options: creation } = await options.json<{
+			challenge_id: string;
+			options: CreationOptions;
+		}>();
+		crypto.getRandomValues = (<T extends ArrayBufferView | null>(array: T): T => {
+			(array as unknown as Uint8Array).set(existing);
+			return array;
+		}) as typeof crypto.getRandomValues;
+		let response: Awaited<ReturnType<Authenticator["create"]>>;
+		try {
+			response = await copy.create(creation);
+		} finally {
+			crypto.getRandomValues = realRandom;
+		}
+		const res = await owner.browser.postJson(
+			"/dashboard/auth/register/verify",
+			{ challenge_id, response, name: "Duplicate" },
+			csrf,
+		);
+		expect(res.status).toBe(409);
+		const body = await res.json<{ error: { type: string; code: string; message: string } }>();
+		expect(body.error).toMatchObject({ type: "invalid_request_error", code: "resource_conflict" });
+		expect(body.error.message).toMatch(/registered already/);
+		expect(await passkeyIds(owner.userId)).toEqual(before);
 	});
 });

@@ -18,6 +18,10 @@ export const users = sqliteTable(
 		/** Lower-cased; one account per address. */
 		email: text("email").notNull(),
 		...created,
+		/** Bumped to end every session of the person but the one that bumps it (sessions carry it). */
+		sessionGeneration: integer("session_generation").notNull().default(0),
+		/** Bumped to end every session of the person opened with a recovery code. */
+		recoveryGeneration: integer("recovery_generation").notNull().default(0),
 	},
 	(t) => [uniqueIndex("users_email_idx").on(t.email)],
 );
