@@ -70,9 +70,15 @@ export function registerPasskeySignIn(api: Hono<AppEnv>): void {
 					await auditAccount(c.env, {
 						merchant_id: m.merchant_id,
 						action: "dashboard.sign_in_failed",
-						actor: { type: "user", id: passkey.user_id, role: m.role },
+						// Whoever tried is not the account's person: an anonymous actor, the target named.
+						actor: { type: "anonymous", id: null },
 						object_id: passkey.user_id,
-						details: { method: "passkey", passkey: passkey.id },
+						details: {
+							method: "passkey",
+							target_user: passkey.user_id,
+							passkey: passkey.id,
+							ip: c.req.header("CF-Connecting-IP") ?? null,
+						},
 					});
 				}
 			}

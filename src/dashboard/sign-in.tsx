@@ -251,9 +251,14 @@ export function registerSignIn(app: DashboardApp): void {
 				await auditAccount(c.env, {
 					merchant_id: m.merchant_id,
 					action: "dashboard.sign_in_failed",
-					actor: { type: "user", id: user?.id ?? null, role: m.role },
+					// Whoever tried is not the account's person: an anonymous actor, the target named.
+					actor: { type: "anonymous", id: null },
 					object_id: user?.id ?? null,
-					details: { method: "recovery_code" },
+					details: {
+						method: "recovery_code",
+						target_user: user?.id ?? null,
+						ip: c.req.header("CF-Connecting-IP") ?? null,
+					},
 				});
 			}
 			// The same answer whether or not the email has an account.

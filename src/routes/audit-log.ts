@@ -11,7 +11,7 @@ const AuditLogEntrySchema = z
 		livemode: z.boolean(),
 		action: z.string().openapi({ example: "api_key.rolled" }),
 		actor: z.object({
-			type: z.enum(["api_key", "admin", "system", "user"]),
+			type: z.enum(["api_key", "admin", "system", "user", "anonymous"]),
 			id: z.string().nullable().openapi({
 				description:
 					"The API key's id (`key_…`), the dashboard user's (`usr_…`), the job's name, or null.",

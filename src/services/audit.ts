@@ -6,9 +6,13 @@ import type { Role } from "../domain/roles";
 import type { Env } from "../env";
 import { lowestIdAt, newId } from "../lib/ids";
 
-export type AuditActorType = "api_key" | "admin" | "system" | "user";
+export type AuditActorType = "api_key" | "admin" | "system" | "user" | "anonymous";
 
-/** Who did it: the API key's id, `admin` for the operator token, a job's name, or a dashboard user. */
+/**
+ * Who did it: the API key's id, `admin` for the operator token, a job's name, a dashboard user, or
+ * `anonymous` (id null) for someone not signed in, such as a failed sign-in (which names the
+ * account it targeted in its details, never as the actor).
+ */
 export interface AuditActor {
 	type: AuditActorType;
 	id: string | null;

@@ -68,12 +68,32 @@ describe("passkey registration and sign-in", () => {
 			response: await owner.authenticator.get(opts.options),
 		});
 		expect(forged.status).toBe(401);
-		const failed = await env.DB.prepare(
-			"SELECT COUNT(*) AS n FROM audit_log WHERE merchant_id = ? AND action = 'dashboard.sign_in_failed' AND actor_id = ?",
+		// Recorded against the targeted account, by an anonymous actor: the owner did not act.
+		const { results: failed } = await env.DB.prepare(
+			"SELECT actor_type, actor_id, actor_role, object_id, details FROM audit_log WHERE merchant_id = ? AND action = 'dashboard.sign_in_failed'",
 		)
-			.bind(m.merchant.id, owner.userId)
-			.first<{ n: number }>();
-		expect(failed?.n).toBe(2); // one failure, written to both modes
+			.bind(m.merchant.id)
+			.all<{
+				actor_type: string;
+				actor_id: string | null;
+				actor_role: string | null;
+				object_id: string;
+				details: string;
+			}>();
+		expect(failed).toHaveLength(2); // one failure, written to both modes
+		for (const entry of failed) {
+			expect(entry).toMatchObject({
+				actor_type: "anonymous",
+				actor_id: null,
+				actor_role: null,
+				object_id: owner.userId,
+			});
+			expect(JSON.parse(entry.details)).toMatchObject({
+				method: "passkey",
+				target_user: owner.userId,
+			});
+			expect(JSON.parse(entry.details)).toHaveProperty("ip");
+		}
 	});
 
 	it("refuses a cross-origin ceremony", async () => {

@@ -1,7 +1,7 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createMerchant } from "./helpers/api";
-import { Browser } from "./helpers/dashboard";
+import { BASE, Browser } from "./helpers/dashboard";
 import { Authenticator, passkeySignIn, person, stepUpWith } from "./helpers/passkey";
 
 // Attacks found by a black-box review of team accounts, each replayed against the Worker.
@@ -271,5 +271,45 @@ describe("a passkey registered already", () => {
 		expect(body.error).toMatchObject({ type: "invalid_request_error", code: "resource_conflict" });
 		expect(body.error.message).toMatch(/registered already/);
 		expect(await passkeyIds(owner.userId)).toEqual(before);
+	});
+});
+
+describe("failed sign-ins", () => {
+	it("are audited with an anonymous actor naming the targeted account and the client IP", async () => {
+		const m = await createMerchant();
+		const owner = await person(m.merchant.id, "owner");
+		const res = await exports.default.fetch(
+			new Request(`${BASE}/dashboard/recovery`, {
+				method: "POST",
+				headers: {
+					"Content-Type": "application/x-www-form-urlencoded",
+					Origin: BASE,
+					"CF-Connecting-IP": "198.51.100.7",
+				},
+				body: new URLSearchParams({ email: owner.email, code: "WRONG-CODE-0000" }).toString(),
+				redirect: "manual",
+			}),
+		);
+		expect(res.status).toBe(401);
+		const audit = await call(
+			"GET",
+			`/v1/audit_log?action=dashboard.sign_in_failed&object_id=${owner.userId}`,
+			{ key: m.sk },
+		);
+		const entries = (
+			await audit.json<{
+				data: {
+					actor: { type: string; id: string | null; role: string | null };
+					details: object;
+				}[];
+			}>()
+		).data;
+		expect(entries).toHaveLength(1);
+		expect(entries[0]?.actor).toEqual({ type: "anonymous", id: null, role: null });
+		expect(entries[0]?.details).toMatchObject({
+			method: "recovery_code",
+			target_user: owner.userId,
+			ip: "198.51.100.7",
+		});
 	});
 });

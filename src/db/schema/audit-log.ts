@@ -14,7 +14,9 @@ export const auditLog = sqliteTable(
 		merchantId: text("merchant_id").notNull(),
 		...livemode,
 		action: text("action").notNull(),
-		actorType: text("actor_type").$type<"api_key" | "admin" | "system" | "user">().notNull(),
+		actorType: text("actor_type")
+			.$type<"api_key" | "admin" | "system" | "user" | "anonymous">()
+			.notNull(),
 		actorId: text("actor_id"),
 		/** The dashboard user's role when the entry was written (null for keys, admin, jobs). */
 		actorRole: text("actor_role").$type<Role>(),
