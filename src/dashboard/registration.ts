@@ -9,6 +9,7 @@ import { auditAccount } from "../services/audit";
 import {
 	acceptInvitationStatement,
 	checkInvitation,
+	hasPendingInvitation,
 	INVITATION_REFUSALS,
 } from "../services/invitations";
 import { createMerchant } from "../services/merchants";
@@ -23,6 +24,7 @@ import {
 import { newRecoveryCodes } from "../services/recovery-codes";
 import {
 	findUserByEmail,
+	hasHiddenCharacters,
 	insertUser,
 	isEmail,
 	newUserId,
@@ -66,6 +68,14 @@ function mayAddPasskey(session: DashboardSession): "step_up" | "recovery" {
 	);
 }
 
+function invitedAddress(): ApiError {
+	return new ApiError(
+		"resource_conflict",
+		"This address has a pending invitation. Open the invitation's link (in the email you were sent) to join instead.",
+		"email",
+	);
+}
+
 function passkeyName(body: Record<string, unknown>): string {
 	const name = typeof body.name === "string" ? body.name.trim().slice(0, 60) : "";
 	return name || "Passkey";
@@ -95,7 +105,15 @@ export function registerPasskeyRegistration(api: Hono<AppEnv>): void {
 			if (!signUpOpen(c.env)) {
 				throw new ApiError("route_not_found", "Sign-up is closed on this gateway.");
 			}
-			email = normalEmail(text(body, "email", 254));
+			const raw = text(body, "email", 254);
+			if (hasHiddenCharacters(raw)) {
+				throw new ApiError(
+					"parameter_invalid",
+					"The email address contains invisible or control characters. Type it again.",
+					"email",
+				);
+			}
+			email = normalEmail(raw);
 			if (!isEmail(email))
 				throw new ApiError("parameter_invalid", "Enter an email address.", "email");
 			if (!(await attemptAllowed(c, `email:${email}`))) throw tooManyAttempts(c);
@@ -106,6 +124,8 @@ export function registerPasskeyRegistration(api: Hono<AppEnv>): void {
 					"email",
 				);
 			}
+			// Nobody may take an invited address before its invitation is accepted.
+			if (await hasPendingInvitation(db, email)) throw invitedAddress();
 			const business = text(body, "business", 100).trim();
 			subject = { kind: "sign_up", user: newUserId(), email, business };
 		} else if (body.kind === "add") {
@@ -245,6 +265,8 @@ export function registerPasskeyRegistration(api: Hono<AppEnv>): void {
 		} else {
 			if (!signUpOpen(c.env))
 				throw new ApiError("route_not_found", "Sign-up is closed on this gateway.");
+			// Checked again: an invitation may have been sent since the options were asked for.
+			if (await hasPendingInvitation(db, subject.email)) throw invitedAddress();
 			const created = await createMerchant(db, { name: subject.business, email: subject.email });
 			merchantId = created.merchant.id;
 			testSecretKey = created.keys.find((k) => k.type === "secret" && !k.livemode)?.secret ?? null;

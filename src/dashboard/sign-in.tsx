@@ -4,7 +4,7 @@ import { log } from "../lib/log";
 import { auditAccount, auditApiChange } from "../services/audit";
 import { passkeyOrigin } from "../services/invitations";
 import { spendRecoveryCode } from "../services/recovery-codes";
-import { findUserByEmail, membershipsOf } from "../services/team";
+import { findUserByEmail, hasHiddenCharacters, membershipsOf, normalEmail } from "../services/team";
 import { attemptAllowed } from "./auth-limits";
 import {
 	type DashboardApp,
@@ -231,7 +231,10 @@ export function registerSignIn(app: DashboardApp): void {
 		if (!sameOrigin(c)) throw crossOrigin();
 		const form = await readForm(c);
 		const next = safeNext(field(form, "next"));
-		const email = (field(form, "email") ?? "").toLowerCase();
+		// Compared in the form stored (NFKC, lower-cased, trimmed); an address hiding characters
+		// matches no account.
+		const typed = field(form, "email") ?? "";
+		const email = hasHiddenCharacters(typed) ? "" : normalEmail(typed);
 		const code = field(form, "code") ?? "";
 		if (!(await attemptAllowed(c, `email:${email}`))) {
 			c.header("Retry-After", "60");

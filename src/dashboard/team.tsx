@@ -6,6 +6,7 @@ import { createInvitation, listInvitations, revokeInvitation } from "../services
 import { getMerchant } from "../services/merchants";
 import {
 	changeRole,
+	hasHiddenCharacters,
 	isEmail,
 	listMembers,
 	type MemberChange,
@@ -216,7 +217,15 @@ export function registerTeam(app: DashboardApp): void {
 	app.post("/dashboard/team/invitations", allow("team.write"), stepUp(), async (c) => {
 		const session = sessionOf(c);
 		const form = await readForm(c);
-		const email = normalEmail(field(form, "email") ?? "");
+		const raw = field(form, "email") ?? "";
+		if (hasHiddenCharacters(raw)) {
+			throw new PageError(
+				400,
+				"Check the form",
+				"The email address contains invisible or control characters. Type it again.",
+			);
+		}
+		const email = normalEmail(raw);
 		if (!isEmail(email)) throw new PageError(400, "Check the form", "Enter an email address.");
 		const role = roleOf(form);
 		if (!(await attemptAllowed(c, `inviter:${session.merchantId}`))) {

@@ -140,6 +140,18 @@ export async function listInvitations(
 	return results.map(toJson);
 }
 
+/** Whether an unused, unrevoked, unexpired invitation (to any merchant) is waiting for `email`. */
+export async function hasPendingInvitation(db: D1Database, email: string): Promise<boolean> {
+	const row = await db
+		.prepare(
+			`SELECT 1 AS pending FROM invitations WHERE email = ? AND accepted_at IS NULL
+			 AND revoked_at IS NULL AND expires_at > ? LIMIT 1`,
+		)
+		.bind(normalEmail(email), now())
+		.first<{ pending: number }>();
+	return row !== null;
+}
+
 export async function revokeInvitation(
 	db: D1Database,
 	merchantId: string,

@@ -21,9 +21,22 @@ export interface MemberJson {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-/** Emails are compared as written, lower-cased and trimmed: one account per address. */
+/**
+ * Emails are compared and stored in one form (NFKC, lower-cased, trimmed): one account per address,
+ * so a full-width or otherwise compatible look-alike of an address is that address.
+ */
 export function normalEmail(email: string): string {
-	return email.trim().toLowerCase();
+	return email.normalize("NFKC").trim().toLowerCase().normalize("NFKC");
+}
+
+/**
+ * Control, format (zero-width joiners and spaces, direction marks, BOM), separator and invisible
+ * filler characters: an address holding one looks like another address, so it is refused.
+ */
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115F\u1160\u3164\uFFA0\u180E]|\u034F/u;
+
+export function hasHiddenCharacters(text: string): boolean {
+	return HIDDEN.test(text);
 }
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{2,63}$/;

@@ -313,3 +313,145 @@ describe("failed sign-ins", () => {
 		});
 	});
 });
+
+describe("sign-up email addresses", () => {
+	function signUpOptions(email: string) {
+		return new Browser().postJson("/dashboard/auth/register/options", {
+			kind: "sign_up",
+			email,
+			business: "Look-alike Ltd",
+		});
+	}
+
+	async function signUp(email: string) {
+		const browser = new Browser();
+		const options = await browser.postJson("/dashboard/auth/register/options", {
+			kind: "sign_up",
+			email,
+			business: "First Ltd",
+		});
+		expect(options.status, await options.clone().text()).toBe(200);
+		const { challenge_id, options: creation } = await options.json<{
+			challenge_id: string;
+			options: CreationOptions;
+		}>();
+		const res = await browser.postJson("/dashboard/auth/register/verify", {
+			challenge_id,
+			response: await new Authenticator().create(creation),
+		});
+		expect(res.status, await res.clone().text()).toBe(200);
+	}
+
+	it("refuses control, format and zero-width characters with a 400 naming email", async () => {
+		for (const email of [
+			"vic\u200Btim@pay.example",
+			"victim\u200D@pay.example",
+			"\u202Evictim@pay.example",
+			"vic\u0007tim@pay.example",
+			"\uFEFFvictim@pay.example",
+			"vic\u2060tim@pay.example",
+		]) {
+			const res = await signUpOptions(email);
+			expect(res.status, JSON.stringify(email)).toBe(400);
+			const body = await res.json<{ error: { code: string; param: string } }>();
+			expect(body.error).toMatchObject({ code: "parameter_invalid", param: "email" });
+		}
+	});
+
+	it("compares addresses in NFKC, lower-cased and trimmed: a look-alike is the same address", async () => {
+		const email = `boss-${crypto.randomUUID().slice(0, 8)}@pay.example`;
+		await signUp(email);
+		// Full-width letters and an upper-case, padded spelling are the address already taken.
+		const fullWidth = email.replace("boss", "\uFF42\uFF4F\uFF53\uFF53");
+		for (const lookAlike of [fullWidth, `  ${email.toUpperCase()} `]) {
+			const res = await signUpOptions(lookAlike);
+			expect(res.status, lookAlike).toBe(409);
+			expect(await res.text()).toMatch(/An account with this email exists/);
+		}
+		const { results } = await env.DB.prepare("SELECT email FROM users WHERE email LIKE ?")
+			.bind("%@pay.example")
+			.all<{ email: string }>();
+		expect(results.map((r) => r.email)).toContain(email);
+		expect(results.map((r) => r.email)).not.toContain(fullWidth);
+	});
+
+	it("refuses an address with a pending invitation and points to the invitation's link", async () => {
+		const m = await createMerchant();
+		const owner = await person(m.merchant.id, "owner");
+		const email = `invited-${crypto.randomUUID().slice(0, 8)}@pay.example`;
+		const invitation = await dashboardInvite(owner.browser, email, "analyst");
+		for (const attempt of [email, email.toUpperCase(), email.replace("i", "\uFF49")]) {
+			const res = await signUpOptions(attempt);
+			expect(res.status, attempt).toBe(409);
+			const body = await res.json<{ error: { message: string; param: string } }>();
+			expect(body.error.param).toBe("email");
+			expect(body.error.message).toMatch(/pending invitation.*invitation's link/);
+		}
+		// The invitation still works for its person.
+		expect((await registerOptions(invitation)).status).toBe(200);
+	});
+
+	it("an invitation sent after the sign-up began still wins", async () => {
+		const m = await createMerchant();
+		const owner = await person(m.merchant.id, "owner");
+		const email = `race-${crypto.randomUUID().slice(0, 8)}@pay.example`;
+		const browser = new Browser();
+		const options = await browser.postJson("/dashboard/auth/register/options", {
+			kind: "sign_up",
+			email,
+			business: "Squatter",
+		});
+		expect(options.status).toBe(200);
+		const { challenge_id, options: creation } = await options.json<{
+			challenge_id: string;
+			options: CreationOptions;
+		}>();
+		await dashboardInvite(owner.browser, email, "analyst");
+		const res = await browser.postJson("/dashboard/auth/register/verify", {
+			challenge_id,
+			response: await new Authenticator().create(creation),
+		});
+		expect(res.status).toBe(409);
+		expect(await res.text()).toMatch(/pending invitation/);
+		const user = await env.DB.prepare("SELECT id FROM users WHERE email = ?").bind(email).first();
+		expect(user).toBeNull();
+	});
+});
+
+describe("team invitations and recovery use the same email form", () => {
+	it("an invitation refuses hidden characters and stores the normal form", async () => {
+		const m = await createMerchant();
+		const owner = await person(m.merchant.id, "owner");
+		const csrf = await owner.browser.csrf("/dashboard/team");
+		const hidden = await owner.browser.post("/dashboard/team/invitations", {
+			csrf,
+			email: "new\u200Bhire@pay.example",
+			role: "analyst",
+		});
+		expect(hidden.status).toBe(400);
+		expect(await hidden.text()).toMatch(/invisible or control characters/);
+		await dashboardInvite(owner.browser, " \uFF2EEW@Pay.Example ", "analyst");
+		const row = await env.DB.prepare(
+			"SELECT email FROM invitations WHERE merchant_id = ? ORDER BY id DESC LIMIT 1",
+		)
+			.bind(m.merchant.id)
+			.first<{ email: string }>();
+		expect(row?.email).toBe("new@pay.example");
+	});
+
+	it("a recovery sign-in finds the account under a compatible spelling", async () => {
+		const m = await createMerchant();
+		const owner = await person(
+			m.merchant.id,
+			"owner",
+			`keeper-${crypto.randomUUID().slice(0, 6)}@pay.example`,
+		);
+		const browser = new Browser();
+		const res = await browser.post("/dashboard/recovery", {
+			email: ` ${owner.email.replace("k", "\uFF2B")}`,
+			code: owner.recoveryCodes[1] as string,
+		});
+		expect(res.status).toBe(303);
+		expect(res.headers.get("Location")).toBe("/dashboard/account?recovered=1");
+	});
+});
