@@ -5,7 +5,7 @@ import { newRecoveryCodes, unusedRecoveryCodes } from "../services/recovery-code
 import { membershipsOf } from "../services/team";
 import { actorOf, stepUp } from "./access";
 import { type DashboardApp, field, PageError, readForm, seeOther, sessionOf } from "./context";
-import { Csrf, renderPage, when } from "./layout";
+import { ActionButton, Csrf, renderPage, when } from "./layout";
 import {
 	type DashboardSession,
 	endOtherSessions,
@@ -94,16 +94,11 @@ export function registerAccount(app: DashboardApp): void {
 									<td>added {when(p.created)}</td>
 									<td>last used {when(p.last_used_at)}</td>
 									<td>
-										<form
-											class="inline"
-											method="post"
+										<ActionButton
+											session={session}
 											action={`/dashboard/account/passkeys/${p.id}/remove`}
-										>
-											<Csrf session={session} />
-											<button type="submit" class="danger">
-												Remove
-											</button>
-										</form>
+											label="Remove"
+										/>
 									</td>
 								</tr>
 							))}

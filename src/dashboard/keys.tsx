@@ -19,7 +19,7 @@ import {
 	seeOther,
 	sessionOf,
 } from "./context";
-import { Csrf, renderPage, when } from "./layout";
+import { ActionButton, Csrf, renderPage, when } from "./layout";
 import type { DashboardSession } from "./session";
 
 /** Grace periods offered when rolling: how long the old key keeps working. */
@@ -148,16 +148,11 @@ export function registerKeys(app: DashboardApp): void {
 														</button>
 													</form>
 												) : null}
-												<form
-													class="inline"
-													method="post"
+												<ActionButton
+													session={session}
 													action={`/dashboard/keys/${k.id}/revoke`}
-												>
-													<Csrf session={session} />
-													<button type="submit" class="danger">
-														Revoke
-													</button>
-												</form>
+													label="Revoke"
+												/>
 											</>
 										) : null}
 									</td>

@@ -140,6 +140,23 @@ export function Csrf(props: { session: DashboardSession }) {
 	return <input type="hidden" name="csrf" value={props.session.csrf} />;
 }
 
+/** A one-button form posting to `action` with the session's CSRF token: remove, revoke, withdraw. */
+export function ActionButton(props: {
+	session: DashboardSession;
+	action: string;
+	label: string;
+	kind?: "danger" | "secondary";
+}) {
+	return (
+		<form class="inline" method="post" action={props.action}>
+			<Csrf session={props.session} />
+			<button type="submit" class={props.kind ?? "danger"}>
+				{props.label}
+			</button>
+		</form>
+	);
+}
+
 export function Status(props: { value: string }) {
 	return <span class={`status ${props.value}`}>{props.value.replace(/_/g, " ")}</span>;
 }

@@ -24,7 +24,7 @@ import {
 	seeOther,
 	sessionOf,
 } from "./context";
-import { Csrf, renderPage, when } from "./layout";
+import { ActionButton, Csrf, renderPage, when } from "./layout";
 import type { DashboardSession } from "./session";
 
 // The merchant's team: members and their roles, and open invitations. Owners change it (with a
@@ -139,16 +139,11 @@ export function registerTeam(app: DashboardApp): void {
 												Change role
 											</button>
 										</form>
-										<form
-											class="inline"
-											method="post"
+										<ActionButton
+											session={session}
 											action={`/dashboard/team/members/${m.user}/remove`}
-										>
-											<Csrf session={session} />
-											<button type="submit" class="danger">
-												Remove
-											</button>
-										</form>
+											label="Remove"
+										/>
 									</td>
 								) : null}
 							</tr>
@@ -176,16 +171,11 @@ export function registerTeam(app: DashboardApp): void {
 									<td>{when(i.expires_at)}</td>
 									{owner ? (
 										<td>
-											<form
-												class="inline"
-												method="post"
+											<ActionButton
+												session={session}
 												action={`/dashboard/team/invitations/${i.id}/revoke`}
-											>
-												<Csrf session={session} />
-												<button type="submit" class="danger">
-													Withdraw
-												</button>
-											</form>
+												label="Withdraw"
+											/>
 										</td>
 									) : null}
 								</tr>
