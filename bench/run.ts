@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: runs the benchmarks one after another (each starts its own local stack and
  * writes bench/results/<name>.json), then collects every result into bench/results/latest.json,
- * renders bench/results/latest.md and rewrites the README block between `<!-- bench:start -->`
- * and `<!-- bench:end -->` (and the same block in docs/benchmarks.md).
+ * renders bench/results/latest.md and rewrites the block between `<!-- bench:start -->` and
+ * `<!-- bench:end -->` in docs/benchmarks.md: the one place the numbers are published.
  *
  *   npm run bench                        load, pipeline, faults, checkout weight, bundle size
  *   npm run bench -- --all               also webhooks, Solana detection and scale (about 16 more minutes)
@@ -110,8 +110,7 @@ async function main(): Promise<void> {
 	writeFileSync(join(RESULTS_DIR, "latest.md"), markdown);
 	console.log(`[bench] collected ${results.length} results into bench/results/latest.{json,md}`);
 
-	// The README's block, and the same block in the benchmarks doc.
-	for (const file of ["README.md", join("docs", "benchmarks.md")]) {
+	for (const file of [join("docs", "benchmarks.md")]) {
 		const path = join(REPO_ROOT, file);
 		const text = existsSync(path) ? replaceBetween(readFileSync(path, "utf8"), markdown) : null;
 		if (text === null) {

@@ -3,9 +3,9 @@ import { join } from "node:path";
 import { type BenchResult, type BenchTable, RESULTS_DIR } from "./report.js";
 
 // Markdown for collected benchmark results: one section per result, its targets met or missed,
-// then its tables with their notes. Used for bench/results/latest.md and the README block.
+// then its tables with their notes. Used for bench/results/latest.md and the block in docs/benchmarks.md.
 
-/** Results in this order first (the README reads top-down from the request path outwards). */
+/** Results in this order first (the results read top-down from the request path outwards). */
 const ORDER = [
 	"load",
 	"pipeline",
@@ -68,8 +68,20 @@ export function renderResult(result: BenchResult, level = 4): string {
 	return parts.join("\n\n");
 }
 
+/** One table of every target, so the headline numbers are generated like the rest. */
+export function renderTargets(results: BenchResult[]): string {
+	const rows = sortResults(results).flatMap((r) =>
+		(r.targets ?? []).map((t) => [r.name, t.name, t.met ? "met" : "missed", t.detail]),
+	);
+	if (rows.length === 0) return "";
+	return `**Targets**\n\n${markdownTable({ title: "Targets", columns: ["Benchmark", "Target", "Result", "Measured"], rows })}`;
+}
+
 export function renderAll(results: BenchResult[], skipped: string[] = []): string {
-	const sections = sortResults(results).map((r) => renderResult(r));
+	const sections = [
+		renderTargets(results),
+		...sortResults(results).map((r) => renderResult(r)),
+	].filter(Boolean);
 	if (skipped.length > 0) {
 		sections.push(
 			`Not shown (not in the result shape): ${skipped.map((s) => `\`${s}\``).join(", ")}.`,
