@@ -26,6 +26,8 @@ export const ID_PREFIXES = {
 	invitation: "inv",
 	passkey: "psk",
 	challenge: "wac",
+	payoutDestination: "pd",
+	payout: "po",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

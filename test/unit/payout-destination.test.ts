@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import {
+	judgeDestination,
+	type PayoutDestinationRow,
+	toApiDestination,
+	usableAfterFor,
+} from "../../src/domain/payout-destination";
+
+const NOW = 1_800_000_000;
+
+function row(overrides: Partial<PayoutDestinationRow> = {}): PayoutDestinationRow {
+	return {
+		id: "pd_1",
+		merchant_id: "mch_1",
+		livemode: 1,
+		type: "solana_wallet",
+		address: "11111111111111111111111111111111",
+		stripe_account_id: null,
+		status: "active",
+		is_default: 1,
+		usable_after: NOW - 1,
+		created: NOW - 100,
+		updated: NOW - 100,
+		removed: null,
+		...overrides,
+	};
+}
+
+describe("judgeDestination", () => {
+	it("accepts an active destination of the payout's type whose cooling-off has passed", () => {
+		expect(judgeDestination(row(), "solana_wallet", NOW)).toEqual({ ok: true, destination: row() });
+		expect(judgeDestination(row({ usable_after: NOW }), "solana_wallet", NOW).ok).toBe(true);
+	});
+
+	it("says cooling_off with the time it becomes usable", () => {
+		const judged = judgeDestination(row({ usable_after: NOW + 1 }), "solana_wallet", NOW);
+		expect(judged).toMatchObject({ ok: false, reason: "cooling_off", usable_after: NOW + 1 });
+	});
+
+	it("refuses a removed, an onboarding and a destination of the other type", () => {
+		expect(judgeDestination(row({ status: "removed" }), "solana_wallet", NOW)).toMatchObject({
+			ok: false,
+			reason: "removed",
+		});
+		expect(
+			judgeDestination(
+				row({ type: "stripe_account", status: "onboarding" }),
+				"stripe_account",
+				NOW,
+			),
+		).toMatchObject({ ok: false, reason: "onboarding" });
+		expect(judgeDestination(row(), "stripe_account", NOW)).toMatchObject({
+			ok: false,
+			reason: "wrong_type",
+		});
+	});
+});
+
+describe("usableAfterFor", () => {
+	it("adds the cooling-off period in live mode only", () => {
+		expect(usableAfterFor(true, NOW, 86_400)).toBe(NOW + 86_400);
+		expect(usableAfterFor(false, NOW, 86_400)).toBe(NOW);
+	});
+});
+
+describe("toApiDestination", () => {
+	it("shows booleans and the stripe account under API names", () => {
+		const api = toApiDestination(row({ is_default: 0, livemode: 0 }));
+		expect(api).toMatchObject({ object: "payout_destination", default: false, livemode: false });
+		expect(api.stripe_account).toBeNull();
+	});
+});
