@@ -34,6 +34,10 @@ export const EVENT_TYPES: readonly string[] = Object.freeze(
 		"risk_rules.updated",
 		"routing_rules.updated",
 		"webhook_endpoint.disabled",
+		// Payout destinations: announced at once, before a new one can receive money.
+		"payout_destination.created",
+		"payout_destination.updated",
+		"payout_destination.removed",
 	].sort(),
 );
 
