@@ -8,6 +8,7 @@ export * from "./ledger";
 export * from "./merchants";
 export * from "./payment-links";
 export * from "./payments";
+export * from "./payout-schedule-runs";
 export * from "./payouts";
 export * from "./queue-failures";
 export * from "./rates";

@@ -1,4 +1,6 @@
-import { sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { PayoutSchedule } from "../../domain/payout-schedule";
 import { created } from "./columns";
 
 /** A merchant's payment policy; absent fields fall back to the gateway's configuration. */
@@ -21,13 +23,34 @@ export interface MerchantSettings {
 	 * crypto sent after the card paid): refunded to their payer at once (default), or held.
 	 */
 	extra_funds?: "refund" | "hold";
+	/** When the available balance is paid out on its own (absent: manual, only on request). */
+	payout_schedule?: PayoutSchedule;
+	/**
+	 * The least an automatic payout sends, per ledger currency (a fiat code, `sol` or a mint):
+	 * decimal strings of minor or base units. A smaller balance waits for a later day.
+	 */
+	payout_minimums?: Record<string, string>;
 }
 
-export const merchants = sqliteTable("merchants", {
-	id: text("id").primaryKey(),
-	name: text("name").notNull(),
-	email: text("email"),
-	metadata: text("metadata", { mode: "json" }).$type<Record<string, string>>().notNull(),
-	settings: text("settings", { mode: "json" }).$type<MerchantSettings>().notNull().default({}),
-	...created,
-});
+/** The daily payout run pages through merchants by this expression (merchants_payout_interval_idx). */
+export const PAYOUT_INTERVAL_SQL = `"settings" ->> '$.payout_schedule.interval'`;
+
+export const merchants = sqliteTable(
+	"merchants",
+	{
+		id: text("id").primaryKey(),
+		name: text("name").notNull(),
+		email: text("email"),
+		metadata: text("metadata", { mode: "json" }).$type<Record<string, string>>().notNull(),
+		settings: text("settings", { mode: "json" }).$type<MerchantSettings>().notNull().default({}),
+		...created,
+	},
+	// An expression index: the schedule stays in the settings document (one source of truth) and
+	// the daily run still reads only the merchants with a schedule, a bounded range per page.
+	(t) => [
+		index("merchants_payout_interval_idx").on(
+			sql`${t.settings} ->> '$.payout_schedule.interval'`,
+			t.id,
+		),
+	],
+);
