@@ -48,12 +48,28 @@ export async function settlementSigner(env: {
 /** The largest transaction a Solana validator accepts (the IPv6 minimum MTU less headers). */
 const MAX_TRANSACTION_BYTES = 1232;
 
-export interface SignedRefundTransaction {
+/** A signed transfer from the settlement wallet, stored before it is broadcast. */
+export interface SignedTransfer {
 	signature: string;
 	/** Base64 wire transaction, ready to broadcast (again). */
 	wire: string;
 	blockhash: string;
 	lastValidBlockHeight: number;
+}
+
+export type SignedRefundTransaction = SignedTransfer;
+
+/** What leaves the settlement wallet in one transaction: one or more legs of one token. */
+export interface SettlementTransfer {
+	legs: { recipient: string; amount: string }[];
+	/** Null for SOL. */
+	mint: string | null;
+	token_program: string | null;
+	decimals: number;
+	/** The refund's or payout's id, as an SPL memo. */
+	memo: string;
+	/** The settlement wallet's token account to send from, when not its associated one. */
+	source?: string | null;
 }
 
 /**
@@ -69,18 +85,44 @@ export async function buildRefundTransaction(
 ): Promise<SignedRefundTransaction> {
 	// One transfer, or one per payer of a split refund: all in one transaction, all or nothing.
 	const legs = refund.splits ?? [{ recipient: refund.recipient, amount: refund.amount }];
+	return buildSettlementTransaction(
+		rpc,
+		signer,
+		{
+			legs,
+			mint: refund.mint,
+			token_program: refund.token_program,
+			decimals: refund.decimals,
+			memo: refund.memo,
+			source: refund.source ?? null,
+		},
+		"refund",
+	);
+}
+
+/**
+ * A transfer from the settlement wallet, signed, for refunds and payouts alike: every leg in one
+ * transaction (all or nothing), each token leg into its recipient's associated token account,
+ * created idempotently at the settlement wallet's expense, the memo before each transfer.
+ */
+export async function buildSettlementTransaction(
+	rpc: SolanaRpc,
+	signer: KeyPairSigner,
+	transfer: SettlementTransfer,
+	noun: string,
+): Promise<SignedTransfer> {
 	const instructions = (
 		await Promise.all(
-			legs.map((leg) =>
+			transfer.legs.map((leg) =>
 				transferInstructions({
 					from: signer,
 					to: leg.recipient,
 					amount: BigInt(leg.amount),
-					mint: refund.mint,
-					tokenProgram: refund.token_program,
-					decimals: refund.decimals,
-					memo: refund.memo,
-					source: refund.source ?? null,
+					mint: transfer.mint,
+					tokenProgram: transfer.token_program,
+					decimals: transfer.decimals,
+					memo: transfer.memo,
+					source: transfer.source ?? null,
 				}),
 			),
 		)
@@ -92,12 +134,12 @@ export async function buildRefundTransaction(
 	);
 	const signed = await signTransactionMessageWithSigners(message);
 	const wire = getBase64EncodedWireTransaction(signed);
-	// A transaction the network can never take fails the refund at once (its amount freed) rather
-	// than being broadcast until its blockhash runs out, again and again.
+	// A transaction the network can never take fails at once (its amount freed) rather than
+	// being broadcast until its blockhash runs out, again and again.
 	const bytes = (wire.length * 3) / 4 - (wire.endsWith("==") ? 2 : wire.endsWith("=") ? 1 : 0);
 	if (bytes > MAX_TRANSACTION_BYTES) {
 		throw new Error(
-			`the refund transaction would be ${bytes} bytes, more than Solana's ${MAX_TRANSACTION_BYTES}`,
+			`the ${noun} transaction would be ${bytes} bytes, more than Solana's ${MAX_TRANSACTION_BYTES}`,
 		);
 	}
 	return {
