@@ -1,4 +1,4 @@
-import { primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { created, livemode } from "./columns";
 
 /**
@@ -20,6 +20,12 @@ export const payoutScheduleRuns = sqliteTable(
 		payoutId: text("payout_id"),
 		/** Why none was created: no_destination, below_minimum, or the payout's error code. */
 		reason: text("reason"),
+		/**
+		 * Of a created payout: the `ledger_postings` rowid (insertion order, so also of transfers that
+		 * land late) of the newest posting it itemised. Items are taken oldest first, so the next
+		 * run's unitemised postings are all after it: a run reads only what came since.
+		 */
+		itemsThrough: integer("items_through"),
 		...created,
 	},
 	(t) => [primaryKey({ columns: [t.merchantId, t.livemode, t.currency, t.date] })],

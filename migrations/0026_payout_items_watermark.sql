@@ -1,0 +1,1 @@
+ALTER TABLE `payout_schedule_runs` ADD `items_through` integer;
