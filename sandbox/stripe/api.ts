@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { BodyTooLargeError, type RouteContext, type RouteHandler, readBody } from "../http.js";
 import type { RequestContext, StripeEmulator } from "./emulator.js";
-import { StripeApiError, type StripeErrorBody } from "./errors.js";
+import { docUrl, StripeApiError, type StripeErrorBody } from "./errors.js";
 import { canonicalParams, type FormObject, Params, parseForm } from "./form.js";
 import { expandPaths } from "./store.js";
 
@@ -23,6 +23,10 @@ export interface ApiCall {
 	ctx: RequestContext;
 	/** Sent with a pk_test_ key: the handler must check the object's client_secret. */
 	publishable: boolean;
+	/** The connected account named by `Stripe-Account` (only on routes with `connect`), else null. */
+	account: string | null;
+	/** The secret (or publishable) key the request came with. */
+	apiKey: string;
 }
 
 export type ApiHandler = (call: ApiCall) => unknown;
@@ -32,6 +36,8 @@ export interface ApiRouteOptions {
 	test?: boolean;
 	/** Also open to pk_test_ keys, as Stripe.js uses them with a client secret. */
 	publishable?: boolean;
+	/** Acts on a connected account when `Stripe-Account` names one (Connect). */
+	connect?: boolean;
 }
 
 function send(
@@ -84,6 +90,44 @@ function authProblem(key: string | undefined, publishable: boolean): string | un
 	}
 	if (key === "") return NO_KEY;
 	return `Invalid API Key provided: ${redact(key)}`;
+}
+
+function accountOf(req: IncomingMessage): string | null {
+	const header = req.headers["stripe-account"];
+	const value = (Array.isArray(header) ? header[0] : header)?.trim();
+	return value ? value : null;
+}
+
+/**
+ * Stripe answers a `Stripe-Account` naming an account the key cannot reach with a 403
+ * `account_invalid`. Endpoints that do not act on connected accounts here refuse the header,
+ * rather than silently acting on the platform.
+ */
+function connectedAccountProblem(
+	em: StripeEmulator,
+	account: string,
+	apiKey: string,
+	connect: boolean,
+): StripeApiError | undefined {
+	if (!em.store.accounts.has(account)) return accountInvalid(apiKey, account);
+	if (!connect) {
+		return new StripeApiError(400, {
+			type: "invalid_request_error",
+			message:
+				"The Stripe emulator does not act on connected accounts at this endpoint: send Stripe-Account only to GET /v1/balance.",
+		});
+	}
+	return undefined;
+}
+
+/** Stripe's 403 for an account id the key cannot reach (unknown, deleted, or not connected). */
+export function accountInvalid(apiKey: string, account: string): StripeApiError {
+	return new StripeApiError(403, {
+		type: "invalid_request_error",
+		message: `The provided key '${redact(apiKey)}' does not have access to account '${account}' (or that account does not exist). Application access may have been revoked.`,
+		code: "account_invalid",
+		doc_url: docUrl("account_invalid"),
+	});
 }
 
 function originOf(req: IncomingMessage): string {
@@ -146,6 +190,15 @@ export function apiRoute(
 			});
 			return;
 		}
+		const account = accountOf(req);
+		const accountProblem =
+			account === null
+				? undefined
+				: connectedAccountProblem(em, account, apiKey as string, options.connect ?? false);
+		if (accountProblem) {
+			send(res, accountProblem.status, errorText(accountProblem.body), headers);
+			return;
+		}
 		const idempotencyKey =
 			method === "POST" ? (req.headers["idempotency-key"] as string | undefined) : undefined;
 		const ctx: RequestContext = {
@@ -155,10 +208,12 @@ export function apiRoute(
 		};
 		const endpoint = `${method} ${url.pathname}`;
 		const fingerprint = canonicalParams(form);
+		// Stripe scopes keys by account: the platform's and each connected account's are separate.
+		const scope = account === null ? (apiKey as string) : `${apiKey}\n${account}`;
 		if (idempotencyKey !== undefined) {
 			let stored: ReturnType<StripeEmulator["idempotency"]["lookup"]>;
 			try {
-				stored = em.idempotency.lookup(apiKey as string, idempotencyKey, endpoint, fingerprint);
+				stored = em.idempotency.lookup(scope, idempotencyKey, endpoint, fingerprint);
 			} catch (error) {
 				if (!(error instanceof StripeApiError)) throw error;
 				send(res, error.status, errorText(error.body), headers);
@@ -180,7 +235,15 @@ export function apiRoute(
 		try {
 			const params = new Params(form);
 			const publishable = apiKey?.startsWith("pk_") ?? false;
-			const body = handler({ em, params, path, ctx, publishable });
+			const body = handler({
+				em,
+				params,
+				path,
+				ctx,
+				publishable,
+				account,
+				apiKey: apiKey as string,
+			});
 			const expand = params.list("expand") ?? [];
 			if (expand.length > 0) expandPaths(body, expand, em.store);
 			text = JSON.stringify(body, null, 2);
@@ -193,7 +256,7 @@ export function apiRoute(
 		if (idempotencyKey !== undefined) {
 			headers["idempotency-key"] = idempotencyKey;
 			if (store) {
-				em.idempotency.save(apiKey as string, idempotencyKey, {
+				em.idempotency.save(scope, idempotencyKey, {
 					endpoint,
 					fingerprint,
 					status,

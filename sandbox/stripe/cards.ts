@@ -157,6 +157,13 @@ export const TEST_CARDS: readonly TestCard[] = [
 		tokens: ["pm_card_refundFail"],
 		behaviour: { refundFails: true },
 	},
+	{
+		number: "4000000000000077",
+		brand: "visa",
+		funding: "credit",
+		tokens: ["pm_card_bypassPending"],
+		behaviour: { bypassPending: true },
+	},
 ];
 
 const BY_NUMBER = new Map(TEST_CARDS.map((card) => [card.number, card]));

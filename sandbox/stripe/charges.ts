@@ -215,6 +215,10 @@ export function captureCharge(
 		fee: processingFee(amount, charge.currency),
 		description: charge.description,
 	});
+	if (charge.payment_method && store.cards.get(charge.payment_method as string)?.bypassPending) {
+		txn.available_on = txn.created;
+		txn.status = "available";
+	}
 	charge.captured = true;
 	charge.amount_captured = amount;
 	charge.balance_transaction = txn.id;

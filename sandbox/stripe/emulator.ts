@@ -145,6 +145,8 @@ export class StripeEmulator {
 		object: { id: string },
 		ctx: RequestContext | null,
 		previousAttributes?: object,
+		/** A connected account's event (Connect): its id in the event's `account`. */
+		account?: string,
 	): Stripe.Event {
 		const data: { object: object; previous_attributes?: object } = { object: snapshot(object) };
 		if (previousAttributes) data.previous_attributes = snapshot(previousAttributes);
@@ -159,6 +161,7 @@ export class StripeEmulator {
 			pending_webhooks: this.webhooks.wants(type) ? 1 : 0,
 			request: { id: ctx?.id ?? null, idempotency_key: ctx?.idempotencyKey ?? null },
 			type,
+			...(account ? { account } : {}),
 		} as Stripe.Event;
 		this.store.events.set(event.id, event);
 		this.webhooks.enqueue(event);

@@ -1,6 +1,8 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import { errorMessage, type Log, Router, routerListener, sendJson } from "../http.js";
 import { stripeRequestId } from "./api.js";
+import { registerOnboardingPage } from "./connect-onboarding.js";
+import { registerConnectRoutes } from "./connect-routes.js";
 import { applyCors } from "./cors.js";
 import { StripeEmulator } from "./emulator.js";
 import type { StripeErrorBody } from "./errors.js";
@@ -45,6 +47,8 @@ export function createStripeRouter(emulator?: StripeEmulator): Router {
 	if (emulator) {
 		registerPaymentIntentRoutes(router, emulator);
 		registerResourceRoutes(router, emulator);
+		registerConnectRoutes(router, emulator);
+		registerOnboardingPage(router, emulator);
 		registerThreeDSecurePage(router, emulator);
 		registerStripeJs(router, emulator.log);
 	}

@@ -25,6 +25,8 @@ export interface CardBehaviour {
 	dispute?: boolean;
 	/** Refunds start succeeded, then fail asynchronously. */
 	refundFails?: boolean;
+	/** The charge's funds are available at once instead of pending (Stripe's 4000000000000077). */
+	bypassPending?: boolean;
 }
 
 /** A confirmation waiting for 3-D Secure, or a payment waiting out `processing`. */
@@ -32,6 +34,18 @@ export interface PendingAttempt {
 	paymentMethod: string;
 	offSession: boolean;
 	returnUrl: string | null;
+}
+
+/** An account link's state: single use, short-lived, as on Stripe. */
+export interface AccountLinkState {
+	account: string;
+	refreshUrl: string;
+	returnUrl: string;
+	expiresAt: number;
+	/** Visited links cannot be opened again (they send the browser to refresh_url). */
+	visited: boolean;
+	/** Answered (completed or cancelled): the form cannot be posted again. */
+	done: boolean;
 }
 
 export class StripeStore {
@@ -44,6 +58,15 @@ export class StripeStore {
 	readonly events = new Map<string, Stripe.Event>();
 	readonly cards = new Map<string, CardBehaviour>();
 	readonly attempts = new Map<string, PendingAttempt>();
+	/** Connect: connected accounts, account links by their token, transfers and reversals. */
+	readonly accounts = new Map<string, Stripe.Account>();
+	readonly accountLinks = new Map<string, AccountLinkState>();
+	readonly transfers = new Map<string, Stripe.Transfer>();
+	readonly transferReversals = new Map<string, Stripe.TransferReversal>();
+	/** Each connected account's available balance per currency (minor units). */
+	readonly connectedBalances = new Map<string, Map<string, number>>();
+	/** Destinations whose next transfer is refused (the `_test` failure knob). */
+	readonly failNextTransfer = new Set<string>();
 
 	constructor(readonly now: () => number = Date.now) {}
 
@@ -67,9 +90,15 @@ export class StripeStore {
 			this.events,
 			this.cards,
 			this.attempts,
+			this.accounts,
+			this.accountLinks,
+			this.transfers,
+			this.transferReversals,
+			this.connectedBalances,
 		] as Map<string, unknown>[]) {
 			map.clear();
 		}
+		this.failNextTransfer.clear();
 	}
 
 	/** Looks an id up by its prefix; used by `expand`. */
@@ -83,6 +112,9 @@ export class StripeStore {
 			pm: this.paymentMethods,
 			du: this.disputes,
 			evt: this.events,
+			acct: this.accounts,
+			tr: this.transfers,
+			trr: this.transferReversals,
 		};
 		return maps[prefix]?.get(id);
 	}

@@ -16,7 +16,7 @@ import { authenticatePaymentIntent } from "./payment-intents.js";
 // never navigates to return_url: once the payer has answered (or there is nothing to answer) it
 // tells that origin, and only it, with a postMessage, and Stripe.js reads the intent's outcome.
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
 	return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -29,7 +29,7 @@ function notifyParent(parentOrigin: string | null, intentId: string): string {
 	return `<script>window.parent.postMessage(${json(message)}, ${json(parentOrigin)});</script>`;
 }
 
-function sendHtml(
+export function sendHtml(
 	res: ServerResponse,
 	status: number,
 	title: string,
