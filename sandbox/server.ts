@@ -1,7 +1,15 @@
 import type { Server } from "node:http";
 import { DEV_SETTLEMENT_WALLET, SANDBOX_DEFAULTS } from "./config.js";
 import { createControlServer } from "./control.js";
-import { closeServer, errorMessage, formatUrl, isLoopbackHost, type Log, listen } from "./http.js";
+import {
+	closeServer,
+	errorMessage,
+	formatUrl,
+	isLoopbackHost,
+	type Log,
+	listen,
+	Router,
+} from "./http.js";
 import { SolanaSimulator, type SolanaSimulatorOptions } from "./solana/simulator.js";
 import {
 	StripeEmulator,
@@ -9,6 +17,7 @@ import {
 	stripeOptionsFromEnv,
 } from "./stripe/emulator.js";
 import { createStripeServer } from "./stripe/server.js";
+import { registerWalletRoutes, SandboxWallet, walletOriginsFromEnv } from "./wallet.js";
 
 export interface SandboxOptions {
 	host?: string;
@@ -25,6 +34,11 @@ export interface SandboxOptions {
 	settlementWallets?: readonly string[];
 	/** Webhook endpoint, retry and timing knobs; STRIPE_WEBHOOK_URL / _SECRET fill unset ones. */
 	stripe?: StripeEmulatorOptions;
+	/**
+	 * Page origins whose scripts may ask the Sandbox Wallet to sign (the gateway's checkout);
+	 * SANDBOX_WALLET_ORIGINS, comma-separated, fills it when unset.
+	 */
+	walletOrigins?: readonly string[];
 	log?: (line: string) => void;
 }
 
@@ -34,6 +48,8 @@ export interface Sandbox {
 	solana: SolanaSimulator;
 	/** The Stripe emulator's state: setWebhook, setFaults, deliveries, reset, store. */
 	stripe: StripeEmulator;
+	/** The funded "Sandbox Wallet" the checkout and `npm run pay` pay with (served under /wallet). */
+	wallet: SandboxWallet;
 	close(): Promise<void>;
 }
 
@@ -95,13 +111,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		createStripeServer({ emulator: stripeEmulator, log }),
 		stripePort,
 	);
+	const wallet = new SandboxWallet(simulator);
+	const router = new Router();
+	let controlUrl = "";
+	registerWalletRoutes(router, wallet, {
+		controlUrl: () => controlUrl,
+		origins: options.walletOrigins ?? walletOriginsFromEnv(process.env),
+		log,
+	});
 	const controlServer = createControlServer({
+		router,
 		services: { solana, stripe },
 		stripe: stripeEmulator,
 		startedAt: new Date(),
 		log,
 	});
 	const control = await bind("control", controlServer, controlPort);
+	controlUrl = control;
 	simulator.start();
 
 	let closing: Promise<void> | undefined;
@@ -109,6 +135,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		urls: { solana, stripe, control },
 		solana: simulator,
 		stripe: stripeEmulator,
+		wallet,
 		close() {
 			// Idempotent: signal handlers and test teardown may both call it.
 			simulator.close();

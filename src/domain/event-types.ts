@@ -34,6 +34,12 @@ export const EVENT_TYPES: readonly string[] = Object.freeze(
 		"risk_rules.updated",
 		"routing_rules.updated",
 		"webhook_endpoint.disabled",
+		// Payouts: created, every status change, and the outcome.
+		"payout.created",
+		"payout.updated",
+		"payout.paid",
+		"payout.failed",
+		"payout.canceled",
 		// Payout destinations: announced at once, before a new one can receive money.
 		"payout_destination.created",
 		"payout_destination.updated",

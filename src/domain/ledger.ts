@@ -10,7 +10,7 @@ export interface Posting {
 	amount: bigint;
 }
 
-export type TransferKind = "payment" | "refund" | "fee" | "conversion" | "adjustment";
+export type TransferKind = "payment" | "refund" | "fee" | "conversion" | "adjustment" | "payout";
 
 export interface Transfer {
 	id: string;
@@ -71,6 +71,9 @@ export const accounts = {
 	 */
 	treasuryFloat: (livemode: boolean, currency: string) =>
 		`${modeOf(livemode)}:gateway:float:${currency}`,
+	/** Payouts reserved from merchants' available balances and not yet paid (or reversed). */
+	payoutsInTransit: (livemode: boolean, currency: string) =>
+		`${modeOf(livemode)}:payouts:in_transit:${currency}`,
 };
 
 /** Throws unless the transfer is well formed and balanced in every currency. */

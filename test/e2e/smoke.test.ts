@@ -51,6 +51,7 @@ describe("checkout page and test wallet (smoke)", () => {
 			"standard:disconnect",
 			"standard:events",
 			"solana:signAndSendTransaction",
+			"solana:signTransaction",
 			"solana:signMessage",
 			"solana:signIn",
 		]);

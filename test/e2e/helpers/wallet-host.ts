@@ -2,8 +2,11 @@ import { fileURLToPath } from "node:url";
 import {
 	getAddressEncoder,
 	getBase64Decoder,
+	getBase64EncodedWireTransaction,
 	getBase64Encoder,
+	getTransactionDecoder,
 	type KeyPairSigner,
+	partiallySignTransaction,
 	signBytes,
 } from "@solana/kit";
 import { build } from "esbuild";
@@ -111,6 +114,7 @@ export async function installTestWallet(
 		}
 		try {
 			let signature: Uint8Array | undefined;
+			let signedTransaction: string | undefined;
 			switch (request.method) {
 				case "connect":
 				case "disconnect":
@@ -124,6 +128,13 @@ export async function installTestWallet(
 					});
 					sent.push(signature);
 					break;
+				case "signTransaction": {
+					const decoded = getTransactionDecoder().decode(b64.decode(request.transaction));
+					signedTransaction = getBase64EncodedWireTransaction(
+						await partiallySignTransaction([payer.keyPair], decoded),
+					);
+					break;
+				}
 				case "signMessage":
 					signature = await signBytes(payer.keyPair.privateKey, b64.decode(request.message));
 					break;
@@ -135,7 +146,11 @@ export async function installTestWallet(
 					break;
 			}
 			log.push({ method: request.method, outcome: "approved", request });
-			return { ok: true, ...(signature ? { signature: b64.encode(signature) } : {}) };
+			return {
+				ok: true,
+				...(signature ? { signature: b64.encode(signature) } : {}),
+				...(signedTransaction ? { signedTransaction } : {}),
+			};
 		} catch (error) {
 			const message = error instanceof Error ? error.message : String(error);
 			log.push({ method: request.method, outcome: "failed", request, error: message });

@@ -13,6 +13,8 @@ export interface TestWalletConfig {
 	address: string;
 	/** Its 32 public key bytes, base64. */
 	publicKey: string;
+	/** The name apps see (default "Phantom"). */
+	name?: string;
 }
 
 export type WalletRequest =
@@ -25,6 +27,11 @@ export type WalletRequest =
 			transaction: string;
 			skipPreflight?: boolean;
 			commitment?: string;
+	  }
+	| {
+			method: "signTransaction";
+			/** The wire transaction, base64; returned signed by the wallet's account, not sent. */
+			transaction: string;
 	  }
 	| { method: "signMessage"; message: string }
 	| {
@@ -40,6 +47,8 @@ export type WalletResponse =
 			ok: true;
 			/** Base64 signature bytes (transaction signature or ed25519 message signature). */
 			signature?: string;
+			/** signTransaction: the wire transaction with the account's signature, base64. */
+			signedTransaction?: string;
 	  }
 	| { ok: false; code: number; message: string };
 

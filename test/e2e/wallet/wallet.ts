@@ -8,6 +8,9 @@ import type {
 	SolanaSignMessageFeature,
 	SolanaSignMessageInput,
 	SolanaSignMessageOutput,
+	SolanaSignTransactionFeature,
+	SolanaSignTransactionInput,
+	SolanaSignTransactionOutput,
 } from "@solana/wallet-standard-features";
 import type { Wallet, WalletAccount, WalletIcon } from "@wallet-standard/base";
 import type {
@@ -20,19 +23,14 @@ import type {
 	StandardEventsNames,
 } from "@wallet-standard/features";
 import { ReadonlyWalletAccount, registerWallet } from "@wallet-standard/wallet";
-import {
-	type TestWalletConfig,
-	WALLET_BRIDGE_GLOBAL,
-	WALLET_CONFIG_GLOBAL,
-	type WalletRequest,
-	type WalletResponse,
-} from "./protocol";
+import type { TestWalletConfig, WalletRequest, WalletResponse } from "./protocol";
 import { signInMessageText } from "./siws";
 
 // A stand-in for Phantom, injected into the checkout page before its scripts run. It speaks the
 // Wallet Standard exactly as a browser extension does (registerWallet, the same features and
-// output shapes, Phantom's 4001 rejection), while keys, signing and sending stay in the Node test,
-// reached through page.exposeFunction.
+// output shapes, Phantom's 4001 rejection), while keys, signing and sending stay on a Node side
+// reached through a bridge: the test's page.exposeFunction (index.ts), or the sandbox's loopback
+// HTTP for the "Sandbox Wallet" of `npm run dev` (sandbox/wallet-script.ts).
 
 const CHAINS = ["solana:mainnet", "solana:devnet", "solana:testnet", "solana:localnet"] as const;
 
@@ -44,10 +42,11 @@ type Features = StandardConnectFeature &
 	StandardDisconnectFeature &
 	StandardEventsFeature &
 	SolanaSignAndSendTransactionFeature &
+	SolanaSignTransactionFeature &
 	SolanaSignMessageFeature &
 	SolanaSignInFeature;
 
-type Bridge = (request: WalletRequest) => Promise<WalletResponse>;
+export type Bridge = (request: WalletRequest) => Promise<WalletResponse>;
 
 /** The error Phantom throws: an Error with the provider's numeric code. */
 class WalletError extends Error {
@@ -72,7 +71,7 @@ function fromBase64(text: string): Uint8Array {
 
 class TestPhantomWallet implements Wallet {
 	readonly version = "1.0.0" as const;
-	readonly name = "Phantom";
+	readonly name: string;
 	readonly icon = ICON;
 	readonly chains = CHAINS;
 	readonly #account: WalletAccount;
@@ -82,11 +81,17 @@ class TestPhantomWallet implements Wallet {
 
 	constructor(config: TestWalletConfig, bridge: Bridge) {
 		this.#bridge = bridge;
+		this.name = config.name ?? "Phantom";
 		this.#account = new ReadonlyWalletAccount({
 			address: config.address,
 			publicKey: fromBase64(config.publicKey),
 			chains: CHAINS,
-			features: ["solana:signAndSendTransaction", "solana:signMessage", "solana:signIn"],
+			features: [
+				"solana:signAndSendTransaction",
+				"solana:signTransaction",
+				"solana:signMessage",
+				"solana:signIn",
+			],
 		});
 	}
 
@@ -103,6 +108,11 @@ class TestPhantomWallet implements Wallet {
 				version: "1.0.0",
 				supportedTransactionVersions: ["legacy", 0],
 				signAndSendTransaction: (...inputs) => this.#signAndSendTransaction(inputs),
+			},
+			"solana:signTransaction": {
+				version: "1.0.0",
+				supportedTransactionVersions: ["legacy", 0],
+				signTransaction: (...inputs) => this.#signTransaction(inputs),
 			},
 			"solana:signMessage": {
 				version: "1.1.0",
@@ -177,6 +187,21 @@ class TestPhantomWallet implements Wallet {
 		return outputs;
 	}
 
+	async #signTransaction(
+		inputs: readonly SolanaSignTransactionInput[],
+	): Promise<SolanaSignTransactionOutput[]> {
+		const outputs: SolanaSignTransactionOutput[] = [];
+		for (const input of inputs) {
+			this.#checkAccount(input.account);
+			const { signedTransaction } = await this.#call({
+				method: "signTransaction",
+				transaction: toBase64(new Uint8Array(input.transaction)),
+			});
+			outputs.push({ signedTransaction: fromBase64(signedTransaction ?? "") });
+		}
+		return outputs;
+	}
+
 	async #signMessage(
 		inputs: readonly SolanaSignMessageInput[],
 	): Promise<SolanaSignMessageOutput[]> {
@@ -214,13 +239,9 @@ class TestPhantomWallet implements Wallet {
 	}
 }
 
-const scope = window as unknown as Record<string, unknown>;
-const config = scope[WALLET_CONFIG_GLOBAL] as TestWalletConfig | undefined;
-// Looked up per call: the exposed function's binding may land after this script.
-const bridge: Bridge = (request) => {
-	const exposed = scope[WALLET_BRIDGE_GLOBAL];
-	if (typeof exposed !== "function") throw new WalletError("Test wallet bridge missing.", -32603);
-	return (exposed as Bridge)(request);
-};
-if (config) registerWallet(new TestPhantomWallet(config, bridge));
-else console.error("test wallet: no config; the wallet is not registered");
+/** Registers the wallet with the page's Wallet Standard registry. */
+export function registerTestWallet(config: TestWalletConfig, bridge: Bridge): void {
+	registerWallet(new TestPhantomWallet(config, bridge));
+}
+
+export { WalletError };
