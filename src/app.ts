@@ -29,6 +29,7 @@ import { registerEvents } from "./routes/events";
 import { registerHealth } from "./routes/health";
 import { registerPaymentLinks } from "./routes/payment-links";
 import { registerPayments } from "./routes/payments";
+import { registerPayoutDestinations } from "./routes/payout-destinations";
 import { registerRates } from "./routes/rates";
 import { registerRefunds } from "./routes/refunds";
 import { registerReports } from "./routes/reports";
@@ -121,6 +122,7 @@ export function createApp(): App {
 	registerAdminTreasury(app);
 	registerPayments(app);
 	registerRefunds(app);
+	registerPayoutDestinations(app);
 	registerCustomers(app);
 	registerPaymentLinks(app);
 	registerRoutingRules(app);

@@ -106,6 +106,11 @@ export interface Env {
 	 * off when ENVIRONMENT is production, on elsewhere.
 	 */
 	DASHBOARD_SIGN_UP?: string;
+	/**
+	 * Seconds a new live-mode payout destination (or one made default) waits before it can receive
+	 * a payout (default 86400). Test mode has no cooling-off period.
+	 */
+	PAYOUT_DESTINATION_COOLING_OFF_SECONDS?: string;
 }
 
 const configSchema = z.object({
@@ -125,6 +130,10 @@ const configSchema = z.object({
 	SOLANA_SETTLEMENT_WALLET: z
 		.string()
 		.regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, "must be a base58 Solana address"),
+	PAYOUT_DESTINATION_COOLING_OFF_SECONDS: z
+		.string()
+		.regex(/^\d{1,8}$/, "must be a whole number of seconds (at most 99999999)")
+		.optional(),
 });
 
 const checked = new WeakSet<object>();
@@ -161,4 +170,12 @@ export function assertEnv(env: Env): void {
 /** Whether the dashboard's self-serve sign-up is open (see DASHBOARD_SIGN_UP). */
 export function signUpOpen(env: Pick<Env, "DASHBOARD_SIGN_UP" | "ENVIRONMENT">): boolean {
 	return (env.DASHBOARD_SIGN_UP ?? (env.ENVIRONMENT === "production" ? "off" : "on")) === "on";
+}
+
+/** The live-mode cooling-off period of payout destinations, in seconds (validated by assertEnv). */
+export function payoutCoolingOffSeconds(
+	env: Pick<Env, "PAYOUT_DESTINATION_COOLING_OFF_SECONDS">,
+): number {
+	const value = env.PAYOUT_DESTINATION_COOLING_OFF_SECONDS;
+	return value === undefined ? 86_400 : Number(value);
 }

@@ -85,6 +85,17 @@ export async function findWalletDestination(
 		.first<PayoutDestinationRow>();
 }
 
+/** A destination by id alone, for links that carry their own authority (signed onboarding URLs). */
+export async function destinationById(
+	db: D1Database,
+	id: string,
+): Promise<PayoutDestinationRow | null> {
+	return db
+		.prepare("SELECT * FROM payout_destinations WHERE id = ?")
+		.bind(id)
+		.first<PayoutDestinationRow>();
+}
+
 export async function destinationByStripeAccount(
 	db: D1Database,
 	stripeAccountId: string,
@@ -187,21 +198,24 @@ export async function removeDestination(
 	return "in_use";
 }
 
-/** Onboarding finished: the connected account can receive transfers. True when it changed. */
-export async function activateStripeDestination(
+/**
+ * Follows the connected account: `active` when it can receive transfers, back to `onboarding`
+ * when Stripe restricts it. Returns the row when its status changed, else null.
+ */
+export async function setStripeDestinationStatus(
 	db: D1Database,
 	stripeAccountId: string,
+	status: "active" | "onboarding",
 	now: number,
 ): Promise<PayoutDestinationRow | null> {
-	const result = await db
+	return db
 		.prepare(
-			`UPDATE payout_destinations SET status = 'active', updated = ?
-			 WHERE stripe_account_id = ? AND status = 'onboarding'`,
+			`UPDATE payout_destinations SET status = ?1, updated = ?2
+			 WHERE stripe_account_id = ?3 AND status IN ('active', 'onboarding') AND status != ?1
+			 RETURNING *`,
 		)
-		.bind(now, stripeAccountId)
-		.run();
-	if (result.meta.changes === 0) return null;
-	return destinationByStripeAccount(db, stripeAccountId);
+		.bind(status, now, stripeAccountId)
+		.first<PayoutDestinationRow>();
 }
 
 export interface ChallengeRow {
@@ -231,6 +245,21 @@ export async function insertChallenge(db: D1Database, row: Omit<ChallengeRow, "u
 			row.created,
 		)
 		.run();
+}
+
+/** Challenges issued and still open for a merchant (a bound on what a caller can make us store). */
+export async function openChallengeCount(
+	db: D1Database,
+	merchantId: string,
+	now: number,
+): Promise<number> {
+	const row = await db
+		.prepare(
+			"SELECT COUNT(*) AS n FROM payout_destination_challenges WHERE merchant_id = ? AND used IS NULL AND expires > ?",
+		)
+		.bind(merchantId, now)
+		.first<{ n: number }>();
+	return row?.n ?? 0;
 }
 
 export async function getChallenge(db: D1Database, nonce: string): Promise<ChallengeRow | null> {

@@ -6,6 +6,7 @@ import { isId } from "../lib/ids";
 import { log } from "../lib/log";
 import { retrieveIntent, snapshotOf, stripeFromEnv, webCrypto } from "../processors/stripe/client";
 import { paymentStub } from "../services/payments";
+import { syncStripeAccount } from "../services/payout-destinations-connect";
 import type { App } from "../types";
 
 /** Stripe signs with a timestamp; older deliveries are refused as replays (Stripe's default). */
@@ -88,6 +89,11 @@ function paymentIdIn(metadata: Record<string, string> | null | undefined): strin
  * payment; the intent is read fresh, so a stale or reordered event still leads to the right state.
  */
 async function apply(env: Env, event: Stripe.Event): Promise<string | null> {
+	if (event.type === "account.updated") {
+		// A connected account (a payout destination) changed: its status is read fresh from Stripe.
+		await syncStripeAccount(env, (event.data.object as Stripe.Account).id);
+		return null;
+	}
 	const intentId = intentIdOf(event);
 	if (!intentId) return null;
 	const intent = await retrieveIntent(env, intentId);

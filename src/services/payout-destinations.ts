@@ -1,0 +1,297 @@
+import { getAddressEncoder, getBase58Encoder, address as toAddress } from "@solana/kit";
+import {
+	consumeChallenge,
+	findWalletDestination,
+	getChallenge,
+	getDestination,
+	insertChallenge,
+	insertDestination,
+	listDestinations,
+	makeDefault,
+	openChallengeCount,
+	type PayoutDestinationRow,
+	removeDestination,
+} from "../db/payout-destinations";
+import {
+	type PayoutDestinationType,
+	toApiDestination,
+	usableAfterFor,
+} from "../domain/payout-destination";
+import { nonceOfProofMessage, payoutProofMessage } from "../domain/payout-destination-proof";
+import { verifyEd25519 } from "../domain/siws";
+import { type Env, payoutCoolingOffSeconds } from "../env";
+import { ApiError, notFound } from "../lib/errors";
+import { newId, randomBase62 } from "../lib/ids";
+import { type AuditActor, audit } from "./audit";
+import { emitEvent } from "./events";
+import { getMerchant } from "./merchants";
+
+/** How long a wallet has to sign the issued message. */
+export const CHALLENGE_TTL_SECONDS = 10 * 60;
+/** Open challenges per merchant: enough for real retries, not a D1 write amplifier. */
+const MAX_OPEN_CHALLENGES = 50;
+
+export interface Owner {
+	merchantId: string;
+	livemode: boolean;
+}
+
+export interface ProofChallenge {
+	object: "payout_destination_challenge";
+	address: string;
+	nonce: string;
+	/** The exact text to sign: its UTF-8 bytes. */
+	message: string;
+	expires_at: number;
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** Issues the message a wallet signs to become a payout destination of this merchant and mode. */
+export async function createProofChallenge(
+	env: Env,
+	owner: Owner,
+	address: string,
+): Promise<ProofChallenge> {
+	const now = nowSeconds();
+	if ((await openChallengeCount(env.DB, owner.merchantId, now)) >= MAX_OPEN_CHALLENGES) {
+		throw new ApiError("rate_limited", "Too many open payout destination challenges; retry later.");
+	}
+	const merchant = await getMerchant(env.DB, owner.merchantId);
+	// 22 base62 characters: about 131 bits.
+	const nonce = randomBase62(22);
+	const expires = now + CHALLENGE_TTL_SECONDS;
+	const message = payoutProofMessage({
+		domain: new URL(env.PUBLIC_BASE_URL).host,
+		merchantId: owner.merchantId,
+		merchantName: merchant?.name ?? "",
+		livemode: owner.livemode,
+		address,
+		nonce,
+		issuedAt: now,
+		expiresAt: expires,
+	});
+	await insertChallenge(env.DB, {
+		nonce,
+		merchant_id: owner.merchantId,
+		livemode: owner.livemode ? 1 : 0,
+		address,
+		message,
+		expires,
+		created: now,
+	});
+	return { object: "payout_destination_challenge", address, nonce, message, expires_at: expires };
+}
+
+/** A 64-byte ed25519 signature in base58 (Solana's usual text form) or base64; null otherwise. */
+export function decodeSignature(text: string): Uint8Array | null {
+	try {
+		if (/^[1-9A-HJ-NP-Za-km-z]{64,90}$/.test(text)) {
+			const bytes = new Uint8Array(getBase58Encoder().encode(text));
+			if (bytes.length === 64) return bytes;
+		}
+		if (/^[A-Za-z0-9+/]{86}==$/.test(text)) {
+			return Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
+		}
+	} catch {
+		return null;
+	}
+	return null;
+}
+
+function refuse(message: string, param: string): ApiError {
+	return new ApiError("parameter_invalid", message, param);
+}
+
+/**
+ * Adds a wallet destination from a proof: an ed25519 signature by `address` over the exact bytes
+ * of a message this gateway issued to this merchant, mode and address, unexpired and unused. The
+ * nonce is consumed only after the signature is good (a forgery cannot burn it), by a conditional
+ * update, so of a replay or two racing proofs exactly one adds a destination.
+ */
+export async function addWalletDestination(
+	env: Env,
+	owner: Owner,
+	actor: AuditActor,
+	proof: { address: string; message: string; signature: string },
+): Promise<PayoutDestinationRow> {
+	const signature = decodeSignature(proof.signature);
+	if (!signature) {
+		throw refuse(
+			"The signature must be a 64-byte ed25519 signature, base58 or base64.",
+			"signature",
+		);
+	}
+	const nonce = nonceOfProofMessage(proof.message);
+	const challenge = nonce ? await getChallenge(env.DB, nonce) : null;
+	if (!challenge || challenge.message !== proof.message) {
+		throw refuse(
+			"The message was not issued by this gateway (or was changed); request a challenge and sign its message exactly.",
+			"message",
+		);
+	}
+	if (challenge.merchant_id !== owner.merchantId) {
+		throw refuse("The message was issued to another merchant.", "message");
+	}
+	if ((challenge.livemode === 1) !== owner.livemode) {
+		throw refuse(
+			`The message was issued for ${challenge.livemode === 1 ? "live" : "test"} mode; this request is in ${owner.livemode ? "live" : "test"} mode.`,
+			"message",
+		);
+	}
+	if (challenge.address !== proof.address) {
+		throw refuse(
+			`The message was issued for another address (${challenge.address}), not ${proof.address}.`,
+			"address",
+		);
+	}
+	const now = nowSeconds();
+	if (challenge.used !== null) {
+		throw refuse("This message was already used; request a new challenge.", "message");
+	}
+	if (challenge.expires <= now) {
+		throw refuse("This message has expired; request a new challenge.", "message");
+	}
+	const publicKey = new Uint8Array(getAddressEncoder().encode(toAddress(proof.address)));
+	const bytes = new TextEncoder().encode(proof.message);
+	if (!(await verifyEd25519(publicKey, signature, bytes))) {
+		throw refuse(`The signature was not made by ${proof.address} over this message.`, "signature");
+	}
+	if (await findWalletDestination(env.DB, owner.merchantId, owner.livemode, proof.address)) {
+		throw new ApiError(
+			"resource_conflict",
+			`${proof.address} is already a payout destination in this mode.`,
+			"address",
+		);
+	}
+	const consumed = await consumeChallenge(env.DB, {
+		nonce: challenge.nonce,
+		merchantId: owner.merchantId,
+		livemode: owner.livemode,
+		now,
+	});
+	if (!consumed) {
+		throw refuse("This message was already used; request a new challenge.", "message");
+	}
+	const row = await insertDestination(env.DB, {
+		id: newId("payoutDestination"),
+		merchant_id: owner.merchantId,
+		livemode: owner.livemode ? 1 : 0,
+		type: "solana_wallet",
+		address: proof.address,
+		stripe_account_id: null,
+		status: "active",
+		usable_after: usableAfterFor(owner.livemode, now, payoutCoolingOffSeconds(env)),
+		created: now,
+		updated: now,
+	});
+	await announce(env, actor, row, "created");
+	return row;
+}
+
+/** One destination of this merchant and mode (removed ones too), or a 404. */
+export async function loadDestination(
+	env: Env,
+	owner: Owner,
+	id: string,
+): Promise<PayoutDestinationRow> {
+	const row = await getDestination(env.DB, owner.merchantId, owner.livemode, id);
+	if (!row) throw notFound("payout destination", id);
+	return row;
+}
+
+export function listPayoutDestinations(
+	env: Env,
+	owner: Owner,
+	options: { includeRemoved?: boolean } = {},
+): Promise<PayoutDestinationRow[]> {
+	return listDestinations(env.DB, owner.merchantId, owner.livemode, options);
+}
+
+/** Removes a destination; a pending or in-transit payout to it makes this a 409. */
+export async function removePayoutDestination(
+	env: Env,
+	owner: Owner,
+	actor: AuditActor,
+	id: string,
+): Promise<PayoutDestinationRow> {
+	const result = await removeDestination(env.DB, { ...owner, id, now: nowSeconds() });
+	if (result === "not_found") throw notFound("payout destination", id);
+	if (result === "in_use") {
+		throw new ApiError(
+			"resource_conflict",
+			"A pending or in-transit payout goes to this destination; remove it once that payout is paid, failed or canceled.",
+			"id",
+		);
+	}
+	const row = await loadDestination(env, owner, id);
+	await announce(env, actor, row, "removed");
+	return row;
+}
+
+/**
+ * Makes a destination the default of its type. In live mode its cooling-off period starts again:
+ * redirecting payouts is exactly what an account takeover would do.
+ */
+export async function makeDefaultDestination(
+	env: Env,
+	owner: Owner,
+	actor: AuditActor,
+	id: string,
+): Promise<PayoutDestinationRow> {
+	const before = await loadDestination(env, owner, id);
+	if (before.status === "removed") {
+		throw new ApiError("resource_conflict", "This payout destination was removed.", "id");
+	}
+	if (before.is_default === 1) return before;
+	const now = nowSeconds();
+	const changed = await makeDefault(env.DB, {
+		...owner,
+		id,
+		now,
+		usableAfter: usableAfterFor(owner.livemode, now, payoutCoolingOffSeconds(env)),
+	});
+	const row = await loadDestination(env, owner, id);
+	if (changed) await announce(env, actor, row, "updated", { default: true });
+	return row;
+}
+
+/**
+ * Announces a change at once, before it can move money: an event (webhooks) and an audit log
+ * entry naming who made it.
+ */
+export async function announce(
+	env: Env,
+	actor: AuditActor,
+	row: PayoutDestinationRow,
+	change: "created" | "updated" | "removed",
+	details: Record<string, unknown> = {},
+): Promise<void> {
+	const json = toApiDestination(row);
+	await emitEvent(env, {
+		merchant_id: row.merchant_id,
+		livemode: row.livemode === 1,
+		type: `payout_destination.${change}`,
+		object_id: row.id,
+		object_version: null,
+		data: JSON.stringify(json),
+	});
+	await audit(env, {
+		merchant_id: row.merchant_id,
+		livemode: row.livemode === 1,
+		action: `payout_destination.${change}`,
+		actor,
+		object_id: row.id,
+		details: {
+			type: row.type,
+			...(row.address ? { address: row.address } : {}),
+			...(row.stripe_account_id ? { stripe_account: row.stripe_account_id } : {}),
+			status: row.status,
+			default: row.is_default === 1,
+			usable_after: row.usable_after,
+			...details,
+		},
+	});
+}
+
+export type { PayoutDestinationType };
