@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { BadRequest, type Router, readJsonObject, sendJson } from "../http.js";
+import { completeOnboarding, restrictAccount } from "./connect-accounts.js";
+import { balanceJson, platformBalance, topUp } from "./connect-transfers.js";
 import { createDispute } from "./disputes.js";
 import type { StripeEmulator } from "./emulator.js";
 import { StripeApiError } from "./errors.js";
+import { MAX_AMOUNT, readCurrency } from "./money.js";
 import { authenticatePaymentIntent } from "./payment-intents.js";
 import { snapshot } from "./store.js";
 
@@ -167,6 +170,48 @@ export function registerStripeControlRoutes(router: Router, em: StripeEmulator):
 				null,
 			);
 			return snapshot(dispute);
+		}),
+	);
+
+	// Connect: what the merchant (onboarding) and Stripe (restricting an account) do, and money
+	// for the platform's balance; the same as the `/v1/…/_test/…` routes.
+	const accountFor = (params: Record<string, string>) =>
+		em.store.get(em.store.accounts, "account", params.id ?? "");
+	router.post(
+		"/admin/stripe/accounts/:id/complete_onboarding",
+		json((_body, params) => snapshot(completeOnboarding(em, accountFor(params), null))),
+	);
+	router.post(
+		"/admin/stripe/accounts/:id/restrict",
+		json((_body, params) => snapshot(restrictAccount(em, accountFor(params), null))),
+	);
+	router.post(
+		"/admin/stripe/accounts/:id/fail_next_transfer",
+		json((_body, params) => {
+			const account = accountFor(params);
+			em.store.failNextTransfer.add(account.id);
+			return { account: account.id, fail_next_transfer: true };
+		}),
+	);
+	router.get(
+		"/admin/stripe/balance",
+		json(() => balanceJson(platformBalance(em))),
+	);
+	router.post(
+		"/admin/stripe/balance/top_up",
+		json((body) => {
+			const amount = body.amount;
+			if (
+				typeof amount !== "number" ||
+				!Number.isSafeInteger(amount) ||
+				amount < 1 ||
+				amount > MAX_AMOUNT
+			) {
+				throw new BadRequest(`amount must be an integer number of minor units (1..${MAX_AMOUNT})`);
+			}
+			const currency = readCurrency(optionalString(body, "currency") ?? "usd");
+			const txn = topUp(em, amount, currency);
+			return { balance_transaction: snapshot(txn), balance: balanceJson(platformBalance(em)) };
 		}),
 	);
 

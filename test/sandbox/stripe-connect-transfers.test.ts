@@ -300,6 +300,64 @@ describe("transfers", () => {
 	});
 });
 
+describe("races", () => {
+	it("never lets racing transfers together take more than the available balance", async () => {
+		await topUp(10_000);
+		const account = await activeAccount();
+		const results = await Promise.allSettled(
+			Array.from({ length: 5 }, (_, i) =>
+				stripe.transfers.create(
+					{ amount: 3_000, currency: "usd", destination: account.id },
+					{ idempotencyKey: `race-${i}` },
+				),
+			),
+		);
+		const made = results.filter((r) => r.status === "fulfilled");
+		const refused = results.filter((r) => r.status === "rejected");
+		expect(made).toHaveLength(3);
+		expect(refused.map((r) => (r.reason as Stripe.errors.StripeError).code)).toEqual([
+			"balance_insufficient",
+			"balance_insufficient",
+		]);
+		expect(await available()).toBe(1_000);
+		expect(await available(account.id)).toBe(9_000);
+	});
+});
+
+describe("control server", () => {
+	it("tops up, completes onboarding, restricts and arms the failure knob with JSON", async () => {
+		const control = (path: string, body: unknown = {}) =>
+			fetch(`${sandbox.urls.control}/admin/stripe${path}`, {
+				method: "POST",
+				body: JSON.stringify(body),
+			});
+		const topped = await control("/balance/top_up", { amount: 2_500, currency: "usd" });
+		expect(
+			((await topped.json()) as { balance: Stripe.Balance }).balance.available[0],
+		).toMatchObject({
+			amount: 2_500,
+			currency: "usd",
+		});
+		expect((await control("/balance/top_up", { amount: 1.5 })).status).toBe(400);
+		const account = await stripe.accounts.create({
+			type: "express",
+			capabilities: { transfers: { requested: true } },
+		});
+		const done = await control(`/accounts/${account.id}/complete_onboarding`);
+		expect(await done.json()).toMatchObject({ capabilities: { transfers: "active" } });
+		await control(`/accounts/${account.id}/fail_next_transfer`);
+		const failed = await invalidRequest(
+			stripe.transfers.create({ amount: 100, currency: "usd", destination: account.id }),
+		);
+		expect(failed.code).toBe("insufficient_capabilities_for_transfer");
+		const restricted = await control(`/accounts/${account.id}/restrict`);
+		expect(await restricted.json()).toMatchObject({ payouts_enabled: false });
+		expect((await control("/accounts/acct_nope/restrict")).status).toBe(404);
+		const balance = await fetch(`${sandbox.urls.control}/admin/stripe/balance`);
+		expect(((await balance.json()) as Stripe.Balance).available[0]?.amount).toBe(2_500);
+	});
+});
+
 describe("connected account balance", () => {
 	it("answers with the account's balance under Stripe-Account, and refuses an unknown account", async () => {
 		await topUp(5_000);
