@@ -21,9 +21,12 @@ export function workersSuite(suite: WorkersSuite) {
 					main: "./src/index.ts",
 					wrangler: { configPath: "./wrangler.toml" },
 					miniflare: {
-						// Refund messages go to a queue nobody consumes: the tests hand them to the consumer
-						// themselves (createMessageBatch), as they deliver Stripe's webhooks themselves.
-						queueProducers: { REFUNDS_QUEUE: { queueName: "refunds-worker-suite" } },
+						// Refund and payout messages go to queues nobody consumes: the tests hand them to the
+						// consumer themselves (createMessageBatch), as they deliver Stripe's webhooks themselves.
+						queueProducers: {
+							REFUNDS_QUEUE: { queueName: "refunds-worker-suite" },
+							PAYOUTS_QUEUE: { queueName: "payouts-worker-suite" },
+						},
 						bindings: {
 							TEST_MIGRATIONS: migrations,
 							ADMIN_TOKEN: "test-admin-token",

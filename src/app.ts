@@ -30,6 +30,7 @@ import { registerHealth } from "./routes/health";
 import { registerPaymentLinks } from "./routes/payment-links";
 import { registerPayments } from "./routes/payments";
 import { registerPayoutDestinations } from "./routes/payout-destinations";
+import { registerPayouts } from "./routes/payouts";
 import { registerRates } from "./routes/rates";
 import { registerRefunds } from "./routes/refunds";
 import { registerReports } from "./routes/reports";
@@ -122,6 +123,7 @@ export function createApp(): App {
 	registerAdminTreasury(app);
 	registerPayments(app);
 	registerRefunds(app);
+	registerPayouts(app);
 	registerPayoutDestinations(app);
 	registerCustomers(app);
 	registerPaymentLinks(app);

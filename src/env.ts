@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { PaymentObject } from "../durable-objects/payment-object";
+import type { PayoutObject } from "../durable-objects/payout-object";
 import type { ProcessorHealth } from "../durable-objects/processor-health";
 import type { RefundObject } from "../durable-objects/refund-object";
 import type { RiskCounters } from "../durable-objects/risk-counters";
@@ -14,6 +15,8 @@ export interface Env {
 	PROCESSOR_HEALTH?: DurableObjectNamespace<ProcessorHealth>;
 	/** One `RefundObject` per crypto refund: sends its transfer exactly once and follows it. */
 	REFUNDS?: DurableObjectNamespace<RefundObject>;
+	/** One `PayoutObject` per on-chain payout: sends its transfer exactly once and follows it. */
+	PAYOUTS?: DurableObjectNamespace<PayoutObject>;
 	/** One `RiskCounters` per merchant and mode: velocity counters and wallets seen (risk rules). */
 	RISK_COUNTERS?: DurableObjectNamespace<RiskCounters>;
 	/** One `SettlementWatcher` per settlement account: finds and books every inflow. */
@@ -32,6 +35,8 @@ export interface Env {
 	WEBHOOKS_QUEUE?: Queue<unknown>;
 	/** Report builds too large for one request or cron run. */
 	REPORTS_QUEUE?: Queue<unknown>;
+	/** Payouts to execute (the send step), from the API and the payout schedule. */
+	PAYOUTS_QUEUE?: Queue<unknown>;
 	/** R2 bucket holding report files (CSV and JSON). */
 	REPORTS_BUCKET?: R2Bucket;
 	/** Authorises the admin API; without it the admin API does not exist (404). */

@@ -48,7 +48,7 @@ export function checkCursors(
 export async function listPage<Row extends { id: string }>(
 	db: D1Database,
 	input: {
-		table: "payments" | "events" | "conversions";
+		table: "payments" | "events" | "conversions" | "payouts";
 		kind: IdKind;
 		where: [column: string, value: string | number][];
 		query: PageQuery;

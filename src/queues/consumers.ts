@@ -9,4 +9,6 @@ registerQueueHandler("refunds", async () => (await import("./refunds")).handleRe
 
 registerQueueHandler("reports", async () => (await import("./reports")).handleReports);
 
+registerQueueHandler("payouts", async () => (await import("./payouts")).handlePayouts);
+
 export { registerQueueHandler };

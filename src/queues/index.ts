@@ -3,7 +3,7 @@ import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 
 /** What each queue carries; the producers and consumers share these shapes. */
-export type QueueKind = "refunds" | "conversions" | "webhooks" | "reports";
+export type QueueKind = "refunds" | "conversions" | "webhooks" | "reports" | "payouts";
 
 export type QueueHandler = (
 	batch: MessageBatch<unknown>,
@@ -17,7 +17,11 @@ export type QueueHandler = (
  */
 export function queueKind(name: string): QueueKind | null {
 	const kind = name.split("-")[0];
-	return kind === "refunds" || kind === "conversions" || kind === "webhooks" || kind === "reports"
+	return kind === "refunds" ||
+		kind === "conversions" ||
+		kind === "webhooks" ||
+		kind === "reports" ||
+		kind === "payouts"
 		? kind
 		: null;
 }

@@ -1,0 +1,201 @@
+import { accounts } from "../domain/ledger";
+import type { PayoutMethod, PayoutRecord, PayoutStatus } from "../domain/payout";
+import { listPage, type Page, type PageQuery } from "./pagination";
+
+/** A `payouts` row as D1 returns it. */
+interface PayoutRow {
+	id: string;
+	merchant_id: string;
+	livemode: number;
+	amount: string;
+	currency: string;
+	destination_id: string;
+	method: PayoutMethod;
+	status: PayoutStatus;
+	automatic: number;
+	fee: string | null;
+	fee_currency: string | null;
+	failure_code: string | null;
+	failure_message: string | null;
+	solana_signature: string | null;
+	stripe_transfer_id: string | null;
+	version: number;
+	created: number;
+	updated: number;
+}
+
+function toRecord(row: PayoutRow): PayoutRecord {
+	return { ...row, livemode: row.livemode === 1, automatic: row.automatic === 1 };
+}
+
+/**
+ * The statement that creates a payout only if its merchant can pay for it, and otherwise aborts
+ * the whole D1 batch it is in. D1 runs a batch as one transaction, one batch at a time, so the
+ * balance read here cannot change before the reservation posted beside it lands: two racing
+ * payouts are serialised by the database and can never together take more than `available`.
+ * When the balance is short the id is NULL, which the NOT NULL primary key refuses, and the
+ * batch (reservation, itemisation, events) rolls back as a whole; isGuardRefusal recognises it.
+ */
+export function insertPayoutGuarded(
+	db: D1Database,
+	p: PayoutRecord,
+	need: {
+		/** Available balance of the payout's currency it needs (amount, plus a SOL payout's fee). */
+		amount: bigint;
+		/** Available SOL a token payout needs for its network fee (0 otherwise). */
+		solFee: bigint;
+	},
+): D1PreparedStatement {
+	return db
+		.prepare(
+			`INSERT INTO payouts (id, merchant_id, livemode, amount, currency, destination_id, method,
+			   status, automatic, version, created, updated)
+			 SELECT CASE WHEN
+			     COALESCE((SELECT balance FROM ledger_balances WHERE account = ?13), 0) >= CAST(?14 AS INTEGER)
+			     AND (CAST(?16 AS INTEGER) = 0
+			       OR COALESCE((SELECT balance FROM ledger_balances WHERE account = ?15), 0) >= CAST(?16 AS INTEGER))
+			   THEN ?1 END, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12`,
+		)
+		.bind(
+			p.id,
+			p.merchant_id,
+			p.livemode ? 1 : 0,
+			p.amount,
+			p.currency,
+			p.destination_id,
+			p.method,
+			p.status,
+			p.automatic ? 1 : 0,
+			p.version,
+			p.created,
+			p.updated,
+			accounts.merchantAvailable(p.merchant_id, p.livemode, p.currency),
+			need.amount.toString(),
+			accounts.merchantAvailable(p.merchant_id, p.livemode, "sol"),
+			need.solFee.toString(),
+		);
+}
+
+/** True for the error a refused guard (insertPayoutGuarded, transitionStatements) aborts with. */
+export function isGuardRefusal(err: unknown): boolean {
+	const message = err instanceof Error ? `${err.message} ${String(err.cause ?? "")}` : String(err);
+	return /NOT NULL constraint failed: payouts\.id/.test(message);
+}
+
+export interface PayoutPatch {
+	fee?: string | null;
+	fee_currency?: string | null;
+	failure_code?: string | null;
+	failure_message?: string | null;
+	solana_signature?: string | null;
+	stripe_transfer_id?: string | null;
+}
+
+const PATCHABLE = [
+	"fee",
+	"fee_currency",
+	"failure_code",
+	"failure_message",
+	"solana_signature",
+	"stripe_transfer_id",
+] as const;
+
+/**
+ * Moves a payout from `from` to `to` (with the columns in `patch`), or aborts the batch it is in:
+ * the update names the status it expects (`WHERE status = ?`), and the statement after it
+ * inserts a NULL id when the update changed nothing. So of a cancel and a send racing for a
+ * pending payout exactly one moves it, and the ledger transfers and events batched after these
+ * two statements are written only by the winner.
+ */
+export function transitionStatements(
+	db: D1Database,
+	input: { id: string; from: PayoutStatus; to: PayoutStatus; patch?: PayoutPatch; now: number },
+): D1PreparedStatement[] {
+	const patch = input.patch ?? {};
+	const columns = PATCHABLE.filter((c) => patch[c] !== undefined);
+	const sets = [
+		"status = ?",
+		"version = version + 1",
+		"updated = ?",
+		...columns.map((c) => `${c} = ?`),
+	];
+	return [
+		db
+			.prepare(`UPDATE payouts SET ${sets.join(", ")} WHERE id = ? AND status = ?`)
+			.bind(input.to, input.now, ...columns.map((c) => patch[c] ?? null), input.id, input.from),
+		// changes() is the row count of the statement before, in this batch's transaction.
+		db.prepare("INSERT INTO payouts (id) SELECT NULL WHERE changes() = 0"),
+	];
+}
+
+export async function payoutById(db: D1Database, id: string): Promise<PayoutRecord | null> {
+	const row = await db.prepare("SELECT * FROM payouts WHERE id = ?").bind(id).first<PayoutRow>();
+	return row ? toRecord(row) : null;
+}
+
+/** A merchant's payout in one mode; another merchant's (or mode's) is null, like an unknown id. */
+export async function getPayout(
+	db: D1Database,
+	merchantId: string,
+	livemode: boolean,
+	id: string,
+): Promise<PayoutRecord | null> {
+	const row = await db
+		.prepare("SELECT * FROM payouts WHERE id = ? AND merchant_id = ? AND livemode = ?")
+		.bind(id, merchantId, livemode ? 1 : 0)
+		.first<PayoutRow>();
+	return row ? toRecord(row) : null;
+}
+
+export interface PayoutFilters {
+	status?: PayoutStatus | undefined;
+	destination?: string | undefined;
+	currency?: string | undefined;
+}
+
+/** A page of a merchant's payouts, newest first (one index range on merchant, mode and id). */
+export async function listPayouts(
+	db: D1Database,
+	merchantId: string,
+	livemode: boolean,
+	query: PageQuery,
+	filters: PayoutFilters,
+): Promise<Page<PayoutRecord>> {
+	const where: [string, string | number][] = [
+		["merchant_id", merchantId],
+		["livemode", livemode ? 1 : 0],
+	];
+	if (filters.status) where.push(["status", filters.status]);
+	if (filters.destination) where.push(["destination_id", filters.destination]);
+	if (filters.currency) where.push(["currency", filters.currency]);
+	const page = await listPage<PayoutRow>(db, { table: "payouts", kind: "payout", where, query });
+	return { data: page.data.map(toRecord), has_more: page.has_more };
+}
+
+/**
+ * What payouts of this currency have reserved and not yet paid or reversed, both modes: funds
+ * still in the settlement account that already belong to a payout on its way.
+ */
+export async function inTransitTotal(db: D1Database, currency: string): Promise<bigint> {
+	const row = await db
+		.prepare(
+			"SELECT CAST(COALESCE(SUM(balance), 0) AS TEXT) AS total FROM ledger_balances WHERE account IN (?, ?)",
+		)
+		.bind(accounts.payoutsInTransit(false, currency), accounts.payoutsInTransit(true, currency))
+		.first<{ total: string }>();
+	return BigInt(row?.total ?? "0");
+}
+
+/** A merchant's available balance of one currency. */
+export async function availableBalance(
+	db: D1Database,
+	merchantId: string,
+	livemode: boolean,
+	currency: string,
+): Promise<bigint> {
+	const row = await db
+		.prepare("SELECT CAST(balance AS TEXT) AS balance FROM ledger_balances WHERE account = ?")
+		.bind(accounts.merchantAvailable(merchantId, livemode, currency))
+		.first<{ balance: string }>();
+	return BigInt(row?.balance ?? "0");
+}
