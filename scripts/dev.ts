@@ -219,7 +219,7 @@ async function fundSettlementWallet(rpcUrl: string): Promise<void> {
 	say(`funded the settlement wallet ${wallet.address} with 100 SOL (refund network fees)`);
 }
 
-async function startGateway(stripeUrl: string): Promise<void> {
+async function startGateway(stripeUrl: string, sandboxUrl: string): Promise<void> {
 	// A child spawned after shutdown began would never be stopped.
 	lifetime.signal.throwIfAborted();
 	say("starting the gateway (wrangler dev)");
@@ -238,6 +238,9 @@ async function startGateway(stripeUrl: string): Promise<void> {
 		// Serves /__scheduled, through which startCron() fires wrangler.toml's cron triggers.
 		"--test-scheduled",
 		...Object.entries(stripeVars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+		// Test-mode checkouts offer the sandbox's wallet (development only: src/checkout/sandbox-wallet.ts).
+		"--var",
+		`SANDBOX_WALLET_URL:${sandboxUrl}`,
 	];
 	supervise(
 		spawnPrefixed("gateway", process.execPath, args, {
@@ -335,7 +338,7 @@ async function main(): Promise<void> {
 	await applyMigrations();
 	const sandbox = await startSandbox(config, secrets);
 	say(`Stripe emulator webhooks go to ${STRIPE_WEBHOOK_URL}`);
-	await startGateway(sandbox.stripe);
+	await startGateway(sandbox.stripe, sandbox.control);
 	startCron();
 	// Seeding problems are reported in the banner, not fatal: the gateway itself is up.
 	const { merchant, payment } = await seed(secrets.adminToken);

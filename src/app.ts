@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { registerCheckout } from "./checkout/routes";
+import { sandboxWallet } from "./checkout/sandbox-wallet";
 import { registerCheckoutSignIn } from "./checkout/sign-in";
 import { registerDashboard } from "./dashboard";
 import { assertEnv } from "./env";
@@ -111,6 +112,8 @@ export function createApp(): App {
 		c.req.path.startsWith("/checkout/assets/") ? next() : checkoutLimit(c, next),
 	);
 	app.use("/solana-pay/*", checkoutLimit);
+	// Local development only (test-mode checkouts offer the sandbox's wallet); a no-op elsewhere.
+	app.use("/checkout/:id", sandboxWallet());
 	app.use("/admin/*", adminAuth());
 	app.use("/admin/*", idempotency());
 

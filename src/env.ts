@@ -96,6 +96,11 @@ export interface Env {
 	/** Gateway fee on crypto payments, in basis points, paid on top by the payer (default 50). */
 	GATEWAY_FEE_BPS?: string;
 	/**
+	 * The local sandbox's control server (set by `npm run dev`): with ENVIRONMENT=development, a
+	 * test-mode checkout offers its Sandbox Wallet. Ignored anywhere else; never set in production.
+	 */
+	SANDBOX_WALLET_URL?: string;
+	/**
 	 * Key-encryption keys for secrets at rest (webhook signing secrets): `kid:base64(32 bytes)`,
 	 * comma-separated, first = current. Required in production.
 	 */
