@@ -1,16 +1,19 @@
 import Stripe from "stripe";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startWebhookReceiver, TEST_SECRET_KEY } from "../../sandbox/stripe/testing.js";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { startWebhookReceiver } from "../../sandbox/stripe/testing.js";
+import { connectHelpers } from "./stripe-connect-helpers.js";
 import { invalidRequest, rejection, useStripeSandbox } from "./stripe-helpers.js";
 
 // Connect money movement through stripe-node: the platform's balance (card funds, top-ups),
 // transfers to connected accounts (idempotent, refused as Stripe refuses them), reversals, the
-// connected account's balance, transfer events as signed webhooks, and the failure knobs.
+// connected account's balance, transfer events as signed webhooks, and racing transfers.
 
 const SECRET = "whsec_transfersTestSecret";
-const { sandbox, stripe, confirmCardIntent } = await useStripeSandbox({
+const connect = await useStripeSandbox({
 	webhookRetry: { attempts: 2, initialDelayMs: 20, timeoutMs: 2_000 },
 });
+const { sandbox, stripe, confirmCardIntent } = connect;
+const { topUp, activeAccount, available } = connectHelpers(connect);
 const receiver = await startWebhookReceiver();
 sandbox.stripe.setWebhook({
 	url: receiver.url,
@@ -19,42 +22,6 @@ sandbox.stripe.setWebhook({
 });
 afterAll(() => receiver.close());
 beforeEach(() => sandbox.stripe.reset());
-afterEach(() => sandbox.stripe.clearFaults());
-
-/** The emulator-only routes take a form and a secret key, like the rest of /v1. */
-async function testRoute(path: string, form: Record<string, string> = {}): Promise<Response> {
-	return fetch(`${sandbox.urls.stripe}${path}`, {
-		method: "POST",
-		headers: {
-			authorization: `Bearer ${TEST_SECRET_KEY}`,
-			"content-type": "application/x-www-form-urlencoded",
-		},
-		body: new URLSearchParams(form).toString(),
-	});
-}
-
-async function topUp(amount: number, currency = "usd"): Promise<void> {
-	const res = await testRoute("/v1/balance/_test/top_up", {
-		amount: String(amount),
-		currency,
-	});
-	expect(res.status).toBe(200);
-}
-
-async function activeAccount(): Promise<Stripe.Account> {
-	const account = await stripe.accounts.create({
-		type: "express",
-		capabilities: { transfers: { requested: true } },
-	});
-	const res = await testRoute(`/v1/accounts/${account.id}/_test/complete_onboarding`);
-	expect(res.status).toBe(200);
-	return (await res.json()) as Stripe.Account;
-}
-
-async function available(stripeAccount?: string): Promise<number> {
-	const balance = await stripe.balance.retrieve({}, stripeAccount ? { stripeAccount } : {});
-	return balance.available.find((b) => b.currency === "usd")?.amount ?? 0;
-}
 
 describe("platform balance", () => {
 	it("holds card funds as pending (net of fees) unless they bypass pending; refunds and top-ups count at once", async () => {
@@ -324,40 +291,6 @@ describe("races", () => {
 	});
 });
 
-describe("control server", () => {
-	it("tops up, completes onboarding, restricts and arms the failure knob with JSON", async () => {
-		const control = (path: string, body: unknown = {}) =>
-			fetch(`${sandbox.urls.control}/admin/stripe${path}`, {
-				method: "POST",
-				body: JSON.stringify(body),
-			});
-		const topped = await control("/balance/top_up", { amount: 2_500, currency: "usd" });
-		expect(
-			((await topped.json()) as { balance: Stripe.Balance }).balance.available[0],
-		).toMatchObject({
-			amount: 2_500,
-			currency: "usd",
-		});
-		expect((await control("/balance/top_up", { amount: 1.5 })).status).toBe(400);
-		const account = await stripe.accounts.create({
-			type: "express",
-			capabilities: { transfers: { requested: true } },
-		});
-		const done = await control(`/accounts/${account.id}/complete_onboarding`);
-		expect(await done.json()).toMatchObject({ capabilities: { transfers: "active" } });
-		await control(`/accounts/${account.id}/fail_next_transfer`);
-		const failed = await invalidRequest(
-			stripe.transfers.create({ amount: 100, currency: "usd", destination: account.id }),
-		);
-		expect(failed.code).toBe("insufficient_capabilities_for_transfer");
-		const restricted = await control(`/accounts/${account.id}/restrict`);
-		expect(await restricted.json()).toMatchObject({ payouts_enabled: false });
-		expect((await control("/accounts/acct_nope/restrict")).status).toBe(404);
-		const balance = await fetch(`${sandbox.urls.control}/admin/stripe/balance`);
-		expect(((await balance.json()) as Stripe.Balance).available[0]?.amount).toBe(2_500);
-	});
-});
-
 describe("connected account balance", () => {
 	it("answers with the account's balance under Stripe-Account, and refuses an unknown account", async () => {
 		await topUp(5_000);
@@ -380,95 +313,5 @@ describe("connected account balance", () => {
 		expect(elsewhere.message).toContain("Stripe-Account");
 		const busy = await invalidRequest(stripe.accounts.del(account.id));
 		expect(busy.message).toContain("non-zero balance");
-	});
-});
-
-describe("failure knobs and faults", () => {
-	it("refuses the next transfer to a destination once, as Stripe does when its account just lost the transfers capability", async () => {
-		await topUp(5_000);
-		const account = await activeAccount();
-		const knob = await testRoute(`/v1/accounts/${account.id}/_test/fail_next_transfer`);
-		expect(await knob.json()).toEqual({ account: account.id, fail_next_transfer: true });
-		const failed = await invalidRequest(
-			stripe.transfers.create(
-				{ amount: 100, currency: "usd", destination: account.id },
-				{ idempotencyKey: "knob-1" },
-			),
-		);
-		expect(failed.code).toBe("insufficient_capabilities_for_transfer");
-		// The refusal is the key's stored answer, as on Stripe; a new attempt gets through.
-		const replay = await invalidRequest(
-			stripe.transfers.create(
-				{ amount: 100, currency: "usd", destination: account.id },
-				{ idempotencyKey: "knob-1" },
-			),
-		);
-		expect(replay.code).toBe("insufficient_capabilities_for_transfer");
-		const ok = await stripe.transfers.create(
-			{ amount: 100, currency: "usd", destination: account.id },
-			{ idempotencyKey: "knob-2" },
-		);
-		expect(ok.amount).toBe(100);
-		expect(await available()).toBe(4_900);
-	});
-
-	it("restricts an account (account.updated) until it onboards again", async () => {
-		await topUp(5_000);
-		const account = await activeAccount();
-		const res = await testRoute(`/v1/accounts/${account.id}/_test/restrict`);
-		expect(await res.json()).toMatchObject({
-			payouts_enabled: false,
-			capabilities: { transfers: "inactive" },
-			requirements: { disabled_reason: "requirements.past_due" },
-		});
-		const updated = [...sandbox.stripe.store.events.values()].filter(
-			(e) => e.type === "account.updated" && e.account === account.id,
-		);
-		expect(updated).toHaveLength(2);
-		const refused = await invalidRequest(
-			stripe.transfers.create({ amount: 100, currency: "usd", destination: account.id }),
-		);
-		expect(refused.code).toBe("insufficient_capabilities_for_transfer");
-		await testRoute(`/v1/accounts/${account.id}/_test/complete_onboarding`);
-		expect(
-			(await stripe.transfers.create({ amount: 100, currency: "usd", destination: account.id }))
-				.amount,
-		).toBe(100);
-	});
-
-	it("applies outage and error-rate faults to the Connect endpoints, never to the _test routes", async () => {
-		await topUp(5_000);
-		const account = await activeAccount();
-		sandbox.stripe.setFaults({ outage: true });
-		const calls: (() => Promise<unknown>)[] = [
-			() => stripe.transfers.create({ amount: 100, currency: "usd", destination: account.id }),
-			() =>
-				stripe.accounts.create({
-					type: "express",
-					capabilities: { transfers: { requested: true } },
-				}),
-			() => stripe.balance.retrieve(),
-			() =>
-				stripe.accountLinks.create({
-					account: account.id,
-					refresh_url: "https://m.example/r",
-					return_url: "https://m.example/b",
-					type: "account_onboarding",
-				}),
-		];
-		for (const call of calls) {
-			const error = await rejection(call());
-			expect(error).toBeInstanceOf(Stripe.errors.StripeAPIError);
-			expect(error.statusCode).toBe(503);
-		}
-		expect(
-			(await testRoute("/v1/balance/_test/top_up", { amount: "1", currency: "usd" })).status,
-		).toBe(200);
-		sandbox.stripe.setFaults({ errorRate: 1 });
-		const failed = await rejection(stripe.transfers.list());
-		expect(failed.statusCode).toBe(500);
-		sandbox.stripe.clearFaults();
-		expect(sandbox.stripe.store.transfers.size).toBe(0);
-		expect(await available()).toBe(5_001);
 	});
 });
