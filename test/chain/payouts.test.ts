@@ -1,0 +1,286 @@
+import { address, generateKeyPairSigner } from "@solana/kit";
+import { findAssociatedTokenPda } from "@solana-program/token";
+import { beforeAll, describe, expect, it } from "vitest";
+import { accounts } from "../../src/domain/ledger";
+import type { SolanaPaymentDetails } from "../../src/domain/payment";
+import { parseTransferRequest } from "../../src/domain/solana-pay";
+import {
+	call,
+	createMerchant,
+	createPayment,
+	expectApiError,
+	json,
+	type PaymentJson,
+} from "../worker/helpers/api";
+import { accountBalance, tokenBalance } from "../worker/helpers/ledger";
+import { eventTypes } from "../worker/helpers/objects";
+import {
+	addDestination,
+	consumePayouts,
+	createPayoutOk,
+	finalizePayout,
+	firePayoutSender,
+	getPayoutJson,
+	type PayoutJson,
+	payoutSender,
+	payoutTransferIds,
+} from "../worker/helpers/payouts";
+import {
+	advanceSlots,
+	detect,
+	fundedPayer,
+	rpc,
+	scanAll,
+	sendTransfer,
+	setFaults,
+	TOKEN_PROGRAM,
+	USDC_MINT,
+} from "../worker/helpers/solana";
+import { expectBooksMatchChain } from "./helpers";
+
+type SolanaPayment = PaymentJson & { solana: SolanaPaymentDetails };
+const USDC = { address: USDC_MINT, decimals: 6, program: TOKEN_PROGRAM };
+
+/** A crypto payment of `token` paid in full on chain and booked: the merchant's available grows. */
+async function paidPayment(key: string, token: "SOL" | "USDC", amount = 2_500): Promise<void> {
+	const p = (await createPayment(key, {
+		amount,
+		payment_method_types: ["solana"],
+		solana: { token },
+	})) as SolanaPayment;
+	const request = parseTransferRequest(p.solana.solana_pay_url);
+	const owed = BigInt(p.solana.amount);
+	const payer = await fundedPayer(token === "USDC" ? [{ mint: USDC_MINT, amount: owed }] : []);
+	await sendTransfer({
+		payer,
+		recipient: request.recipient,
+		amount: owed,
+		...(token === "USDC" ? { mint: USDC } : {}),
+		references: request.references,
+		memo: request.memo ? [request.memo] : [],
+	});
+	await advanceSlots(1);
+	await detect(p.id);
+}
+
+const available = (merchantId: string, currency: string) =>
+	accountBalance(accounts.merchantAvailable(merchantId, false, currency));
+
+async function lamports(owner: string): Promise<bigint> {
+	const r = await rpc<{ value: number }>("getBalance", [owner, { commitment: "confirmed" }]);
+	return BigInt(r.value);
+}
+
+async function usdcAccount(owner: string): Promise<string> {
+	const [ata] = await findAssociatedTokenPda({
+		owner: address(owner),
+		mint: address(USDC_MINT),
+		tokenProgram: address(TOKEN_PROGRAM),
+	});
+	return ata;
+}
+
+/** Successful transactions on chain into `account` that carry this payout's memo. */
+async function payoutTxsTo(account: string, payoutId: string): Promise<number> {
+	const infos = await rpc<{ memo: string | null; err: unknown }[]>("getSignaturesForAddress", [
+		account,
+		{ commitment: "confirmed" },
+	]);
+	return infos.filter((i) => i.err === null && i.memo?.includes(payoutId)).length;
+}
+
+/** A merchant paid in USDC and SOL (for network fees), with a fresh wallet as its destination. */
+async function paidMerchant() {
+	const m = await createMerchant();
+	await paidPayment(m.sk, "USDC");
+	await paidPayment(m.sk, "SOL");
+	const wallet = (await generateKeyPairSigner()).address;
+	const destination = await addDestination(m.merchant.id, {
+		type: "solana_wallet",
+		address: wallet,
+	});
+	return { m, wallet, destination };
+}
+
+/** Sends a payout through the queue and its sender until it is final. */
+async function send(payoutId: string) {
+	await consumePayouts([payoutId]);
+	return finalizePayout(payoutId);
+}
+
+// Watching starts here: what the suite's wallet holds before is the gateway's float.
+beforeAll(scanAll);
+
+describe("on-chain payouts", () => {
+	it("pays out USDC to a new wallet: its token account created, rent and fee charged in SOL, exactly the amount on chain", async () => {
+		const { m, wallet, destination } = await paidMerchant();
+		const usdc = await available(m.merchant.id, USDC_MINT);
+		const sol = await available(m.merchant.id, "sol");
+		expect(usdc).toBeGreaterThan(0n);
+		const p = await createPayoutOk(m.sk, { amount: usdc.toString(), currency: "usdc" });
+		expect(p).toMatchObject({
+			amount: usdc.toString(),
+			currency: USDC_MINT,
+			destination: destination.id,
+			method: "solana",
+			status: "pending",
+		});
+		expect(await available(m.merchant.id, USDC_MINT)).toBe(0n);
+		const sent = await send(p.id);
+		expect(sent).toMatchObject({ state: "finalized", reported: true });
+		expect(sent.attempts).toHaveLength(1);
+
+		const paid = await getPayoutJson(m.sk, p.id);
+		// 5000 lamports for the signature, and the rent of the wallet's new USDC account.
+		const rent = BigInt(await rpc<number>("getMinimumBalanceForRentExemption", [165]));
+		expect(paid).toMatchObject({
+			status: "paid",
+			fee: (5000n + rent).toString(),
+			fee_currency: "sol",
+			solana_signature: sent.signature,
+			failure_code: null,
+		});
+		expect(await tokenBalance(wallet)).toBe(usdc);
+		expect(await payoutTxsTo(await usdcAccount(wallet), p.id)).toBe(1);
+		expect(await available(m.merchant.id, "sol")).toBe(sol - 5000n - rent);
+		expect(await available(m.merchant.id, USDC_MINT)).toBe(0n);
+		expect(await payoutTransferIds(p.id)).toEqual(["network_fee", "paid", "reserve"]);
+		expect(await eventTypes(p.id)).toEqual([
+			"payout.created",
+			"payout.updated",
+			"payout.updated",
+			"payout.paid",
+		]);
+		await expectBooksMatchChain();
+	});
+
+	it("pays out SOL: the wallet up by exactly the amount, the fee from the same balance", async () => {
+		const { m, wallet } = await paidMerchant();
+		const sol = await available(m.merchant.id, "sol");
+		const amount = sol / 2n;
+		const p = await createPayoutOk(m.sk, { amount: amount.toString(), currency: "sol" });
+		expect(p.currency).toBe("sol");
+		const sent = await send(p.id);
+		expect(sent.state).toBe("finalized");
+		expect(await lamports(wallet)).toBe(amount);
+		expect(await payoutTxsTo(wallet, p.id)).toBe(1);
+		expect(await getPayoutJson(m.sk, p.id)).toMatchObject({ status: "paid", fee: "5000" });
+		expect(await available(m.merchant.id, "sol")).toBe(sol - amount - 5000n);
+		await expectBooksMatchChain();
+	});
+
+	it("refuses a token payout when the SOL balance cannot pay its network fee, naming the shortfall", async () => {
+		const m = await createMerchant();
+		await paidPayment(m.sk, "USDC");
+		await addDestination(m.merchant.id, { type: "solana_wallet" });
+		const res = await call("POST", "/v1/payouts", {
+			key: m.sk,
+			body: { amount: "1000000", currency: "usdc" },
+		});
+		const error = await expectApiError(res, "parameter_invalid", "amount");
+		expect(error.message).toMatch(/SOL for the network fee.*short by \d+/);
+		await expectBooksMatchChain();
+	});
+
+	it("survives an RPC outage mid-payout: retried by the sender, paid exactly once", async () => {
+		const { m, wallet } = await paidMerchant();
+		const usdc = await available(m.merchant.id, USDC_MINT);
+		const p = await createPayoutOk(m.sk, { amount: usdc.toString(), currency: USDC_MINT });
+		await setFaults({ outage: true });
+		try {
+			// The queue hands it to the sender, which cannot reach the chain to build: it looks again.
+			const result = await consumePayouts([p.id]);
+			expect(result.explicitAcks).toHaveLength(1);
+			const waiting = await payoutSender(p.id).status();
+			expect(waiting).toMatchObject({ state: "sending", attempts: [] });
+			expect((await firePayoutSender(p.id)).state).toBe("sending");
+		} finally {
+			await setFaults({});
+		}
+		expect((await getPayoutJson(m.sk, p.id)).status).toBe("in_transit");
+		// Broadcast, then the chain goes away again before the sender learns the outcome.
+		await firePayoutSender(p.id);
+		await setFaults({ outage: true });
+		try {
+			await advanceSlots(3);
+			expect((await firePayoutSender(p.id)).state).toBe("sending");
+		} finally {
+			await setFaults({});
+		}
+		const done = await finalizePayout(p.id);
+		expect(done.state).toBe("finalized");
+		expect(done.attempts).toHaveLength(1);
+		expect(await tokenBalance(wallet)).toBe(usdc);
+		expect(await payoutTxsTo(await usdcAccount(wallet), p.id)).toBe(1);
+		expect((await getPayoutJson(m.sk, p.id)).status).toBe("paid");
+		await expectBooksMatchChain();
+	});
+
+	it("re-sends a dropped transaction's same bytes, builds a new one only once the first is proven dead, and pays once", async () => {
+		const { m, wallet } = await paidMerchant();
+		const usdc = await available(m.merchant.id, USDC_MINT);
+		const p = await createPayoutOk(m.sk, { amount: usdc.toString(), currency: "usdc" });
+		await setFaults({ dropTransactions: 1 });
+		try {
+			await consumePayouts([p.id]);
+			await advanceSlots(2);
+			const resent = await firePayoutSender(p.id);
+			expect(resent.attempts).toHaveLength(1);
+			expect(resent.attempts[0]?.broadcasts).toBeGreaterThanOrEqual(2);
+			// Past lastValidBlockHeight at finalized: the dropped transaction can never land now.
+			await advanceSlots(160);
+		} finally {
+			await setFaults({});
+		}
+		const rebuilt = await firePayoutSender(p.id);
+		expect(rebuilt.attempts.map((a) => a.state)).toEqual(["expired", "open"]);
+		const done = await finalizePayout(p.id);
+		expect(done.attempts.map((a) => a.state)).toEqual(["expired", "landed"]);
+		const statuses = await rpc<{ value: unknown[] }>("getSignatureStatuses", [
+			done.attempts.map((a) => a.signature),
+			{ searchTransactionHistory: true },
+		]);
+		expect(statuses.value[0]).toBeNull();
+		expect(statuses.value[1]).not.toBeNull();
+		expect(await tokenBalance(wallet)).toBe(usdc);
+		expect(await payoutTxsTo(await usdcAccount(wallet), p.id)).toBe(1);
+		expect(await getPayoutJson(m.sk, p.id)).toMatchObject({
+			status: "paid",
+			solana_signature: done.attempts[1]?.signature,
+		});
+		await expectBooksMatchChain();
+	});
+
+	it("lets exactly one of a cancel and the send racing for a pending payout win", async () => {
+		const outcomes: string[] = [];
+		for (let i = 0; i < 3; i++) {
+			const { m, wallet } = await paidMerchant();
+			const usdc = await available(m.merchant.id, USDC_MINT);
+			const p = await createPayoutOk(m.sk, { amount: usdc.toString(), currency: "usdc" });
+			const [cancel] = await Promise.all([
+				call("POST", `/v1/payouts/${p.id}/cancel`, { key: m.sk }),
+				consumePayouts([p.id]),
+			]);
+			if (cancel.status === 200) {
+				outcomes.push("canceled");
+				expect((await json<PayoutJson>(cancel)).status).toBe("canceled");
+				expect((await payoutSender(p.id).status()).state).toBeNull();
+				expect(await available(m.merchant.id, USDC_MINT)).toBe(usdc);
+				expect(await payoutTransferIds(p.id)).toEqual(["reserve", "reversal"]);
+			} else {
+				outcomes.push("sent");
+				await expectApiError(cancel, "resource_conflict");
+				expect((await finalizePayout(p.id)).state).toBe("finalized");
+				expect(await tokenBalance(wallet)).toBe(usdc);
+				expect((await getPayoutJson(m.sk, p.id)).status).toBe("paid");
+			}
+			const final = await getPayoutJson(m.sk, p.id);
+			expect(["canceled", "paid"]).toContain(final.status);
+			expect(await eventTypes(p.id)).not.toEqual(
+				expect.arrayContaining(["payout.canceled", "payout.paid"]),
+			);
+		}
+		expect(outcomes).toHaveLength(3);
+		await expectBooksMatchChain();
+	});
+});
