@@ -1,12 +1,14 @@
 /**
  * The dashboard's script: draws the overview's charts with uPlot from the page's JSON data
  * block, keeps a submitted form from being sent twice by a double click (the server makes one
- * refund per form anyway), and runs the passkey ceremonies (sign-in, registration, step-up).
+ * refund per form anyway), runs the passkey ceremonies (sign-in, registration, step-up) and has a
+ * wallet sign the proof that adds a payout destination.
  * Pages without charts or passkeys work without it.
  */
 import uPlot from "uplot";
 import type { ChartSpec, OverviewData } from "../dashboard/chart-spec";
 import { wirePasskeyForms } from "./passkeys";
+import { wireWalletProofForms } from "./payout-wallet";
 
 function readData(): OverviewData | null {
 	const node = document.getElementById("dashboard-data");
@@ -110,9 +112,11 @@ function drawCharts(): void {
 }
 
 function guardForms(): void {
-	// Passkey forms run their own ceremony and re-enable themselves when it fails.
+	// Passkey and wallet forms run their own ceremony and re-enable themselves when it fails.
 	for (const form of Array.from(
-		document.querySelectorAll<HTMLFormElement>("form[method=post]:not([data-passkey])"),
+		document.querySelectorAll<HTMLFormElement>(
+			"form[method=post]:not([data-passkey]):not([data-wallet-proof])",
+		),
 	)) {
 		form.addEventListener("submit", () => {
 			// After this tick, so the button's own name/value still goes with the form.
@@ -127,6 +131,7 @@ function start(): void {
 	drawCharts();
 	guardForms();
 	wirePasskeyForms();
+	wireWalletProofForms();
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

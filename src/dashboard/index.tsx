@@ -22,6 +22,7 @@ import { ASSET_PREFIX, DASHBOARD_ASSETS, renderPage } from "./layout";
 import { registerOverview } from "./overview";
 import { registerPaymentDetail } from "./payment-detail";
 import { registerPayments } from "./payments";
+import { registerPayoutsPages } from "./payouts";
 import { registerPasskeyRegistration } from "./registration";
 import { registerReports } from "./reports";
 import { registerRules } from "./rules";
@@ -65,6 +66,7 @@ export function registerDashboard(app: App): void {
 	registerPayments(dash);
 	registerPaymentDetail(dash);
 	registerBalances(dash);
+	registerPayoutsPages(dash);
 	registerWebhooks(dash);
 	registerKeys(dash);
 	registerRules(dash);

@@ -23,6 +23,7 @@ export const NAV = [
 	["overview", "/dashboard", "Overview", "analytics.read"],
 	["payments", "/dashboard/payments", "Payments", "payments.read"],
 	["balances", "/dashboard/balances", "Balances", "balances.read"],
+	["payouts", "/dashboard/payouts", "Payouts", "payouts.read"],
 	["webhooks", "/dashboard/webhooks", "Webhooks", "webhooks.read"],
 	["keys", "/dashboard/keys", "API keys", "keys.read"],
 	["rules", "/dashboard/rules", "Rules", "rules.read"],

@@ -9,7 +9,7 @@ export const ROLE_DESCRIPTIONS: Record<Role, string> = {
 	owner: "everything, including the team",
 	admin: "everything except the team",
 	developer: "API keys, webhooks and logs",
-	analyst: "read-only: payments, balances, reports and analytics",
+	analyst: "read-only: payments, balances, payouts, reports and analytics",
 	support: "payments and refunds, nothing else",
 };
 
@@ -18,6 +18,8 @@ export type Permission =
 	| "payments.read"
 	| "refunds.create"
 	| "balances.read"
+	| "payouts.read"
+	| "payouts.write"
 	| "reports.read"
 	| "webhooks.read"
 	| "webhooks.write"
@@ -37,6 +39,8 @@ const GRANTS: Record<Role, readonly Permission[]> = {
 		"payments.read",
 		"refunds.create",
 		"balances.read",
+		"payouts.read",
+		"payouts.write",
 		"reports.read",
 		"webhooks.read",
 		"webhooks.write",
@@ -55,6 +59,8 @@ const GRANTS: Record<Role, readonly Permission[]> = {
 		"payments.read",
 		"refunds.create",
 		"balances.read",
+		"payouts.read",
+		"payouts.write",
 		"reports.read",
 		"webhooks.read",
 		"webhooks.write",
@@ -75,7 +81,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
 		"rules.read",
 		"audit.read",
 	],
-	analyst: ["analytics.read", "payments.read", "balances.read", "reports.read"],
+	analyst: ["analytics.read", "payments.read", "balances.read", "payouts.read", "reports.read"],
 	support: ["payments.read", "refunds.create"],
 };
 

@@ -54,6 +54,48 @@ function rows(): Row[] {
 		},
 		{
 			method: "GET",
+			route: "/dashboard/payouts",
+			path: "/dashboard/payouts",
+			allowed: ["owner", "admin", "analyst"],
+		},
+		{
+			method: "POST",
+			route: "/dashboard/payouts/destinations/challenge",
+			path: "/dashboard/payouts/destinations/challenge",
+			allowed: OWNER_ADMIN,
+		},
+		{
+			method: "POST",
+			route: "/dashboard/payouts/destinations/wallet",
+			path: "/dashboard/payouts/destinations/wallet",
+			allowed: OWNER_ADMIN,
+		},
+		{
+			method: "POST",
+			route: "/dashboard/payouts/destinations/stripe",
+			path: "/dashboard/payouts/destinations/stripe",
+			allowed: OWNER_ADMIN,
+		},
+		{
+			method: "GET",
+			route: "/dashboard/payouts/destinations/:id/onboard",
+			path: "/dashboard/payouts/destinations/pd_unknown/onboard",
+			allowed: OWNER_ADMIN,
+		},
+		{
+			method: "POST",
+			route: "/dashboard/payouts/destinations/:id/default",
+			path: "/dashboard/payouts/destinations/pd_unknown/default",
+			allowed: OWNER_ADMIN,
+		},
+		{
+			method: "POST",
+			route: "/dashboard/payouts/destinations/:id/remove",
+			path: "/dashboard/payouts/destinations/pd_unknown/remove",
+			allowed: OWNER_ADMIN,
+		},
+		{
+			method: "GET",
 			route: "/dashboard/webhooks",
 			path: "/dashboard/webhooks",
 			allowed: ["owner", "admin", "developer"],
