@@ -97,6 +97,28 @@ function listAccounts({ em, params }: ApiCall): unknown {
 	return listPage(items, params, "/v1/accounts", "account");
 }
 
+/** Platform-editable fields only: what onboarding collects is the merchant's to change. */
+function updateAccount(call: ApiCall): unknown {
+	const { em, params, ctx } = call;
+	params.only(["email", "expand", "metadata"]);
+	const account = accountFor(call);
+	const previous: Partial<Stripe.Account> = {};
+	const email = params.nullableString("email");
+	if (email !== undefined && email !== account.email) {
+		previous.email = account.email;
+		account.email = email;
+	}
+	const metadata = applyMetadata(account.metadata ?? {}, params.metadata());
+	if (JSON.stringify(metadata) !== JSON.stringify(account.metadata ?? {})) {
+		previous.metadata = account.metadata ?? {};
+		account.metadata = metadata;
+	}
+	if (Object.keys(previous).length > 0) {
+		em.emit("account.updated", account, ctx, previous, account.id);
+	}
+	return snapshot(account);
+}
+
 function deleteAccount(call: ApiCall): unknown {
 	call.params.only([]);
 	const account = accountFor(call);
@@ -307,6 +329,7 @@ export function registerConnectRoutes(router: Router, em: StripeEmulator): void 
 				return snapshot(accountFor(call));
 			}),
 		)
+		.post("/v1/accounts/:id", apiRoute(em, updateAccount))
 		.delete("/v1/accounts/:id", apiRoute(em, deleteAccount))
 		.post("/v1/accounts/:id/_test/complete_onboarding", apiRoute(em, completeOnboardingRoute, test))
 		.post("/v1/accounts/:id/_test/restrict", apiRoute(em, restrictRoute, test))

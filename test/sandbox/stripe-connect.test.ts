@@ -76,6 +76,21 @@ describe("connected accounts", () => {
 		const next = await stripe.accounts.list({ limit: 1, starting_after: second.id });
 		expect(next.data.map((a) => a.id)).toEqual([account.id]);
 
+		const updated = await stripe.accounts.update(second.id, {
+			email: "b2@merchant.example",
+			metadata: { tier: "gold" },
+		});
+		expect(updated).toMatchObject({
+			email: "b2@merchant.example",
+			metadata: { merchant: "b@merchant.example", tier: "gold" },
+		});
+		const change = [...sandbox.stripe.store.events.values()].find(
+			(e) => e.type === "account.updated" && e.account === second.id,
+		);
+		expect(change?.data.previous_attributes).toEqual({
+			email: "b@merchant.example",
+			metadata: { merchant: "b@merchant.example" },
+		});
 		expect(await stripe.accounts.del(second.id)).toEqual({
 			id: second.id,
 			object: "account",
@@ -122,6 +137,8 @@ describe("onboarding", () => {
 		const html = await page.text();
 		expect(html).toContain("Complete onboarding");
 		expect(html).toContain("Cancel");
+		// Earlier tests' deliveries finish first, so the next one received is this account's.
+		await sandbox.stripe.idle();
 		const before = receiver.received.length;
 		const done = await answer(accountLink.url, "complete");
 		expect(done.status).toBe(303);
