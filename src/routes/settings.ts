@@ -1,9 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MerchantSettings } from "../db/schema";
 import { isSupportedCurrency } from "../domain/money";
+import { PAYOUT_INTERVALS, WEEKDAYS } from "../domain/payout-schedule";
 import { ApiError, notFound } from "../lib/errors";
 import { auditApiChange } from "../services/audit";
 import { getMerchant, updateMerchant } from "../services/merchants";
+import { applyPayoutSettings, payoutSettingsJson } from "../services/payout-settings";
 import { tokenCatalog } from "../services/tokens";
 import type { App } from "../types";
 import { errorResponses, IdempotencyHeaderSchema } from "./schemas";
@@ -34,6 +36,25 @@ export const ConversionSettingsShape = {
 	}),
 };
 
+const PayoutScheduleSchema = z
+	.object({
+		interval: z.enum(PAYOUT_INTERVALS),
+		weekly_anchor: z.enum(WEEKDAYS).optional().openapi({
+			description: "The weekday (UTC) of a weekly schedule; Monday when not given.",
+		}),
+	})
+	.strict()
+	.openapi("PayoutSchedule", {
+		description:
+			"`manual` (default): only payouts you request. `daily` or `weekly`: the cron after midnight UTC pays out each available balance to your default destination of its kind (a wallet for tokens, a Stripe account for fiat).",
+	});
+
+const PayoutMinimumsSchema = z.record(z.string(), z.union([z.string(), z.number().int()])).openapi({
+	description:
+		"The least an automatic payout sends, per currency (a fiat code, a token symbol or mint): minor units for fiat, base units (a decimal string) for tokens. Replaces the previous minimums; `null` removes them.",
+	example: { usd: "5000", sol: "100000000" },
+});
+
 const SettingsSchema = z
 	.object({
 		object: z.literal("settings"),
@@ -43,6 +64,13 @@ const SettingsSchema = z
 		accepted_tokens: z.array(z.string()).nullable(),
 		solana_finalized_above: z.number().int().nullable(),
 		extra_funds: z.enum(EXTRA_FUNDS),
+		payout_schedule: z.object({
+			interval: z.enum(PAYOUT_INTERVALS),
+			weekly_anchor: z.enum(WEEKDAYS).nullable(),
+		}),
+		payout_minimums: z.record(z.string(), z.string()).openapi({
+			description: "Per ledger currency (a fiat code, `sol` or a mint), minor or base units.",
+		}),
 	})
 	.openapi("Settings");
 
@@ -57,6 +85,8 @@ const SettingsUpdate = z
 			description:
 				"What happens to funds by the method that did not pay a payment's price (a card charged after crypto paid, or crypto sent after the card paid): `refund` (default) sends them back to their payer by that method at once; `hold` keeps them in the payment for you to refund (funds: held).",
 		}),
+		payout_schedule: PayoutScheduleSchema.optional(),
+		payout_minimums: PayoutMinimumsSchema.nullable().optional(),
 	})
 	.strict();
 
@@ -69,6 +99,7 @@ function toApiSettings(s: MerchantSettings): z.infer<typeof SettingsSchema> {
 		accepted_tokens: s.accepted_tokens ?? null,
 		solana_finalized_above: s.solana_finalized_above ?? null,
 		extra_funds: s.extra_funds ?? "refund",
+		...payoutSettingsJson(s),
 	};
 }
 
@@ -92,7 +123,7 @@ const update = createRoute({
 	path: "/v1/settings",
 	tags,
 	summary:
-		"Change your settlement currency, conversion policy, card presentment or what happens to extra funds",
+		"Change your settlement currency, conversion policy, card presentment, what happens to extra funds, or your payout schedule and minimums",
 	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
@@ -137,6 +168,7 @@ export function registerSettings(app: App): void {
 		if (body.conversion_rate_policy) settings.conversion_rate_policy = body.conversion_rate_policy;
 		if (body.card_presentment) settings.card_presentment = body.card_presentment;
 		if (body.extra_funds) settings.extra_funds = body.extra_funds;
+		applyPayoutSettings(c.env, settings, body);
 		const updated = await updateMerchant(c.env.DB, merchantId, { settings });
 		await auditApiChange(c.env, c.get("auth"), "settings.updated", merchantId, {
 			fields: Object.keys(body).filter((k) => body[k as keyof typeof body] !== undefined),

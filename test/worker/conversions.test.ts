@@ -416,6 +416,8 @@ describe("merchant settings", () => {
 			accepted_tokens: null,
 			solana_finalized_above: null,
 			extra_funds: "refund",
+			payout_schedule: { interval: "manual", weekly_anchor: null },
+			payout_minimums: {},
 		});
 		const res = await call("POST", "/v1/settings", {
 			key: m.sk,
