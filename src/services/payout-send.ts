@@ -4,9 +4,10 @@ import { payoutById } from "../db/payouts";
 import type { PayoutRecord } from "../domain/payout";
 import { payoutPaidTransfer, payoutReversalTransfer } from "../domain/payout-ledger";
 import type { Env } from "../env";
+import { lowestIdAt } from "../lib/ids";
 import { log } from "../lib/log";
 import { isStripeError, stripeFromEnv } from "../processors/stripe/client";
-import { movePayout } from "./payouts";
+import { movePayout, type PayoutsMessage } from "./payouts";
 import { tokenCatalog } from "./tokens";
 
 export function payoutSender(env: Env, payoutId: string) {
@@ -166,4 +167,42 @@ export async function abandonPayout(env: Env, payoutId: string, reason: string):
 		payout: payoutId,
 		reason,
 	});
+}
+
+/**
+ * Ages at which a payout still pending (or a Stripe one still in transit) gets one more
+ * payouts-queue message: a payout normally leaves in seconds, and the queue's retries end within
+ * about 1.5 hours.
+ */
+export const STALLED_PAYOUT_AGES_SECONDS = [600, 7200] as const;
+
+/**
+ * A payout whose queue message was lost (a queue that lost it, a runtime killed between send and
+ * consume) would stay reserved for good: for each age in STALLED_PAYOUT_AGES_SECONDS, the payouts
+ * created in that one-minute slice that are still waiting get one more message (the minute cron
+ * sees each slice once). An on-chain payout in transit needs none: its sender's alarm owns it.
+ * The consumer is idempotent. Returns how many messages were sent.
+ */
+export async function resendStalledPayouts(env: Env, now: number): Promise<number> {
+	if (!env.PAYOUTS_QUEUE) return 0;
+	const ids: string[] = [];
+	for (const age of STALLED_PAYOUT_AGES_SECONDS) {
+		const from = lowestIdAt("payout", (now - age - 60) * 1000);
+		const to = lowestIdAt("payout", (now - age) * 1000);
+		const { results } = await env.DB.prepare(
+			`SELECT id FROM payouts WHERE status = 'pending' AND id >= ?1 AND id < ?2
+			 UNION ALL
+			 SELECT id FROM payouts WHERE status = 'in_transit' AND id >= ?1 AND id < ?2 AND method = 'stripe'
+			 ORDER BY id LIMIT 200`,
+		)
+			.bind(from, to)
+			.all<{ id: string }>();
+		for (const r of results) ids.push(r.id);
+	}
+	if (ids.length === 0) return 0;
+	await env.PAYOUTS_QUEUE.sendBatch(
+		ids.map((id) => ({ body: { kind: "payout", payout_id: id } satisfies PayoutsMessage })),
+	);
+	log("warn", "payouts still waiting sent to the payouts queue again", { payouts: ids });
+	return ids.length;
 }

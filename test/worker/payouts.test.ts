@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { accounts } from "../../src/domain/ledger";
+import type { Env } from "../../src/env";
+import { resendStalledPayouts, STALLED_PAYOUT_AGES_SECONDS } from "../../src/services/payout-send";
 import { call, createMerchant, expectApiError, json, type ListJson } from "./helpers/api";
 import { accountBalance, expectLedgerBalanced } from "./helpers/ledger";
 import { eventTypes } from "./helpers/objects";
@@ -15,6 +17,7 @@ import {
 	payoutTransferIds,
 } from "./helpers/payouts";
 import { USDC_MINT } from "./helpers/solana";
+import { captureQueue } from "./helpers/webhooks";
 
 const available = (merchantId: string, currency: string) =>
 	accountBalance(accounts.merchantAvailable(merchantId, false, currency));
@@ -265,5 +268,42 @@ describe("the send step", () => {
 		const ns = env.PAYOUTS as NonNullable<typeof env.PAYOUTS>;
 		expect(ns).toBeDefined();
 		expect((await payoutSender("po_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9").status()).state).toBeNull();
+	});
+
+	it("sends a payout still pending at 10 minutes and at 2 hours to the queue once more each", async () => {
+		const { m } = await fiatMerchant(1_000n);
+		const p = await createPayoutOk(m.sk, { amount: 500, currency: "usd" });
+		const sweep = async (at: number) => {
+			const q = captureQueue();
+			await resendStalledPayouts({ ...env, PAYOUTS_QUEUE: q.queue } as Env, at);
+			return q.sent;
+		};
+		const message = { kind: "payout", payout_id: p.id };
+		const [tenMinutes, twoHours] = STALLED_PAYOUT_AGES_SECONDS;
+		expect(await sweep(p.created + 300)).not.toContainEqual(message);
+		expect(await sweep(p.created + tenMinutes + 30)).toContainEqual(message);
+		expect(await sweep(p.created + tenMinutes + 90)).not.toContainEqual(message);
+		expect(await sweep(p.created + twoHours + 30)).toContainEqual(message);
+		// Canceled, it is never sent again.
+		await call("POST", `/v1/payouts/${p.id}/cancel`, { key: m.sk });
+		expect(await sweep(p.created + twoHours + 30)).not.toContainEqual(message);
+	});
+});
+
+describe("the settlement account on chain", () => {
+	it("refuses a token payout the settlement account cannot cover on chain, reserving nothing", async () => {
+		const m = await createMerchant();
+		// More USDC than the settlement wallet holds, as a conversion into USDC could leave it.
+		await creditAvailable(m.merchant.id, USDC_MINT, 10n ** 15n);
+		await creditAvailable(m.merchant.id, "sol", 10n ** 9n);
+		await addDestination(m.merchant.id, { type: "solana_wallet" });
+		const res = await call("POST", "/v1/payouts", {
+			key: m.sk,
+			body: { amount: (10n ** 15n).toString(), currency: "usdc" },
+		});
+		const error = await expectApiError(res, "resource_conflict", "amount");
+		expect(error.message).toMatch(/cannot cover this payout on chain/);
+		expect(await available(m.merchant.id, USDC_MINT)).toBe(10n ** 15n);
+		await expectLedgerBalanced();
 	});
 });
