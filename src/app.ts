@@ -31,6 +31,7 @@ import { registerHealth } from "./routes/health";
 import { registerPaymentLinks } from "./routes/payment-links";
 import { registerPayments } from "./routes/payments";
 import { registerPayoutDestinations } from "./routes/payout-destinations";
+import { registerPayoutTransactions } from "./routes/payout-transactions";
 import { registerPayouts } from "./routes/payouts";
 import { registerRates } from "./routes/rates";
 import { registerRefunds } from "./routes/refunds";
@@ -141,6 +142,7 @@ export function createApp(): App {
 	registerReports(app);
 	registerRates(app);
 	registerSettings(app);
+	registerPayoutTransactions(app);
 	registerCheckout(app);
 	registerCheckoutSignIn(app);
 	registerDashboard(app);
