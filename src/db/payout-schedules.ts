@@ -112,4 +112,3 @@ export async function runsOn(
 		.all<ScheduleRunRow>();
 	return results;
 }
-
