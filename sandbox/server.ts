@@ -111,14 +111,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		createStripeServer({ emulator: stripeEmulator, log }),
 		stripePort,
 	);
-	const wallet = new SandboxWallet(simulator);
+	const wallet = new SandboxWallet(
+		simulator,
+		options.walletOrigins ?? walletOriginsFromEnv(process.env),
+	);
 	const router = new Router();
 	let controlUrl = "";
-	registerWalletRoutes(router, wallet, {
-		controlUrl: () => controlUrl,
-		origins: options.walletOrigins ?? walletOriginsFromEnv(process.env),
-		log,
-	});
+	registerWalletRoutes(router, wallet, { controlUrl: () => controlUrl, log });
 	const controlServer = createControlServer({
 		router,
 		services: { solana, stripe },

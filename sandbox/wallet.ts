@@ -76,8 +76,15 @@ export class SandboxWallet {
 	readonly keypair: SandboxKeypair = keypairFromLabel("sandbox-wallet");
 	/** The chain the funds were minted on: a simulator reset starts a new one, funded again. */
 	#fundedChain: SolanaChain | undefined;
+	/** Page origins allowed to ask for signatures; a test stack adds its gateway's once it has one. */
+	readonly origins: Set<string>;
 
-	constructor(private readonly simulator: SolanaSimulator) {}
+	constructor(
+		private readonly simulator: SolanaSimulator,
+		origins: readonly string[] = DEFAULT_WALLET_ORIGINS,
+	) {
+		this.origins = new Set(origins);
+	}
 
 	get address(): string {
 		return this.keypair.address;
@@ -229,16 +236,14 @@ function parseRequest(body: Record<string, unknown>): WalletRequest {
 export interface WalletRoutesOptions {
 	/** The control server's own URL, which the browser script calls back. */
 	controlUrl: () => string;
-	/** Page origins allowed to ask for signatures (default DEFAULT_WALLET_ORIGINS). */
-	origins?: readonly string[];
 	log?: Log;
 }
 
 function corsHeaders(
 	origin: string | undefined,
-	allowed: readonly string[],
+	allowed: ReadonlySet<string>,
 ): Record<string, string> {
-	return origin && allowed.includes(origin)
+	return origin && allowed.has(origin)
 		? {
 				"access-control-allow-origin": origin,
 				"access-control-allow-methods": "POST",
@@ -263,7 +268,7 @@ export function registerWalletRoutes(
 	wallet: SandboxWallet,
 	options: WalletRoutesOptions,
 ): void {
-	const allowed = options.origins ?? DEFAULT_WALLET_ORIGINS;
+	const allowed = wallet.origins;
 	router.get("/wallet", ({ res }) =>
 		sendJson(res, 200, {
 			name: SANDBOX_WALLET_NAME,
@@ -290,14 +295,14 @@ export function registerWalletRoutes(
 	});
 	router.on("OPTIONS", "/wallet/request", ({ req, res }) => {
 		const origin = req.headers.origin;
-		if (origin && !allowed.includes(origin)) return forbidden(res, origin);
+		if (origin && !allowed.has(origin)) return forbidden(res, origin);
 		res.writeHead(204, corsHeaders(origin, allowed));
 		res.end();
 	});
 	router.post("/wallet/request", async ({ req, res }) => {
 		// Browsers always send Origin on a cross-origin POST; command-line clients send none.
 		const origin = req.headers.origin;
-		if (origin && !allowed.includes(origin)) return forbidden(res, origin);
+		if (origin && !allowed.has(origin)) return forbidden(res, origin);
 		let request: WalletRequest;
 		try {
 			if (!String(req.headers["content-type"] ?? "").startsWith("application/json")) {
