@@ -60,6 +60,24 @@ function rows(): Row[] {
 		},
 		{
 			method: "POST",
+			route: "/dashboard/payouts",
+			path: "/dashboard/payouts",
+			allowed: OWNER_ADMIN,
+		},
+		{
+			method: "GET",
+			route: "/dashboard/payouts/:id",
+			path: "/dashboard/payouts/po_unknown",
+			allowed: ["owner", "admin", "analyst"],
+		},
+		{
+			method: "POST",
+			route: "/dashboard/payouts/:id/cancel",
+			path: "/dashboard/payouts/po_unknown/cancel",
+			allowed: OWNER_ADMIN,
+		},
+		{
+			method: "POST",
 			route: "/dashboard/payouts/destinations/challenge",
 			path: "/dashboard/payouts/destinations/challenge",
 			allowed: OWNER_ADMIN,
