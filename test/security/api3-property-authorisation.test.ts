@@ -33,6 +33,7 @@ const VALID_BODIES: Record<string, Record<string, unknown>> = {
 	"POST /v1/payments": { amount: 2500, currency: "usd" },
 	"POST /v1/payments/{id}/quote": { token: "SOL" },
 	"POST /v1/refunds": { payment: "pay_00000000000000000000000000" },
+	"POST /v1/payouts": { amount: 100, currency: "usd" },
 	"POST /v1/reports": { type: "settlement", from: "2026-01-01", to: "2026-01-01" },
 	"POST /v1/payment_links": { amount: 2500, currency: "usd" },
 	"PUT /v1/routing_rules": { strategy: "first_match", rules: [] },

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { newId } from "../../../src/lib/ids";
 import { call, type createMerchant, createPayment, json } from "../../worker/helpers/api";
+import { addDestination, creditAvailable } from "../../worker/helpers/payouts";
 import { deliverAll, stripe } from "../../worker/helpers/stripe";
 import { sink } from "../../worker/helpers/webhooks";
 
@@ -65,6 +66,17 @@ export async function refundOf(a: Merchant): Promise<Record<string, string>> {
 	return { id: (await created(res, "refund")).id };
 }
 
+/** A pending fiat payout (its funds credited, its connected account inserted as usable). */
+export async function payoutOf(a: Merchant): Promise<Record<string, string>> {
+	await creditAvailable(a.merchant.id, "usd", 1_000n);
+	await addDestination(a.merchant.id, { type: "stripe_account" });
+	const res = await call("POST", "/v1/payouts", {
+		key: a.sk,
+		body: { amount: 1_000, currency: "usd" },
+	});
+	return { id: (await created(res, "payout")).id };
+}
+
 /**
  * A conversion row as the conversions consumer records it (the D1 row is what the API reads);
  * paying a crypto payment just to convert it would only slow the suite down.
@@ -118,6 +130,9 @@ export const FACTORIES: Record<string, Factory> = {
 	"/v1/conversions/{id}": conversionOf,
 	"/v1/reports/{id}": reportOf,
 	"/v1/reports/{id}/download": reportOf,
+	"/v1/payouts/{id}": payoutOf,
+	"/v1/payouts/{id}/cancel": payoutOf,
+	"/v1/payouts/{id}/transactions": payoutOf,
 };
 
 /** A valid body for operations whose body has required fields (default: `{}`). */
