@@ -1,16 +1,10 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { raw } from "hono/html";
-import {
-	CHECKOUT_STATUS_TEXT,
-	type CheckoutView,
-	checkoutView,
-	formatCountdown,
-	formatTokenAmount,
-} from "../domain/checkout";
-import { formatMinorUnits } from "../domain/money";
+import { type CheckoutView, checkoutView } from "../domain/checkout";
+import { formatFiat } from "../domain/checkout-format";
 import type { PaymentRecord } from "../domain/payment";
-import { isTerminal } from "../domain/payment-state";
+import { isTerminal, PAYMENT_STATUSES } from "../domain/payment-state";
 import { CLIENT_ASSETS } from "../generated/client-assets";
 import { signCheckoutToken } from "../lib/checkout-token";
 import { ApiError, notFound } from "../lib/errors";
@@ -22,6 +16,15 @@ import { getMerchant } from "../services/merchants";
 import { paymentStub, requestCountry } from "../services/payments";
 import { solanaQuotePolicy } from "../services/solana-quote";
 import type { App, AppEnv } from "../types";
+import { type CheckoutLocale, type Messages, negotiateLocale } from "./i18n";
+import {
+	CardPanel,
+	CryptoPanel,
+	type ExplorerTarget,
+	LocalTime,
+	Receipt,
+	Sentence,
+} from "./panels";
 import { qrSvg } from "./qr";
 import { SESSION_COOKIE } from "./session";
 import { CHECKOUT_CSS } from "./styles";
@@ -49,6 +52,11 @@ export interface CheckoutBootstrap {
 	tokens: { symbol: string; decimals: number }[];
 	default_token: string | null;
 	status_text: Record<string, string>;
+	/** The negotiated language's words, and the locale amounts and dates are formatted for. */
+	messages: Messages;
+	locale: string;
+	/** For the receipt's explorer link. */
+	explorer: ExplorerTarget;
 	/**
 	 * The request carried a payer session cookie (HttpOnly, so the page cannot see it): only then
 	 * does the page ask who is signed in, so a payer without one sees no failed request.
@@ -201,13 +209,19 @@ export function registerCheckout(app: App): void {
 		const acceptsCard =
 			!!payment && payment.payment_method_types.includes("card") && stripeConfigured(c.env);
 		secureHeaders(c, acceptsCard);
+		// The payer's language: the page's words, and how amounts and dates are written.
+		const loc = negotiateLocale(c.req.header("Accept-Language"));
+		const t = loc.messages;
+		c.header("Content-Language", loc.language);
+		c.header("Vary", "Accept-Language, User-Agent, Sec-CH-UA-Mobile");
+		const mobile = isMobile(c);
 		if (!payment) {
 			c.status(404);
 			return c.html(
-				<Page title="Payment not found">
+				<Page title={t.not_found_title} loc={loc} mobile={mobile}>
 					<main id="checkout" data-status="not_found">
-						<h1>Payment not found</h1>
-						<p>Check the link you were given, or ask the merchant for a new one.</p>
+						<h1>{t.not_found_title}</h1>
+						<p>{t.not_found_body}</p>
 					</main>
 				</Page>,
 			);
@@ -236,27 +250,35 @@ export function registerCheckout(app: App): void {
 			chain: CHAINS[c.env.SOLANA_CLUSTER ?? "mainnet-beta"] ?? "solana:mainnet",
 			tokens,
 			default_token: payment.solana?.token ?? tokens[0]?.symbol ?? null,
-			status_text: CHECKOUT_STATUS_TEXT,
+			status_text: statusText(t),
+			messages: t,
+			locale: loc.locale,
+			explorer: explorerTarget(c.env),
 			payer_session: getCookie(c, SESSION_COOKIE) !== undefined,
 		};
 		const merchantName = merchant?.name ?? "StreamPayments";
-		const amount = `${formatMinorUnits(payment.amount, payment.currency)} ${payment.currency.toUpperCase()}`;
+		const amount = formatFiat(loc.locale, payment.amount, payment.currency);
 		const acceptsSolana = payment.payment_method_types.includes("solana");
 		const both = acceptsSolana && acceptsCard;
 		return c.html(
-			<Page title={`Pay ${merchantName}`} bootstrap={bootstrap}>
+			<Page
+				title={t.page_title.replace("{merchant}", merchantName)}
+				bootstrap={bootstrap}
+				loc={loc}
+				mobile={mobile}
+			>
 				<main id="checkout" data-status={payment.status} data-payment={payment.id}>
 					<p class="merchant">
 						{merchantName}
-						{!payment.livemode ? <span class="test">Test mode</span> : null}
+						{!payment.livemode ? <span class="test">{t.test_mode}</span> : null}
 					</p>
 					<h1 id="amount">{amount}</h1>
 					{payment.description ? <p class="description">{payment.description}</p> : null}
 					<p id="status" role="status" aria-live="polite">
-						{CHECKOUT_STATUS_TEXT[payment.status]}
+						{bootstrap.status_text[payment.status]}
 					</p>
 					{both && open ? (
-						<div role="tablist" aria-label="Payment method" class="tabs">
+						<div role="tablist" aria-label={t.payment_method} class="tabs">
 							<button
 								type="button"
 								role="tab"
@@ -264,7 +286,7 @@ export function registerCheckout(app: App): void {
 								aria-controls="pay-crypto"
 								aria-selected="true"
 							>
-								Crypto
+								{t.tab_crypto}
 							</button>
 							<button
 								type="button"
@@ -273,47 +295,56 @@ export function registerCheckout(app: App): void {
 								aria-controls="pay-card"
 								aria-selected="false"
 							>
-								Card
+								{t.tab_card}
 							</button>
 						</div>
 					) : null}
-					{acceptsSolana ? <CryptoPanel view={view} tokens={tokens} hidden={!open} /> : null}
-					{acceptsCard ? <CardPanel amount={amount} hidden={!open || both} /> : null}
-					<section id="account" aria-label="Your account" hidden>
+					{acceptsSolana ? (
+						<CryptoPanel
+							view={view}
+							tokens={tokens}
+							hidden={!open}
+							checkoutUrl={payment.checkout_url}
+							loc={loc}
+						/>
+					) : null}
+					{acceptsCard ? (
+						<CardPanel amount={amount} hidden={!open || both} livemode={payment.livemode} t={t} />
+					) : null}
+					<Receipt view={view} loc={loc} explorer={bootstrap.explorer} />
+					<section id="account" aria-label={t.account} hidden>
 						<button id="sign-in" type="button" class="secondary">
-							Sign in with wallet
+							{t.sign_in}
 						</button>
 						<div id="account-details" hidden>
 							<p>
-								Signed in as <span id="account-address" class="addr" />
+								{t.signed_in_as} <span id="account-address" class="addr" />
 							</p>
-							<h2>Your wallets</h2>
+							<h2>{t.your_wallets}</h2>
 							<ul id="saved-wallets" />
-							<h2>Your payments here</h2>
+							<h2>{t.your_payments}</h2>
 							<ul id="past-payments" />
 							<button id="sign-out" type="button" class="secondary">
-								Sign out
+								{t.sign_out}
 							</button>
 						</div>
 					</section>
 					<footer>
 						{open ? (
 							<p>
-								Pay before{" "}
-								<time datetime={new Date(payment.expires_at * 1000).toISOString()}>
-									{new Date(payment.expires_at * 1000).toUTCString()}
-								</time>
-								.
+								<Sentence template={t.pay_before} slot="time">
+									<LocalTime unix={payment.expires_at} locale={loc.locale} />
+								</Sentence>
 							</p>
 						) : null}
 						{payment.cancel_url && open ? (
 							<p>
 								<a href={payment.cancel_url} rel="noopener">
-									Cancel and return to {merchantName}
+									{t.cancel_return.replace("{merchant}", merchantName)}
 								</a>
 							</p>
 						) : null}
-						{!payment.livemode ? <p>Test mode: no real money moves.</p> : null}
+						{!payment.livemode ? <p>{t.test_mode_footer}</p> : null}
 					</footer>
 				</main>
 			</Page>,
@@ -321,87 +352,38 @@ export function registerCheckout(app: App): void {
 	});
 }
 
-/** Stripe's Payment Element mounts here: card data goes from the payer's browser to Stripe only. */
-function CardPanel(props: { amount: string; hidden: boolean }) {
-	return (
-		<section id="pay-card" role="tabpanel" aria-labelledby="card-heading" hidden={props.hidden}>
-			<h2 id="card-heading" class="visually-hidden">
-				Pay by card
-			</h2>
-			<div id="card-element" />
-			<button id="pay-card-button" type="button" disabled>
-				Pay {props.amount}
-			</button>
-			<div id="card-error" role="alert" hidden />
-		</section>
-	);
+/** The payer-facing word for every status, in the page's language. */
+function statusText(t: Messages): Record<string, string> {
+	return Object.fromEntries(PAYMENT_STATUSES.map((s) => [s, t[`status_${s}`]]));
 }
 
-function CryptoPanel(props: {
-	view: CheckoutView;
-	tokens: { symbol: string; decimals: number }[];
-	hidden: boolean;
+function explorerTarget(env: AppEnv["Bindings"]): ExplorerTarget {
+	const cluster = env.SOLANA_CLUSTER ?? "mainnet-beta";
+	const rpc = env.SOLANA_RPC_URLS.split(",")[0]?.trim() ?? "";
+	return { cluster, rpc_url: cluster === "localnet" ? rpc : "" };
+}
+
+/**
+ * A phone, by its client hint or user agent: its first action is opening the checkout in a
+ * wallet app. A narrow window gets the same by the stylesheet's media query.
+ */
+function isMobile(c: Context<AppEnv>): boolean {
+	if (c.req.header("Sec-CH-UA-Mobile") === "?1") return true;
+	return /Mobi|Android|iPhone|iPad|iPod/i.test(c.req.header("User-Agent") ?? "");
+}
+
+function Page(props: {
+	title: string;
+	bootstrap?: CheckoutBootstrap;
+	loc: CheckoutLocale;
+	mobile: boolean;
+	children: unknown;
 }) {
-	const s = props.view.solana;
-	const current = s?.token ?? props.tokens[0]?.symbol;
-	const expiry = s?.quote_expires_at ?? 0;
-	return (
-		<section id="pay-crypto" role="tabpanel" aria-labelledby="crypto-heading" hidden={props.hidden}>
-			<h2 id="crypto-heading" class="visually-hidden">
-				Pay with crypto
-			</h2>
-			<label for="token">Pay with</label>
-			<select id="token" name="token">
-				{props.tokens.map((t) => (
-					<option value={t.symbol} selected={t.symbol === current}>
-						{t.symbol}
-					</option>
-				))}
-			</select>
-			<dl class="quote">
-				<dt>Amount</dt>
-				<dd id="token-amount">
-					{s ? `${formatTokenAmount(s.amount, s.decimals)} ${s.token}` : "…"}
-				</dd>
-				<dt>Rate</dt>
-				<dd id="rate">
-					{s ? `1 ${s.token} = ${s.rate} ${props.view.currency.toUpperCase()}` : "…"}
-				</dd>
-				<dt>Gateway fee (added to the price, in the amount)</dt>
-				<dd id="fee">{s ? `${formatTokenAmount(s.fee, s.decimals)} ${s.token}` : "…"}</dd>
-				<dt>Price held for</dt>
-				<dd>
-					<span id="quote-expiry" data-expires-at={String(expiry)}>
-						{s ? formatCountdown(expiry - Math.floor(Date.now() / 1000)) : "…"}
-					</span>
-				</dd>
-			</dl>
-			<button id="pay-wallet" type="button" disabled>
-				Pay with Phantom
-			</button>
-			<p id="wallet-hint" class="hint" aria-live="polite">
-				Looking for a Solana wallet in this browser…
-			</p>
-			<div id="wallet-error" role="alert" hidden />
-			<h2 class="center">Or scan with a mobile wallet</h2>
-			<div id="qr" data-url={s?.solana_pay_url ?? ""}>
-				{s ? raw(qrSvg(s.solana_pay_url, "Solana Pay QR code")) : null}
-			</div>
-			<p class="center">
-				<a id="open-in-wallet" href={s?.solana_pay_url ?? "#"}>
-					Open in wallet
-				</a>
-			</p>
-		</section>
-	);
-}
-
-function Page(props: { title: string; bootstrap?: CheckoutBootstrap; children: unknown }) {
 	// Standards mode: without a doctype, browsers lay the page out in quirks mode.
 	return (
 		<>
 			{raw("<!DOCTYPE html>")}
-			<html lang="en">
+			<html lang={props.loc.language} data-mobile={props.mobile ? "" : undefined}>
 				<head>
 					<meta charset="utf-8" />
 					<meta name="viewport" content="width=device-width, initial-scale=1" />

@@ -10,22 +10,13 @@ import type { Wallet, WalletAccount } from "@wallet-standard/base";
 import type { StandardConnectFeature } from "@wallet-standard/features";
 import {
 	type CheckoutView,
-	describeWalletError,
 	formatCountdown,
 	formatTokenAmount,
+	walletErrorKind,
 } from "../domain/checkout";
-import { formatMinorUnits } from "../domain/money";
-
-interface Bootstrap {
-	view: CheckoutView;
-	checkout_token: string;
-	chain: string;
-	tokens: { symbol: string; decimals: number }[];
-	default_token: string | null;
-	status_text: Record<string, string>;
-	/** A payer session cookie came with the page: ask who is signed in. */
-	payer_session: boolean;
-}
+import { formatFiat, formatRate, formatToken } from "../domain/checkout-format";
+import { $, data, setText, t } from "./checkout-dom";
+import { localTimes, renderReceipt, setCopy, setUpCopy } from "./checkout-receipt";
 
 interface SignInOutput {
 	account: WalletAccount;
@@ -38,10 +29,6 @@ const TERMINAL = new Set(["succeeded", "requires_capture", "expired", "canceled"
 const POLL_MS = 3000;
 const REDIRECT_DELAY_MS = 1500;
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string) =>
-	document.getElementById(id) as T | null;
-
-const data = JSON.parse($("checkout-data")?.textContent ?? "{}") as Bootstrap;
 let view = data.view;
 let wallet: Wallet | null = null;
 let account: WalletAccount | null = null;
@@ -53,11 +40,6 @@ let pollTimer: number | undefined;
 let socketFailures = 0;
 
 // ── Rendering ───────────────────────────────────────────────────────────────────────────────
-
-function setText(id: string, text: string): void {
-	const el = $(id);
-	if (el && el.textContent !== text) el.textContent = text;
-}
 
 function render(next: CheckoutView): void {
 	const previousReference = view.solana?.reference;
@@ -87,9 +69,12 @@ function render(next: CheckoutView): void {
 	}
 	const s = next.solana;
 	if (s) {
-		setText("token-amount", `${formatTokenAmount(s.amount, s.decimals)} ${s.token}`);
-		setText("rate", `1 ${s.token} = ${s.rate} ${next.currency.toUpperCase()}`);
-		setText("fee", `${formatTokenAmount(s.fee, s.decimals)} ${s.token}`);
+		setText("token-amount", formatToken(data.locale, s.amount, s.decimals, s.token));
+		setText("rate", `1 ${s.token} = ${formatRate(data.locale, s.rate, next.currency)}`);
+		setText("fee", formatToken(data.locale, s.fee, s.decimals, s.token));
+		setText("recipient", s.recipient);
+		setCopy("copy-amount", formatTokenAmount(s.amount, s.decimals));
+		setCopy("copy-address", s.recipient);
 		const select = $<HTMLSelectElement>("token");
 		if (select && select.value !== s.token && !requoting) select.value = s.token;
 		const expiry = $("quote-expiry");
@@ -100,7 +85,10 @@ function render(next: CheckoutView): void {
 	}
 	tick();
 	updatePayButton();
-	if (next.status === "succeeded" || next.status === "requires_capture") onPaid();
+	if (next.status === "succeeded" || next.status === "requires_capture") {
+		renderReceipt(next);
+		onPaid();
+	}
 	if (!open) stopLive();
 }
 
@@ -120,7 +108,7 @@ async function refreshQr(url: string): Promise<void> {
 function onPaid(): void {
 	if (redirecting || !view.success_url) return;
 	redirecting = true;
-	setText("status", `${data.status_text.succeeded}. Taking you back to the merchant…`);
+	setText("status", t("returning", { status: data.status_text.succeeded ?? "" }));
 	const target = view.success_url;
 	window.setTimeout(() => window.location.assign(target), REDIRECT_DELAY_MS);
 }
@@ -149,7 +137,7 @@ async function requote(token: string | null): Promise<void> {
 	if (!token || requoting || view.status !== "requires_payment") return;
 	requoting = true;
 	updatePayButton();
-	setText("token-amount", "Updating…");
+	setText("token-amount", t("updating"));
 	try {
 		const response = await fetch(`/v1/payments/${view.id}/quote`, {
 			method: "POST",
@@ -161,7 +149,7 @@ async function requote(token: string | null): Promise<void> {
 		});
 		const body = (await response.json()) as CheckoutView & { error?: { message: string } };
 		if (!response.ok) {
-			showError(body.error?.message ?? "Could not get a price. Try again.");
+			showError(body.error?.message ?? t("quote_failed"));
 			await refreshStatus();
 			return;
 		}
@@ -169,7 +157,7 @@ async function requote(token: string | null): Promise<void> {
 		requoting = false;
 		render(body);
 	} catch {
-		showError("Could not reach the payment service. Check your connection and try again.");
+		showError(t("offline"));
 	} finally {
 		requoting = false;
 		updatePayButton();
@@ -205,12 +193,21 @@ function watchWallets(): void {
 		wallet = picked;
 		account = picked?.accounts[0] ?? null;
 		const button = $("pay-wallet");
-		if (button) button.textContent = `Pay with ${picked?.name ?? "Phantom"}`;
+		// No wallet: no button at all (never one that cannot be pressed); the hint says what to do.
+		if (button) {
+			button.textContent = t("pay_with_wallet", { wallet: picked?.name ?? "Phantom" });
+			button.hidden = !picked;
+		}
+		const main = $("checkout");
+		if (main) main.dataset.wallet = picked ? "yes" : "no";
+		const phone = isPhone();
+		const install = $("install-wallet");
+		if (install) install.hidden = !!picked || phone;
 		setText(
 			"wallet-hint",
 			picked
-				? `Your ${picked.name} wallet will ask you to approve the payment.`
-				: "No Solana wallet found in this browser. Scan the QR code with your phone's wallet, or install Phantom.",
+				? t("wallet_found", { wallet: picked.name })
+				: t(phone ? "no_wallet_phone" : "no_wallet_desktop"),
 		);
 		updatePayButton();
 		setUpSignIn();
@@ -218,6 +215,20 @@ function watchWallets(): void {
 	registry.on("register", choose);
 	registry.on("unregister", choose);
 	choose();
+}
+
+/** A phone (by the server's look at the user agent) or a phone-sized window. */
+function isPhone(): boolean {
+	return (
+		document.documentElement.hasAttribute("data-mobile") ||
+		window.matchMedia("(max-width: 40rem)").matches
+	);
+}
+
+function describeWalletError(error: unknown): string {
+	const { kind, message } = walletErrorKind(error);
+	if (kind !== "other") return t(`wallet_${kind}`);
+	return message ? t("wallet_other", { message }) : t("wallet_unknown");
 }
 
 function updatePayButton(): void {
@@ -267,7 +278,7 @@ async function pay(): Promise<void> {
 	updatePayButton();
 	try {
 		const payer = await connect(wallet);
-		setText("wallet-hint", "Preparing the transaction…");
+		setText("wallet-hint", t("preparing"));
 		const response = await fetch(`/solana-pay/${view.id}`, {
 			method: "POST",
 			headers: { "Content-Type": "application/json" },
@@ -279,14 +290,14 @@ async function pay(): Promise<void> {
 				body.error?.message ?? "The payment service could not build the transaction.",
 			);
 		}
-		setText("wallet-hint", `Approve the payment in ${wallet.name}…`);
+		setText("wallet-hint", t("approve_in", { wallet: wallet.name }));
 		const [sent] = await wallet.features["solana:signAndSendTransaction"].signAndSendTransaction({
 			account: payer,
 			chain: data.chain as `${string}:${string}`,
 			transaction: base64ToBytes(body.transaction),
 		});
-		setText("wallet-hint", "Sent. Waiting for the network to confirm it…");
-		if (view.status === "requires_payment") setText("status", "Payment sent, confirming…");
+		setText("wallet-hint", t("sent_confirming"));
+		if (view.status === "requires_payment") setText("status", t("status_sent"));
 		// The gateway checks the signature on chain itself; reporting it only hastens detection.
 		if (sent?.signature) {
 			void fetch(`/checkout/${view.id}/signature`, {
@@ -394,14 +405,14 @@ function showProfile(profile: Profile | null): void {
 		"saved-wallets",
 		profile.customer.wallets.map((w) => ({
 			className: "saved-wallet addr",
-			text: `${w.address}${w.verified ? " (verified)" : ""}`,
+			text: `${w.address}${w.verified ? ` ${t("verified")}` : ""}`,
 		})),
 	);
 	fillList(
 		"past-payments",
 		profile.payments.map((p) => ({
 			className: "past-payment",
-			text: `${new Date(p.created * 1000).toLocaleDateString()} · ${formatMinorUnits(p.amount, p.currency)} ${p.currency.toUpperCase()} · ${data.status_text[p.status] ?? p.status}`,
+			text: `${new Date(p.created * 1000).toLocaleDateString(data.locale)} · ${formatFiat(data.locale, p.amount, p.currency)} · ${data.status_text[p.status] ?? p.status}`,
 		})),
 	);
 	const preferred = profile.customer.preferred_token;
@@ -428,7 +439,7 @@ function fillList(id: string, items: { className: string; text: string }[]): voi
 	);
 	if (items.length === 0) {
 		const li = document.createElement("li");
-		li.textContent = "None yet.";
+		li.textContent = t("none_yet");
 		list.append(li);
 	}
 }
@@ -477,7 +488,7 @@ function loadScript(src: string): Promise<void> {
 		script.src = src;
 		script.async = true;
 		script.onload = () => resolve();
-		script.onerror = () => reject(new Error("Could not load the card form."));
+		script.onerror = () => reject(new Error(t("card_unavailable")));
 		document.head.append(script);
 	});
 }
@@ -494,7 +505,7 @@ function openCard(): Promise<void> {
 		}>(`/checkout/${view.id}/card`, {});
 		await loadScript(card.js_url);
 		const factory = (window as unknown as { Stripe?: (key: string) => StripeJs }).Stripe;
-		if (!factory) throw new Error("Could not load the card form.");
+		if (!factory) throw new Error(t("card_unavailable"));
 		const stripe = factory(card.publishable_key);
 		const elements = stripe.elements({ clientSecret: card.client_secret });
 		const element = elements.create("payment");
@@ -514,17 +525,17 @@ function openCard(): Promise<void> {
 					confirmParams: { return_url: card.return_url },
 					redirect: "if_required",
 				});
-				if (result.error) showCardError(result.error.message ?? "The card payment failed.");
+				if (result.error) showCardError(result.error.message ?? t("card_failed"));
 				else void refreshStatus();
 			} catch (error) {
-				showCardError(error instanceof Error ? error.message : "The card payment failed.");
+				showCardError(error instanceof Error ? error.message : t("card_failed"));
 			} finally {
 				button.disabled = view.status !== "requires_payment";
 			}
 		});
 	})().catch((error: unknown) => {
 		cardSetUp = null;
-		showCardError(error instanceof Error ? error.message : "The card form is unavailable.");
+		showCardError(error instanceof Error ? error.message : t("card_unavailable"));
 	});
 	return cardSetUp;
 }
@@ -664,6 +675,8 @@ function start(): void {
 		}
 	});
 	window.setInterval(tick, 1000);
+	localTimes();
+	setUpCopy();
 	setUpCard();
 	watchWallets();
 	render(view);

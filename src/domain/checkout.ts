@@ -13,6 +13,8 @@ export interface CheckoutView {
 	currency: string;
 	description: string | null;
 	expires_at: number;
+	/** When the payment succeeded (Unix seconds), for the receipt; null until it has. */
+	succeeded_at: number | null;
 	success_url: string | null;
 	cancel_url: string | null;
 	payment_method_types: string[];
@@ -29,6 +31,8 @@ export interface CheckoutView {
 		fee: string;
 		rate: string;
 		quote_expires_at: number;
+		/** The settlement address the transfer request pays (what a payer may copy). */
+		recipient: string;
 		solana_pay_url: string;
 		transaction_request_url: string;
 		reference: string;
@@ -47,6 +51,7 @@ export function checkoutView(payment: PaymentRecord): CheckoutView {
 		currency: payment.currency,
 		description: payment.description,
 		expires_at: payment.expires_at,
+		succeeded_at: payment.succeeded_at,
 		// Like Stripe's {CHECKOUT_SESSION_ID}: the merchant's page learns which payment came back.
 		success_url: payment.success_url?.replaceAll("{PAYMENT_ID}", payment.id) ?? null,
 		cancel_url: payment.cancel_url,
@@ -60,6 +65,7 @@ export function checkoutView(payment: PaymentRecord): CheckoutView {
 					fee: s.quote.fee,
 					rate: s.quote.rate,
 					quote_expires_at: s.quote.expires_at,
+					recipient: s.recipient,
 					solana_pay_url: s.solana_pay_url,
 					transaction_request_url: s.transaction_request_url,
 					reference: s.reference,
@@ -78,18 +84,6 @@ export function payingWith(payment: PaymentRecord): "card" | "solana" | null {
 	return payment.card?.intent_status === "processing" ? "card" : "solana";
 }
 
-/** The payer-facing words for each status. */
-export const CHECKOUT_STATUS_TEXT: Record<PaymentStatus, string> = {
-	requires_payment: "Waiting for payment",
-	processing: "Confirming payment",
-	requires_capture: "Paid",
-	requires_review: "Payment received, under review",
-	succeeded: "Paid",
-	expired: "This payment has expired",
-	canceled: "This payment was canceled",
-	failed: "This payment failed",
-};
-
 /** Base units as a decimal string with the token's decimals, trailing zeros trimmed. */
 export function formatTokenAmount(baseUnits: string, decimals: number): string {
 	const negative = baseUnits.startsWith("-");
@@ -99,22 +93,42 @@ export function formatTokenAmount(baseUnits: string, decimals: number): string {
 	return `${negative ? "-" : ""}${whole}${fraction ? `.${fraction}` : ""}`;
 }
 
+/** What went wrong in a wallet, as far as a payer can act on it. */
+export type WalletErrorKind = "declined" | "funds" | "expired" | "unauthorized" | "other";
+
 /**
- * A wallet's error in words a payer can act on. Wallets differ (Phantom uses EIP-1193-style
- * codes, others only messages), so both are looked at.
+ * Sorts a wallet's error. Wallets differ (Phantom uses EIP-1193-style codes, others only
+ * messages), so both are looked at.
  */
-export function describeWalletError(error: unknown): string {
+export function walletErrorKind(error: unknown): { kind: WalletErrorKind; message: string } {
 	const code = (error as { code?: unknown } | null)?.code;
 	const message = error instanceof Error ? error.message : String(error ?? "");
 	if (code === 4001 || /reject|declin|denied|cancel/i.test(message))
-		return "You declined the request in your wallet. You can try again.";
+		return { kind: "declined", message };
 	if (/insufficient|not enough|0x1\b|debit an account/i.test(message))
-		return "Your wallet does not have enough funds for this payment and its network fee.";
-	if (/blockhash|expired/i.test(message))
-		return "The transaction expired before it was sent. Try again to get a fresh one.";
-	if (code === 4100 || /unauthori[sz]ed/i.test(message))
-		return "Your wallet has not connected this site. Connect it and try again.";
-	return message ? `Your wallet reported an error: ${message}` : "Your wallet reported an error.";
+		return { kind: "funds", message };
+	if (/blockhash|expired/i.test(message)) return { kind: "expired", message };
+	if (code === 4100 || /unauthori[sz]ed/i.test(message)) return { kind: "unauthorized", message };
+	return { kind: "other", message };
+}
+
+/** A wallet's error in English words a payer can act on (the checkout's page words it per language). */
+export function describeWalletError(error: unknown): string {
+	const { kind, message } = walletErrorKind(error);
+	switch (kind) {
+		case "declined":
+			return "You declined the request in your wallet. You can try again.";
+		case "funds":
+			return "Your wallet does not have enough funds for this payment and its network fee.";
+		case "expired":
+			return "The transaction expired before it was sent. Try again to get a fresh one.";
+		case "unauthorized":
+			return "Your wallet has not connected this site. Connect it and try again.";
+		default:
+			return message
+				? `Your wallet reported an error: ${message}`
+				: "Your wallet reported an error.";
+	}
 }
 
 /** Seconds left as m:ss (or h:mm:ss), never negative. */

@@ -178,7 +178,7 @@ describe("checkout scenarios", () => {
 		await openCheckout(view, payment);
 		const { page } = view;
 		// No wallet in this browser: the page says so and points at the QR code.
-		await page.locator("#wallet-hint", { hasText: /No Solana wallet found/ }).waitFor();
+		await page.locator("#wallet-hint", { hasText: /No Solana wallet in this browser/ }).waitFor();
 		const qr = page.locator("#qr");
 		await qr.locator("svg").waitFor();
 		await waitForFreshQuote(page, FRESH_QUOTE_SECONDS, (QUOTE_TTL_SECONDS + 5) * 1000);
@@ -266,7 +266,7 @@ describe("checkout scenarios", () => {
 		await page.goto(second.checkout_url);
 		await page.locator("#account .saved-wallet", { hasText: payer.address }).waitFor();
 		const past = page.locator("#account .past-payment");
-		await past.filter({ hasText: /12\.34 USD.*Paid/ }).waitFor();
+		await past.filter({ hasText: /\$12\.34.*Paid/ }).waitFor();
 		expect(await past.count()).toBe(1);
 		await screenshot(page, "signed-in-past-payment");
 

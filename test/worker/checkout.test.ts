@@ -94,7 +94,7 @@ describe("checkout page", () => {
 		expect(res.headers.get("Cache-Control")).toBe("no-store");
 		expect(html).toContain('<html lang="en">');
 		expect(html).toContain("Corner Bakery");
-		expect(html).toContain("12.50 USD");
+		expect(html).toContain("$12.50");
 		expect(html).toContain("Two croissants");
 		expect(html).toContain('data-status="requires_payment"');
 		// Labelled controls.
@@ -274,7 +274,70 @@ describe("live status socket", () => {
 		await detect(p.id);
 		const paid = await live.next((v) => v.status === "succeeded");
 		expect(paid.solana?.signature).toBeTruthy();
+		expect(paid.succeeded_at).toBeGreaterThan(0);
 		live.ws.close();
+		// The page opened again shows the receipt: amount, token, the transaction and when.
+		const { html } = await page(p.id);
+		const receipt = /<section id="receipt"[^>]*>(.*?)<\/section>/.exec(html)?.[1] ?? "";
+		expect(html).not.toMatch(/<section id="receipt"[^>]*hidden/);
+		expect(receipt).toContain('<dd id="receipt-amount">$5.00</dd>');
+		expect(receipt).toMatch(/<dd id="receipt-token">[\d.]+ USDC<\/dd>/);
+		expect(receipt).toContain(
+			`href="https://explorer.solana.com/tx/${paid.solana?.signature}?cluster=custom&amp;customUrl=`,
+		);
+		expect(receipt).toContain(
+			`<time id="receipt-time" datetime="${new Date((paid.succeeded_at ?? 0) * 1000).toISOString()}"`,
+		);
+	});
+
+	it("speaks the payer's language from Accept-Language, English when it has none of theirs", async () => {
+		const m = await createMerchant("Panadería");
+		const p = await createPayment(m.sk, {
+			amount: 123456,
+			currency: "eur",
+			payment_method_types: ["solana"],
+			solana: { token: "USDC" },
+		});
+		const open = (language: string) =>
+			call("GET", `/checkout/${p.id}`, { headers: { "Accept-Language": language } });
+		const es = await open("es-ES,es;q=0.9,en;q=0.5");
+		const html = await es.text();
+		expect(es.headers.get("Content-Language")).toBe("es");
+		expect(es.headers.get("Vary")).toContain("Accept-Language");
+		expect(html).toContain('<html lang="es">');
+		expect(html).toContain("<title>Pagar a Panadería</title>");
+		expect(html).toContain("Esperando el pago");
+		// Amounts and dates formatted for es-ES from the integer minor units.
+		expect(html).toContain('<h1 id="amount">1234,56\u00a0€</h1>');
+		expect(html).toMatch(/Paga antes del <time datetime="[^"]+" data-unix="\d+">[^<]*UTC<\/time>/);
+		const ja = await (await open("ja-JP")).text();
+		expect(ja).toContain('<html lang="ja">');
+		expect(ja).toContain("お支払いをお待ちしています");
+		const nl = await open("nl-NL, *;q=0.1");
+		expect(nl.headers.get("Content-Language")).toBe("en");
+		expect(await nl.text()).toContain("Waiting for payment");
+	});
+
+	it("offers a phone the wallets' browse links first and never a disabled pay button", async () => {
+		const m = await createMerchant();
+		const p = await createPayment(m.sk, {
+			payment_method_types: ["solana"],
+			solana: { token: "USDC" },
+		});
+		const iphone =
+			"Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
+		const res = await call("GET", `/checkout/${p.id}`, { headers: { "User-Agent": iphone } });
+		const html = await res.text();
+		expect(html).toContain('<html lang="en" data-mobile="">');
+		const checkout = encodeURIComponent(p.checkout_url);
+		const ref = encodeURIComponent(new URL(p.checkout_url).origin);
+		expect(html).toContain(`href="https://phantom.app/ul/browse/${checkout}?ref=${ref}"`);
+		expect(html).toContain(`href="https://solflare.com/ul/v1/browse/${checkout}?ref=${ref}"`);
+		// The wallet button waits, hidden, for the script to find a wallet.
+		expect(html).toContain('<button id="pay-wallet" type="button" hidden="">');
+		expect(html).not.toMatch(/<button id="pay-wallet"[^>]*disabled/);
+		const desktop = await (await call("GET", `/checkout/${p.id}`)).text();
+		expect(desktop).toContain('<html lang="en">');
 	});
 
 	it("answers pings without a view and refuses a plain GET", async () => {
