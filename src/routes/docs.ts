@@ -1,10 +1,16 @@
-import { swaggerUI } from "@hono/swagger-ui";
+import { CLIENT_ASSETS } from "../generated/client-assets";
+import { DOCS_ASSETS, SWAGGER_UI_VERSION } from "../generated/docs-assets";
+import { ApiError } from "../lib/errors";
 import { setPageSecurityHeaders } from "../lib/html";
 import type { App } from "../types";
 
 export const API_VERSION = "2026-11-01";
 
-/** OpenAPI 3.1 generated from the same zod schemas that validate requests, and interactive docs. */
+/**
+ * OpenAPI 3.1 generated from the same zod schemas that validate requests, and interactive docs:
+ * Swagger UI from the pinned swagger-ui-dist, bundled at build time (scripts/build-client.ts)
+ * and served from this origin, so /docs works offline.
+ */
 export function registerDocs(app: App): void {
 	app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
 		type: "http",
@@ -26,38 +32,65 @@ export function registerDocs(app: App): void {
 		},
 		servers: [{ url: new URL(c.req.url).origin }],
 	}));
-	const ui = swaggerUI({ url: "/v1/openapi.json", title: "StreamPayments API" });
-	let page: Promise<{ html: string; scriptHashes: string[] }> | undefined;
-	app.get("/docs", async (c, next) => {
-		page ??= (async () => {
-			// The UI middleware only renders HTML; it needs nothing of this app's context types.
-			const html = await (
-				(await ui(c as unknown as Parameters<typeof ui>[0], next)) as Response
-			).text();
-			const inline = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? "");
-			return { html, scriptHashes: await Promise.all(inline.map(cspHash)) };
-		})();
-		const { html, scriptHashes } = await page;
-		// Swagger UI comes from jsDelivr; its one inline script is allowed by hash, nothing else runs.
+	app.get("/docs", (c) => {
+		// Everything from this origin: the page works offline and names no third party.
 		setPageSecurityHeaders(c, [
 			"default-src 'none'",
-			`script-src ${SWAGGER_CDN} ${scriptHashes.map((h) => `'${h}'`).join(" ")}`,
-			`style-src ${SWAGGER_CDN} 'unsafe-inline'`,
-			`img-src 'self' data: ${SWAGGER_CDN}`,
-			`font-src ${SWAGGER_CDN} data:`,
+			"script-src 'self'",
+			// Swagger UI sets style attributes on its elements.
+			"style-src 'self' 'unsafe-inline'",
+			"img-src 'self' data:",
+			"font-src 'self' data:",
 			"connect-src 'self'",
 			"base-uri 'none'",
 			"form-action 'none'",
 			"frame-ancestors 'none'",
 		]);
-		// Standards mode: without a doctype, browsers lay the page out in quirks mode.
-		return c.html(/^<!doctype html>/i.test(html) ? html : `<!DOCTYPE html>${html}`);
+		c.header("Cache-Control", "no-cache");
+		return c.html(DOCS_PAGE);
+	});
+
+	// Content-hashed names: a new swagger-ui-dist or page script changes the name.
+	app.get("/docs/assets/:file", (c) => {
+		const asset = DOCS_FILES.get(c.req.param("file"));
+		if (!asset)
+			throw new ApiError("route_not_found", `No docs asset named '${c.req.param("file")}'.`);
+		c.header("Content-Type", asset.type);
+		c.header("Cache-Control", "public, max-age=31536000, immutable");
+		c.header("X-Content-Type-Options", "nosniff");
+		return c.body(asset.code);
 	});
 }
 
-const SWAGGER_CDN = "https://cdn.jsdelivr.net";
+const asset = (source: Record<string, { code: string; hash: string }>, name: string) =>
+	source[name] ?? { code: "", hash: "missing" };
+const bundle = asset(DOCS_ASSETS, "swagger-ui-bundle.js");
+const css = asset(DOCS_ASSETS, "swagger-ui.css");
+const init = asset(CLIENT_ASSETS, "docs.js");
+const JS = "text/javascript; charset=utf-8";
+/** Served file name → its text and type. */
+const DOCS_FILES = new Map([
+	[`swagger-ui-bundle.${bundle.hash}.js`, { code: bundle.code, type: JS }],
+	[`swagger-ui.${css.hash}.css`, { code: css.code, type: "text/css; charset=utf-8" }],
+	[`docs.${init.hash}.js`, { code: init.code, type: JS }],
+]);
+const [bundlePath, cssPath, initPath] = [...DOCS_FILES.keys()].map((f) => `/docs/assets/${f}`);
 
-async function cspHash(script: string): Promise<string> {
-	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(script));
-	return `sha256-${btoa(String.fromCharCode(...new Uint8Array(digest)))}`;
-}
+// Standards mode: without a doctype, browsers lay the page out in quirks mode.
+const DOCS_PAGE = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="Swagger UI ${SWAGGER_UI_VERSION}">
+<title>StreamPayments API</title>
+<link rel="icon" href="/favicon.svg">
+<link rel="stylesheet" href="${cssPath}">
+</head>
+<body>
+<div id="swagger-ui" data-spec-url="/v1/openapi.json"></div>
+<script src="${bundlePath}"></script>
+<script src="${initPath}"></script>
+</body>
+</html>
+`;
