@@ -29,6 +29,7 @@ import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
+import { SolanaRpcError } from "../processors/solana/rpc";
 import { stripeConfigured } from "../processors/stripe/client";
 import { type EventRow, insertEventStatement, publishEvents } from "./events";
 import { checkChainCoverage, onChainFeeEstimate } from "./payout-chain";
@@ -156,8 +157,16 @@ export async function createPayout(env: Env, input: CreatePayoutInput): Promise<
 	// account rent when it has to be created); the settlement account must hold the amount.
 	let feeEstimate = 0n;
 	if (currency.kind === "token") {
-		feeEstimate = await onChainFeeEstimate(env, currency.token, destination.address as string);
-		await checkChainCoverage(env, currency.token, input.amount, feeEstimate);
+		try {
+			feeEstimate = await onChainFeeEstimate(env, currency.token, destination.address as string);
+			await checkChainCoverage(env, currency.token, input.amount, feeEstimate);
+		} catch (err) {
+			if (!(err instanceof SolanaRpcError)) throw err;
+			throw new ApiError(
+				"service_unavailable",
+				"The Solana network cannot be read right now; nothing was reserved. Try again shortly.",
+			);
+		}
 	}
 	const payout: PayoutRecord = {
 		id: newId("payout", nowMs),

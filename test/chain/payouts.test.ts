@@ -182,6 +182,24 @@ describe("on-chain payouts", () => {
 		await expectBooksMatchChain();
 	});
 
+	it("answers 503 while the chain cannot be read, reserving nothing", async () => {
+		const { m } = await paidMerchant();
+		const usdc = await available(m.merchant.id, USDC_MINT);
+		await setFaults({ outage: true });
+		let res: Response;
+		try {
+			res = await call("POST", "/v1/payouts", {
+				key: m.sk,
+				body: { amount: usdc.toString(), currency: "usdc" },
+			});
+		} finally {
+			await setFaults({});
+		}
+		await expectApiError(res, "service_unavailable");
+		expect(await available(m.merchant.id, USDC_MINT)).toBe(usdc);
+		await expectBooksMatchChain();
+	});
+
 	it("survives an RPC outage mid-payout: retried by the sender, paid exactly once", async () => {
 		const { m, wallet } = await paidMerchant();
 		const usdc = await available(m.merchant.id, USDC_MINT);
