@@ -233,7 +233,8 @@ export function registerPayoutDestinationActions(
 			const form = await readForm(c);
 			const proof = {
 				address: field(form, "address") ?? "",
-				message: form.get("message") ?? "",
+				// Browsers send a form's line breaks as CRLF; the issued message has LF only.
+				message: (form.get("message") ?? "").replace(/\r\n/g, "\n"),
 				signature: field(form, "signature") ?? "",
 			};
 			if (!proof.address || !proof.message || !proof.signature) {

@@ -63,7 +63,9 @@ describe("payout destinations on the dashboard", () => {
 		const owner = await person(m.merchant.id, "owner");
 		const wallet = await newWallet();
 		const form = await walletForm(owner, wallet);
-		const res = await owner.browser.post("/dashboard/payouts/destinations/wallet", form);
+		// As a browser sends it: the message's line breaks as CRLF.
+		const sent = { ...form, message: (form.message as string).replace(/\n/g, "\r\n") };
+		const res = await owner.browser.post("/dashboard/payouts/destinations/wallet", sent);
 		expect(res.status, await res.clone().text()).toBe(303);
 		expect(res.headers.get("Location")).toBe("/dashboard/payouts?added=wallet");
 		const [added, ...more] = await destinations(m.sk);
@@ -74,7 +76,7 @@ describe("payout destinations on the dashboard", () => {
 		expect(page).toContain(wallet.address);
 		expect(page).toContain('id="payouts-notice"');
 		// The same form again (a double submit) adds nothing more.
-		const again = await owner.browser.post("/dashboard/payouts/destinations/wallet", form);
+		const again = await owner.browser.post("/dashboard/payouts/destinations/wallet", sent);
 		expect(again.status).toBe(303);
 		expect(await destinations(m.sk)).toHaveLength(1);
 		const audit = await json<{ data: { object_id: string; actor: Record<string, string> }[] }>(
