@@ -2,6 +2,7 @@ import type { Env } from "../env";
 import { log } from "../lib/log";
 import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
 import { publishPendingEvents } from "../services/events";
+import { startPayoutRun } from "../services/payout-schedule";
 import { refreshRates } from "../services/rates";
 import { resendStalledRefunds } from "../services/refunds";
 import { scheduleDailyReports } from "../services/report-daily";
@@ -44,10 +45,18 @@ async function runFrequent(env: Env, now: number): Promise<Record<string, unknow
 	};
 }
 
-/** Once a day, after midnight UTC: the previous day's reports. */
+/**
+ * Once a day, after midnight UTC: the automatic payouts (one queue message that pages through the
+ * merchants with a schedule: first, as it is a single send) and the previous day's reports.
+ */
 async function runDaily(env: Env, now: number): Promise<Record<string, unknown>> {
+	const payouts = await startPayoutRun(env, now);
 	const reports = await scheduleDailyReports(env, now);
-	return { reports_date: reports.date, reports_merchants: reports.merchants };
+	return {
+		payouts_date: payouts.date,
+		reports_date: reports.date,
+		reports_merchants: reports.merchants,
+	};
 }
 
 /**

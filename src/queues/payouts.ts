@@ -1,9 +1,11 @@
 import type { Env } from "../env";
 import { isId } from "../lib/ids";
 import { log } from "../lib/log";
+import { isPayoutSchedulePageMessage } from "../services/payout-schedule";
 import { abandonPayout, executePayout } from "../services/payout-send";
 import type { PayoutsMessage } from "../services/payouts";
 import { type QueueHandler, recordGiveUp } from "./index";
+import { handlePayoutSchedulePage } from "./payout-schedule";
 
 /** Deliveries of one message before the consumer gives up (wrangler.toml allows 10 retries). */
 export const MAX_PAYOUT_ATTEMPTS = 10;
@@ -31,6 +33,11 @@ export const handlePayouts: QueueHandler = async (batch, env) => {
 
 async function handleOne(queue: string, message: Message<unknown>, env: Env): Promise<void> {
 	const body = message.body;
+	// The daily run's pages (`{kind: "schedule_page", …}`) share the queue: they create payouts.
+	if (isPayoutSchedulePageMessage(body)) {
+		await handlePayoutSchedulePage(queue, message, body, env);
+		return;
+	}
 	if (!isPayoutsMessage(body)) {
 		await recordGiveUp(env, queue, message, "not a payout message");
 		message.ack();
