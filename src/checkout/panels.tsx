@@ -3,6 +3,7 @@ import type { CheckoutView } from "../domain/checkout";
 import { formatCountdown, formatTokenAmount } from "../domain/checkout";
 import {
 	explorerTxUrl,
+	fill,
 	formatDateTime,
 	formatFiat,
 	formatRate,
@@ -67,7 +68,7 @@ export function CardPanel(props: {
 			)}
 			<div id="card-element" />
 			<button id="pay-card-button" type="button" disabled>
-				{t.pay_amount.replace("{amount}", props.amount)}
+				{fill(t.pay_amount, { amount: props.amount })}
 			</button>
 			<div id="card-error" role="alert" hidden />
 		</section>
@@ -135,7 +136,7 @@ export function CryptoPanel(props: {
 			</dl>
 			{/* Shown by the script once a wallet is found: never a button that cannot be pressed. */}
 			<button id="pay-wallet" type="button" hidden>
-				{t.pay_with_wallet.replace("{wallet}", "Phantom")}
+				{fill(t.pay_with_wallet, { wallet: "Phantom" })}
 			</button>
 			<p id="wallet-hint" class="hint" aria-live="polite">
 				{t.looking_for_wallet}

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { raw } from "hono/html";
 import { type CheckoutView, checkoutView } from "../domain/checkout";
-import { formatFiat } from "../domain/checkout-format";
+import { fill, formatFiat } from "../domain/checkout-format";
 import type { PaymentRecord } from "../domain/payment";
 import { isTerminal, PAYMENT_STATUSES } from "../domain/payment-state";
 import { CLIENT_ASSETS } from "../generated/client-assets";
@@ -262,7 +262,7 @@ export function registerCheckout(app: App): void {
 		const both = acceptsSolana && acceptsCard;
 		return c.html(
 			<Page
-				title={t.page_title.replace("{merchant}", merchantName)}
+				title={fill(t.page_title, { merchant: merchantName })}
 				bootstrap={bootstrap}
 				loc={loc}
 				mobile={mobile}
@@ -340,7 +340,7 @@ export function registerCheckout(app: App): void {
 						{payment.cancel_url && open ? (
 							<p>
 								<a href={payment.cancel_url} rel="noopener">
-									{t.cancel_return.replace("{merchant}", merchantName)}
+									{fill(t.cancel_return, { merchant: merchantName })}
 								</a>
 							</p>
 						) : null}

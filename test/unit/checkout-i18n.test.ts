@@ -40,6 +40,8 @@ describe("negotiateLocale", () => {
 		});
 		expect(negotiateLocale("nl-NL, fr;q=0.7, de;q=0.9").language).toBe("de");
 		expect(negotiateLocale("pt-br").locale).toBe("pt-BR");
+		// Only language and region: no other numbering system for the whole part of an amount.
+		expect(negotiateLocale("ja-JP-u-nu-hanidec").locale).toBe("ja-JP");
 		expect(negotiateLocale("ja").messages.status_succeeded).toBe("支払い済み");
 	});
 

@@ -50,9 +50,14 @@ export function negotiateLocale(header: string | undefined | null): CheckoutLoca
 	return FALLBACK;
 }
 
+/**
+ * Language and region only: a tag's extensions (another numbering system, say) would write the
+ * whole part of an amount in other digits than the fraction the checkout appends.
+ */
 function canonicalLocale(tag: string): string | null {
 	try {
-		return Intl.getCanonicalLocales(tag)[0] ?? null;
+		const locale = new Intl.Locale(tag);
+		return locale.region ? `${locale.language}-${locale.region}` : locale.language;
 	} catch {
 		return null;
 	}
