@@ -256,6 +256,13 @@ export async function makeDefaultDestination(
 	return row;
 }
 
+/** The event type (and audit action) of each change, written out for the event-type scan. */
+const CHANGE_TYPES = {
+	created: "payout_destination.created",
+	updated: "payout_destination.updated",
+	removed: "payout_destination.removed",
+} as const;
+
 /**
  * Announces a change at once, before it can move money: an event (webhooks) and an audit log
  * entry naming who made it.
@@ -264,14 +271,14 @@ export async function announce(
 	env: Env,
 	actor: AuditActor,
 	row: PayoutDestinationRow,
-	change: "created" | "updated" | "removed",
+	change: keyof typeof CHANGE_TYPES,
 	details: Record<string, unknown> = {},
 ): Promise<void> {
 	const json = toApiDestination(row);
 	await emitEvent(env, {
 		merchant_id: row.merchant_id,
 		livemode: row.livemode === 1,
-		type: `payout_destination.${change}`,
+		type: CHANGE_TYPES[change],
 		object_id: row.id,
 		object_version: null,
 		data: JSON.stringify(json),
@@ -279,7 +286,7 @@ export async function announce(
 	await audit(env, {
 		merchant_id: row.merchant_id,
 		livemode: row.livemode === 1,
-		action: `payout_destination.${change}`,
+		action: CHANGE_TYPES[change],
 		actor,
 		object_id: row.id,
 		details: {
