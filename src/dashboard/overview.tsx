@@ -1,4 +1,5 @@
 import { getAnalyticsSummary } from "../services/analytics";
+import { rebuildStatements } from "../services/rollups";
 import { allow } from "./access";
 import { type DashboardApp, sessionOf } from "./context";
 import { money, renderPage } from "./layout";
@@ -37,6 +38,10 @@ export function registerOverview(app: DashboardApp): void {
 		const to = utcDay(now);
 		const from = utcDay(now - (WINDOW_DAYS - 1) * DAY_MS);
 		const owner = { merchantId: session.merchantId, livemode: session.livemode };
+		// Today is rebuilt from the payments themselves on every view (one bounded D1 batch), so the
+		// overview agrees with the payments list; earlier days come from the minute's rollups.
+		await c.env.DB.batch(rebuildStatements(c.env.DB, [{ ...owner, day: to }]));
+		const asOf = new Date(now).toISOString();
 		const summary = (range: { from: string; to: string }, groupBy: "day" | "method" | "token") =>
 			getAnalyticsSummary(c.env, { ...owner, ...range, groupBy });
 		// Each summary is one D1 batch over the rollups; the weekly ones split volume by method.
@@ -62,6 +67,10 @@ export function registerOverview(app: DashboardApp): void {
 				<h1>
 					Overview <span class="muted">{`${from} – ${to} (UTC)`}</span>
 				</h1>
+				<p class="muted" id="as-of">
+					As of <time datetime={asOf}>{`${asOf.slice(11, 19)} UTC`}</time>: today's figures are
+					current; earlier days are refreshed every minute.
+				</p>
 				<div class="stats" id="totals">
 					<div class="stat">
 						<b>{moneyList(totals.volume)}</b>
@@ -87,7 +96,7 @@ export function registerOverview(app: DashboardApp): void {
 				{charts.length === 0 ? (
 					<p class="empty" id="overview-empty">
 						No succeeded payments in the last {WINDOW_DAYS} days yet. Charts appear here once
-						payments come in (figures are refreshed every minute).
+						payments come in.
 					</p>
 				) : (
 					<>

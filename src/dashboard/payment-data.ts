@@ -1,8 +1,11 @@
 import { type UnattributedRow, unattributedForPayment } from "../db/solana-references";
+import { formatTokenAmount } from "../domain/checkout";
+import { formatMinorUnits, isSupportedCurrency } from "../domain/money";
 import type { PaymentRecord } from "../domain/payment";
 import type { RefundRecord } from "../domain/refund";
 import type { Env } from "../env";
 import { paymentStub } from "../services/payments";
+import { tokenCatalog } from "../services/tokens";
 
 export interface TimelineEvent {
 	id: string;
@@ -108,4 +111,49 @@ export function explorerUrl(env: Env, signature: string): string {
 		return `${base}?cluster=custom&customUrl=${encodeURIComponent(rpc)}`;
 	}
 	return `${base}?cluster=${encodeURIComponent(cluster)}`;
+}
+
+export interface TimelineRow {
+	at: number;
+	what: string;
+	detail: string;
+	kind: "transition" | "event";
+}
+
+/**
+ * The payment's transitions and events in time order. A new version in the same status (a
+ * re-quote, a partial payment) is not a transition: its event says what happened.
+ */
+export function timelineRows(detail: Pick<PaymentDetail, "transitions" | "events">): TimelineRow[] {
+	return [
+		...detail.transitions
+			.filter((t) => t.from !== t.to)
+			.map((t) => ({
+				at: t.at,
+				what: `${t.from ?? "created"} → ${t.to}`,
+				detail: `version ${t.version}`,
+				kind: "transition" as const,
+			})),
+		...detail.events.map((e) => ({
+			at: e.created,
+			what: e.type,
+			detail: e.id,
+			kind: "event" as const,
+		})),
+	].sort((a, b) => a.at - b.at);
+}
+
+/**
+ * A ledger posting's amount as money: a fiat currency in its minor units ("25.00 USD"), a token
+ * (its mint, or "sol") in its decimals with its symbol; an unknown token in base units, said so.
+ */
+export function postingAmount(env: Env, amount: number, currency: string): string {
+	if (isSupportedCurrency(currency))
+		return `${formatMinorUnits(amount, currency)} ${currency.toUpperCase()}`;
+	const token =
+		currency === "sol"
+			? { symbol: "SOL", decimals: 9 }
+			: tokenCatalog(env).find((t) => t.mint === currency);
+	if (!token) return `${amount} base units`;
+	return `${formatTokenAmount(String(amount), token.decimals)} ${token.symbol}`;
 }

@@ -1,8 +1,10 @@
-import { formatTokenAmount } from "../domain/checkout";
+import { formatTokenAmount, payingWith } from "../domain/checkout";
 import { REFUND_REASONS } from "../domain/refund";
+import { can } from "../domain/roles";
 import { isId } from "../lib/ids";
-import { loadPayment } from "../services/payments";
-import { allow, auditDashboard, ownerOf } from "./access";
+import { cancelCardIntent } from "../services/cards";
+import { loadPayment, paymentStub, unwrapTransition } from "../services/payments";
+import { allow, auditDashboard, ownerOf, stepUp } from "./access";
 import {
 	type DashboardApp,
 	type DashboardContext,
@@ -11,8 +13,8 @@ import {
 	seeOther,
 	sessionOf,
 } from "./context";
-import { Csrf, money, renderPage, Status, when } from "./layout";
-import { explorerUrl, paymentDetail } from "./payment-data";
+import { ActionButton, Csrf, money, renderPage, Status, when } from "./layout";
+import { explorerUrl, paymentDetail, postingAmount, timelineRows } from "./payment-data";
 import { methodOf } from "./payments";
 import { newFormToken, refundOnce, refundStepUp } from "./refund-form";
 import type { DashboardSession } from "./session";
@@ -37,6 +39,9 @@ export function registerPaymentDetail(app: DashboardApp): void {
 		const left = payment.amount_received - payment.amount_refunded - pending;
 		const signature = payment.solana?.signature ?? null;
 		const eventTypes = new Map(detail.events.map((e) => [e.id, e.type]));
+		// A quote in a token matters unless the payment went (or is going) by card.
+		const tokenQuote = payment.solana && payingWith(payment) !== "card" ? payment.solana : null;
+		const unpaid = payment.status === "requires_payment";
 		return renderPage(
 			c,
 			{ title: payment.id, session, section: "payments" },
@@ -50,6 +55,26 @@ export function registerPaymentDetail(app: DashboardApp): void {
 				{refunded && isId("refund", refunded) ? (
 					<p class="notice ok" role="status" id="refund-notice">
 						Refund {refunded} created.
+					</p>
+				) : null}
+				{c.req.query("canceled") === "1" ? (
+					<p class="notice ok" role="status" id="cancel-notice">
+						Payment canceled.
+					</p>
+				) : null}
+				{unpaid ? (
+					<p id="unpaid-actions">
+						Not paid yet:{" "}
+						<a id="checkout-link" href={payment.checkout_url} rel="noopener" target="_blank">
+							open its checkout
+						</a>{" "}
+						{can(session.role, "payments.cancel") ? (
+							<ActionButton
+								session={session}
+								action={`/dashboard/payments/${payment.id}/cancel`}
+								label="Cancel payment"
+							/>
+						) : null}
 					</p>
 				) : null}
 				{notice === "in_progress" ? (
@@ -91,12 +116,11 @@ export function registerPaymentDetail(app: DashboardApp): void {
 									</dd>
 								</>
 							) : null}
-							{payment.solana ? (
+							{tokenQuote ? (
 								<>
 									<dt>Token amount</dt>
-									<dd>
-										{formatTokenAmount(payment.solana.amount, payment.solana.decimals)}{" "}
-										{payment.solana.token}
+									<dd id="token-amount">
+										{formatTokenAmount(tokenQuote.amount, tokenQuote.decimals)} {tokenQuote.token}
 									</dd>
 								</>
 							) : null}
@@ -197,28 +221,13 @@ export function registerPaymentDetail(app: DashboardApp): void {
 							</tr>
 						</thead>
 						<tbody>
-							{[
-								...detail.transitions.map((t) => ({
-									at: t.at,
-									what: `${t.from ?? "created"} → ${t.to}`,
-									detail: `version ${t.version}`,
-									kind: "transition",
-								})),
-								...detail.events.map((e) => ({
-									at: e.created,
-									what: e.type,
-									detail: e.id,
-									kind: "event",
-								})),
-							]
-								.sort((a, b) => a.at - b.at)
-								.map((row) => (
-									<tr data-kind={row.kind}>
-										<td>{when(row.at)}</td>
-										<td>{row.what}</td>
-										<td class="mono">{row.detail}</td>
-									</tr>
-								))}
+							{timelineRows(detail).map((row) => (
+								<tr data-kind={row.kind}>
+									<td>{when(row.at)}</td>
+									<td>{row.what}</td>
+									<td class="mono">{row.detail}</td>
+								</tr>
+							))}
 						</tbody>
 					</table>
 				</section>
@@ -314,7 +323,7 @@ export function registerPaymentDetail(app: DashboardApp): void {
 											{p.transfer_id} <span class="muted">({p.kind})</span>
 										</td>
 										<td class="mono">{p.account}</td>
-										<td class="num">{p.amount}</td>
+										<td class="num">{postingAmount(c.env, p.amount, p.currency)}</td>
 										<td>{p.currency}</td>
 									</tr>
 								))}
@@ -324,6 +333,18 @@ export function registerPaymentDetail(app: DashboardApp): void {
 				</section>
 			</>,
 		);
+	});
+
+	// Cancels an unpaid payment as POST /v1/payments/:id/cancel does (a card form or authorisation
+	// is released at Stripe first); for a person who may cancel, after a step-up.
+	app.post("/dashboard/payments/:id/cancel", allow("payments.cancel"), stepUp(), async (c) => {
+		const { session, payment } = await load(c);
+		const released = await cancelCardIntent(c.env, payment, null);
+		if (released?.status !== "canceled") {
+			unwrapTransition(await paymentStub(c.env, payment.id).cancel(null), payment.id);
+		}
+		await auditDashboard(c.env, session, "payment.canceled", payment.id);
+		return seeOther(c, `/dashboard/payments/${payment.id}?canceled=1`);
 	});
 
 	app.post("/dashboard/payments/:id/refunds", allow("refunds.create"), async (c) => {

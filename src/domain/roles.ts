@@ -16,6 +16,7 @@ export const ROLE_DESCRIPTIONS: Record<Role, string> = {
 export type Permission =
 	| "analytics.read"
 	| "payments.read"
+	| "payments.cancel"
 	| "refunds.create"
 	| "balances.read"
 	| "payouts.read"
@@ -37,6 +38,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
 	owner: [
 		"analytics.read",
 		"payments.read",
+		"payments.cancel",
 		"refunds.create",
 		"balances.read",
 		"payouts.read",
@@ -57,6 +59,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
 	admin: [
 		"analytics.read",
 		"payments.read",
+		"payments.cancel",
 		"refunds.create",
 		"balances.read",
 		"payouts.read",
@@ -82,7 +85,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
 		"audit.read",
 	],
 	analyst: ["analytics.read", "payments.read", "balances.read", "payouts.read", "reports.read"],
-	support: ["payments.read", "refunds.create"],
+	support: ["payments.read", "payments.cancel", "refunds.create"],
 };
 
 export function can(role: Role, permission: Permission): boolean {

@@ -47,6 +47,13 @@ function rows(): Row[] {
 			allowed: ["owner", "admin", "support"],
 		},
 		{
+			method: "POST",
+			route: "/dashboard/payments/:id/cancel",
+			// An unknown id: the allowed roles get its 404, and the shared payment stays open.
+			path: "/dashboard/payments/pay_unknown/cancel",
+			allowed: ["owner", "admin", "support"],
+		},
+		{
 			method: "GET",
 			route: "/dashboard/balances",
 			path: "/dashboard/balances",
