@@ -3,6 +3,7 @@ import { log } from "../lib/log";
 import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
 import { publishPendingEvents } from "../services/events";
 import { startPayoutRun } from "../services/payout-schedule";
+import { resendStalledPayouts } from "../services/payout-send";
 import { refreshRates } from "../services/rates";
 import { resendStalledRefunds } from "../services/refunds";
 import { scheduleDailyReports } from "../services/report-daily";
@@ -26,6 +27,12 @@ async function runFrequent(env: Env, now: number): Promise<Record<string, unknow
 		});
 		return 0;
 	});
+	const payouts = await resendStalledPayouts(env, now).catch((err: unknown) => {
+		log("warn", "stalled payouts sweep failed; the next cron retries", {
+			error: err instanceof Error ? err.message : String(err),
+		});
+		return 0;
+	});
 	const purged = await purgeExpiredIdempotencyKeys(env.DB, now);
 	const rollups = await runRollups(env, now);
 	// Last: it reads the chain, the slowest of the minute's jobs.
@@ -39,6 +46,7 @@ async function runFrequent(env: Env, now: number): Promise<Record<string, unknow
 		rates_refreshed: rates,
 		events_published: published,
 		refunds_resent: refunds,
+		payouts_resent: payouts,
 		idempotency_keys_purged: purged,
 		rollup_days_rebuilt: rollups.days,
 		treasury_accounts_checked: treasury.length,
