@@ -283,6 +283,32 @@ describe("npm run pay", () => {
 		expect(record?.err).toBeNull();
 	});
 
+	it("--after-expiry waits for the payment to expire, then pays its last quote by transfer", async () => {
+		const late = await fakePayment("usdc", 750_000n);
+		payments.set(late.view.id, late);
+		const expiresAt = late.view.expires_at;
+		let clock = (expiresAt - 30) * 1000;
+		const slept: number[] = [];
+		const before = tokenBalance(DEV_SETTLEMENT_WALLET, USDC);
+		const result = await pay({
+			...options(),
+			target: late.view.id,
+			afterExpiry: true,
+			now: () => clock,
+			sleep: async (ms) => {
+				slept.push(ms);
+				clock += ms;
+				// The gateway expires it meanwhile; the transfer request stays payable on chain.
+				late.view = { ...late.view, status: "expired" };
+			},
+		});
+		expect(slept).toEqual([31_000]);
+		expect(result).toMatchObject({ via: "transfer_request", amount: 750_000n });
+		expect(late.requests).toBe(0);
+		expect(tokenBalance(DEV_SETTLEMENT_WALLET, USDC) - before).toBe(750_000n);
+		expect(result.after?.status).toBe("expired");
+	});
+
 	it("refuses a live-mode payment and a non-local RPC before anything is signed", async () => {
 		const live = await fakePayment("usdc", 1_000_000n, true);
 		payments.set(live.view.id, live);
