@@ -6,6 +6,10 @@ import type { TransferKind } from "./ledger";
  * the kind of transfer they belong to. The gateway's fee taken inside a transfer that credits the
  * merchant (a crypto payment's fee, a conversion's spread) is shown as a fee, and the movement it
  * came out of at its gross, so the statement reads like a bank's: payments in full, fees apart.
+ * Payouts take money out of the balance when created (`payouts`, negative) and give it back when
+ * they fail or are canceled (`payouts_returned`); what reached the merchant's destination in the
+ * period (`payouts_paid`) and what was still on its way at the end (`payouts_in_transit`) are
+ * shown beside the balance, not in it.
  */
 
 /** The merchant's postings in one currency and transfer kind over the period, summed by sign. */
@@ -24,6 +28,13 @@ export interface GatewayFeeSum {
 	amount: bigint;
 }
 
+/** A merchant's payouts in one currency: paid in the period, and in transit at its end. */
+export interface PayoutStatusSum {
+	currency: string;
+	paid: bigint;
+	inTransit: bigint;
+}
+
 export interface SettlementLine {
 	currency: string;
 	opening_balance: bigint;
@@ -33,11 +44,19 @@ export interface SettlementLine {
 	conversions_in: bigint;
 	conversions_out: bigint;
 	adjustments: bigint;
+	/** Taken from the balance by payouts created in the period (zero or negative). */
+	payouts: bigint;
+	/** Given back to the balance by payouts that failed or were canceled in the period. */
+	payouts_returned: bigint;
 	closing_balance: bigint;
 	/** The ledger's balance at the end of the period, computed apart from the movements. */
 	ledger_balance: bigint;
 	/** closing_balance − ledger_balance: zero when the statement reconciles. */
 	difference: bigint;
+	/** Paid out to the merchant's destinations in the period (outside the balance). */
+	payouts_paid: bigint;
+	/** Taken from the balance, neither paid nor returned at the period's end. */
+	payouts_in_transit: bigint;
 }
 
 export const SETTLEMENT_AMOUNTS = [
@@ -48,9 +67,13 @@ export const SETTLEMENT_AMOUNTS = [
 	"conversions_in",
 	"conversions_out",
 	"adjustments",
+	"payouts",
+	"payouts_returned",
 	"closing_balance",
 	"ledger_balance",
 	"difference",
+	"payouts_paid",
+	"payouts_in_transit",
 ] as const;
 
 function emptyLine(currency: string): SettlementLine {
@@ -63,22 +86,27 @@ function emptyLine(currency: string): SettlementLine {
 		conversions_in: 0n,
 		conversions_out: 0n,
 		adjustments: 0n,
+		payouts: 0n,
+		payouts_returned: 0n,
 		closing_balance: 0n,
 		ledger_balance: 0n,
 		difference: 0n,
+		payouts_paid: 0n,
+		payouts_in_transit: 0n,
 	};
 }
 
 /**
  * One line per currency that had a balance or a movement: opening + payments + refunds + fees +
- * conversions in and out + adjustments = closing, compared with the ledger's own balance at the
- * end of the period. Lines are sorted by currency.
+ * conversions in and out + adjustments + payouts and their returns = closing, compared with the
+ * ledger's own balance at the end of the period. Lines are sorted by currency.
  */
 export function computeSettlement(input: {
 	opening: ReadonlyMap<string, bigint>;
 	movements: readonly MovementSum[];
 	gatewayFees: readonly GatewayFeeSum[];
 	ledgerClosing: ReadonlyMap<string, bigint>;
+	payoutStatus?: readonly PayoutStatusSum[];
 }): SettlementLine[] {
 	const lines = new Map<string, SettlementLine>();
 	const line = (currency: string) => {
@@ -118,7 +146,17 @@ export function computeSettlement(input: {
 				l.adjustments += net + fee;
 				l.fees -= fee;
 				break;
+			case "payout":
+				// A reservation leaves the balance; a failed or canceled payout's reversal comes back.
+				l.payouts += m.debits;
+				l.payouts_returned += m.credits;
+				break;
 		}
+	}
+	for (const p of input.payoutStatus ?? []) {
+		const l = line(p.currency);
+		l.payouts_paid += p.paid;
+		l.payouts_in_transit += p.inTransit;
 	}
 	for (const l of lines.values()) {
 		l.closing_balance =
@@ -128,7 +166,9 @@ export function computeSettlement(input: {
 			l.fees +
 			l.conversions_in +
 			l.conversions_out +
-			l.adjustments;
+			l.adjustments +
+			l.payouts +
+			l.payouts_returned;
 		l.difference = l.closing_balance - l.ledger_balance;
 	}
 	return [...lines.values()]

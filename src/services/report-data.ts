@@ -22,6 +22,7 @@ import {
 	computeSettlement,
 	type GatewayFeeSum,
 	type MovementSum,
+	type PayoutStatusSum,
 	type SettlementLine,
 } from "../domain/settlement";
 import type { Env } from "../env";
@@ -166,7 +167,11 @@ export async function settlementData(
 	const names = few ? accountNames : [low, high];
 	const [feeLow, feeHigh] = prefixRange(accounts.gatewayFees(scope.livemode, ""));
 	// One batch: D1 runs it as one transaction, so every sum sees the same postings.
-	const [afterStart, afterEnd, movements, fees, balances] = await env.DB.batch([
+	const [settleLow, settleHigh] = prefixRange(
+		accounts.settlement(scope.livemode, "", "").slice(0, -1),
+	);
+	const [transitLow, transitHigh] = prefixRange(accounts.payoutsInTransit(scope.livemode, ""));
+	const [afterStart, afterEnd, movements, fees, balances, payouts] = await env.DB.batch([
 		env.DB.prepare(
 			`SELECT currency, CAST(SUM(amount) AS TEXT) AS total FROM ledger_postings
 			 WHERE ${inAccounts("account")} AND created >= ? GROUP BY currency`,
@@ -196,6 +201,30 @@ export async function settlementData(
 			`SELECT currency, CAST(SUM(balance) AS TEXT) AS total FROM ledger_balances
 			 WHERE ${inAccounts("account")} GROUP BY currency`,
 		).bind(...names),
+		// The merchant's payouts (by its index) until the period's end: what their transfers paid
+		// into a settlement account in the period, and what they left in transit at its end.
+		env.DB.prepare(
+			`SELECT p.currency AS currency,
+			   CAST(COALESCE(SUM(CASE WHEN p.account >= ?1 AND p.account < ?2 AND p.created >= ?5
+			     THEN p.amount ELSE 0 END), 0) AS TEXT) AS paid,
+			   CAST(COALESCE(SUM(CASE WHEN p.account >= ?3 AND p.account < ?4
+			     THEN p.amount ELSE 0 END), 0) AS TEXT) AS in_transit
+			 FROM payouts po
+			 JOIN ledger_transfers t ON t.reference = po.id AND t.kind = 'payout'
+			 JOIN ledger_postings p ON p.transfer_id = t.id
+			 WHERE po.merchant_id = ?7 AND po.livemode = ?8 AND po.id < ?9 AND p.created < ?6
+			 GROUP BY p.currency`,
+		).bind(
+			settleLow,
+			settleHigh,
+			transitLow,
+			transitHigh,
+			start,
+			end,
+			scope.merchantId,
+			scope.livemode ? 1 : 0,
+			lowestIdAt("payout", end * 1000),
+		),
 	]);
 	type Total = { currency: string; total: string };
 	const now = sums((balances?.results ?? []) as Total[]);
@@ -220,8 +249,23 @@ export async function settlementData(
 	const gatewayFees = (
 		(fees?.results ?? []) as { kind: TransferKind; currency: string; amount: string }[]
 	).map((f): GatewayFeeSum => ({ kind: f.kind, currency: f.currency, amount: BigInt(f.amount) }));
+	const payoutStatus = (
+		(payouts?.results ?? []) as { currency: string; paid: string; in_transit: string }[]
+	).map(
+		(r): PayoutStatusSum => ({
+			currency: r.currency,
+			paid: BigInt(r.paid),
+			inTransit: BigInt(r.in_transit),
+		}),
+	);
 	return {
-		lines: computeSettlement({ opening, movements: moves, gatewayFees, ledgerClosing }),
+		lines: computeSettlement({
+			opening,
+			movements: moves,
+			gatewayFees,
+			ledgerClosing,
+			payoutStatus,
+		}),
 		opening_source: previousClosing ? { report: previousClosing.report } : "ledger",
 	};
 }

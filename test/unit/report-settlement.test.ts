@@ -6,6 +6,7 @@ import {
 	computeSettlement,
 	isReconciled,
 	type MovementSum,
+	type SettlementLine,
 } from "../../src/domain/settlement";
 
 const m = (kind: TransferKind, currency: string, credits: bigint, debits = 0n): MovementSum => ({
@@ -33,9 +34,13 @@ describe("settlement statement", () => {
 			conversions_in: 0n,
 			conversions_out: 0n,
 			adjustments: 0n,
+			payouts: 0n,
+			payouts_returned: 0n,
 			closing_balance: 995_000n,
 			ledger_balance: 995_000n,
 			difference: 0n,
+			payouts_paid: 0n,
+			payouts_in_transit: 0n,
 		});
 	});
 
@@ -173,5 +178,37 @@ describe("settlement statement", () => {
 				},
 			),
 		);
+	});
+
+	it("takes payouts out of the balance when created and back when they fail, and still reconciles", () => {
+		// Opening 10,000: payouts of 6,000 and 3,000 were created; the 3,000 one failed and came
+		// back; of the 6,000 one, 6,000 reached the bank; a third payout of 500 is still on its way.
+		const [line] = computeSettlement({
+			opening: new Map([["usd", 10_000n]]),
+			movements: [m("payout", "usd", 3_000n, -9_500n)],
+			gatewayFees: [],
+			ledgerClosing: new Map([["usd", 3_500n]]),
+			payoutStatus: [{ currency: "usd", paid: 6_000n, inTransit: 500n }],
+		});
+		expect(line).toMatchObject({
+			payouts: -9_500n,
+			payouts_returned: 3_000n,
+			closing_balance: 3_500n,
+			difference: 0n,
+			payouts_paid: 6_000n,
+			payouts_in_transit: 500n,
+		});
+		expect(isReconciled([line as SettlementLine])).toBe(true);
+	});
+
+	it("shows a currency whose only news is a payout paid out of an earlier period's balance", () => {
+		const lines = computeSettlement({
+			opening: new Map(),
+			movements: [],
+			gatewayFees: [],
+			ledgerClosing: new Map(),
+			payoutStatus: [{ currency: "sol", paid: 1_000n, inTransit: 0n }],
+		});
+		expect(lines).toEqual([expect.objectContaining({ currency: "sol", payouts_paid: 1_000n })]);
 	});
 });

@@ -154,12 +154,20 @@ describe("settlement report", () => {
 				conversions_out_decimal: expect.any(String),
 				adjustments: "0",
 				adjustments_decimal: "0.000000000",
+				payouts: "0",
+				payouts_decimal: "0.000000000",
+				payouts_returned: "0",
+				payouts_returned_decimal: "0.000000000",
 				closing_balance: "0",
 				closing_balance_decimal: "0.000000000",
 				ledger_balance: "0",
 				ledger_balance_decimal: "0.000000000",
 				difference: "0",
 				difference_decimal: "0.000000000",
+				payouts_paid: "0",
+				payouts_paid_decimal: "0.000000000",
+				payouts_in_transit: "0",
+				payouts_in_transit_decimal: "0.000000000",
 				reconciled: true,
 			},
 			{
@@ -179,12 +187,20 @@ describe("settlement report", () => {
 				conversions_out_decimal: "0.00",
 				adjustments: "0",
 				adjustments_decimal: "0.00",
+				payouts: "0",
+				payouts_decimal: "0.00",
+				payouts_returned: "0",
+				payouts_returned_decimal: "0.00",
 				closing_balance: "8173",
 				closing_balance_decimal: "81.73",
 				ledger_balance: "8173",
 				ledger_balance_decimal: "81.73",
 				difference: "0",
 				difference_decimal: "0.00",
+				payouts_paid: "0",
+				payouts_paid_decimal: "0.00",
+				payouts_in_transit: "0",
+				payouts_in_transit_decimal: "0.00",
 				reconciled: true,
 			},
 		]);
@@ -194,10 +210,10 @@ describe("settlement report", () => {
 
 		const csv = (await settlementFile(m, report.id, "csv")) as string;
 		expect(csv.split("\r\n")[0]).toBe(
-			"currency,opening_balance,opening_balance_decimal,payments,payments_decimal,refunds,refunds_decimal,fees,fees_decimal,conversions_in,conversions_in_decimal,conversions_out,conversions_out_decimal,adjustments,adjustments_decimal,closing_balance,closing_balance_decimal,ledger_balance,ledger_balance_decimal,difference,difference_decimal,reconciled",
+			"currency,opening_balance,opening_balance_decimal,payments,payments_decimal,refunds,refunds_decimal,fees,fees_decimal,conversions_in,conversions_in_decimal,conversions_out,conversions_out_decimal,adjustments,adjustments_decimal,payouts,payouts_decimal,payouts_returned,payouts_returned_decimal,closing_balance,closing_balance_decimal,ledger_balance,ledger_balance_decimal,difference,difference_decimal,payouts_paid,payouts_paid_decimal,payouts_in_transit,payouts_in_transit_decimal,reconciled",
 		);
 		expect(csv.split("\r\n")[2]).toBe(
-			"usd,0,0.00,10000,100.00,-4000,-40.00,-327,-3.27,2500,25.00,0,0.00,0,0.00,8173,81.73,8173,81.73,0,0.00,true",
+			"usd,0,0.00,10000,100.00,-4000,-40.00,-327,-3.27,2500,25.00,0,0.00,0,0.00,0,0.00,0,0.00,8173,81.73,8173,81.73,0,0.00,0,0.00,0,0.00,true",
 		);
 		expect(csv.endsWith("\r\n")).toBe(true);
 
