@@ -1,5 +1,7 @@
 import { can } from "../domain/roles";
+import type { Env } from "../env";
 import { isId } from "../lib/ids";
+import { listPayoutItems } from "../services/payout-items";
 import { cancelPayout, loadPayout, payoutJson } from "../services/payouts";
 import { allow, auditDashboard } from "./access";
 import {
@@ -13,6 +15,16 @@ import { ActionButton, renderPage, Status, when } from "./layout";
 import { PAYOUTS_PAGE } from "./payout-destinations";
 import { formatPayoutAmount } from "./payouts-form";
 
+/** Items listed on the page; the API pages through the rest. */
+const ITEMS_SHOWN = 100;
+
+/** A signed item amount for people: "-1.50 USD" for what a refund took. */
+function signedAmount(env: Env, amount: string, currency: string): string {
+	const negative = amount.startsWith("-");
+	const shown = formatPayoutAmount(env, negative ? amount.slice(1) : amount, currency);
+	return negative ? `-${shown}` : shown;
+}
+
 function payoutId(c: DashboardContext): string {
 	const id = c.req.param("id") ?? "";
 	if (!isId("payout", id)) throw new PageError(404, "Not found", "There is no such payout.");
@@ -24,6 +36,7 @@ export function registerPayoutDetail(app: DashboardApp): void {
 	app.get(`${PAYOUTS_PAGE}/:id`, allow("payouts.read"), async (c) => {
 		const session = sessionOf(c);
 		const p = payoutJson(await loadPayout(c.env, session, payoutId(c)));
+		const items = await listPayoutItems(c.env.DB, session, p.id, { limit: ITEMS_SHOWN });
 		const fee =
 			p.fee !== null && p.fee_currency ? formatPayoutAmount(c.env, p.fee, p.fee_currency) : "—";
 		return renderPage(
@@ -89,10 +102,48 @@ export function registerPayoutDetail(app: DashboardApp): void {
 				</section>
 				<section class="card" id="payout-transactions">
 					<h2>Transactions</h2>
-					<p class="muted">
-						The balance transfers a scheduled payout includes are listed by{" "}
-						<span class="mono">GET /v1/payouts/{p.id}/transactions</span>.
-					</p>
+					{items.data.length === 0 ? (
+						<p class="muted" id="no-payout-items">
+							{p.automatic
+								? "No balance transfers are itemised in this payout."
+								: "A payout made by hand pays out an amount, not itemised transfers."}
+						</p>
+					) : (
+						<table id="payout-items">
+							<thead>
+								<tr>
+									<th>Transfer</th>
+									<th>Type</th>
+									<th>Source</th>
+									<th>Amount</th>
+									<th>Created</th>
+								</tr>
+							</thead>
+							<tbody>
+								{items.data.map((item) => (
+									<tr data-item={item.id}>
+										<td class="mono">{item.id}</td>
+										<td>{item.type}</td>
+										<td class="mono">
+											{isId("payment", item.source) ? (
+												<a href={`/dashboard/payments/${item.source}`}>{item.source}</a>
+											) : (
+												item.source
+											)}
+										</td>
+										<td>{signedAmount(c.env, item.amount, item.currency)}</td>
+										<td>{when(item.created)}</td>
+									</tr>
+								))}
+							</tbody>
+						</table>
+					)}
+					{items.has_more ? (
+						<p class="muted">
+							The first {ITEMS_SHOWN}; all of them from{" "}
+							<span class="mono">GET /v1/payouts/{p.id}/transactions</span>.
+						</p>
+					) : null}
 				</section>
 			</>,
 		);

@@ -22,6 +22,7 @@ import {
 } from "./payout-destinations";
 import { registerPayoutDetail } from "./payouts-detail";
 import { formatPayoutAmount, isRefusal, payoutOnce } from "./payouts-form";
+import { registerPayoutSchedule, ScheduleSection, scheduleOf } from "./payouts-schedule";
 import type { DashboardSession } from "./session";
 
 /** A refusal shown on the page beside the part it is about. */
@@ -35,6 +36,7 @@ const NOTICES: Record<string, string> = {
 	added: "Payout destination added.",
 	updated: "Default payout destination changed.",
 	removed: "Payout destination removed.",
+	scheduled: "Payout schedule saved.",
 };
 
 /** Payouts shown on the page (the API lists them all, by cursor). */
@@ -128,26 +130,14 @@ function PayoutsTable(props: { c: DashboardContext; payouts: PayoutJson[] }) {
 	);
 }
 
-/** The schedule as stored; changing it waits for the settings API to carry it. */
-function ScheduleSection() {
-	return (
-		<section class="card" id="payout-schedule">
-			<h2>Schedule</h2>
-			<p class="muted">
-				Payouts are made when you ask (manual). Automatic daily or weekly payouts are set through{" "}
-				<span class="mono">POST /v1/settings</span> (payout_schedule, payout_minimums).
-			</p>
-		</section>
-	);
-}
-
 /** The Payouts page: destinations, a manual payout, the schedule and the recent payouts. */
 export async function payoutsPage(c: DashboardContext, refusal?: PayoutsRefusal) {
 	const session = sessionOf(c);
 	const owner = { merchantId: session.merchantId, livemode: session.livemode };
-	const [destinations, payouts] = await Promise.all([
+	const [destinations, payouts, schedule] = await Promise.all([
 		listPayoutDestinations(c.env, owner),
 		listMerchantPayouts(c.env, owner, { limit: RECENT_PAYOUTS }, {}),
+		scheduleOf(c.env, session.merchantId),
 	]);
 	const now = Math.floor(Date.now() / 1000);
 	const notice = Object.keys(NOTICES).find((k) => c.req.query(k) !== undefined);
@@ -180,7 +170,7 @@ export async function payoutsPage(c: DashboardContext, refusal?: PayoutsRefusal)
 					error={refusal?.where === "payout" ? refusal.message : undefined}
 				/>
 			) : null}
-			<ScheduleSection />
+			<ScheduleSection env={c.env} session={session} current={schedule} />
 			<section class="card" id="payouts">
 				<h2>Recent payouts</h2>
 				<PayoutsTable c={c} payouts={payouts.data} />
@@ -221,4 +211,5 @@ export function registerPayoutsPages(app: DashboardApp): void {
 		payoutsPage(c, { where: "destinations", status: refused.status, message: refused.message }),
 	);
 	registerPayoutDetail(app);
+	registerPayoutSchedule(app);
 }

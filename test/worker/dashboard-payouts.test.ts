@@ -119,4 +119,71 @@ describe("paying out from the dashboard", () => {
 		const other = await fundedMerchant();
 		expect((await other.owner.browser.get(path)).status).toBe(404);
 	});
+
+	it("lists the balance transfers a payout itemises on its page", async () => {
+		const { m, owner } = await fundedMerchant();
+		const form = await payoutForm(owner, { amount: "3.00", currency: "usd" });
+		const path = (await owner.browser.post("/dashboard/payouts", form)).headers.get(
+			"Location",
+		) as string;
+		const payoutId = path.split("/").pop() as string;
+		const credit = await env.DB.prepare(
+			"SELECT id FROM ledger_transfers WHERE reference = ? AND id LIKE 'test-credit:%'",
+		)
+			.bind(m.merchant.id)
+			.first<{ id: string }>();
+		await env.DB.prepare(
+			"INSERT INTO payout_items (payout_id, transfer_id, account, amount, currency) VALUES (?, ?, ?, '10000', 'usd')",
+		)
+			.bind(payoutId, credit?.id, `test:merchant:${m.merchant.id}:usd:available`)
+			.run();
+		const html = await (await owner.browser.get(path)).text();
+		expect(html).toContain(`data-item="${credit?.id}"`);
+		expect(html).toContain("100.00 USD");
+	});
+});
+
+describe("the payout schedule on the dashboard", () => {
+	it("saves weekly on Friday with minimums typed in major units, as the settings API shows", async () => {
+		const { m, owner } = await fundedMerchant();
+		const csrf = await owner.browser.csrf("/dashboard/payouts");
+		const res = await owner.browser.post("/dashboard/payouts/schedule", {
+			csrf,
+			interval: "weekly",
+			weekly_anchor: "friday",
+			minimums: "usd 50.00\r\nsol 0.5",
+		});
+		expect(res.status, await res.clone().text()).toBe(303);
+		const settings = await json<Record<string, unknown>>(
+			await call("GET", "/v1/settings", { key: m.sk }),
+		);
+		expect(settings).toMatchObject({
+			payout_schedule: { interval: "weekly", weekly_anchor: "friday" },
+			payout_minimums: { usd: "5000", sol: "500000000" },
+		});
+		const page = await (await owner.browser.get("/dashboard/payouts")).text();
+		expect(page).toMatch(/id="schedule-now">weekly on friday</);
+		expect(page).toContain("usd 50.00");
+		expect(page).toContain("sol 0.5");
+
+		const bad = await owner.browser.post("/dashboard/payouts/schedule", {
+			csrf,
+			interval: "daily",
+			minimums: "usd fifty",
+		});
+		expect(bad.status).toBe(400);
+		const still = await json<{ payout_schedule: { interval: string } }>(
+			await call("GET", "/v1/settings", { key: m.sk }),
+		);
+		expect(still.payout_schedule.interval).toBe("weekly");
+
+		const analyst = await person(m.merchant.id, "analyst");
+		const seen = await (await analyst.browser.get("/dashboard/payouts")).text();
+		expect(seen).toMatch(/<fieldset disabled/);
+		const refused = await analyst.browser.post("/dashboard/payouts/schedule", {
+			csrf: await analyst.browser.csrf("/dashboard/payouts"),
+			interval: "manual",
+		});
+		expect(refused.status).toBe(403);
+	});
 });

@@ -72,6 +72,12 @@ function rows(): Row[] {
 			allowed: OWNER_ADMIN,
 		},
 		{
+			method: "POST",
+			route: "/dashboard/payouts/schedule",
+			path: "/dashboard/payouts/schedule",
+			allowed: OWNER_ADMIN,
+		},
+		{
 			method: "GET",
 			route: "/dashboard/payouts/:id",
 			path: "/dashboard/payouts/po_unknown",
