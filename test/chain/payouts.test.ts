@@ -111,7 +111,8 @@ async function send(payoutId: string) {
 // Watching starts here: what the suite's wallet holds before is the gateway's float.
 beforeAll(scanAll);
 
-describe("on-chain payouts", () => {
+// Each scenario pays merchants on chain first and waits for finality: seconds on a busy machine.
+describe("on-chain payouts", { timeout: 30_000 }, () => {
 	it("pays out USDC to a new wallet: its token account created, rent and fee charged in SOL, exactly the amount on chain", async () => {
 		const { m, wallet, destination } = await paidMerchant();
 		const usdc = await available(m.merchant.id, USDC_MINT);
@@ -266,6 +267,23 @@ describe("on-chain payouts", () => {
 			status: "paid",
 			solana_signature: done.attempts[1]?.signature,
 		});
+		await expectBooksMatchChain();
+	});
+
+	it("lets only one of two USDC payouts racing for the same balance through, and pays it", async () => {
+		const { m, wallet } = await paidMerchant();
+		const usdc = await available(m.merchant.id, USDC_MINT);
+		const share = ((usdc * 6n) / 10n).toString();
+		const [a, b] = await Promise.all([
+			call("POST", "/v1/payouts", { key: m.sk, body: { amount: share, currency: "usdc" } }),
+			call("POST", "/v1/payouts", { key: m.sk, body: { amount: share, currency: "usdc" } }),
+		]);
+		expect([a.status, b.status].sort()).toEqual([200, 400]);
+		const won = await json<PayoutJson>(a.status === 200 ? a : b);
+		await expectApiError(a.status === 200 ? b : a, "parameter_invalid", "amount");
+		expect(await available(m.merchant.id, USDC_MINT)).toBe(usdc - BigInt(share));
+		expect((await send(won.id)).state).toBe("finalized");
+		expect(await tokenBalance(wallet)).toBe(BigInt(share));
 		await expectBooksMatchChain();
 	});
 
