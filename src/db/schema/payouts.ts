@@ -42,18 +42,26 @@ export const payoutDestinations = sqliteTable(
 );
 
 /** Messages issued for a wallet to sign, each usable once, to prove it is the merchant's. */
-export const payoutDestinationChallenges = sqliteTable("payout_destination_challenges", {
-	nonce: text("nonce").primaryKey(),
-	merchantId: text("merchant_id").notNull(),
-	...livemode,
-	address: text("address").notNull(),
-	/** The exact message issued (its UTF-8 bytes are what the wallet signs). */
-	message: text("message").notNull(),
-	expires: integer("expires").notNull(),
-	/** Unix seconds when a proof consumed it; a nonce is accepted once. */
-	used: integer("used"),
-	...created,
-});
+export const payoutDestinationChallenges = sqliteTable(
+	"payout_destination_challenges",
+	{
+		nonce: text("nonce").primaryKey(),
+		merchantId: text("merchant_id").notNull(),
+		...livemode,
+		address: text("address").notNull(),
+		/** The exact message issued (its UTF-8 bytes are what the wallet signs). */
+		message: text("message").notNull(),
+		expires: integer("expires").notNull(),
+		/** Unix seconds when a proof consumed it; a nonce is accepted once. */
+		used: integer("used"),
+		...created,
+	},
+	(t) => [
+		// A merchant's open challenges are counted (a cap), and expired ones swept: both by index.
+		index("payout_destination_challenges_merchant_idx").on(t.merchantId, t.expires),
+		index("payout_destination_challenges_expires_idx").on(t.expires),
+	],
+);
 
 /**
  * Money leaving a merchant's `available` balance: on chain to a wallet destination or through a

@@ -1,0 +1,2 @@
+CREATE INDEX `payout_destination_challenges_merchant_idx` ON `payout_destination_challenges` (`merchant_id`,`expires`);--> statement-breakpoint
+CREATE INDEX `payout_destination_challenges_expires_idx` ON `payout_destination_challenges` (`expires`);
