@@ -139,6 +139,27 @@ export async function checkChainCoverage(
 }
 
 /**
+ * A SOL payout to a wallet that holds nothing must open it: the network refuses to leave a new
+ * account below its rent-exempt minimum, so a smaller amount is refused here (400) rather than
+ * failing on chain.
+ */
+export async function checkSolRecipient(
+	env: Env,
+	recipient: string,
+	amount: bigint,
+): Promise<void> {
+	const rpc = rpcFromEnv(env);
+	const [held, minimum] = await Promise.all([lamportsOf(rpc, recipient), rentExempt(rpc, 0)]);
+	if (held === 0n && amount < minimum) {
+		throw new ApiError(
+			"parameter_invalid",
+			`The destination wallet holds no SOL yet: a payout must bring it at least ${minimum} lamports (the network's rent-exempt minimum).`,
+			"amount",
+		);
+	}
+}
+
+/**
  * Just before a payout transaction is built: the settlement account must still hold the whole
  * amount (and for SOL the fee and the wallet's rent-exempt minimum). Throws a plain Error, which
  * fails the payout unsent, rather than broadcasting a transfer the chain would refuse.

@@ -32,7 +32,7 @@ import { log } from "../lib/log";
 import { SolanaRpcError } from "../processors/solana/rpc";
 import { stripeConfigured } from "../processors/stripe/client";
 import { type EventRow, insertEventStatement, publishEvents } from "./events";
-import { checkChainCoverage, onChainFeeEstimate } from "./payout-chain";
+import { checkChainCoverage, checkSolRecipient, onChainFeeEstimate } from "./payout-chain";
 import { tokenCatalog } from "./tokens";
 
 export type { PayoutJson } from "../domain/payout";
@@ -160,6 +160,9 @@ export async function createPayout(env: Env, input: CreatePayoutInput): Promise<
 		try {
 			feeEstimate = await onChainFeeEstimate(env, currency.token, destination.address as string);
 			await checkChainCoverage(env, currency.token, input.amount, feeEstimate);
+			if (currency.token.mint === null) {
+				await checkSolRecipient(env, destination.address as string, input.amount);
+			}
 		} catch (err) {
 			if (!(err instanceof SolanaRpcError)) throw err;
 			throw new ApiError(

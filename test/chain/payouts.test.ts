@@ -170,6 +170,24 @@ describe("on-chain payouts", { timeout: 30_000 }, () => {
 		await expectBooksMatchChain();
 	});
 
+	it("refuses a SOL payout too small to open a wallet that holds nothing", async () => {
+		const { m, wallet } = await paidMerchant();
+		const sol = await available(m.merchant.id, "sol");
+		const minimum = BigInt(await rpc<number>("getMinimumBalanceForRentExemption", [0]));
+		const res = await call("POST", "/v1/payouts", {
+			key: m.sk,
+			body: { amount: (minimum - 1n).toString(), currency: "sol" },
+		});
+		const error = await expectApiError(res, "parameter_invalid", "amount");
+		expect(error.message).toContain(`at least ${minimum} lamports`);
+		expect(await available(m.merchant.id, "sol")).toBe(sol);
+		// Exactly the minimum opens it.
+		const p = await createPayoutOk(m.sk, { amount: minimum.toString(), currency: "sol" });
+		expect((await send(p.id)).state).toBe("finalized");
+		expect(await lamports(wallet)).toBe(minimum);
+		await expectBooksMatchChain();
+	});
+
 	it("refuses a token payout when the SOL balance cannot pay its network fee, naming the shortfall", async () => {
 		const m = await createMerchant();
 		await paidPayment(m.sk, "USDC");
