@@ -381,7 +381,6 @@ export async function pay(options: PayOptions): Promise<PayResult> {
 		({ signature, amount } = await payTransferRequest(options, transferUrl, fraction));
 		via = "transfer_request";
 	}
-	log(`signature ${signature}`);
 	const after =
 		view && target.paymentId
 			? await follow(options, target.gatewayUrl, target.paymentId, view)
