@@ -4,14 +4,16 @@ import type { RefundJson } from "./refund";
 import { type Cell, formatUnits, isoTime } from "./reports";
 
 /**
- * Rows of the transactions report, pure part: one row per payment, refund or conversion, amounts
+ * Rows of the transactions report, pure part: one row per payment, refund or conversion, and for
+ * a payout one row for the money it took from the balance, one for its network fee when it had
+ * one, and one for the money given back when it failed or was canceled. Amounts
  * in integers of the smallest unit with a decimal twin. `amount`, `fee` and `net` are in
  * `currency` (a refund's are negative); the token columns are what moved on chain, in base
  * units of `token`. A crypto payment's gateway fee is paid by the payer on top of the price, so
  * it shows in `token_fee` and the price-currency `fee` is 0.
  */
 export interface TransactionRow {
-	type: "payment" | "refund" | "conversion";
+	type: "payment" | "refund" | "conversion" | "payout" | "payout_fee" | "payout_return";
 	id: string;
 	created: number;
 	status: string;
@@ -26,8 +28,8 @@ export interface TransactionRow {
 	token_decimals: number | null;
 	/** The Solana signature, the Stripe PaymentIntent or Stripe refund. */
 	processor_reference: string | null;
-	/** The payment a refund or conversion belongs to (for a payment, itself). */
-	payment: string;
+	/** The payment a refund or conversion belongs to (for a payment, itself; none for a payout). */
+	payment: string | null;
 	customer: string | null;
 	description: string | null;
 	metadata: Record<string, string>;
@@ -164,6 +166,75 @@ export function conversionRow(c: ConversionFields, digitsOf: DigitsOf): Transact
 		description: null,
 		metadata: {},
 	};
+}
+
+/** A payout as stored: text amounts of the smallest unit. */
+export interface PayoutFields {
+	id: string;
+	status: string;
+	method: string;
+	amount: string;
+	currency: string;
+	fee: string | null;
+	fee_currency: string | null;
+	automatic: number | boolean;
+	solana_signature: string | null;
+	stripe_transfer_id: string | null;
+	created: number;
+	updated: number;
+}
+
+/**
+ * A payout's rows: what it took from the balance when created, its network fee (charged apart,
+ * in `fee_currency`), and, once it failed or was canceled, the amount given back.
+ */
+export function payoutRows(p: PayoutFields): TransactionRow[] {
+	const amount = BigInt(p.amount);
+	const base = {
+		id: p.id,
+		status: p.status,
+		method: p.method,
+		fee: 0n,
+		token: null,
+		token_amount: null,
+		token_fee: null,
+		token_decimals: null,
+		processor_reference: p.solana_signature ?? p.stripe_transfer_id,
+		payment: null,
+		customer: null,
+		description: p.automatic ? "automatic payout" : "payout",
+		metadata: {},
+	};
+	const rows: TransactionRow[] = [
+		{
+			...base,
+			type: "payout",
+			created: p.created,
+			amount: -amount,
+			currency: p.currency,
+			net: -amount,
+		},
+	];
+	const fee = BigInt(p.fee ?? "0");
+	if (fee > 0n && p.fee_currency)
+		rows.push({
+			...base,
+			type: "payout_fee",
+			created: p.updated,
+			amount: -fee,
+			currency: p.fee_currency,
+			net: -fee,
+		});
+	if (p.status === "failed" || p.status === "canceled")
+		rows.push({
+			...base,
+			type: "payout_return",
+			created: p.updated,
+			amount,
+			currency: p.currency,
+			net: amount,
+		});
+	return rows;
 }
 
 /**

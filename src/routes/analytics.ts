@@ -30,6 +30,11 @@ const Money = z
 	.record(z.string(), z.number().int())
 	.openapi({ description: "Minor units per lowercase currency; never summed across currencies." });
 
+const Units = z.record(z.string(), z.string()).openapi({
+	description:
+		"Per ledger currency (a fiat code, `sol` or a mint): minor or base units as decimal strings.",
+});
+
 const Metrics = z.object({
 	payments: z.number().int().openapi({ description: "Payments created in the window." }),
 	succeeded: z.number().int(),
@@ -56,6 +61,16 @@ const SummarySchema = z
 		group_by: z.enum(ANALYTICS_GROUP_BY).nullable(),
 		totals: Metrics,
 		groups: z.array(Metrics.extend({ key: z.string() })),
+		payouts: z
+			.object({
+				count: z.number().int(),
+				automatic: z.number().int(),
+				paid: Units,
+				in_transit: Units.openapi({ description: "Pending or in transit." }),
+				returned: Units.openapi({ description: "Failed or canceled: back in the balance." }),
+				fees: Units.openapi({ description: "Network fees, by the fee's currency." }),
+			})
+			.openapi({ description: "Payouts created in the window, by where they are now." }),
 	})
 	.openapi("AnalyticsSummary");
 

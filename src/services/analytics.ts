@@ -14,6 +14,7 @@ import {
 	type RefundRollup,
 } from "../domain/rollups";
 import type { Env } from "../env";
+import { lowestIdAt } from "../lib/ids";
 
 export type { AnalyticsGroupBy, AnalyticsMetrics, MoneyByCurrency } from "../domain/rollups";
 
@@ -25,6 +26,23 @@ export interface AnalyticsSummary {
 	group_by: AnalyticsGroupBy | null;
 	totals: AnalyticsMetrics;
 	groups: ({ key: string } & AnalyticsMetrics)[];
+	payouts: PayoutTotals;
+}
+
+/** Amounts per ledger currency as decimal strings (token base units can pass 2^53). */
+export type UnitsByCurrency = Record<string, string>;
+
+/** Payouts created in the window, by where they are now. */
+export interface PayoutTotals {
+	count: number;
+	automatic: number;
+	paid: UnitsByCurrency;
+	/** Pending or in transit: taken from the balance, not yet paid. */
+	in_transit: UnitsByCurrency;
+	/** Failed or canceled: given back to the balance. */
+	returned: UnitsByCurrency;
+	/** Network fees charged for them, by the fee's currency. */
+	fees: UnitsByCurrency;
 }
 
 export interface AnalyticsQuery {
@@ -98,9 +116,26 @@ export async function getAnalyticsSummary(env: Env, q: AnalyticsQuery): Promise<
 			.bind(...bind),
 		db.prepare(customersSql(null)).bind(...bind),
 	];
+	// Payouts are few (at most a few a day): read from their table by (merchant, mode, id), whose
+	// ids sort by creation, so the window is one index range and no rollup is needed.
+	const windowIds = [
+		lowestIdAt("payout", Date.parse(`${q.from}T00:00:00Z`)),
+		lowestIdAt("payout", Date.parse(`${q.to}T00:00:00Z`) + 86_400_000),
+	];
+	statements.push(
+		db
+			.prepare(
+				`SELECT currency, status, automatic, fee_currency, COUNT(*) AS n,
+				   CAST(SUM(CAST(amount AS INTEGER)) AS TEXT) AS amount,
+				   CAST(SUM(CAST(COALESCE(fee, '0') AS INTEGER)) AS TEXT) AS fee
+				 FROM payouts WHERE merchant_id = ? AND livemode = ? AND id >= ? AND id < ?
+				 GROUP BY currency, status, automatic, fee_currency`,
+			)
+			.bind(q.merchantId, q.livemode ? 1 : 0, ...windowIds),
+	);
 	if (q.groupBy) statements.push(db.prepare(customersSql(q.groupBy)).bind(...bind));
 	// One batch: every part reads the same snapshot, so totals and groups agree.
-	const [payments, refunds, conversions, totalCustomers, groupCustomers] =
+	const [payments, refunds, conversions, totalCustomers, payoutRows, groupCustomers] =
 		await db.batch(statements);
 	const rows = {
 		payments: (
@@ -131,5 +166,53 @@ export async function getAnalyticsSummary(env: Env, q: AnalyticsQuery): Promise<
 			returning: totals?.returning_customers ?? 0,
 		}),
 		groups: q.groupBy ? groupMetrics(rows, q.groupBy, q, byGroup) : [],
+		payouts: payoutTotals(
+			(payoutRows?.results ?? []) as {
+				currency: string;
+				status: string;
+				automatic: number;
+				fee_currency: string | null;
+				n: number;
+				amount: string;
+				fee: string;
+			}[],
+		),
 	};
+}
+
+function payoutTotals(
+	rows: {
+		currency: string;
+		status: string;
+		automatic: number;
+		fee_currency: string | null;
+		n: number;
+		amount: string;
+		fee: string;
+	}[],
+): PayoutTotals {
+	const out: PayoutTotals = {
+		count: 0,
+		automatic: 0,
+		paid: {},
+		in_transit: {},
+		returned: {},
+		fees: {},
+	};
+	const add = (into: UnitsByCurrency, currency: string, amount: bigint) => {
+		if (amount !== 0n) into[currency] = (BigInt(into[currency] ?? "0") + amount).toString();
+	};
+	for (const r of rows) {
+		out.count += r.n;
+		if (r.automatic) out.automatic += r.n;
+		const bucket =
+			r.status === "paid"
+				? out.paid
+				: r.status === "failed" || r.status === "canceled"
+					? out.returned
+					: out.in_transit;
+		add(bucket, r.currency, BigInt(r.amount));
+		if (r.fee_currency) add(out.fees, r.fee_currency, BigInt(r.fee));
+	}
+	return out;
 }

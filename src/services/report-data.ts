@@ -12,7 +12,9 @@ import {
 	type ConversionFields,
 	conversionRow,
 	type DigitsOf,
+	type PayoutFields,
 	paymentRow,
+	payoutRows,
 	refundRow,
 	type TransactionRow,
 } from "../domain/report-rows";
@@ -53,6 +55,7 @@ const SOURCES = [
 	{ table: "payments", kind: "payment", columns: "id, data" },
 	{ table: "refunds", kind: "refund", columns: "id, data" },
 	{ table: "conversions", kind: "conversion", columns: "*" },
+	{ table: "payouts", kind: "payout", columns: "*" },
 ] as const;
 
 /** Rows a transactions report of the scope would hold (for choosing inline or queued work). */
@@ -72,7 +75,7 @@ export async function countTransactions(env: Env, scope: Scope): Promise<number>
 const PAGE = 500;
 
 /**
- * Every transaction of the scope, payments then refunds then conversions, each oldest first,
+ * Every transaction of the scope, payments then refunds then conversions then payouts, each oldest first,
  * read a page at a time so a report of a million rows never holds them all.
  */
 export async function* transactionRows(
@@ -97,6 +100,7 @@ export async function* transactionRows(
 					yield paymentRow(JSON.parse(row.data as string) as PaymentObjectJson);
 				else if (source.kind === "refund")
 					yield refundRow(JSON.parse(row.data as string) as RefundJson);
+				else if (source.kind === "payout") yield* payoutRows(row as unknown as PayoutFields);
 				else yield conversionRow(row as unknown as ConversionFields, digitsOf);
 			}
 			if (results.length < PAGE) break;

@@ -89,6 +89,7 @@ describe("GET /v1/analytics/summary", () => {
 				customers: { new: 1, returning: 0 },
 			},
 			groups: [],
+			payouts: { count: 0, automatic: 0, paid: {}, in_transit: {}, returned: {}, fees: {} },
 		});
 	});
 
