@@ -149,6 +149,7 @@ export async function insertDestination(
 export async function makeDefault(
 	db: D1Database,
 	input: { merchantId: string; livemode: boolean; id: string; usableAfter: number; now: number },
+	announce: D1PreparedStatement[] = [],
 ): Promise<boolean> {
 	const mode = input.livemode ? 1 : 0;
 	const [, set] = await db.batch([
@@ -168,6 +169,7 @@ export async function makeDefault(
 				   AND is_default = 0`,
 			)
 			.bind(input.merchantId, mode, input.id, input.now, input.usableAfter),
+		...announce,
 	]);
 	return (set?.meta.changes ?? 0) > 0;
 }
@@ -181,18 +183,19 @@ export type RemoveResult = "removed" | "not_found" | "in_use";
 export async function removeDestination(
 	db: D1Database,
 	input: { merchantId: string; livemode: boolean; id: string; now: number },
+	announce: D1PreparedStatement[] = [],
 ): Promise<RemoveResult> {
 	const mode = input.livemode ? 1 : 0;
-	const result = await db
+	const remove = db
 		.prepare(
 			`UPDATE payout_destinations SET status = 'removed', is_default = 0, removed = ?4, updated = ?4
 			 WHERE id = ?3 AND merchant_id = ?1 AND livemode = ?2 AND status != 'removed'
 			 AND NOT EXISTS (SELECT 1 FROM payouts WHERE destination_id = ?3
 			   AND status IN ${OPEN_PAYOUT_STATUSES})`,
 		)
-		.bind(input.merchantId, mode, input.id, input.now)
-		.run();
-	if (result.meta.changes > 0) return "removed";
+		.bind(input.merchantId, mode, input.id, input.now);
+	const [result] = await db.batch([remove, ...announce]);
+	if ((result?.meta.changes ?? 0) > 0) return "removed";
 	const row = await getDestination(db, input.merchantId, input.livemode, input.id);
 	if (!row || row.status === "removed") return "not_found";
 	return "in_use";
@@ -200,22 +203,21 @@ export async function removeDestination(
 
 /**
  * Follows the connected account: `active` when it can receive transfers, back to `onboarding`
- * when Stripe restricts it. Returns the row when its status changed, else null.
+ * when Stripe restricts it. Compare-and-set on the status read, so of two racing updates one
+ * applies (and announces). True when it changed.
  */
 export async function setStripeDestinationStatus(
 	db: D1Database,
-	stripeAccountId: string,
-	status: "active" | "onboarding",
-	now: number,
-): Promise<PayoutDestinationRow | null> {
-	return db
-		.prepare(
-			`UPDATE payout_destinations SET status = ?1, updated = ?2
-			 WHERE stripe_account_id = ?3 AND status IN ('active', 'onboarding') AND status != ?1
-			 RETURNING *`,
-		)
-		.bind(status, now, stripeAccountId)
-		.first<PayoutDestinationRow>();
+	input: { id: string; from: "active" | "onboarding"; to: "active" | "onboarding"; now: number },
+	announce: D1PreparedStatement[] = [],
+): Promise<boolean> {
+	const [result] = await db.batch([
+		db
+			.prepare("UPDATE payout_destinations SET status = ?, updated = ? WHERE id = ? AND status = ?")
+			.bind(input.to, input.now, input.id, input.from),
+		...announce,
+	]);
+	return (result?.meta.changes ?? 0) === 1;
 }
 
 export interface ChallengeRow {
@@ -270,30 +272,144 @@ export async function getChallenge(db: D1Database, nonce: string): Promise<Chall
 }
 
 /**
- * Marks a challenge used. Conditional on it being unused and unexpired, so of a replay or of two
- * racing proofs exactly one gets true.
+ * Adds a wallet destination by consuming its proof's challenge, in one batch: the challenge is
+ * marked used only if it is unused and unexpired (a conditional update, so of a replay or of two
+ * racing proofs exactly one applies), and the destination and its announcement are written only
+ * if that update did (SQLite's changes()). False when the challenge was already used.
  */
-export async function consumeChallenge(
+export async function addFromChallenge(
 	db: D1Database,
-	input: { nonce: string; merchantId: string; livemode: boolean; now: number },
+	input: { nonce: string; now: number; row: Omit<PayoutDestinationRow, "removed"> },
+	announce: D1PreparedStatement[] = [],
 ): Promise<boolean> {
-	const result = await db
-		.prepare(
-			`UPDATE payout_destination_challenges SET used = ?4
-			 WHERE nonce = ?1 AND merchant_id = ?2 AND livemode = ?3 AND used IS NULL AND expires > ?4`,
-		)
-		.bind(input.nonce, input.merchantId, input.livemode ? 1 : 0, input.now)
-		.run();
-	return result.meta.changes === 1;
+	const { row } = input;
+	const [consumed] = await db.batch([
+		db
+			.prepare(
+				`UPDATE payout_destination_challenges SET used = ?4
+				 WHERE nonce = ?1 AND merchant_id = ?2 AND livemode = ?3 AND used IS NULL AND expires > ?4`,
+			)
+			.bind(input.nonce, row.merchant_id, row.livemode, input.now),
+		insertDestinationStatement(db, row, { afterChange: true }),
+		...announce,
+	]);
+	return (consumed?.meta.changes ?? 0) === 1;
 }
 
-/** Whether a payout that is not finished yet names this destination. */
-export async function hasOpenPayout(db: D1Database, destinationId: string): Promise<boolean> {
+/** Inserts a destination with its default flag as decided; the announcement follows it. */
+export async function addDestination(
+	db: D1Database,
+	row: Omit<PayoutDestinationRow, "removed">,
+	announce: D1PreparedStatement[] = [],
+): Promise<void> {
+	await db.batch([insertDestinationStatement(db, row, { afterChange: false }), ...announce]);
+}
+
+function insertDestinationStatement(
+	db: D1Database,
+	row: Omit<PayoutDestinationRow, "removed">,
+	options: { afterChange: boolean },
+): D1PreparedStatement {
+	return db
+		.prepare(
+			`INSERT INTO payout_destinations
+			 (id, merchant_id, livemode, type, address, stripe_account_id, status, is_default, usable_after, created, updated)
+			 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? ${options.afterChange ? "WHERE changes() = 1" : ""}`,
+		)
+		.bind(
+			row.id,
+			row.merchant_id,
+			row.livemode,
+			row.type,
+			row.address,
+			row.stripe_account_id,
+			row.status,
+			row.is_default,
+			row.usable_after,
+			row.created,
+			row.updated,
+		);
+}
+
+/** Whether the merchant has a default destination of this type in this mode. */
+export async function hasDefault(
+	db: D1Database,
+	merchantId: string,
+	livemode: boolean,
+	type: string,
+): Promise<boolean> {
 	const row = await db
 		.prepare(
-			`SELECT 1 AS open FROM payouts WHERE destination_id = ? AND status IN ${OPEN_PAYOUT_STATUSES} LIMIT 1`,
+			`SELECT 1 AS yes FROM payout_destinations WHERE merchant_id = ? AND livemode = ? AND type = ?
+			 AND is_default = 1 AND status != 'removed' LIMIT 1`,
 		)
-		.bind(destinationId)
-		.first<{ open: number }>();
+		.bind(merchantId, livemode ? 1 : 0, type)
+		.first<{ yes: number }>();
 	return row !== null;
+}
+
+export interface Announcement {
+	event: {
+		id: string;
+		merchant_id: string;
+		livemode: boolean;
+		type: string;
+		object_id: string;
+		data: string;
+		created: number;
+	};
+	audit: {
+		id: string;
+		merchant_id: string;
+		livemode: boolean;
+		action: string;
+		actor_type: string;
+		actor_id: string | null;
+		actor_role: string | null;
+		object_id: string;
+		details: Record<string, unknown>;
+		created: number;
+	};
+}
+
+/**
+ * The event and audit log entry of a change, to follow the change's statement in its batch. Each
+ * is written only if the statement before it changed a row (SQLite's changes(): the change, then
+ * the event), so a change and its announcement land together or not at all, and a change that
+ * did not apply (a lost race, a refused removal) announces nothing.
+ */
+export function announcementStatements(db: D1Database, a: Announcement): D1PreparedStatement[] {
+	return [
+		db
+			.prepare(
+				`INSERT INTO events (id, merchant_id, livemode, type, object_id, object_version, data, created)
+				 SELECT ?, ?, ?, ?, ?, NULL, ?, ? WHERE changes() = 1`,
+			)
+			.bind(
+				a.event.id,
+				a.event.merchant_id,
+				a.event.livemode ? 1 : 0,
+				a.event.type,
+				a.event.object_id,
+				a.event.data,
+				a.event.created,
+			),
+		db
+			.prepare(
+				`INSERT INTO audit_log (id, merchant_id, livemode, action, actor_type, actor_id, actor_role, object_id, details, created)
+				 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1`,
+			)
+			.bind(
+				a.audit.id,
+				a.audit.merchant_id,
+				a.audit.livemode ? 1 : 0,
+				a.audit.action,
+				a.audit.actor_type,
+				a.audit.actor_id,
+				a.audit.actor_role,
+				a.audit.object_id,
+				JSON.stringify(a.audit.details),
+				a.audit.created,
+			),
+	];
 }

@@ -1,7 +1,8 @@
 import type Stripe from "stripe";
 import {
+	addDestination,
 	destinationByStripeAccount,
-	insertDestination,
+	hasDefault,
 	type PayoutDestinationRow,
 	setStripeDestinationStatus,
 } from "../db/payout-destinations";
@@ -13,7 +14,8 @@ import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { stripeConfigured, stripeFromEnv } from "../processors/stripe/client";
 import type { AuditActor } from "./audit";
-import { announce, type Owner } from "./payout-destinations";
+import { publishEvents } from "./events";
+import { announcement, type Owner } from "./payout-destinations";
 
 /**
  * Fiat payout destinations: Stripe Connect Express accounts, onboarded through Stripe's account
@@ -77,7 +79,7 @@ export async function addStripeDestination(
 		throw processorError(error);
 	}
 	const now = nowSeconds();
-	const row = await insertDestination(env.DB, {
+	const row: PayoutDestinationRow = {
 		id,
 		merchant_id: owner.merchantId,
 		livemode: owner.livemode ? 1 : 0,
@@ -85,11 +87,17 @@ export async function addStripeDestination(
 		address: null,
 		stripe_account_id: account.id,
 		status: canReceiveTransfers(account) ? "active" : "onboarding",
+		is_default: (await hasDefault(env.DB, owner.merchantId, owner.livemode, "stripe_account"))
+			? 0
+			: 1,
 		usable_after: usableAfterFor(owner.livemode, now, payoutCoolingOffSeconds(env)),
 		created: now,
 		updated: now,
-	});
-	await announce(env, actor, row, "created");
+		removed: null,
+	};
+	const { statements, event } = announcement(env, actor, row, "created");
+	await addDestination(env.DB, row, statements);
+	await publishEvents(env, [event]);
 	return { destination: row, onboardingUrl: await onboardingLink(env, row) };
 }
 
@@ -141,7 +149,19 @@ export async function syncStripeDestination(
 		});
 		return row;
 	}
-	return (await applyAccount(env, account)) ?? row;
+	const status = canReceiveTransfers(account) ? "active" : "onboarding";
+	if (status === row.status) return row;
+	const now = nowSeconds();
+	const next: PayoutDestinationRow = { ...row, status, updated: now };
+	const { statements, event } = announcement(env, STRIPE_ACTOR, next, "updated", { status });
+	const changed = await setStripeDestinationStatus(
+		env.DB,
+		{ id: row.id, from: row.status, to: status, now },
+		statements,
+	);
+	if (!changed) return (await destinationByStripeAccount(env.DB, row.stripe_account_id)) ?? row;
+	await publishEvents(env, [event]);
+	return next;
 }
 
 /** `account.updated` from Stripe's webhooks: the account is read fresh, as events may be stale. */
@@ -153,16 +173,6 @@ export async function syncStripeAccount(env: Env, accountId: string): Promise<st
 }
 
 const STRIPE_ACTOR: AuditActor = { type: "system", id: "stripe_connect" };
-
-async function applyAccount(
-	env: Env,
-	account: Stripe.Account,
-): Promise<PayoutDestinationRow | null> {
-	const status = canReceiveTransfers(account) ? "active" : "onboarding";
-	const changed = await setStripeDestinationStatus(env.DB, account.id, status, nowSeconds());
-	if (changed) await announce(env, STRIPE_ACTOR, changed, "updated", { status });
-	return changed;
-}
 
 async function hmac(env: Env, text: string): Promise<string> {
 	const key = await crypto.subtle.importKey(

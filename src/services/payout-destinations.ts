@@ -1,11 +1,12 @@
 import { getAddressEncoder, getBase58Encoder, address as toAddress } from "@solana/kit";
 import {
-	consumeChallenge,
+	addFromChallenge,
+	announcementStatements,
 	findWalletDestination,
 	getChallenge,
 	getDestination,
+	hasDefault,
 	insertChallenge,
-	insertDestination,
 	listDestinations,
 	makeDefault,
 	openChallengeCount,
@@ -22,8 +23,8 @@ import { verifyEd25519 } from "../domain/siws";
 import { type Env, payoutCoolingOffSeconds } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { newId, randomBase62 } from "../lib/ids";
-import { type AuditActor, audit } from "./audit";
-import { emitEvent } from "./events";
+import type { AuditActor } from "./audit";
+import { type EventRow, publishEvents } from "./events";
 import { getMerchant } from "./merchants";
 
 /** How long a wallet has to sign the issued message. */
@@ -164,16 +165,7 @@ export async function addWalletDestination(
 			"address",
 		);
 	}
-	const consumed = await consumeChallenge(env.DB, {
-		nonce: challenge.nonce,
-		merchantId: owner.merchantId,
-		livemode: owner.livemode,
-		now,
-	});
-	if (!consumed) {
-		throw refuse("This message was already used; request a new challenge.", "message");
-	}
-	const row = await insertDestination(env.DB, {
+	const row: PayoutDestinationRow = {
 		id: newId("payoutDestination"),
 		merchant_id: owner.merchantId,
 		livemode: owner.livemode ? 1 : 0,
@@ -181,11 +173,20 @@ export async function addWalletDestination(
 		address: proof.address,
 		stripe_account_id: null,
 		status: "active",
+		is_default: (await hasDefault(env.DB, owner.merchantId, owner.livemode, "solana_wallet"))
+			? 0
+			: 1,
 		usable_after: usableAfterFor(owner.livemode, now, payoutCoolingOffSeconds(env)),
 		created: now,
 		updated: now,
-	});
-	await announce(env, actor, row, "created");
+		removed: null,
+	};
+	const { statements, event } = announcement(env, actor, row, "created");
+	const consumed = await addFromChallenge(env.DB, { nonce: challenge.nonce, now, row }, statements);
+	if (!consumed) {
+		throw refuse("This message was already used; request a new challenge.", "message");
+	}
+	await publishEvents(env, [event]);
 	return row;
 }
 
@@ -215,7 +216,17 @@ export async function removePayoutDestination(
 	actor: AuditActor,
 	id: string,
 ): Promise<PayoutDestinationRow> {
-	const result = await removeDestination(env.DB, { ...owner, id, now: nowSeconds() });
+	const before = await loadDestination(env, owner, id);
+	const now = nowSeconds();
+	const row: PayoutDestinationRow = {
+		...before,
+		status: "removed",
+		is_default: 0,
+		removed: now,
+		updated: now,
+	};
+	const { statements, event } = announcement(env, actor, row, "removed");
+	const result = await removeDestination(env.DB, { ...owner, id, now }, statements);
 	if (result === "not_found") throw notFound("payout destination", id);
 	if (result === "in_use") {
 		throw new ApiError(
@@ -224,8 +235,7 @@ export async function removePayoutDestination(
 			"id",
 		);
 	}
-	const row = await loadDestination(env, owner, id);
-	await announce(env, actor, row, "removed");
+	await publishEvents(env, [event]);
 	return row;
 }
 
@@ -245,15 +255,17 @@ export async function makeDefaultDestination(
 	}
 	if (before.is_default === 1) return before;
 	const now = nowSeconds();
-	const changed = await makeDefault(env.DB, {
-		...owner,
-		id,
-		now,
-		usableAfter: usableAfterFor(owner.livemode, now, payoutCoolingOffSeconds(env)),
-	});
-	const row = await loadDestination(env, owner, id);
-	if (changed) await announce(env, actor, row, "updated", { default: true });
-	return row;
+	const usableAfter = usableAfterFor(owner.livemode, now, payoutCoolingOffSeconds(env));
+	const row: PayoutDestinationRow = {
+		...before,
+		is_default: 1,
+		usable_after: Math.max(before.usable_after, usableAfter),
+		updated: now,
+	};
+	const { statements, event } = announcement(env, actor, row, "updated", { default: true });
+	const changed = await makeDefault(env.DB, { ...owner, id, now, usableAfter }, statements);
+	if (changed) await publishEvents(env, [event]);
+	return loadDestination(env, owner, id);
 }
 
 /** The event type (and audit action) of each change, written out for the event-type scan. */
@@ -264,41 +276,54 @@ const CHANGE_TYPES = {
 } as const;
 
 /**
- * Announces a change at once, before it can move money: an event (webhooks) and an audit log
- * entry naming who made it.
+ * A change's announcement, made at once and before it can move money: an event (webhooks) and an
+ * audit log entry naming who made it, as statements for the change's own D1 batch (see
+ * announcementStatements), and the event to publish once the batch has landed.
  */
-export async function announce(
-	env: Env,
+export function announcement(
+	env: Pick<Env, "DB">,
 	actor: AuditActor,
 	row: PayoutDestinationRow,
 	change: keyof typeof CHANGE_TYPES,
 	details: Record<string, unknown> = {},
-): Promise<void> {
-	const json = toApiDestination(row);
-	await emitEvent(env, {
+): { statements: D1PreparedStatement[]; event: EventRow } {
+	const nowMs = Date.now();
+	const created = Math.floor(nowMs / 1000);
+	const livemode = row.livemode === 1;
+	const event: EventRow = {
+		id: newId("event", nowMs),
 		merchant_id: row.merchant_id,
-		livemode: row.livemode === 1,
+		livemode,
 		type: CHANGE_TYPES[change],
 		object_id: row.id,
 		object_version: null,
-		data: JSON.stringify(json),
-	});
-	await audit(env, {
-		merchant_id: row.merchant_id,
-		livemode: row.livemode === 1,
-		action: CHANGE_TYPES[change],
-		actor,
-		object_id: row.id,
-		details: {
-			type: row.type,
-			...(row.address ? { address: row.address } : {}),
-			...(row.stripe_account_id ? { stripe_account: row.stripe_account_id } : {}),
-			status: row.status,
-			default: row.is_default === 1,
-			usable_after: row.usable_after,
-			...details,
+		data: JSON.stringify(toApiDestination(row)),
+		created,
+	};
+	const statements = announcementStatements(env.DB, {
+		event,
+		audit: {
+			id: newId("auditLog", nowMs),
+			merchant_id: row.merchant_id,
+			livemode,
+			action: CHANGE_TYPES[change],
+			actor_type: actor.type,
+			actor_id: actor.id,
+			actor_role: actor.role ?? null,
+			object_id: row.id,
+			details: {
+				type: row.type,
+				...(row.address ? { address: row.address } : {}),
+				...(row.stripe_account_id ? { stripe_account: row.stripe_account_id } : {}),
+				status: row.status,
+				default: row.is_default === 1,
+				usable_after: row.usable_after,
+				...details,
+			},
+			created,
 		},
 	});
+	return { statements, event };
 }
 
 export type { PayoutDestinationType };

@@ -159,6 +159,15 @@ describe("wallet destinations", () => {
 		]);
 		expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400]);
 		expect(await list(owner.sk)).toHaveLength(1);
+		// One destination, announced once: the losers wrote neither an event nor an audit entry.
+		const events = await json<{ data: unknown[] }>(
+			await call("GET", "/v1/events?type=payout_destination.created", { key: owner.sk }),
+		);
+		expect(events.data).toHaveLength(1);
+		const audit = await json<{ data: unknown[] }>(
+			await call("GET", "/v1/audit_log?action=payout_destination.created", { key: owner.sk }),
+		);
+		expect(audit.data).toHaveLength(1);
 	});
 
 	it("refuses a message issued to another merchant, in the other mode, or for another address", async () => {
@@ -381,6 +390,14 @@ describe("cooling-off, defaults and removal", () => {
 		});
 		await expectApiError(refused, "resource_conflict", "id");
 		expect((await list(m.sk)).map((d) => d.id)).toContain(destination.id);
+		const removals = async () =>
+			(
+				await json<{ data: unknown[] }>(
+					await call("GET", "/v1/events?type=payout_destination.removed", { key: m.sk }),
+				)
+			).data.length;
+		// A refused removal announces nothing.
+		expect(await removals()).toBe(0);
 
 		await env.DB.prepare("UPDATE payouts SET status = 'paid' WHERE destination_id = ?")
 			.bind(destination.id)
@@ -390,6 +407,7 @@ describe("cooling-off, defaults and removal", () => {
 		});
 		expect(removed.status).toBe(200);
 		expect(await json(removed)).toMatchObject({ status: "removed", default: false });
+		expect(await removals()).toBe(1);
 		expect((await list(m.sk)).map((d) => d.id)).not.toContain(destination.id);
 		const owner = { merchantId: m.merchant.id, livemode: false, type: "solana_wallet" as const };
 		expect(await usableDestination(env.DB, { ...owner, id: destination.id }, now)).toMatchObject({
