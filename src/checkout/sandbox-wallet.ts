@@ -50,7 +50,8 @@ export function sandboxWallet() {
 		if (!/^text\/html\b/i.test(c.res.headers.get("Content-Type") ?? "")) return;
 		const id = c.req.param("id") ?? "";
 		const payment = isId("payment", id) ? await paymentStub(c.env, id).get() : null;
-		if (!payment || payment.livemode) return;
+		// A card-only checkout has no crypto to pay: no wallet to offer.
+		if (!payment || payment.livemode || !payment.payment_method_types.includes("solana")) return;
 		const csp = c.res.headers.get("Content-Security-Policy");
 		if (!csp) return;
 		const src = `${origin}/wallet/wallet.js`;

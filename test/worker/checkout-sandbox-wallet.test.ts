@@ -104,6 +104,15 @@ describe("the Sandbox Wallet on the checkout", () => {
 		expect(origin("http://127.0.0.1:8890", "test")).toBeNull();
 	});
 
+	it("is not offered on a card-only checkout", async () => {
+		const m = await createMerchant("Card Only Shop");
+		const payment = await createPayment(m.sk, { payment_method_types: ["card"] });
+		const { status, html, csp } = await page(payment.id, DEV);
+		expect(status).toBe(200);
+		expect(html).not.toContain("wallet.js");
+		expect(csp).not.toContain(SANDBOX);
+	});
+
 	it("leaves the not-found page and other checkout routes alone", async () => {
 		const missing = await page("pay_doesnotexist", DEV);
 		expect(missing.status).toBe(404);
