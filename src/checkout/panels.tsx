@@ -134,6 +134,10 @@ export function CryptoPanel(props: {
 					<CopyButton what="address" value={s?.recipient ?? ""} label={t.copy_address} t={t} />
 				</dd>
 			</dl>
+			{/* Funds are matched to a payment by the reference its transfer request carries. */}
+			<p id="recipient-note" class="hint">
+				{t.recipient_note}
+			</p>
 			{/* Shown by the script once a wallet is found: never a button that cannot be pressed. */}
 			<button id="pay-wallet" type="button" hidden>
 				{fill(t.pay_with_wallet, { wallet: "Phantom" })}

@@ -20,6 +20,8 @@ export const de: Messages = {
 	fee: "Gateway-Gebühr (zum Preis addiert, im Betrag enthalten)",
 	price_held: "Preis gültig für",
 	recipient: "Empfängeradresse",
+	recipient_note:
+		"Ihre Wallet sollte diese Adresse anzeigen, wenn sie um Bestätigung bittet. Eine einfache Überweisung an sie wird dieser Zahlung nicht zugeordnet: Zahlen Sie über die Schaltfläche, einen Wallet-Link oder den QR-Code.",
 	copy: "Kopieren",
 	copied: "Kopiert",
 	copy_amount: "Betrag kopieren",

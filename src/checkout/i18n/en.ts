@@ -22,6 +22,8 @@ export const en = {
 	fee: "Gateway fee (added to the price, in the amount)",
 	price_held: "Price held for",
 	recipient: "Recipient address",
+	recipient_note:
+		"Your wallet should show this address when it asks you to approve. A plain transfer to it is not matched to this payment: pay with the button, a wallet link or the QR code.",
 	copy: "Copy",
 	copied: "Copied",
 	copy_amount: "Copy the amount",

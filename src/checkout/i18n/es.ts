@@ -20,6 +20,8 @@ export const es: Messages = {
 	fee: "Comisión de la pasarela (se suma al precio, incluida en el importe)",
 	price_held: "Precio garantizado durante",
 	recipient: "Dirección de destino",
+	recipient_note:
+		"Tu monedero debería mostrar esta dirección al pedirte la aprobación. Una transferencia simple a ella no se asocia a este pago: paga con el botón, un enlace de monedero o el código QR.",
 	copy: "Copiar",
 	copied: "Copiado",
 	copy_amount: "Copiar el importe",

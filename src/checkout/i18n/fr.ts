@@ -20,6 +20,8 @@ export const fr: Messages = {
 	fee: "Frais de la passerelle (ajoutés au prix, compris dans le montant)",
 	price_held: "Prix garanti pendant",
 	recipient: "Adresse du destinataire",
+	recipient_note:
+		"Votre portefeuille devrait afficher cette adresse quand il vous demande d'approuver. Un simple virement vers elle n'est pas rattaché à ce paiement : payez avec le bouton, un lien de portefeuille ou le code QR.",
 	copy: "Copier",
 	copied: "Copié",
 	copy_amount: "Copier le montant",

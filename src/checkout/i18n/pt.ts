@@ -20,6 +20,8 @@ export const pt: Messages = {
 	fee: "Taxa do gateway (somada ao preço, incluída no valor)",
 	price_held: "Preço garantido por",
 	recipient: "Endereço de destino",
+	recipient_note:
+		"Sua carteira deve mostrar este endereço ao pedir sua aprovação. Uma transferência simples para ele não é associada a este pagamento: pague com o botão, um link de carteira ou o código QR.",
 	copy: "Copiar",
 	copied: "Copiado",
 	copy_amount: "Copiar o valor",
