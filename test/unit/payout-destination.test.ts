@@ -5,6 +5,7 @@ import {
 	toApiDestination,
 	usableAfterFor,
 } from "../../src/domain/payout-destination";
+import { assertEnv, type Env, payoutCoolingOffSeconds } from "../../src/env";
 
 const NOW = 1_800_000_000;
 
@@ -68,5 +69,35 @@ describe("toApiDestination", () => {
 		const api = toApiDestination(row({ is_default: 0, livemode: 0 }));
 		expect(api).toMatchObject({ object: "payout_destination", default: false, livemode: false });
 		expect(api.stripe_account).toBeNull();
+	});
+});
+
+describe("PAYOUT_DESTINATION_COOLING_OFF_SECONDS", () => {
+	const base = {
+		SESSION_SECRET: "s".repeat(32),
+		ENVIRONMENT: "test",
+		PUBLIC_BASE_URL: "http://127.0.0.1:8787",
+		SOLANA_RPC_URLS: "http://127.0.0.1:8899",
+		SOLANA_SETTLEMENT_WALLET: "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM",
+		DB: {},
+		PAYMENTS: {},
+	} as unknown as Env;
+
+	it("defaults to a day and reads whole seconds", () => {
+		expect(payoutCoolingOffSeconds({})).toBe(86_400);
+		expect(payoutCoolingOffSeconds({ PAYOUT_DESTINATION_COOLING_OFF_SECONDS: "0" })).toBe(0);
+		expect(payoutCoolingOffSeconds({ PAYOUT_DESTINATION_COOLING_OFF_SECONDS: "3600" })).toBe(3600);
+	});
+
+	it("refuses anything but whole seconds at start-up", () => {
+		expect(() =>
+			assertEnv({ ...base, PAYOUT_DESTINATION_COOLING_OFF_SECONDS: "3600" }),
+		).not.toThrow();
+		for (const bad of ["", "-1", "1.5", "1e5", "a day"]) {
+			expect(
+				() => assertEnv({ ...base, PAYOUT_DESTINATION_COOLING_OFF_SECONDS: bad }),
+				bad,
+			).toThrow(/PAYOUT_DESTINATION_COOLING_OFF_SECONDS/);
+		}
 	});
 });
