@@ -149,4 +149,31 @@ describe("fiat payouts through Stripe Connect", () => {
 		expect((await transfersOf(p.id)).map((t) => t.id)).toEqual([paid.stripe_transfer]);
 		await expectLedgerBalanced();
 	});
+
+	it("gives up visibly after the last attempt, keeps a payout that may exist at Stripe in transit, and a later message pays it once", async () => {
+		const { m } = await connectedMerchant(2_000n);
+		const p = await createPayoutOk(m.sk, { amount: 2_000, currency: "usd" });
+		await stripeFaults({ outage: true });
+		try {
+			const last = await consumePayouts([p.id], 10);
+			expect(last.retryMessages).toEqual([]);
+			expect(last.explicitAcks).toHaveLength(1);
+		} finally {
+			await stripeFaults({ outage: false });
+		}
+		const giveUp = await env.DB.prepare(
+			"SELECT queue, attempts FROM queue_failures WHERE body LIKE ?",
+		)
+			.bind(`%${p.id}%`)
+			.first();
+		expect(giveUp).toEqual({ queue: "payouts", attempts: 10 });
+		expect((await getPayoutJson(m.sk, p.id)).status).toBe("in_transit");
+		expect(await available(m.merchant.id)).toBe(0n);
+		// The stalled-payout sweep's message, with the same idempotency key: one transfer.
+		await consumePayouts([p.id]);
+		const paid = await getPayoutJson(m.sk, p.id);
+		expect(paid.status).toBe("paid");
+		expect((await transfersOf(p.id)).map((t) => t.id)).toEqual([paid.stripe_transfer]);
+		await expectLedgerBalanced();
+	});
 });
