@@ -158,7 +158,10 @@ async function payMerchant(
 		(await runsOn(env.DB, merchant.id, date)).map((r) => `${r.livemode}:${r.currency}`),
 	);
 	for (const livemode of [false, true]) {
-		const { available } = await merchantBalance(env.DB, merchant.id, livemode);
+		// Balances the day's run already handled (a redelivered page) are left alone.
+		const available = (await merchantBalance(env.DB, merchant.id, livemode)).available.filter(
+			(b) => !done.has(`${livemode ? 1 : 0}:${b.currency}`),
+		);
 		const destinations = await usableDestinations(
 			env,
 			merchant.id,
@@ -167,7 +170,6 @@ async function payMerchant(
 			options.now,
 		);
 		for (const balance of available) {
-			if (done.has(`${livemode ? 1 : 0}:${balance.currency}`)) continue;
 			const key: ScheduleRunKey = {
 				merchantId: merchant.id,
 				livemode,
