@@ -22,6 +22,7 @@ import {
 } from "./payout-destinations";
 import { registerPayoutDetail } from "./payouts-detail";
 import { formatPayoutAmount, isRefusal, payoutOnce } from "./payouts-form";
+import { sandboxWalletOnPayouts } from "./payouts-sandbox-wallet";
 import { registerPayoutSchedule, ScheduleSection, scheduleOf } from "./payouts-schedule";
 import type { DashboardSession } from "./session";
 
@@ -181,7 +182,7 @@ export async function payoutsPage(c: DashboardContext, refusal?: PayoutsRefusal)
 
 /** /dashboard/payouts: where a merchant's money goes, and the payouts that took it there. */
 export function registerPayoutsPages(app: DashboardApp): void {
-	app.get(PAYOUTS_PAGE, allow("payouts.read"), (c) => payoutsPage(c));
+	app.get(PAYOUTS_PAGE, allow("payouts.read"), sandboxWalletOnPayouts(), (c) => payoutsPage(c));
 
 	app.post(PAYOUTS_PAGE, allow("payouts.write"), stepUp(), async (c) => {
 		const session = sessionOf(c);

@@ -1,10 +1,12 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { getAddressDecoder } from "@solana/kit";
 import { describe, expect, it } from "vitest";
 import type { ApiPayoutDestination } from "../../src/domain/payout-destination";
+import worker from "../../src/index";
 import { call, createMerchant, json } from "./helpers/api";
 import { field } from "./helpers/dashboard";
-import { type Person, person, stepUpWith } from "./helpers/passkey";
+import { liveSessionCookie, type Person, person, stepUpWith } from "./helpers/passkey";
 
 // The Payouts page's destinations: a wallet added with its signature (as the page's script does:
 // ask for the message, have the wallet sign it, send the form), Stripe onboarding started, a
@@ -209,5 +211,35 @@ describe("payout destinations on the dashboard", () => {
 		expect(onboard.headers.get("Location")).toMatch(/\/_test\/connect\/onboarding\//);
 		const page = await (await owner.browser.get("/dashboard/payouts")).text();
 		expect(page).toContain(`id="onboard-${created?.id}"`);
+	});
+
+	it("offers the Sandbox Wallet on the test-mode page in local development only", async () => {
+		const SANDBOX = "http://127.0.0.1:8890";
+		const m = await createMerchant();
+		const owner = await person(m.merchant.id, "owner");
+		const live = await liveSessionCookie(m.merchant.id);
+		const page = async (cookie: string, vars: Record<string, string>) => {
+			const ctx = createExecutionContext();
+			const res = await worker.fetch(
+				new Request("http://gateway.test/dashboard/payouts", { headers: { Cookie: cookie } }),
+				{ ...env, ...vars } as typeof env,
+				ctx,
+			);
+			await waitOnExecutionContext(ctx);
+			return { html: await res.text(), csp: res.headers.get("Content-Security-Policy") ?? "" };
+		};
+		const dev = { ENVIRONMENT: "development", SANDBOX_WALLET_URL: SANDBOX };
+		const test = await page(owner.browser.cookie as string, dev);
+		expect(test.html).toContain(`<script src="${SANDBOX}/wallet/wallet.js" defer></script>`);
+		expect(test.csp).toMatch(new RegExp(`script-src 'self' ${SANDBOX.replace(/\./g, "\\.")}`));
+		for (const [cookie, vars] of [
+			[live, dev],
+			[owner.browser.cookie as string, { SANDBOX_WALLET_URL: SANDBOX }],
+		] as const) {
+			const other = await page(cookie, vars);
+			expect(other.html).toContain('id="destinations"');
+			expect(other.html).not.toContain("/wallet/wallet.js");
+			expect(other.csp).not.toContain(SANDBOX);
+		}
 	});
 });
