@@ -252,6 +252,9 @@ describe("listing payouts", () => {
 		expect((await list("?currency=usd")).data).toHaveLength(3);
 		expect((await list(`?currency=${USDC_MINT}`)).data).toHaveLength(0);
 		expect((await list("?currency=usdc")).data).toHaveLength(0);
+		expect((await list(`?created[gte]=${a.created}`)).data).toHaveLength(3);
+		expect((await list(`?created[gt]=${c.created + 1}`)).data).toEqual([]);
+		expect((await list(`?created[lt]=${a.created}`)).data).toEqual([]);
 		const bad = await call("GET", "/v1/payouts?status=lost", { key: m.sk });
 		expect(bad.status).toBe(400);
 		// Another merchant sees none of them.
