@@ -335,6 +335,49 @@ describe("automatic payouts: once per day", () => {
 	});
 });
 
+describe("automatic payouts: a page in trouble", () => {
+	it("is retried before its next page is sent, and given up visibly at the last attempt", async () => {
+		// The first merchant's settings cannot be read as a minimum (written around the API): that
+		// merchant fails, the second is paid, and the page is retried without starting the next one.
+		const [broken, fine] = (await insertMerchants([
+			{ payout_schedule: { interval: "daily" }, payout_minimums: { usd: "lots" } },
+			{ payout_schedule: { interval: "daily" } },
+		])) as [string, string];
+		for (const id of [broken, fine]) {
+			await insertDestination(id);
+			await postTransfers([balanceTransfer(id, 2_000n)]);
+		}
+		const date = "2026-12-09";
+		const page: PayoutSchedulePageMessage = {
+			kind: "schedule_page",
+			date,
+			interval: "daily",
+			after: broken.slice(0, -1),
+		};
+		const rec = recordingEnv();
+		const first = await deliverPayouts(rec.env, [page], 1);
+		expect(first.retryMessages).toHaveLength(1);
+		expect(first.explicitAcks).toEqual([]);
+		expect(rec.sent.filter(isPage)).toEqual([]);
+		expect((await automaticPayouts([broken, fine])).map((p) => p.merchant_id)).toEqual([fine]);
+
+		// The last attempt: the rest of the day goes on (next page sent) and the give-up is recorded.
+		const last = await deliverPayouts(rec.env, [page], 5);
+		expect(last.explicitAcks).toHaveLength(1);
+		expect(rec.sent.filter(isPage)).toEqual([{ ...page, interval: "weekly", after: null }]);
+		const failure = await env.DB.prepare(
+			"SELECT queue, error FROM queue_failures WHERE body LIKE ? ORDER BY id DESC LIMIT 1",
+		)
+			.bind(`%${date}%`)
+			.first<{ queue: string; error: string }>();
+		expect(failure?.queue).toBe("payouts");
+		expect(failure?.error).toContain(broken);
+		// The paid merchant was paid once across both deliveries.
+		expect(await automaticPayouts([broken, fine])).toHaveLength(1);
+		await expectLedgerBalanced();
+	});
+});
+
 describe("automatic payouts: the daily run", () => {
 	it("pages through 250 merchants and creates exactly the due payouts, once, however often a page comes", async () => {
 		// Per group of five: daily at its minimum (paid), daily below its minimum, weekly on Monday
