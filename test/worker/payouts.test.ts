@@ -17,7 +17,7 @@ import {
 	payoutTransferIds,
 } from "./helpers/payouts";
 import { USDC_MINT } from "./helpers/solana";
-import { captureQueue } from "./helpers/webhooks";
+import { captureQueue, createEndpoint, sink } from "./helpers/webhooks";
 
 const available = (merchantId: string, currency: string) =>
 	accountBalance(accounts.merchantAvailable(merchantId, false, currency));
@@ -204,6 +204,26 @@ describe("canceling payouts", () => {
 		expect(result.explicitAcks).toEqual([expect.any(String)]);
 		expect((await getPayoutJson(m.sk, p.id)).status).toBe("canceled");
 		await expectLedgerBalanced();
+	});
+
+	it("delivers payout.created and payout.canceled to a webhook endpoint subscribed to them", async () => {
+		const { m } = await fiatMerchant(1_000n);
+		const receiver = sink();
+		await createEndpoint(m.sk, {
+			url: receiver.url,
+			enabled_events: ["payout.created", "payout.canceled"],
+		});
+		const p = await createPayoutOk(m.sk, { amount: 700, currency: "usd" });
+		await call("POST", `/v1/payouts/${p.id}/cancel`, { key: m.sk });
+		const got = await receiver.waitFor(2);
+		const events = got.map(
+			(r) =>
+				JSON.parse(r.body) as { type: string; data: { object: { id: string; status: string } } },
+		);
+		expect(events.map((e) => [e.type, e.data.object.id, e.data.object.status]).sort()).toEqual([
+			["payout.canceled", p.id, "canceled"],
+			["payout.created", p.id, "pending"],
+		]);
 	});
 
 	it("answers 404 for another merchant's payout and for an unknown id", async () => {
