@@ -107,6 +107,9 @@ const IdParam = z.object({
 	}),
 });
 
+/** Destinations listed at most (newest first). */
+const LIST_LIMIT = 100;
+
 const security = [{ bearerAuth: [] }];
 const tags = ["Payout destinations"];
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ "application/json": { schema } });
@@ -273,12 +276,14 @@ export function registerPayoutDestinations(app: App): void {
 	app.openapi(listRoute, async (c) => {
 		const rows = await listPayoutDestinations(c.env, ownerOf(c.get("auth")), {
 			includeRemoved: c.req.valid("query").include_removed === "true",
+			limit: LIST_LIMIT + 1,
 		});
 		return c.json(
 			{
 				object: "list" as const,
-				data: rows.map(toApiDestination),
-				has_more: false,
+				data: rows.slice(0, LIST_LIMIT).map(toApiDestination),
+				// Only removed ones can pass the limit: the live ones are capped (MAX_DESTINATIONS).
+				has_more: rows.length > LIST_LIMIT,
 				url: "/v1/payout_destinations",
 			},
 			200,

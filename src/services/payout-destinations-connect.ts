@@ -15,7 +15,7 @@ import { log } from "../lib/log";
 import { stripeConfigured, stripeFromEnv } from "../processors/stripe/client";
 import type { AuditActor } from "./audit";
 import { publishEvents } from "./events";
-import { announcement, type Owner } from "./payout-destinations";
+import { announcement, checkDestinationRoom, type Owner } from "./payout-destinations";
 
 /**
  * Fiat payout destinations: Stripe Connect Express accounts, onboarded through Stripe's account
@@ -60,6 +60,7 @@ export async function addStripeDestination(
 	actor: AuditActor,
 ): Promise<{ destination: PayoutDestinationRow; onboardingUrl: string }> {
 	const stripe = requireStripe(env);
+	await checkDestinationRoom(env, owner);
 	const id = newId("payoutDestination");
 	let account: Stripe.Account;
 	try {

@@ -31,6 +31,21 @@ import { getMerchant } from "./merchants";
 export const CHALLENGE_TTL_SECONDS = 10 * 60;
 /** Open challenges per merchant: enough for real retries, not a D1 write amplifier. */
 const MAX_OPEN_CHALLENGES = 50;
+/** Destinations (not removed) per merchant and mode: more is a mistake, or an attack. */
+export const MAX_DESTINATIONS = 50;
+
+/** Refuses a new destination past MAX_DESTINATIONS in this mode. */
+export async function checkDestinationRoom(env: Env, owner: Owner): Promise<void> {
+	const rows = await listDestinations(env.DB, owner.merchantId, owner.livemode, {
+		limit: MAX_DESTINATIONS,
+	});
+	if (rows.length >= MAX_DESTINATIONS) {
+		throw new ApiError(
+			"resource_conflict",
+			`At most ${MAX_DESTINATIONS} payout destinations per mode; remove one first.`,
+		);
+	}
+}
 
 export interface Owner {
 	merchantId: string;
@@ -165,6 +180,7 @@ export async function addWalletDestination(
 			"address",
 		);
 	}
+	await checkDestinationRoom(env, owner);
 	const row: PayoutDestinationRow = {
 		id: newId("payoutDestination"),
 		merchant_id: owner.merchantId,
@@ -204,7 +220,7 @@ export async function loadDestination(
 export function listPayoutDestinations(
 	env: Env,
 	owner: Owner,
-	options: { includeRemoved?: boolean } = {},
+	options: { includeRemoved?: boolean; limit?: number } = {},
 ): Promise<PayoutDestinationRow[]> {
 	return listDestinations(env.DB, owner.merchantId, owner.livemode, options);
 }

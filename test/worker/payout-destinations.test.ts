@@ -257,6 +257,29 @@ describe("wallet destinations", () => {
 		);
 	});
 
+	it("holds at most 50 destinations per mode: the 51st is refused until one is removed", async () => {
+		const owner = await createMerchant("Many Wallets");
+		const now = nowSeconds();
+		await env.DB.batch(
+			Array.from({ length: 50 }, (_, i) =>
+				env.DB.prepare(
+					`INSERT INTO payout_destinations (id, merchant_id, livemode, type, address, status, is_default, usable_after, created, updated)
+					 VALUES (?, ?, 0, 'solana_wallet', ?, 'active', 0, ?, ?, ?)`,
+				).bind(`pd_${String(i).padStart(30, "0")}`, owner.merchant.id, `addr${i}`, now, now, now),
+			),
+		);
+		const wallet = await newWallet();
+		const refused = await prove(owner.sk, wallet, await challenge(owner.sk, wallet.address));
+		await expectApiError(refused, "resource_conflict");
+		const removed = await call("DELETE", `/v1/payout_destinations/pd_${"0".repeat(30)}`, {
+			key: owner.sk,
+		});
+		expect(removed.status).toBe(200);
+		expect((await prove(owner.sk, wallet, await challenge(owner.sk, wallet.address))).status).toBe(
+			200,
+		);
+	});
+
 	it("another merchant's destination is a 404, to read, change or remove", async () => {
 		const destination = await addWallet(m.sk);
 		const other = await createMerchant("Snoop");
