@@ -1,5 +1,6 @@
 export * from "./api-keys";
 export * from "./audit-log";
+export * from "./balance-holds";
 export * from "./conversions";
 export * from "./customers";
 export * from "./events";
