@@ -309,6 +309,46 @@ describe("automatic payouts: itemised", () => {
 	});
 });
 
+describe("automatic payouts: returned funds", () => {
+	it("a canceled automatic payout's money goes out with the next day's payout, itemised as its return", async () => {
+		const m = await createMerchant();
+		await settings(m.sk, { payout_schedule: { interval: "daily" } });
+		await insertDestination(m.merchant.id);
+		const id = m.merchant.id;
+		await postTransfers([balanceTransfer(id, 1_500n)]);
+		const rec = recordingEnv();
+		const monday = Math.floor(MONDAY_RUN_MS / 1000);
+		const first = await runPayoutSchedulePage(rec.env, pageOf(id, MONDAY), {
+			now: monday,
+			pageSize: 1,
+		});
+		const firstId = first.created[0]?.payoutId as string;
+		const cancel = await call("POST", `/v1/payouts/${firstId}/cancel`, { key: m.sk });
+		expect(cancel.status).toBe(200);
+		expect(await usd(id)).toBe(1_500n);
+		await postTransfers([balanceTransfer(id, 500n)]);
+
+		const second = await runPayoutSchedulePage(
+			rec.env,
+			pageOf(id, dateOf(MONDAY_RUN_MS + DAY_MS)),
+			{ now: monday + 86_400, pageSize: 1 },
+		);
+		const secondId = second.created[0]?.payoutId as string;
+		const items = await json<ListJson<PayoutItemResponse>>(
+			await call("GET", `/v1/payouts/${secondId}/transactions?limit=10`, { key: m.sk }),
+		);
+		const whose = (source: string) =>
+			source === firstId ? "canceled" : source === secondId ? "own" : "payment";
+		expect(items.data.map((i) => `${i.type} ${i.amount} ${whose(i.source)}`).sort()).toEqual([
+			"payment 500 payment",
+			"payout -2000 own",
+			"payout 1500 canceled",
+		]);
+		expect((await automaticPayouts([id])).find((p) => p.id === secondId)?.amount).toBe("2000");
+		await expectLedgerBalanced();
+	});
+});
+
 describe("automatic payouts: once per day", () => {
 	it("a page delivered twice at once creates one payout", async () => {
 		const [id] = (await insertMerchants([{ payout_schedule: { interval: "daily" } }])) as [string];
