@@ -1,5 +1,6 @@
 import { accounts } from "../domain/ledger";
 import type { PayoutMethod, PayoutRecord, PayoutStatus } from "../domain/payout";
+import { lowestIdAt } from "../lib/ids";
 import { listPage, type Page, type PageQuery } from "./pagination";
 
 /** A `payouts` row as D1 returns it. */
@@ -29,6 +30,37 @@ function toRecord(row: PayoutRow): PayoutRecord {
 }
 
 /**
+ * What pending refunds of received funds will take from a merchant's available balance of one
+ * currency when they succeed (refund-booking.ts's source accounts, read from the refunds
+ * projection): a converted payment's refund its debit and spread in the settlement currency, a
+ * crypto refund its tokens, a card refund its amount. Held funds never come from `available`.
+ * Only refunds of the last week are read (a pending refund lives seconds), so the scan is a
+ * bounded range of the merchant's index. Takes the SQL parameters (`?n`) to read each value from.
+ */
+function pendingRefundsDrawSql(p: {
+	merchant: string;
+	livemode: string;
+	currency: string;
+	since: string;
+}) {
+	return `COALESCE((SELECT SUM(CASE
+	    WHEN json_extract(data, '$.conversion') IS NOT NULL THEN
+	      CASE WHEN json_extract(data, '$.conversion.settlement_currency') = ?C
+	        THEN CAST(json_extract(data, '$.conversion.debit') AS INTEGER)
+	          + CAST(json_extract(data, '$.conversion.spread') AS INTEGER) ELSE 0 END
+	    WHEN json_extract(data, '$.processor') = 'solana' THEN
+	      CASE WHEN COALESCE(json_extract(data, '$.solana.mint'), 'sol') = ?C
+	        THEN CAST(json_extract(data, '$.solana.amount') AS INTEGER) ELSE 0 END
+	    WHEN currency = ?C THEN COALESCE(amount, 0) ELSE 0 END)
+	  FROM refunds WHERE merchant_id = ?M AND livemode = ?L AND id >= ?S
+	    AND status = 'pending' AND json_extract(data, '$.funds') = 'received'), 0)`
+		.replaceAll("?C", p.currency)
+		.replaceAll("?M", p.merchant)
+		.replaceAll("?L", p.livemode)
+		.replaceAll("?S", p.since);
+}
+
+/**
  * The statement that creates a payout only if its merchant can pay for it, and otherwise aborts
  * the whole D1 batch it is in. D1 runs a batch as one transaction, one batch at a time, so the
  * balance read here cannot change before the reservation posted beside it lands: two racing
@@ -51,7 +83,9 @@ export function insertPayoutGuarded(
 			`INSERT INTO payouts (id, merchant_id, livemode, amount, currency, destination_id, method,
 			   status, automatic, version, created, updated)
 			 SELECT CASE WHEN
-			     COALESCE((SELECT balance FROM ledger_balances WHERE account = ?13), 0) >= CAST(?14 AS INTEGER)
+			     COALESCE((SELECT balance FROM ledger_balances WHERE account = ?13), 0)
+			       - ${pendingRefundsDrawSql({ merchant: "?2", livemode: "?3", currency: "?5", since: "?17" })}
+			       >= CAST(?14 AS INTEGER)
 			     AND (CAST(?16 AS INTEGER) = 0
 			       OR COALESCE((SELECT balance FROM ledger_balances WHERE account = ?15), 0) >= CAST(?16 AS INTEGER))
 			   THEN ?1 END, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12`,
@@ -73,7 +107,33 @@ export function insertPayoutGuarded(
 			need.amount.toString(),
 			accounts.merchantAvailable(p.merchant_id, p.livemode, "sol"),
 			need.solFee.toString(),
+			lowestIdAt("refund", (p.created - PENDING_REFUND_WINDOW_SECONDS) * 1000),
 		);
+}
+
+/** How far back pending refunds are looked for (a refund is pending for seconds, normally). */
+const PENDING_REFUND_WINDOW_SECONDS = 7 * 86_400;
+
+/** What pending refunds will draw from a merchant's available balance of `currency`. */
+export async function pendingRefundsDraw(
+	db: D1Database,
+	merchantId: string,
+	livemode: boolean,
+	currency: string,
+	nowSeconds: number,
+): Promise<bigint> {
+	const bound = await db
+		.prepare(
+			`SELECT CAST(${pendingRefundsDrawSql({ merchant: "?2", livemode: "?3", currency: "?1", since: "?4" })} AS TEXT) AS total`,
+		)
+		.bind(
+			currency,
+			merchantId,
+			livemode ? 1 : 0,
+			lowestIdAt("refund", (nowSeconds - PENDING_REFUND_WINDOW_SECONDS) * 1000),
+		)
+		.first<{ total: string }>();
+	return BigInt(bound?.total ?? "0");
 }
 
 /** True for the error a refused guard (insertPayoutGuarded, transitionStatements) aborts with. */

@@ -9,6 +9,7 @@ import {
 	listPayouts,
 	type PayoutFilters,
 	payoutById,
+	pendingRefundsDraw,
 	transitionStatements,
 } from "../db/payouts";
 import type { Transfer } from "../domain/ledger";
@@ -220,17 +221,27 @@ async function shortfallError(
 	currency: ReturnType<typeof parsePayoutCurrency>,
 	need: { amount: bigint; solFee: bigint },
 ): Promise<ApiError> {
-	const available = await availableBalance(
-		env.DB,
-		input.merchantId,
-		input.livemode,
-		currency.currency,
-	);
+	const [balance, refunding] = await Promise.all([
+		availableBalance(env.DB, input.merchantId, input.livemode, currency.currency),
+		pendingRefundsDraw(
+			env.DB,
+			input.merchantId,
+			input.livemode,
+			currency.currency,
+			Math.floor(Date.now() / 1000),
+		),
+	]);
+	// Funds pending refunds will take are not available to pay out.
+	const available = balance - refunding;
 	if (available < need.amount) {
 		const fee = need.amount - input.amount;
+		const held =
+			refunding > 0n
+				? ` (${describeAmount(refunding, currency)} more are set aside for pending refunds)`
+				: "";
 		return new ApiError(
 			"parameter_invalid",
-			`Insufficient available balance: ${describeAmount(available < 0n ? 0n : available, currency)} available, ${describeAmount(need.amount, currency)} needed${fee > 0n ? ` (including a network fee of up to ${fee})` : ""}; short by ${need.amount - available}.`,
+			`Insufficient available balance: ${describeAmount(available < 0n ? 0n : available, currency)} available${held}, ${describeAmount(need.amount, currency)} needed${fee > 0n ? ` (including a network fee of up to ${fee})` : ""}; short by ${need.amount - available}.`,
 			"amount",
 		);
 	}

@@ -3,7 +3,14 @@ import { describe, expect, it } from "vitest";
 import { accounts } from "../../src/domain/ledger";
 import type { Env } from "../../src/env";
 import { resendStalledPayouts, STALLED_PAYOUT_AGES_SECONDS } from "../../src/services/payout-send";
-import { call, createMerchant, expectApiError, json, type ListJson } from "./helpers/api";
+import {
+	call,
+	createMerchant,
+	createPayment,
+	expectApiError,
+	json,
+	type ListJson,
+} from "./helpers/api";
 import { accountBalance, expectLedgerBalanced } from "./helpers/ledger";
 import { eventTypes } from "./helpers/objects";
 import {
@@ -16,7 +23,7 @@ import {
 	payoutSender,
 	payoutTransferIds,
 } from "./helpers/payouts";
-import { USDC_MINT } from "./helpers/solana";
+import { payTransferRequestInFull, rpc, USDC_MINT } from "./helpers/solana";
 import { captureQueue, createEndpoint, sink } from "./helpers/webhooks";
 
 const available = (merchantId: string, currency: string) =>
@@ -88,6 +95,47 @@ describe("creating payouts", () => {
 			.bind(m.merchant.id)
 			.first<{ n: number }>();
 		expect(rows?.n).toBe(0);
+		await expectLedgerBalanced();
+	});
+
+	it("never pays out what a pending refund of received funds will take from available", async () => {
+		const m = await createMerchant();
+		const payment = (await createPayment(m.sk, {
+			amount: 5_000,
+			payment_method_types: ["solana"],
+			solana: { token: "SOL" },
+		})) as Awaited<ReturnType<typeof createPayment>> & {
+			solana: { solana_pay_url: string; amount: string };
+		};
+		await rpc("requestAirdrop", [env.SOLANA_SETTLEMENT_WALLET, 10_000_000_000]);
+		await payTransferRequestInFull(payment);
+		await addDestination(m.merchant.id, { type: "solana_wallet" });
+		const sol = await available(m.merchant.id, "sol");
+		expect(sol).toBeGreaterThan(0n);
+		// Half the price goes back to the payer: the refund is pending (its queue is not consumed).
+		const refundRes = await call("POST", "/v1/refunds", {
+			key: m.sk,
+			body: { payment: payment.id, amount: 2_500 },
+		});
+		expect(refundRes.status, await refundRes.clone().text()).toBe(200);
+		const refund = await json<{ status: string; solana: { amount: string } }>(refundRes);
+		expect(refund.status).toBe("pending");
+		const refunding = BigInt(refund.solana.amount);
+		const all = await call("POST", "/v1/payouts", {
+			key: m.sk,
+			body: { amount: (sol - 5_000n).toString(), currency: "sol" },
+		});
+		const error = await expectApiError(all, "parameter_invalid", "amount");
+		expect(error.message).toContain(
+			`${refunding} base units of SOL more are set aside for pending refunds`,
+		);
+		expect(await available(m.merchant.id, "sol")).toBe(sol);
+		// What the refund leaves can be paid out.
+		const rest = await createPayoutOk(m.sk, {
+			amount: (sol - refunding - 5_000n).toString(),
+			currency: "sol",
+		});
+		expect(rest.status).toBe("pending");
 		await expectLedgerBalanced();
 	});
 
