@@ -276,7 +276,9 @@ async function createScheduledPayout(
 			(r) => r.livemode === (key.livemode ? 1 : 0) && r.currency === key.currency,
 		);
 		if (existing) return;
-		if (!(err instanceof ApiError)) throw err;
+		// Trouble that may pass (the chain or D1 unavailable) is retried with the page; a refusal
+		// that will not pass today (no balance on chain, no Stripe) is recorded for the day.
+		if (!(err instanceof ApiError) || err.status >= 500) throw err;
 		await recordRunOutcome(env.DB, key, "failed", `${err.code}: ${err.message}`, options.now);
 		result.failed.push({ ...entry, reason: err.code });
 	}
