@@ -32,8 +32,10 @@ import {
 	bookRefundFailed,
 	bookRefundSucceeded,
 	type RefundBooking,
+	type RefundDraw,
 	type RefundFailure,
 	type RefundOutcome,
+	refundAvailableDraw,
 } from "../src/domain/refund-booking";
 import {
 	type InflowInput,
@@ -372,14 +374,7 @@ export class PaymentObject extends DurableObject<Env> {
 		if (!payment) return { ok: false, code: "resource_missing", message: "No such payment" };
 		const existing = readRefund(this.sql, request.id);
 		if (existing) return { ok: true, refund: existing };
-		const plan = planRefund(
-			payment,
-			readRefunds(this.sql),
-			paymentHeldFunds(this.sql, payment),
-			request,
-			paidByPayer(readReceipts(this.sql)),
-			paymentHeldByPayer(this.sql, payment),
-		);
+		const plan = this.planRefund(payment, request);
 		if (!plan.ok) {
 			const { ok: _ok, ...refusal } = plan;
 			return { ok: false, ...refusal };
@@ -387,6 +382,37 @@ export class PaymentObject extends DurableObject<Env> {
 		this.writeOutbox(() => saveRefund(this.sql, plan.refund, "refund.created", true));
 		await this.flush();
 		return { ok: true, refund: plan.refund };
+	}
+
+	private planRefund(payment: PaymentRecord, request: RefundRequest) {
+		return planRefund(
+			payment,
+			readRefunds(this.sql),
+			paymentHeldFunds(this.sql, payment),
+			request,
+			paidByPayer(readReceipts(this.sql)),
+			paymentHeldByPayer(this.sql, payment),
+		);
+	}
+
+	/**
+	 * What the refund `request` would debit from the merchant's available balance, planned as
+	 * createRefund would plan it but not saved (null: none, or the plan is refused, which
+	 * createRefund then reports).
+	 */
+	async previewRefundDraw(request: RefundRequest): Promise<RefundDraw | null> {
+		const payment = this.read();
+		const plan = payment ? this.planRefund(payment, request) : null;
+		if (!payment || !plan?.ok) return null;
+		return refundAvailableDraw(payment, plan.refund, this.getMeta("card_available_done") === 1);
+	}
+
+	/** What a pending refund will debit from the merchant's available balance when it succeeds. */
+	async refundDraw(id: string): Promise<RefundDraw | null> {
+		const payment = this.read();
+		const refund = readRefund(this.sql, id);
+		if (!payment || refund?.status !== "pending") return null;
+		return refundAvailableDraw(payment, refund, this.getMeta("card_available_done") === 1);
 	}
 
 	async getRefund(id: string): Promise<RefundRecord | null> {

@@ -228,3 +228,62 @@ export function bookCardRefundsSeen(
 		transfers: cardTransfers(p, card, after, held, now),
 	};
 }
+
+/** What a refund will debit from its merchant's available balance when it succeeds. */
+export interface RefundDraw {
+	/** The merchant's available account of `currency`. */
+	account: string;
+	currency: string;
+	/** Minor or base units the refund's ledger transfer takes from `account`. */
+	amount: bigint;
+	/** The refunded payment, whose own ledger postings bound how far the refund may go negative. */
+	payment_id: string;
+	/** The ledger transfer that posts the debit. */
+	transfer_id: string;
+	/** How `amount` is counted, for messages: "usd minor units", "base units of USDC". */
+	unit: string;
+}
+
+/**
+ * The available balance a pending refund will take when it succeeds, read from the transfer it
+ * would book: null when it takes none (held funds from a payment's holding account, card funds
+ * still pending, nothing to send). The crypto network fee is not counted: it is known only once
+ * sent, is small, and may take the SOL balance below zero as it always has. How much of the draw
+ * the balance must cover is decided against the ledger (src/db/balance-holds.ts).
+ */
+export function refundAvailableDraw(
+	p: PaymentRecord,
+	r: RefundRecord,
+	cardFundsAvailable: boolean,
+): RefundDraw | null {
+	const transferId = `${r.id}:refund`;
+	const transfer = refundTransfers(
+		p,
+		{ ...r, status: "succeeded" },
+		cardFundsAvailable,
+		r.created,
+	).find((t) => t.id === transferId);
+	const leg = transfer?.postings.find(
+		(x) =>
+			x.amount < 0n &&
+			x.account === accounts.merchantAvailable(p.merchant_id, p.livemode, x.currency),
+	);
+	if (!leg) return null;
+	return {
+		account: leg.account,
+		currency: leg.currency,
+		amount: -leg.amount,
+		payment_id: p.id,
+		transfer_id: transferId,
+		unit: drawUnit(r, leg.currency),
+	};
+}
+
+function drawUnit(r: RefundRecord, currency: string): string {
+	const token = r.conversion
+		? r.conversion.settlement_token
+		: r.processor === "solana"
+			? (r.solana?.token ?? null)
+			: null;
+	return token ? `base units of ${token}` : `${currency} minor units`;
+}

@@ -1,11 +1,19 @@
 import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { RefundResult } from "../../durable-objects/refunds";
+import { placeRefundHold, refundCoverage } from "../db/balance-holds";
 import { createDb } from "../db/client";
 import { checkCursors } from "../db/pagination";
 import { refunds } from "../db/schema";
 import type { PaymentMethodType } from "../domain/payment";
-import type { RefundFunds, RefundJson, RefundReason, RefundRecord } from "../domain/refund";
+import type {
+	RefundFunds,
+	RefundJson,
+	RefundReason,
+	RefundRecord,
+	RefundRequest,
+} from "../domain/refund";
+import type { RefundDraw } from "../domain/refund-booking";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { isId, lowestIdAt, newId } from "../lib/ids";
@@ -65,18 +73,33 @@ export async function createRefund(
 	// payment's conversion runs first if it has not, so a refund racing it always lands after it.
 	const conversion = await refundConversionTerms(env, payment, params);
 	const now = Date.now();
-	return unwrap(
-		await stub.createRefund({
-			id: newId("refund", now),
-			method: params.method,
-			amount: params.amount,
-			funds: params.funds,
-			reason: params.reason,
-			destination: params.destination,
-			metadata: params.metadata,
-			now: Math.floor(now / 1000),
-			conversion,
-		}),
+	const request: RefundRequest = {
+		id: newId("refund", now),
+		method: params.method,
+		amount: params.amount,
+		funds: params.funds,
+		reason: params.reason,
+		destination: params.destination,
+		metadata: params.metadata,
+		now: Math.floor(now / 1000),
+		conversion,
+	};
+	// The common case answered here; under races the consumer's hold (processRefund) decides.
+	const draw = await stub.previewRefundDraw(request);
+	if (draw) {
+		const { free, need } = await refundCoverage(env.DB, draw);
+		if (free < need) throw balanceInsufficient(draw, free, need);
+	}
+	return unwrap(await stub.createRefund(request));
+}
+
+/** Refused: the merchant's available balance (less pending refunds) cannot pay for the refund. */
+function balanceInsufficient(draw: RefundDraw, free: bigint, need: bigint): ApiError {
+	const fees = draw.amount - need;
+	return new ApiError(
+		"balance_insufficient",
+		`Insufficient available balance for this refund: it takes ${draw.amount} ${draw.unit} from your available balance${fees > 0n ? ` (${fees} of it the payment's fees, which may take the balance below zero)` : ""}, which has ${free < 0n ? 0n : free} ${draw.unit} not already paid out or set aside for other refunds; short by ${need - free} ${draw.unit}.`,
+		"amount",
 	);
 }
 
@@ -180,6 +203,7 @@ export async function processRefund(env: Env, refundId: string): Promise<"done" 
 	const refund = await stub.getRefund(refundId);
 	// Already finished (a duplicate message): nothing to do, nothing to change.
 	if (refund?.status !== "pending") return "done";
+	if (!(await holdRefundFunds(env, refund))) return "done";
 	if (refund.processor === "stripe") return refundCard(env, refund);
 	if (!refund.solana) throw new Error(`Refund ${refund.id} has no crypto details`);
 	// The sender takes it from here (alarm-driven); a repeated start only looks again.
@@ -189,6 +213,34 @@ export async function processRefund(env: Env, refundId: string): Promise<"done" 
 		solana: refund.solana,
 	});
 	return "done";
+}
+
+/**
+ * Sets aside what the refund will debit from the merchant's available balance, before any money
+ * moves (Stripe's call, the chain sender): a payout or another refund cannot take it meanwhile.
+ * When the balance cannot cover it (paid out since the refund was created) the refund fails with
+ * `insufficient_funds` and its amount is free again. False when it failed.
+ */
+async function holdRefundFunds(env: Env, refund: RefundRecord): Promise<boolean> {
+	const stub = paymentStub(env, refund.payment_id);
+	const draw = await stub.refundDraw(refund.id);
+	if (!draw) return true;
+	const held = await placeRefundHold(env.DB, {
+		refund_id: refund.id,
+		merchant_id: refund.merchant_id,
+		livemode: refund.livemode,
+		draw,
+		now: Math.floor(Date.now() / 1000),
+	});
+	if (held.placed) return true;
+	log("warn", "refund refused: the merchant's available balance cannot cover it", {
+		refund: refund.id,
+		account: draw.account,
+		amount: draw.amount.toString(),
+		shortfall: held.shortfall.toString(),
+	});
+	await stub.failRefund(refund.id, { reason: "insufficient_funds" });
+	return false;
 }
 
 /** Stripe errors that another try cannot fix: the request itself is refused. */

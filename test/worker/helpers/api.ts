@@ -104,6 +104,7 @@ export function expectRequestId(res: Response): string {
 export const EXPECTED_ERRORS = {
 	parameter_invalid: { status: 400, type: "invalid_request_error" },
 	parameter_missing: { status: 400, type: "invalid_request_error" },
+	balance_insufficient: { status: 400, type: "invalid_request_error" },
 	body_invalid: { status: 400, type: "invalid_request_error" },
 	body_too_large: { status: 413, type: "invalid_request_error" },
 	signature_invalid: { status: 400, type: "invalid_request_error" },
