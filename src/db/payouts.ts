@@ -1,6 +1,7 @@
 import { accounts } from "../domain/ledger";
 import type { PayoutMethod, PayoutRecord, PayoutStatus } from "../domain/payout";
 import { lowestIdAt } from "../lib/ids";
+import { activeHoldsSql } from "./balance-holds";
 import { listPage, type Page, type PageQuery } from "./pagination";
 
 /** A `payouts` row as D1 returns it. */
@@ -35,7 +36,9 @@ function toRecord(row: PayoutRow): PayoutRecord {
  * projection): a converted payment's refund its debit and spread in the settlement currency, a
  * crypto refund its tokens, a card refund its amount. Held funds never come from `available`.
  * Only refunds of the last week are read (a pending refund lives seconds), so the scan is a
- * bounded range of the merchant's index. Takes the SQL parameters (`?n`) to read each value from.
+ * bounded range of the merchant's index. A refund whose consumer has set its draw aside counts by
+ * its balance hold instead (src/db/balance-holds.ts: exactly what it will debit, until its debit
+ * is posted), so none is counted twice. Takes the SQL parameters (`?n`) to read each value from.
  */
 function pendingRefundsDrawSql(p: {
 	merchant: string;
@@ -53,7 +56,9 @@ function pendingRefundsDrawSql(p: {
 	        THEN CAST(json_extract(data, '$.solana.amount') AS INTEGER) ELSE 0 END
 	    WHEN currency = ?C THEN COALESCE(amount, 0) ELSE 0 END)
 	  FROM refunds WHERE merchant_id = ?M AND livemode = ?L AND id >= ?S
-	    AND status = 'pending' AND json_extract(data, '$.funds') = 'received'), 0)`
+	    AND status = 'pending' AND json_extract(data, '$.funds') = 'received'
+	    AND NOT EXISTS (SELECT 1 FROM balance_holds h WHERE h.id = refunds.id)), 0)
+	  + ${activeHoldsSql("((CASE WHEN ?L = 1 THEN 'live' ELSE 'test' END) || ':merchant:' || ?M || ':' || ?C || ':available')")}`
 		.replaceAll("?C", p.currency)
 		.replaceAll("?M", p.merchant)
 		.replaceAll("?L", p.livemode)
