@@ -46,7 +46,8 @@ function pendingRefundsDrawSql(p: {
 	currency: string;
 	since: string;
 }) {
-	return `COALESCE((SELECT SUM(CASE
+	// Parenthesised: the guard subtracts the whole sum.
+	return `(COALESCE((SELECT SUM(CASE
 	    WHEN json_extract(data, '$.conversion') IS NOT NULL THEN
 	      CASE WHEN json_extract(data, '$.conversion.settlement_currency') = ?C
 	        THEN CAST(json_extract(data, '$.conversion.debit') AS INTEGER)
@@ -58,7 +59,7 @@ function pendingRefundsDrawSql(p: {
 	  FROM refunds WHERE merchant_id = ?M AND livemode = ?L AND id >= ?S
 	    AND status = 'pending' AND json_extract(data, '$.funds') = 'received'
 	    AND NOT EXISTS (SELECT 1 FROM balance_holds h WHERE h.id = refunds.id)), 0)
-	  + ${activeHoldsSql("((CASE WHEN ?L = 1 THEN 'live' ELSE 'test' END) || ':merchant:' || ?M || ':' || ?C || ':available')")}`
+	  + ${activeHoldsSql("((CASE WHEN ?L = 1 THEN 'live' ELSE 'test' END) || ':merchant:' || ?M || ':' || ?C || ':available')")})`
 		.replaceAll("?C", p.currency)
 		.replaceAll("?M", p.merchant)
 		.replaceAll("?L", p.livemode)
