@@ -5,7 +5,11 @@ import {
 	buildSettlementTransaction,
 	settlementSigner,
 } from "../src/processors/solana/refund-transaction";
-import { assertSettlementHolds, completeOnChainPayout } from "../src/services/payout-chain";
+import {
+	assertSettlementHolds,
+	completeOnChainPayout,
+	recipientTokenAccountExists,
+} from "../src/services/payout-chain";
 import {
 	ChainSender,
 	type ChainSendJob,
@@ -21,6 +25,12 @@ export interface PayoutTransferSpec {
 	/** Base units. */
 	amount: string;
 	token: PayoutToken;
+	/**
+	 * Whether the transaction may create the recipient's token account (its rent is in the
+	 * payout's fee reserve). Without it a closed account makes the transfer fail on chain, at
+	 * the signature fee only. Absent in specs from before it existed: true.
+	 */
+	create_token_account?: boolean;
 }
 
 const payoutJob: ChainSendJob<PayoutTransferSpec> = {
@@ -30,6 +40,17 @@ const payoutJob: ChainSendJob<PayoutTransferSpec> = {
 		const signer = await settlementSigner(env);
 		// Never partly: a settlement account short of the amount fails the payout unsent.
 		await assertSettlementHolds(rpc, signer.address, spec.token, BigInt(spec.amount));
+		// Closed since the send step looked: fail unsent rather than pay (the merchant) to reopen it.
+		const mayCreate = spec.create_token_account ?? true;
+		if (
+			spec.token.mint !== null &&
+			!mayCreate &&
+			!(await recipientTokenAccountExists(rpc, spec.recipient, spec.token))
+		) {
+			throw new Error(
+				`the destination wallet's ${spec.token.symbol} token account was closed after the payout was accepted`,
+			);
+		}
 		return buildSettlementTransaction(
 			rpc,
 			signer,
@@ -39,6 +60,7 @@ const payoutJob: ChainSendJob<PayoutTransferSpec> = {
 				token_program: spec.token.program,
 				decimals: spec.token.decimals,
 				memo: spec.payout_id,
+				create_token_accounts: spec.create_token_account ?? true,
 			},
 			"payout",
 		);

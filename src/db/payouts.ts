@@ -21,13 +21,20 @@ interface PayoutRow {
 	failure_message: string | null;
 	solana_signature: string | null;
 	stripe_transfer_id: string | null;
+	fee_reserved: string | null;
+	creates_token_account: number;
 	version: number;
 	created: number;
 	updated: number;
 }
 
 function toRecord(row: PayoutRow): PayoutRecord {
-	return { ...row, livemode: row.livemode === 1, automatic: row.automatic === 1 };
+	return {
+		...row,
+		livemode: row.livemode === 1,
+		automatic: row.automatic === 1,
+		creates_token_account: row.creates_token_account === 1,
+	};
 }
 
 /**
@@ -73,6 +80,8 @@ function pendingRefundsDrawSql(p: {
  * payouts are serialised by the database and can never together take more than `available`.
  * When the balance is short the id is NULL, which the NOT NULL primary key refuses, and the
  * batch (reservation, itemisation, events) rolls back as a whole; isGuardRefusal recognises it.
+ * The destination is checked again in the same statement: one removed (or no longer active)
+ * since it was read refuses the payout too.
  */
 export function insertPayoutGuarded(
 	db: D1Database,
@@ -87,14 +96,16 @@ export function insertPayoutGuarded(
 	return db
 		.prepare(
 			`INSERT INTO payouts (id, merchant_id, livemode, amount, currency, destination_id, method,
-			   status, automatic, version, created, updated)
+			   status, automatic, version, created, updated, fee_reserved, creates_token_account)
 			 SELECT CASE WHEN
 			     COALESCE((SELECT balance FROM ledger_balances WHERE account = ?13), 0)
 			       - ${pendingRefundsDrawSql({ merchant: "?2", livemode: "?3", currency: "?5", since: "?17" })}
 			       >= CAST(?14 AS INTEGER)
 			     AND (CAST(?16 AS INTEGER) = 0
 			       OR COALESCE((SELECT balance FROM ledger_balances WHERE account = ?15), 0) >= CAST(?16 AS INTEGER))
-			   THEN ?1 END, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12`,
+			     AND EXISTS (SELECT 1 FROM payout_destinations WHERE id = ?6 AND merchant_id = ?2
+			       AND livemode = ?3 AND status = 'active' AND removed IS NULL AND usable_after <= ?11)
+			   THEN ?1 END, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?18, ?19`,
 		)
 		.bind(
 			p.id,
@@ -114,6 +125,8 @@ export function insertPayoutGuarded(
 			accounts.merchantAvailable(p.merchant_id, p.livemode, "sol"),
 			need.solFee.toString(),
 			lowestIdAt("refund", (p.created - PENDING_REFUND_WINDOW_SECONDS) * 1000),
+			p.fee_reserved,
+			p.creates_token_account ? 1 : 0,
 		);
 }
 

@@ -4,8 +4,14 @@
  * - `{po}:reserve`     available → payouts:in_transit (at creation: the amount is no longer available)
  * - `{po}:paid`        payouts:in_transit → settlement:{solana|stripe} (the money left through it)
  * - `{po}:reversal`    payouts:in_transit → available (failed or canceled: the reservation undone)
- * - `{po}:network_fee` the merchant's SOL available → settlement:solana:sol (lamports the
- *   transaction cost the settlement wallet: fee and token-account rent; also when it failed)
+ * - `{po}:fee_reserve` the merchant's SOL available → payouts:in_transit:sol (at creation, an
+ *   on-chain payout's fee estimate, so racing payouts cannot spend the same lamports on fees)
+ * - `{po}:network_fee` payouts:in_transit:sol → settlement:solana:sol (lamports the transaction
+ *   cost the settlement wallet: fee and token-account rent; also when it failed). The merchant is
+ *   charged at most its reserve; anything beyond (never expected) is the gateway's, from its fees.
+ *   A payout from before reserves existed (`fee_reserved` null) is charged from available.
+ * - `{po}:fee_return`  payouts:in_transit:sol → the merchant's SOL available (the reserve less
+ *   what was charged)
  */
 import { accounts, type Transfer } from "./ledger";
 import type { PayoutMethod } from "./payout";
@@ -17,6 +23,12 @@ interface PayoutRef {
 	amount: string;
 	currency: string;
 	method: PayoutMethod;
+	/** Lamports reserved for the network fee at creation; null when none was (Stripe, older). */
+	fee_reserved?: string | null;
+}
+
+function reservedFee(p: PayoutRef): bigint | null {
+	return p.fee_reserved === null || p.fee_reserved === undefined ? null : BigInt(p.fee_reserved);
 }
 
 function move(
@@ -81,6 +93,51 @@ export function payoutReversalTransfer(p: PayoutRef, now: number): Transfer {
 	);
 }
 
+/** The fee estimate set aside at creation; null when nothing is reserved. */
+export function payoutFeeReserveTransfer(p: PayoutRef, now: number): Transfer | null {
+	const reserved = reservedFee(p);
+	if (reserved === null || reserved <= 0n) return null;
+	return move(
+		p,
+		"fee_reserve",
+		"fee",
+		accounts.merchantAvailable(p.merchant_id, p.livemode, "sol"),
+		accounts.payoutsInTransit(p.livemode, "sol"),
+		"sol",
+		reserved,
+		now,
+	);
+}
+
+/** What the merchant pays of `lamports` the transactions cost: never more than its reserve. */
+export function payoutFeeCharged(p: PayoutRef, lamports: bigint): bigint {
+	const cost = lamports > 0n ? lamports : 0n;
+	const reserved = reservedFee(p);
+	return reserved === null || cost <= reserved ? cost : reserved;
+}
+
+/** The reserve not charged, back to the merchant's SOL available; null when nothing is left. */
+export function payoutFeeReturnTransfer(
+	p: PayoutRef,
+	lamports: bigint,
+	now: number,
+): Transfer | null {
+	const reserved = reservedFee(p);
+	if (reserved === null) return null;
+	const rest = reserved - payoutFeeCharged(p, lamports);
+	if (rest <= 0n) return null;
+	return move(
+		p,
+		"fee_return",
+		"fee",
+		accounts.payoutsInTransit(p.livemode, "sol"),
+		accounts.merchantAvailable(p.merchant_id, p.livemode, "sol"),
+		"sol",
+		rest,
+		now,
+	);
+}
+
 /** Null when the transactions cost nothing (nothing was ever broadcast that landed). */
 export function payoutNetworkFeeTransfer(
 	p: PayoutRef,
@@ -88,6 +145,37 @@ export function payoutNetworkFeeTransfer(
 	now: number,
 ): Transfer | null {
 	if (lamports <= 0n) return null;
+	if (reservedFee(p) !== null) {
+		const charged = payoutFeeCharged(p, lamports);
+		const beyond = lamports - charged;
+		const postings: Transfer["postings"] = [
+			{
+				account: accounts.settlement(p.livemode, "solana", "sol"),
+				currency: "sol",
+				amount: lamports,
+			},
+		];
+		if (charged > 0n)
+			postings.unshift({
+				account: accounts.payoutsInTransit(p.livemode, "sol"),
+				currency: "sol",
+				amount: -charged,
+			});
+		if (beyond > 0n)
+			postings.unshift({
+				account: accounts.gatewayFees(p.livemode, "sol"),
+				currency: "sol",
+				amount: -beyond,
+			});
+		return {
+			id: `${p.id}:network_fee`,
+			kind: "fee",
+			reference: p.id,
+			livemode: p.livemode,
+			created: now,
+			postings,
+		};
+	}
 	return move(
 		p,
 		"network_fee",
@@ -98,4 +186,9 @@ export function payoutNetworkFeeTransfer(
 		lamports,
 		now,
 	);
+}
+
+/** A payout that sent nothing undone: its amount and its whole fee reserve back to available. */
+export function payoutReleaseTransfers(p: PayoutRef, now: number): (Transfer | null)[] {
+	return [payoutReversalTransfer(p, now), payoutFeeReturnTransfer(p, 0n, now)];
 }

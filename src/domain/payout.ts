@@ -61,6 +61,16 @@ export interface PayoutRecord {
 	failure_message: string | null;
 	solana_signature: string | null;
 	stripe_transfer_id: string | null;
+	/**
+	 * Lamports of the merchant's SOL reserved at creation for an on-chain payout's network fee
+	 * (`{po}:fee_reserve`); the fee charged never exceeds it. Null for Stripe payouts.
+	 */
+	fee_reserved: string | null;
+	/**
+	 * The recipient had no token account when the payout was accepted, so its rent is in the
+	 * reserve and the transaction may create it; otherwise it never does.
+	 */
+	creates_token_account: boolean;
 	version: number;
 	created: number;
 	updated: number;

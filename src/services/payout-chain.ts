@@ -4,6 +4,8 @@ import { inTransitTotal, payoutById } from "../db/payouts";
 import type { PayoutRecord, PayoutToken } from "../domain/payout";
 import { payoutFeeEstimate } from "../domain/payout";
 import {
+	payoutFeeCharged,
+	payoutFeeReturnTransfer,
 	payoutNetworkFeeTransfer,
 	payoutPaidTransfer,
 	payoutReversalTransfer,
@@ -70,29 +72,52 @@ export async function onChainFeeEstimate(
 	token: PayoutToken,
 	recipient: string,
 ): Promise<bigint> {
+	return (await onChainFeeQuote(env, token, recipient)).fee;
+}
+
+/**
+ * The fee estimate and whether it includes the recipient's token-account rent: a payout accepted
+ * without the rent must never create the account (its fee reserve could not cover it).
+ */
+export async function onChainFeeQuote(
+	env: Env,
+	token: PayoutToken,
+	recipient: string,
+): Promise<{ fee: bigint; createsTokenAccount: boolean }> {
 	const rpc = rpcFromEnv(env);
 	if (token.mint === null) {
-		return payoutFeeEstimate({
+		const fee = payoutFeeEstimate({
 			signatureFee: SIGNATURE_FEE,
 			tokenAccountRent: 0n,
 			tokenAccountExists: true,
 		});
+		return { fee, createsTokenAccount: false };
 	}
+	const exists = await recipientTokenAccountExists(rpc, recipient, token);
+	const bytes =
+		token.program === TOKEN_PROGRAM || token.program === null
+			? TOKEN_ACCOUNT_BYTES
+			: TOKEN_2022_ACCOUNT_BYTES;
+	const fee = payoutFeeEstimate({
+		signatureFee: SIGNATURE_FEE,
+		tokenAccountRent: exists ? 0n : await rentExempt(rpc, bytes),
+		tokenAccountExists: exists,
+	});
+	return { fee, createsTokenAccount: !exists };
+}
+
+/** Whether the recipient's associated token account of `token` exists (confirmed). */
+export async function recipientTokenAccountExists(
+	rpc: SolanaRpc,
+	recipient: string,
+	token: PayoutToken,
+): Promise<boolean> {
 	const ata = await associatedTokenAccount(recipient, token);
 	const r = await rpc.call<{ value: (unknown | null)[] }>("getMultipleAccounts", [
 		[ata],
 		{ encoding: "base64", commitment: "confirmed" },
 	]);
-	const exists = r.value[0] !== null && r.value[0] !== undefined;
-	const bytes =
-		token.program === TOKEN_PROGRAM || token.program === null
-			? TOKEN_ACCOUNT_BYTES
-			: TOKEN_2022_ACCOUNT_BYTES;
-	return payoutFeeEstimate({
-		signatureFee: SIGNATURE_FEE,
-		tokenAccountRent: exists ? 0n : await rentExempt(rpc, bytes),
-		tokenAccountExists: exists,
-	});
+	return r.value[0] !== null && r.value[0] !== undefined;
 }
 
 /**
@@ -210,13 +235,16 @@ export async function completeOnChainPayout(
 		throw new Error(`Payout ${payoutId} is ${payout.status}, not in transit`);
 	}
 	const now = Math.floor(Date.now() / 1000);
-	const fee = outcome.networkFee > 0n ? outcome.networkFee : 0n;
+	const cost = outcome.networkFee > 0n ? outcome.networkFee : 0n;
+	// The merchant pays what the transactions cost, never more than the fee reserved for them.
+	const fee = payoutFeeCharged(payout, cost);
 	const common = { fee: fee.toString(), fee_currency: "sol", solana_signature: outcome.signature };
 	const next =
 		outcome.state === "finalized"
 			? await movePayout(env, payout, "paid", common, now, (p) => [
 					payoutPaidTransfer(p, now),
-					payoutNetworkFeeTransfer(p, fee, now),
+					payoutNetworkFeeTransfer(p, cost, now),
+					payoutFeeReturnTransfer(p, cost, now),
 				])
 			: await movePayout(
 					env,
@@ -228,7 +256,11 @@ export async function completeOnChainPayout(
 						failure_message: outcome.failure ?? "The payout could not be sent.",
 					},
 					now,
-					(p) => [payoutReversalTransfer(p, now), payoutNetworkFeeTransfer(p, fee, now)],
+					(p) => [
+						payoutReversalTransfer(p, now),
+						payoutNetworkFeeTransfer(p, cost, now),
+						payoutFeeReturnTransfer(p, cost, now),
+					],
 				);
 	if (next) return next;
 	// Another report won the race: it booked the same outcome.

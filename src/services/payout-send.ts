@@ -2,11 +2,13 @@ import type Stripe from "stripe";
 import { getDestination } from "../db/payout-destinations";
 import { payoutById } from "../db/payouts";
 import type { PayoutRecord } from "../domain/payout";
-import { payoutPaidTransfer, payoutReversalTransfer } from "../domain/payout-ledger";
+import { payoutPaidTransfer, payoutReleaseTransfers } from "../domain/payout-ledger";
 import type { Env } from "../env";
 import { lowestIdAt } from "../lib/ids";
 import { log } from "../lib/log";
+import { rpcFromEnv } from "../processors/solana/rpc";
 import { isStripeError, stripeFromEnv } from "../processors/stripe/client";
+import { recipientTokenAccountExists } from "./payout-chain";
 import { movePayout, type PayoutsMessage } from "./payouts";
 import { tokenCatalog } from "./tokens";
 
@@ -30,6 +32,12 @@ export async function executePayout(env: Env, payoutId: string): Promise<"done">
 	}
 	if (payout.status === "pending") {
 		const now = Math.floor(Date.now() / 1000);
+		// Last look before money moves: a destination gone since creation fails the payout unsent.
+		const refusal = await sendRefusal(env, payout);
+		if (refusal) {
+			await movePayout(env, payout, "failed", refusal, now, (p) => payoutReleaseTransfers(p, now));
+			return "done";
+		}
 		const moved = await movePayout(env, payout, "in_transit", {}, now, () => []);
 		if (!moved) return "done"; // canceled (or moved by another delivery) first
 		payout = moved;
@@ -53,6 +61,8 @@ export async function executePayout(env: Env, payoutId: string): Promise<"done">
 			payout_id: payout.id,
 			recipient: destination.address,
 			amount: payout.amount,
+			// Only a payout whose fee reserve includes the rent may open the recipient's account.
+			create_token_account: payout.creates_token_account || payout.fee_reserved === null,
 			token: {
 				symbol: token.symbol,
 				mint: token.mint,
@@ -65,6 +75,40 @@ export async function executePayout(env: Env, payoutId: string): Promise<"done">
 	if (!destination.stripe_account_id) throw new Error(`Payout ${payout.id}: no connected account`);
 	await sendStripeTransfer(env, payout, destination.stripe_account_id);
 	return "done";
+}
+
+/**
+ * Why a pending payout must not be sent, or null: its destination was removed (or is no longer
+ * active) since the payout was accepted, or a token payout accepted without the rent of the
+ * recipient's token account finds that account gone (the merchant must not pay to reopen it).
+ * An RPC failure throws, for the queue to retry.
+ */
+async function sendRefusal(
+	env: Env,
+	payout: PayoutRecord,
+): Promise<{ failure_code: string; failure_message: string } | null> {
+	const destination = await getDestination(
+		env.DB,
+		payout.merchant_id,
+		payout.livemode,
+		payout.destination_id,
+	);
+	if (!destination || destination.status !== "active" || destination.removed !== null) {
+		return {
+			failure_code: "destination_unavailable",
+			failure_message: `Payout destination ${payout.destination_id} was ${destination?.status === "onboarding" ? "restricted by Stripe" : "removed"} before the payout was sent; nothing was sent and the funds are back in your available balance.`,
+		};
+	}
+	if (payout.method !== "solana" || payout.creates_token_account || payout.fee_reserved === null) {
+		return null;
+	}
+	const token = tokenCatalog(env).find((t) => (t.mint ?? "sol") === payout.currency);
+	if (!token || token.mint === null || !destination.address) return null;
+	if (await recipientTokenAccountExists(rpcFromEnv(env), destination.address, token)) return null;
+	return {
+		failure_code: "destination_account_missing",
+		failure_message: `The destination wallet's ${token.symbol} token account was closed after the payout was accepted; nothing was sent and the funds are back in your available balance. Open the token account and create the payout again.`,
+	};
 }
 
 /** Stripe errors another try cannot fix: the request itself is refused. */
@@ -112,7 +156,7 @@ async function sendStripeTransfer(env: Env, payout: PayoutRecord, account: strin
 				failure_message: `Stripe refused the transfer: ${err.message}`,
 			},
 			at,
-			(p) => [payoutReversalTransfer(p, at)],
+			(p) => payoutReleaseTransfers(p, at),
 		);
 		return;
 	}
@@ -144,7 +188,7 @@ export async function abandonPayout(env: Env, payoutId: string, reason: string):
 			"failed",
 			{ failure_code: "could_not_send", failure_message: reason },
 			now,
-			(p) => [payoutReversalTransfer(p, now)],
+			(p) => payoutReleaseTransfers(p, now),
 		);
 		return;
 	}
@@ -158,7 +202,7 @@ export async function abandonPayout(env: Env, payoutId: string, reason: string):
 				"failed",
 				{ failure_code: "could_not_send", failure_message: reason },
 				now,
-				(p) => [payoutReversalTransfer(p, now)],
+				(p) => payoutReleaseTransfers(p, now),
 			);
 		}
 		return;

@@ -25,7 +25,11 @@ import {
 	toApiPayout,
 } from "../domain/payout";
 import type { UsableDestination } from "../domain/payout-destination";
-import { payoutReserveTransfer, payoutReversalTransfer } from "../domain/payout-ledger";
+import {
+	payoutFeeReserveTransfer,
+	payoutReleaseTransfers,
+	payoutReserveTransfer,
+} from "../domain/payout-ledger";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -33,7 +37,7 @@ import { log } from "../lib/log";
 import { SolanaRpcError } from "../processors/solana/rpc";
 import { stripeConfigured } from "../processors/stripe/client";
 import { type EventRow, insertEventStatement, publishEvents } from "./events";
-import { checkChainCoverage, checkSolRecipient, onChainFeeEstimate } from "./payout-chain";
+import { checkChainCoverage, checkSolRecipient, onChainFeeQuote } from "./payout-chain";
 import { tokenCatalog } from "./tokens";
 
 export type { PayoutJson } from "../domain/payout";
@@ -157,9 +161,12 @@ export async function createPayout(env: Env, input: CreatePayoutInput): Promise<
 	// On chain: the merchant's SOL balance must cover the network fee (and the recipient's token
 	// account rent when it has to be created); the settlement account must hold the amount.
 	let feeEstimate = 0n;
+	let createsTokenAccount = false;
 	if (currency.kind === "token") {
 		try {
-			feeEstimate = await onChainFeeEstimate(env, currency.token, destination.address as string);
+			const quote = await onChainFeeQuote(env, currency.token, destination.address as string);
+			feeEstimate = quote.fee;
+			createsTokenAccount = quote.createsTokenAccount;
 			await checkChainCoverage(env, currency.token, input.amount, feeEstimate);
 			if (currency.token.mint === null) {
 				await checkSolRecipient(env, destination.address as string, input.amount);
@@ -188,6 +195,8 @@ export async function createPayout(env: Env, input: CreatePayoutInput): Promise<
 		failure_message: null,
 		solana_signature: null,
 		stripe_transfer_id: null,
+		fee_reserved: method === "solana" ? feeEstimate.toString() : null,
+		creates_token_account: createsTokenAccount,
 		version: 1,
 		created: now,
 		updated: now,
@@ -198,9 +207,12 @@ export async function createPayout(env: Env, input: CreatePayoutInput): Promise<
 			? { amount: input.amount + feeEstimate, solFee: 0n }
 			: { amount: input.amount, solFee: feeEstimate };
 	const events = payoutEvents(payout, ["payout.created"], now);
+	// The fee estimate is reserved beside the amount, under the same guard.
+	const feeReserve = payoutFeeReserveTransfer(payout, now);
 	const statements = [
 		insertPayoutGuarded(env.DB, payout, need),
 		...(await transferStatements(env.DB, payoutReserveTransfer(payout, now))),
+		...(feeReserve ? await transferStatements(env.DB, feeReserve) : []),
 		...(input.itemize?.(payout.id) ?? []),
 		...events.map((e) => insertEventStatement(env.DB, e)),
 	];
@@ -208,6 +220,18 @@ export async function createPayout(env: Env, input: CreatePayoutInput): Promise<
 		await env.DB.batch(statements);
 	} catch (err) {
 		if (!isGuardRefusal(err)) throw err;
+		// The guard also refuses a destination removed since it was read above.
+		const again = await usableDestination(
+			env.DB,
+			{
+				merchantId: input.merchantId,
+				livemode: input.livemode,
+				type: destinationTypeFor(currency),
+				id: destination.id,
+			},
+			now,
+		);
+		if (!again.ok) throw destinationError(again, destination.id);
 		throw await shortfallError(env, input, currency, need);
 	}
 	await publishEvents(env, events);
@@ -281,9 +305,9 @@ export async function cancelPayout(
 	const payout = await getPayout(env.DB, auth.merchantId, auth.livemode, id);
 	if (!payout) throw notFound("payout", id);
 	const now = Math.floor(Date.now() / 1000);
-	const next = await movePayout(env, payout, "canceled", {}, now, (p) => [
-		payoutReversalTransfer(p, now),
-	]);
+	const next = await movePayout(env, payout, "canceled", {}, now, (p) =>
+		payoutReleaseTransfers(p, now),
+	);
 	if (!next) {
 		const current = (await payoutById(env.DB, id)) ?? payout;
 		throw new ApiError(

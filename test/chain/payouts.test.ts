@@ -1,18 +1,6 @@
-import { address, generateKeyPairSigner } from "@solana/kit";
-import { findAssociatedTokenPda } from "@solana-program/token";
 import { beforeAll, describe, expect, it } from "vitest";
-import { accounts } from "../../src/domain/ledger";
-import type { SolanaPaymentDetails } from "../../src/domain/payment";
-import { parseTransferRequest } from "../../src/domain/solana-pay";
-import {
-	call,
-	createMerchant,
-	createPayment,
-	expectApiError,
-	json,
-	type PaymentJson,
-} from "../worker/helpers/api";
-import { accountBalance, tokenBalance } from "../worker/helpers/ledger";
+import { call, createMerchant, expectApiError, json } from "../worker/helpers/api";
+import { tokenBalance } from "../worker/helpers/ledger";
 import { eventTypes } from "../worker/helpers/objects";
 import {
 	addDestination,
@@ -25,88 +13,17 @@ import {
 	payoutSender,
 	payoutTransferIds,
 } from "../worker/helpers/payouts";
-import {
-	advanceSlots,
-	detect,
-	fundedPayer,
-	rpc,
-	scanAll,
-	sendTransfer,
-	setFaults,
-	TOKEN_PROGRAM,
-	USDC_MINT,
-} from "../worker/helpers/solana";
+import { advanceSlots, rpc, scanAll, setFaults, USDC_MINT } from "../worker/helpers/solana";
 import { expectBooksMatchChain } from "./helpers";
-
-type SolanaPayment = PaymentJson & { solana: SolanaPaymentDetails };
-const USDC = { address: USDC_MINT, decimals: 6, program: TOKEN_PROGRAM };
-
-/** A crypto payment of `token` paid in full on chain and booked: the merchant's available grows. */
-async function paidPayment(key: string, token: "SOL" | "USDC", amount = 2_500): Promise<void> {
-	const p = (await createPayment(key, {
-		amount,
-		payment_method_types: ["solana"],
-		solana: { token },
-	})) as SolanaPayment;
-	const request = parseTransferRequest(p.solana.solana_pay_url);
-	const owed = BigInt(p.solana.amount);
-	const payer = await fundedPayer(token === "USDC" ? [{ mint: USDC_MINT, amount: owed }] : []);
-	await sendTransfer({
-		payer,
-		recipient: request.recipient,
-		amount: owed,
-		...(token === "USDC" ? { mint: USDC } : {}),
-		references: request.references,
-		memo: request.memo ? [request.memo] : [],
-	});
-	await advanceSlots(1);
-	await detect(p.id);
-}
-
-const available = (merchantId: string, currency: string) =>
-	accountBalance(accounts.merchantAvailable(merchantId, false, currency));
-
-async function lamports(owner: string): Promise<bigint> {
-	const r = await rpc<{ value: number }>("getBalance", [owner, { commitment: "confirmed" }]);
-	return BigInt(r.value);
-}
-
-async function usdcAccount(owner: string): Promise<string> {
-	const [ata] = await findAssociatedTokenPda({
-		owner: address(owner),
-		mint: address(USDC_MINT),
-		tokenProgram: address(TOKEN_PROGRAM),
-	});
-	return ata;
-}
-
-/** Successful transactions on chain into `account` that carry this payout's memo. */
-async function payoutTxsTo(account: string, payoutId: string): Promise<number> {
-	const infos = await rpc<{ memo: string | null; err: unknown }[]>("getSignaturesForAddress", [
-		account,
-		{ commitment: "confirmed" },
-	]);
-	return infos.filter((i) => i.err === null && i.memo?.includes(payoutId)).length;
-}
-
-/** A merchant paid in USDC and SOL (for network fees), with a fresh wallet as its destination. */
-async function paidMerchant() {
-	const m = await createMerchant();
-	await paidPayment(m.sk, "USDC");
-	await paidPayment(m.sk, "SOL");
-	const wallet = (await generateKeyPairSigner()).address;
-	const destination = await addDestination(m.merchant.id, {
-		type: "solana_wallet",
-		address: wallet,
-	});
-	return { m, wallet, destination };
-}
-
-/** Sends a payout through the queue and its sender until it is final. */
-async function send(payoutId: string) {
-	await consumePayouts([payoutId]);
-	return finalizePayout(payoutId);
-}
+import {
+	available,
+	lamports,
+	paidMerchant,
+	paidPayment,
+	payoutTxsTo,
+	send,
+	usdcAccount,
+} from "./payout-helpers";
 
 // Watching starts here: what the suite's wallet holds before is the gateway's float.
 beforeAll(scanAll);
@@ -145,7 +62,13 @@ describe("on-chain payouts", { timeout: 30_000 }, () => {
 		expect(await payoutTxsTo(await usdcAccount(wallet), p.id)).toBe(1);
 		expect(await available(m.merchant.id, "sol")).toBe(sol - 5000n - rent);
 		expect(await available(m.merchant.id, USDC_MINT)).toBe(0n);
-		expect(await payoutTransferIds(p.id)).toEqual(["network_fee", "paid", "reserve"]);
+		// The fee estimate (signature and rent) was reserved at creation and charged in full.
+		expect(await payoutTransferIds(p.id)).toEqual([
+			"fee_reserve",
+			"network_fee",
+			"paid",
+			"reserve",
+		]);
 		expect(await eventTypes(p.id)).toEqual([
 			"payout.created",
 			"payout.updated",
@@ -320,7 +243,12 @@ describe("on-chain payouts", { timeout: 30_000 }, () => {
 				expect((await json<PayoutJson>(cancel)).status).toBe("canceled");
 				expect((await payoutSender(p.id).status()).state).toBeNull();
 				expect(await available(m.merchant.id, USDC_MINT)).toBe(usdc);
-				expect(await payoutTransferIds(p.id)).toEqual(["reserve", "reversal"]);
+				expect(await payoutTransferIds(p.id)).toEqual([
+					"fee_reserve",
+					"fee_return",
+					"reserve",
+					"reversal",
+				]);
 			} else {
 				outcomes.push("sent");
 				await expectApiError(cancel, "resource_conflict");

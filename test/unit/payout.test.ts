@@ -47,6 +47,8 @@ function payout(patch: Partial<PayoutRecord> = {}): PayoutRecord {
 		failure_message: null,
 		solana_signature: null,
 		stripe_transfer_id: null,
+		fee_reserved: null,
+		creates_token_account: false,
 		version: 1,
 		created: 1,
 		updated: 1,

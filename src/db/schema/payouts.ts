@@ -89,6 +89,15 @@ export const payouts = sqliteTable(
 		failureMessage: text("failure_message"),
 		solanaSignature: text("solana_signature"),
 		stripeTransferId: text("stripe_transfer_id"),
+		/**
+		 * Lamports of the merchant's SOL set aside for an on-chain payout's network fee at creation
+		 * (the fee estimate, with token-account rent when the recipient had none); null for Stripe.
+		 */
+		feeReserved: text("fee_reserved"),
+		/** The payout was accepted with the recipient's token-account rent in its fee reserve. */
+		createsTokenAccount: integer("creates_token_account", { mode: "boolean" })
+			.notNull()
+			.default(false),
 		version: integer("version").notNull().default(1),
 		...created,
 		updated: integer("updated").notNull(),

@@ -70,6 +70,8 @@ export interface SettlementTransfer {
 	memo: string;
 	/** The settlement wallet's token account to send from, when not its associated one. */
 	source?: string | null;
+	/** Create each recipient's associated token account if missing (default true). */
+	create_token_accounts?: boolean;
 }
 
 /**
@@ -123,6 +125,7 @@ export async function buildSettlementTransaction(
 					decimals: transfer.decimals,
 					memo: transfer.memo,
 					source: transfer.source ?? null,
+					createTokenAccount: transfer.create_token_accounts ?? true,
 				}),
 			),
 		)

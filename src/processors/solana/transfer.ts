@@ -47,6 +47,8 @@ export interface TransferSpec {
 	reference?: string | null;
 	/** The sender's token account to send from, when not its associated one. */
 	source?: string | null;
+	/** Create the recipient's associated token account if missing (default true). */
+	createTokenAccount?: boolean;
 }
 
 /**
@@ -72,14 +74,20 @@ export async function transferInstructions(spec: TransferSpec): Promise<Instruct
 		? address(spec.source)
 		: (await findAssociatedTokenPda({ owner: spec.from.address, mint, tokenProgram }))[0];
 	const [destination] = await findAssociatedTokenPda({ owner: recipient, mint, tokenProgram });
+	const create =
+		spec.createTokenAccount === false
+			? []
+			: [
+					getCreateAssociatedTokenIdempotentInstruction({
+						payer: spec.from,
+						ata: destination,
+						owner: recipient,
+						mint,
+						tokenProgram,
+					}),
+				];
 	return [
-		getCreateAssociatedTokenIdempotentInstruction({
-			payer: spec.from,
-			ata: destination,
-			owner: recipient,
-			mint,
-			tokenProgram,
-		}),
+		...create,
 		memo,
 		withReference(
 			getTransferCheckedInstruction(
