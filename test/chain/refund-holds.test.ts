@@ -90,6 +90,69 @@ describe("crypto refunds need the merchant's available balance", () => {
 		await expectBooksMatchChain();
 	});
 
+	it("lets a USDC refund and a payout race for the same funds: never both, on chain or in the books", async () => {
+		for (let round = 0; round < 2; round++) {
+			for (const order of ["together", "send-vs-payout"] as const) {
+				const label = `${order} round ${round}`;
+				const m = await createMerchant();
+				const { p, owed } = await paidUsdc(m.sk, 3_000);
+				await paidPayment(m.sk, "SOL");
+				await addDestination(m.merchant.id, { type: "solana_wallet" });
+				const usdc = await available(m.merchant.id, USDC_MINT);
+				const onChain = await chainHolding(USDC_MINT);
+				const payoutBody = { amount: usdc.toString(), currency: USDC_MINT };
+				let refundId: string | null = null;
+				let payoutRes: Response;
+				if (order === "together") {
+					const [r, po] = await Promise.all([
+						call("POST", "/v1/refunds", { key: m.sk, body: { payment: p.id } }),
+						call("POST", "/v1/payouts", { key: m.sk, body: payoutBody }),
+					]);
+					if (r.status === 200) refundId = (await json<RefundJson>(r)).id;
+					else await expectApiError(r, "balance_insufficient", "amount");
+					payoutRes = po;
+					if (refundId) await consume([refundId]);
+				} else {
+					const r = await call("POST", "/v1/refunds", { key: m.sk, body: { payment: p.id } });
+					expect(r.status, await r.clone().text()).toBe(200);
+					refundId = (await json<RefundJson>(r)).id;
+					[, payoutRes] = await Promise.all([
+						consume([refundId]),
+						call("POST", "/v1/payouts", { key: m.sk, body: payoutBody }),
+					]);
+				}
+				if (refundId && (await getRefund(m.sk, refundId)).status === "pending") {
+					expect((await finalize(refundId)).state, label).toBe("finalized");
+				}
+				const payoutOk = payoutRes.status === 200;
+				if (payoutOk) {
+					const { id } = await json<{ id: string }>(payoutRes);
+					expect((await send(id)).state, label).toBe("finalized");
+				} else {
+					await expectApiError(payoutRes, "parameter_invalid", "amount");
+				}
+				const refund = refundId ? await getRefund(m.sk, refundId) : null;
+				const refunded = refund?.status === "succeeded";
+				expect(payoutOk && refunded, label).toBe(false);
+				expect(payoutOk || refunded, `${label}: one goes through`).toBe(true);
+				if (refund && !refunded) {
+					expect(refund, label).toMatchObject({
+						status: "failed",
+						failure_reason: "insufficient_funds",
+					});
+				}
+				// What left the settlement wallet is one of them, never both.
+				expect(await chainHolding(USDC_MINT), label).toBe(onChain - (refunded ? owed : usdc));
+				// Below zero by the gateway fee at most (a full refund gives it back).
+				expect(await available(m.merchant.id, USDC_MINT), label).toBeGreaterThanOrEqual(
+					usdc - owed,
+				);
+			}
+		}
+		await expectLedgerBalanced();
+		await expectBooksMatchChain();
+	});
+
 	it("refunds USDC in full with no payouts; while it is on its way a payout cannot take it, and its hold stops counting once booked", async () => {
 		const m = await createMerchant();
 		const { p, payer, owed } = await paidUsdc(m.sk, 5_000);
