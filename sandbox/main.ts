@@ -6,6 +6,7 @@ import {
 } from "./config.js";
 import { errorMessage } from "./http.js";
 import { startSandbox } from "./server.js";
+import { topUp } from "./stripe/connect-transfers.js";
 
 // Entry point for `npm run sandbox` (and the sandbox child of `npm run dev`).
 
@@ -31,6 +32,16 @@ async function main(): Promise<void> {
 		console.error(`sandbox: ${errorMessage(error)}`);
 		process.exit(1);
 	});
+
+	// Fiat payouts are Stripe Connect transfers from the platform's balance. A real platform funds
+	// it (card payments, and converting the crypto it settles); the local one starts funded so a
+	// merchant's dollar payouts work on `npm run dev`. SANDBOX_STRIPE_PLATFORM_FUNDS=0 starts empty.
+	const funds = process.env.SANDBOX_STRIPE_PLATFORM_FUNDS ?? "100000000";
+	if (!/^\d{1,11}$/.test(funds)) {
+		console.error("sandbox: SANDBOX_STRIPE_PLATFORM_FUNDS must be whole cents (at most 11 digits)");
+		process.exit(2);
+	}
+	if (funds !== "0" && !/^0+$/.test(funds)) topUp(sandbox.stripe, Number(funds), "usd");
 
 	console.log(`Solana JSON-RPC   ${sandbox.urls.solana}`);
 	console.log(`Stripe emulator   ${sandbox.urls.stripe}`);
