@@ -48,12 +48,13 @@ export async function freeBalance(db: D1Database, account: string): Promise<bigi
 /**
  * What of a refund's draw the free balance must cover, as an integer expression: the draw, but
  * never more than the refunded payment's own postings left on the account (its credit, less its
- * earlier refunds and their network fees, and what its pending refunds hold). The rest is the fees the payment cost (Stripe's card
- * fee, the gateway fee, conversion spreads and roundings), which the payer gets back and which
- * never reached the balance: the fee policy of src/domain/refund.ts lets a refund take the
- * balance below zero by those, as it always has. Money a payout took is gone from the balance
- * but not from the payment's postings, so it must still be covered. `?account`, `?payment` and
- * `?amount` are the SQL parameters to read.
+ * earlier refunds, their network fees and what its pending refunds hold). The rest is the fees
+ * the payment cost (Stripe's card fee, the gateway fee, conversion spreads and roundings), which
+ * the payer gets back and which never reached the balance: the fee policy of src/domain/refund.ts
+ * lets a refund take the balance below zero by those, as it always has. Money a payout took is
+ * gone from the balance but not from the payment's postings, so it must still be covered. A
+ * refund whose payment left nothing there (a late card charge's fee, taken from `available`)
+ * needs nothing covered, as before. `account`, `payment` and `amount` are the SQL parameters.
  */
 function refundNeedSql(account: string, payment: string, amount: string): string {
 	return `MIN(CAST(${amount} AS INTEGER), COALESCE((SELECT SUM(p.amount) FROM ledger_postings p
@@ -116,7 +117,8 @@ export async function placeRefundHold(
 				   transfer_id, created, released)
 				 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL
 				 WHERE NOT EXISTS (SELECT 1 FROM balance_holds WHERE id = ?1)
-				   AND ${freeBalanceSql("?4")} >= ${refundNeedSql("?4", "?9", "?6")}`,
+				   AND (${refundNeedSql("?4", "?9", "?6")} <= 0
+				     OR ${freeBalanceSql("?4")} >= ${refundNeedSql("?4", "?9", "?6")})`,
 			)
 			.bind(
 				input.refund_id,

@@ -88,7 +88,7 @@ export async function createRefund(
 	const draw = await stub.previewRefundDraw(request);
 	if (draw) {
 		const { free, need } = await refundCoverage(env.DB, draw);
-		if (free < need) throw balanceInsufficient(draw, free, need);
+		if (need > 0n && free < need) throw balanceInsufficient(draw, free, need);
 	}
 	return unwrap(await stub.createRefund(request));
 }
