@@ -17,6 +17,7 @@ import {
 	bookCardRefundsSeen,
 	bookRefundFailed,
 	bookRefundSucceeded,
+	refundAvailableDraw,
 } from "../../src/domain/refund-booking";
 
 const PAYER = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM";
@@ -350,6 +351,35 @@ describe("booking a refund", () => {
 			{ account: "test:settlement:stripe:usd", currency: "usd", amount: 5_000n },
 		]);
 		for (const t of [...booked.transfers, ...cardBooked.transfers]) validateTransfer(t);
+	});
+
+	it("knows what a pending refund will take from available: the debit it books there, or nothing", () => {
+		const crypto = cryptoPayment();
+		const part = planned(planRefund(crypto, [], noHeld, request({ amount: 1_000 })));
+		expect(refundAvailableDraw(crypto, part, false)).toEqual({
+			account: `test:merchant:mch_1:${USDC}:available`,
+			currency: USDC,
+			amount: 10_050_000n,
+			payment_id: crypto.id,
+			transfer_id: `${part.id}:refund`,
+			unit: "base units of USDC",
+		});
+		const paid = payment({ status: "succeeded", card: card({ amount_received: 5_000, fee: 175 }) });
+		const cardRefund = planned(planRefund(paid, [], noHeld, request({ amount: 2_000 })));
+		expect(refundAvailableDraw(paid, cardRefund, true)).toMatchObject({
+			account: "test:merchant:mch_1:usd:available",
+			amount: 2_000n,
+			unit: "usd minor units",
+		});
+		// Card funds still pending are not in available: nothing to hold there.
+		expect(refundAvailableDraw(paid, cardRefund, false)).toBeNull();
+		// A late card charge goes back from its holding account; only Stripe's fee from available.
+		const lateCard = payment({
+			status: "expired",
+			card: card({ amount_received: 5_000, fee: 175 }),
+		});
+		const held = planned(planRefund(lateCard, [], noHeld, request()));
+		expect(refundAvailableDraw(lateCard, held, false)).toMatchObject({ amount: 175n });
 	});
 
 	it("charges a failed crypto refund's spent network fee and nothing else", () => {
