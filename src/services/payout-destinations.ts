@@ -26,6 +26,7 @@ import { newId, randomBase62 } from "../lib/ids";
 import type { AuditActor } from "./audit";
 import { type EventRow, publishEvents } from "./events";
 import { getMerchant } from "./merchants";
+import { assertRefundDestination } from "./refunds";
 
 /** How long a wallet has to sign the issued message. */
 export const CHALLENGE_TTL_SECONDS = 10 * 60;
@@ -73,6 +74,11 @@ export async function createProofChallenge(
 	if ((await openChallengeCount(env.DB, owner.merchantId, now)) >= MAX_OPEN_CHALLENGES) {
 		throw new ApiError("rate_limited", "Too many open payout destination challenges; retry later.");
 	}
+	// Payouts go to a wallet: never a program, a mint, a token account or the gateway's own wallet.
+	await assertRefundDestination(env, address, {
+		param: "address",
+		hint: "Name the wallet that owns the token accounts, not an account of a program.",
+	});
 	const merchant = await getMerchant(env.DB, owner.merchantId);
 	// 22 base62 characters: about 131 bits.
 	const nonce = randomBase62(22);

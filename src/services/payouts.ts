@@ -167,6 +167,15 @@ export async function createPayout(env: Env, input: CreatePayoutInput): Promise<
 			const quote = await onChainFeeQuote(env, currency.token, destination.address as string);
 			feeEstimate = quote.fee;
 			createsTokenAccount = quote.createsTokenAccount;
+			// The merchant's own shortfall first: the treasury's state (409 below) is nobody's
+			// business who could not pay out anyway. The guard checks again when reserving.
+			const short = await shortfallError(
+				env,
+				input,
+				currency,
+				needFor(input.amount, currency, feeEstimate),
+			);
+			if (short) throw short;
 			await checkChainCoverage(env, currency.token, input.amount, feeEstimate);
 			if (currency.token.mint === null) {
 				await checkSolRecipient(env, destination.address as string, input.amount);
@@ -201,11 +210,7 @@ export async function createPayout(env: Env, input: CreatePayoutInput): Promise<
 		created: now,
 		updated: now,
 	};
-	// A SOL payout needs its fee from the same balance; a token payout needs SOL beside it.
-	const need =
-		currency.currency === "sol"
-			? { amount: input.amount + feeEstimate, solFee: 0n }
-			: { amount: input.amount, solFee: feeEstimate };
+	const need = needFor(input.amount, currency, feeEstimate);
 	const events = payoutEvents(payout, ["payout.created"], now);
 	// The fee estimate is reserved beside the amount, under the same guard.
 	const feeReserve = payoutFeeReserveTransfer(payout, now);
@@ -232,19 +237,38 @@ export async function createPayout(env: Env, input: CreatePayoutInput): Promise<
 			now,
 		);
 		if (!again.ok) throw destinationError(again, destination.id);
-		throw await shortfallError(env, input, currency, need);
+		throw (
+			(await shortfallError(env, input, currency, need)) ??
+			new ApiError(
+				"parameter_invalid",
+				"Insufficient available balance for this payout right now; try again.",
+				"amount",
+			)
+		);
 	}
 	await publishEvents(env, events);
 	await enqueuePayout(env, payout.id);
 	return payout;
 }
 
+/** A SOL payout needs its fee from the same balance; a token payout needs SOL beside it. */
+function needFor(
+	amount: bigint,
+	currency: ReturnType<typeof parsePayoutCurrency>,
+	fee: bigint,
+): { amount: bigint; solFee: bigint } {
+	return currency.currency === "sol"
+		? { amount: amount + fee, solFee: 0n }
+		: { amount, solFee: fee };
+}
+
+/** The refusal naming what the merchant's balances lack for `need`, or null when they cover it. */
 async function shortfallError(
 	env: Env,
 	input: CreatePayoutInput,
 	currency: ReturnType<typeof parsePayoutCurrency>,
 	need: { amount: bigint; solFee: bigint },
-): Promise<ApiError> {
+): Promise<ApiError | null> {
 	const [balance, refunding] = await Promise.all([
 		availableBalance(env.DB, input.merchantId, input.livemode, currency.currency),
 		pendingRefundsDraw(
@@ -269,7 +293,9 @@ async function shortfallError(
 			"amount",
 		);
 	}
+	if (need.solFee === 0n) return null;
 	const sol = await availableBalance(env.DB, input.merchantId, input.livemode, "sol");
+	if (sol >= need.solFee) return null;
 	return new ApiError(
 		"parameter_invalid",
 		`Insufficient SOL for the network fee: a token payout's fee (up to ${need.solFee} lamports, with the recipient's token account rent) is charged to your SOL balance, which has ${sol < 0n ? 0n : sol} lamports available; short by ${need.solFee - sol}.`,

@@ -111,9 +111,16 @@ const SYSTEM_PROGRAM = "11111111111111111111111111111111";
  * ledger booked it as gone), nor to a token account, a mint or a program, whose associated
  * token account nobody could ever spend from.
  */
-export async function assertRefundDestination(env: Env, destination: string): Promise<void> {
+export async function assertRefundDestination(
+	env: Env,
+	destination: string,
+	as: { param: string; hint: string } = {
+		param: "destination",
+		hint: "Name the payer's wallet address.",
+	},
+): Promise<void> {
 	const refuse = (why: string) => {
-		throw new ApiError("parameter_invalid", `destination ${why}`, "destination");
+		throw new ApiError("parameter_invalid", `${as.param} ${why}`, as.param);
 	};
 	if (destination === env.SOLANA_SETTLEMENT_WALLET) refuse("is the gateway's settlement wallet.");
 	let info: { value: { owner: string; executable: boolean } | null };
@@ -132,7 +139,7 @@ export async function assertRefundDestination(env: Env, destination: string): Pr
 	const account = info.value;
 	if (account && (account.executable || account.owner !== SYSTEM_PROGRAM)) {
 		refuse(
-			`is not a wallet: it is ${account.executable ? "a program" : `an account of program ${account.owner}`}. Name the payer's wallet address.`,
+			`is not a wallet: it is ${account.executable ? "a program" : `an account of program ${account.owner}`}. ${as.hint}`,
 		);
 	}
 }
