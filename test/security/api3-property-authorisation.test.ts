@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, call, createMerchant, createPayment, json } from "../worker/helpers/api";
 import { expectHouseShape } from "./helpers/house";
-import { customerOf, paymentLinkOf, webhookEndpointOf } from "./helpers/objects";
+import {
+	customerOf,
+	paymentLinkOf,
+	payoutDestinationOf,
+	webhookEndpointOf,
+} from "./helpers/objects";
 import {
 	fetchDocument,
 	fill,
@@ -34,6 +39,11 @@ const VALID_BODIES: Record<string, Record<string, unknown>> = {
 	"POST /v1/payments/{id}/quote": { token: "SOL" },
 	"POST /v1/refunds": { payment: "pay_00000000000000000000000000" },
 	"POST /v1/payouts": { amount: 100, currency: "usd" },
+	"POST /v1/payout_destinations": { type: "stripe_account" },
+	"POST /v1/payout_destinations/challenges": {
+		address: "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM",
+	},
+	"POST /v1/payout_destinations/{id}": { default: true },
 	"POST /v1/reports": { type: "settlement", from: "2026-01-01", to: "2026-01-01" },
 	"POST /v1/payment_links": { amount: 2500, currency: "usd" },
 	"PUT /v1/routing_rules": { strategy: "first_match", rules: [] },
@@ -134,6 +144,8 @@ describe("API3 excessive data exposure", () => {
 			`/v1/customers/${(await customerOf(m)).id}`,
 			`/v1/payment_links/${(await paymentLinkOf(m)).id}`,
 			`/v1/webhook_endpoints/${(await webhookEndpointOf(m)).id}`,
+			`/v1/payout_destinations/${(await payoutDestinationOf(m)).id}`,
+			"/v1/payout_destinations",
 			"/v1/settings",
 			"/v1/events",
 		];

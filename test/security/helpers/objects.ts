@@ -66,15 +66,30 @@ export async function refundOf(a: Merchant): Promise<Record<string, string>> {
 	return { id: (await created(res, "refund")).id };
 }
 
-/** A pending fiat payout (its funds credited, its connected account inserted as usable). */
+/**
+ * A pending fiat payout (its funds credited, its connected account inserted as usable). More is
+ * credited than paid out: a pending refund of the same merchant (refundOf) sets some aside.
+ */
 export async function payoutOf(a: Merchant): Promise<Record<string, string>> {
-	await creditAvailable(a.merchant.id, "usd", 1_000n);
+	await creditAvailable(a.merchant.id, "usd", 100_000n);
 	await addDestination(a.merchant.id, { type: "stripe_account" });
 	const res = await call("POST", "/v1/payouts", {
 		key: a.sk,
 		body: { amount: 1_000, currency: "usd" },
 	});
 	return { id: (await created(res, "payout")).id };
+}
+
+/**
+ * A Stripe Connect payout destination as the API creates it (a connected account at the emulator,
+ * onboarding), so its onboarding link can be made and its default set by its owner.
+ */
+export async function payoutDestinationOf(a: Merchant): Promise<Record<string, string>> {
+	const res = await call("POST", "/v1/payout_destinations", {
+		key: a.sk,
+		body: { type: "stripe_account" },
+	});
+	return { id: (await created(res, "payout destination")).id };
 }
 
 /**
@@ -133,10 +148,13 @@ export const FACTORIES: Record<string, Factory> = {
 	"/v1/payouts/{id}": payoutOf,
 	"/v1/payouts/{id}/cancel": payoutOf,
 	"/v1/payouts/{id}/transactions": payoutOf,
+	"/v1/payout_destinations/{id}": payoutDestinationOf,
+	"/v1/payout_destinations/{id}/onboarding_link": payoutDestinationOf,
 };
 
 /** A valid body for operations whose body has required fields (default: `{}`). */
 export const VALID_BODIES: Record<string, unknown> = {
 	"POST /v1/payments/{id}/quote": { token: "SOL" },
 	"POST /v1/customers/{id}": { name: "Renamed" },
+	"POST /v1/payout_destinations/{id}": { default: true },
 };
