@@ -23,6 +23,7 @@ interface PayoutRow {
 	stripe_transfer_id: string | null;
 	fee_reserved: string | null;
 	creates_token_account: number;
+	amount_reversed: string;
 	version: number;
 	created: number;
 	updated: number;

@@ -10,6 +10,8 @@
  *   cost the settlement wallet: fee and token-account rent; also when it failed). The merchant is
  *   charged at most its reserve; anything beyond (never expected) is the gateway's, from its fees.
  *   A payout from before reserves existed (`fee_reserved` null) is charged from available.
+ * - `{po}:stripe_reversal:{trr}` settlement:stripe → available (Stripe reversed part of a paid
+ *   Connect transfer: the money is back in the platform's balance, so back in the merchant's)
  * - `{po}:fee_return`  payouts:in_transit:sol → the merchant's SOL available (the reserve less
  *   what was charged)
  */
@@ -191,4 +193,23 @@ export function payoutNetworkFeeTransfer(
 /** A payout that sent nothing undone: its amount and its whole fee reserve back to available. */
 export function payoutReleaseTransfers(p: PayoutRef, now: number): (Transfer | null)[] {
 	return [payoutReversalTransfer(p, now), payoutFeeReturnTransfer(p, 0n, now)];
+}
+
+/** Stripe reversed `amount` of the payout's paid transfer (reversal `reversalId`). */
+export function payoutStripeReversalTransfer(
+	p: PayoutRef,
+	reversalId: string,
+	amount: bigint,
+	now: number,
+): Transfer {
+	return move(
+		p,
+		`stripe_reversal:${reversalId}`,
+		"payout",
+		accounts.settlement(p.livemode, "stripe", p.currency),
+		accounts.merchantAvailable(p.merchant_id, p.livemode, p.currency),
+		p.currency,
+		amount,
+		now,
+	);
 }

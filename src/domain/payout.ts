@@ -71,6 +71,8 @@ export interface PayoutRecord {
 	 * reserve and the transaction may create it; otherwise it never does.
 	 */
 	creates_token_account: boolean;
+	/** What Stripe reversed of the paid Connect transfer (fiat minor units); "0" when nothing. */
+	amount_reversed: string;
 	version: number;
 	created: number;
 	updated: number;
@@ -192,6 +194,8 @@ export interface PayoutJson {
 	failure_message: string | null;
 	solana_signature: string | null;
 	stripe_transfer: string | null;
+	/** What Stripe reversed of the paid transfer, back in the merchant's available. */
+	amount_reversed: number | string;
 	created: number;
 	updated: number;
 }
@@ -218,6 +222,7 @@ export function toApiPayout(p: PayoutRecord): PayoutJson {
 		failure_message: p.failure_message,
 		solana_signature: p.solana_signature,
 		stripe_transfer: p.stripe_transfer_id,
+		amount_reversed: wireAmount(p.amount_reversed ?? "0", p.method),
 		created: p.created,
 		updated: p.updated,
 	};

@@ -73,6 +73,10 @@ const PayoutSchema = z
 		failure_message: z.string().nullable(),
 		solana_signature: z.string().nullable(),
 		stripe_transfer: z.string().nullable(),
+		amount_reversed: z.union([z.number().int(), z.string()]).openapi({
+			description:
+				"What Stripe reversed of a paid Connect transfer, back in your available balance (0 when nothing).",
+		}),
 		created: z.number().int(),
 		updated: z.number().int(),
 	})

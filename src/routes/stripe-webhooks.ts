@@ -7,6 +7,7 @@ import { log } from "../lib/log";
 import { retrieveIntent, snapshotOf, stripeFromEnv, webCrypto } from "../processors/stripe/client";
 import { paymentStub } from "../services/payments";
 import { syncStripeAccount } from "../services/payout-destinations-connect";
+import { recordStripeReversals } from "../services/payout-reversals";
 import type { App } from "../types";
 
 /** Stripe signs with a timestamp; older deliveries are refused as replays (Stripe's default). */
@@ -92,6 +93,11 @@ async function apply(env: Env, event: Stripe.Event): Promise<string | null> {
 	if (event.type === "account.updated") {
 		// A connected account (a payout destination) changed: its status is read fresh from Stripe.
 		await syncStripeAccount(env, (event.data.object as Stripe.Account).id);
+		return null;
+	}
+	if (event.type === "transfer.reversed") {
+		// A Connect transfer of a paid payout was reversed: the money is back, so the merchant's.
+		await recordStripeReversals(env, (event.data.object as Stripe.Transfer).id);
 		return null;
 	}
 	const intentId = intentIdOf(event);

@@ -206,6 +206,7 @@ export async function createPayout(env: Env, input: CreatePayoutInput): Promise<
 		stripe_transfer_id: null,
 		fee_reserved: method === "solana" ? feeEstimate.toString() : null,
 		creates_token_account: createsTokenAccount,
+		amount_reversed: "0",
 		version: 1,
 		created: now,
 		updated: now,

@@ -49,6 +49,7 @@ function payout(patch: Partial<PayoutRecord> = {}): PayoutRecord {
 		stripe_transfer_id: null,
 		fee_reserved: null,
 		creates_token_account: false,
+		amount_reversed: "0",
 		version: 1,
 		created: 1,
 		updated: 1,

@@ -52,6 +52,7 @@ describe("a payout's destination going away", () => {
 			stripe_transfer_id: null,
 			fee_reserved: null,
 			creates_token_account: false,
+			amount_reversed: "0",
 			version: 1,
 			created: now,
 			updated: now,

@@ -12,7 +12,7 @@ import {
 	getPayoutJson,
 	payoutTransferIds,
 } from "./helpers/payouts";
-import { stripe } from "./helpers/stripe";
+import { deliver, stripe } from "./helpers/stripe";
 
 const available = (merchantId: string) =>
 	accountBalance(accounts.merchantAvailable(merchantId, false, "usd"));
@@ -174,6 +174,54 @@ describe("fiat payouts through Stripe Connect", () => {
 		const paid = await getPayoutJson(m.sk, p.id);
 		expect(paid.status).toBe("paid");
 		expect((await transfersOf(p.id)).map((t) => t.id)).toEqual([paid.stripe_transfer]);
+		await expectLedgerBalanced();
+	});
+
+	it("books a reversal of a paid payout's transfer once: back in available, amount_reversed, payout.updated", async () => {
+		const { m } = await connectedMerchant(10_000n);
+		const p = await createPayoutOk(m.sk, { amount: 4_000, currency: "usd" });
+		await consumePayouts([p.id]);
+		const paid = await getPayoutJson(m.sk, p.id);
+		expect(paid).toMatchObject({ status: "paid", amount_reversed: 0 });
+		const transferId = paid.stripe_transfer as string;
+		const reversedEvents = async () =>
+			(await stripe.events.list({ limit: 100 })).data.filter(
+				(e) =>
+					e.type === "transfer.reversed" && (e.data.object as { id: string }).id === transferId,
+			);
+
+		const first = await stripe.transfers.createReversal(transferId, { amount: 1_500 });
+		const [event] = await reversedEvents();
+		if (!event) throw new Error("the emulator sent no transfer.reversed");
+		expect((await deliver(event)).status).toBe(200);
+		// The same event again, and a replay of it under another id: nothing booked twice.
+		expect((await deliver(event)).status).toBe(200);
+		expect((await deliver({ ...event, id: `${event.id}_replay` })).status).toBe(200);
+		expect(await available(m.merchant.id)).toBe(6_000n + 1_500n);
+		expect(await getPayoutJson(m.sk, p.id)).toMatchObject({
+			status: "paid",
+			amount_reversed: 1_500,
+		});
+
+		// A second, partial reversal: only it is added.
+		const second = await stripe.transfers.createReversal(transferId, { amount: 500 });
+		for (const e of await reversedEvents()) expect((await deliver(e)).status).toBe(200);
+		expect(await available(m.merchant.id)).toBe(6_000n + 2_000n);
+		expect((await getPayoutJson(m.sk, p.id)).amount_reversed).toBe(2_000);
+		expect(await payoutTransferIds(p.id)).toEqual([
+			"paid",
+			"reserve",
+			`stripe_reversal:${first.id}`,
+			`stripe_reversal:${second.id}`,
+		]);
+		expect(await eventTypes(p.id)).toEqual([
+			"payout.created",
+			"payout.updated",
+			"payout.updated",
+			"payout.paid",
+			"payout.updated",
+			"payout.updated",
+		]);
 		await expectLedgerBalanced();
 	});
 });

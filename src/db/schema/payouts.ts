@@ -98,6 +98,8 @@ export const payouts = sqliteTable(
 		createsTokenAccount: integer("creates_token_account", { mode: "boolean" })
 			.notNull()
 			.default(false),
+		/** What Stripe reversed of a paid Connect transfer, back in the merchant's available. */
+		amountReversed: text("amount_reversed").notNull().default("0"),
 		version: integer("version").notNull().default(1),
 		...created,
 		updated: integer("updated").notNull(),

@@ -1,0 +1,1 @@
+ALTER TABLE `payouts` ADD `amount_reversed` text DEFAULT '0' NOT NULL;
