@@ -13,8 +13,12 @@ import {
 	toApiPayout,
 } from "../../src/domain/payout";
 import {
+	payoutFeeCharged,
+	payoutFeeReserveTransfer,
+	payoutFeeReturnTransfer,
 	payoutNetworkFeeTransfer,
 	payoutPaidTransfer,
+	payoutReleaseTransfers,
 	payoutReserveTransfer,
 	payoutReversalTransfer,
 } from "../../src/domain/payout-ledger";
@@ -162,6 +166,41 @@ describe("payout ledger transfers", () => {
 			{ account: "test:settlement:solana:sol", currency: "sol", amount: 2_044_280n },
 		]);
 		expect(payoutNetworkFeeTransfer(p, 0n, 10)).toBeNull();
+	});
+
+	it("charges a reserved fee from the reserve, at most the reserve (the rest is the gateway's), and returns what is left", () => {
+		const p = payout({ fee_reserved: "5000" });
+		const reserve = payoutFeeReserveTransfer(p, 10);
+		expect(reserve?.postings).toEqual([
+			{ account: "test:merchant:mch_1:sol:available", currency: "sol", amount: -5000n },
+			{ account: "test:payouts:in_transit:sol", currency: "sol", amount: 5000n },
+		]);
+		// Cost within the reserve: charged from it; nothing returned.
+		expect(payoutFeeCharged(p, 5000n)).toBe(5000n);
+		expect(payoutFeeReturnTransfer(p, 5000n, 10)).toBeNull();
+		expect(payoutNetworkFeeTransfer(p, 5000n, 10)?.postings).toEqual([
+			{ account: "test:payouts:in_transit:sol", currency: "sol", amount: -5000n },
+			{ account: "test:settlement:solana:sol", currency: "sol", amount: 5000n },
+		]);
+		// A cost beyond the reserve (rent it never agreed to): the merchant pays the reserve only.
+		expect(payoutFeeCharged(p, 2_044_280n)).toBe(5000n);
+		const beyond = payoutNetworkFeeTransfer(p, 2_044_280n, 10);
+		expect(beyond?.postings).toEqual([
+			{ account: "test:gateway:fees:sol", currency: "sol", amount: -2_039_280n },
+			{ account: "test:payouts:in_transit:sol", currency: "sol", amount: -5000n },
+			{ account: "test:settlement:solana:sol", currency: "sol", amount: 2_044_280n },
+		]);
+		// Nothing sent: the whole reserve comes back.
+		const released = payoutReleaseTransfers(p, 10);
+		expect(released[1]?.postings).toEqual([
+			{ account: "test:payouts:in_transit:sol", currency: "sol", amount: -5000n },
+			{ account: "test:merchant:mch_1:sol:available", currency: "sol", amount: 5000n },
+		]);
+		for (const t of [reserve, beyond, ...released])
+			expect(() => validateTransfer(t as never)).not.toThrow();
+		// No reserve (Stripe, or a payout from before reserves): nothing reserved or returned.
+		expect(payoutFeeReserveTransfer(payout(), 10)).toBeNull();
+		expect(payoutFeeReturnTransfer(payout(), 0n, 10)).toBeNull();
 	});
 
 	it("pays a Stripe payout into the Stripe settlement account, in live mode when live", () => {
