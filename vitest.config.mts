@@ -1,6 +1,7 @@
 import path from "node:path";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { onConsoleLog, quietSourceMaps, reporters, VERBOSE } from "./vitest.output.mjs";
 
 /** What a suite run in workerd changes of the Worker suite's setup. */
 export interface WorkersSuite {
@@ -15,10 +16,14 @@ export interface WorkersSuite {
 export function workersSuite(suite: WorkersSuite) {
 	return defineConfig({
 		plugins: [
+			quietSourceMaps(),
 			cloudflareTest(async ({ inject }) => {
 				const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
 				return {
 					main: "./src/index.ts",
+					// workerd's own traces (every refused connection a fault test makes, reported as an
+					// "uncaught exception" even when the gateway catches it) only with VERBOSE=1.
+					verbose: VERBOSE,
 					wrangler: { configPath: "./wrangler.toml" },
 					miniflare: {
 						// Refund and payout messages go to queues nobody consumes: the tests hand them to the
@@ -71,6 +76,8 @@ export function workersSuite(suite: WorkersSuite) {
 		],
 		test: {
 			include: suite.include,
+			onConsoleLog,
+			reporters,
 			setupFiles: ["./test/worker/setup.ts"],
 			globalSetup: [suite.globalSetup],
 			...(suite.fileParallelism === undefined ? {} : { fileParallelism: suite.fileParallelism }),

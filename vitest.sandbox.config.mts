@@ -1,6 +1,8 @@
 import { defineConfig } from "vitest/config";
+import { onConsoleLog, quietSourceMaps, reporters } from "./vitest.output.mjs";
 
 // The local sandbox (Solana RPC, Stripe emulator, price feeds) as a Node module.
 export default defineConfig({
-	test: { include: ["test/sandbox/**/*.test.ts"], testTimeout: 30_000 },
+	plugins: [quietSourceMaps()],
+	test: { onConsoleLog, reporters, include: ["test/sandbox/**/*.test.ts"], testTimeout: 30_000 },
 });

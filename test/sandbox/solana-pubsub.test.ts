@@ -193,7 +193,7 @@ describe("Solana PubSub (WebSocket)", () => {
 			send(body: unknown) {
 				const payload = Buffer.from(JSON.stringify(body));
 				const mask = randomBytes(4);
-				const masked = payload.map((byte, i) => byte ^ (mask[i % 4] ?? 0));
+				const masked = payload.map((byte: number, i: number) => byte ^ (mask[i % 4] ?? 0));
 				// Client frames are masked; lengths over 125 take the 16-bit form.
 				const header =
 					payload.length < 126

@@ -26,6 +26,7 @@ import {
 	type PaymentJson,
 } from "./helpers/api";
 import { expectLedgerBalanced } from "./helpers/ledger";
+import { captureLogs } from "./helpers/logs";
 import { eventTypes, paymentObject, recordConversionMessages } from "./helpers/objects";
 import { payTransferRequestInFull } from "./helpers/solana";
 import { deliverAll, stripe } from "./helpers/stripe";
@@ -313,6 +314,7 @@ describe("converting received crypto", () => {
 	});
 
 	it("retries a stale rate with backoff, then gives up visibly", async () => {
+		const logs = captureLogs();
 		const m = await merchantWith({ settlement_currency: "usd", conversion_rate_policy: "current" });
 		const { p, messages } = await paidSolPayment(m);
 		const body = messages[0];
@@ -350,6 +352,9 @@ describe("converting received crypto", () => {
 			.first<{ queue: string; attempts: number; error: string }>();
 		expect(giveUp).toMatchObject({ queue: "conversions", attempts: 10 });
 		expect(giveUp?.error).toMatch(/^rate_stale: SOL\/USD price is/);
+		expect(logs.find("error", "queue message given up")).toEqual([
+			expect.objectContaining({ queue: "conversions", attempts: 10 }),
+		]);
 		// The merchant keeps the SOL; nothing was posted.
 		expect(await postings(`${p.id}:conversion`)).toEqual([]);
 		expect((await merchantBalance(env.DB, m.merchant.id, false)).available).toEqual([
@@ -361,6 +366,7 @@ describe("converting received crypto", () => {
 	});
 
 	it("refuses at once a settlement currency the gateway cannot deliver", async () => {
+		const logs = captureLogs();
 		const m = await merchantWith({ settlement_currency: "DOGE" });
 		const { p, messages } = await paidSolPayment(m);
 		const { ids, result } = await deliver(messages.map((body) => ({ body })));
@@ -371,6 +377,13 @@ describe("converting received crypto", () => {
 				failure_code: "settlement_currency_unsupported",
 				to: { currency: "DOGE" },
 			},
+		]);
+		expect(logs.find("error", "queue message given up")).toEqual([
+			expect.objectContaining({
+				queue: "conversions",
+				attempts: 1,
+				error: expect.stringMatching(/^settlement_currency_unsupported/),
+			}),
 		]);
 	});
 

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { queueKind, recordGiveUp } from "../../src/queues/index";
+import { captureLogs } from "./helpers/logs";
 
 describe("queue dispatch", () => {
 	it("knows each queue by the first part of its name", () => {
@@ -15,6 +16,7 @@ describe("queue dispatch", () => {
 	});
 
 	it("retries a batch from a queue nobody consumes instead of acknowledging it", async () => {
+		const logs = captureLogs();
 		const batch = createMessageBatch("mystery", [
 			{ id: "m1", timestamp: new Date(), attempts: 1, body: { hello: "world" } },
 		]);
@@ -23,9 +25,13 @@ describe("queue dispatch", () => {
 		const result = await getQueueResult(batch, ctx);
 		expect(result.retryBatch.retry).toBe(true);
 		expect(result.explicitAcks).toEqual([]);
+		expect(logs.find("error", "no consumer for queue")).toEqual([
+			expect.objectContaining({ queue: "mystery", messages: 1 }),
+		]);
 	});
 
 	it("records a message its consumer gives up on", async () => {
+		const logs = captureLogs();
 		const [message] = createMessageBatch("refunds", [
 			{ id: "m-give-up", timestamp: new Date(), attempts: 10, body: { refund: "re_x" } },
 		]).messages;
@@ -35,5 +41,8 @@ describe("queue dispatch", () => {
 			.first<{ queue: string; body: string; attempts: number; error: string }>();
 		expect(row).toMatchObject({ queue: "refunds", attempts: 10, error: "Stripe said no" });
 		expect(JSON.parse(row?.body ?? "null")).toEqual({ refund: "re_x" });
+		expect(logs.find("error", "queue message given up")).toEqual([
+			expect.objectContaining({ queue: "refunds", message_id: "m-give-up", attempts: 10 }),
+		]);
 	});
 });

@@ -18,6 +18,7 @@ import {
 	type PaymentJson,
 } from "./helpers/api";
 import { accountBalance, expectLedgerBalanced, tokenBalance as usdc } from "./helpers/ledger";
+import { captureLogs } from "./helpers/logs";
 import { eventTypes, fireDueJobs } from "./helpers/objects";
 import { consume, finalize, fireSender, sender } from "./helpers/refunds";
 import {
@@ -280,6 +281,7 @@ describe("card refunds", () => {
 	});
 
 	it("retries a Stripe outage with backoff, then gives up visibly and frees the amount", async () => {
+		const logs = captureLogs();
 		const { m, p } = await paidCard(6_000);
 		const r = await refund(m.sk, { payment: p.id, amount: 6_000 });
 		await stripeFaults({ outage: true });
@@ -306,6 +308,9 @@ describe("card refunds", () => {
 			.bind(`%${r.id}%`)
 			.first();
 		expect(giveUp).toEqual({ queue: "refunds", attempts: 10 });
+		expect(logs.find("error", "queue message given up")).toEqual([
+			expect.objectContaining({ queue: "refunds", attempts: 10 }),
+		]);
 		// The reservation is gone: the whole amount can be refunded again.
 		const retry = await refund(m.sk, { payment: p.id });
 		expect(retry.amount).toBe(6_000);

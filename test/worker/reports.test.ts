@@ -14,6 +14,7 @@ import {
 	type ListJson,
 	type PaymentJson,
 } from "./helpers/api";
+import { captureLogs } from "./helpers/logs";
 import { deliverAll, stripe } from "./helpers/stripe";
 import { captureQueue, createEndpoint, runWebhooks, sink } from "./helpers/webhooks";
 
@@ -433,6 +434,7 @@ describe("large reports", () => {
 	});
 
 	it("retries a failed build with backoff, then marks the report failed and records the give-up", async () => {
+		const logs = captureLogs();
 		const m = await createMerchant();
 		const q = recorder();
 		const from = new Date(Date.now() - 40 * 86_400_000).toISOString().slice(0, 10);
@@ -466,6 +468,9 @@ describe("large reports", () => {
 			.bind(`%${pending.id}%`)
 			.first<{ error: string; attempts: number }>();
 		expect(failure).toEqual({ error: "Reports need the REPORTS_BUCKET R2 binding", attempts: 5 });
+		expect(logs.find("error", "queue message given up")).toEqual([
+			expect.objectContaining({ queue: "reports", attempts: 5 }),
+		]);
 		// Announced once as report.failed, also when the last attempt is delivered again.
 		await consume(q.sent[0], 5, broken);
 		const events = await json<{ data: { type: string; data: { object: Report } }[] }>(
@@ -480,6 +485,7 @@ describe("large reports", () => {
 	});
 
 	it("gives up on a day's reports: both failed, each announced once as report.failed", async () => {
+		const logs = captureLogs();
 		const m = await createMerchant();
 		const broken = { ...env, REPORTS_BUCKET: undefined } as unknown as Cloudflare.Env;
 		const daily = { kind: "daily", merchant_id: m.merchant.id, livemode: false, date: today() };
@@ -497,14 +503,23 @@ describe("large reports", () => {
 		expect(events.data.map((e) => e.data.object.id).sort()).toEqual(
 			reports.data.map((r) => r.id).sort(),
 		);
+		// The first give-up is logged; the redelivered last attempt is recorded again, so logged again.
+		expect(logs.find("error", "queue message given up")).toEqual([
+			expect.objectContaining({ queue: "reports", attempts: 5 }),
+			expect.objectContaining({ queue: "reports", attempts: 5 }),
+		]);
 	});
 
 	it("acknowledges a message that is not a reports message, recording it", async () => {
+		const logs = captureLogs();
 		const result = await consume({ kind: "mystery" });
 		expect(result.explicitAcks).toHaveLength(1);
 		const row = await env.DB.prepare("SELECT error FROM queue_failures WHERE body = ?")
 			.bind(JSON.stringify({ kind: "mystery" }))
 			.first<{ error: string }>();
 		expect(row?.error).toBe("not a reports message");
+		expect(logs.find("error", "queue message given up")).toEqual([
+			expect.objectContaining({ queue: "reports", attempts: 1, error: "not a reports message" }),
+		]);
 	});
 });

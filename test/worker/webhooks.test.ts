@@ -7,6 +7,7 @@ import worker from "../../src/index";
 import { decrypt, loadKeyring } from "../../src/lib/encryption";
 import { newId } from "../../src/lib/ids";
 import { call, createMerchant, expectApiError, json, type ListJson } from "./helpers/api";
+import { captureLogs } from "./helpers/logs";
 import {
 	type AttemptJson,
 	attemptRows,
@@ -318,6 +319,7 @@ describe("webhook fan-out", () => {
 	});
 
 	it("waits for an event it cannot read yet, then gives the message up", async () => {
+		const logs = captureLogs();
 		const missing = newId("event");
 		const fanOut = { body: { kind: "event", event_id: missing } };
 		const early = await runWebhooks([{ ...fanOut, id: "fan-missing", attempts: 1 }]);
@@ -328,6 +330,9 @@ describe("webhook fan-out", () => {
 			"SELECT error FROM queue_failures WHERE message_id = 'fan-missing'",
 		).first<{ error: string }>();
 		expect(failure?.error).toBe(`event ${missing} not found`);
+		expect(logs.find("error", "queue message given up")).toEqual([
+			expect.objectContaining({ queue: "webhooks", message_id: "fan-missing", attempts: 5 }),
+		]);
 	});
 });
 
@@ -390,6 +395,7 @@ describe("webhook delivery", () => {
 	});
 
 	it("retries a 500 on the schedule, splitting waits past 12 h, then gives up after 10 attempts", async () => {
+		const logs = captureLogs();
 		const m = await createMerchant();
 		const receiver = sink();
 		await receiver.script(Array.from({ length: MAX_ATTEMPTS }, () => ({ status: 500 })));
@@ -438,6 +444,9 @@ describe("webhook delivery", () => {
 			queue: "webhooks",
 			error: "webhook delivery failed 10 of 10 attempts; last: HTTP 500",
 		});
+		expect(logs.find("error", "queue message given up")).toEqual([
+			expect.objectContaining({ queue: "webhooks", message_id: "d-500" }),
+		]);
 		// About two and a half days: not yet long enough to disable the endpoint.
 		const after = await json<EndpointJson>(
 			await call("GET", `/v1/webhook_endpoints/${endpoint.id}`, { key: m.sk }),
