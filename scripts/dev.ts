@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { readSandboxConfig, type SandboxConfig } from "../sandbox/config.js";
 import { formatUrl } from "../sandbox/http.js";
 import { renderBanner } from "./lib/banner.js";
 import {
@@ -19,6 +18,21 @@ import {
 	demoOwnerInvitation,
 	ensureDemoMerchant,
 } from "./lib/demo.js";
+import {
+	type DevConfig,
+	GATEWAY_HOST,
+	gatewayVars,
+	readDevConfig,
+	type SandboxUrls,
+	stripeWebhookUrl,
+} from "./lib/dev-config.js";
+import {
+	gatewayFilter,
+	isVerbose,
+	type LineFilter,
+	sandboxFilter,
+	summariseMigrations,
+} from "./lib/dev-output.js";
 import { addMissingDevVars, ensureDevVars, readDevVars } from "./lib/dev-vars.js";
 import { GatewayApiError, type Payment } from "./lib/gateway-api.js";
 import {
@@ -32,11 +46,7 @@ import { waitForUrl } from "./lib/wait.js";
 
 // `npm run dev`: migrations, sandbox, wrangler dev, a seeded demo merchant, then a banner.
 
-const GATEWAY_HOST = "127.0.0.1";
-// Fixed: wrangler.toml's PUBLIC_BASE_URL (used in checkout links) points at this port.
-const GATEWAY_PORT = 8787;
-const GATEWAY_URL = formatUrl(GATEWAY_HOST, GATEWAY_PORT);
-const STRIPE_WEBHOOK_URL = `${GATEWAY_URL}/webhooks/stripe`;
+const VERBOSE = isVerbose(process.env, process.argv);
 const SANDBOX_READY_MS = 30_000;
 const GATEWAY_READY_MS = 60_000;
 
@@ -49,6 +59,16 @@ let shuttingDown = false;
 
 function say(line: string): void {
 	process.stdout.write(`[dev] ${line}\n`);
+}
+
+/** Progress only VERBOSE=1 shows: the banner says where everything is once it is up. */
+function detail(line: string): void {
+	if (VERBOSE) say(line);
+}
+
+/** All of a child's output with VERBOSE=1; otherwise what `quiet` lets through. */
+function shown(quiet: LineFilter): LineFilter | undefined {
+	return VERBOSE ? undefined : quiet;
 }
 
 function shout(line: string): void {
@@ -79,6 +99,10 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 	// Local requests get workerd's placeholder `request.cf` instead of a lookup at Cloudflare that
 	// fails offline with a stack trace; set CLOUDFLARE_CF_FETCH_ENABLED=true to fetch the real one.
 	env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+	// Without its banner wrangler also skips the "update available" check: the version is pinned.
+	if (!VERBOSE) env.WRANGLER_HIDE_BANNER ??= "true";
+	// No telemetry prompt in the output; set WRANGLER_SEND_METRICS=true to opt in.
+	env.WRANGLER_SEND_METRICS ??= "false";
 	// Output goes through pipes, which would otherwise switch wrangler's colours off.
 	if (process.stdout.isTTY && env.NO_COLOR === undefined && env.FORCE_COLOR === undefined) {
 		env.FORCE_COLOR = "1";
@@ -140,7 +164,9 @@ async function readDevSecrets(): Promise<DevSecrets> {
 }
 
 async function applyMigrations(): Promise<void> {
-	say("applying D1 migrations (local)");
+	detail("applying D1 migrations (local)");
+	// Kept, not printed: a table per migration, summarised in one line once it is done.
+	const output: string[] = [];
 	// CI=true keeps wrangler from asking for confirmation.
 	const child = runPrefixed(
 		"migrate",
@@ -149,6 +175,10 @@ async function applyMigrations(): Promise<void> {
 		{
 			cwd: REPO_ROOT,
 			env: childEnv({ CI: "true" }),
+			filter: shown((line) => {
+				output.push(line);
+				return null;
+			}),
 		},
 	);
 	children.push(child);
@@ -156,44 +186,41 @@ async function applyMigrations(): Promise<void> {
 	children.splice(children.indexOf(child), 1);
 	lifetime.signal.throwIfAborted();
 	if (exit.code !== 0) {
+		for (const line of output) process.stderr.write(`[migrate] ${line}\n`);
 		throw new DevError(
 			`D1 migrations failed (${describeExit(exit)}); rerun \`npx wrangler d1 migrations apply DB --local\` to see why`,
 		);
 	}
+	if (!VERBOSE) say(summariseMigrations(output));
 }
 
-function sandboxConfig(): SandboxConfig {
-	let config: SandboxConfig;
+function devConfig(): DevConfig {
 	try {
-		config = readSandboxConfig(process.env);
+		return readDevConfig(process.env);
 	} catch (error) {
 		throw new DevError((error as Error).message);
 	}
-	if (config.controlPort === 0) {
-		throw new DevError(
-			"SANDBOX_CONTROL_PORT must be a fixed port for npm run dev to find the sandbox",
-		);
-	}
-	return config;
 }
 
 /** A leftover gateway or sandbox on a port would answer our health checks in its place. */
-async function assertPortsFree(ports: { host: string; port: number; what: string }[]) {
-	for (const { host, port, what } of ports) {
+async function assertPortsFree(
+	ports: { host: string; port: number; what: string; variable: string }[],
+) {
+	for (const { host, port, what, variable } of ports) {
 		if (port !== 0 && !(await isPortFree(host, port))) {
 			throw new DevError(
-				`${formatUrl(host, port)} (${what}) is already in use; is another \`npm run dev\` running?`,
+				`${formatUrl(host, port)} (${what}) is already in use: stop the other \`npm run dev\` or Workers project, or pick another port with ${variable}=… (docs/troubleshooting.md)`,
 			);
 		}
 	}
 }
 
-async function startSandbox(config: SandboxConfig, secrets: DevSecrets) {
+async function startSandbox(config: DevConfig, secrets: DevSecrets): Promise<SandboxUrls> {
 	// A child spawned after shutdown began would never be stopped.
 	lifetime.signal.throwIfAborted();
-	say("starting the sandbox");
+	detail("starting the sandbox");
 	// The Stripe emulator sends every event to the gateway, signed with the gateway's secret.
-	const stripeWebhook: Record<string, string> = { STRIPE_WEBHOOK_URL };
+	const stripeWebhook: Record<string, string> = { STRIPE_WEBHOOK_URL: stripeWebhookUrl(config) };
 	if (secrets.stripeWebhookSecret)
 		stripeWebhook.STRIPE_WEBHOOK_SECRET = secrets.stripeWebhookSecret;
 	supervise(
@@ -201,9 +228,10 @@ async function startSandbox(config: SandboxConfig, secrets: DevSecrets) {
 			cwd: REPO_ROOT,
 			env: childEnv(stripeWebhook),
 			detached: true,
+			filter: shown(sandboxFilter()),
 		}),
 	);
-	const control = formatUrl(config.host, config.controlPort);
+	const control = formatUrl(config.sandbox.host, config.sandbox.controlPort);
 	await waitForUrl(`${control}/health`, { timeoutMs: SANDBOX_READY_MS, signal: lifetime.signal });
 	const res = await fetch(`${control}/health`, { signal: lifetime.signal });
 	const body = (await res.json()) as { services: { solana: string; stripe: string } };
@@ -216,40 +244,37 @@ async function fundSettlementWallet(rpcUrl: string): Promise<void> {
 	const wallet = await devSettlementWallet(REPO_ROOT);
 	if (!wallet) return;
 	await airdrop(rpcUrl, wallet.address, 100_000_000_000, lifetime.signal);
-	say(`funded the settlement wallet ${wallet.address} with 100 SOL (refund network fees)`);
+	detail(`funded the settlement wallet ${wallet.address} with 100 SOL (refund network fees)`);
 }
 
-async function startGateway(stripeUrl: string, sandboxUrl: string): Promise<void> {
+async function startGateway(config: DevConfig, sandbox: SandboxUrls): Promise<void> {
 	// A child spawned after shutdown began would never be stopped.
 	lifetime.signal.throwIfAborted();
-	say("starting the gateway (wrangler dev)");
-	// wrangler.toml names the emulator's default port; this follows STRIPE_PORT when it differs.
-	const stripeVars = {
-		STRIPE_API_URL: stripeUrl,
-		STRIPE_JS_URL: `${stripeUrl}/js/v3/`,
-	};
+	detail("starting the gateway (wrangler dev)");
 	const args = [
 		wranglerBin(),
 		"dev",
 		"--ip",
 		GATEWAY_HOST,
 		"--port",
-		String(GATEWAY_PORT),
+		String(config.gatewayPort),
 		// Serves /__scheduled, through which startCron() fires wrangler.toml's cron triggers.
 		"--test-scheduled",
-		...Object.entries(stripeVars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
-		// Test-mode checkouts offer the sandbox's wallet (development only: src/checkout/sandbox-wallet.ts).
-		"--var",
-		`SANDBOX_WALLET_URL:${sandboxUrl}`,
+		// wrangler.toml names the default ports; these follow PORT and the sandbox's ports.
+		...Object.entries(gatewayVars(config, sandbox)).flatMap(([name, value]) => [
+			"--var",
+			`${name}:${value}`,
+		]),
 	];
 	supervise(
 		spawnPrefixed("gateway", process.execPath, args, {
 			cwd: REPO_ROOT,
 			env: childEnv(),
 			detached: true,
+			filter: shown(gatewayFilter()),
 		}),
 	);
-	await waitForUrl(`${GATEWAY_URL}/health`, {
+	await waitForUrl(`${config.gatewayUrl}/health`, {
 		timeoutMs: GATEWAY_READY_MS,
 		intervalMs: 250,
 		// Degraded (503: a missing settlement account, a treasury difference) still means it runs.
@@ -259,12 +284,12 @@ async function startGateway(stripeUrl: string, sandboxUrl: string): Promise<void
 }
 
 /** Fires wrangler.toml's cron triggers on their schedule, as Cloudflare does in production. */
-function startCron(): void {
+function startCron(gatewayUrl: string): void {
 	const crons = readCronTriggers(REPO_ROOT);
 	startCronTicker({
 		schedules: crons.map(parseCron),
 		fire: async (cron) => {
-			const url = new URL("/__scheduled", GATEWAY_URL);
+			const url = new URL("/__scheduled", gatewayUrl);
 			url.searchParams.set("cron", cron);
 			const res = await fetch(url, { signal: lifetime.signal });
 			if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -274,7 +299,7 @@ function startCron(): void {
 		},
 		signal: lifetime.signal,
 	});
-	say(`cron triggers fired on schedule (UTC): ${crons.join(", ")}`);
+	detail(`cron triggers fired on schedule (UTC): ${crons.join(", ")}`);
 }
 
 function asError(error: unknown): Error {
@@ -285,19 +310,19 @@ function asError(error: unknown): Error {
 	return error instanceof Error ? error : new Error(String(error));
 }
 
-async function seed(adminToken: string) {
+async function seed(gatewayUrl: string, adminToken: string) {
 	let merchant: DemoMerchant | Error;
 	let payment: Payment | Error | undefined;
 	try {
 		merchant = await ensureDemoMerchant({
-			gatewayUrl: GATEWAY_URL,
+			gatewayUrl,
 			adminToken,
 			file: join(REPO_ROOT, DEMO_MERCHANT_FILE),
 			signal: lifetime.signal,
 		});
 		if (merchant.note) say(`new demo merchant: ${merchant.note}`);
 		merchant.ownerInvitation = await demoOwnerInvitation(
-			GATEWAY_URL,
+			gatewayUrl,
 			adminToken,
 			merchant.response.merchant.id,
 			lifetime.signal,
@@ -309,7 +334,7 @@ async function seed(adminToken: string) {
 	}
 	if (!(merchant instanceof Error)) {
 		try {
-			payment = await createDemoPayment(GATEWAY_URL, merchant.secretKey.secret, lifetime.signal);
+			payment = await createDemoPayment(gatewayUrl, merchant.secretKey.secret, lifetime.signal);
 		} catch (error) {
 			lifetime.signal.throwIfAborted();
 			payment = asError(error);
@@ -328,23 +353,24 @@ async function main(): Promise<void> {
 	}
 
 	const secrets = await readDevSecrets();
-	const config = sandboxConfig();
+	const config = devConfig();
+	const { host, solanaPort, stripePort, controlPort } = config.sandbox;
 	await assertPortsFree([
-		{ host: GATEWAY_HOST, port: GATEWAY_PORT, what: "gateway" },
-		{ host: config.host, port: config.solanaPort, what: "sandbox Solana RPC" },
-		{ host: config.host, port: config.stripePort, what: "sandbox Stripe emulator" },
-		{ host: config.host, port: config.controlPort, what: "sandbox control" },
+		{ host: GATEWAY_HOST, port: config.gatewayPort, what: "gateway", variable: "PORT" },
+		{ host, port: solanaPort, what: "sandbox Solana RPC", variable: "SOLANA_RPC_PORT" },
+		{ host, port: stripePort, what: "sandbox Stripe emulator", variable: "STRIPE_PORT" },
+		{ host, port: controlPort, what: "sandbox control", variable: "SANDBOX_CONTROL_PORT" },
 	]);
 	await applyMigrations();
 	const sandbox = await startSandbox(config, secrets);
-	say(`Stripe emulator webhooks go to ${STRIPE_WEBHOOK_URL}`);
-	await startGateway(sandbox.stripe, sandbox.control);
-	startCron();
+	detail(`Stripe emulator webhooks go to ${stripeWebhookUrl(config)}`);
+	await startGateway(config, sandbox);
+	startCron(config.gatewayUrl);
 	// Seeding problems are reported in the banner, not fatal: the gateway itself is up.
-	const { merchant, payment } = await seed(secrets.adminToken);
+	const { merchant, payment } = await seed(config.gatewayUrl, secrets.adminToken);
 	process.stdout.write(
 		renderBanner({
-			gatewayUrl: GATEWAY_URL,
+			gatewayUrl: config.gatewayUrl,
 			sandbox,
 			demoFile: DEMO_MERCHANT_FILE,
 			merchant,

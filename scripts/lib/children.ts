@@ -24,16 +24,26 @@ export interface SpawnOptions {
 	env: NodeJS.ProcessEnv;
 	/** Own process group: the terminal's Ctrl-C goes to the script, which then stops the group. */
 	detached: boolean;
+	/** Shortens or drops (null) each output line before it is printed; all lines by default. */
+	filter?: (line: string) => string | null;
 }
 
 export function describeExit({ code, signal }: ExitInfo): string {
 	return signal ? `signal ${signal}` : `exit code ${code}`;
 }
 
-function pipeLines(stream: Readable | null, prefix: string, out: Writable): void {
+function pipeLines(
+	stream: Readable | null,
+	prefix: string,
+	out: Writable,
+	filter: SpawnOptions["filter"],
+): void {
 	if (!stream) return;
 	const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-	lines.on("line", (line) => out.write(`${prefix} ${line}\n`));
+	lines.on("line", (line) => {
+		const shown = filter ? filter(line) : line;
+		if (shown !== null) out.write(`${prefix} ${shown}\n`);
+	});
 }
 
 export function spawnPrefixed(
@@ -50,11 +60,14 @@ export function spawnPrefixed(
 		stdio: ["ignore", "pipe", "pipe"],
 	});
 	const prefix = `[${name}]`;
-	pipeLines(child.stdout, prefix, process.stdout);
-	pipeLines(child.stderr, prefix, process.stderr);
+	pipeLines(child.stdout, prefix, process.stdout, options.filter);
+	pipeLines(child.stderr, prefix, process.stderr, options.filter);
 	const exited = new Promise<ExitInfo>((resolve) => {
 		child.once("error", (error) => {
-			process.stderr.write(`${prefix} failed to start: ${error.message}\n`);
+			const line = options.filter
+				? options.filter(`failed to start: ${error.message}`)
+				: `failed to start: ${error.message}`;
+			if (line !== null) process.stderr.write(`${prefix} ${line}\n`);
 			resolve({ code: null, signal: null });
 		});
 		child.once("exit", (code, signal) => resolve({ code, signal }));

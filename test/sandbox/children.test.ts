@@ -41,6 +41,8 @@ describe.skipIf(process.platform === "win32")("process-group shutdown", () => {
 			cwd: process.cwd(),
 			env: process.env,
 			detached: true,
+			// The test reads the output itself; nothing to print.
+			filter: () => null,
 		});
 		const grandchild = await grandchildPid(child);
 		expect(alive(grandchild)).toBe(true);
@@ -54,6 +56,8 @@ describe.skipIf(process.platform === "win32")("process-group shutdown", () => {
 			cwd: process.cwd(),
 			env: process.env,
 			detached: true,
+			// The test reads the output itself; nothing to print.
+			filter: () => null,
 		});
 		expect(await child.exited).toEqual({ code: null, signal: null });
 		await terminate(child);
