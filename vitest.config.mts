@@ -3,6 +3,10 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { onConsoleLog, quietSourceMaps, reporters, VERBOSE } from "./vitest.output.mjs";
 
+// wrangler, reading wrangler.toml for each test file, would say "Using secrets defined in
+// .dev.vars" each time; its warnings and errors still print.
+if (!VERBOSE) process.env.WRANGLER_LOG ??= "warn";
+
 /** What a suite run in workerd changes of the Worker suite's setup. */
 export interface WorkersSuite {
 	include: string[];
