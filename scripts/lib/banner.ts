@@ -73,6 +73,10 @@ export function renderBanner(info: BannerInfo): string {
 		lines.push(row("Demo checkout", info.payment.checkout_url));
 		const solana = info.payment.solana as { solana_pay_url?: string } | null | undefined;
 		if (solana?.solana_pay_url) lines.push(row("Solana Pay URL", solana.solana_pay_url));
+		// A real wallet cannot reach the local chain: the sandbox's wallet pays, on the page or here.
+		lines.push(
+			row("Pay it", `the Sandbox Wallet on the checkout, or npm run pay -- ${info.payment.id}`),
+		);
 	}
 	lines.push(
 		"",
