@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Env } from "../env";
 import { isId } from "../lib/ids";
@@ -47,25 +48,32 @@ export function sandboxWallet() {
 		// Production never gets past this line: no lookup, no change to the page.
 		const origin = sandboxWalletOrigin(c.env);
 		if (!origin || c.req.method !== "GET" || c.res.status !== 200) return;
-		if (!/^text\/html\b/i.test(c.res.headers.get("Content-Type") ?? "")) return;
 		const id = c.req.param("id") ?? "";
 		const payment = isId("payment", id) ? await paymentStub(c.env, id).get() : null;
 		// A card-only checkout has no crypto to pay: no wallet to offer.
 		if (!payment || payment.livemode || !payment.payment_method_types.includes("solana")) return;
-		const csp = c.res.headers.get("Content-Security-Policy");
-		if (!csp) return;
-		const src = `${origin}/wallet/wallet.js`;
-		const page = new HTMLRewriter()
-			.on("head", {
-				element(head) {
-					head.append(`<script src="${src}" defer></script>`, { html: true });
-				},
-			})
-			.transform(c.res);
-		c.res = new Response(page.body, page);
-		c.res.headers.set(
-			"Content-Security-Policy",
-			allowOrigin(csp, origin, ["script-src", "connect-src"]),
-		);
+		offerSandboxWallet(c, origin);
 	});
+}
+
+/**
+ * Adds the Sandbox Wallet's script to an HTML page's head and the sandbox's origin to its policy.
+ * Callers have checked that the wallet may be offered (`sandboxWalletOrigin`, test mode).
+ */
+export function offerSandboxWallet(c: Context<AppEnv>, origin: string): void {
+	const csp = c.res.headers.get("Content-Security-Policy");
+	if (!csp || !/^text\/html\b/i.test(c.res.headers.get("Content-Type") ?? "")) return;
+	const src = `${origin}/wallet/wallet.js`;
+	const page = new HTMLRewriter()
+		.on("head", {
+			element(head) {
+				head.append(`<script src="${src}" defer></script>`, { html: true });
+			},
+		})
+		.transform(c.res);
+	c.res = new Response(page.body, page);
+	c.res.headers.set(
+		"Content-Security-Policy",
+		allowOrigin(csp, origin, ["script-src", "connect-src"]),
+	);
 }
