@@ -11,6 +11,7 @@ import {
 import { createPayout } from "../../src/services/payouts";
 import { call, createMerchant, expectApiError, json, type ListJson } from "./helpers/api";
 import { accountBalance, expectLedgerBalanced } from "./helpers/ledger";
+import { captureLogs } from "./helpers/logs";
 import {
 	automaticPayouts,
 	balanceTransfer,
@@ -387,6 +388,7 @@ describe("automatic payouts: a page in trouble", () => {
 			await insertDestination(id);
 			await postTransfers([balanceTransfer(id, 2_000n)]);
 		}
+		const logs = captureLogs();
 		try {
 			const date = "2026-12-09";
 			const page: PayoutSchedulePageMessage = {
@@ -414,6 +416,7 @@ describe("automatic payouts: a page in trouble", () => {
 				.first<{ queue: string; error: string }>();
 			expect(failure?.queue).toBe("payouts");
 			expect(failure?.error).toContain(broken);
+			expect(logs.find("error", "queue message given up")).toHaveLength(1);
 			// The paid merchant was paid once across both deliveries.
 			expect(await automaticPayouts([broken, fine])).toHaveLength(1);
 			await expectLedgerBalanced();
