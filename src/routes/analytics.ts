@@ -1,8 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { ANALYTICS_GROUP_BY, addDays, dayOf, daysBetween, isDay } from "../domain/rollups";
 import { ApiError } from "../lib/errors";
 import { getAnalyticsSummary } from "../services/analytics";
 import type { App } from "../types";
+import { apiRoute, jsonResponse } from "./define";
 import { errorResponses } from "./schemas";
 
 /** Longest window a summary covers, in days (both ends included). */
@@ -74,20 +75,16 @@ const SummarySchema = z
 	})
 	.openapi("AnalyticsSummary");
 
-const summary = createRoute({
+const summary = apiRoute({
 	method: "get",
 	path: "/v1/analytics/summary",
 	tags: ["Analytics"],
 	summary: "Payments, volume, refunds, conversions and customers over a window of UTC days",
 	description:
 		"Read from daily rollups that the minute cron keeps up to date: figures lag the API by about a minute.",
-	security: [{ bearerAuth: [] }],
 	request: { query: SummaryQuery },
 	responses: {
-		200: {
-			description: "The summary",
-			content: { "application/json": { schema: SummarySchema } },
-		},
+		200: jsonResponse("The summary", SummarySchema),
 		...errorResponses(400, 401),
 	},
 });
@@ -127,3 +124,6 @@ export function registerAnalytics(app: App): void {
 		return c.json(result, 200);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type SummaryResponse = z.infer<typeof SummarySchema>;

@@ -1,7 +1,8 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { ROLES } from "../domain/roles";
 import { listAuditLog } from "../services/audit";
 import type { App } from "../types";
+import { apiRoute, jsonResponse } from "./define";
 import { CreatedRangeQuerySchema, errorResponses, ListQuerySchema, listSchema } from "./schemas";
 
 const AuditLogEntrySchema = z
@@ -27,14 +28,13 @@ const AuditLogEntrySchema = z
 	})
 	.openapi("AuditLogEntry");
 
-const listRoute = createRoute({
+const listRoute = apiRoute({
 	method: "get",
 	path: "/v1/audit_log",
 	tags: ["Audit log"],
 	summary: "List audit log entries, newest first",
 	description:
 		"Changes to the account in this mode, and who made them: API keys created, rolled and revoked, routing rules, webhook endpoints, refunds, settings, through the API (the key) or the dashboard (the person and their role); dashboard sign-ins, failed sign-ins, invitations, role changes and passkey changes (in both modes). Entries are never changed or removed.",
-	security: [{ bearerAuth: [] }],
 	request: {
 		query: ListQuerySchema.extend(CreatedRangeQuerySchema.shape).extend({
 			action: z.string().max(100).optional().openapi({ example: "webhook_endpoint.created" }),
@@ -46,12 +46,7 @@ const listRoute = createRoute({
 		}),
 	},
 	responses: {
-		200: {
-			description: "A page of entries",
-			content: {
-				"application/json": { schema: listSchema(AuditLogEntrySchema, "AuditLogList") },
-			},
-		},
+		200: jsonResponse("A page of entries", listSchema(AuditLogEntrySchema, "AuditLogList")),
 		...errorResponses(400, 401),
 	},
 });
@@ -65,3 +60,6 @@ export function registerAuditLog(app: App): void {
 		);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type AuditLogEntryResponse = z.infer<typeof AuditLogEntrySchema>;

@@ -1,6 +1,7 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { merchantBalance } from "../db/ledger";
 import type { App } from "../types";
+import { apiRoute, jsonResponse } from "./define";
 import { errorResponses } from "./schemas";
 
 const Amounts = z.array(
@@ -19,14 +20,13 @@ const BalanceSchema = z
 	})
 	.openapi("Balance");
 
-const retrieveBalance = createRoute({
+const retrieveBalance = apiRoute({
 	method: "get",
 	path: "/v1/balances",
 	tags: ["Balances"],
 	summary: "Available and pending balance per currency, computed from ledger postings",
-	security: [{ bearerAuth: [] }],
 	responses: {
-		200: { description: "The balance", content: { "application/json": { schema: BalanceSchema } } },
+		200: jsonResponse("The balance", BalanceSchema),
 		...errorResponses(401),
 	},
 });
@@ -49,3 +49,6 @@ export function registerBalances(app: App): void {
 		);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type BalanceResponse = z.infer<typeof BalanceSchema>;

@@ -1,9 +1,10 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { listPage } from "../db/pagination";
 import { notFound } from "../lib/errors";
 import { isId } from "../lib/ids";
 import { type ConversionRow, toApiConversion } from "../services/conversions";
 import type { App } from "../types";
+import { apiRoute, jsonResponse } from "./define";
 import { CreatedRangeQuerySchema, errorResponses, ListQuerySchema, listSchema } from "./schemas";
 
 const Amount = z.union([z.number().int(), z.string()]).openapi({
@@ -45,15 +46,13 @@ export const ConversionSchema = z
 	})
 	.openapi("Conversion");
 
-const security = [{ bearerAuth: [] }];
 const tags = ["Conversions"];
 
-const list = createRoute({
+const list = apiRoute({
 	method: "get",
 	path: "/v1/conversions",
 	tags,
 	summary: "List conversions, newest first",
-	security,
 	request: {
 		query: ListQuerySchema.extend(CreatedRangeQuerySchema.shape).extend({
 			payment: z
@@ -64,28 +63,19 @@ const list = createRoute({
 		}),
 	},
 	responses: {
-		200: {
-			description: "A page of conversions",
-			content: {
-				"application/json": { schema: listSchema(ConversionSchema, "ConversionList") },
-			},
-		},
+		200: jsonResponse("A page of conversions", listSchema(ConversionSchema, "ConversionList")),
 		...errorResponses(400, 401),
 	},
 });
 
-const retrieve = createRoute({
+const retrieve = apiRoute({
 	method: "get",
 	path: "/v1/conversions/{id}",
 	tags,
 	summary: "Retrieve a conversion",
-	security,
 	request: { params: z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }) },
 	responses: {
-		200: {
-			description: "The conversion",
-			content: { "application/json": { schema: ConversionSchema } },
-		},
+		200: jsonResponse("The conversion", ConversionSchema),
 		...errorResponses(401, 404),
 	},
 });
@@ -129,3 +119,6 @@ export function registerConversions(app: App): void {
 		return c.json(toApiConversion(row), 200);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type ConversionResponse = z.infer<typeof ConversionSchema>;

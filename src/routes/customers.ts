@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { notFound } from "../lib/errors";
 import {
 	createCustomer,
@@ -8,6 +8,7 @@ import {
 	updateCustomer,
 } from "../services/customers";
 import type { App } from "../types";
+import { apiRoute, idParam } from "./define";
 import {
 	CreatedRangeQuerySchema,
 	errorResponses,
@@ -78,21 +79,15 @@ const DeletedCustomerSchema = z
 	.object({ id: z.string(), object: z.literal("customer"), deleted: z.literal(true) })
 	.openapi("DeletedCustomer");
 
-const CustomerIdParam = z.object({
-	id: z
-		.string()
-		.openapi({ param: { name: "id", in: "path" }, example: "cus_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9" }),
-});
+const CustomerIdParam = idParam("cus_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9");
 
-const security = [{ bearerAuth: [] }];
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ "application/json": { schema } });
 
-const create = createRoute({
+const create = apiRoute({
 	method: "post",
 	path: "/v1/customers",
 	tags: ["Customers"],
 	summary: "Create a customer",
-	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
 		body: { required: true, content: json(CreateCustomerBody) },
@@ -103,12 +98,11 @@ const create = createRoute({
 	},
 });
 
-const retrieve = createRoute({
+const retrieve = apiRoute({
 	method: "get",
 	path: "/v1/customers/{id}",
 	tags: ["Customers"],
 	summary: "Retrieve a customer",
-	security,
 	request: { params: CustomerIdParam },
 	responses: {
 		200: { description: "The customer", content: json(CustomerSchema) },
@@ -116,12 +110,11 @@ const retrieve = createRoute({
 	},
 });
 
-const update = createRoute({
+const update = apiRoute({
 	method: "post",
 	path: "/v1/customers/{id}",
 	tags: ["Customers"],
 	summary: "Update a customer",
-	security,
 	request: {
 		params: CustomerIdParam,
 		headers: IdempotencyHeaderSchema,
@@ -133,12 +126,11 @@ const update = createRoute({
 	},
 });
 
-const list = createRoute({
+const list = apiRoute({
 	method: "get",
 	path: "/v1/customers",
 	tags: ["Customers"],
 	summary: "List customers, newest first",
-	security,
 	request: {
 		query: ListQuerySchema.extend(CreatedRangeQuerySchema.shape).extend({
 			email: z
@@ -157,14 +149,13 @@ const list = createRoute({
 	},
 });
 
-const remove = createRoute({
+const remove = apiRoute({
 	method: "delete",
 	path: "/v1/customers/{id}",
 	tags: ["Customers"],
 	summary: "Delete a customer",
 	description:
 		"Deletes the customer and frees its wallets. Payments keep the customer's id; new payments cannot name it.",
-	security,
 	request: { params: CustomerIdParam },
 	responses: {
 		200: { description: "The deleted customer", content: json(DeletedCustomerSchema) },
@@ -204,3 +195,7 @@ export function registerCustomers(app: App): void {
 		return c.json({ id, object: "customer" as const, deleted: true as const }, 200);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type CustomerResponse = z.infer<typeof CustomerSchema>;
+export type DeletedCustomerResponse = z.infer<typeof DeletedCustomerSchema>;

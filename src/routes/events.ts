@@ -1,8 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { listPage } from "../db/pagination";
 import { notFound } from "../lib/errors";
 import { isId } from "../lib/ids";
 import type { App } from "../types";
+import { apiRoute, jsonResponse } from "./define";
 import {
 	CreatedRangeQuerySchema,
 	EventSchema,
@@ -31,14 +32,11 @@ function toApiEvent(row: EventRow) {
 	};
 }
 
-const security = [{ bearerAuth: [] }];
-
-const listEvents = createRoute({
+const listEvents = apiRoute({
 	method: "get",
 	path: "/v1/events",
 	tags: ["Events"],
 	summary: "List events, newest first",
-	security,
 	request: {
 		query: ListQuerySchema.extend(CreatedRangeQuerySchema.shape).extend({
 			type: z.string().max(100).optional().openapi({ example: "payment.succeeded" }),
@@ -50,23 +48,19 @@ const listEvents = createRoute({
 		}),
 	},
 	responses: {
-		200: {
-			description: "A page of events",
-			content: { "application/json": { schema: listSchema(EventSchema, "EventList") } },
-		},
+		200: jsonResponse("A page of events", listSchema(EventSchema, "EventList")),
 		...errorResponses(400, 401),
 	},
 });
 
-const retrieveEvent = createRoute({
+const retrieveEvent = apiRoute({
 	method: "get",
 	path: "/v1/events/{id}",
 	tags: ["Events"],
 	summary: "Retrieve an event",
-	security,
 	request: { params: z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }) },
 	responses: {
-		200: { description: "The event", content: { "application/json": { schema: EventSchema } } },
+		200: jsonResponse("The event", EventSchema),
 		...errorResponses(401, 404),
 	},
 });
@@ -111,3 +105,6 @@ export function registerEvents(app: App): void {
 		return c.json(toApiEvent(row), 200);
 	});
 }
+
+/** The shape these operations answer with, for their tests and clients. */
+export type EventResponse = z.infer<typeof EventSchema>;

@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { latestTreasuryChecks, type TreasuryCheck } from "../db/treasury";
 import type { Env } from "../env";
 import { log } from "../lib/log";
@@ -9,6 +9,7 @@ import {
 } from "../services/settlement-readiness";
 import { tokenCatalog } from "../services/tokens";
 import type { App } from "../types";
+import { jsonResponse, publicRoute } from "./define";
 
 // Two probes: `/health/live` says the Worker runs and answers (no I/O at all, so a load balancer
 // or uptime check never costs a D1 read, and benchmarks use it as the floor of the request path);
@@ -17,16 +18,13 @@ import type { App } from "../types";
 // needs the operator: D1 down, a settlement account missing, or the ledger not agreeing with the
 // chain.
 
-const live = createRoute({
+const live = publicRoute({
 	method: "get",
 	path: "/health/live",
 	tags: ["Operations"],
 	summary: "Liveness: the Worker answers (no D1 or other I/O)",
 	responses: {
-		200: {
-			description: "Alive",
-			content: { "application/json": { schema: z.object({ status: z.literal("ok") }) } },
-		},
+		200: jsonResponse("Alive", z.object({ status: z.literal("ok") })),
 	},
 });
 
@@ -66,21 +64,17 @@ function healthBody<S extends "ok" | "degraded">(status: S) {
 	});
 }
 
-const health = createRoute({
+const health = publicRoute({
 	method: "get",
 	path: "/health",
 	tags: ["Operations"],
 	summary: "Liveness, D1, the settlement accounts on chain and the treasury's latest checks",
 	responses: {
-		200: {
-			description: "Healthy",
-			content: { "application/json": { schema: healthBody("ok") } },
-		},
-		503: {
-			description:
-				"D1 unreachable, a settlement account missing on chain, or a treasury difference",
-			content: { "application/json": { schema: healthBody("degraded") } },
-		},
+		200: jsonResponse("Healthy", healthBody("ok")),
+		503: jsonResponse(
+			"D1 unreachable, a settlement account missing on chain, or a treasury difference",
+			healthBody("degraded"),
+		),
 	},
 });
 

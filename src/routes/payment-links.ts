@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { PAYMENT_METHOD_TYPES } from "../domain/payment";
 import { PAYMENT_LINK_MAX_METADATA_KEYS, toApiPaymentLink } from "../domain/payment-link";
 import { ApiError } from "../lib/errors";
@@ -11,6 +11,7 @@ import {
 } from "../services/payment-links";
 import { resolveToken } from "../services/solana-quote";
 import type { App } from "../types";
+import { apiRoute, idParam, jsonBody, jsonResponse } from "./define";
 import { registerPaymentLinkPages } from "./payment-link-pages";
 import { CreatePaymentBody } from "./payments";
 import {
@@ -89,71 +90,56 @@ const PaymentLinkSchema = z
 	})
 	.openapi("PaymentLink");
 
-const PaymentLinkIdParam = z.object({
-	id: z.string().openapi({
-		param: { name: "id", in: "path" },
-		example: "plink_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9",
-	}),
-});
+const PaymentLinkIdParam = idParam("plink_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9");
 
-const security = [{ bearerAuth: [] }];
 const tags = ["Payment links"];
 const linkResponse = (description: string) => ({
 	description,
 	content: { "application/json": { schema: PaymentLinkSchema } },
 });
 
-const createLink = createRoute({
+const createLink = apiRoute({
 	method: "post",
 	path: "/v1/payment_links",
 	tags,
 	summary: "Create a payment link",
-	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
-		body: { required: true, content: { "application/json": { schema: CreatePaymentLinkBody } } },
+		body: jsonBody(CreatePaymentLinkBody),
 	},
 	responses: { 200: linkResponse("The new payment link"), ...errorResponses(400, 401, 409, 422) },
 });
 
-const retrieveLink = createRoute({
+const retrieveLink = apiRoute({
 	method: "get",
 	path: "/v1/payment_links/{id}",
 	tags,
 	summary: "Retrieve a payment link",
-	security,
 	request: { params: PaymentLinkIdParam },
 	responses: { 200: linkResponse("The payment link"), ...errorResponses(401, 404) },
 });
 
-const listLinks = createRoute({
+const listLinks = apiRoute({
 	method: "get",
 	path: "/v1/payment_links",
 	tags,
 	summary: "List payment links, newest first",
-	security,
 	request: { query: ListQuerySchema },
 	responses: {
-		200: {
-			description: "A page of payment links",
-			content: {
-				"application/json": { schema: listSchema(PaymentLinkSchema, "PaymentLinkList") },
-			},
-		},
+		200: jsonResponse("A page of payment links", listSchema(PaymentLinkSchema, "PaymentLinkList")),
 		...errorResponses(400, 401),
 	},
 });
 
-const updateLink = createRoute({
+const updateLink = apiRoute({
 	method: "post",
 	path: "/v1/payment_links/{id}",
 	tags,
 	summary: "Update a payment link (deactivate it with active: false)",
-	security,
 	request: {
 		params: PaymentLinkIdParam,
 		headers: IdempotencyHeaderSchema,
-		body: { required: true, content: { "application/json": { schema: UpdatePaymentLinkBody } } },
+		body: jsonBody(UpdatePaymentLinkBody),
 	},
 	responses: { 200: linkResponse("The updated link"), ...errorResponses(400, 401, 404, 409, 422) },
 });
@@ -209,3 +195,6 @@ export function registerPaymentLinks(app: App): void {
 
 	registerPaymentLinkPages(app);
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type PaymentLinkResponse = z.infer<typeof PaymentLinkSchema>;

@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { CheckoutViewSchema } from "../checkout/schema";
 import { listPage } from "../db/pagination";
 import { checkoutView } from "../domain/checkout";
@@ -22,6 +22,7 @@ import {
 } from "../services/payments";
 import { quoteRemainder } from "../services/solana-quote";
 import type { App } from "../types";
+import { apiRoute, idParam, jsonBody, jsonResponse, optionalJsonBody } from "./define";
 import {
 	AmountSchema,
 	CreatedRangeQuerySchema,
@@ -93,52 +94,40 @@ function projectedPayment(row: { data: string }): PaymentObjectJson {
 	};
 }
 
-const PaymentIdParam = z.object({
-	id: z
-		.string()
-		.openapi({ param: { name: "id", in: "path" }, example: "pay_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9" }),
-});
+const PaymentIdParam = idParam("pay_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9");
 
-const security = [{ bearerAuth: [] }];
-
-const createPayment = createRoute({
+const createPayment = apiRoute({
 	method: "post",
 	path: "/v1/payments",
 	tags: ["Payments"],
 	summary: "Create a payment",
-	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
-		body: { required: true, content: { "application/json": { schema: CreatePaymentBody } } },
+		body: jsonBody(CreatePaymentBody),
 	},
 	responses: {
-		200: {
-			description: "The new payment",
-			content: { "application/json": { schema: PaymentSchema } },
-		},
+		200: jsonResponse("The new payment", PaymentSchema),
 		...errorResponses(400, 401, 409, 422),
 	},
 });
 
-const retrievePayment = createRoute({
+const retrievePayment = apiRoute({
 	method: "get",
 	path: "/v1/payments/{id}",
 	tags: ["Payments"],
 	summary: "Retrieve a payment (strongly consistent)",
-	security,
 	request: { params: PaymentIdParam },
 	responses: {
-		200: { description: "The payment", content: { "application/json": { schema: PaymentSchema } } },
+		200: jsonResponse("The payment", PaymentSchema),
 		...errorResponses(401, 404),
 	},
 });
 
-const listPayments = createRoute({
+const listPayments = apiRoute({
 	method: "get",
 	path: "/v1/payments",
 	tags: ["Payments"],
 	summary: "List payments, newest first",
-	security,
 	request: {
 		query: ListQuerySchema.extend(CreatedRangeQuerySchema.shape).extend({
 			status: z.enum(PAYMENT_STATUSES).optional(),
@@ -150,108 +139,78 @@ const listPayments = createRoute({
 		}),
 	},
 	responses: {
-		200: {
-			description: "A page of payments",
-			content: { "application/json": { schema: listSchema(PaymentSchema, "PaymentList") } },
-		},
+		200: jsonResponse("A page of payments", listSchema(PaymentSchema, "PaymentList")),
 		...errorResponses(400, 401),
 	},
 });
 
-const cancelPayment = createRoute({
+const cancelPayment = apiRoute({
 	method: "post",
 	path: "/v1/payments/{id}/cancel",
 	tags: ["Payments"],
 	summary: "Cancel a payment that has not been paid",
-	security,
 	request: {
 		params: PaymentIdParam,
 		headers: IdempotencyHeaderSchema,
-		body: {
-			required: false,
-			content: {
-				"application/json": {
-					schema: z
-						.object({
-							cancellation_reason: z
-								.enum(["duplicate", "fraudulent", "requested_by_customer", "abandoned"])
-								.optional(),
-						})
-						.strict(),
-				},
-			},
-		},
+		body: optionalJsonBody(
+			z
+				.object({
+					cancellation_reason: z
+						.enum(["duplicate", "fraudulent", "requested_by_customer", "abandoned"])
+						.optional(),
+				})
+				.strict(),
+		),
 	},
 	responses: {
-		200: {
-			description: "The canceled payment",
-			content: { "application/json": { schema: PaymentSchema } },
-		},
+		200: jsonResponse("The canceled payment", PaymentSchema),
 		...errorResponses(400, 401, 404, 409, 422),
 	},
 });
 
-const quotePayment = createRoute({
+const quotePayment = apiRoute({
 	method: "post",
 	path: "/v1/payments/{id}/quote",
 	tags: ["Payments"],
 	summary: "Quote (or re-quote) an unpaid payment in a token",
 	description:
 		"Prices the payment in SOL, USDC or a configured token at the current rate, with a fresh reference. Publishable keys may call it, so a checkout can let the payer choose the token.",
-	security,
 	request: {
 		params: PaymentIdParam,
 		headers: IdempotencyHeaderSchema,
-		body: {
-			required: true,
-			content: {
-				"application/json": {
-					schema: z
-						.object({ token: z.string().min(1).max(44).openapi({ example: "SOL" }) })
-						.strict(),
-				},
-			},
-		},
+		body: jsonBody(
+			z.object({ token: z.string().min(1).max(44).openapi({ example: "SOL" }) }).strict(),
+		),
 	},
 	responses: {
-		200: {
-			description:
-				"With a secret key, the payment with its new quote; with a publishable key or a checkout token, the payer's view of it (no metadata).",
-			content: { "application/json": { schema: z.union([PaymentSchema, CheckoutViewSchema]) } },
-		},
+		200: jsonResponse(
+			"With a secret key, the payment with its new quote; with a publishable key or a checkout token, the payer's view of it (no metadata).",
+			z.union([PaymentSchema, CheckoutViewSchema]),
+		),
 		...errorResponses(400, 401, 404, 409, 422),
 	},
 });
 
-const capturePayment = createRoute({
+const capturePayment = apiRoute({
 	method: "post",
 	path: "/v1/payments/{id}/capture",
 	tags: ["Payments"],
 	summary: "Capture an authorised card payment, in full or in part",
-	security,
 	request: {
 		params: PaymentIdParam,
 		headers: IdempotencyHeaderSchema,
-		body: {
-			required: false,
-			content: {
-				"application/json": {
-					schema: z
-						.object({
-							amount: AmountSchema.optional().openapi({
-								description: "Minor units to capture (default: all of the authorisation).",
-							}),
-						})
-						.strict(),
-				},
-			},
-		},
+		body: optionalJsonBody(
+			z
+				.object({
+					amount: AmountSchema.optional().openapi({
+						description: "Minor units to capture (default: all of the authorisation).",
+					}),
+				})
+				.strict(),
+		),
 	},
 	responses: {
-		200: {
-			description: "The captured payment",
-			content: { "application/json": { schema: PaymentSchema } },
-		},
+		200: jsonResponse("The captured payment", PaymentSchema),
 		...errorResponses(400, 401, 404, 409, 422),
 	},
 });
@@ -338,3 +297,7 @@ export function registerPayments(app: App): void {
 		return c.json(toApiPayment(unwrapTransition(result, id)), 200);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type PaymentResponse = z.infer<typeof PaymentSchema>;
+export type CheckoutViewResponse = z.infer<typeof CheckoutViewSchema>;

@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { html } from "hono/html";
 import { destinationById } from "../db/payout-destinations";
 import {
@@ -24,6 +24,7 @@ import {
 	syncStripeDestination,
 } from "../services/payout-destinations-connect";
 import type { App, AuthContext } from "../types";
+import { apiRoute, idParam } from "./define";
 import {
 	errorResponses,
 	IdempotencyHeaderSchema,
@@ -100,17 +101,11 @@ export const PayoutDestinationSchema = z
 	})
 	.openapi("PayoutDestination");
 
-const IdParam = z.object({
-	id: z.string().openapi({
-		param: { name: "id", in: "path" },
-		example: "pd_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9",
-	}),
-});
+const IdParam = idParam("pd_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9");
 
 /** Destinations listed at most (newest first). */
 const LIST_LIMIT = 100;
 
-const security = [{ bearerAuth: [] }];
 const tags = ["Payout destinations"];
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ "application/json": { schema } });
 const destinationResponse = (description: string) => ({
@@ -118,12 +113,11 @@ const destinationResponse = (description: string) => ({
 	content: json(PayoutDestinationSchema),
 });
 
-const createChallenge = createRoute({
+const createChallenge = apiRoute({
 	method: "post",
 	path: "/v1/payout_destinations/challenges",
 	tags,
 	summary: "Issue a message for a wallet to sign, proving it may receive payouts",
-	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
 		body: { required: true, content: json(ChallengeBody) },
@@ -134,13 +128,12 @@ const createChallenge = createRoute({
 	},
 });
 
-const createDestination = createRoute({
+const createDestination = apiRoute({
 	method: "post",
 	path: "/v1/payout_destinations",
 	tags,
 	summary:
 		"Add a payout destination: a wallet with its signed proof, or a Stripe connected account",
-	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
 		body: { required: true, content: json(CreatePayoutDestinationBody) },
@@ -151,12 +144,11 @@ const createDestination = createRoute({
 	},
 });
 
-const listRoute = createRoute({
+const listRoute = apiRoute({
 	method: "get",
 	path: "/v1/payout_destinations",
 	tags,
 	summary: "List payout destinations, newest first",
-	security,
 	request: {
 		query: z.object({
 			include_removed: z.enum(["true", "false"]).optional(),
@@ -171,22 +163,20 @@ const listRoute = createRoute({
 	},
 });
 
-const retrieveRoute = createRoute({
+const retrieveRoute = apiRoute({
 	method: "get",
 	path: "/v1/payout_destinations/{id}",
 	tags,
 	summary: "Retrieve a payout destination (a connected account's status is read from Stripe)",
-	security,
 	request: { params: IdParam },
 	responses: { 200: destinationResponse("The destination"), ...errorResponses(401, 404) },
 });
 
-const updateRoute = createRoute({
+const updateRoute = apiRoute({
 	method: "post",
 	path: "/v1/payout_destinations/{id}",
 	tags,
 	summary: "Make a payout destination the default of its type",
-	security,
 	request: {
 		params: IdParam,
 		headers: IdempotencyHeaderSchema,
@@ -198,12 +188,11 @@ const updateRoute = createRoute({
 	},
 });
 
-const deleteRoute = createRoute({
+const deleteRoute = apiRoute({
 	method: "delete",
 	path: "/v1/payout_destinations/{id}",
 	tags,
 	summary: "Remove a payout destination (refused while a pending or in-transit payout uses it)",
-	security,
 	request: { params: IdParam },
 	responses: {
 		200: destinationResponse("The removed destination"),
@@ -211,12 +200,11 @@ const deleteRoute = createRoute({
 	},
 });
 
-const onboardingLinkRoute = createRoute({
+const onboardingLinkRoute = apiRoute({
 	method: "post",
 	path: "/v1/payout_destinations/{id}/onboarding_link",
 	tags,
 	summary: "A fresh Stripe onboarding URL for a connected account destination",
-	security,
 	request: { params: IdParam, headers: IdempotencyHeaderSchema },
 	responses: {
 		200: {
@@ -354,3 +342,7 @@ export function registerPayoutDestinations(app: App): void {
 		);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type ChallengeResponse = z.infer<typeof ChallengeSchema>;
+export type PayoutDestinationResponse = z.infer<typeof PayoutDestinationSchema>;

@@ -1,6 +1,7 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { listPayoutItems } from "../services/payout-items";
 import type { App } from "../types";
+import { apiRoute, jsonResponse } from "./define";
 import { errorResponses, ListQuerySchema, listSchema } from "./schemas";
 
 export const PayoutItemSchema = z
@@ -28,24 +29,21 @@ export const PayoutItemSchema = z
 
 export type PayoutItemResponse = z.infer<typeof PayoutItemSchema>;
 
-const list = createRoute({
+const list = apiRoute({
 	method: "get",
 	path: "/v1/payouts/{id}/transactions",
 	tags: ["Payouts"],
 	summary:
 		"The balance transfers an automatic payout paid out, newest first: they sum to the payout's amount, and with the payout's own debit (type payout) to zero",
-	security: [{ bearerAuth: [] }],
 	request: {
 		params: z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }),
 		query: ListQuerySchema,
 	},
 	responses: {
-		200: {
-			description: "A page of the payout's transfers",
-			content: {
-				"application/json": { schema: listSchema(PayoutItemSchema, "PayoutItemList") },
-			},
-		},
+		200: jsonResponse(
+			"A page of the payout's transfers",
+			listSchema(PayoutItemSchema, "PayoutItemList"),
+		),
 		...errorResponses(400, 401, 404),
 	},
 });

@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import {
 	PAYOUT_METHODS,
 	PAYOUT_STATUSES,
@@ -19,6 +19,7 @@ import {
 } from "../services/payouts";
 import { tokenCatalog } from "../services/tokens";
 import type { App } from "../types";
+import { apiRoute, idParam, jsonBody, jsonResponse } from "./define";
 import {
 	CreatedRangeQuerySchema,
 	errorResponses,
@@ -82,73 +83,58 @@ const PayoutSchema = z
 	})
 	.openapi("Payout");
 
-const PayoutIdParam = z.object({
-	id: z
-		.string()
-		.openapi({ param: { name: "id", in: "path" }, example: "po_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9" }),
-});
+const PayoutIdParam = idParam("po_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9");
 
-const security = [{ bearerAuth: [] }];
 const tags = ["Payouts"];
 
-const create = createRoute({
+const create = apiRoute({
 	method: "post",
 	path: "/v1/payouts",
 	tags,
 	summary: "Pay out part of your available balance",
 	description:
 		"Reserves the amount from your `available` balance at once (400 naming the shortfall when it is short) and returns the payout `pending`; the payouts queue sends it on chain or through Stripe Connect and it becomes `paid` or `failed` (events payout.created, payout.updated, payout.paid, payout.failed).",
-	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
-		body: { required: true, content: { "application/json": { schema: CreatePayoutBody } } },
+		body: jsonBody(CreatePayoutBody),
 	},
 	responses: {
-		200: {
-			description: "The new payout",
-			content: { "application/json": { schema: PayoutSchema } },
-		},
+		200: jsonResponse("The new payout", PayoutSchema),
 		...errorResponses(400, 401, 404, 409, 422),
 	},
 });
 
-const retrieve = createRoute({
+const retrieve = apiRoute({
 	method: "get",
 	path: "/v1/payouts/{id}",
 	tags,
 	summary: "Retrieve a payout",
-	security,
 	request: { params: PayoutIdParam },
 	responses: {
-		200: { description: "The payout", content: { "application/json": { schema: PayoutSchema } } },
+		200: jsonResponse("The payout", PayoutSchema),
 		...errorResponses(401, 404),
 	},
 });
 
-const cancel = createRoute({
+const cancel = apiRoute({
 	method: "post",
 	path: "/v1/payouts/{id}/cancel",
 	tags,
 	summary: "Cancel a pending payout",
 	description:
 		"Only while `pending` (not yet sent): the reserved amount goes back to `available` (payout.canceled). 409 once sending has begun.",
-	security,
 	request: { headers: IdempotencyHeaderSchema, params: PayoutIdParam },
 	responses: {
-		200: {
-			description: "The canceled payout",
-			content: { "application/json": { schema: PayoutSchema } },
-		},
+		200: jsonResponse("The canceled payout", PayoutSchema),
 		...errorResponses(401, 404, 409),
 	},
 });
 
-const list = createRoute({
+const list = apiRoute({
 	method: "get",
 	path: "/v1/payouts",
 	tags,
 	summary: "List payouts, newest first",
-	security,
 	request: {
 		query: ListQuerySchema.merge(CreatedRangeQuerySchema).extend({
 			status: z.enum(PAYOUT_STATUSES).optional(),
@@ -164,10 +150,7 @@ const list = createRoute({
 		}),
 	},
 	responses: {
-		200: {
-			description: "A page of payouts",
-			content: { "application/json": { schema: listSchema(PayoutSchema, "PayoutList") } },
-		},
+		200: jsonResponse("A page of payouts", listSchema(PayoutSchema, "PayoutList")),
 		...errorResponses(400, 401),
 	},
 });
@@ -242,3 +225,6 @@ export function registerPayouts(app: App): void {
 		);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type PayoutResponse = z.infer<typeof PayoutSchema>;

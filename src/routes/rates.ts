@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { formatRational } from "../domain/fx";
 import {
 	type CachedRate,
@@ -7,6 +7,7 @@ import {
 	priceableCurrencies,
 } from "../services/rates";
 import type { App } from "../types";
+import { apiRoute } from "./define";
 import { errorResponses } from "./schemas";
 
 const RateSchema = z
@@ -28,12 +29,11 @@ const RateSchema = z
 	})
 	.openapi("Rate");
 
-const route = createRoute({
+const route = apiRoute({
 	method: "get",
 	path: "/v1/rates",
 	tags: ["Rates"],
 	summary: "The cached exchange rates quoting and conversions use, with their ages",
-	security: [{ bearerAuth: [] }],
 	request: {
 		query: z.object({
 			base: z
@@ -108,3 +108,6 @@ function asPublished(r: CachedRate): string {
 	const padded = r.numerator.padStart(digits + 1, "0");
 	return `${padded.slice(0, -digits)}.${padded.slice(-digits)}`;
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type RateResponse = z.infer<typeof RateSchema>;

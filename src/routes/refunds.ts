@@ -1,10 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { PAYMENT_METHOD_TYPES } from "../domain/payment";
 import { REFUND_FUNDS, REFUND_REASONS, REFUND_STATUSES, toApiRefund } from "../domain/refund";
 import { isId } from "../lib/ids";
 import { auditApiChange } from "../services/audit";
 import { createRefund, listRefunds, loadRefund } from "../services/refunds";
 import type { App } from "../types";
+import { apiRoute, idParam, jsonBody, jsonResponse } from "./define";
 import {
 	AmountSchema,
 	errorResponses,
@@ -121,55 +122,44 @@ const RefundSchema = z
 	})
 	.openapi("Refund");
 
-const RefundIdParam = z.object({
-	id: z
-		.string()
-		.openapi({ param: { name: "id", in: "path" }, example: "re_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9" }),
-});
+const RefundIdParam = idParam("re_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9");
 
-const security = [{ bearerAuth: [] }];
 const tags = ["Refunds"];
 
-const create = createRoute({
+const create = apiRoute({
 	method: "post",
 	path: "/v1/refunds",
 	tags,
 	summary: "Refund a payment, in full or in part",
 	description:
 		"Reserves the amount at once (never more in total than the payment received) and returns the refund `pending`; the refunds queue sends the money back and the refund becomes `succeeded` or `failed` (events refund.created, refund.succeeded, refund.failed).",
-	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
-		body: { required: true, content: { "application/json": { schema: CreateRefundBody } } },
+		body: jsonBody(CreateRefundBody),
 	},
 	responses: {
-		200: {
-			description: "The new refund",
-			content: { "application/json": { schema: RefundSchema } },
-		},
+		200: jsonResponse("The new refund", RefundSchema),
 		...errorResponses(400, 401, 404, 409, 422),
 	},
 });
 
-const retrieve = createRoute({
+const retrieve = apiRoute({
 	method: "get",
 	path: "/v1/refunds/{id}",
 	tags,
 	summary: "Retrieve a refund (strongly consistent)",
-	security,
 	request: { params: RefundIdParam },
 	responses: {
-		200: { description: "The refund", content: { "application/json": { schema: RefundSchema } } },
+		200: jsonResponse("The refund", RefundSchema),
 		...errorResponses(401, 404),
 	},
 });
 
-const list = createRoute({
+const list = apiRoute({
 	method: "get",
 	path: "/v1/refunds",
 	tags,
 	summary: "List refunds, newest first",
-	security,
 	request: {
 		query: ListQuerySchema.extend({
 			payment: z
@@ -180,10 +170,7 @@ const list = createRoute({
 		}),
 	},
 	responses: {
-		200: {
-			description: "A page of refunds",
-			content: { "application/json": { schema: listSchema(RefundSchema, "RefundList") } },
-		},
+		200: jsonResponse("A page of refunds", listSchema(RefundSchema, "RefundList")),
 		...errorResponses(400, 401),
 	},
 });
@@ -212,3 +199,6 @@ export function registerRefunds(app: App): void {
 		);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type RefundResponse = z.infer<typeof RefundSchema>;

@@ -1,8 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { REPORT_TYPES } from "../domain/reports";
 import { ApiError, notFound } from "../lib/errors";
 import { getReport, listReports, openReportFile, requestReport } from "../services/reports";
 import type { App } from "../types";
+import { apiRoute, jsonBody } from "./define";
 import { errorResponses, IdempotencyHeaderSchema, ListQuerySchema, listSchema } from "./schemas";
 
 const DateSchema = z
@@ -28,7 +29,6 @@ export const ReportSchema = z
 	})
 	.openapi("Report");
 
-const security = [{ bearerAuth: [] }];
 const tags = ["Reports"];
 const IdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
 const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
@@ -36,12 +36,11 @@ const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
 	content: { "application/json": { schema } },
 });
 
-const list = createRoute({
+const list = apiRoute({
 	method: "get",
 	path: "/v1/reports",
 	tags,
 	summary: "List reports, newest first",
-	security,
 	request: { query: ListQuerySchema },
 	responses: {
 		200: json(listSchema(ReportSchema, "ReportList"), "A page of reports"),
@@ -49,26 +48,18 @@ const list = createRoute({
 	},
 });
 
-const create = createRoute({
+const create = apiRoute({
 	method: "post",
 	path: "/v1/reports",
 	tags,
 	summary: "Request a report of a period",
 	description:
 		"Builds the report at once (`status: ready`), or, past 31 days or 5,000 rows, records it `pending` and builds it in the background; `report.ready` is sent when its files can be downloaded.",
-	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
-		body: {
-			required: true,
-			content: {
-				"application/json": {
-					schema: z
-						.object({ type: z.enum(REPORT_TYPES), from: DateSchema, to: DateSchema })
-						.strict(),
-				},
-			},
-		},
+		body: jsonBody(
+			z.object({ type: z.enum(REPORT_TYPES), from: DateSchema, to: DateSchema }).strict(),
+		),
 	},
 	responses: {
 		200: json(ReportSchema, "The report, ready"),
@@ -77,22 +68,20 @@ const create = createRoute({
 	},
 });
 
-const retrieve = createRoute({
+const retrieve = apiRoute({
 	method: "get",
 	path: "/v1/reports/{id}",
 	tags,
 	summary: "Retrieve a report",
-	security,
 	request: { params: IdParam },
 	responses: { 200: json(ReportSchema, "The report"), ...errorResponses(401, 404) },
 });
 
-const download = createRoute({
+const download = apiRoute({
 	method: "get",
 	path: "/v1/reports/{id}/download",
 	tags,
 	summary: "Download a report's file",
-	security,
 	request: {
 		params: IdParam,
 		query: z.object({ format: z.enum(["csv", "json"]).default("csv") }),
@@ -170,3 +159,6 @@ export function registerReports(app: App): void {
 		});
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type ReportResponse = z.infer<typeof ReportSchema>;

@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { toApiPayment } from "../domain/payment";
 import { RiskConfigSchema, RiskRuleSchema } from "../domain/risk";
 import { ApiError } from "../lib/errors";
@@ -6,6 +6,7 @@ import { audit } from "../services/audit";
 import { loadPayment, paymentStub, unwrapTransition } from "../services/payments";
 import { getRiskRules, replaceRiskRules, toApiRiskRules } from "../services/risk";
 import type { App } from "../types";
+import { apiRoute, idParam, jsonBody, jsonResponse } from "./define";
 import { errorResponses, IdempotencyHeaderSchema, PaymentSchema } from "./schemas";
 
 const RiskConfigBody = RiskConfigSchema.openapi("RiskConfig", {
@@ -26,52 +27,41 @@ const RiskRulesSchema = z
 	})
 	.openapi("RiskRules");
 
-const security = [{ bearerAuth: [] }];
 const rulesResponse = (description: string) => ({
 	description,
 	content: { "application/json": { schema: RiskRulesSchema } },
 });
 
-const retrieveRules = createRoute({
+const retrieveRules = apiRoute({
 	method: "get",
 	path: "/v1/risk_rules",
 	tags: ["Risk"],
 	summary: "Retrieve the fraud and validation rules of this mode",
-	security,
 	responses: { 200: rulesResponse("The risk rules"), ...errorResponses(401) },
 });
 
-const replaceRules = createRoute({
+const replaceRules = apiRoute({
 	method: "put",
 	path: "/v1/risk_rules",
 	tags: ["Risk"],
 	summary: "Replace the fraud and validation rules of this mode",
-	security,
 	request: {
-		body: { required: true, content: { "application/json": { schema: RiskConfigBody } } },
+		body: jsonBody(RiskConfigBody),
 	},
 	responses: { 200: rulesResponse("The new risk rules"), ...errorResponses(400, 401) },
 });
 
-const PaymentIdParam = z.object({
-	id: z
-		.string()
-		.openapi({ param: { name: "id", in: "path" }, example: "pay_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9" }),
-});
+const PaymentIdParam = idParam("pay_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9");
 
 const reviewRoute = (verb: "approve" | "reject", summary: string) =>
-	createRoute({
+	apiRoute({
 		method: "post",
 		path: `/v1/payments/{id}/${verb}`,
 		tags: ["Payments"],
 		summary,
-		security,
 		request: { params: PaymentIdParam, headers: IdempotencyHeaderSchema },
 		responses: {
-			200: {
-				description: "The payment after the decision",
-				content: { "application/json": { schema: PaymentSchema } },
-			},
+			200: jsonResponse("The payment after the decision", PaymentSchema),
 			...errorResponses(401, 404, 409, 422),
 		},
 	});

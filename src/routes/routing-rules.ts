@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { PROCESSORS, RISK_LEVELS, RoutingConfigSchema, RoutingRuleSchema } from "../domain/routing";
 import { ApiError } from "../lib/errors";
 import { auditApiChange } from "../services/audit";
@@ -9,6 +9,7 @@ import {
 	toApiRoutingRules,
 } from "../services/routing";
 import type { App } from "../types";
+import { apiRoute, jsonBody, jsonResponse } from "./define";
 import { CreatePaymentBody } from "./payments";
 import { AmountSchema, CurrencySchema, errorResponses, IdempotencyHeaderSchema } from "./schemas";
 
@@ -72,49 +73,45 @@ const RoutingDecisionSchema = z
 	})
 	.openapi("RoutingDecision");
 
-const security = [{ bearerAuth: [] }];
 const tags = ["Routing"];
 const rulesResponse = (description: string) => ({
 	description,
 	content: { "application/json": { schema: RoutingRulesSchema } },
 });
 
-const retrieveRules = createRoute({
+const retrieveRules = apiRoute({
 	method: "get",
 	path: "/v1/routing_rules",
 	tags,
 	summary: "Retrieve the routing rules of this mode",
-	security,
 	responses: { 200: rulesResponse("The routing rules"), ...errorResponses(401) },
 });
 
-const replaceRules = createRoute({
+const replaceRules = apiRoute({
 	method: "put",
 	path: "/v1/routing_rules",
 	tags,
 	summary: "Replace the routing rules of this mode",
-	security,
 	request: {
-		body: { required: true, content: { "application/json": { schema: RoutingConfigBody } } },
+		body: jsonBody(RoutingConfigBody),
 	},
 	responses: { 200: rulesResponse("The new routing rules"), ...errorResponses(400, 401) },
 });
 
-const previewRouting = createRoute({
+const previewRouting = apiRoute({
 	method: "post",
 	path: "/v1/routing_rules/preview",
 	tags,
 	summary: "Show which processor the current rules would pick for a payment",
-	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
-		body: { required: true, content: { "application/json": { schema: PreviewBody } } },
+		body: jsonBody(PreviewBody),
 	},
 	responses: {
-		200: {
-			description: "The decision a payment with these facts would get now",
-			content: { "application/json": { schema: RoutingDecisionSchema } },
-		},
+		200: jsonResponse(
+			"The decision a payment with these facts would get now",
+			RoutingDecisionSchema,
+		),
 		...errorResponses(400, 401, 409, 422),
 	},
 });
@@ -168,3 +165,6 @@ export function registerRoutingRules(app: App): void {
 		return c.json(decision, 200);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type RoutingDecisionResponse = z.infer<typeof RoutingDecisionSchema>;

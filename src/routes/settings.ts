@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { MerchantSettings } from "../db/schema";
 import { isSupportedCurrency } from "../domain/money";
 import { PAYOUT_INTERVALS, WEEKDAYS } from "../domain/payout-schedule";
@@ -8,6 +8,7 @@ import { getMerchant, updateMerchant } from "../services/merchants";
 import { applyPayoutSettings, payoutSettingsJson } from "../services/payout-settings";
 import { tokenCatalog } from "../services/tokens";
 import type { App } from "../types";
+import { apiRoute, jsonBody, jsonResponse } from "./define";
 import { errorResponses, IdempotencyHeaderSchema } from "./schemas";
 
 const SettlementCurrencySchema = z
@@ -103,34 +104,31 @@ function toApiSettings(s: MerchantSettings): z.infer<typeof SettingsSchema> {
 	};
 }
 
-const security = [{ bearerAuth: [] }];
 const tags = ["Settings"];
 
-const retrieve = createRoute({
+const retrieve = apiRoute({
 	method: "get",
 	path: "/v1/settings",
 	tags,
 	summary: "Your payment settings (the same in test and live mode)",
-	security,
 	responses: {
-		200: { description: "Settings", content: { "application/json": { schema: SettingsSchema } } },
+		200: jsonResponse("Settings", SettingsSchema),
 		...errorResponses(401),
 	},
 });
 
-const update = createRoute({
+const update = apiRoute({
 	method: "post",
 	path: "/v1/settings",
 	tags,
 	summary:
 		"Change your settlement currency, conversion policy, card presentment, what happens to extra funds, or your payout schedule and minimums",
-	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
-		body: { required: true, content: { "application/json": { schema: SettingsUpdate } } },
+		body: jsonBody(SettingsUpdate),
 	},
 	responses: {
-		200: { description: "Settings", content: { "application/json": { schema: SettingsSchema } } },
+		200: jsonResponse("Settings", SettingsSchema),
 		...errorResponses(400, 401, 422),
 	},
 });
@@ -177,3 +175,6 @@ export function registerSettings(app: App): void {
 		return c.json(toApiSettings(updated?.settings ?? settings), 200);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type SettingsResponse = z.infer<typeof SettingsSchema>;

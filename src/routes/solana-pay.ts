@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { ApiError, notFound } from "../lib/errors";
 import { isId } from "../lib/ids";
@@ -9,11 +9,12 @@ import { getMerchant } from "../services/merchants";
 import { paymentStub } from "../services/payments";
 import { quoteRemainder } from "../services/solana-quote";
 import type { App } from "../types";
+import { jsonBody, jsonResponse, publicRoute } from "./define";
 import { errorResponses } from "./schemas";
 
 const Params = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
 
-const describeRequest = createRoute({
+const describeRequest = publicRoute({
 	method: "get",
 	path: "/solana-pay/{id}",
 	tags: ["Solana Pay"],
@@ -21,17 +22,12 @@ const describeRequest = createRoute({
 	description: "The GET of a Solana Pay transaction request; wallets show the label and icon.",
 	request: { params: Params },
 	responses: {
-		200: {
-			description: "Label and icon",
-			content: {
-				"application/json": { schema: z.object({ label: z.string(), icon: z.string() }) },
-			},
-		},
+		200: jsonResponse("Label and icon", z.object({ label: z.string(), icon: z.string() })),
 		...errorResponses(404),
 	},
 });
 
-const buildRequest = createRoute({
+const buildRequest = publicRoute({
 	method: "post",
 	path: "/solana-pay/{id}",
 	tags: ["Solana Pay"],
@@ -40,24 +36,17 @@ const buildRequest = createRoute({
 		"The POST of a Solana Pay transaction request: returns the unsigned transaction (base64) that pays this payment's quote from `account`, for the wallet to sign and send.",
 	request: {
 		params: Params,
-		body: {
-			required: true,
-			content: {
-				"application/json": {
-					schema: z.object({
-						account: z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, "must be a base58 address"),
-					}),
-				},
-			},
-		},
+		body: jsonBody(
+			z.object({
+				account: z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, "must be a base58 address"),
+			}),
+		),
 	},
 	responses: {
-		200: {
-			description: "The transaction",
-			content: {
-				"application/json": { schema: z.object({ transaction: z.string(), message: z.string() }) },
-			},
-		},
+		200: jsonResponse(
+			"The transaction",
+			z.object({ transaction: z.string(), message: z.string() }),
+		),
 		...errorResponses(400, 404, 409),
 	},
 });

@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { EVENT_TYPES, unknownEventTypes } from "../domain/event-types";
 import {
 	ENDPOINT_DISABLED_REASONS,
@@ -23,6 +23,7 @@ import {
 	updateWebhookEndpoint,
 } from "../services/webhook-endpoints";
 import type { App } from "../types";
+import { apiRoute, idParam, jsonBody, jsonResponse, optionalJsonBody } from "./define";
 import {
 	errorResponses,
 	IdempotencyHeaderSchema,
@@ -175,38 +176,23 @@ const DeletedSchema = z
 	.object({ id: z.string(), object: z.literal("webhook_endpoint"), deleted: z.literal(true) })
 	.openapi("DeletedWebhookEndpoint");
 
-const IdParam = z.object({
-	id: z.string().openapi({
-		param: { name: "id", in: "path" },
-		example: "we_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9",
-	}),
-});
-const EventIdParam = z.object({
-	id: z.string().openapi({
-		param: { name: "id", in: "path" },
-		example: "evt_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9",
-	}),
-});
+const IdParam = idParam("we_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9");
+const EventIdParam = idParam("evt_01JD4X7K3M9ZQ8W6V5T4S3R2P1N0M9");
 
-const security = [{ bearerAuth: [] }];
 const tags = ["Webhook endpoints"];
 const endpointResponse = (description: string) => ({
 	description,
 	content: { "application/json": { schema: WebhookEndpointSchema } },
 });
 
-const createEndpoint = createRoute({
+const createEndpoint = apiRoute({
 	method: "post",
 	path: "/v1/webhook_endpoints",
 	tags,
 	summary: "Create a webhook endpoint (its secret is shown only in this response)",
-	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
-		body: {
-			required: true,
-			content: { "application/json": { schema: CreateWebhookEndpointBody } },
-		},
+		body: jsonBody(CreateWebhookEndpointBody),
 	},
 	responses: {
 		200: endpointResponse("The new endpoint, with its secret"),
@@ -214,47 +200,39 @@ const createEndpoint = createRoute({
 	},
 });
 
-const retrieveEndpoint = createRoute({
+const retrieveEndpoint = apiRoute({
 	method: "get",
 	path: "/v1/webhook_endpoints/{id}",
 	tags,
 	summary: "Retrieve a webhook endpoint",
-	security,
 	request: { params: IdParam },
 	responses: { 200: endpointResponse("The endpoint"), ...errorResponses(401, 404) },
 });
 
-const listEndpoints = createRoute({
+const listEndpoints = apiRoute({
 	method: "get",
 	path: "/v1/webhook_endpoints",
 	tags,
 	summary: "List webhook endpoints, newest first",
-	security,
 	request: { query: ListQuerySchema },
 	responses: {
-		200: {
-			description: "A page of endpoints",
-			content: {
-				"application/json": { schema: listSchema(WebhookEndpointSchema, "WebhookEndpointList") },
-			},
-		},
+		200: jsonResponse(
+			"A page of endpoints",
+			listSchema(WebhookEndpointSchema, "WebhookEndpointList"),
+		),
 		...errorResponses(400, 401),
 	},
 });
 
-const updateEndpoint = createRoute({
+const updateEndpoint = apiRoute({
 	method: "post",
 	path: "/v1/webhook_endpoints/{id}",
 	tags,
 	summary: "Update a webhook endpoint (disable it with disabled: true)",
-	security,
 	request: {
 		params: IdParam,
 		headers: IdempotencyHeaderSchema,
-		body: {
-			required: true,
-			content: { "application/json": { schema: UpdateWebhookEndpointBody } },
-		},
+		body: jsonBody(UpdateWebhookEndpointBody),
 	},
 	responses: {
 		200: endpointResponse("The updated endpoint"),
@@ -262,32 +240,27 @@ const updateEndpoint = createRoute({
 	},
 });
 
-const deleteEndpoint = createRoute({
+const deleteEndpoint = apiRoute({
 	method: "delete",
 	path: "/v1/webhook_endpoints/{id}",
 	tags,
 	summary: "Delete a webhook endpoint",
-	security,
 	request: { params: IdParam },
 	responses: {
-		200: {
-			description: "Deleted",
-			content: { "application/json": { schema: DeletedSchema } },
-		},
+		200: jsonResponse("Deleted", DeletedSchema),
 		...errorResponses(401, 404),
 	},
 });
 
-const rollSecret = createRoute({
+const rollSecret = apiRoute({
 	method: "post",
 	path: "/v1/webhook_endpoints/{id}/roll_secret",
 	tags,
 	summary: "Roll the signing secret (the old one keeps signing for expires_in seconds)",
-	security,
 	request: {
 		params: IdParam,
 		headers: IdempotencyHeaderSchema,
-		body: { required: false, content: { "application/json": { schema: RollSecretBody } } },
+		body: optionalJsonBody(RollSecretBody),
 	},
 	responses: {
 		200: endpointResponse("The endpoint, with its new secret"),
@@ -295,12 +268,11 @@ const rollSecret = createRoute({
 	},
 });
 
-const listAttempts = createRoute({
+const listAttempts = apiRoute({
 	method: "get",
 	path: "/v1/webhook_endpoints/{id}/attempts",
 	tags,
 	summary: "List an endpoint's delivery attempts, newest first",
-	security,
 	request: {
 		params: IdParam,
 		query: ListQuerySchema.extend({
@@ -308,32 +280,23 @@ const listAttempts = createRoute({
 		}),
 	},
 	responses: {
-		200: {
-			description: "A page of attempts",
-			content: {
-				"application/json": { schema: listSchema(WebhookAttemptSchema, "WebhookAttemptList") },
-			},
-		},
+		200: jsonResponse("A page of attempts", listSchema(WebhookAttemptSchema, "WebhookAttemptList")),
 		...errorResponses(400, 401, 404),
 	},
 });
 
-const redeliver = createRoute({
+const redeliver = apiRoute({
 	method: "post",
 	path: "/v1/events/{id}/redeliver",
 	tags: ["Events"],
 	summary: "Send an event again to one or every matching webhook endpoint",
-	security,
 	request: {
 		params: EventIdParam,
 		headers: IdempotencyHeaderSchema,
-		body: { required: false, content: { "application/json": { schema: RedeliverBody } } },
+		body: optionalJsonBody(RedeliverBody),
 	},
 	responses: {
-		200: {
-			description: "The redelivery, queued",
-			content: { "application/json": { schema: RedeliverySchema } },
-		},
+		200: jsonResponse("The redelivery, queued", RedeliverySchema),
 		...errorResponses(400, 401, 404, 409, 422),
 	},
 });
@@ -431,3 +394,9 @@ export function registerWebhookEndpoints(app: App): void {
 		);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type WebhookEndpointResponse = z.infer<typeof WebhookEndpointSchema>;
+export type DeletedResponse = z.infer<typeof DeletedSchema>;
+export type WebhookAttemptResponse = z.infer<typeof WebhookAttemptSchema>;
+export type RedeliveryResponse = z.infer<typeof RedeliverySchema>;

@@ -34,8 +34,8 @@ async function paymentIds(key: string): Promise<string[]> {
 }
 
 async function createdEvents(key: string): Promise<string[]> {
-	return (await list<EventJson>(key, "/v1/events?type=payment.created&limit=100")).data.map(
-		(e) => e.data.object.id,
+	return (await list<EventJson>(key, "/v1/events?type=payment.created&limit=100")).data.map((e) =>
+		String(e.data.object.id),
 	);
 }
 

@@ -1,9 +1,10 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { DecryptionError, EncryptionConfigError, loadKeyring } from "../../lib/encryption";
 import { ApiError } from "../../lib/errors";
 import { log } from "../../lib/log";
 import { parseCursor, rotateBatch } from "../../services/encryption-rotation";
 import type { App } from "../../types";
+import { adminRoute, jsonResponse, optionalJsonBody } from "../define";
 import { errorResponses } from "../schemas";
 
 const RotateBody = z
@@ -29,22 +30,18 @@ const RotationSchema = z
 	})
 	.openapi("EncryptionRotation");
 
-const rotate = createRoute({
+const rotate = adminRoute({
 	method: "post",
 	path: "/admin/v1/encryption/rotate",
 	tags: ["Admin"],
 	summary: "Re-encrypt one batch of sealed fields under the current key",
 	description:
 		"Walks webhook signing secrets, customer emails and stored idempotent responses in order and re-encrypts what is not yet under the first key of ENCRYPTION_KEYS (and seals emails stored before encryption). Call again with `next_cursor` until `done`; safe to repeat or resume (`npm run keys:rotate`).",
-	security: [{ adminAuth: [] }],
 	request: {
-		body: { required: false, content: { "application/json": { schema: RotateBody } } },
+		body: optionalJsonBody(RotateBody),
 	},
 	responses: {
-		200: {
-			description: "The batch's progress",
-			content: { "application/json": { schema: RotationSchema } },
-		},
+		200: jsonResponse("The batch's progress", RotationSchema),
 		...errorResponses(400, 401, 409),
 	},
 });
@@ -76,3 +73,6 @@ export function registerAdminEncryption(app: App): void {
 		return c.json(batch, 200);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type RotationResponse = z.infer<typeof RotationSchema>;

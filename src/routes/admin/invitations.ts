@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { ROLES, type Role } from "../../domain/roles";
 import type { Env } from "../../env";
 import { notFound } from "../../lib/errors";
@@ -6,6 +6,7 @@ import { auditAccount } from "../../services/audit";
 import { createInvitation } from "../../services/invitations";
 import { getMerchant } from "../../services/merchants";
 import type { App } from "../../types";
+import { adminRoute, jsonBody } from "../define";
 import { errorResponses, IdempotencyHeaderSchema } from "../schemas";
 
 const InvitationSchema = z
@@ -62,30 +63,24 @@ export async function adminInvite(
 	return created;
 }
 
-const create = createRoute({
+const create = adminRoute({
 	method: "post",
 	path: "/admin/v1/merchants/{id}/invitations",
 	tags: ["Admin"],
 	summary: "Invite a person to a merchant's dashboard team (e.g. its first owner)",
 	description:
 		"A single-use link, valid 7 days, in `url` (shown once: only its hash is stored). It is emailed through the SEND_EMAIL binding when configured (`emailed`).",
-	security: [{ adminAuth: [] }],
 	request: {
 		params: z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }),
 		headers: IdempotencyHeaderSchema,
-		body: {
-			required: true,
-			content: {
-				"application/json": {
-					schema: z
-						.object({
-							email: z.email().max(254),
-							role: z.enum(ROLES).default("owner"),
-						})
-						.strict(),
-				},
-			},
-		},
+		body: jsonBody(
+			z
+				.object({
+					email: z.email().max(254),
+					role: z.enum(ROLES).default("owner"),
+				})
+				.strict(),
+		),
 	},
 	responses: {
 		201: {
@@ -110,3 +105,6 @@ export function registerAdminInvitations(app: App): void {
 		return c.json(created satisfies CreateInvitationResponse, 201);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type CreatedInvitationResponse = z.infer<typeof CreatedInvitationSchema>;

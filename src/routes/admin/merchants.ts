@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { ApiError, notFound } from "../../lib/errors";
 import { audit } from "../../services/audit";
 import {
@@ -15,6 +15,7 @@ import {
 	updateMerchant,
 } from "../../services/merchants";
 import type { App } from "../../types";
+import { adminRoute, jsonBody, optionalJsonBody } from "../define";
 import { errorResponses, IdempotencyHeaderSchema, MetadataSchema } from "../schemas";
 import { ConversionSettingsShape } from "../settings";
 import { adminInvite, CreatedInvitationSchema } from "./invitations";
@@ -83,35 +84,28 @@ const MerchantParam = z.object({ id: z.string().openapi({ param: { name: "id", i
 const KeyParam = MerchantParam.extend({
 	key: z.string().openapi({ param: { name: "key", in: "path" } }),
 });
-const security = [{ adminAuth: [] }];
 const tags = ["Admin"];
 const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
 	description,
 	content: { "application/json": { schema } },
 });
 
-const create = createRoute({
+const create = adminRoute({
 	method: "post",
 	path: "/admin/v1/merchants",
 	tags,
 	summary: "Create a merchant and its API keys (and, with owner_email, its owner's invitation)",
-	security,
 	request: {
 		headers: IdempotencyHeaderSchema,
-		body: {
-			required: true,
-			content: {
-				"application/json": {
-					schema: MerchantInput.extend({
-						owner_email: z.email().max(254).optional().openapi({
-							description:
-								"Invites this person as the merchant's first owner in the same call: the answer's `owner_invitation` is what POST /admin/v1/merchants/{id}/invitations answers (its one-time `url` shown once).",
-							example: "ana@acme.example",
-						}),
-					}),
-				},
-			},
-		},
+		body: jsonBody(
+			MerchantInput.extend({
+				owner_email: z.email().max(254).optional().openapi({
+					description:
+						"Invites this person as the merchant's first owner in the same call: the answer's `owner_invitation` is what POST /admin/v1/merchants/{id}/invitations answers (its one-time `url` shown once).",
+					example: "ana@acme.example",
+				}),
+			}),
+		),
 	},
 	responses: {
 		201: json(
@@ -128,43 +122,33 @@ const create = createRoute({
 	},
 });
 
-const retrieve = createRoute({
+const retrieve = adminRoute({
 	method: "get",
 	path: "/admin/v1/merchants/{id}",
 	tags,
 	summary: "Retrieve a merchant",
-	security,
 	request: { params: MerchantParam },
 	responses: { 200: json(MerchantSchema, "The merchant"), ...errorResponses(401, 404) },
 });
 
-const update = createRoute({
+const update = adminRoute({
 	method: "post",
 	path: "/admin/v1/merchants/{id}",
 	tags,
 	summary: "Update a merchant's name, email, metadata or settings",
-	security,
 	request: {
 		params: MerchantParam,
 		headers: IdempotencyHeaderSchema,
-		body: {
-			required: true,
-			content: {
-				"application/json": {
-					schema: MerchantInput.partial(),
-				},
-			},
-		},
+		body: jsonBody(MerchantInput.partial()),
 	},
 	responses: { 200: json(MerchantSchema, "The merchant"), ...errorResponses(400, 401, 404, 422) },
 });
 
-const keys = createRoute({
+const keys = adminRoute({
 	method: "get",
 	path: "/admin/v1/merchants/{id}/keys",
 	tags,
 	summary: "List a merchant's API keys (redacted)",
-	security,
 	request: { params: MerchantParam },
 	responses: {
 		200: json(
@@ -175,25 +159,17 @@ const keys = createRoute({
 	},
 });
 
-const createKeyRoute = createRoute({
+const createKeyRoute = adminRoute({
 	method: "post",
 	path: "/admin/v1/merchants/{id}/keys",
 	tags,
 	summary: "Create an additional API key",
-	security,
 	request: {
 		params: MerchantParam,
 		headers: IdempotencyHeaderSchema,
-		body: {
-			required: true,
-			content: {
-				"application/json": {
-					schema: z
-						.object({ type: z.enum(["secret", "publishable"]), livemode: z.boolean() })
-						.strict(),
-				},
-			},
-		},
+		body: jsonBody(
+			z.object({ type: z.enum(["secret", "publishable"]), livemode: z.boolean() }).strict(),
+		),
 	},
 	responses: {
 		201: json(ApiKeySchema, "The new key, with its secret"),
@@ -201,33 +177,27 @@ const createKeyRoute = createRoute({
 	},
 });
 
-const roll = createRoute({
+const roll = adminRoute({
 	method: "post",
 	path: "/admin/v1/merchants/{id}/keys/{key}/roll",
 	tags,
 	summary: "Roll a key: a new key now, the old one valid for a grace period",
-	security,
 	request: {
 		params: KeyParam,
 		headers: IdempotencyHeaderSchema,
-		body: {
-			required: false,
-			content: {
-				"application/json": {
-					schema: z
-						.object({
-							expires_in: z
-								.number()
-								.int()
-								.min(0)
-								.max(MAX_ROLL_GRACE_SECONDS, "must be at most 604800 seconds (7 days)")
-								.default(24 * 60 * 60)
-								.openapi({ description: "Seconds the old key keeps working (default 86400)." }),
-						})
-						.strict(),
-				},
-			},
-		},
+		body: optionalJsonBody(
+			z
+				.object({
+					expires_in: z
+						.number()
+						.int()
+						.min(0)
+						.max(MAX_ROLL_GRACE_SECONDS, "must be at most 604800 seconds (7 days)")
+						.default(24 * 60 * 60)
+						.openapi({ description: "Seconds the old key keeps working (default 86400)." }),
+				})
+				.strict(),
+		),
 	},
 	responses: {
 		200: json(
@@ -238,12 +208,11 @@ const roll = createRoute({
 	},
 });
 
-const revoke = createRoute({
+const revoke = adminRoute({
 	method: "post",
 	path: "/admin/v1/merchants/{id}/keys/{key}/revoke",
 	tags,
 	summary: "Revoke a key at once",
-	security,
 	request: { params: KeyParam, headers: IdempotencyHeaderSchema },
 	responses: { 200: json(ApiKeySchema, "The revoked key"), ...errorResponses(401, 404, 422) },
 });
@@ -353,3 +322,7 @@ export function registerAdminMerchants(app: App): void {
 		return c.json(revoked, 200);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type MerchantResponse = z.infer<typeof MerchantSchema>;
+export type ApiKeyResponse = z.infer<typeof ApiKeySchema>;

@@ -1,8 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { periodProblem } from "../../domain/reports";
 import { ApiError } from "../../lib/errors";
 import { summaryByMerchant, summaryCsv, summaryLines } from "../../services/report-summary";
 import type { App } from "../../types";
+import { adminRoute } from "../define";
 import { errorResponses } from "../schemas";
 
 const Amounts = z
@@ -35,12 +36,11 @@ const DateSchema = z
 	.string()
 	.openapi({ example: "2026-11-24", description: "UTC date, inclusive." });
 
-const summary = createRoute({
+const summary = adminRoute({
 	method: "get",
 	path: "/admin/v1/reports/summary",
 	tags: ["Admin"],
 	summary: "Activity of every merchant over a period, as JSON or CSV",
-	security: [{ adminAuth: [] }],
 	request: {
 		query: z.object({
 			from: DateSchema,
@@ -83,3 +83,6 @@ export function registerAdminReports(app: App): void {
 		);
 	});
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type SummaryResponse = z.infer<typeof SummarySchema>;

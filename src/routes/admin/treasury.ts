@@ -1,6 +1,7 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { type TreasuryView, treasuryView } from "../../services/treasury";
 import type { App } from "../../types";
+import { adminRoute, jsonResponse } from "../define";
 import { errorResponses } from "../schemas";
 
 const Amount = z.string().openapi({ example: "2500000" });
@@ -63,19 +64,15 @@ const TreasurySchema = z
 
 export type TreasuryJson = z.infer<typeof TreasurySchema>;
 
-const retrieve = createRoute({
+const retrieve = adminRoute({
 	method: "get",
 	path: "/admin/v1/treasury",
 	tags: ["Admin"],
 	summary: "The settlement accounts: chain against ledger, and whose funds they hold",
 	description:
 		"Per settlement account (the wallet for SOL, its token account per mint): the latest treasury check of the minute cron (chain balance, ledger balance, difference), and per mode the ledger's breakdown. Amounts are base units as decimal strings.",
-	security: [{ adminAuth: [] }],
 	responses: {
-		200: {
-			description: "The treasury",
-			content: { "application/json": { schema: TreasurySchema } },
-		},
+		200: jsonResponse("The treasury", TreasurySchema),
 		...errorResponses(401),
 	},
 });
@@ -110,3 +107,6 @@ function toTreasuryJson(view: TreasuryView): TreasuryJson {
 export function registerAdminTreasury(app: App): void {
 	app.openapi(retrieve, async (c) => c.json(toTreasuryJson(await treasuryView(c.env)), 200));
 }
+
+/** The shapes these operations answer with, for their tests and clients. */
+export type TreasuryResponse = z.infer<typeof TreasurySchema>;

@@ -1,7 +1,8 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { listUnattributed, type UnattributedRow } from "../../db/solana-references";
 import { refundUnattributed } from "../../services/unattributed-funds";
 import type { App } from "../../types";
+import { adminRoute, jsonResponse } from "../define";
 import { errorResponses } from "../schemas";
 
 const UnattributedFunds = z
@@ -22,14 +23,13 @@ const UnattributedFunds = z
 	})
 	.openapi("UnattributedFunds");
 
-const list = createRoute({
+const list = adminRoute({
 	method: "get",
 	path: "/admin/v1/unattributed_funds",
 	tags: ["Admin"],
 	summary: "Funds that reached a settlement account and belong to no payment",
 	description:
 		"Every inflow into a settlement account that no payment took — no reference, a reference of no known payment, or a token the named payment was not quoted in — booked to the ledger's `unattributed` account and held for its sender. Newest first.",
-	security: [{ adminAuth: [] }],
 	request: {
 		query: z.object({
 			status: z.enum(["held", "refund_pending", "refunded"]).optional(),
@@ -56,20 +56,16 @@ const list = createRoute({
 	},
 });
 
-const refund = createRoute({
+const refund = adminRoute({
 	method: "post",
 	path: "/admin/v1/unattributed_funds/{id}/refund",
 	tags: ["Admin"],
 	summary: "Send unattributed funds back to the wallet they came from",
 	description:
 		"Sends the inflow's amount, in its token, from the settlement wallet to its sender, exactly once (the refund sender crypto refunds use). The funds are `refund_pending` until the transfer is final, then `refunded`; if it cannot be sent they are `held` again. The network fee is the gateway's.",
-	security: [{ adminAuth: [] }],
 	request: { params: z.object({ id: z.string().min(1).max(200) }) },
 	responses: {
-		200: {
-			description: "The inflow, now being refunded",
-			content: { "application/json": { schema: UnattributedFunds } },
-		},
+		200: jsonResponse("The inflow, now being refunded", UnattributedFunds),
 		...errorResponses(400, 401, 404, 409),
 	},
 });

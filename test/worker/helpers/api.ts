@@ -1,5 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import type { EventResponse } from "../../../src/routes/events";
+import type { PaymentResponse } from "../../../src/routes/payments";
 
 export const ADMIN_TOKEN = "test-admin-token";
 
@@ -53,20 +55,7 @@ export async function createMerchant(
 	};
 }
 
-export interface PaymentJson {
-	id: string;
-	object: "payment";
-	status: string;
-	amount: number;
-	currency: string;
-	livemode: boolean;
-	amount_received: number;
-	expires_at: number;
-	created: number;
-	checkout_url: string;
-	metadata: Record<string, string>;
-	[key: string]: unknown;
-}
+export type PaymentJson = PaymentResponse;
 
 export async function createPayment(
 	key: string,
@@ -175,14 +164,7 @@ export interface ListJson<T> {
 	url: string;
 }
 
-export interface EventJson {
-	id: string;
-	object: "event";
-	type: string;
-	livemode: boolean;
-	created: number;
-	data: { object: Record<string, unknown> & { id: string } };
-}
+export type EventJson = EventResponse;
 
 export interface ApiKeyJson {
 	id: string;

@@ -4,6 +4,10 @@ import { expect, inject } from "vitest";
 import type { Env } from "../../../src/env";
 import { newId } from "../../../src/lib/ids";
 import { consumeWebhooks, type WebhookConsumerOptions } from "../../../src/queues/webhooks";
+import type {
+	WebhookAttemptResponse,
+	WebhookEndpointResponse,
+} from "../../../src/routes/webhook-endpoints";
 import { type EventRow, insertEventStatement } from "../../../src/services/events";
 import { call, json } from "./api";
 
@@ -43,38 +47,9 @@ export function sink(name = crypto.randomUUID()) {
 	};
 }
 
-export interface EndpointJson {
-	id: string;
-	object: "webhook_endpoint";
-	livemode: boolean;
-	url: string;
-	enabled_events: string[];
-	description: string | null;
-	metadata: Record<string, string>;
-	disabled: boolean;
-	disabled_reason: string | null;
-	failing_since: number | null;
-	previous_secret_expires_at: number | null;
-	created: number;
-	updated: number;
-	secret?: string;
-}
+export type EndpointJson = WebhookEndpointResponse;
 
-export interface AttemptJson {
-	id: string;
-	object: "webhook_attempt";
-	endpoint: string;
-	event: string;
-	event_type: string;
-	redelivery: string | null;
-	attempt: number;
-	status: "pending" | "succeeded" | "failed";
-	status_code: number | null;
-	error: string | null;
-	duration_ms: number | null;
-	next_attempt_at: number | null;
-	created: number;
-}
+export type AttemptJson = WebhookAttemptResponse;
 
 export async function createEndpoint(
 	key: string,
