@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseIpv4, parseIpv6 } from "./ip";
 import type { RiskLevel } from "./routing";
 
 /**
@@ -345,50 +346,17 @@ interface Cidr extends ParsedIp {
 	prefix: number;
 }
 
-function parseIpv4(s: string): bigint | null {
-	const parts = s.split(".");
-	if (parts.length !== 4) return null;
-	let v = 0n;
-	for (const p of parts) {
-		if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return null;
-		v = (v << 8n) | BigInt(Number(p));
-	}
-	return v;
-}
-
-function parseIpv6(s: string): bigint | null {
-	let text = s;
-	const lastColon = s.lastIndexOf(":");
-	if (lastColon < 0) return null;
-	const tail = s.slice(lastColon + 1);
-	if (tail.includes(".")) {
-		// An embedded IPv4 tail (::ffff:192.0.2.1) is the last two groups.
-		const v4 = parseIpv4(tail);
-		if (v4 === null) return null;
-		text = `${s.slice(0, lastColon + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-	}
-	if (!/^[0-9A-Fa-f:]+$/.test(text)) return null;
-	const halves = text.split("::");
-	if (halves.length > 2) return null;
-	const h = halves[0] ? halves[0].split(":") : [];
-	const r = halves[1] ? halves[1].split(":") : [];
-	const compressed = halves.length === 2;
-	const missing = 8 - h.length - r.length;
-	if (compressed ? missing < 1 : h.length !== 8) return null;
-	const groups = [...h, ...Array<string>(compressed ? missing : 0).fill("0"), ...r];
-	let v = 0n;
-	for (const g of groups) {
-		if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return null;
-		v = (v << 16n) | BigInt(Number.parseInt(g, 16));
-	}
-	return v;
+/** The address as one number: 32 bits for IPv4, 128 for IPv6. */
+function ipValue(parts: number[], bits: 8n | 16n): bigint {
+	return parts.reduce((v, part) => (v << bits) | BigInt(part), 0n);
 }
 
 export function parseIp(s: string): ParsedIp | null {
-	const v4 = parseIpv4(s);
-	if (v4 !== null) return { version: 4, value: v4 };
-	const v6 = parseIpv6(s);
-	if (v6 === null) return null;
+	const octets = parseIpv4(s);
+	if (octets !== null) return { version: 4, value: ipValue(octets, 8n) };
+	const groups = parseIpv6(s);
+	if (groups === null) return null;
+	const v6 = ipValue(groups, 16n);
 	// An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is that IPv4 address.
 	if (v6 >> 32n === 0xffffn) return { version: 4, value: v6 & 0xffffffffn };
 	return { version: 6, value: v6 };
