@@ -15,7 +15,7 @@ function amountText(amount: bigint | number | string | null, currency: string): 
 }
 
 /** Available and pending balances from the ledger (as GET /v1/balances), then conversions. */
-export function registerBalances(app: DashboardApp): void {
+export function registerBalancePages(app: DashboardApp): void {
 	app.get("/dashboard/balances", allow("balances.read"), async (c) => {
 		const session = sessionOf(c);
 		const cursor = c.req.query("starting_after");

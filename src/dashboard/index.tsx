@@ -7,7 +7,7 @@ import { registerAccount } from "./account";
 import { registerAudit } from "./audit";
 import { registerPasskeySignIn } from "./auth-api";
 import { jsonAuthApp } from "./auth-limits";
-import { registerBalances } from "./balances";
+import { registerBalancePages } from "./balances";
 import {
 	type DashboardContext,
 	field,
@@ -21,13 +21,13 @@ import { registerKeys } from "./keys";
 import { ASSET_PREFIX, DASHBOARD_ASSETS, renderPage } from "./layout";
 import { registerOverview } from "./overview";
 import { registerPaymentDetail } from "./payment-detail";
-import { registerPayments } from "./payments";
+import { registerPaymentPages } from "./payments";
 import { registerPayoutsPages } from "./payouts";
 import { registerPasskeyRegistration } from "./registration";
-import { registerReports } from "./reports";
+import { registerReportPages } from "./reports";
 import { registerRules } from "./rules";
 import { csrfMatches, type DashboardSession, readDashboardSession, sameOrigin } from "./session";
-import { registerSettings } from "./settings";
+import { registerSettingsPages } from "./settings";
 import { crossOrigin, registerSignIn } from "./sign-in";
 import { registerTeam } from "./team";
 import { registerWebhooks } from "./webhooks";
@@ -63,17 +63,17 @@ export function registerDashboard(app: App): void {
 	dash.use("/dashboard", requireSession);
 	dash.use("/dashboard/*", requireSession);
 	registerOverview(dash);
-	registerPayments(dash);
+	registerPaymentPages(dash);
 	registerPaymentDetail(dash);
-	registerBalances(dash);
+	registerBalancePages(dash);
 	registerPayoutsPages(dash);
 	registerWebhooks(dash);
 	registerKeys(dash);
 	registerRules(dash);
-	registerReports(dash);
+	registerReportPages(dash);
 	registerAudit(dash);
 	registerTeam(dash);
-	registerSettings(dash);
+	registerSettingsPages(dash);
 	registerAccount(dash);
 	dash.all("/dashboard/*", () => {
 		throw new PageError(404, "Not found", "There is no such page in the dashboard.");

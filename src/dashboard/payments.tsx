@@ -37,7 +37,7 @@ function pageLink(query: Record<string, string>, cursor: Record<string, string>)
 	return `/dashboard/payments?${params.toString()}`;
 }
 
-export function registerPayments(app: DashboardApp): void {
+export function registerPaymentPages(app: DashboardApp): void {
 	app.get("/dashboard/payments", allow("payments.read"), async (c) => {
 		const session = sessionOf(c);
 		const query = c.req.query();

@@ -23,7 +23,7 @@ function sizeText(report: Report): string {
 }
 
 /** The merchant's reports in this mode: list, download (CSV or JSON) and a form to request one. */
-export function registerReports(app: DashboardApp): void {
+export function registerReportPages(app: DashboardApp): void {
 	app.get("/dashboard/reports", allow("reports.read"), async (c) => {
 		const session = sessionOf(c);
 		const cursor = c.req.query("starting_after");

@@ -7,7 +7,7 @@ import { Csrf, renderPage, when } from "./layout";
 const CURRENCY = /^[a-z]{3}$/;
 
 /** Dashboard settings: the refund amount above which a refund needs a fresh passkey check. */
-export function registerSettings(app: DashboardApp): void {
+export function registerSettingsPages(app: DashboardApp): void {
 	app.get("/dashboard/settings", allow("settings.read"), async (c) => {
 		const session = sessionOf(c);
 		const settings = await getTeamSettings(c.env.DB, session.merchantId);

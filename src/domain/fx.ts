@@ -56,7 +56,8 @@ function floorDiv(n: bigint, d: bigint): bigint {
 	return n / d;
 }
 
-function ceilDiv(n: bigint, d: bigint): bigint {
+/** n / d rounded up, for non-negative n and positive d. */
+export function ceilDiv(n: bigint, d: bigint): bigint {
 	return (n + d - 1n) / d;
 }
 

@@ -4,6 +4,7 @@
  * daily cron asks these rules for each merchant and currency.
  */
 import { isSupportedCurrency } from "./money";
+import { destinationTypeFor } from "./payout";
 import type { PayoutDestinationType } from "./payout-destination";
 
 export const PAYOUT_INTERVALS = ["manual", "daily", "weekly"] as const;
@@ -50,11 +51,6 @@ export function isPayoutDue(schedule: PayoutSchedule | undefined, date: string):
 		case "weekly":
 			return weekdayOf(date) === (schedule.weekly_anchor ?? DEFAULT_WEEKLY_ANCHOR);
 	}
-}
-
-/** Fiat leaves through Stripe Connect; tokens (`sol` or a mint) go to a wallet on chain. */
-export function destinationTypeFor(currency: string): PayoutDestinationType {
-	return isSupportedCurrency(currency) ? "stripe_account" : "solana_wallet";
 }
 
 /** Why a balance is not paid out today. */

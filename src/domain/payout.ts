@@ -3,6 +3,8 @@
  * and currency mean, and the API shape. Ledger postings are in payout-ledger.ts.
  */
 import { isSupportedCurrency, MAX_MINOR_UNITS } from "./money";
+import type { PayoutDestinationType } from "./payout-destination";
+import { tokenCurrency } from "./solana-receipts";
 
 const I64_MAX = 9_223_372_036_854_775_807n;
 
@@ -24,7 +26,7 @@ const TRANSITIONS: Record<PayoutStatus, readonly PayoutStatus[]> = {
 	canceled: [],
 };
 
-export function canTransition(from: PayoutStatus, to: PayoutStatus): boolean {
+export function canPayoutTransition(from: PayoutStatus, to: PayoutStatus): boolean {
 	return TRANSITIONS[from].includes(to);
 }
 
@@ -102,11 +104,6 @@ export class PayoutInputError extends Error {
 	}
 }
 
-/** The ledger currency of a token: `sol` for SOL, otherwise its mint. */
-export function tokenCurrency(token: PayoutToken): string {
-	return token.mint ?? "sol";
-}
-
 /**
  * A request's `currency`: a token symbol (any case: `sol`, `USDC`), a token's mint, or a
  * lowercase ISO 4217 code. Tokens are paid out on chain, fiat through Stripe Connect.
@@ -172,9 +169,12 @@ export function parsePayoutAmount(input: unknown, currency: PayoutCurrency): big
 	return value;
 }
 
-/** The destination type a payout in this currency needs. */
-export function destinationTypeFor(currency: PayoutCurrency): "solana_wallet" | "stripe_account" {
-	return currency.kind === "token" ? "solana_wallet" : "stripe_account";
+/**
+ * The destination type a payout in this ledger currency needs: fiat leaves through Stripe
+ * Connect; tokens (`sol` or a mint) go to a wallet on chain.
+ */
+export function destinationTypeFor(currency: string): PayoutDestinationType {
+	return isSupportedCurrency(currency) ? "stripe_account" : "solana_wallet";
 }
 
 /** The payout as the API returns it: token amounts as strings, fiat as integers. */

@@ -15,7 +15,7 @@
  * The merchant's settlement balance is charged debit + spread; both roundings (under one
  * minor unit each) are the merchant's, who pays for the refund (src/domain/refund.ts).
  */
-import { formatRational, majorRate, multiply, type Rational, rational } from "./fx";
+import { ceilDiv, formatRational, majorRate, multiply, type Rational, rational } from "./fx";
 import { accounts, type Transfer } from "./ledger";
 import type { PaymentRecord } from "./payment";
 import type { RefundRecord } from "./refund";
@@ -73,10 +73,6 @@ export interface RefundConversion {
 }
 
 export const MAX_REFUND_SPREAD_BPS = 1_000;
-
-function ceilDiv(n: bigint, d: bigint): bigint {
-	return (n + d - 1n) / d;
-}
 
 export function rateFromText(r: RateText): Rational {
 	return rational(BigInt(r.numerator), BigInt(r.denominator));

@@ -3,6 +3,7 @@
  * (fixed buckets, so day histograms merge exactly by adding counts), choosing which days the
  * rollup job rebuilds from a page of the event log, and the metric math of a summary.
  */
+import { addDays } from "./reports";
 
 export const DAY_MS = 86_400_000;
 
@@ -24,10 +25,6 @@ export function dayOf(ms: number): string {
 /** Milliseconds at 00:00 UTC of a day. */
 export function dayStartMs(day: string): number {
 	return Date.parse(`${day}T00:00:00Z`);
-}
-
-export function addDays(day: string, n: number): string {
-	return dayOf(dayStartMs(day) + n * DAY_MS);
 }
 
 /** Whole days from `a` to `b` (negative when b is before a). */

@@ -47,8 +47,8 @@ export type InflowResult =
 	| { outcome: "declined"; reason: "unknown_payment" | "wrong_mint" };
 
 /** The ledger's name for a token: its mint, or "sol" for native SOL. */
-export function tokenCurrency(solana: Pick<SolanaPaymentDetails, "mint">): string {
-	return solana.mint ?? "sol";
+export function tokenCurrency(token: { mint: string | null }): string {
+	return token.mint ?? "sol";
 }
 
 export function isOpen(status: PaymentStatus): boolean {

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { ANALYTICS_GROUP_BY, addDays, dayOf, daysBetween, isDay } from "../domain/rollups";
+import { addDays } from "../domain/reports";
+import { ANALYTICS_GROUP_BY, dayOf, daysBetween, isDay } from "../domain/rollups";
 import { ApiError } from "../lib/errors";
 import { getAnalyticsSummary } from "../services/analytics";
 import type { App } from "../types";

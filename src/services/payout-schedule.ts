@@ -16,9 +16,9 @@ import {
 	scheduledMerchantsPage,
 } from "../db/payout-schedules";
 import type { MerchantSettings } from "../db/schema";
-import { parsePayoutCurrency } from "../domain/payout";
+import { destinationTypeFor, parsePayoutCurrency } from "../domain/payout";
 import type { PayoutDestinationRow, PayoutDestinationType } from "../domain/payout-destination";
-import { decideBalance, destinationTypeFor, isPayoutDue } from "../domain/payout-schedule";
+import { decideBalance, isPayoutDue } from "../domain/payout-schedule";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";

@@ -14,7 +14,7 @@ import {
 } from "../db/payouts";
 import type { Transfer } from "../domain/ledger";
 import {
-	canTransition,
+	canPayoutTransition,
 	describeAmount,
 	destinationTypeFor,
 	PayoutInputError,
@@ -142,7 +142,7 @@ export async function createPayout(env: Env, input: CreatePayoutInput): Promise<
 		{
 			merchantId: input.merchantId,
 			livemode: input.livemode,
-			type: destinationTypeFor(currency),
+			type: destinationTypeFor(currency.currency),
 			...(input.destinationId !== undefined ? { id: input.destinationId } : {}),
 		},
 		now,
@@ -232,7 +232,7 @@ export async function createPayout(env: Env, input: CreatePayoutInput): Promise<
 			{
 				merchantId: input.merchantId,
 				livemode: input.livemode,
-				type: destinationTypeFor(currency),
+				type: destinationTypeFor(currency.currency),
 				id: destination.id,
 			},
 			now,
@@ -358,7 +358,7 @@ export async function movePayout(
 	now: number,
 	transfers: (p: PayoutRecord) => (Transfer | null)[],
 ): Promise<PayoutRecord | null> {
-	if (!canTransition(payout.status, to)) return null;
+	if (!canPayoutTransition(payout.status, to)) return null;
 	const next: PayoutRecord = {
 		...payout,
 		...patch,

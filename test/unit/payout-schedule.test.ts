@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { destinationTypeFor } from "../../src/domain/payout";
 import {
 	decideBalance,
-	destinationTypeFor,
 	isPayoutDue,
 	itemisedPrefix,
 	WEEKDAYS,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { validateTransfer } from "../../src/domain/ledger";
 import {
-	canTransition,
+	canPayoutTransition,
 	isFinalStatus,
 	PAYOUT_STATUSES,
 	type PayoutRecord,
@@ -64,7 +64,7 @@ function payout(patch: Partial<PayoutRecord> = {}): PayoutRecord {
 describe("payout statuses", () => {
 	it("allows pending → in_transit → paid | failed and pending → canceled | failed, nothing else", () => {
 		const allowed = PAYOUT_STATUSES.flatMap((from) =>
-			PAYOUT_STATUSES.filter((to) => canTransition(from, to)).map((to) => `${from}>${to}`),
+			PAYOUT_STATUSES.filter((to) => canPayoutTransition(from, to)).map((to) => `${from}>${to}`),
 		);
 		expect(allowed.sort()).toEqual(
 			[

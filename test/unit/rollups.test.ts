@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { addDays } from "../../src/domain/reports";
 import {
-	addDays,
 	bucketIndex,
 	type ChangedDay,
 	CONFIRMATION_BUCKETS,

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { addDays, histogramMedian, histogramOf, isoWeekKey } from "../../src/domain/rollups";
+import { addDays } from "../../src/domain/reports";
+import { histogramMedian, histogramOf, isoWeekKey } from "../../src/domain/rollups";
 import type { AnalyticsMetrics, AnalyticsSummary } from "../../src/services/analytics";
 import { call, cancelPayment, createPayment, expectApiError, json } from "./helpers/api";
 import {
