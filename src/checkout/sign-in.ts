@@ -152,7 +152,7 @@ async function checkoutPayment(env: Env, id: string): Promise<PaymentRecord> {
 	return payment;
 }
 
-function ownerOf(payment: PaymentRecord) {
+function paymentOwner(payment: PaymentRecord) {
 	return { merchantId: payment.merchant_id, livemode: payment.livemode };
 }
 
@@ -167,7 +167,7 @@ function statementFor(merchantName: string | undefined): string {
 }
 
 async function payerView(env: Env, payment: PaymentRecord, customerId: string, wallet: string) {
-	const owner = ownerOf(payment);
+	const owner = paymentOwner(payment);
 	const customer = await getCustomer(env, owner, customerId);
 	// A deleted customer, or a wallet the merchant has since removed, ends the session.
 	if (!customer?.wallets.some((w) => w.address === wallet)) return null;
@@ -270,7 +270,7 @@ export function registerCheckoutSignIn(app: App): void {
 		const { id } = c.req.valid("param");
 		const body = c.req.valid("json");
 		const payment = await checkoutPayment(c.env, id);
-		const owner = ownerOf(payment);
+		const owner = paymentOwner(payment);
 		const now = Date.now();
 		const check = await checkSignIn({
 			signedMessage: fromBase64(body.signed_message),

@@ -18,7 +18,7 @@ export function actorOf(session: DashboardSession): AuditActor {
 }
 
 /** The owner shape services take (merchant, mode, and a key id: the person's, for a user session). */
-export function ownerOf(session: DashboardSession) {
+export function sessionAuth(session: DashboardSession) {
 	return {
 		merchantId: session.merchantId,
 		livemode: session.livemode,

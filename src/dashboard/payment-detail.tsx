@@ -4,7 +4,7 @@ import { can } from "../domain/roles";
 import { isId } from "../lib/ids";
 import { cancelCardIntent } from "../services/cards";
 import { loadPayment, paymentStub, unwrapTransition } from "../services/payments";
-import { allow, auditDashboard, ownerOf, stepUp } from "./access";
+import { allow, auditDashboard, sessionAuth, stepUp } from "./access";
 import {
 	type DashboardApp,
 	type DashboardContext,
@@ -23,7 +23,7 @@ async function load(c: DashboardContext) {
 	const session = sessionOf(c);
 	const id = c.req.param("id") ?? "";
 	// Another merchant's payment, or the other mode's, is reported exactly like an unknown id.
-	return { session, payment: await loadPayment(c.env, ownerOf(session), id) };
+	return { session, payment: await loadPayment(c.env, sessionAuth(session), id) };
 }
 
 export function registerPaymentDetail(app: DashboardApp): void {

@@ -1,5 +1,6 @@
 import { isAddress } from "@solana/kit";
 import type { PayoutDestinationRow } from "../db/payout-destinations";
+import { ownerOf } from "../domain/owner";
 import { can } from "../domain/roles";
 import { ApiError } from "../lib/errors";
 import { isId } from "../lib/ids";
@@ -31,10 +32,6 @@ import type { DashboardSession } from "./session";
 // passkey check within five minutes and is announced by event and audit log by the service.
 
 export const PAYOUTS_PAGE = "/dashboard/payouts";
-
-function ownerOf(session: DashboardSession) {
-	return { merchantId: session.merchantId, livemode: session.livemode };
-}
 
 function describe(d: PayoutDestinationRow): string {
 	return d.type === "solana_wallet" ? "Solana wallet" : "Stripe account";

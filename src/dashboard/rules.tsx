@@ -6,7 +6,7 @@ import { ApiError } from "../lib/errors";
 import { zodToApiError } from "../lib/validation";
 import { getRiskRules, replaceRiskRules, toApiRiskRules } from "../services/risk";
 import { getRoutingRules, replaceRoutingRules, toApiRoutingRules } from "../services/routing";
-import { allow, auditDashboard, ownerOf, stepUp } from "./access";
+import { allow, auditDashboard, sessionAuth, stepUp } from "./access";
 import {
 	type DashboardApp,
 	type DashboardContext,
@@ -235,7 +235,7 @@ export function registerRules(app: DashboardApp): void {
 			return rulesPage(c, session, { set: "risk", text: text ?? "", error: parsed.error });
 		}
 		const rules = toApiRiskRules(
-			await replaceRiskRules(c.env, ownerOf(session), parsed.config),
+			await replaceRiskRules(c.env, sessionAuth(session), parsed.config),
 			session.livemode,
 		);
 		await auditDashboard(c.env, session, "risk_rules.updated", null, {
@@ -255,7 +255,7 @@ export function registerRules(app: DashboardApp): void {
 		}
 		let record: Awaited<ReturnType<typeof replaceRoutingRules>>;
 		try {
-			record = await replaceRoutingRules(c.env.DB, ownerOf(session), parsed.config);
+			record = await replaceRoutingRules(c.env.DB, sessionAuth(session), parsed.config);
 		} catch (error) {
 			if (!(error instanceof ApiError) || error.status >= 500) throw error;
 			return rulesPage(c, session, { set: "routing", text: text ?? "", error: error.message });

@@ -3,7 +3,6 @@
  * available balances are paid out. A merchant's schedule and minimums live in its settings; the
  * daily cron asks these rules for each merchant and currency.
  */
-import { isSupportedCurrency } from "./money";
 import { destinationTypeFor } from "./payout";
 import type { PayoutDestinationType } from "./payout-destination";
 

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { html } from "hono/html";
 import { destinationById } from "../db/payout-destinations";
+import { ownerOf } from "../domain/owner";
 import {
 	PAYOUT_DESTINATION_STATUSES,
 	PAYOUT_DESTINATION_TYPES,
@@ -224,10 +225,6 @@ const onboardingLinkRoute = apiRoute({
 /** The actor of a change made with an API key. */
 export function apiActor(auth: AuthContext): AuditActor {
 	return { type: "api_key", id: auth.keyId };
-}
-
-function ownerOf(auth: AuthContext) {
-	return { merchantId: auth.merchantId, livemode: auth.livemode };
 }
 
 function checkId(id: string): void {

@@ -3,6 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { createDb } from "../db/client";
 import { checkCursors, type PageQuery } from "../db/pagination";
 import { customers, customerWallets } from "../db/schema";
+import type { Owner } from "../domain/owner";
 import type { Env } from "../env";
 import {
 	EncryptionConfigError,
@@ -16,10 +17,7 @@ import {
 import { ApiError } from "../lib/errors";
 import { isId, lowestIdAt, newId } from "../lib/ids";
 import { log } from "../lib/log";
-import type { AuthContext } from "../types";
 import { tokenCatalog } from "./solana-quote";
-
-export type Owner = Pick<AuthContext, "merchantId" | "livemode">;
 
 export interface CustomerWalletJson {
 	address: string;

@@ -2,14 +2,13 @@ import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { checkCursors } from "../db/pagination";
 import { paymentLinks } from "../db/schema";
+import type { Owner } from "../domain/owner";
 import type { PaymentMethodType } from "../domain/payment";
 import type { PaymentLinkRecord } from "../domain/payment-link";
 import { notFound } from "../lib/errors";
 import { isId, newId } from "../lib/ids";
-import type { AuthContext } from "../types";
 
 type PaymentLinkRow = typeof paymentLinks.$inferSelect;
-type Owner = Pick<AuthContext, "merchantId" | "livemode">;
 
 /** The validated body of `POST /v1/payment_links`. */
 export interface NewPaymentLink {

@@ -6,6 +6,7 @@ import {
 	type PayoutDestinationRow,
 	setStripeDestinationStatus,
 } from "../db/payout-destinations";
+import type { Owner } from "../domain/owner";
 import { usableAfterFor } from "../domain/payout-destination";
 import { type Env, payoutCoolingOffSeconds } from "../env";
 import { timingSafeEqualText } from "../lib/crypto";
@@ -15,7 +16,7 @@ import { log } from "../lib/log";
 import { stripeConfigured, stripeFromEnv } from "../processors/stripe/client";
 import type { AuditActor } from "./audit";
 import { publishEvents } from "./events";
-import { announcement, checkDestinationRoom, type Owner } from "./payout-destinations";
+import { announcement, checkDestinationRoom } from "./payout-destinations";
 
 /**
  * Fiat payout destinations: Stripe Connect Express accounts, onboarded through Stripe's account

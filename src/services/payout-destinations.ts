@@ -13,6 +13,7 @@ import {
 	type PayoutDestinationRow,
 	removeDestination,
 } from "../db/payout-destinations";
+import type { Owner } from "../domain/owner";
 import {
 	type PayoutDestinationType,
 	toApiDestination,
@@ -46,11 +47,6 @@ export async function checkDestinationRoom(env: Env, owner: Owner): Promise<void
 			`At most ${MAX_DESTINATIONS} payout destinations per mode; remove one first.`,
 		);
 	}
-}
-
-export interface Owner {
-	merchantId: string;
-	livemode: boolean;
 }
 
 export interface ProofChallenge {

@@ -5,6 +5,7 @@ import { placeRefundHold, refundCoverage } from "../db/balance-holds";
 import { createDb } from "../db/client";
 import { checkCursors } from "../db/pagination";
 import { refunds } from "../db/schema";
+import type { Owner } from "../domain/owner";
 import type { PaymentMethodType } from "../domain/payment";
 import type {
 	RefundFunds,
@@ -21,12 +22,9 @@ import { log } from "../lib/log";
 import { rpcFromEnv, SolanaRpcError } from "../processors/solana/rpc";
 import { isStripeError, stripeFromEnv } from "../processors/stripe/client";
 import type { RefundsMessage } from "../queues/refunds";
-import type { AuthContext } from "../types";
 import { paymentStub } from "./payments";
 import { refundConversionTerms } from "./refund-conversion";
 import { recordProcessorOutcome } from "./routing";
-
-type Owner = Pick<AuthContext, "merchantId" | "livemode">;
 
 /** The validated body of `POST /v1/refunds`. */
 export interface NewRefundParams {

@@ -1,4 +1,5 @@
 import sanctionedList from "../../data/sanctioned-addresses.json";
+import type { Owner } from "../domain/owner";
 import type { PaymentRecord } from "../domain/payment";
 import {
 	assessRisk,
@@ -12,10 +13,7 @@ import {
 } from "../domain/risk";
 import type { Env } from "../env";
 import { log } from "../lib/log";
-import type { AuthContext } from "../types";
 import { emitEvent } from "./events";
-
-type Owner = Pick<AuthContext, "merchantId" | "livemode">;
 
 /** The sanctioned-address sample list (data/sanctioned-addresses.json), built into the Worker. */
 export const SANCTIONED_ADDRESSES: ReadonlySet<string> = new Set(sanctionedList.addresses);

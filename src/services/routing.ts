@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { ProcessorHealthState } from "../../durable-objects/processor-health";
 import { createDb } from "../db/client";
 import { routingRules } from "../db/schema";
+import type { Owner } from "../domain/owner";
 import type { PaymentMethodType } from "../domain/payment";
 import {
 	type BreakerState,
@@ -16,9 +17,6 @@ import {
 import type { Env } from "../env";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
-import type { AuthContext } from "../types";
-
-type Owner = Pick<AuthContext, "merchantId" | "livemode">;
 
 /** A merchant's routing configuration in one mode, as stored. */
 export interface RoutingRulesRecord extends RoutingConfig {

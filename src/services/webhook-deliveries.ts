@@ -2,13 +2,13 @@ import { and, asc, desc, eq, gt, isNull, lt } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { checkCursors } from "../db/pagination";
 import { webhookAttempts, webhookEndpoints } from "../db/schema";
+import type { Owner } from "../domain/owner";
 import { eventMatches, type WebhookDeliveryMessage } from "../domain/webhooks";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { isId, newId } from "../lib/ids";
 import {
 	loadWebhookEndpointRow,
-	type Owner,
 	type PageQuery,
 	type WebhookAttemptRow,
 	type WebhookEndpointRow,

@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, gt, isNull, lt, type SQL, sql } from "drizzl
 import { createDb } from "../db/client";
 import { checkCursors } from "../db/pagination";
 import { type webhookAttempts, webhookEndpoints } from "../db/schema";
+import type { Owner } from "../domain/owner";
 import {
 	checkWebhookUrl,
 	type EndpointDisabledReason,
@@ -21,10 +22,8 @@ import {
 import { ApiError, notFound } from "../lib/errors";
 import { isId, newId } from "../lib/ids";
 import { log } from "../lib/log";
-import type { AuthContext } from "../types";
 import { emitEvent } from "./events";
 
-export type Owner = Pick<AuthContext, "merchantId" | "livemode">;
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
 export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;
 

@@ -1,0 +1,10 @@
+/** Whose objects a request reads or changes: one merchant, in one mode (live or test). */
+export interface Owner {
+	merchantId: string;
+	livemode: boolean;
+}
+
+/** Only the owner part of a caller (an API key, a session): nothing else reaches a query. */
+export function ownerOf(caller: Owner): Owner {
+	return { merchantId: caller.merchantId, livemode: caller.livemode };
+}
