@@ -68,7 +68,7 @@ export interface CheckoutBootstrap {
  * Security headers of every checkout response: a strict CSP (scripts and styles only from this
  * origin, no inline script), no framing, no referrer, and HSTS on https.
  */
-function secureHeaders(c: Context<AppEnv>, card = false): void {
+function setCheckoutSecurityHeaders(c: Context<AppEnv>, card = false): void {
 	const base = new URL(c.env.PUBLIC_BASE_URL);
 	const ws = `${base.protocol === "https:" ? "wss:" : "ws:"}//${base.host}`;
 	// Stripe's own script, frames and API, only on pages that offer the card tab.
@@ -208,7 +208,7 @@ export function registerCheckout(app: App): void {
 		const payment = await openPayment(c, id);
 		const acceptsCard =
 			!!payment && payment.payment_method_types.includes("card") && stripeConfigured(c.env);
-		secureHeaders(c, acceptsCard);
+		setCheckoutSecurityHeaders(c, acceptsCard);
 		// The payer's language: the page's words, and how amounts and dates are written.
 		const loc = negotiateLocale(c.req.header("Accept-Language"));
 		const t = loc.messages;
@@ -218,12 +218,12 @@ export function registerCheckout(app: App): void {
 		if (!payment) {
 			c.status(404);
 			return c.html(
-				<Page title={t.not_found_title} loc={loc} mobile={mobile}>
+				<CheckoutPage title={t.not_found_title} loc={loc} mobile={mobile}>
 					<main id="checkout" data-status="not_found">
 						<h1>{t.not_found_title}</h1>
 						<p>{t.not_found_body}</p>
 					</main>
-				</Page>,
+				</CheckoutPage>,
 			);
 		}
 		const merchant = await getMerchant(c.env.DB, payment.merchant_id);
@@ -261,7 +261,7 @@ export function registerCheckout(app: App): void {
 		const acceptsSolana = payment.payment_method_types.includes("solana");
 		const both = acceptsSolana && acceptsCard;
 		return c.html(
-			<Page
+			<CheckoutPage
 				title={fill(t.page_title, { merchant: merchantName })}
 				bootstrap={bootstrap}
 				loc={loc}
@@ -347,7 +347,7 @@ export function registerCheckout(app: App): void {
 						{!payment.livemode ? <p>{t.test_mode_footer}</p> : null}
 					</footer>
 				</main>
-			</Page>,
+			</CheckoutPage>,
 		);
 	});
 }
@@ -372,7 +372,7 @@ function isMobile(c: Context<AppEnv>): boolean {
 	return /Mobi|Android|iPhone|iPad|iPod/i.test(c.req.header("User-Agent") ?? "");
 }
 
-function Page(props: {
+function CheckoutPage(props: {
 	title: string;
 	bootstrap?: CheckoutBootstrap;
 	loc: CheckoutLocale;

@@ -16,7 +16,7 @@ function canSign(w: Wallet): boolean {
 	return "solana:signMessage" in w.features && "standard:connect" in w.features;
 }
 
-function pickWallet(): Wallet | null {
+function signingWallet(): Wallet | null {
 	const usable = getWallets().get().filter(canSign);
 	return usable.find((w) => w.name === "Phantom") ?? usable[0] ?? null;
 }
@@ -40,7 +40,7 @@ function walletMessage(error: unknown): string {
 }
 
 async function prove(form: HTMLFormElement, showError: (text: string | null) => void) {
-	const wallet = pickWallet();
+	const wallet = signingWallet();
 	if (!wallet) {
 		showError("No Solana wallet found in this browser: install one (such as Phantom) and reload.");
 		return;

@@ -17,7 +17,7 @@ import {
 } from "../services/passkeys";
 import { getUser, membershipsOf } from "../services/team";
 import type { AppEnv } from "../types";
-import { attemptAllowed, jsonBody, personSession, text, tooManyAttempts } from "./auth-limits";
+import { attemptAllowed, personSession, readJsonBody, text, tooManyAttempts } from "./auth-limits";
 import { safeNext } from "./context";
 import { recordStepUp, revokeDashboardSession, startDashboardSession } from "./session";
 
@@ -50,7 +50,7 @@ export function registerPasskeySignIn(api: Hono<AppEnv>): void {
 	});
 
 	api.post("/dashboard/auth/sign-in/verify", async (c) => {
-		const body = await jsonBody(c);
+		const body = await readJsonBody(c);
 		const response = assertion(body);
 		const challenge = await takeChallenge(c.env.DB, text(body, "challenge_id", 64), "sign_in");
 		const rp = relyingPartyOf(c.req.url);
@@ -136,7 +136,7 @@ export function registerPasskeySignIn(api: Hono<AppEnv>): void {
 
 	api.post("/dashboard/auth/step-up/verify", async (c) => {
 		const session = await personSession(c);
-		const body = await jsonBody(c);
+		const body = await readJsonBody(c);
 		const response = assertion(body);
 		const challenge = await takeChallenge(c.env.DB, text(body, "challenge_id", 64), "step_up");
 		// The challenge was issued to this session and no other.
@@ -159,7 +159,7 @@ export function registerPasskeySignIn(api: Hono<AppEnv>): void {
 	// must be for their own email.
 	api.post("/dashboard/auth/invitations/accept", async (c) => {
 		const session = await personSession(c);
-		const body = await jsonBody(c);
+		const body = await readJsonBody(c);
 		const id = text(body, "invitation", 64);
 		if (!(await attemptAllowed(c, `invitation:${id}`))) throw tooManyAttempts(c);
 		if (session.subject.kind !== "user" || session.email === null) {

@@ -59,7 +59,7 @@ export function jsonAuthApp(): Hono<AppEnv> {
 }
 
 /** The JSON body, an object, or a 400 in the house shape. */
-export async function jsonBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
+export async function readJsonBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
 	const body = await c.req.json().catch(() => null);
 	if (body === null || typeof body !== "object" || Array.isArray(body)) {
 		throw new ApiError("body_invalid", "Send a JSON object.");

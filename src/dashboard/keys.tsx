@@ -69,7 +69,7 @@ async function withoutCachedKeys<T>(write: () => Promise<T>): Promise<T> {
 	}
 }
 
-function auditKey(
+function auditKeyChangeInDashboard(
 	c: DashboardContext,
 	session: DashboardSession,
 	verb: "rolled" | "revoked",
@@ -176,7 +176,7 @@ export function registerKeys(app: DashboardApp): void {
 			await withoutCachedKeys(() => rollKey(c.env.DB, session.merchantId, key.id, grace)),
 			key.id,
 		);
-		await auditKey(c, session, "rolled", rolled.previous, {
+		await auditKeyChangeInDashboard(c, session, "rolled", rolled.previous, {
 			rolled_to: rolled.key.id,
 			expires_at: rolled.previous.expires_at,
 		});
@@ -211,7 +211,7 @@ export function registerKeys(app: DashboardApp): void {
 			await withoutCachedKeys(() => revokeKey(c.env.DB, session.merchantId, key.id)),
 			key.id,
 		);
-		await auditKey(c, session, "revoked", revoked);
+		await auditKeyChangeInDashboard(c, session, "revoked", revoked);
 		// Revoking the key this session stands on ends the session: the next page asks to sign in.
 		return seeOther(c, "/dashboard/keys");
 	});

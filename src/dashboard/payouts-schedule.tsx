@@ -34,7 +34,7 @@ function minimumsText(env: Env, minimums: Record<string, string>): string {
 }
 
 /** The typed minimums as the settings store them: ledger currency → minor or base units. */
-function parseMinimums(env: Env, text: string): Record<string, string> {
+function minimumsFromForm(env: Env, text: string): Record<string, string> {
 	const lines = text
 		.split(/\r?\n/)
 		.map((l) => l.trim())
@@ -136,7 +136,7 @@ export function registerPayoutSchedule(app: DashboardApp): void {
 		if (anchor !== undefined && !(WEEKDAYS as readonly string[]).includes(anchor)) {
 			throw new PageError(400, "Check the form", "Choose a weekday.");
 		}
-		const minimums = parseMinimums(c.env, form.get("minimums") ?? "");
+		const minimums = minimumsFromForm(c.env, form.get("minimums") ?? "");
 		const merchant = await getMerchant(c.env.DB, session.merchantId);
 		if (!merchant) throw new PageError(404, "Not found", "The merchant is gone.");
 		const settings: MerchantSettings = { ...merchant.settings };

@@ -32,7 +32,7 @@ import {
 	upsertMember,
 } from "../services/team";
 import type { AppEnv } from "../types";
-import { attemptAllowed, jsonBody, personSession, text, tooManyAttempts } from "./auth-limits";
+import { attemptAllowed, personSession, readJsonBody, text, tooManyAttempts } from "./auth-limits";
 import {
 	type DashboardSession,
 	endOtherSessions,
@@ -83,7 +83,7 @@ function passkeyName(body: Record<string, unknown>): string {
 
 export function registerPasskeyRegistration(api: Hono<AppEnv>): void {
 	api.post("/dashboard/auth/register/options", async (c) => {
-		const body = await jsonBody(c);
+		const body = await readJsonBody(c);
 		const rp = relyingPartyOf(c.req.url);
 		const db = c.env.DB;
 		let subject: Subject;
@@ -146,7 +146,7 @@ export function registerPasskeyRegistration(api: Hono<AppEnv>): void {
 	});
 
 	api.post("/dashboard/auth/register/verify", async (c) => {
-		const body = await jsonBody(c);
+		const body = await readJsonBody(c);
 		const db = c.env.DB;
 		const challenge = await takeChallenge(db, text(body, "challenge_id", 64), "register");
 		if (!challenge) throw new ApiError("sign_in_invalid", "The registration expired; start again.");

@@ -112,25 +112,6 @@ export function walletErrorKind(error: unknown): { kind: WalletErrorKind; messag
 	return { kind: "other", message };
 }
 
-/** A wallet's error in English words a payer can act on (the checkout's page words it per language). */
-export function describeWalletError(error: unknown): string {
-	const { kind, message } = walletErrorKind(error);
-	switch (kind) {
-		case "declined":
-			return "You declined the request in your wallet. You can try again.";
-		case "funds":
-			return "Your wallet does not have enough funds for this payment and its network fee.";
-		case "expired":
-			return "The transaction expired before it was sent. Try again to get a fresh one.";
-		case "unauthorized":
-			return "Your wallet has not connected this site. Connect it and try again.";
-		default:
-			return message
-				? `Your wallet reported an error: ${message}`
-				: "Your wallet reported an error.";
-	}
-}
-
 /** Seconds left as m:ss (or h:mm:ss), never negative. */
 export function formatCountdown(seconds: number): string {
 	const s = Math.max(0, Math.floor(seconds));

@@ -8,3 +8,8 @@ export interface Owner {
 export function ownerOf(caller: Owner): Owner {
 	return { merchantId: caller.merchantId, livemode: caller.livemode };
 }
+
+/** `merchant:live|test`: names per-owner caches and Durable Objects (never change: it names stored objects). */
+export function ownerKey(owner: Owner): string {
+	return `${owner.merchantId}:${owner.livemode ? "live" : "test"}`;
+}

@@ -26,7 +26,7 @@ function cssHash(): Promise<string> {
  * The checkout's security headers (src/checkout/routes.tsx), tighter still: these pages run no
  * script at all and allow only their own stylesheet. A redirect carries them too, harmlessly.
  */
-async function secureHeaders(c: Context<AppEnv>): Promise<void> {
+async function setLinkPageSecurityHeaders(c: Context<AppEnv>): Promise<void> {
 	setPageSecurityHeaders(c, [
 		"default-src 'none'",
 		`style-src 'sha256-${await cssHash()}'`,
@@ -50,7 +50,7 @@ const PAY_BUTTON = "pay-button.js";
 export function registerPaymentLinkPages(app: App): void {
 	app.get("/l/:id", async (c) => {
 		const id = c.req.param("id");
-		await secureHeaders(c);
+		await setLinkPageSecurityHeaders(c);
 		c.header("Cache-Control", "no-store");
 		// A link is a one-off action, not content: search engines should neither index nor follow it.
 		c.header("X-Robots-Tag", "noindex, nofollow");
@@ -59,10 +59,10 @@ export function registerPaymentLinkPages(app: App): void {
 			c.header("Retry-After", String(RETRY_AFTER_SECONDS));
 			c.status(429);
 			return c.html(
-				<Page title="Too many requests">
+				<LinkPage title="Too many requests">
 					<h1>Too many requests</h1>
 					<p>Wait a few seconds, then open the link again.</p>
-				</Page>,
+				</LinkPage>,
 			);
 		}
 		const link = await findPaymentLink(c.env.DB, id);
@@ -70,10 +70,10 @@ export function registerPaymentLinkPages(app: App): void {
 		if (!link.active) {
 			c.status(410);
 			return c.html(
-				<Page title="Link no longer active">
+				<LinkPage title="Link no longer active">
 					<h1>This payment link is no longer active</h1>
 					<p>Ask the merchant for a new link.</p>
-				</Page>,
+				</LinkPage>,
 			);
 		}
 		// Hono answers HEAD through the GET route; link checkers and prefetchers must not mint payments.
@@ -98,23 +98,23 @@ export function registerPaymentLinkPages(app: App): void {
 				// The merchant's risk rules refused it; which rule stays in the log.
 				c.status(402);
 				return c.html(
-					<Page title="Payment declined">
+					<LinkPage title="Payment declined">
 						<h1>This payment was declined</h1>
 						<p>Contact the merchant if you think this is a mistake.</p>
-					</Page>,
+					</LinkPage>,
 				);
 			}
 			c.status(unavailable ? 503 : 409);
 			if (unavailable) c.header("Retry-After", "30");
 			return c.html(
-				<Page title="Payment unavailable">
+				<LinkPage title="Payment unavailable">
 					<h1>This payment can't be started right now</h1>
 					<p>
 						{unavailable
 							? "Try again in a minute."
 							: "Ask the merchant to check this payment link's settings."}
 					</p>
-				</Page>,
+				</LinkPage>,
 			);
 		}
 	});
@@ -167,14 +167,14 @@ function etagMatches(header: string | undefined, hash: string): boolean {
 function notFoundPage(c: Context<AppEnv>) {
 	c.status(404);
 	return c.html(
-		<Page title="Payment link not found">
+		<LinkPage title="Payment link not found">
 			<h1>Payment link not found</h1>
 			<p>Check the link you were given, or ask the merchant for a new one.</p>
-		</Page>,
+		</LinkPage>,
 	);
 }
 
-function Page(props: { title: string; children: unknown }) {
+function LinkPage(props: { title: string; children: unknown }) {
 	// Standards mode: without a doctype, browsers lay the page out in quirks mode.
 	return (
 		<>

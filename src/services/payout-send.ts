@@ -7,7 +7,7 @@ import type { Env } from "../env";
 import { lowestIdAt } from "../lib/ids";
 import { log } from "../lib/log";
 import { rpcFromEnv } from "../processors/solana/rpc";
-import { isStripeError, stripeFromEnv } from "../processors/stripe/client";
+import { refusedByStripe, stripeFromEnv } from "../processors/stripe/client";
 import { recipientTokenAccountExists } from "./payout-chain";
 import { movePayout, type PayoutsMessage } from "./payouts";
 import { tokenCatalog } from "./tokens";
@@ -111,16 +111,6 @@ async function sendRefusal(
 	};
 }
 
-/** Stripe errors another try cannot fix: the request itself is refused. */
-function refusedByStripe(err: unknown): err is Stripe.errors.StripeError {
-	return (
-		isStripeError(err) &&
-		(err.type === "StripeInvalidRequestError" || err.type === "StripePermissionError") &&
-		err.statusCode !== 409 &&
-		err.statusCode !== 429
-	);
-}
-
 /**
  * A Connect transfer from the platform's balance to the connected account, with the payout id as
  * idempotency key: a retry after a lost answer or an outage gets the same transfer, never a
@@ -143,7 +133,7 @@ async function sendStripeTransfer(env: Env, payout: PayoutRecord, account: strin
 			{ idempotencyKey: payout.id },
 		);
 	} catch (err) {
-		if (!refusedByStripe(err)) throw err;
+		if (!refusedByStripe(err, "StripePermissionError")) throw err;
 		const at = now();
 		await movePayout(
 			env,

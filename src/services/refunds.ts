@@ -20,7 +20,7 @@ import { ApiError, notFound } from "../lib/errors";
 import { isId, lowestIdAt, newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { rpcFromEnv, SolanaRpcError } from "../processors/solana/rpc";
-import { isStripeError, stripeFromEnv } from "../processors/stripe/client";
+import { isStripeError, refusedByStripe, stripeFromEnv } from "../processors/stripe/client";
 import type { RefundsMessage } from "../queues/refunds";
 import { paymentStub } from "./payments";
 import { refundConversionTerms } from "./refund-conversion";
@@ -248,16 +248,6 @@ async function holdRefundFunds(env: Env, refund: RefundRecord): Promise<boolean>
 	return false;
 }
 
-/** Stripe errors that another try cannot fix: the request itself is refused. */
-function refusedByStripe(err: unknown): err is Stripe.errors.StripeError {
-	return (
-		isStripeError(err) &&
-		(err.type === "StripeInvalidRequestError" || err.type === "StripeCardError") &&
-		err.statusCode !== 409 &&
-		err.statusCode !== 429
-	);
-}
-
 /**
  * The card refund at Stripe, with an idempotency key derived from our refund id: a retry after a
  * lost answer gets the same Stripe refund, never a second one.
@@ -282,7 +272,7 @@ async function refundCard(env: Env, refund: RefundRecord): Promise<"done" | "wai
 					{ idempotencyKey: `${refund.id}:stripe` },
 				);
 	} catch (err) {
-		if (refusedByStripe(err)) {
+		if (refusedByStripe(err, "StripeCardError")) {
 			await stub.failRefund(refund.id, { reason: `Stripe refused the refund: ${err.message}` });
 			return "done";
 		}

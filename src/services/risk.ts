@@ -1,5 +1,5 @@
 import sanctionedList from "../../data/sanctioned-addresses.json";
-import type { Owner } from "../domain/owner";
+import { type Owner, ownerKey } from "../domain/owner";
 import type { PaymentRecord } from "../domain/payment";
 import {
 	assessRisk,
@@ -13,6 +13,7 @@ import {
 } from "../domain/risk";
 import type { Env } from "../env";
 import { log } from "../lib/log";
+import { RulesCache } from "../lib/rules-cache";
 import { emitEvent } from "./events";
 
 /** The sanctioned-address sample list (data/sanctioned-addresses.json), built into the Worker. */
@@ -99,47 +100,16 @@ export async function replaceRiskRules(
 		object_version: record.version,
 		data: JSON.stringify(toApiRiskRules(record, owner.livemode)),
 	});
-	rememberRules(cacheKey(owner), record, now);
+	rulesCache.remember(owner, record, now);
 	return record;
 }
 
 // Payment creation reads the rules on every payment: each isolate keeps them briefly, as routing
 // does with its rules (current at once after a replacement made in this isolate).
-const RULES_TTL_MS = 10_000;
-const MAX_CACHED = 1_000;
-const rulesCache = new Map<string, { record: RiskRulesRecord; expires: number }>();
+const rulesCache = new RulesCache<RiskRulesRecord>("risk rules");
 
-function cacheKey(owner: Owner): string {
-	return `${owner.merchantId}:${owner.livemode ? "live" : "test"}`;
-}
-
-function rememberRules(key: string, record: RiskRulesRecord, now: number): void {
-	const current = rulesCache.get(key);
-	if (current && current.record.version > record.version) return;
-	rulesCache.delete(key);
-	rulesCache.set(key, { record, expires: now + RULES_TTL_MS });
-	if (rulesCache.size > MAX_CACHED) {
-		const oldest = rulesCache.keys().next().value;
-		if (oldest !== undefined) rulesCache.delete(oldest);
-	}
-}
-
-export async function cachedRiskRules(d1: D1Database, owner: Owner): Promise<RiskRulesRecord> {
-	const key = cacheKey(owner);
-	const hit = rulesCache.get(key);
-	if (hit && hit.expires > Date.now()) return hit.record;
-	try {
-		const record = await getRiskRules(d1, owner);
-		rememberRules(key, record, Date.now());
-		return rulesCache.get(key)?.record ?? record;
-	} catch (err) {
-		if (!hit) throw err;
-		log("warn", "risk rules unreadable; using the cached copy", {
-			merchant_id: owner.merchantId,
-			error: err instanceof Error ? err.message : String(err),
-		});
-		return hit.record;
-	}
+export function cachedRiskRules(d1: D1Database, owner: Owner): Promise<RiskRulesRecord> {
+	return rulesCache.read(owner, () => getRiskRules(d1, owner));
 }
 
 /** Forgets this isolate's cached risk rules (tests). */
@@ -149,7 +119,7 @@ export function clearRiskCaches(): void {
 
 function countersStub(env: Env, owner: Owner) {
 	const ns = env.RISK_COUNTERS;
-	return ns ? ns.get(ns.idFromName(cacheKey(owner))) : null;
+	return ns ? ns.get(ns.idFromName(ownerKey(owner))) : null;
 }
 
 /** The facts an assessment starts from; counters and lists are added here. */

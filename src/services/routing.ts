@@ -17,6 +17,7 @@ import {
 import type { Env } from "../env";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
+import { RulesCache } from "../lib/rules-cache";
 
 /** A merchant's routing configuration in one mode, as stored. */
 export interface RoutingRulesRecord extends RoutingConfig {
@@ -93,7 +94,7 @@ export async function replaceRoutingRules(
 	const version = upsert?.results[0]?.version;
 	if (version === undefined) throw new Error("routing_rules upsert returned no version");
 	const record: RoutingRulesRecord = { ...config, version, updated };
-	rememberRules(cacheKey(owner), record, now);
+	rulesCache.remember(owner, record, now);
 	return record;
 }
 
@@ -102,53 +103,13 @@ export async function replaceRoutingRules(
 // each isolate keeps them briefly. Only settled values are cached, never promises: a promise
 // started by one request must not be awaited by another (its I/O belongs to the first).
 
-const RULES_TTL_MS = 10_000;
 const HEALTH_TTL_MS = 2_000;
-/** Bounds memory in an isolate that serves many merchants; the oldest entry goes first. */
-const MAX_CACHED_CONFIGS = 1_000;
 
-const rulesCache = new Map<string, { record: RoutingRulesRecord; expires: number }>();
+const rulesCache = new RulesCache<RoutingRulesRecord>("routing rules");
 
-function cacheKey(owner: Owner): string {
-	return `${owner.merchantId}:${owner.livemode ? "live" : "test"}`;
-}
-
-/** Keeps the newer of two versions, so a read that raced a replacement cannot bring it back. */
-function rememberRules(key: string, record: RoutingRulesRecord, now: number): void {
-	const current = rulesCache.get(key);
-	if (current && current.record.version > record.version) return;
-	rulesCache.delete(key);
-	rulesCache.set(key, { record, expires: now + RULES_TTL_MS });
-	if (rulesCache.size > MAX_CACHED_CONFIGS) {
-		const oldest = rulesCache.keys().next().value;
-		if (oldest !== undefined) rulesCache.delete(oldest);
-	}
-}
-
-/**
- * The configuration routing uses: at most 10 s old, and current at once after a replacement
- * made in this isolate. When D1 cannot be read, a stale copy is used rather than failing.
- */
-export async function cachedRoutingRules(
-	d1: D1Database,
-	owner: Owner,
-): Promise<RoutingRulesRecord> {
-	const key = cacheKey(owner);
-	const hit = rulesCache.get(key);
-	if (hit && hit.expires > Date.now()) return hit.record;
-	try {
-		const record = await getRoutingRules(d1, owner);
-		rememberRules(key, record, Date.now());
-		return rulesCache.get(key)?.record ?? record;
-	} catch (err) {
-		if (!hit) throw err;
-		log("warn", "routing rules unreadable; using the cached copy", {
-			merchant_id: owner.merchantId,
-			livemode: owner.livemode,
-			error: err instanceof Error ? err.message : String(err),
-		});
-		return hit.record;
-	}
+/** The configuration routing uses: at most 10 s old (see RulesCache). */
+export function cachedRoutingRules(d1: D1Database, owner: Owner): Promise<RoutingRulesRecord> {
+	return rulesCache.read(owner, () => getRoutingRules(d1, owner));
 }
 
 let healthCache: { states: Partial<Record<Processor, BreakerState>>; expires: number } | null =

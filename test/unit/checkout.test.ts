@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { qrSvg } from "../../src/checkout/qr";
 import {
 	checkoutView,
-	describeWalletError,
 	formatCountdown,
 	formatTokenAmount,
+	walletErrorKind,
 } from "../../src/domain/checkout";
 import { newPaymentRecord } from "../../src/domain/payment";
 
@@ -29,16 +29,19 @@ describe("formatCountdown", () => {
 	});
 });
 
-describe("describeWalletError", () => {
-	it("turns the usual wallet errors into words a payer can act on", () => {
+describe("walletErrorKind", () => {
+	it("sorts the usual wallet errors into what a payer can act on", () => {
 		const rejected = Object.assign(new Error("User rejected the request."), { code: 4001 });
-		expect(describeWalletError(rejected)).toMatch(/declined/);
+		expect(walletErrorKind(rejected).kind).toBe("declined");
 		expect(
-			describeWalletError(new Error("Transaction simulation failed: insufficient lamports")),
-		).toMatch(/enough funds/);
-		expect(describeWalletError(new Error("Blockhash not found"))).toMatch(/expired/);
-		expect(describeWalletError(new Error("boom"))).toBe("Your wallet reported an error: boom");
-		expect(describeWalletError(undefined)).toBe("Your wallet reported an error.");
+			walletErrorKind(new Error("Transaction simulation failed: insufficient lamports")).kind,
+		).toBe("funds");
+		expect(walletErrorKind(new Error("Blockhash not found")).kind).toBe("expired");
+		expect(walletErrorKind(Object.assign(new Error("x"), { code: 4100 })).kind).toBe(
+			"unauthorized",
+		);
+		expect(walletErrorKind(new Error("boom"))).toEqual({ kind: "other", message: "boom" });
+		expect(walletErrorKind(undefined)).toEqual({ kind: "other", message: "" });
 	});
 });
 

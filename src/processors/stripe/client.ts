@@ -115,3 +115,20 @@ export async function retrieveIntent(env: Env, id: string): Promise<Stripe.Payme
 export function isStripeError(error: unknown): error is Stripe.errors.StripeError {
 	return error instanceof Stripe.errors.StripeError;
 }
+
+/**
+ * A Stripe error another try cannot fix: the request itself is refused (an invalid request, or
+ * the error type the call names: a declined card for refunds, a permission error for Connect
+ * transfers). A 409 (idempotency clash) or 429 (rate limit) is worth retrying, never a refusal.
+ */
+export function refusedByStripe(
+	err: unknown,
+	also: "StripeCardError" | "StripePermissionError",
+): err is Stripe.errors.StripeError {
+	return (
+		isStripeError(err) &&
+		(err.type === "StripeInvalidRequestError" || err.type === also) &&
+		err.statusCode !== 409 &&
+		err.statusCode !== 429
+	);
+}

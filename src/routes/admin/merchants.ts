@@ -226,7 +226,7 @@ function unwrapKeyChange<T>(change: KeyChange<T>, keyId: string): T {
 const ADMIN_ACTOR = { type: "admin", id: null } as const;
 
 /** Records a key change in the log of the key's mode: ids and the redacted key, never the key. */
-function auditKey(
+function auditKeyChangeByAdmin(
 	env: { DB: D1Database },
 	merchantId: string,
 	verb: "created" | "rolled" | "revoked",
@@ -253,7 +253,8 @@ export function registerAdminMerchants(app: App): void {
 	app.openapi(create, async (c) => {
 		const { owner_email: ownerEmail, ...input } = c.req.valid("json");
 		const created = await createMerchant(c.env.DB, input);
-		for (const key of created.keys) await auditKey(c.env, created.merchant.id, "created", key);
+		for (const key of created.keys)
+			await auditKeyChangeByAdmin(c.env, created.merchant.id, "created", key);
 		if (ownerEmail === undefined) return c.json(created, 201);
 		const invitation = await adminInvite(c.env, created.merchant, ownerEmail, "owner");
 		return c.json({ ...created, owner_invitation: invitation }, 201);
@@ -300,7 +301,7 @@ export function registerAdminMerchants(app: App): void {
 		const body = c.req.valid("json");
 		await requireMerchant(c.env.DB, id);
 		const key = await createKey(c.env.DB, id, body.type, body.livemode);
-		await auditKey(c.env, id, "created", key);
+		await auditKeyChangeByAdmin(c.env, id, "created", key);
 		return c.json(key, 201);
 	});
 
@@ -308,7 +309,7 @@ export function registerAdminMerchants(app: App): void {
 		const { id, key } = c.req.valid("param");
 		const grace = c.req.valid("json")?.expires_in ?? 24 * 60 * 60;
 		const rolled = unwrapKeyChange(await rollKey(c.env.DB, id, key, grace), key);
-		await auditKey(c.env, id, "rolled", rolled.previous, {
+		await auditKeyChangeByAdmin(c.env, id, "rolled", rolled.previous, {
 			rolled_to: rolled.key.id,
 			expires_at: rolled.previous.expires_at,
 		});
@@ -318,7 +319,7 @@ export function registerAdminMerchants(app: App): void {
 	app.openapi(revoke, async (c) => {
 		const { id, key } = c.req.valid("param");
 		const revoked = unwrapKeyChange(await revokeKey(c.env.DB, id, key), key);
-		await auditKey(c.env, id, "revoked", revoked);
+		await auditKeyChangeByAdmin(c.env, id, "revoked", revoked);
 		return c.json(revoked, 200);
 	});
 }
