@@ -2,7 +2,7 @@ import type { Env } from "../src/env";
 import { log } from "../src/lib/log";
 import type { SignedTransfer } from "../src/processors/solana/refund-transaction";
 import { rpcFromEnv, type SolanaRpc, SolanaRpcError } from "../src/processors/solana/rpc";
-import { Jobs } from "./outbox";
+import { Jobs } from "./jobs";
 
 export type SenderState = "sending" | "finalized" | "failed";
 
