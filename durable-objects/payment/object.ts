@@ -14,7 +14,6 @@ import type { RefundDraw, RefundFailure, RefundOutcome } from "../../src/domain/
 import {
 	type InflowInput,
 	type InflowResult,
-	settlementTransfer,
 	tokenCurrency,
 } from "../../src/domain/solana-receipts";
 import type { Env } from "../../src/env";
@@ -24,6 +23,7 @@ import { ChainSide } from "./chain";
 import { ChainPolling } from "./chain-polling";
 import { PaymentCore } from "./core";
 import { RefundSide } from "./refunds";
+import { approveReview, rejectReview } from "./review";
 
 /** Open status sockets per payment: a payer has a tab or two, never hundreds. */
 const MAX_STATUS_SOCKETS = 16;
@@ -131,50 +131,12 @@ export class PaymentObject extends DurableObject<Env> {
 	 * normal success would have settled them. Refused once any of its held funds went back.
 	 */
 	async approveReview(): Promise<TransitionResult> {
-		const current = this.core.read();
-		if (!current) return { ok: false, error: "not_found", message: "No such payment" };
-		if (current.status !== "requires_review") {
-			return {
-				ok: false,
-				error: "illegal_transition",
-				status: current.status,
-				message: `This payment's status is '${current.status}'; only a payment under review can be approved.`,
-			};
-		}
-		if (this.refunds.heldCryptoReturned()) {
-			return {
-				ok: false,
-				error: "illegal_transition",
-				status: current.status,
-				message: "Funds of this payment were refunded during the review; it cannot be approved.",
-			};
-		}
-		const nowS = Math.floor(Date.now() / 1000);
-		return this.core.transition(
-			"succeeded",
-			(p, now) => ({ ...p, succeeded_at: now }),
-			(p) =>
-				p.solana ? [settlementTransfer(p, p.solana, BigInt(p.solana.amount_received), nowS)] : [],
-		);
+		return approveReview(this.core, this.refunds);
 	}
 
 	/** The merchant rejects a payment under review: it fails and its funds stay held for refund. */
 	async rejectReview(): Promise<TransitionResult> {
-		const current = this.core.read();
-		if (current && current.status !== "requires_review") {
-			return {
-				ok: false,
-				error: "illegal_transition",
-				status: current.status,
-				message: `This payment's status is '${current.status}'; only a payment under review can be rejected.`,
-			};
-		}
-		return this.core.transition("failed", (p) => ({
-			...p,
-			failure_code: "risk_rejected",
-			failure_message:
-				"Rejected by the merchant after a risk review; the funds are held for refund.",
-		}));
+		return rejectReview(this.core);
 	}
 
 	async history(): Promise<{ version: number; from: string | null; to: string; at: number }[]> {
