@@ -1,11 +1,10 @@
 import {
 	type CardDispute,
 	cardAvailableTransfer,
-	cardIsHeld,
+	disputeTransfer,
 	reconcileCard,
 	type StripeIntentSnapshot,
 } from "../../src/domain/card";
-import { accounts } from "../../src/domain/ledger";
 import { type PaymentRecord, paidWith, type TransitionResult } from "../../src/domain/payment";
 import { cardRefundsInFlight } from "../../src/domain/refund";
 import { log } from "../../src/lib/log";
@@ -164,34 +163,8 @@ export class CardSide {
 			updated: now,
 			version: current.version + 1,
 		};
-		const amount = BigInt(dispute.amount);
-		const currency = current.currency;
-		// A held charge (extra or late) is withdrawn from the payment's holding account as far as it
-		// still holds it; the merchant's balance covers the rest, as for the price.
-		const card = current.card;
-		const inHolding = cardIsHeld(current)
-			? BigInt(Math.max(0, card.amount_received - (card.fee ?? 0) - card.amount_refunded))
-			: 0n;
-		const fromHolding = inHolding < amount ? inHolding : amount;
-		const legs: [string, bigint][] = [
-			[accounts.paymentHolding(current.id, current.livemode, currency), -fromHolding],
-			[
-				accounts.merchantAvailable(current.merchant_id, current.livemode, currency),
-				fromHolding - amount,
-			],
-			[accounts.settlement(current.livemode, "stripe", currency), amount],
-		];
 		this.core.commit(next, current.status, "payment.dispute_created", [
-			{
-				id: `${current.id}:dispute:${dispute.id}`,
-				kind: "adjustment",
-				reference: current.id,
-				livemode: current.livemode,
-				created: now,
-				postings: legs
-					.filter(([, value]) => value !== 0n)
-					.map(([account, value]) => ({ account, currency, amount: value })),
-			},
+			disputeTransfer(current, current.card, dispute, now),
 		]);
 		await this.core.flush();
 		return { ok: true, payment: next };
