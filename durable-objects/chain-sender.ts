@@ -1,8 +1,10 @@
+// Just over 400 lines: one transfer's send state machine (build, broadcast, confirm, report) over
+// its own tables; its parts only make sense together.
 import type { Env } from "../src/env";
 import { log } from "../src/lib/log";
 import type { SignedTransfer } from "../src/processors/solana/refund-transaction";
 import { rpcFromEnv, type SolanaRpc, SolanaRpcError } from "../src/processors/solana/rpc";
-import { Jobs } from "./outbox";
+import { Jobs } from "./jobs";
 
 export type SenderState = "sending" | "finalized" | "failed";
 

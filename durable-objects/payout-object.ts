@@ -1,4 +1,3 @@
-import { DurableObject } from "cloudflare:workers";
 import type { PayoutToken } from "../src/domain/payout";
 import type { Env } from "../src/env";
 import {
@@ -10,12 +9,8 @@ import {
 	completeOnChainPayout,
 	recipientTokenAccountExists,
 } from "../src/services/payout-chain";
-import {
-	ChainSender,
-	type ChainSendJob,
-	type SenderState,
-	type SenderStatus,
-} from "./chain-sender";
+import type { ChainSendJob } from "./chain-sender";
+import { ChainSenderObject } from "./chain-sender-object";
 
 /** What to send: one on-chain payout, as reserved in the ledger. */
 export interface PayoutTransferSpec {
@@ -76,29 +71,8 @@ const payoutJob: ChainSendJob<PayoutTransferSpec> = {
  * the machinery crypto refunds use (durable-objects/chain-sender.ts), the payout id as memo, and
  * books the outcome (paid, or failed with the reservation reversed) once it is final.
  */
-export class PayoutObject extends DurableObject<Env> {
-	private readonly sender: ChainSender<PayoutTransferSpec>;
-
+export class PayoutObject extends ChainSenderObject<PayoutTransferSpec> {
 	constructor(ctx: DurableObjectState, env: Env) {
-		super(ctx, env);
-		this.sender = new ChainSender(ctx, env, payoutJob);
-	}
-
-	/** Takes the payout on (once; later calls with the same payout just look again). */
-	async start(spec: PayoutTransferSpec): Promise<SenderStatus> {
-		return this.sender.start(spec);
-	}
-
-	async status(): Promise<SenderStatus> {
-		return this.sender.status();
-	}
-
-	/** Gives up if nothing can land any more (see ChainSender.abandon). */
-	async abandon(reason: string): Promise<SenderState | null> {
-		return this.sender.abandon(reason);
-	}
-
-	override async alarm(): Promise<void> {
-		await this.sender.alarm();
+		super(ctx, env, payoutJob);
 	}
 }

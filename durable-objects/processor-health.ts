@@ -1,19 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import {
-	BREAKER_DEFAULTS,
 	type BreakerState,
-	breakerOpen,
 	breakerRecord,
+	breakerReport,
+	type ProcessorHealthState,
 } from "../src/domain/routing";
 import type { Env } from "../src/env";
-
-/** A processor's circuit breaker as its object reports it. */
-export interface ProcessorHealthState extends BreakerState {
-	/** Whether routing should skip the processor now (open and still cooling down). */
-	open: boolean;
-	/** When a trial payment may be sent again (ms since the epoch); null when closed. */
-	retry_at: number | null;
-}
 
 /**
  * One object per processor (`idFromName("stripe")`): the circuit breaker shared by every
@@ -42,11 +34,11 @@ export class ProcessorHealth extends DurableObject<Env> {
 			next.failures,
 			next.opened_at,
 		);
-		return this.report(next, now);
+		return breakerReport(next, now);
 	}
 
 	async state(): Promise<ProcessorHealthState> {
-		return this.report(this.read(), Date.now());
+		return breakerReport(this.read(), Date.now());
 	}
 
 	private read(): BreakerState {
@@ -56,12 +48,5 @@ export class ProcessorHealth extends DurableObject<Env> {
 			)
 			.toArray()[0];
 		return row ?? { failures: 0, opened_at: null };
-	}
-
-	private report(state: BreakerState, now: number): ProcessorHealthState {
-		const open = breakerOpen(state, now);
-		const retryAt =
-			open && state.opened_at !== null ? state.opened_at + BREAKER_DEFAULTS.cooldownMs : null;
-		return { ...state, open, retry_at: retryAt };
 	}
 }

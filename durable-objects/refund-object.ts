@@ -1,4 +1,3 @@
-import { DurableObject } from "cloudflare:workers";
 import type { SolanaRefundDetails } from "../src/domain/refund";
 import type { Env } from "../src/env";
 import { log } from "../src/lib/log";
@@ -7,13 +6,8 @@ import {
 	settlementSigner,
 } from "../src/processors/solana/refund-transaction";
 import { completeUnattributedRefund } from "../src/services/unattributed-funds";
-import {
-	ChainSender,
-	type ChainSendJob,
-	type SenderOutcome,
-	type SenderState,
-	type SenderStatus,
-} from "./chain-sender";
+import type { ChainSendJob, SenderOutcome } from "./chain-sender";
+import { ChainSenderObject } from "./chain-sender-object";
 
 export type { SendAttempt, SenderState, SenderStatus } from "./chain-sender";
 
@@ -71,31 +65,8 @@ async function reportRefund(
  * (durable-objects/chain-sender.ts), then hands the outcome to the payment's object, which books
  * it, or to the unattributed funds it came from.
  */
-export class RefundObject extends DurableObject<Env> {
-	private readonly sender: ChainSender<RefundTransferSpec>;
-
+export class RefundObject extends ChainSenderObject<RefundTransferSpec> {
 	constructor(ctx: DurableObjectState, env: Env) {
-		super(ctx, env);
-		this.sender = new ChainSender(ctx, env, refundJob);
-	}
-
-	/** Takes the refund on (once; later calls with the same refund just look again). */
-	async start(spec: RefundTransferSpec): Promise<SenderStatus> {
-		return this.sender.start(spec);
-	}
-
-	async status(): Promise<SenderStatus> {
-		return this.sender.status();
-	}
-
-	/**
-	 * Gives up if nothing can land any more (see ChainSender.abandon); answers the state either way.
-	 */
-	async abandon(reason: string): Promise<SenderState | null> {
-		return this.sender.abandon(reason);
-	}
-
-	override async alarm(): Promise<void> {
-		await this.sender.alarm();
+		super(ctx, env, refundJob);
 	}
 }

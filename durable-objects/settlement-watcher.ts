@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one scan loop (open, page, queue, fetch, book) whose steps share the
+// account's cursor and pending list in this object's storage; split, they would pass that around.
 import { DurableObject } from "cloudflare:workers";
 import { postTransfer, settlementLedgerTotal } from "../src/db/ledger";
 import { paymentsForKeys, recordSignature } from "../src/db/solana-references";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { PaymentObject } from "../durable-objects/payment-object";
+import type { PaymentObject } from "../durable-objects/payment/object";
 import type { PayoutObject } from "../durable-objects/payout-object";
 import type { ProcessorHealth } from "../durable-objects/processor-health";
 import type { RefundObject } from "../durable-objects/refund-object";

@@ -4,7 +4,7 @@ import type { Env } from "./env";
 import { handleQueue } from "./queues/index";
 import "./queues/consumers";
 
-export { PaymentObject } from "../durable-objects/payment-object";
+export { PaymentObject } from "../durable-objects/payment/object";
 export { PayoutObject } from "../durable-objects/payout-object";
 export { ProcessorHealth } from "../durable-objects/processor-health";
 export { RefundObject } from "../durable-objects/refund-object";

@@ -302,3 +302,37 @@ export function reconcileCard(
 	}
 	return change;
 }
+
+/**
+ * A dispute's withdrawal, in one adjustment. A held charge (extra or late) is withdrawn from the
+ * payment's holding account as far as it still holds it; the merchant's balance covers the rest,
+ * as for the price.
+ */
+export function disputeTransfer(
+	payment: PaymentRecord,
+	card: CardPaymentDetails,
+	dispute: CardDispute,
+	now: number,
+): Transfer {
+	const amount = BigInt(dispute.amount);
+	const { currency, livemode } = payment;
+	const inHolding = cardIsHeld(payment)
+		? BigInt(Math.max(0, card.amount_received - (card.fee ?? 0) - card.amount_refunded))
+		: 0n;
+	const fromHolding = inHolding < amount ? inHolding : amount;
+	const legs: [string, bigint][] = [
+		[accounts.paymentHolding(payment.id, livemode, currency), -fromHolding],
+		[accounts.merchantAvailable(payment.merchant_id, livemode, currency), fromHolding - amount],
+		[accounts.settlement(livemode, "stripe", currency), amount],
+	];
+	return {
+		id: `${payment.id}:dispute:${dispute.id}`,
+		kind: "adjustment",
+		reference: payment.id,
+		livemode,
+		created: now,
+		postings: legs
+			.filter(([, value]) => value !== 0n)
+			.map(([account, value]) => ({ account, currency, amount: value })),
+	};
+}

@@ -7,6 +7,16 @@ import type { RoutingDecision } from "./routing";
 export const PAYMENT_METHOD_TYPES = ["solana", "card"] as const;
 export type PaymentMethodType = (typeof PAYMENT_METHOD_TYPES)[number];
 
+/** What a change to a payment's state returns: the stored payment, or why it was refused. */
+export type TransitionResult =
+	| { ok: true; payment: PaymentRecord }
+	| {
+			ok: false;
+			error: "not_found" | "illegal_transition";
+			message: string;
+			status?: PaymentStatus;
+	  };
+
 /** The crypto side of a payment: what to pay, where, and what has been seen on chain. */
 export interface SolanaPaymentDetails {
 	/** "SOL", "USDC" or a configured token's symbol. */

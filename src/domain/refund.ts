@@ -76,6 +76,20 @@ export interface CardRefundDetails {
 	stripe_status: string | null;
 }
 
+/** What a change to a refund returns: the stored refund, or why it was refused. */
+export type RefundResult =
+	| { ok: true; refund: RefundRecord }
+	| {
+			ok: false;
+			code:
+				| "resource_missing"
+				| "parameter_invalid"
+				| "parameter_missing"
+				| "payment_unexpected_state";
+			message: string;
+			param?: string;
+	  };
+
 /** What a PaymentObject stores for each refund of its payment. */
 export interface RefundRecord {
 	id: string;

@@ -364,3 +364,18 @@ export function breakerRecord(
 export function breakerOpen(state: BreakerState, now: number, options = BREAKER_DEFAULTS): boolean {
 	return state.opened_at !== null && now - state.opened_at < options.cooldownMs;
 }
+
+/** A processor's circuit breaker as its object reports it. */
+export interface ProcessorHealthState extends BreakerState {
+	/** Whether routing should skip the processor now (open and still cooling down). */
+	open: boolean;
+	/** When a trial payment may be sent again (ms since the epoch); null when closed. */
+	retry_at: number | null;
+}
+
+export function breakerReport(state: BreakerState, now: number): ProcessorHealthState {
+	const open = breakerOpen(state, now);
+	const retryAt =
+		open && state.opened_at !== null ? state.opened_at + BREAKER_DEFAULTS.cooldownMs : null;
+	return { ...state, open, retry_at: retryAt };
+}

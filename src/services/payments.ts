@@ -1,6 +1,10 @@
-import type { TransitionResult } from "../../durable-objects/payment-object";
 import type { MerchantSettings } from "../db/schema";
-import { EXPIRES_IN, type PaymentMethodType, type PaymentRecord } from "../domain/payment";
+import {
+	EXPIRES_IN,
+	type PaymentMethodType,
+	type PaymentRecord,
+	type TransitionResult,
+} from "../domain/payment";
 import type { RiskAssessment } from "../domain/risk";
 import type { CardSettings } from "../domain/routing";
 import type { Env } from "../env";

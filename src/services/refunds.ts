@@ -1,6 +1,5 @@
 import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
 import type Stripe from "stripe";
-import type { RefundResult } from "../../durable-objects/refunds";
 import { placeRefundHold, refundCoverage } from "../db/balance-holds";
 import { createDb } from "../db/client";
 import { checkCursors } from "../db/pagination";
@@ -13,6 +12,7 @@ import type {
 	RefundReason,
 	RefundRecord,
 	RefundRequest,
+	RefundResult,
 } from "../domain/refund";
 import type { RefundDraw } from "../domain/refund-booking";
 import type { Env } from "../env";

@@ -1,5 +1,4 @@
 import { and, eq } from "drizzle-orm";
-import type { ProcessorHealthState } from "../../durable-objects/processor-health";
 import { createDb } from "../db/client";
 import { routingRules } from "../db/schema";
 import type { Owner } from "../domain/owner";
@@ -9,6 +8,7 @@ import {
 	breakerOpen,
 	PROCESSORS,
 	type Processor,
+	type ProcessorHealthState,
 	type RiskLevel,
 	type RoutingConfig,
 	type RoutingDecision,

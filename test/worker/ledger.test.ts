@@ -9,7 +9,7 @@ import {
 	validateTransfer,
 } from "../../src/domain/ledger";
 import { call, createMerchant, createPayment, json } from "./helpers/api";
-import { paymentObject } from "./helpers/objects";
+import { markSucceeded } from "./helpers/objects";
 
 const CURRENCIES = ["usd", "jpy", "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"] as const;
 const MAX = 2n ** 62n;
@@ -183,14 +183,14 @@ describe("GET /v1/balances", () => {
 			[jpy, 900],
 			[live, 700],
 		] as const) {
-			await paymentObject(p.id).markSucceeded({
+			await markSucceeded(p.id, {
 				amountReceived: amount,
 				processor: "solana",
 				balance: "available",
 			});
 		}
 		const card = await createPayment(m.sk, { amount: 300 });
-		await paymentObject(card.id).markSucceeded({
+		await markSucceeded(card.id, {
 			amountReceived: 300,
 			processor: "stripe",
 			balance: "pending",

@@ -1,4 +1,3 @@
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ledgerTotals, merchantBalance } from "../../src/db/ledger";
@@ -9,9 +8,13 @@ import {
 	breakD1,
 	eventTypes,
 	fireDueJobs,
+	insidePayment,
+	markSucceeded,
 	paymentObject,
+	pendingOutbox,
 	projectedRow,
 	scheduledJobs,
+	transitionPayment,
 } from "./helpers/objects";
 
 describe("outbox", () => {
@@ -25,7 +28,7 @@ describe("outbox", () => {
 		expect((await json<PaymentJson>(res)).status).toBe("canceled");
 
 		const stub = paymentObject(p.id);
-		expect(await stub.pendingOutbox()).toBe(1);
+		expect(await pendingOutbox(p.id)).toBe(1);
 		expect((await stub.get())?.status).toBe("canceled");
 		expect(await projectedRow(p.id)).toMatchObject({ status: "requires_payment", version: 1 });
 		expect(await eventTypes(p.id)).toEqual(["payment.created"]);
@@ -33,12 +36,12 @@ describe("outbox", () => {
 
 		// Still down: the retry fails, keeps the row and backs off.
 		await fireDueJobs(p.id, ["flush"]);
-		expect(await stub.pendingOutbox()).toBe(1);
+		expect(await pendingOutbox(p.id)).toBe(1);
 		expect(await scheduledJobs(p.id)).toContain("flush");
 
 		await restore();
 		await fireDueJobs(p.id, ["flush"]);
-		expect(await stub.pendingOutbox()).toBe(0);
+		expect(await pendingOutbox(p.id)).toBe(0);
 		expect(await projectedRow(p.id)).toMatchObject({ status: "canceled", version: 2 });
 		expect(await eventTypes(p.id)).toEqual(["payment.created", "payment.canceled"]);
 		expect(await scheduledJobs(p.id)).not.toContain("flush");
@@ -47,21 +50,20 @@ describe("outbox", () => {
 	it("flushes a commit whose flush never ran (the isolate died after the commit) from the alarm", async () => {
 		const m = await createMerchant();
 		const p = await createPayment(m.sk);
-		const stub = paymentObject(p.id);
 		expect(await scheduledJobs(p.id)).not.toContain("flush");
 		// The commit lands; the flush that follows it in the same call never happens.
-		await runInDurableObject(stub, async (instance) => {
-			const object = instance as unknown as { flush: () => Promise<boolean> };
+		await insidePayment(p.id, async ({ core }) => {
+			const object = core as unknown as { flush: () => Promise<boolean> };
 			object.flush = () => Promise.resolve(false);
-			await instance.markProcessing();
+			await core.transition("processing", (payment) => payment);
 			delete (object as Partial<typeof object>).flush;
 		});
-		expect(await stub.pendingOutbox()).toBe(1);
+		expect(await pendingOutbox(p.id)).toBe(1);
 		expect(await eventTypes(p.id)).toEqual(["payment.created"]);
 		expect(await scheduledJobs(p.id)).toContain("flush");
 
 		await fireDueJobs(p.id, ["flush"]);
-		expect(await stub.pendingOutbox()).toBe(0);
+		expect(await pendingOutbox(p.id)).toBe(0);
 		expect(await eventTypes(p.id)).toEqual(["payment.created", "payment.processing"]);
 		expect(await scheduledJobs(p.id)).not.toContain("flush");
 	});
@@ -69,11 +71,10 @@ describe("outbox", () => {
 	it("flushes several queued transitions in order, with the ledger posting, exactly once", async () => {
 		const m = await createMerchant();
 		const p = await createPayment(m.sk, { amount: 4200 });
-		const stub = paymentObject(p.id);
 		const restore = await breakD1(p.id);
-		await stub.markProcessing();
-		await stub.markSucceeded({ amountReceived: 4200, processor: "solana", balance: "available" });
-		expect(await stub.pendingOutbox()).toBe(2);
+		await transitionPayment(p.id, "processing");
+		await markSucceeded(p.id, { amountReceived: 4200, processor: "solana", balance: "available" });
+		expect(await pendingOutbox(p.id)).toBe(2);
 		expect(await merchantBalance(env.DB, m.merchant.id, false)).toEqual({
 			available: [],
 			pending: [],
@@ -82,7 +83,7 @@ describe("outbox", () => {
 		await restore();
 		await fireDueJobs(p.id, ["flush"]);
 		await fireDueJobs(p.id, ["flush"]);
-		expect(await stub.pendingOutbox()).toBe(0);
+		expect(await pendingOutbox(p.id)).toBe(0);
 		expect(await eventTypes(p.id)).toEqual([
 			"payment.created",
 			"payment.processing",
@@ -120,7 +121,7 @@ describe("outbox", () => {
 			expires_at: now + 3600,
 			created: now,
 		});
-		expect(await paymentObject(id).pendingOutbox()).toBe(1);
+		expect(await pendingOutbox(id)).toBe(1);
 		expect((await call("GET", `/v1/payments/${id}`, { key: m.sk })).status).toBe(200);
 		const listed = await json<{ data: PaymentJson[] }>(
 			await call("GET", "/v1/payments", { key: m.sk }),

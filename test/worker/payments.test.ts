@@ -4,9 +4,12 @@ import { call, createMerchant, createPayment, json, type PaymentJson } from "./h
 import {
 	eventTypes,
 	fireDueJobs,
+	markSucceeded,
 	paymentObject,
+	pendingOutbox,
 	projectedRow,
 	scheduledJobs,
+	transitionPayment,
 } from "./helpers/objects";
 
 describe("POST /v1/payments", () => {
@@ -98,7 +101,7 @@ describe("POST /v1/payments", () => {
 			amount_received: 0,
 		});
 		expect(await eventTypes(p.id)).toEqual(["payment.created"]);
-		expect(await paymentObject(p.id).pendingOutbox()).toBe(0);
+		expect(await pendingOutbox(p.id)).toBe(0);
 	});
 });
 
@@ -148,7 +151,7 @@ describe("POST /v1/payments/:id/cancel", () => {
 	it("refuses to cancel a succeeded payment", async () => {
 		const m = await createMerchant();
 		const p = await createPayment(m.sk);
-		await paymentObject(p.id).markSucceeded({
+		await markSucceeded(p.id, {
 			amountReceived: 2500,
 			processor: "solana",
 			balance: "available",
@@ -178,7 +181,7 @@ describe("expiry", () => {
 	it("does not expire a payment that is already processing", async () => {
 		const m = await createMerchant();
 		const p = await createPayment(m.sk);
-		await paymentObject(p.id).markProcessing();
+		await transitionPayment(p.id, "processing");
 		await fireDueJobs(p.id, ["expire"]);
 		expect((await paymentObject(p.id).get())?.status).toBe("processing");
 	});

@@ -11,7 +11,7 @@ import {
 	json,
 	type PaymentJson,
 } from "./helpers/api";
-import { eventTypes, fireDueJobs, paymentObject } from "./helpers/objects";
+import { eventTypes, fireDueJobs, paymentReceipts } from "./helpers/objects";
 import {
 	advanceSlots,
 	detect,
@@ -316,7 +316,7 @@ describe("rejecting what is not a payment", () => {
 		await payFromUrl(p, { recipient: (await fundedPayer()).address });
 		await confirmAndPoll(p.id);
 		// Neither reached a settlement account the gateway watches: nothing is the payment's.
-		expect(await paymentObject(p.id).receipts()).toEqual([]);
+		expect(await paymentReceipts(p.id)).toEqual([]);
 		expect((await status(p.id)).status).toBe("requires_payment");
 	});
 
@@ -324,7 +324,7 @@ describe("rejecting what is not a payment", () => {
 		const { p } = await merchantWithPayment("SOL");
 		await payFromUrl(p, { references: [] });
 		await confirmAndPoll(p.id);
-		expect(await paymentObject(p.id).receipts()).toEqual([]);
+		expect(await paymentReceipts(p.id)).toEqual([]);
 		expect((await status(p.id)).status).toBe("requires_payment");
 	});
 
@@ -344,8 +344,8 @@ describe("rejecting what is not a payment", () => {
 		// One balance change cannot be split between two payments by guesswork.
 		expect((await status(a.id)).status).toBe("requires_payment");
 		expect((await status(b.id)).status).toBe("requires_payment");
-		expect(await paymentObject(a.id).receipts()).toEqual([]);
-		expect(await paymentObject(b.id).receipts()).toEqual([]);
+		expect(await paymentReceipts(a.id)).toEqual([]);
+		expect(await paymentReceipts(b.id)).toEqual([]);
 		const held = await env.DB.prepare(
 			"SELECT reason, payment_id FROM unattributed_funds WHERE payment_id IN (?, ?)",
 		)
@@ -379,7 +379,7 @@ describe("rejecting what is not a payment", () => {
 		);
 		await confirmAndPoll(p.id);
 		// A failed transaction moved no funds: there is nothing to book.
-		expect(await paymentObject(p.id).receipts()).toEqual([]);
+		expect(await paymentReceipts(p.id)).toEqual([]);
 		expect((await status(p.id)).status).toBe("requires_payment");
 	});
 });
@@ -397,7 +397,7 @@ describe("late payments and RPC trouble", () => {
 			"payment.expired",
 			"payment.late_payment_received",
 		]);
-		expect((await paymentObject(p.id).receipts())[0]).toMatchObject({
+		expect((await paymentReceipts(p.id))[0]).toMatchObject({
 			disposition: "late",
 			reason: "payment_expired",
 		});

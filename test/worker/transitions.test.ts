@@ -1,8 +1,15 @@
 import { describe, expect, it } from "vitest";
-import type { TransitionResult } from "../../durable-objects/payment-object";
+import type { TransitionResult } from "../../src/domain/payment";
 import { PAYMENT_STATUSES, type PaymentStatus, TRANSITIONS } from "../../src/domain/payment-state";
 import { createMerchant, createPayment } from "./helpers/api";
-import { eventTypes, fireDueJobs, paymentObject, projectedRow } from "./helpers/objects";
+import {
+	eventTypes,
+	fireDueJobs,
+	markSucceeded,
+	paymentObject,
+	projectedRow,
+	transitionPayment,
+} from "./helpers/objects";
 
 type Stub = ReturnType<typeof paymentObject>;
 
@@ -34,21 +41,25 @@ async function attempt(
 ): Promise<TransitionResult | "alarm"> {
 	switch (to) {
 		case "processing":
-			return stub.markProcessing();
 		case "requires_capture":
-			return stub.markRequiresCapture();
 		case "requires_review":
-			return stub.markRequiresReview();
+			return transitionPayment(id, to);
 		case "succeeded":
-			return stub.markSucceeded({
+			return markSucceeded(id, {
 				amountReceived: 2500,
 				processor: "solana",
 				balance: "available",
 			});
 		case "failed":
-			return stub.markFailed({ code: "transaction_failed", message: "The transaction failed" });
+			return transitionPayment(id, "failed", {
+				code: "transaction_failed",
+				message: "The transaction failed",
+			});
 		case "requires_payment":
-			return stub.markRequiresPayment({ code: "card_declined", message: "Declined" });
+			return transitionPayment(id, "requires_payment", {
+				code: "card_declined",
+				message: "Declined",
+			});
 		case "canceled":
 			return stub.cancel(null);
 		case "expired":
@@ -98,8 +109,8 @@ describe("payment state machine", () => {
 	);
 
 	it("records amount_received and succeeded_at on success", async () => {
-		const { stub } = await reach("processing");
-		const result = await stub.markSucceeded({
+		const { id } = await reach("processing");
+		const result = await markSucceeded(id, {
 			amountReceived: 2600,
 			processor: "solana",
 			balance: "available",
@@ -109,13 +120,19 @@ describe("payment state machine", () => {
 	});
 
 	it("records the failure on failed and on a retryable failed attempt", async () => {
-		const { stub } = await reach("processing");
-		const retry = await stub.markRequiresPayment({ code: "card_declined", message: "Declined" });
+		const { id } = await reach("processing");
+		const retry = await transitionPayment(id, "requires_payment", {
+			code: "card_declined",
+			message: "Declined",
+		});
 		expect(retry.ok && [retry.payment.status, retry.payment.failure_code]).toEqual([
 			"requires_payment",
 			"card_declined",
 		]);
-		const failed = await stub.markFailed({ code: "transaction_failed", message: "Reverted" });
+		const failed = await transitionPayment(id, "failed", {
+			code: "transaction_failed",
+			message: "Reverted",
+		});
 		expect(failed.ok && failed.payment.failure_message).toBe("Reverted");
 	});
 

@@ -1,9 +1,79 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import type { PaymentObject } from "../../../durable-objects/payment-object";
+import type { PaymentObject, PaymentParts } from "../../../durable-objects/payment/object";
+import { readReceipts } from "../../../durable-objects/payment/receipts";
+import { paymentReceivedTransfer } from "../../../src/domain/ledger";
+import type { TransitionResult } from "../../../src/domain/payment";
+import type { PaymentStatus } from "../../../src/domain/payment-state";
+import type { ReceiptRow } from "../../../src/domain/solana-receipts";
 
 export function paymentObject(id: string): DurableObjectStub<PaymentObject> {
 	return env.PAYMENTS.get(env.PAYMENTS.idFromName(id));
+}
+
+/** Runs `fn` inside the payment's object, on the core and sides it is built from. */
+export function insidePayment<R>(
+	id: string,
+	fn: (parts: PaymentParts, state: DurableObjectState) => R | Promise<R>,
+): Promise<R> {
+	// The parts are private fields (kept off the RPC stub's type); here, inside, they are reached.
+	return runInDurableObject(paymentObject(id), (instance, state) =>
+		fn(instance as unknown as PaymentParts, state),
+	);
+}
+
+/**
+ * Moves the payment to `to` through the state machine, as the gateway's own paths do (the card
+ * and chain sides, the review, expiry), for tests that need a status without its cause.
+ */
+export function transitionPayment(
+	id: string,
+	to: PaymentStatus,
+	failure?: { code: string; message: string },
+): Promise<TransitionResult> {
+	return insidePayment(id, ({ core }) =>
+		core.transition(to, (p) =>
+			failure ? { ...p, failure_code: failure.code, failure_message: failure.message } : p,
+		),
+	);
+}
+
+/** Funds arrived: records them and credits the merchant in the ledger, in one commit. */
+export function markSucceeded(
+	id: string,
+	input: { amountReceived: number; processor: string; balance: "available" | "pending" },
+): Promise<TransitionResult> {
+	return insidePayment(id, ({ core }) =>
+		core.transition(
+			"succeeded",
+			(p, now) => ({ ...p, amount_received: input.amountReceived, succeeded_at: now }),
+			(p) => [
+				paymentReceivedTransfer({
+					paymentId: p.id,
+					merchantId: p.merchant_id,
+					livemode: p.livemode,
+					currency: p.currency,
+					amount: BigInt(p.amount_received),
+					processor: input.processor,
+					balance: input.balance,
+					created: p.updated,
+				}),
+			],
+		),
+	);
+}
+
+/** Number of the payment's changes not yet in D1; zero when the projection is current. */
+export function pendingOutbox(id: string): Promise<number> {
+	return insidePayment(
+		id,
+		({ core }) => core.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n,
+	);
+}
+
+/** Receipts the payment's object recorded on chain. */
+export function paymentReceipts(id: string): Promise<ReceiptRow[]> {
+	return insidePayment(id, ({ core }) => readReceipts(core.sql));
 }
 
 /** Makes the object's scheduled jobs due now and runs its alarm, as the runtime would later. */

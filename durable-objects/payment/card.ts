@@ -1,24 +1,23 @@
 import {
 	type CardDispute,
 	cardAvailableTransfer,
-	cardIsHeld,
+	disputeTransfer,
 	reconcileCard,
 	type StripeIntentSnapshot,
-} from "../src/domain/card";
-import { accounts } from "../src/domain/ledger";
-import { type PaymentRecord, paidWith } from "../src/domain/payment";
-import { cardRefundsInFlight } from "../src/domain/refund";
-import { log } from "../src/lib/log";
+} from "../../src/domain/card";
+import { type PaymentRecord, paidWith, type TransitionResult } from "../../src/domain/payment";
+import { cardRefundsInFlight } from "../../src/domain/refund";
+import { log } from "../../src/lib/log";
 import {
 	isStripeError,
 	retrieveIntent,
 	snapshotOf,
 	stripeFromEnv,
-} from "../src/processors/stripe/client";
-import { assessPaymentArrival } from "../src/services/risk";
-import { readReceipts } from "./payment-chain";
-import type { PaymentCore, TransitionResult } from "./payment-crypto";
-import { readRefunds } from "./refunds";
+} from "../../src/processors/stripe/client";
+import { assessPaymentArrival } from "../../src/services/risk";
+import type { PaymentCore } from "./core";
+import { readReceipts } from "./receipts";
+import { readRefunds } from "./refund-store";
 
 /** Intent statuses after which nothing more can be charged. */
 const CLOSED_INTENT = new Set(["succeeded", "canceled"]);
@@ -53,8 +52,7 @@ export class CardSide {
 		// Refunds made through our API and still in flight are booked when they finish, so the part
 		// of Stripe's total they account for is not booked again here (nor twice, once they have).
 		const seen = intent.charge?.amount_refunded ?? 0;
-		if (seen > this.core.getMeta("card_refunded_seen"))
-			this.core.setMeta("card_refunded_seen", seen);
+		if (seen > this.core.cardMeta.get("refundedSeen")) this.core.cardMeta.set("refundedSeen", seen);
 		const change = reconcileCard(current, intent, now, cardRefundsInFlight(readRefunds(sql)));
 		const patch = (p: PaymentRecord, at: number): PaymentRecord => ({
 			...p,
@@ -101,7 +99,7 @@ export class CardSide {
 			after.status === "succeeded" &&
 			paidWith(after) === "card" &&
 			after.card?.intent_status === "succeeded" &&
-			!this.core.getMeta("card_available_done")
+			!this.core.cardMeta.get("availableDone")
 		) {
 			// Stripe pays captured funds out later: move them to available when it says they are.
 			const at = (after.card.available_on ?? now) * 1000;
@@ -165,34 +163,8 @@ export class CardSide {
 			updated: now,
 			version: current.version + 1,
 		};
-		const amount = BigInt(dispute.amount);
-		const currency = current.currency;
-		// A held charge (extra or late) is withdrawn from the payment's holding account as far as it
-		// still holds it; the merchant's balance covers the rest, as for the price.
-		const card = current.card;
-		const inHolding = cardIsHeld(current)
-			? BigInt(Math.max(0, card.amount_received - (card.fee ?? 0) - card.amount_refunded))
-			: 0n;
-		const fromHolding = inHolding < amount ? inHolding : amount;
-		const legs: [string, bigint][] = [
-			[accounts.paymentHolding(current.id, current.livemode, currency), -fromHolding],
-			[
-				accounts.merchantAvailable(current.merchant_id, current.livemode, currency),
-				fromHolding - amount,
-			],
-			[accounts.settlement(current.livemode, "stripe", currency), amount],
-		];
 		this.core.commit(next, current.status, "payment.dispute_created", [
-			{
-				id: `${current.id}:dispute:${dispute.id}`,
-				kind: "adjustment",
-				reference: current.id,
-				livemode: current.livemode,
-				created: now,
-				postings: legs
-					.filter(([, value]) => value !== 0n)
-					.map(([account, value]) => ({ account, currency, amount: value })),
-			},
+			disputeTransfer(current, current.card, dispute, now),
 		]);
 		await this.core.flush();
 		return { ok: true, payment: next };
@@ -202,10 +174,10 @@ export class CardSide {
 	fundsAvailable(): void {
 		this.core.jobs.unschedule("card_available");
 		const payment = this.core.read();
-		if (!payment?.card || this.core.getMeta("card_available_done")) return;
+		if (!payment?.card || this.core.cardMeta.get("availableDone")) return;
 		const now = Math.floor(Date.now() / 1000);
 		const transfer = cardAvailableTransfer(payment, payment.card, now);
-		this.core.setMeta("card_available_done", 1);
+		this.core.cardMeta.set("availableDone", 1);
 		if (!transfer) return;
 		const next = { ...payment, updated: now, version: payment.version + 1 };
 		this.core.commit(next, payment.status, "payment.funds_available", [transfer]);
@@ -241,10 +213,10 @@ export class CardSide {
 				const now = this.core.read()?.card?.intent_status ?? "canceled";
 				if (!CLOSED_INTENT.has(now)) throw new Error(`intent still ${now} after a refused cancel`);
 			}
-			this.core.setMeta("card_release_attempts", 0);
+			this.core.cardMeta.set("releaseAttempts", 0);
 		} catch (err) {
-			const attempts = this.core.getMeta("card_release_attempts") + 1;
-			this.core.setMeta("card_release_attempts", attempts);
+			const attempts = this.core.cardMeta.get("releaseAttempts") + 1;
+			this.core.cardMeta.set("releaseAttempts", attempts);
 			const delay = Math.min(5000 * 2 ** attempts, 15 * 60_000);
 			log("warn", "card release failed; retrying", {
 				payment: payment.id,

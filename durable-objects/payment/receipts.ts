@@ -1,4 +1,4 @@
-import type { ReceiptRow } from "../src/domain/solana-receipts";
+import type { ReceiptRow } from "../../src/domain/solana-receipts";
 
 /**
  * The chain side of a PaymentObject's storage: every inflow a settlement watcher handed to the

@@ -1,8 +1,12 @@
-import type { Transfer } from "../src/domain/ledger";
-import { type PaymentRecord, paidWith, type SolanaPaymentDetails } from "../src/domain/payment";
-import { eventTypeFor, type PaymentStatus } from "../src/domain/payment-state";
+import type { Transfer } from "../../src/domain/ledger";
 import {
-	droppedTransfer,
+	type PaymentRecord,
+	paidWith,
+	type SolanaPaymentDetails,
+	type TransitionResult,
+} from "../../src/domain/payment";
+import { eventTypeFor } from "../../src/domain/payment-state";
+import {
 	type InflowInput,
 	type InflowResult,
 	isOpen,
@@ -14,94 +18,27 @@ import {
 	receiptTransfer,
 	settlementTransfer,
 	tokenCurrency,
-} from "../src/domain/solana-receipts";
-import type { Env } from "../src/env";
-import { log } from "../src/lib/log";
-import { rpcFromEnv } from "../src/processors/solana/rpc";
-import { customerOwningWallet } from "../src/services/customers";
-import { assessPaymentArrival } from "../src/services/risk";
-import { recordProcessorOutcome } from "../src/services/routing";
-import { settlementWatcher } from "../src/services/settlement-accounts";
-import { quoteRemainder } from "../src/services/solana-quote";
-import { bookStrayDeposits } from "../src/services/stray-deposits";
-import type { Jobs } from "./outbox";
-import {
-	insertReceipt,
-	noteReceiptMissing,
-	readReceipt,
-	readReceipts,
-	setReceiptCommitment,
-	setReceiptDropped,
-} from "./payment-chain";
-
-/** The PaymentObject's scheduled jobs (one alarm over them). */
-export type PaymentJob =
-	| "expire"
-	| "flush"
-	| "poll"
-	| "card_available"
-	| "card_release"
-	| "final_look"
-	| "extra_refund";
-
-export type TransitionResult =
-	| { ok: true; payment: PaymentRecord }
-	| {
-			ok: false;
-			error: "not_found" | "illegal_transition";
-			message: string;
-			status?: PaymentStatus;
-	  };
-
-/** What the crypto side needs of its PaymentObject: its state, its commit and its outbox. */
-export interface PaymentCore {
-	readonly sql: SqlStorage;
-	readonly ctx: DurableObjectState;
-	readonly jobs: Jobs<PaymentJob>;
-	/** The object's current bindings (tests swap them to simulate outages). */
-	env(): Env;
-	read(): PaymentRecord | null;
-	/** Stores the new state, its history, its outbox row and `also`, in one storage transaction. */
-	commit(
-		next: PaymentRecord,
-		from: PaymentStatus | null,
-		eventType: string,
-		transfers: Transfer[],
-		also?: () => void,
-	): PaymentRecord;
-	/** A change of status through the state machine, committed and flushed. */
-	transition(
-		to: PaymentStatus,
-		patch: (p: PaymentRecord, now: number) => PaymentRecord,
-		ledger?: (p: PaymentRecord) => Transfer[],
-	): Promise<TransitionResult>;
-	flush(): Promise<boolean>;
-	getMeta(key: string): number;
-	setMeta(key: string, value: number): void;
-	/** Funds by the method that did not pay the price arrived: refund or hold them (the setting). */
-	scheduleExtraRefund(): void;
-}
-
-/** The late window: after it, a payment's references get their last look. */
-const LATE_WINDOW_S = 10 * 60;
+} from "../../src/domain/solana-receipts";
+import { log } from "../../src/lib/log";
+import { rpcFromEnv } from "../../src/processors/solana/rpc";
+import { customerOwningWallet } from "../../src/services/customers";
+import { assessPaymentArrival } from "../../src/services/risk";
+import { settlementWatcher } from "../../src/services/settlement-accounts";
+import { quoteRemainder } from "../../src/services/solana-quote";
+import type { PaymentCore } from "./core";
+import { insertReceipt, readReceipt, readReceipts } from "./receipts";
 
 /** Signature hints a payment takes from its checkout, and how long each waits for `confirmed`. */
 const MAX_SIGNATURE_HINTS = 3;
 const HINT_LOOKS = 40;
 const HINT_LOOK_INTERVAL_MS = 100;
-/** How often a payment waiting for `finalized` asks for its receipts' statuses. */
-const CONFIRM_INTERVAL_MS = 2_000;
-/** Status checks that must miss a counted transaction before it counts as dropped. */
-const DROPPED_AFTER_MISSES = 3;
-/** Slots after which a transaction that never reached `finalized` cannot land any more. */
-const BLOCKHASH_LIFETIME_SLOTS = 151;
 
 /**
- * The crypto side of a payment: its quotes, the inflows the settlement watchers hand it (judged
- * and booked once, in one commit with their transition and ledger transfer), the checkout's
- * signature hints, and the confirmation polling of receipts that wait for `finalized`.
+ * The chain side of a payment: its quotes, the inflows the settlement watchers hand it (judged
+ * and booked once, in one commit with their transition and ledger transfer) and the checkout's
+ * signature hints. Receipts waiting for `finalized` are polled by ChainPolling (chain-polling.ts).
  */
-export class CryptoSide {
+export class ChainSide {
 	constructor(private readonly core: PaymentCore) {}
 
 	/**
@@ -142,7 +79,10 @@ export class CryptoSide {
 			version: current.version + 1,
 		};
 		this.core.commit(next, current.status, "payment.quote_updated", []);
-		if (this.core.jobs.dueAt("final_look") === null && this.core.getMeta("final_looks") === 0) {
+		if (
+			this.core.jobs.dueAt("final_look") === null &&
+			this.core.chainMeta.get("finalLooks") === 0
+		) {
 			this.scheduleFinalLooks(next);
 		}
 		await this.core.flush();
@@ -158,9 +98,9 @@ export class CryptoSide {
 	async signatureHint(signature: string): Promise<PaymentRecord | null> {
 		const payment = this.core.read();
 		if (!payment?.solana || !isOpen(payment.status)) return payment;
-		const hints = this.core.getMeta("signature_hints");
+		const hints = this.core.chainMeta.get("signatureHints");
 		if (hints >= MAX_SIGNATURE_HINTS) return payment;
-		this.core.setMeta("signature_hints", hints + 1);
+		this.core.chainMeta.set("signatureHints", hints + 1);
 		const rpc = rpcFromEnv(this.core.env());
 		for (let look = 0; look < HINT_LOOKS; look++) {
 			let status: { confirmationStatus: string | null; err: unknown } | null = null;
@@ -372,111 +312,6 @@ export class CryptoSide {
 		this.core.commit(base, payment.status, "payment.partially_funded", transfers, also);
 	}
 
-	/**
-	 * A payment waiting for `finalized`: asks for its counted receipts' statuses in one batched
-	 * call, records those that finalized, and reverses those proven dropped (missing from several
-	 * checks and older than any blockhash). No deadline: it looks until one or the other is true.
-	 */
-	async confirmReceipts(): Promise<void> {
-		this.core.jobs.unschedule("poll");
-		let payment = this.core.read();
-		if (!payment?.solana || payment.status !== "processing") return;
-		const waiting = readReceipts(this.core.sql).filter(
-			(r) => r.disposition === "counted" && r.commitment !== "finalized",
-		);
-		let statuses: ({ confirmationStatus: string | null; err: unknown } | null)[];
-		let finalizedSlot = 0;
-		try {
-			const rpc = rpcFromEnv(this.core.env());
-			statuses = (
-				await rpc.call<{ value: ({ confirmationStatus: string | null; err: unknown } | null)[] }>(
-					"getSignatureStatuses",
-					[waiting.map((r) => r.signature), { searchTransactionHistory: true }],
-				)
-			).value;
-			if (statuses.some((s) => s === null)) {
-				finalizedSlot = Number(
-					await rpc.call<number | bigint>("getSlot", [{ commitment: "finalized" }], (v) =>
-						["number", "bigint"].includes(typeof v),
-					),
-				);
-			}
-			if (this.core.getMeta("rpc_failures") > 0) {
-				// Recovered: tell the routing circuit breaker the network answers again.
-				await recordProcessorOutcome(this.core.env(), "solana", "success");
-				this.core.setMeta("rpc_failures", 0);
-			}
-		} catch (err) {
-			const failures = this.core.getMeta("rpc_failures") + 1;
-			this.core.setMeta("rpc_failures", failures);
-			await recordProcessorOutcome(this.core.env(), "solana", "failure");
-			const delay = Math.min(1000 * 2 ** failures, 60_000);
-			log("warn", "finality check failed; backing off", {
-				payment: payment.id,
-				failures,
-				retry_in_ms: delay,
-				error: err instanceof Error ? err.message : String(err),
-			});
-			this.core.jobs.schedule("poll", Date.now() + delay);
-			return;
-		}
-		const dropped: ReceiptRow[] = [];
-		this.core.ctx.storage.transactionSync(() => {
-			waiting.forEach((r, i) => {
-				const status = statuses[i];
-				if (status?.confirmationStatus === "finalized" && !status.err) {
-					setReceiptCommitment(this.core.sql, r.id, "finalized");
-				} else if (
-					!status &&
-					noteReceiptMissing(this.core.sql, r.id) >= DROPPED_AFTER_MISSES &&
-					finalizedSlot > r.slot + BLOCKHASH_LIFETIME_SLOTS
-				) {
-					dropped.push(r);
-				}
-			});
-		});
-		const rows = readReceipts(this.core.sql);
-		const plan = planSettlement({
-			payment,
-			solana: payment.solana,
-			rows: rows.filter((r) => !dropped.some((d) => d.id === r.id)),
-			toleranceBps: this.toleranceBps(),
-		});
-		let assessed: { risk?: PaymentRecord["risk"]; customer?: string | null } = {};
-		if (plan.decision.status === "succeeded") {
-			assessed = await this.assessPayer(payment, plan.details.payer ?? "");
-		}
-		payment = this.core.read() as PaymentRecord;
-		if (payment.status === "processing") {
-			const nowS = Math.floor(Date.now() / 1000);
-			const gone = dropped.filter(
-				(d) => readReceipt(this.core.sql, d.id)?.disposition === "counted",
-			);
-			const remaining = readReceipts(this.core.sql).filter((r) => !gone.some((d) => d.id === r.id));
-			const decision = planSettlement({
-				payment,
-				solana: payment.solana as SolanaPaymentDetails,
-				rows: remaining,
-				toleranceBps: this.toleranceBps(),
-			}).decision.status;
-			if (gone.length > 0 || decision !== "processing") {
-				this.commitSettlement(
-					payment,
-					remaining,
-					gone.map((d) => droppedTransfer(payment as PaymentRecord, d, nowS)),
-					() => {
-						for (const d of gone) setReceiptDropped(this.core.sql, d.id);
-					},
-					assessed,
-				);
-				await this.core.flush();
-			}
-		}
-		if (this.core.read()?.status === "processing") {
-			this.core.jobs.schedule("poll", Date.now() + CONFIRM_INTERVAL_MS);
-		}
-	}
-
 	/** Crypto paid the price: an open card intent is canceled at Stripe (CardSide.release). */
 	private releaseCard(payment: PaymentRecord): void {
 		const status = payment.card?.intent_status;
@@ -505,36 +340,5 @@ export class CryptoSide {
 	scheduleFinalLooks(payment: PaymentRecord): void {
 		if (payment.solana?.mint)
 			this.core.jobs.schedule("final_look", (payment.expires_at + 5) * 1000);
-	}
-
-	/**
-	 * A bounded look at the payment's own references, at expiry and at the end of the late
-	 * window, for tokens sent to another token account of the settlement wallet than the one the
-	 * watchers watch (bookStrayDeposits). A failure looks again a minute later.
-	 */
-	async finalLook(): Promise<void> {
-		this.core.jobs.unschedule("final_look");
-		const payment = this.core.read();
-		if (!payment?.solana?.mint) return;
-		try {
-			const found = await bookStrayDeposits(this.core.env(), payment);
-			if (found > 0)
-				log("warn", "tokens sent to a non-associated account held for their sender", {
-					payment: payment.id,
-					found,
-				});
-		} catch (err) {
-			log("warn", "final look at the payment's references failed; retrying", {
-				payment: payment.id,
-				error: err instanceof Error ? err.message : String(err),
-			});
-			this.core.jobs.schedule("final_look", Date.now() + 60_000);
-			return;
-		}
-		const looks = this.core.getMeta("final_looks") + 1;
-		this.core.setMeta("final_looks", looks);
-		if (looks < 2) {
-			this.core.jobs.schedule("final_look", (payment.expires_at + LATE_WINDOW_S + 5) * 1000);
-		}
 	}
 }
