@@ -6,7 +6,7 @@ import {
 	type StripeIntentSnapshot,
 } from "../../src/domain/card";
 import { type PaymentRecord, paidWith, type TransitionResult } from "../../src/domain/payment";
-import { cardRefundsInFlight } from "../../src/domain/refund";
+import { cardRefundsInFlight } from "../../src/domain/refund-held";
 import { log } from "../../src/lib/log";
 import {
 	isStripeError,

@@ -9,8 +9,9 @@ import {
 	type TransitionResult,
 } from "../../src/domain/payment";
 import { canTransition, isTerminal } from "../../src/domain/payment-state";
-import type { RefundRecord, RefundRequest, RefundResult } from "../../src/domain/refund";
+import type { RefundRecord, RefundResult } from "../../src/domain/refund";
 import type { RefundDraw, RefundFailure, RefundOutcome } from "../../src/domain/refund-booking";
+import type { RefundRequest } from "../../src/domain/refund-plan";
 import {
 	type InflowInput,
 	type InflowResult,

@@ -1,10 +1,6 @@
 import type { PaymentRecord } from "../../src/domain/payment";
-import {
-	heldByPayer,
-	heldFunds,
-	type ReceiptSummary,
-	type RefundRecord,
-} from "../../src/domain/refund";
+import type { RefundRecord } from "../../src/domain/refund";
+import { heldByPayer, heldFunds, type ReceiptSummary } from "../../src/domain/refund-held";
 import { receiptParts } from "../../src/domain/solana-receipts";
 import { newId } from "../../src/lib/ids";
 import { outboxSchema, type RefundOutboxEntry } from "./outbox";

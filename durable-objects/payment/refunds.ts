@@ -4,13 +4,7 @@ import {
 	MAX_AUTOMATIC_CRYPTO_REFUNDS,
 } from "../../src/domain/extra-funds";
 import type { PaymentRecord } from "../../src/domain/payment";
-import {
-	cardRefundsInFlight,
-	planRefund,
-	type RefundRecord,
-	type RefundRequest,
-	type RefundResult,
-} from "../../src/domain/refund";
+import type { RefundRecord, RefundResult } from "../../src/domain/refund";
 import {
 	bookCardRefundsSeen,
 	bookRefundFailed,
@@ -21,6 +15,8 @@ import {
 	type RefundOutcome,
 	refundAvailableDraw,
 } from "../../src/domain/refund-booking";
+import { cardRefundsInFlight } from "../../src/domain/refund-held";
+import { planRefund, type RefundRequest } from "../../src/domain/refund-plan";
 import { paidByPayer } from "../../src/domain/solana-receipts";
 import { newId } from "../../src/lib/ids";
 import { log } from "../../src/lib/log";

@@ -11,10 +11,10 @@ import type {
 	RefundJson,
 	RefundReason,
 	RefundRecord,
-	RefundRequest,
 	RefundResult,
 } from "../domain/refund";
 import type { RefundDraw } from "../domain/refund-booking";
+import type { RefundRequest } from "../domain/refund-plan";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { isId, lowestIdAt, newId } from "../lib/ids";

@@ -11,7 +11,7 @@ import {
 } from "../../src/domain/fx";
 import { accounts, type Transfer, validateTransfer } from "../../src/domain/ledger";
 import { newPaymentRecord, type PaymentRecord } from "../../src/domain/payment";
-import { heldFunds, planRefund, type RefundRecord, settledTokens } from "../../src/domain/refund";
+import type { RefundRecord } from "../../src/domain/refund";
 import { bookRefundSucceeded } from "../../src/domain/refund-booking";
 import {
 	convertedRefundTransfer,
@@ -20,6 +20,8 @@ import {
 	rateToText,
 	refundConversionAmounts,
 } from "../../src/domain/refund-conversion";
+import { heldFunds, settledTokens } from "../../src/domain/refund-held";
+import { planRefund } from "../../src/domain/refund-plan";
 import {
 	type ReceiptRow,
 	receiptTransfer,

@@ -3,22 +3,15 @@ import { describe, expect, it } from "vitest";
 import type { CardPaymentDetails } from "../../src/domain/card";
 import { validateTransfer } from "../../src/domain/ledger";
 import { newPaymentRecord, type PaymentRecord } from "../../src/domain/payment";
-import {
-	heldByPayer,
-	heldFunds,
-	planRefund,
-	type RefundRecord,
-	type RefundRequest,
-	refundStatusOf,
-	splitByPayer,
-	tokenShare,
-} from "../../src/domain/refund";
+import { type RefundRecord, refundStatusOf } from "../../src/domain/refund";
 import {
 	bookCardRefundsSeen,
 	bookRefundFailed,
 	bookRefundSucceeded,
 	refundAvailableDraw,
 } from "../../src/domain/refund-booking";
+import { heldByPayer, heldFunds, splitByPayer, tokenShare } from "../../src/domain/refund-held";
+import { planRefund, type RefundRequest } from "../../src/domain/refund-plan";
 
 const PAYER = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM";
 const OTHER = "8xAUZPtVV9sgijsar6Jkg5v7zmUEwD758hwPWTptWJze";
