@@ -1,4 +1,11 @@
 import { z } from "zod";
+import type {
+	ConversionsMessage,
+	PayoutsQueueMessage,
+	RefundsMessage,
+	ReportsMessage,
+	WebhookQueueMessage,
+} from "./domain/queue-messages";
 import { parseEncryptionKeys } from "./lib/encryption";
 
 // `WorkerEnv` is generated from wrangler.toml and .dev.vars.example by `npm run types` into
@@ -44,13 +51,13 @@ export interface Env
 	extends Omit<WorkerEnv, OptionalBinding | OptionalSecret | QueueBinding>,
 		Partial<Pick<WorkerEnv, OptionalBinding | OptionalSecret>> {
 	/** Queues (wrangler.toml): refunds, conversions and webhook deliveries. */
-	REFUNDS_QUEUE?: Queue<unknown>;
-	CONVERSIONS_QUEUE?: Queue<unknown>;
-	WEBHOOKS_QUEUE?: Queue<unknown>;
+	REFUNDS_QUEUE?: Queue<RefundsMessage>;
+	CONVERSIONS_QUEUE?: Queue<ConversionsMessage>;
+	WEBHOOKS_QUEUE?: Queue<WebhookQueueMessage>;
 	/** Report builds too large for one request or cron run. */
-	REPORTS_QUEUE?: Queue<unknown>;
+	REPORTS_QUEUE?: Queue<ReportsMessage>;
 	/** Payouts to execute (the send step), from the API and the payout schedule. */
-	PAYOUTS_QUEUE?: Queue<unknown>;
+	PAYOUTS_QUEUE?: Queue<PayoutsQueueMessage>;
 	/** Cloudflare Email Workers `send_email` binding: sends team invitations. Optional. */
 	SEND_EMAIL?: SendEmail;
 	// Variables set in no shipped configuration: each has its default in src/config.ts.

@@ -3,13 +3,14 @@ import { getDestination } from "../db/payout-destinations";
 import { payoutById } from "../db/payouts";
 import type { PayoutRecord } from "../domain/payout";
 import { payoutPaidTransfer, payoutReleaseTransfers } from "../domain/payout-ledger";
+import type { PayoutsMessage } from "../domain/queue-messages";
 import type { Env } from "../env";
 import { lowestIdAt } from "../lib/ids";
 import { log } from "../lib/log";
 import { rpcFromEnv } from "../processors/solana/rpc";
 import { isStripeError, stripeFromEnv } from "../processors/stripe/client";
 import { recipientTokenAccountExists } from "./payout-chain";
-import { movePayout, type PayoutsMessage } from "./payouts";
+import { movePayout } from "./payouts";
 import { tokenCatalog } from "./tokens";
 
 export function payoutSender(env: Env, payoutId: string) {

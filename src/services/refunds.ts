@@ -6,6 +6,7 @@ import { createDb } from "../db/client";
 import { checkCursors } from "../db/pagination";
 import { refunds } from "../db/schema";
 import type { PaymentMethodType } from "../domain/payment";
+import type { RefundsMessage } from "../domain/queue-messages";
 import type {
 	RefundFunds,
 	RefundJson,
@@ -20,7 +21,6 @@ import { isId, lowestIdAt, newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { rpcFromEnv, SolanaRpcError } from "../processors/solana/rpc";
 import { isStripeError, stripeFromEnv } from "../processors/stripe/client";
-import type { RefundsMessage } from "../queues/refunds";
 import type { AuthContext } from "../types";
 import { paymentStub } from "./payments";
 import { refundConversionTerms } from "./refund-conversion";
