@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { getConfig } from "../src/config";
 import { postTransfer, settlementLedgerTotal } from "../src/db/ledger";
 import { paymentsForKeys, recordSignature } from "../src/db/solana-references";
 import { accounts, modeOf } from "../src/domain/ledger";
@@ -53,16 +54,12 @@ interface SignatureInfo {
 	confirmationStatus?: string | null;
 }
 
-/** getSignaturesForAddress returns at most this many per page (some providers allow fewer). */
-const MAX_PAGE = 1000;
 /** Inflows from this amount on are kept out of the ledger (SQLite integers are 64-bit). */
 const LEDGER_LIMIT = 2n ** 62n;
 /** Transactions fetched at once while working through the pending list. */
 const FETCH_BATCH = 8;
 /** The longest wait after failed scans while payments are open: an outage ends, detection resumes. */
 const MAX_BACKOFF_MS = 5_000;
-/** How often an active watcher looks: about once a slot. */
-const DEFAULT_INTERVAL_MS = 400;
 
 /**
  * One object per settlement account (the settlement wallet for SOL, its associated token account
@@ -186,8 +183,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 	}
 
 	private intervalMs(): number {
-		const configured = Number(this.env.SOLANA_WATCH_INTERVAL_MS ?? DEFAULT_INTERVAL_MS);
-		return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_INTERVAL_MS;
+		return getConfig(this.env).SOLANA_WATCH_INTERVAL_MS;
 	}
 
 	private async watched(): Promise<WatchedAccount> {
@@ -293,8 +289,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 	/** Pages back from the newest signature to the cursor and queues what is new, oldest first. */
 	private async collect(rpc: ChainReader, watched: WatchedAccount): Promise<void> {
 		const until = this.getState("cursor") || undefined;
-		const configured = Number(this.env.SOLANA_SIGNATURE_PAGE_SIZE ?? MAX_PAGE);
-		const PAGE = configured > 0 && configured <= MAX_PAGE ? Math.floor(configured) : MAX_PAGE;
+		const PAGE = getConfig(this.env).SOLANA_SIGNATURE_PAGE_SIZE;
 		const fresh: SignatureInfo[] = [];
 		let before: string | undefined;
 		for (;;) {

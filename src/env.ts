@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { getConfig } from "./config";
 import type {
 	ConversionsMessage,
 	PayoutsQueueMessage,
@@ -6,7 +6,8 @@ import type {
 	ReportsMessage,
 	WebhookQueueMessage,
 } from "./domain/queue-messages";
-import { parseEncryptionKeys } from "./lib/encryption";
+
+export { payoutCoolingOffSeconds, signUpOpen } from "./config";
 
 // `WorkerEnv` is generated from wrangler.toml and .dev.vars.example by `npm run types` into
 // worker-configuration.d.ts (`npm run typecheck` fails when it is stale). It names the Durable
@@ -82,69 +83,17 @@ export interface Env
 	PAYOUT_DESTINATION_COOLING_OFF_SECONDS?: string;
 }
 
-const configSchema = z.object({
-	ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters").optional(),
-	SESSION_SECRET: z.string().min(32, "SESSION_SECRET must be at least 32 characters"),
-	ENVIRONMENT: z.string().min(1),
-	PUBLIC_BASE_URL: z.url(),
-	SOLANA_RPC_URLS: z
-		.string()
-		.refine(
-			(v) => v.split(",").every((u) => /^https?:\/\/\S+$/.test(u.trim())),
-			"must be comma-separated URLs",
-		),
-	SOLANA_CLUSTER: z.enum(["mainnet-beta", "devnet", "testnet", "localnet"]).optional(),
-	DASHBOARD_SIGN_UP: z.enum(["on", "off"]).optional(),
-	EMAIL_FROM: z.email("EMAIL_FROM must be an email address").optional(),
-	SOLANA_SETTLEMENT_WALLET: z
-		.string()
-		.regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, "must be a base58 Solana address"),
-	PAYOUT_DESTINATION_COOLING_OFF_SECONDS: z
-		.string()
-		.regex(/^\d{1,8}$/, "must be a whole number of seconds (at most 99999999)")
-		.optional(),
-});
-
 const checked = new WeakSet<object>();
 
 /**
- * Validates bindings once per isolate and env object: a missing secret becomes one clear error
- * at the first request instead of an `undefined` deep in a handler. Not run at import time, so
- * start-up stays cheap.
+ * Validates the configuration (src/config.ts) and the bindings every request needs, once per
+ * isolate and env object: a missing secret becomes one clear error at the first request instead
+ * of an `undefined` deep in a handler. Not run at import time, so start-up stays cheap.
  */
 export function assertEnv(env: Env): void {
 	if (checked.has(env)) return;
-	const result = configSchema.safeParse(env);
-	if (!result.success) {
-		const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-		throw new Error(`Invalid Worker configuration: ${problems}`);
-	}
-	if (env.ENVIRONMENT === "production" && !env.PUBLIC_BASE_URL.startsWith("https://")) {
-		// Checkout links are built from it: a loopback or plain-http origin would reach no payer.
-		throw new Error("Invalid Worker configuration: PUBLIC_BASE_URL must be https:// in production");
-	}
-	if (env.ENVIRONMENT === "production") {
-		// Webhook signing secrets cannot be stored without it; elsewhere it is checked on first use.
-		try {
-			parseEncryptionKeys(env.ENCRYPTION_KEYS);
-		} catch (error) {
-			throw new Error(`Invalid Worker configuration: ${(error as Error).message}`);
-		}
-	}
+	getConfig(env);
 	if (!env.DB || !env.PAYMENTS)
 		throw new Error("Invalid Worker configuration: DB and PAYMENTS bindings are required");
 	checked.add(env);
-}
-
-/** Whether the dashboard's self-serve sign-up is open (see DASHBOARD_SIGN_UP). */
-export function signUpOpen(env: Pick<Env, "DASHBOARD_SIGN_UP" | "ENVIRONMENT">): boolean {
-	return (env.DASHBOARD_SIGN_UP ?? (env.ENVIRONMENT === "production" ? "off" : "on")) === "on";
-}
-
-/** The live-mode cooling-off period of payout destinations, in seconds (validated by assertEnv). */
-export function payoutCoolingOffSeconds(
-	env: Pick<Env, "PAYOUT_DESTINATION_COOLING_OFF_SECONDS">,
-): number {
-	const value = env.PAYOUT_DESTINATION_COOLING_OFF_SECONDS;
-	return value === undefined ? 86_400 : Number(value);
 }

@@ -1,4 +1,5 @@
 import type Stripe from "stripe";
+import { getConfig } from "../config";
 import {
 	addDestination,
 	destinationByStripeAccount,
@@ -7,7 +8,7 @@ import {
 	setStripeDestinationStatus,
 } from "../db/payout-destinations";
 import { usableAfterFor } from "../domain/payout-destination";
-import { type Env, payoutCoolingOffSeconds } from "../env";
+import type { Env } from "../env";
 import { timingSafeEqualText } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -91,7 +92,11 @@ export async function addStripeDestination(
 		is_default: (await hasDefault(env.DB, owner.merchantId, owner.livemode, "stripe_account"))
 			? 0
 			: 1,
-		usable_after: usableAfterFor(owner.livemode, now, payoutCoolingOffSeconds(env)),
+		usable_after: usableAfterFor(
+			owner.livemode,
+			now,
+			getConfig(env).PAYOUT_DESTINATION_COOLING_OFF_SECONDS,
+		),
 		created: now,
 		updated: now,
 		removed: null,
