@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../src/config";
+import { createServices } from "../src/context";
 import { postTransfer, settlementLedgerTotal } from "../src/db/ledger";
 import { paymentsForKeys, recordSignature } from "../src/db/solana-references";
 import { accounts, modeOf } from "../src/domain/ledger";
@@ -7,7 +8,7 @@ import { type Inflow, inflowOf, type WatchedAccount } from "../src/domain/solana
 import type { ParsedTransaction } from "../src/domain/solana-match";
 import type { Env } from "../src/env";
 import { log } from "../src/lib/log";
-import { rpcFromEnv, type SolanaRpc, SolanaRpcError } from "../src/processors/solana/rpc";
+import { type SolanaRpc, SolanaRpcError } from "../src/processors/solana/rpc";
 import { paymentStub } from "../src/services/payments";
 import { chainLivemode, settlementAccountFor } from "../src/services/settlement-accounts";
 import { tokenCatalog } from "../src/services/tokens";
@@ -196,7 +197,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 	}
 
 	private async runScan(): Promise<ScanSummary> {
-		const rpc = retrying(rpcFromEnv(this.env));
+		const rpc = retrying(createServices(this.env).solana);
 		const watched = await this.watched();
 		if (this.getState("cursor") === null) await this.open(rpc, watched);
 		if (this.getState("opening_posted") === "0") await this.postOpening(watched);

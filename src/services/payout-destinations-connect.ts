@@ -1,5 +1,6 @@
 import type Stripe from "stripe";
 import { getConfig } from "../config";
+import { createServices } from "../context";
 import {
 	addDestination,
 	destinationByStripeAccount,
@@ -13,7 +14,7 @@ import { timingSafeEqualText } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
-import { stripeConfigured, stripeFromEnv } from "../processors/stripe/client";
+import { stripeConfigured } from "../processors/stripe/client";
 import type { AuditActor } from "./audit";
 import { publishEvents } from "./events";
 import { announcement, checkDestinationRoom, type Owner } from "./payout-destinations";
@@ -37,7 +38,7 @@ function requireStripe(env: Env) {
 			"type",
 		);
 	}
-	return stripeFromEnv(env);
+	return createServices(env).stripe();
 }
 
 function processorError(error: unknown): ApiError {

@@ -1,4 +1,5 @@
 import type Stripe from "stripe";
+import { createServices } from "../context";
 import { getDestination } from "../db/payout-destinations";
 import { payoutById } from "../db/payouts";
 import type { PayoutRecord } from "../domain/payout";
@@ -7,8 +8,7 @@ import type { PayoutsMessage } from "../domain/queue-messages";
 import type { Env } from "../env";
 import { lowestIdAt } from "../lib/ids";
 import { log } from "../lib/log";
-import { rpcFromEnv } from "../processors/solana/rpc";
-import { isStripeError, stripeFromEnv } from "../processors/stripe/client";
+import { isStripeError } from "../processors/stripe/client";
 import { recipientTokenAccountExists } from "./payout-chain";
 import { movePayout } from "./payouts";
 import { tokenCatalog } from "./tokens";
@@ -105,7 +105,8 @@ async function sendRefusal(
 	}
 	const token = tokenCatalog(env).find((t) => (t.mint ?? "sol") === payout.currency);
 	if (!token || token.mint === null || !destination.address) return null;
-	if (await recipientTokenAccountExists(rpcFromEnv(env), destination.address, token)) return null;
+	if (await recipientTokenAccountExists(createServices(env).solana, destination.address, token))
+		return null;
 	return {
 		failure_code: "destination_account_missing",
 		failure_message: `The destination wallet's ${token.symbol} token account was closed after the payout was accepted; nothing was sent and the funds are back in your available balance. Open the token account and create the payout again.`,
@@ -129,7 +130,7 @@ function refusedByStripe(err: unknown): err is Stripe.errors.StripeError {
  * `available`; anything else is thrown for the queue to retry.
  */
 async function sendStripeTransfer(env: Env, payout: PayoutRecord, account: string): Promise<void> {
-	const stripe = stripeFromEnv(env);
+	const stripe = createServices(env).stripe();
 	const now = () => Math.floor(Date.now() / 1000);
 	let transfer: Stripe.Transfer;
 	try {

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { RefundResult } from "../../durable-objects/refunds";
+import { createServices } from "../context";
 import { placeRefundHold, refundCoverage } from "../db/balance-holds";
 import { createDb } from "../db/client";
 import { checkCursors } from "../db/pagination";
@@ -19,8 +20,8 @@ import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { isId, lowestIdAt, newId } from "../lib/ids";
 import { log } from "../lib/log";
-import { rpcFromEnv, SolanaRpcError } from "../processors/solana/rpc";
-import { isStripeError, stripeFromEnv } from "../processors/stripe/client";
+import { SolanaRpcError } from "../processors/solana/rpc";
+import { isStripeError } from "../processors/stripe/client";
 import type { AuthContext } from "../types";
 import { paymentStub } from "./payments";
 import { refundConversionTerms } from "./refund-conversion";
@@ -125,7 +126,7 @@ export async function assertRefundDestination(
 	if (destination === env.SOLANA_SETTLEMENT_WALLET) refuse("is the gateway's settlement wallet.");
 	let info: { value: { owner: string; executable: boolean } | null };
 	try {
-		info = await rpcFromEnv(env).call<typeof info>("getAccountInfo", [
+		info = await createServices(env).solana.call<typeof info>("getAccountInfo", [
 			destination,
 			{ encoding: "base64", commitment: "confirmed", dataSlice: { offset: 0, length: 0 } },
 		]);
@@ -269,7 +270,7 @@ async function refundCard(env: Env, refund: RefundRecord): Promise<"done" | "wai
 	const payment = await stub.get();
 	const intent = payment?.card?.payment_intent;
 	if (!intent) throw new Error(`Refund ${refund.id}: the payment has no card intent`);
-	const stripe = stripeFromEnv(env);
+	const stripe = createServices(env).stripe();
 	let result: Stripe.Refund;
 	try {
 		result = refund.card?.stripe_refund
