@@ -205,7 +205,9 @@ const schema = z.object({
 	PAYOUT_DESTINATION_COOLING_OFF_SECONDS: coolingOffSchema,
 });
 
-export type Config = z.output<typeof schema>;
+/** Secrets are checked by the schema but not kept: their users read them from `env`. */
+type Secret = "ADMIN_TOKEN" | "SESSION_SECRET";
+export type Config = Omit<z.output<typeof schema>, Secret>;
 
 const configs = new WeakMap<object, Config>();
 
@@ -233,8 +235,9 @@ export function getConfig(env: Env): Config {
 			throw new Error(`Invalid Worker configuration: ${(error as Error).message}`);
 		}
 	}
-	configs.set(env, result.data);
-	return result.data;
+	const { ADMIN_TOKEN: _admin, SESSION_SECRET: _session, ...config } = result.data;
+	configs.set(env, config);
+	return config;
 }
 
 /** Whether the dashboard's self-serve sign-up is open (see DASHBOARD_SIGN_UP). */
