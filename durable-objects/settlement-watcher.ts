@@ -1,6 +1,8 @@
 // Over 400 lines on purpose: one scan loop (open, page, queue, fetch, book) whose steps share the
 // account's cursor and pending list in this object's storage; split, they would pass that around.
 import { DurableObject } from "cloudflare:workers";
+import { getConfig } from "../src/config";
+import { createServices } from "../src/context";
 import { postTransfer, settlementLedgerTotal } from "../src/db/ledger";
 import { paymentsForKeys, recordSignature } from "../src/db/solana-references";
 import { accounts, modeOf } from "../src/domain/ledger";
@@ -8,7 +10,7 @@ import { type Inflow, inflowOf, type WatchedAccount } from "../src/domain/solana
 import type { ParsedTransaction } from "../src/domain/solana-match";
 import type { Env } from "../src/env";
 import { log } from "../src/lib/log";
-import { rpcFromEnv, type SolanaRpc, SolanaRpcError } from "../src/processors/solana/rpc";
+import { type SolanaRpc, SolanaRpcError } from "../src/processors/solana/rpc";
 import { paymentStub } from "../src/services/payments";
 import { chainLivemode, settlementAccountFor } from "../src/services/settlement-accounts";
 import { tokenCatalog } from "../src/services/tokens";
@@ -55,16 +57,12 @@ interface SignatureInfo {
 	confirmationStatus?: string | null;
 }
 
-/** getSignaturesForAddress returns at most this many per page (some providers allow fewer). */
-const MAX_PAGE = 1000;
 /** Inflows from this amount on are kept out of the ledger (SQLite integers are 64-bit). */
 const LEDGER_LIMIT = 2n ** 62n;
 /** Transactions fetched at once while working through the pending list. */
 const FETCH_BATCH = 8;
 /** The longest wait after failed scans while payments are open: an outage ends, detection resumes. */
 const MAX_BACKOFF_MS = 5_000;
-/** How often an active watcher looks: about once a slot. */
-const DEFAULT_INTERVAL_MS = 400;
 
 /**
  * One object per settlement account (the settlement wallet for SOL, its associated token account
@@ -188,8 +186,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 	}
 
 	private intervalMs(): number {
-		const configured = Number(this.env.SOLANA_WATCH_INTERVAL_MS ?? DEFAULT_INTERVAL_MS);
-		return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_INTERVAL_MS;
+		return getConfig(this.env).SOLANA_WATCH_INTERVAL_MS;
 	}
 
 	private async watched(): Promise<WatchedAccount> {
@@ -202,7 +199,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 	}
 
 	private async runScan(): Promise<ScanSummary> {
-		const rpc = retrying(rpcFromEnv(this.env));
+		const rpc = retrying(createServices(this.env).solana);
 		const watched = await this.watched();
 		if (this.getState("cursor") === null) await this.open(rpc, watched);
 		if (this.getState("opening_posted") === "0") await this.postOpening(watched);
@@ -295,8 +292,7 @@ export class SettlementWatcher extends DurableObject<Env> {
 	/** Pages back from the newest signature to the cursor and queues what is new, oldest first. */
 	private async collect(rpc: ChainReader, watched: WatchedAccount): Promise<void> {
 		const until = this.getState("cursor") || undefined;
-		const configured = Number(this.env.SOLANA_SIGNATURE_PAGE_SIZE ?? MAX_PAGE);
-		const PAGE = configured > 0 && configured <= MAX_PAGE ? Math.floor(configured) : MAX_PAGE;
+		const PAGE = getConfig(this.env).SOLANA_SIGNATURE_PAGE_SIZE;
 		const fresh: SignatureInfo[] = [];
 		let before: string | undefined;
 		for (;;) {

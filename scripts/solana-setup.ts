@@ -22,8 +22,8 @@ import {
 	findAssociatedTokenPda,
 	getCreateAssociatedTokenIdempotentInstruction,
 } from "@solana-program/token";
-import type { Env } from "../src/env";
-import { tokenCatalog } from "../src/services/tokens";
+import { parseExtraTokens } from "../src/config";
+import { tokenCatalogOf } from "../src/services/tokens";
 
 // `npm run solana:setup -- [--rpc <url>] [--key-file <keypair.json>] [--mint <address>]...`
 //
@@ -113,10 +113,10 @@ async function loadSigner(keyFile: string | undefined, env: NodeJS.ProcessEnv) {
 }
 
 function mintsToSetUp(flags: string[] | undefined, env: NodeJS.ProcessEnv): MintToSetUp[] {
-	let catalog: ReturnType<typeof tokenCatalog>;
+	let catalog: ReturnType<typeof tokenCatalogOf>;
 	try {
-		// tokenCatalog reads nothing but SOLANA_EXTRA_TOKENS: the gateway's own list of tokens.
-		catalog = tokenCatalog({ SOLANA_EXTRA_TOKENS: env.SOLANA_EXTRA_TOKENS } as Env);
+		// The gateway's own list of tokens: the built-in ones and SOLANA_EXTRA_TOKENS.
+		catalog = tokenCatalogOf(parseExtraTokens(env.SOLANA_EXTRA_TOKENS));
 	} catch (error) {
 		throw new SetupError(`SOLANA_EXTRA_TOKENS is not valid JSON: ${(error as Error).message}`);
 	}

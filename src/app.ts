@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { registerCheckout } from "./checkout/routes";
 import { sandboxWallet } from "./checkout/sandbox-wallet";
 import { registerCheckoutSignIn } from "./checkout/sign-in";
+import { createServices } from "./context";
 import { registerDashboard } from "./dashboard";
 import { assertEnv } from "./env";
 import { looksLikeJwt } from "./lib/checkout-token";
@@ -56,8 +57,11 @@ export function createApp(): App {
 	});
 
 	app.use("*", requestId());
+	// Configuration and bindings checked, services built: a bad variable fails every request
+	// with one clear error rather than deep in a handler.
 	app.use("*", async (c, next) => {
 		assertEnv(c.env);
+		c.set("services", createServices(c.env));
 		await next();
 	});
 	app.use("*", htmlSecurityHeaders());

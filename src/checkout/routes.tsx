@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { raw } from "hono/html";
+import { getConfig } from "../config";
 import { type CheckoutView, checkoutView } from "../domain/checkout";
 import { fill, formatFiat } from "../domain/checkout-format";
 import type { PaymentRecord } from "../domain/payment";
@@ -73,9 +74,7 @@ function setCheckoutSecurityHeaders(c: Context<AppEnv>, card = false): void {
 	const ws = `${base.protocol === "https:" ? "wss:" : "ws:"}//${base.host}`;
 	// Stripe's own script, frames and API, only on pages that offer the card tab.
 	const stripeJs = card ? ` ${new URL(stripeJsUrl(c.env)).origin}` : "";
-	const stripeApi = card
-		? ` ${new URL(c.env.STRIPE_API_URL ?? "https://api.stripe.com").origin}`
-		: "";
+	const stripeApi = card ? ` ${new URL(getConfig(c.env).STRIPE_API_URL).origin}` : "";
 	setPageSecurityHeaders(c, [
 		"default-src 'none'",
 		`script-src 'self'${stripeJs}`,
@@ -91,7 +90,7 @@ function setCheckoutSecurityHeaders(c: Context<AppEnv>, card = false): void {
 }
 
 function stripeJsUrl(env: AppEnv["Bindings"]): string {
-	return env.STRIPE_JS_URL ?? "https://js.stripe.com/v3/";
+	return getConfig(env).STRIPE_JS_URL;
 }
 
 async function openPayment(c: Context<AppEnv>, id: string): Promise<PaymentRecord | null> {
@@ -247,7 +246,7 @@ export function registerCheckout(app: App): void {
 				{ paymentId: payment.id, merchantId: payment.merchant_id, livemode: payment.livemode },
 				payment.expires_at,
 			),
-			chain: CHAINS[c.env.SOLANA_CLUSTER ?? "mainnet-beta"] ?? "solana:mainnet",
+			chain: CHAINS[getConfig(c.env).SOLANA_CLUSTER] ?? "solana:mainnet",
 			tokens,
 			default_token: payment.solana?.token ?? tokens[0]?.symbol ?? null,
 			status_text: statusText(t),
@@ -358,8 +357,9 @@ function statusText(t: Messages): Record<string, string> {
 }
 
 function explorerTarget(env: AppEnv["Bindings"]): ExplorerTarget {
-	const cluster = env.SOLANA_CLUSTER ?? "mainnet-beta";
-	const rpc = env.SOLANA_RPC_URLS.split(",")[0]?.trim() ?? "";
+	const config = getConfig(env);
+	const cluster = config.SOLANA_CLUSTER;
+	const rpc = config.SOLANA_RPC_URLS[0] ?? "";
 	return { cluster, rpc_url: cluster === "localnet" ? rpc : "" };
 }
 

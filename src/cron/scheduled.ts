@@ -1,3 +1,4 @@
+import { createServices } from "../context";
 import type { Env } from "../env";
 import { log } from "../lib/log";
 import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
@@ -72,6 +73,8 @@ async function runDaily(env: Env, now: number): Promise<Record<string, unknown>>
  * changed without it) runs the frequent jobs, so the rates cache and event publishing never stop.
  */
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
+	// A bad variable fails the run with one clear error before any job starts.
+	createServices(env);
 	const now = Math.floor(controller.scheduledTime / 1000);
 	let result: Record<string, unknown>;
 	if (controller.cron === CRON_DAILY) {

@@ -1,3 +1,4 @@
+import { getConfig } from "../config";
 import { type UnattributedRow, unattributedForPayment } from "../db/solana-references";
 import { formatTokenAmount } from "../domain/checkout";
 import { formatMinorUnits, isSupportedCurrency } from "../domain/money";
@@ -104,10 +105,11 @@ export async function paymentDetail(env: Env, payment: PaymentRecord): Promise<P
 /** The transaction on Solana's explorer, for the cluster the gateway runs against. */
 export function explorerUrl(env: Env, signature: string): string {
 	const base = `https://explorer.solana.com/tx/${encodeURIComponent(signature)}`;
-	const cluster = env.SOLANA_CLUSTER ?? "mainnet-beta";
+	const config = getConfig(env);
+	const cluster = config.SOLANA_CLUSTER;
 	if (cluster === "mainnet-beta") return base;
 	if (cluster === "localnet") {
-		const rpc = env.SOLANA_RPC_URLS.split(",")[0]?.trim() ?? "http://127.0.0.1:8899";
+		const rpc = config.SOLANA_RPC_URLS[0] ?? "http://127.0.0.1:8899";
 		return `${base}?cluster=custom&customUrl=${encodeURIComponent(rpc)}`;
 	}
 	return `${base}?cluster=${encodeURIComponent(cluster)}`;

@@ -6,45 +6,6 @@
 
 import { parseIpv4, parseIpv6 } from "./ip";
 
-// ── Queue messages ───────────────────────────────────────────────────────────────────────────
-
-/** Fan-out: one event, to every matching endpoint (sent by src/services/events.ts). */
-export interface WebhookEventMessage {
-	kind: "event";
-	event_id: string;
-}
-
-/** One event to one endpoint. `redelivery_id` is absent for the event's own delivery. */
-export interface WebhookDeliveryMessage {
-	kind: "delivery";
-	event_id: string;
-	endpoint_id: string;
-	redelivery_id?: string;
-}
-
-export type WebhookQueueMessage = WebhookEventMessage | WebhookDeliveryMessage;
-
-export function parseWebhookMessage(body: unknown): WebhookQueueMessage | null {
-	if (typeof body !== "object" || body === null) return null;
-	const m = body as Record<string, unknown>;
-	if (m.kind === "event" && typeof m.event_id === "string") {
-		return { kind: "event", event_id: m.event_id };
-	}
-	if (
-		m.kind === "delivery" &&
-		typeof m.event_id === "string" &&
-		typeof m.endpoint_id === "string"
-	) {
-		return {
-			kind: "delivery",
-			event_id: m.event_id,
-			endpoint_id: m.endpoint_id,
-			...(typeof m.redelivery_id === "string" ? { redelivery_id: m.redelivery_id } : {}),
-		};
-	}
-	return null;
-}
-
 // ── Endpoints ────────────────────────────────────────────────────────────────────────────────
 
 /** At most this many endpoints per merchant and mode (each event is sent to each of them). */

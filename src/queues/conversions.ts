@@ -5,10 +5,10 @@
  * once when retrying cannot help, the conversion is recorded as failed (`conversion.failed`)
  * and the give-up is written to `queue_failures`.
  */
+import { parseConversionsMessage } from "../domain/queue-messages";
 import type { Env } from "../env";
 import { log } from "../lib/log";
 import { classifyFailure, convertPayment, failConversion } from "../services/conversions";
-import type { ConversionsMessage } from "../services/events";
 import { type QueueHandler, recordGiveUp } from "./index";
 
 /** Attempts before giving up; wrangler.toml's max_retries (10) leaves one delivery to spare. */
@@ -19,16 +19,8 @@ export function conversionRetryDelaySeconds(attempts: number): number {
 	return Math.min(30 * 2 ** Math.max(0, attempts - 1), 3600);
 }
 
-function parse(body: unknown): ConversionsMessage | null {
-	if (typeof body !== "object" || body === null) return null;
-	const { kind, payment_id } = body as Record<string, unknown>;
-	return kind === "payment_succeeded" && typeof payment_id === "string"
-		? { kind, payment_id }
-		: null;
-}
-
 async function handle(message: Message<unknown>, env: Env, queue: string): Promise<void> {
-	const body = parse(message.body);
+	const body = parseConversionsMessage(message.body);
 	if (!body) {
 		await recordGiveUp(env, queue, message, "not a conversions message");
 		message.ack();

@@ -1,3 +1,4 @@
+import { createServices } from "../context";
 import type { Env } from "../env";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
@@ -38,6 +39,8 @@ export async function handleQueue(
 	env: Env,
 	ctx: ExecutionContext,
 ): Promise<void> {
+	// A bad variable fails the batch (retried) with one clear error before any message is handled.
+	createServices(env);
 	const kind = queueKind(batch.queue);
 	const load = kind ? handlers[kind] : undefined;
 	if (!load) {

@@ -3,13 +3,10 @@
  * here by the payouts consumer. A page is idempotent (each day's payout per merchant, mode and
  * currency is recorded in its own batch), so a redelivery or a retry creates nothing twice.
  */
+import type { PayoutSchedulePageMessage } from "../domain/queue-messages";
 import type { Env } from "../env";
 import { log } from "../lib/log";
-import {
-	type PayoutSchedulePageMessage,
-	runPayoutSchedulePage,
-	sendPayoutSchedulePage,
-} from "../services/payout-schedule";
+import { runPayoutSchedulePage, sendPayoutSchedulePage } from "../services/payout-schedule";
 import { recordGiveUp } from "./index";
 
 /** Attempts before a page is given up (its merchants wait for the next day's run). */

@@ -1,9 +1,7 @@
+import { isPayoutSchedulePageMessage, isPayoutsMessage } from "../domain/queue-messages";
 import type { Env } from "../env";
-import { isId } from "../lib/ids";
 import { log } from "../lib/log";
-import { isPayoutSchedulePageMessage } from "../services/payout-schedule";
 import { abandonPayout, executePayout } from "../services/payout-send";
-import type { PayoutsMessage } from "../services/payouts";
 import { type QueueHandler, recordGiveUp } from "./index";
 import { handlePayoutSchedulePage } from "./payout-schedule";
 
@@ -13,11 +11,6 @@ export const MAX_PAYOUT_ATTEMPTS = 10;
 /** 10 s, 20 s, 40 s, … capped at 30 minutes: about 1.5 hours over ten attempts. */
 export function payoutRetryDelaySeconds(attempts: number): number {
 	return Math.min(10 * 2 ** Math.max(0, attempts - 1), 30 * 60);
-}
-
-function isPayoutsMessage(body: unknown): body is PayoutsMessage {
-	const b = body as Partial<PayoutsMessage> | null;
-	return b?.kind === "payout" && typeof b.payout_id === "string" && isId("payout", b.payout_id);
 }
 
 /**

@@ -1,11 +1,8 @@
+import { isRefundsMessage } from "../domain/queue-messages";
 import type { Env } from "../env";
-import { isId } from "../lib/ids";
 import { log } from "../lib/log";
 import { abandonRefund, processRefund } from "../services/refunds";
 import { type QueueHandler, recordGiveUp } from "./index";
-
-/** What the refunds queue carries: a refund to process, by id (its payment's object has the rest). */
-export type RefundsMessage = { kind: "refund"; refund_id: string };
 
 /** Deliveries of one message before the consumer gives up (wrangler.toml allows 10 retries). */
 export const MAX_REFUND_ATTEMPTS = 10;
@@ -13,11 +10,6 @@ export const MAX_REFUND_ATTEMPTS = 10;
 /** 10 s, 20 s, 40 s, … capped at 30 minutes: about 1.5 hours over ten attempts. */
 export function refundRetryDelaySeconds(attempts: number): number {
 	return Math.min(10 * 2 ** Math.max(0, attempts - 1), 30 * 60);
-}
-
-function isRefundsMessage(body: unknown): body is RefundsMessage {
-	const b = body as Partial<RefundsMessage> | null;
-	return b?.kind === "refund" && typeof b.refund_id === "string" && isId("refund", b.refund_id);
 }
 
 /**

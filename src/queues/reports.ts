@@ -6,10 +6,11 @@
  * Failures are retried with backoff; at the last attempt the reports are marked failed and the
  * give-up is written to `queue_failures`.
  */
+import { parseReportsMessage, type ReportsMessage } from "../domain/queue-messages";
 import type { Env } from "../env";
 import { log } from "../lib/log";
 import { buildDailyReports, failDailyReports } from "../services/report-daily";
-import { buildStoredReport, failReport, type ReportsMessage } from "../services/reports";
+import { buildStoredReport, failReport } from "../services/reports";
 import { type QueueHandler, recordGiveUp } from "./index";
 
 /** Attempts before giving up; wrangler.toml's max_retries (5) leaves one delivery to spare. */
@@ -18,24 +19,6 @@ export const REPORT_MAX_ATTEMPTS = 5;
 /** 1, 2, 4, 8 minutes between attempts. */
 export function reportRetryDelaySeconds(attempts: number): number {
 	return Math.min(60 * 2 ** Math.max(0, attempts - 1), 3600);
-}
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-export function parseReportsMessage(body: unknown): ReportsMessage | null {
-	if (typeof body !== "object" || body === null) return null;
-	const b = body as Record<string, unknown>;
-	if (b.kind === "build" && typeof b.report_id === "string")
-		return { kind: "build", report_id: b.report_id };
-	if (
-		b.kind === "daily" &&
-		typeof b.merchant_id === "string" &&
-		typeof b.livemode === "boolean" &&
-		typeof b.date === "string" &&
-		DATE.test(b.date)
-	)
-		return { kind: "daily", merchant_id: b.merchant_id, livemode: b.livemode, date: b.date };
-	return null;
 }
 
 async function build(env: Env, body: ReportsMessage, now: number): Promise<void> {

@@ -2,6 +2,12 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { events, webhookAttempts, webhookEndpoints } from "../db/schema";
 import {
+	parseWebhookMessage,
+	type WebhookDeliveryMessage,
+	type WebhookEventMessage,
+	type WebhookQueueMessage,
+} from "../domain/queue-messages";
+import {
 	checkWebhookUrl,
 	DELIVERY_TIMEOUT_MS,
 	eventMatches,
@@ -10,14 +16,10 @@ import {
 	type LastAttempt,
 	MAX_ATTEMPTS,
 	outcomeOf,
-	parseWebhookMessage,
 	planDelivery,
 	retryDelaySeconds,
 	type StoredEvent,
 	signatureHeader,
-	type WebhookDeliveryMessage,
-	type WebhookEventMessage,
-	type WebhookQueueMessage,
 	webhookBody,
 	webhookHeaders,
 } from "../domain/webhooks";

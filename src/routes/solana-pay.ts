@@ -3,7 +3,7 @@ import { cors } from "hono/cors";
 import { ApiError, notFound } from "../lib/errors";
 import { isId } from "../lib/ids";
 import { log } from "../lib/log";
-import { rpcFromEnv, SolanaRpcError } from "../processors/solana/rpc";
+import { SolanaRpcError } from "../processors/solana/rpc";
 import { buildPaymentTransaction } from "../processors/solana/transaction";
 import { getMerchant } from "../services/merchants";
 import { paymentStub } from "../services/payments";
@@ -98,7 +98,7 @@ export function registerSolanaPay(app: App): void {
 			quoted = updated.payment.solana;
 		}
 		const { transaction } = await buildPaymentTransaction(
-			rpcFromEnv(c.env),
+			c.var.services.solana,
 			quoted,
 			c.req.valid("json").account,
 		).catch((err: unknown) => {

@@ -5,6 +5,7 @@
  * the row, its ledger transfer and its event land in one D1 batch keyed by the payment.
  */
 
+import { getConfig } from "../config";
 import { transferStatements } from "../db/ledger";
 import type { MerchantSettings } from "../db/schema";
 import {
@@ -30,13 +31,8 @@ import { paymentStub } from "./payments";
 import { type Asset, exchangeRate } from "./rates";
 import { tokenCatalog } from "./tokens";
 
-export const DEFAULT_CONVERSION_SPREAD_BPS = 30;
-
 export function conversionSpreadBps(env: Env): number {
-	const n = Number(env.CONVERSION_SPREAD_BPS);
-	return env.CONVERSION_SPREAD_BPS !== undefined && Number.isSafeInteger(n) && n >= 0 && n <= 1000
-		? n
-		: DEFAULT_CONVERSION_SPREAD_BPS;
+	return getConfig(env).CONVERSION_SPREAD_BPS;
 }
 
 /** A conversion that cannot happen however often it is retried. */

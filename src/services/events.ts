@@ -1,4 +1,9 @@
-import { eventMatches, STALE_ATTEMPT_MS, type WebhookDeliveryMessage } from "../domain/webhooks";
+import type {
+	ConversionsMessage,
+	WebhookDeliveryMessage,
+	WebhookEventMessage,
+} from "../domain/queue-messages";
+import { eventMatches, STALE_ATTEMPT_MS } from "../domain/webhooks";
 import type { Env } from "../env";
 import { lowestIdAt, newId } from "../lib/ids";
 import { log } from "../lib/log";
@@ -16,10 +21,6 @@ export interface EventRow {
 	data: string;
 	created: number;
 }
-
-/** Queue messages this module sends. */
-export type WebhooksMessage = { kind: "event"; event_id: string };
-export type ConversionsMessage = { kind: "payment_succeeded"; payment_id: string };
 
 /**
  * Internal reactions to events, beside webhook delivery: a succeeded crypto payment is converted
@@ -69,7 +70,9 @@ export async function publishEvents(env: Env, events: EventRow[]): Promise<boole
 	try {
 		if (env.WEBHOOKS_QUEUE) {
 			await env.WEBHOOKS_QUEUE.sendBatch(
-				events.map((e) => ({ body: { kind: "event", event_id: e.id } satisfies WebhooksMessage })),
+				events.map((e) => ({
+					body: { kind: "event", event_id: e.id } satisfies WebhookEventMessage,
+				})),
 			);
 		}
 		const reacts = events.flatMap(reactions);
@@ -211,7 +214,7 @@ export async function resendUnattemptedEvents(
 	];
 	if (ids.length === 0) return 0;
 	await env.WEBHOOKS_QUEUE.sendBatch(
-		ids.map((id) => ({ body: { kind: "event", event_id: id } satisfies WebhooksMessage })),
+		ids.map((id) => ({ body: { kind: "event", event_id: id } satisfies WebhookEventMessage })),
 	);
 	log("warn", "published events without any delivery attempt sent again", { events: ids });
 	return ids.length;

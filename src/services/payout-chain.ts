@@ -1,5 +1,6 @@
 import { address } from "@solana/kit";
 import { findAssociatedTokenPda } from "@solana-program/token";
+import { createServices } from "../context";
 import { inTransitTotal, payoutById } from "../db/payouts";
 import type { PayoutRecord, PayoutToken } from "../domain/payout";
 import { payoutFeeEstimate } from "../domain/payout";
@@ -13,7 +14,7 @@ import {
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
-import { rpcFromEnv, type SolanaRpc } from "../processors/solana/rpc";
+import type { SolanaRpc } from "../processors/solana/rpc";
 import { movePayout } from "./payouts";
 
 /** Lamports per signature: the settlement wallet is the only signer of a payout transaction. */
@@ -84,7 +85,7 @@ export async function onChainFeeQuote(
 	token: PayoutToken,
 	recipient: string,
 ): Promise<{ fee: bigint; createsTokenAccount: boolean }> {
-	const rpc = rpcFromEnv(env);
+	const rpc = createServices(env).solana;
 	if (token.mint === null) {
 		const fee = payoutFeeEstimate({
 			signatureFee: SIGNATURE_FEE,
@@ -132,7 +133,7 @@ export async function checkChainCoverage(
 	amount: bigint,
 	fee: bigint,
 ): Promise<void> {
-	const rpc = rpcFromEnv(env);
+	const rpc = createServices(env).solana;
 	const wallet = env.SOLANA_SETTLEMENT_WALLET;
 	const [lamports, keep, solInTransit] = await Promise.all([
 		lamportsOf(rpc, wallet),
@@ -173,7 +174,7 @@ export async function checkSolRecipient(
 	recipient: string,
 	amount: bigint,
 ): Promise<void> {
-	const rpc = rpcFromEnv(env);
+	const rpc = createServices(env).solana;
 	const [held, minimum] = await Promise.all([lamportsOf(rpc, recipient), rentExempt(rpc, 0)]);
 	if (held === 0n && amount < minimum) {
 		throw new ApiError(

@@ -1,4 +1,6 @@
 import type Stripe from "stripe";
+import { getConfig } from "../config";
+import { createServices } from "../context";
 import {
 	addDestination,
 	destinationByStripeAccount,
@@ -8,12 +10,12 @@ import {
 } from "../db/payout-destinations";
 import type { Owner } from "../domain/owner";
 import { usableAfterFor } from "../domain/payout-destination";
-import { type Env, payoutCoolingOffSeconds } from "../env";
+import type { Env } from "../env";
 import { timingSafeEqualText } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
-import { stripeConfigured, stripeFromEnv } from "../processors/stripe/client";
+import { stripeConfigured } from "../processors/stripe/client";
 import type { AuditActor } from "./audit";
 import { publishEvents } from "./events";
 import { announcement, checkDestinationRoom } from "./payout-destinations";
@@ -37,7 +39,7 @@ function requireStripe(env: Env) {
 			"type",
 		);
 	}
-	return stripeFromEnv(env);
+	return createServices(env).stripe();
 }
 
 function processorError(error: unknown): ApiError {
@@ -92,7 +94,11 @@ export async function addStripeDestination(
 		is_default: (await hasDefault(env.DB, owner.merchantId, owner.livemode, "stripe_account"))
 			? 0
 			: 1,
-		usable_after: usableAfterFor(owner.livemode, now, payoutCoolingOffSeconds(env)),
+		usable_after: usableAfterFor(
+			owner.livemode,
+			now,
+			getConfig(env).PAYOUT_DESTINATION_COOLING_OFF_SECONDS,
+		),
 		created: now,
 		updated: now,
 		removed: null,

@@ -1,4 +1,5 @@
 import { getAddressEncoder, getBase58Encoder, address as toAddress } from "@solana/kit";
+import { getConfig } from "../config";
 import {
 	addFromChallenge,
 	announcementStatements,
@@ -21,7 +22,7 @@ import {
 } from "../domain/payout-destination";
 import { nonceOfProofMessage, payoutProofMessage } from "../domain/payout-destination-proof";
 import { verifyEd25519 } from "../domain/siws";
-import { type Env, payoutCoolingOffSeconds } from "../env";
+import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { newId, randomBase62 } from "../lib/ids";
 import type { AuditActor } from "./audit";
@@ -194,7 +195,11 @@ export async function addWalletDestination(
 		is_default: (await hasDefault(env.DB, owner.merchantId, owner.livemode, "solana_wallet"))
 			? 0
 			: 1,
-		usable_after: usableAfterFor(owner.livemode, now, payoutCoolingOffSeconds(env)),
+		usable_after: usableAfterFor(
+			owner.livemode,
+			now,
+			getConfig(env).PAYOUT_DESTINATION_COOLING_OFF_SECONDS,
+		),
 		created: now,
 		updated: now,
 		removed: null,
@@ -273,7 +278,11 @@ export async function makeDefaultDestination(
 	}
 	if (before.is_default === 1) return before;
 	const now = nowSeconds();
-	const usableAfter = usableAfterFor(owner.livemode, now, payoutCoolingOffSeconds(env));
+	const usableAfter = usableAfterFor(
+		owner.livemode,
+		now,
+		getConfig(env).PAYOUT_DESTINATION_COOLING_OFF_SECONDS,
+	);
 	const row: PayoutDestinationRow = {
 		...before,
 		is_default: 1,

@@ -1,4 +1,5 @@
 import type Stripe from "stripe";
+import { createServices } from "../context";
 import { transferStatements } from "../db/ledger";
 import { isGuardRefusal, payoutById } from "../db/payouts";
 import type { PayoutRecord } from "../domain/payout";
@@ -7,7 +8,6 @@ import { payoutStripeReversalTransfer } from "../domain/payout-ledger";
 import type { Env } from "../env";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
-import { stripeFromEnv } from "../processors/stripe/client";
 import { insertEventStatement, publishEvents } from "./events";
 
 /**
@@ -18,7 +18,7 @@ import { insertEventStatement, publishEvents } from "./events";
  * nothing twice.
  */
 export async function recordStripeReversals(env: Env, transferId: string): Promise<string | null> {
-	const stripe = stripeFromEnv(env);
+	const stripe = createServices(env).stripe();
 	const transfer = await stripe.transfers.retrieve(transferId);
 	const payoutId = transfer.metadata?.payout_id;
 	if (!payoutId) return null;

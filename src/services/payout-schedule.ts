@@ -19,6 +19,7 @@ import type { MerchantSettings } from "../db/schema";
 import { destinationTypeFor, parsePayoutCurrency } from "../domain/payout";
 import type { PayoutDestinationRow, PayoutDestinationType } from "../domain/payout-destination";
 import { decideBalance, isPayoutDue } from "../domain/payout-schedule";
+import type { PayoutSchedulePageMessage, PayoutsQueueMessage } from "../domain/queue-messages";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
@@ -30,29 +31,7 @@ import { tokenCatalog } from "./tokens";
 /** Merchants read and paid per queue message. */
 export const MERCHANTS_PER_PAGE = 100;
 
-/** One page of a day's run: merchants of `interval` after `after` (by id). */
-export interface PayoutSchedulePageMessage {
-	kind: "schedule_page";
-	/** The UTC day being paid out, YYYY-MM-DD. */
-	date: string;
-	interval: "daily" | "weekly";
-	after: string | null;
-}
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-export function isPayoutSchedulePageMessage(body: unknown): body is PayoutSchedulePageMessage {
-	const b = body as Partial<PayoutSchedulePageMessage> | null;
-	return (
-		b?.kind === "schedule_page" &&
-		typeof b.date === "string" &&
-		DATE.test(b.date) &&
-		(b.interval === "daily" || b.interval === "weekly") &&
-		(b.after === null || typeof b.after === "string")
-	);
-}
-
-function requireQueue(env: Env): Queue<unknown> {
+function requireQueue(env: Env): Queue<PayoutsQueueMessage> {
 	if (!env.PAYOUTS_QUEUE) throw new Error("Automatic payouts need the PAYOUTS_QUEUE binding");
 	return env.PAYOUTS_QUEUE;
 }

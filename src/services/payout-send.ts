@@ -1,15 +1,16 @@
 import type Stripe from "stripe";
+import { createServices } from "../context";
 import { getDestination } from "../db/payout-destinations";
 import { payoutById } from "../db/payouts";
 import type { PayoutRecord } from "../domain/payout";
 import { payoutPaidTransfer, payoutReleaseTransfers } from "../domain/payout-ledger";
+import type { PayoutsMessage } from "../domain/queue-messages";
 import type { Env } from "../env";
 import { lowestIdAt } from "../lib/ids";
 import { log } from "../lib/log";
-import { rpcFromEnv } from "../processors/solana/rpc";
-import { refusedByStripe, stripeFromEnv } from "../processors/stripe/client";
+import { refusedByStripe } from "../processors/stripe/client";
 import { recipientTokenAccountExists } from "./payout-chain";
-import { movePayout, type PayoutsMessage } from "./payouts";
+import { movePayout } from "./payouts";
 import { tokenCatalog } from "./tokens";
 
 export function payoutSender(env: Env, payoutId: string) {
@@ -104,7 +105,8 @@ async function sendRefusal(
 	}
 	const token = tokenCatalog(env).find((t) => (t.mint ?? "sol") === payout.currency);
 	if (!token || token.mint === null || !destination.address) return null;
-	if (await recipientTokenAccountExists(rpcFromEnv(env), destination.address, token)) return null;
+	if (await recipientTokenAccountExists(createServices(env).solana, destination.address, token))
+		return null;
 	return {
 		failure_code: "destination_account_missing",
 		failure_message: `The destination wallet's ${token.symbol} token account was closed after the payout was accepted; nothing was sent and the funds are back in your available balance. Open the token account and create the payout again.`,
@@ -118,7 +120,7 @@ async function sendRefusal(
  * `available`; anything else is thrown for the queue to retry.
  */
 async function sendStripeTransfer(env: Env, payout: PayoutRecord, account: string): Promise<void> {
-	const stripe = stripeFromEnv(env);
+	const stripe = createServices(env).stripe();
 	const now = () => Math.floor(Date.now() / 1000);
 	let transfer: Stripe.Transfer;
 	try {

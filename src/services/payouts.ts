@@ -30,6 +30,7 @@ import {
 	payoutReleaseTransfers,
 	payoutReserveTransfer,
 } from "../domain/payout-ledger";
+import type { PayoutsMessage } from "../domain/queue-messages";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -41,9 +42,6 @@ import { checkChainCoverage, checkSolRecipient, onChainFeeQuote } from "./payout
 import { tokenCatalog } from "./tokens";
 
 export type { PayoutJson } from "../domain/payout";
-
-/** What the payouts queue carries: a payout to execute, by id. */
-export type PayoutsMessage = { kind: "payout"; payout_id: string };
 
 export interface CreatePayoutInput {
 	merchantId: string;

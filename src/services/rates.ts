@@ -8,6 +8,8 @@
  * never used. So a healthy cron keeps `POST /v1/payments` at one D1 read for rates and no price
  * call, and a cold cache (a new deployment, a missed cron) costs one provider call, not an outage.
  */
+
+import { getConfig } from "../config";
 import type { ExactRate } from "../domain/conversion";
 import { divide, inverse, type Rational, rational, tokenRateFromRationals } from "../domain/fx";
 import { currencyExponent, isSupportedCurrency } from "../domain/money";
@@ -41,21 +43,12 @@ export interface CachedRate extends RateKey {
 	fetchedAt: number;
 }
 
-export const DEFAULT_FX_REFERENCE_CURRENCIES = ["eur", "gbp", "jpy"];
-const DEFAULT_PRICE_MAX_AGE = 120;
-/** The ECB publishes on working days around 16:00 CET; six days spans its longest closure. */
-const DEFAULT_FX_REFERENCE_MAX_AGE = 6 * 24 * 3600;
-
-function positiveInt(value: string | undefined, fallback: number): number {
-	const n = Number(value);
-	return value !== undefined && Number.isSafeInteger(n) && n >= 0 ? n : fallback;
-}
-
 /** How old a rate of `source` may be, in seconds, before it is refused. */
 export function maxAgeSeconds(env: Env, source: RateSourceName): number {
+	const config = getConfig(env);
 	return source === "pyth"
-		? positiveInt(env.PRICE_MAX_STALENESS_SECONDS, DEFAULT_PRICE_MAX_AGE)
-		: positiveInt(env.FX_REFERENCE_MAX_AGE_SECONDS, DEFAULT_FX_REFERENCE_MAX_AGE);
+		? config.PRICE_MAX_STALENESS_SECONDS
+		: config.FX_REFERENCE_MAX_AGE_SECONDS;
 }
 
 /** Pyth pairs: every quotable token against the dollar, and the FX feeds quoting uses. */
@@ -71,11 +64,9 @@ export function rateSources(env: Env): Partial<Record<RateSourceName, RateSource
 	const sources: Partial<Record<RateSourceName, RateSource>> = {
 		pyth: pythRateSource(env.PYTH_HERMES_URL, pythFeeds(env)),
 	};
-	if (env.FX_REFERENCE_URL) {
-		const currencies = env.FX_REFERENCE_CURRENCIES
-			? env.FX_REFERENCE_CURRENCIES.split(",").map((c) => c.trim().toLowerCase())
-			: DEFAULT_FX_REFERENCE_CURRENCIES;
-		sources.fx_reference = fxReferenceRateSource(env.FX_REFERENCE_URL, currencies);
+	const { FX_REFERENCE_URL, FX_REFERENCE_CURRENCIES } = getConfig(env);
+	if (FX_REFERENCE_URL) {
+		sources.fx_reference = fxReferenceRateSource(FX_REFERENCE_URL, FX_REFERENCE_CURRENCIES);
 	}
 	return sources;
 }
@@ -328,7 +319,7 @@ function usdValueKey(env: Env, asset: Asset): RateKey | null {
 	if (!isSupportedCurrency(asset.currency)) {
 		throw new RateUnavailableError("unsupported", `unsupported currency ${asset.currency}`);
 	}
-	if (env.FX_REFERENCE_URL) {
+	if (getConfig(env).FX_REFERENCE_URL) {
 		return { source: "fx_reference", pair: `USD/${asset.currency.toUpperCase()}` };
 	}
 	const feed = lookup(FX_FEEDS, asset.currency);

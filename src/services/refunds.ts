@@ -1,11 +1,13 @@
 import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
 import type Stripe from "stripe";
+import { createServices } from "../context";
 import { placeRefundHold, refundCoverage } from "../db/balance-holds";
 import { createDb } from "../db/client";
 import { checkCursors } from "../db/pagination";
 import { refunds } from "../db/schema";
 import type { Owner } from "../domain/owner";
 import type { PaymentMethodType } from "../domain/payment";
+import type { RefundsMessage } from "../domain/queue-messages";
 import type {
 	RefundFunds,
 	RefundJson,
@@ -19,9 +21,8 @@ import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import { isId, lowestIdAt, newId } from "../lib/ids";
 import { log } from "../lib/log";
-import { rpcFromEnv, SolanaRpcError } from "../processors/solana/rpc";
-import { isStripeError, refusedByStripe, stripeFromEnv } from "../processors/stripe/client";
-import type { RefundsMessage } from "../queues/refunds";
+import { SolanaRpcError } from "../processors/solana/rpc";
+import { isStripeError, refusedByStripe } from "../processors/stripe/client";
 import { paymentStub } from "./payments";
 import { refundConversionTerms } from "./refund-conversion";
 import { recordProcessorOutcome } from "./routing";
@@ -123,7 +124,7 @@ export async function assertRefundDestination(
 	if (destination === env.SOLANA_SETTLEMENT_WALLET) refuse("is the gateway's settlement wallet.");
 	let info: { value: { owner: string; executable: boolean } | null };
 	try {
-		info = await rpcFromEnv(env).call<typeof info>("getAccountInfo", [
+		info = await createServices(env).solana.call<typeof info>("getAccountInfo", [
 			destination,
 			{ encoding: "base64", commitment: "confirmed", dataSlice: { offset: 0, length: 0 } },
 		]);
@@ -257,7 +258,7 @@ async function refundCard(env: Env, refund: RefundRecord): Promise<"done" | "wai
 	const payment = await stub.get();
 	const intent = payment?.card?.payment_intent;
 	if (!intent) throw new Error(`Refund ${refund.id}: the payment has no card intent`);
-	const stripe = stripeFromEnv(env);
+	const stripe = createServices(env).stripe();
 	let result: Stripe.Refund;
 	try {
 		result = refund.card?.stripe_refund

@@ -3,6 +3,7 @@
  * active the day before; the consumer records that day's settlement and transactions reports
  * (unique per merchant, mode, type and day) and builds them once.
  */
+import type { ReportsMessage } from "../domain/queue-messages";
 import { addDays } from "../domain/reports";
 import type { Env } from "../env";
 import { lowestIdAt } from "../lib/ids";
@@ -13,7 +14,6 @@ import {
 	insertReport,
 	periodStartOf,
 	type ReportRow,
-	type ReportsMessage,
 } from "./reports";
 
 /** The daily reports of one merchant and mode for one day: recorded once, then built. */

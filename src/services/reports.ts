@@ -5,6 +5,7 @@
  * reports queue, whose consumer builds them idempotently (src/queues/reports.ts).
  */
 import { checkCursors } from "../db/pagination";
+import type { ReportsMessage } from "../domain/queue-messages";
 import { addDays, periodDays, periodProblem, type ReportType } from "../domain/reports";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
@@ -67,11 +68,6 @@ export interface ReportRow {
 	ready_at: number | null;
 	failure_reason: string | null;
 }
-
-/** Messages on the reports queue. */
-export type ReportsMessage =
-	| { kind: "build"; report_id: string }
-	| { kind: "daily"; merchant_id: string; livemode: boolean; date: string };
 
 /** Requests past either limit are built by the queue's consumer, not in the request. */
 export const INLINE_MAX_DAYS = 31;

@@ -1,5 +1,6 @@
 import { address } from "@solana/kit";
 import { findAssociatedTokenPda } from "@solana-program/token";
+import { getConfig } from "../config";
 import type { Env } from "../env";
 import { type SolanaToken, tokenCatalog } from "./tokens";
 
@@ -18,8 +19,8 @@ export interface SettlementAccount {
 }
 
 /** Chain funds are live money on mainnet and test money on every other cluster. */
-export function chainLivemode(env: Pick<Env, "SOLANA_CLUSTER">): boolean {
-	return (env.SOLANA_CLUSTER ?? "mainnet-beta") === "mainnet-beta";
+export function chainLivemode(env: Env): boolean {
+	return getConfig(env).SOLANA_CLUSTER === "mainnet-beta";
 }
 
 export function currencyOfToken(token: { mint: string | null }): string {

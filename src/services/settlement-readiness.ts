@@ -1,7 +1,7 @@
+import { createServices } from "../context";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
-import { rpcFromEnv } from "../processors/solana/rpc";
 import {
 	type SettlementAccount,
 	settlementAccountFor,
@@ -73,8 +73,8 @@ async function existence(
 		else toRead.push(address);
 	}
 	if (toRead.length > 0) {
-		const read = rpcFromEnv(env)
-			.call<{ value: (unknown | null)[] }>("getMultipleAccounts", [
+		const read = createServices(env)
+			.solana.call<{ value: (unknown | null)[] }>("getMultipleAccounts", [
 				toRead,
 				// Only whether each exists: no account data over the wire.
 				{ encoding: "base64", dataSlice: { offset: 0, length: 0 }, commitment: "confirmed" },

@@ -1,4 +1,5 @@
 import { getAddressDecoder } from "@solana/kit";
+import { getConfig } from "../config";
 import type { MerchantSettings } from "../db/schema";
 import { recordReference } from "../db/solana-references";
 import { tokenAmountForPrice } from "../domain/conversion";
@@ -146,8 +147,7 @@ export function solanaQuotePolicy(
 		routing?.processor === "solana"
 			? { id: routing.rule_id, settings: routing.settings as SolanaSettings }
 			: null;
-	const threshold =
-		settings.solana_finalized_above ?? Number(env.SOLANA_FINALIZED_ABOVE ?? "10000");
+	const threshold = settings.solana_finalized_above ?? getConfig(env).SOLANA_FINALIZED_ABOVE;
 	return {
 		tokens: configuredTokens(env)
 			.filter(acceptedBy(settings.accepted_tokens))
@@ -248,7 +248,7 @@ export async function quoteSolanaPayment(
 		throw err;
 	}
 	const beforeFee = tokenAmountForPrice(BigInt(priced), rate);
-	const feeBps = BigInt(env.GATEWAY_FEE_BPS ?? "50");
+	const feeBps = getConfig(env).GATEWAY_FEE_BPS;
 	const fee = (beforeFee * feeBps + 9_999n) / 10_000n;
 	const amount = beforeFee + fee;
 	const reference = newReference();
@@ -256,7 +256,7 @@ export async function quoteSolanaPayment(
 	await recordReference(env.DB, reference, payment.id, now);
 	await watchSettlementAccount(env, token, payment.expires_at);
 	const memo = payment.id;
-	const quoteTtl = Number(env.SOLANA_QUOTE_TTL_SECONDS ?? "900");
+	const quoteTtl = getConfig(env).SOLANA_QUOTE_TTL_SECONDS;
 	return {
 		token: token.symbol,
 		mint: token.mint,

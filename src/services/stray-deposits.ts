@@ -1,3 +1,4 @@
+import { createServices } from "../context";
 import { paymentsForKeys } from "../db/solana-references";
 import { accounts as ledgerAccounts } from "../domain/ledger";
 import type { PaymentRecord } from "../domain/payment";
@@ -5,7 +6,7 @@ import { inflowOf } from "../domain/solana-inflow";
 import type { ParsedTransaction } from "../domain/solana-match";
 import type { Env } from "../env";
 import { log } from "../lib/log";
-import { rpcFromEnv, type SolanaRpc } from "../processors/solana/rpc";
+import type { SolanaRpc } from "../processors/solana/rpc";
 import { chainLivemode, type SettlementAccount, settlementAccountFor } from "./settlement-accounts";
 import { tokenCatalog } from "./tokens";
 import { bookUnattributed, NON_ASSOCIATED } from "./unattributed-funds";
@@ -52,7 +53,7 @@ export async function bookStrayDeposits(env: Env, payment: PaymentRecord): Promi
 	const token = tokenCatalog(env).find((t) => t.mint === solana.mint);
 	if (!token) return 0;
 	const settlement = await settlementAccountFor(env, token);
-	const rpc = rpcFromEnv(env);
+	const rpc = createServices(env).solana;
 	let found = 0;
 	for (const reference of [...(solana.previous_references ?? []), solana.reference]) {
 		for await (const tx of transactionsOf(rpc, reference)) {
@@ -113,7 +114,7 @@ export async function bookStrayAccounts(
 ): Promise<number> {
 	const mint = settlement.token.mint;
 	if (!mint) return 0;
-	const rpc = rpcFromEnv(env);
+	const rpc = createServices(env).solana;
 	let found = 0;
 	for (const { address, balance } of tokenAccounts) {
 		if (address === settlement.address || balance <= 0n) continue;

@@ -1,4 +1,5 @@
 /** The tokens the gateway prices and receives, from the built-in table and configuration. */
+import { type ExtraToken, getConfig } from "../config";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import { DEFAULT_FEEDS, type TokenInfo } from "../processors/prices/feeds";
@@ -15,18 +16,16 @@ export interface SolanaToken extends TokenInfo {
  * (JSON: [{symbol, mint, decimals, program, usd_feed_id}]), such as Token-2022 mints.
  */
 export function tokenCatalog(env: Env): SolanaToken[] {
+	return tokenCatalogOf(getConfig(env).SOLANA_EXTRA_TOKENS);
+}
+
+/** The built-in tokens and `extra` (SOLANA_EXTRA_TOKENS, parsed by src/config.ts). */
+export function tokenCatalogOf(extra: readonly ExtraToken[]): SolanaToken[] {
 	const base: SolanaToken[] = Object.values(DEFAULT_FEEDS.tokens).map((t) => ({
 		...t,
 		program: t.mint ? TOKEN_PROGRAM : null,
 	}));
-	if (!env.SOLANA_EXTRA_TOKENS) return base;
-	const extra = JSON.parse(env.SOLANA_EXTRA_TOKENS) as {
-		symbol: string;
-		mint: string;
-		decimals: number;
-		program: string;
-		usd_feed_id: string;
-	}[];
+	if (extra.length === 0) return base;
 	return [
 		...base,
 		...extra.map((t) => ({

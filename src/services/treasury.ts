@@ -1,3 +1,4 @@
+import { createServices } from "../context";
 import {
 	latestTreasuryChecks,
 	recordTreasuryChecks,
@@ -9,7 +10,7 @@ import {
 import { modeOf } from "../domain/ledger";
 import type { Env } from "../env";
 import { log } from "../lib/log";
-import { rpcFromEnv, type SolanaRpc } from "../processors/solana/rpc";
+import type { SolanaRpc } from "../processors/solana/rpc";
 import {
 	chainLivemode,
 	type SettlementAccount,
@@ -127,7 +128,7 @@ async function checkAccount(
  */
 export async function checkTreasury(env: Env, now: number): Promise<TreasuryCheck[]> {
 	const all = await settlementAccounts(env);
-	const rpc = rpcFromEnv(env);
+	const rpc = createServices(env).solana;
 	const results = await Promise.allSettled(all.map((a) => checkAccount(env, rpc, a, now)));
 	const checks: TreasuryCheck[] = [];
 	results.forEach((result, i) => {

@@ -1,5 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
+import { parseWebhookMessage } from "../../src/domain/queue-messages";
 import {
 	checkWebhookUrl,
 	eventMatches,
@@ -8,7 +9,6 @@ import {
 	type LastAttempt,
 	MAX_ATTEMPTS,
 	outcomeOf,
-	parseWebhookMessage,
 	planDelivery,
 	queueDelaySeconds,
 	RETRY_SCHEDULE_SECONDS,

@@ -3,11 +3,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CRON_DAILY, runScheduled } from "../../src/cron/scheduled";
 import { accounts } from "../../src/domain/ledger";
+import type { PayoutSchedulePageMessage } from "../../src/domain/queue-messages";
 import type { PayoutItemResponse } from "../../src/routes/payout-transactions";
-import {
-	type PayoutSchedulePageMessage,
-	runPayoutSchedulePage,
-} from "../../src/services/payout-schedule";
+import { runPayoutSchedulePage } from "../../src/services/payout-schedule";
 import { createPayout } from "../../src/services/payouts";
 import { call, createMerchant, expectApiError, json, type ListJson } from "./helpers/api";
 import { accountBalance, expectLedgerBalanced } from "./helpers/ledger";

@@ -16,6 +16,7 @@ import {
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ScanSummary } from "../../durable-objects/settlement-watcher";
 import { latestTreasuryChecks, recordTreasuryChecks } from "../../src/db/treasury";
+import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import type { TreasuryJson } from "../../src/routes/admin/treasury";
 import { checkTreasury } from "../../src/services/treasury";
@@ -43,7 +44,7 @@ afterEach(() => {
 	vi.restoreAllMocks();
 });
 
-async function get(path: string, e: typeof env, token: string | null = ADMIN_TOKEN) {
+async function get(path: string, e: Env, token: string | null = ADMIN_TOKEN) {
 	const ctx = createExecutionContext();
 	const res = await worker.fetch(
 		new Request(`http://gateway.test${path}`, {

@@ -1,3 +1,5 @@
+import { getConfig } from "../../config";
+import type { Env } from "../../env";
 import { parseJsonWithBigInts } from "../../lib/lossless-json";
 
 /**
@@ -143,14 +145,7 @@ const RESULT_SHAPES: Record<string, (result: unknown) => boolean> = {
 		hasSlotContext(v) && everyItem(v.value, (a) => isObject(a) && isObject(a.account)),
 };
 
-export function rpcFromEnv(env: {
-	SOLANA_RPC_URLS: string;
-	SOLANA_RPC_TIMEOUT_MS?: string;
-}): SolanaRpc {
-	return new SolanaRpc({
-		urls: env.SOLANA_RPC_URLS.split(",")
-			.map((u) => u.trim())
-			.filter(Boolean),
-		timeoutMs: env.SOLANA_RPC_TIMEOUT_MS ? Number(env.SOLANA_RPC_TIMEOUT_MS) : 5000,
-	});
+export function rpcFromEnv(env: Env): SolanaRpc {
+	const config = getConfig(env);
+	return new SolanaRpc({ urls: config.SOLANA_RPC_URLS, timeoutMs: config.SOLANA_RPC_TIMEOUT_MS });
 }

@@ -1,4 +1,5 @@
 import Stripe from "stripe";
+import { getConfig } from "../../config";
 import type { StripeIntentSnapshot } from "../../domain/card";
 import { presentmentFromMetadata, snapshotInPriceCurrency } from "../../domain/presentment";
 import type { Env } from "../../env";
@@ -17,7 +18,8 @@ export function stripeConfigured(env: Env): boolean {
 export function stripeFromEnv(env: Env): Stripe {
 	const key = env.STRIPE_SECRET_KEY;
 	if (!key) throw new Error("Card payments are not configured (STRIPE_SECRET_KEY is not set)");
-	const apiUrl = env.STRIPE_API_URL ?? "https://api.stripe.com";
+	const config = getConfig(env);
+	const apiUrl = config.STRIPE_API_URL;
 	const cacheKey = `${apiUrl} ${key}`;
 	let client = clients.get(cacheKey);
 	if (!client) {
@@ -28,7 +30,7 @@ export function stripeFromEnv(env: Env): Stripe {
 			port: url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80,
 			protocol: url.protocol === "https:" ? "https" : "http",
 			// Stripe's SDK retries connection errors and 409/5xx with its idempotency keys.
-			maxNetworkRetries: Number(env.STRIPE_MAX_NETWORK_RETRIES ?? "2"),
+			maxNetworkRetries: config.STRIPE_MAX_NETWORK_RETRIES,
 			timeout: 10_000,
 			appInfo: { name: "StreamPayments" },
 		});
