@@ -1,9 +1,11 @@
 // Just over 400 lines: one transfer's send state machine (build, broadcast, confirm, report) over
 // its own tables; its parts only make sense together.
+
+import { createServices } from "../src/context";
 import type { Env } from "../src/env";
 import { log } from "../src/lib/log";
 import type { SignedTransfer } from "../src/processors/solana/refund-transaction";
-import { rpcFromEnv, type SolanaRpc, SolanaRpcError } from "../src/processors/solana/rpc";
+import { type SolanaRpc, SolanaRpcError } from "../src/processors/solana/rpc";
 import { Jobs } from "./jobs";
 
 export type SenderState = "sending" | "finalized" | "failed";
@@ -149,7 +151,7 @@ export class ChainSender<Spec> {
 			const open = this.attempts().find((a) => a.state === "open");
 			if (open) {
 				try {
-					const verdict = await this.lookAt(rpcFromEnv(this.env), open);
+					const verdict = await this.lookAt(createServices(this.env).solana, open);
 					if (verdict !== "absent_expired") return "sending";
 				} catch {
 					return "sending";
@@ -183,7 +185,7 @@ export class ChainSender<Spec> {
 			await this.report();
 			return;
 		}
-		const rpc = rpcFromEnv(this.env);
+		const rpc = createServices(this.env).solana;
 		try {
 			const open = this.attempts().find((a) => a.state === "open");
 			if (open) {

@@ -1,3 +1,4 @@
+import { createServices } from "../../src/context";
 import {
 	type CardDispute,
 	cardAvailableTransfer,
@@ -8,12 +9,7 @@ import {
 import { type PaymentRecord, paidWith, type TransitionResult } from "../../src/domain/payment";
 import { cardRefundsInFlight } from "../../src/domain/refund-held";
 import { log } from "../../src/lib/log";
-import {
-	isStripeError,
-	retrieveIntent,
-	snapshotOf,
-	stripeFromEnv,
-} from "../../src/processors/stripe/client";
+import { isStripeError, retrieveIntent, snapshotOf } from "../../src/processors/stripe/client";
 import { assessPaymentArrival } from "../../src/services/risk";
 import type { PaymentCore } from "./core";
 import { readReceipts } from "./receipts";
@@ -197,11 +193,13 @@ export class CardSide {
 		const env = this.core.env();
 		try {
 			try {
-				const canceled = await stripeFromEnv(env).paymentIntents.cancel(
-					intent,
-					{ cancellation_reason: "abandoned", expand: ["latest_charge.balance_transaction"] },
-					{ idempotencyKey: `${payment.id}:release` },
-				);
+				const canceled = await createServices(env)
+					.stripe()
+					.paymentIntents.cancel(
+						intent,
+						{ cancellation_reason: "abandoned", expand: ["latest_charge.balance_transaction"] },
+						{ idempotencyKey: `${payment.id}:release` },
+					);
 				await this.syncCard(snapshotOf(canceled));
 			} catch (err) {
 				if (!(isStripeError(err) && err.statusCode === 400)) throw err;

@@ -1,7 +1,7 @@
+import { createServices } from "../../src/context";
 import type { PaymentRecord, SolanaPaymentDetails } from "../../src/domain/payment";
 import { droppedTransfer, planSettlement, type ReceiptRow } from "../../src/domain/solana-receipts";
 import { log } from "../../src/lib/log";
-import { rpcFromEnv } from "../../src/processors/solana/rpc";
 import { recordProcessorOutcome } from "../../src/services/routing";
 import { bookStrayDeposits } from "../../src/services/stray-deposits";
 import type { ChainSide } from "./chain";
@@ -49,7 +49,7 @@ export class ChainPolling {
 		let statuses: ({ confirmationStatus: string | null; err: unknown } | null)[];
 		let finalizedSlot = 0;
 		try {
-			const rpc = rpcFromEnv(this.core.env());
+			const rpc = createServices(this.core.env()).solana;
 			statuses = (
 				await rpc.call<{ value: ({ confirmationStatus: string | null; err: unknown } | null)[] }>(
 					"getSignatureStatuses",

@@ -1,3 +1,4 @@
+import { createServices } from "../../src/context";
 import type { Transfer } from "../../src/domain/ledger";
 import {
 	type PaymentRecord,
@@ -20,7 +21,6 @@ import {
 	tokenCurrency,
 } from "../../src/domain/solana-receipts";
 import { log } from "../../src/lib/log";
-import { rpcFromEnv } from "../../src/processors/solana/rpc";
 import { customerOwningWallet } from "../../src/services/customers";
 import { assessPaymentArrival } from "../../src/services/risk";
 import { settlementWatcher } from "../../src/services/settlement-accounts";
@@ -101,7 +101,7 @@ export class ChainSide {
 		const hints = this.core.chainMeta.get("signatureHints");
 		if (hints >= MAX_SIGNATURE_HINTS) return payment;
 		this.core.chainMeta.set("signatureHints", hints + 1);
-		const rpc = rpcFromEnv(this.core.env());
+		const rpc = createServices(this.core.env()).solana;
 		for (let look = 0; look < HINT_LOOKS; look++) {
 			let status: { confirmationStatus: string | null; err: unknown } | null = null;
 			try {
@@ -210,7 +210,7 @@ export class ChainSide {
 	}
 
 	toleranceBps(): number {
-		return Number(this.core.env().SOLANA_UNDERPAYMENT_TOLERANCE_BPS ?? "0");
+		return createServices(this.core.env()).config.SOLANA_UNDERPAYMENT_TOLERANCE_BPS;
 	}
 
 	/**
