@@ -79,6 +79,10 @@ export function workersSuite(suite: WorkersSuite) {
 			}),
 		],
 		test: {
+			// One workerd for the files one after another, not one each: a runtime of its own cost a
+			// file ~5 s of start-up and module loading, 80 files over six minutes. The setup gives each
+			// file what a runtime of its own did (test/worker/helpers/fresh-runtime.ts).
+			isolate: false,
 			include: suite.include,
 			onConsoleLog,
 			reporters,
