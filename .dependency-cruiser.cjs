@@ -20,7 +20,7 @@ module.exports = {
 				"src/domain is the product's rules as plain functions and types: it imports only itself and npm packages.",
 			severity: "error",
 			from: { path: "^src/domain/" },
-			to: { pathNot: [`^src/domain/`, NPM], dependencyTypesNot: ["core"] },
+			to: { pathNot: [`^src/domain/`, NPM] },
 		},
 		{
 			name: "tables-through-db",
