@@ -79,6 +79,14 @@ export function workersSuite(suite: WorkersSuite) {
 			}),
 		],
 		test: {
+			// One workerd for the files one after another, not one each: a runtime of its own cost a
+			// file ~5 s of start-up and module loading, 80 files over six minutes. The setup gives each
+			// file what a runtime of its own did (test/worker/helpers/fresh-runtime.ts).
+			isolate: false,
+			// Tests pay on the sandbox's chain and Stripe emulator for real; on a busy two-core machine
+			// the longest (fault scans, payout races, a 5 MiB report) pass 5 s, and a fault test cut off
+			// mid-way leaves its faults switched on for the tests after it.
+			testTimeout: 20_000,
 			include: suite.include,
 			onConsoleLog,
 			reporters,

@@ -126,7 +126,8 @@ describe("invitations", () => {
 		const wrong = await new Browser().postJson("/dashboard/auth/register/options", {
 			kind: "invitation",
 			invitation: invitation.id,
-			token: `${invitation.token.slice(0, -1)}x`,
+			// Its last character changed (base62: an "x" one time in 62).
+			token: `${invitation.token.slice(0, -1)}${invitation.token.endsWith("x") ? "y" : "x"}`,
 		});
 		expect(wrong.status).toBe(409);
 		expect(await wrong.text()).toMatch(/not valid/);

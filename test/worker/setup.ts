@@ -1,8 +1,12 @@
-import { applyD1Migrations } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { dropEarlierMessages, forgetProjectModules, freshStorage } from "./helpers/fresh-runtime";
 
-// Every test file gets its own isolated storage; the schema is applied before its tests run.
-await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+// The suite's files share one workerd, one after another; each still gets fresh modules, its
+// own empty storage with the schema applied, and none of an earlier file's queue messages
+// (helpers/fresh-runtime.ts). Modules are forgotten before anything imports the gateway.
+const fileStart = Date.now();
+forgetProjectModules();
+await freshStorage();
+await dropEarlierMessages(fileStart);
 
 // The test bundler resolves @solana/kit to its browser build (package.json "browser" field),
 // which refuses crypto unless the page is a secure context; workerd has no such notion. The
