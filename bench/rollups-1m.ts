@@ -111,7 +111,7 @@ async function measure<T>(env: Env, task: (env: Env) => Promise<T>) {
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-/** SQL for a creation-sortable id (src/lib/ids.ts) of `ms`, unique by `seq` and `salt`. */
+/** SQL for a creation-sortable id (src/domain/ids.ts) of `ms`, unique by `seq` and `salt`. */
 function idSql(prefix: string, ms: string, seq: string, salt: number): string {
 	const time = Array.from(
 		{ length: 10 },

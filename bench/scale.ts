@@ -4,7 +4,7 @@ import { address } from "@solana/kit";
 import { findAssociatedTokenPda } from "@solana-program/token";
 import type { RpcCallEvent } from "../sandbox/solana/simulator.js";
 import { USDC } from "../sandbox/solana/tokens.js";
-import { idTime } from "../src/lib/ids.js";
+import { idTime } from "../src/domain/ids.js";
 import {
 	fundedPayer,
 	fundedSolPayer,

@@ -10,7 +10,7 @@ import type { Sandbox } from "../sandbox/server.js";
 import type { RpcCallEvent } from "../sandbox/solana/simulator.js";
 import { LocalStack } from "../scripts/lib/local-stack.js";
 import { REPO_ROOT } from "../scripts/lib/paths.js";
-import { idTime } from "../src/lib/ids.js";
+import { idTime } from "../src/domain/ids.js";
 import {
 	fundedPayer as fundPayer,
 	signTransactionRequest,

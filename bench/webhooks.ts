@@ -7,7 +7,7 @@ import { Webhook } from "standardwebhooks";
 import { LocalStack } from "../scripts/lib/local-stack.js";
 import { REPO_ROOT } from "../scripts/lib/paths.js";
 import { type ReceivedWebhook, WebhookReceiver } from "../scripts/lib/webhook-receiver.js";
-import { idTime } from "../src/lib/ids.js";
+import { idTime } from "../src/domain/ids.js";
 import { writeResult } from "./lib/report.js";
 import { pool, summarize } from "./lib/stats.js";
 

@@ -251,3 +251,18 @@ export function payoutCoolingOffSeconds(
 ): number {
 	return coolingOffSchema.parse(env.PAYOUT_DESTINATION_COOLING_OFF_SECONDS);
 }
+
+const checked = new WeakSet<object>();
+
+/**
+ * Validates the configuration and the bindings every request needs, once per
+ * isolate and env object: a missing secret becomes one clear error at the first request instead
+ * of an `undefined` deep in a handler. Not run at import time, so start-up stays cheap.
+ */
+export function assertEnv(env: Env): void {
+	if (checked.has(env)) return;
+	getConfig(env);
+	if (!env.DB || !env.PAYMENTS)
+		throw new Error("Invalid Worker configuration: DB and PAYMENTS bindings are required");
+	checked.add(env);
+}

@@ -1,4 +1,3 @@
-import { getConfig } from "./config";
 import type {
 	ConversionsMessage,
 	PayoutsQueueMessage,
@@ -6,8 +5,6 @@ import type {
 	ReportsMessage,
 	WebhookQueueMessage,
 } from "./domain/queue-messages";
-
-export { payoutCoolingOffSeconds, signUpOpen } from "./config";
 
 // `WorkerEnv` is generated from wrangler.toml and .dev.vars.example by `npm run types` into
 // worker-configuration.d.ts (`npm run typecheck` fails when it is stale). It names the Durable
@@ -81,19 +78,4 @@ export interface Env
 	EMAIL_FROM?: string;
 	DASHBOARD_SIGN_UP?: string;
 	PAYOUT_DESTINATION_COOLING_OFF_SECONDS?: string;
-}
-
-const checked = new WeakSet<object>();
-
-/**
- * Validates the configuration (src/config.ts) and the bindings every request needs, once per
- * isolate and env object: a missing secret becomes one clear error at the first request instead
- * of an `undefined` deep in a handler. Not run at import time, so start-up stays cheap.
- */
-export function assertEnv(env: Env): void {
-	if (checked.has(env)) return;
-	getConfig(env);
-	if (!env.DB || !env.PAYMENTS)
-		throw new Error("Invalid Worker configuration: DB and PAYMENTS bindings are required");
-	checked.add(env);
 }

@@ -134,7 +134,7 @@ export async function waitForProjection(
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-/** The 10-character time part of an id (Crockford base32 milliseconds, as src/lib/ids.ts). */
+/** The 10-character time part of an id (Crockford base32 milliseconds, as src/domain/ids.ts). */
 export function idTimePart(ms: number): string {
 	let out = "";
 	let rest = ms;

@@ -1,11 +1,6 @@
 import { createServices } from "../../src/context";
-import {
-	type CardDispute,
-	cardAvailableTransfer,
-	disputeTransfer,
-	reconcileCard,
-	type StripeIntentSnapshot,
-} from "../../src/domain/card";
+import { cardAvailableTransfer, disputeTransfer, reconcileCard } from "../../src/domain/card";
+import type { CardDispute, StripeIntentSnapshot } from "../../src/domain/card-details";
 import { type PaymentRecord, paidWith, type TransitionResult } from "../../src/domain/payment";
 import { cardRefundsInFlight } from "../../src/domain/refund-held";
 import { log } from "../../src/lib/log";

@@ -1,11 +1,11 @@
 import type { OutboxEntry } from "../../src/db/projection";
 import { checkoutView } from "../../src/domain/checkout";
+import { idTime, newId } from "../../src/domain/ids";
 import { type Transfer, transferToJson } from "../../src/domain/ledger";
 import type { PaymentRecord, TransitionResult } from "../../src/domain/payment";
 import { canTransition, eventTypeFor, type PaymentStatus } from "../../src/domain/payment-state";
 import { heldFundsSummary } from "../../src/domain/refund-held";
 import type { Env } from "../../src/env";
-import { idTime, newId } from "../../src/lib/ids";
 import { log } from "../../src/lib/log";
 import { Jobs } from "../jobs";
 import { type DrainResult, drainOutbox, outboxSchema } from "./outbox";

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { CardDispute, StripeIntentSnapshot } from "../../src/domain/card";
+import type { CardDispute, StripeIntentSnapshot } from "../../src/domain/card-details";
 import { checkoutView } from "../../src/domain/checkout";
 import {
 	type NewPaymentInput,

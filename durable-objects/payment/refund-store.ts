@@ -1,8 +1,8 @@
+import { newId } from "../../src/domain/ids";
 import type { PaymentRecord } from "../../src/domain/payment";
 import type { RefundRecord } from "../../src/domain/refund";
 import { heldByPayer, heldFunds, type ReceiptSummary } from "../../src/domain/refund-held";
 import { receiptParts } from "../../src/domain/solana-receipts";
-import { newId } from "../../src/lib/ids";
 import { outboxSchema, type RefundOutboxEntry } from "./outbox";
 import { readReceipts } from "./receipts";
 

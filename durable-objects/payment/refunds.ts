@@ -3,6 +3,7 @@ import {
 	extraFundsMethod,
 	MAX_AUTOMATIC_CRYPTO_REFUNDS,
 } from "../../src/domain/extra-funds";
+import { newId } from "../../src/domain/ids";
 import type { PaymentRecord } from "../../src/domain/payment";
 import type { RefundRecord, RefundResult } from "../../src/domain/refund";
 import {
@@ -18,7 +19,6 @@ import {
 import { cardRefundsInFlight } from "../../src/domain/refund-held";
 import { planRefund, type RefundRequest } from "../../src/domain/refund-plan";
 import { paidByPayer } from "../../src/domain/solana-receipts";
-import { newId } from "../../src/lib/ids";
 import { log } from "../../src/lib/log";
 import { extraFundsAction } from "../../src/services/merchants";
 import type { PaymentCore } from "./core";

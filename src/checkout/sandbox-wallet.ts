@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { isId } from "../domain/ids";
 import type { Env } from "../env";
-import { isId } from "../lib/ids";
 import { paymentStub } from "../services/payments";
 import type { AppEnv } from "../types";
 

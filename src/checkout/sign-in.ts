@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getAddressEncoder, address as toAddress } from "@solana/kit";
 import type { Context } from "hono";
+import { isId, randomBase62 } from "../domain/ids";
 import type { PaymentRecord } from "../domain/payment";
 import {
 	chainIdForCluster,
@@ -10,7 +11,6 @@ import {
 } from "../domain/siws";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
-import { isId, randomBase62 } from "../lib/ids";
 import { errorResponses, WalletAddressSchema } from "../routes/schemas";
 import { customerForVerifiedWallet, getCustomer } from "../services/customers";
 import { getMerchant } from "../services/merchants";

@@ -1,4 +1,4 @@
-import { isId } from "../lib/ids";
+import { isId } from "../domain/ids";
 import { listAuditLog } from "../services/audit";
 import { allow } from "./access";
 import { type DashboardApp, sessionOf } from "./context";

@@ -1,7 +1,7 @@
 import { merchantBalance } from "../db/ledger";
 import { listPage } from "../db/pagination";
+import { isId } from "../domain/ids";
 import { isSupportedCurrency } from "../domain/money";
-import { isId } from "../lib/ids";
 import { type ConversionRow, toApiConversion } from "../services/conversions";
 import { allow } from "./access";
 import { type DashboardApp, sessionOf } from "./context";

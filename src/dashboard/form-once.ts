@@ -1,6 +1,6 @@
+import { randomBase62 } from "../domain/ids";
 import type { Env } from "../env";
 import { sha256Hex } from "../lib/crypto";
-import { randomBase62 } from "../lib/ids";
 import { PageError } from "./context";
 import type { DashboardSession } from "./session";
 

@@ -1,6 +1,6 @@
+import { signUpOpen } from "../config";
+import { isId } from "../domain/ids";
 import { ROLE_DESCRIPTIONS } from "../domain/roles";
-import { signUpOpen } from "../env";
-import { isId } from "../lib/ids";
 import { type DashboardApp, PageError } from "./context";
 import { renderPage } from "./layout";
 import { readDashboardSession } from "./session";

@@ -1,7 +1,7 @@
 import { formatTokenAmount, payingWith } from "../domain/checkout";
+import { isId } from "../domain/ids";
 import { REFUND_REASONS } from "../domain/refund";
 import { can } from "../domain/roles";
-import { isId } from "../lib/ids";
 import { cancelCardIntent } from "../services/cards";
 import { loadPayment, paymentStub, unwrapTransition } from "../services/payments";
 import { allow, auditDashboard, sessionAuth, stepUp } from "./access";

@@ -1,7 +1,7 @@
+import { isId, lowestIdAt } from "../domain/ids";
 import type { PaymentObjectJson } from "../domain/payment";
 import { PAYMENT_STATUSES, type PaymentStatus } from "../domain/payment-state";
 import type { Env } from "../env";
-import { isId, lowestIdAt } from "../lib/ids";
 import { listCustomers } from "../services/customers";
 
 /**

@@ -1,9 +1,9 @@
 import { isAddress } from "@solana/kit";
 import type { PayoutDestinationRow } from "../db/payout-destinations";
+import { isId } from "../domain/ids";
 import { ownerOf } from "../domain/owner";
 import { can } from "../domain/roles";
 import { ApiError } from "../lib/errors";
-import { isId } from "../lib/ids";
 import {
 	addWalletDestination,
 	createProofChallenge,

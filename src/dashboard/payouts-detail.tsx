@@ -1,6 +1,6 @@
+import { isId } from "../domain/ids";
 import { can } from "../domain/roles";
 import type { Env } from "../env";
-import { isId } from "../lib/ids";
 import { listPayoutItems } from "../services/payout-items";
 import { cancelPayout, loadPayout, payoutJson } from "../services/payouts";
 import { allow, auditDashboard } from "./access";

@@ -1,8 +1,8 @@
 import type { RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { Context, Hono } from "hono";
+import { signUpOpen } from "../config";
 import type { Role } from "../domain/roles";
 import { steppedUpRecently } from "../domain/roles";
-import { signUpOpen } from "../env";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { auditAccount } from "../services/audit";

@@ -1,5 +1,5 @@
+import { isId } from "../domain/ids";
 import { notFound } from "../lib/errors";
-import { isId } from "../lib/ids";
 import { listReports, openReportFile, type Report, requestReport } from "../services/reports";
 import { allow, auditDashboard } from "./access";
 import { type DashboardApp, field, PageError, readForm, seeOther, sessionOf } from "./context";

@@ -1,4 +1,4 @@
-import { signUpOpen } from "../env";
+import { signUpOpen } from "../config";
 import { sha256Hex } from "../lib/crypto";
 import { log } from "../lib/log";
 import { auditAccount, auditApiChange } from "../services/audit";

@@ -1,6 +1,6 @@
+import { isId } from "../domain/ids";
 import { isRole, ROLE_DESCRIPTIONS, ROLES, type Role } from "../domain/roles";
 import { notFound } from "../lib/errors";
-import { isId } from "../lib/ids";
 import { auditAccount } from "../services/audit";
 import { createInvitation, listInvitations, revokeInvitation } from "../services/invitations";
 import { getMerchant } from "../services/merchants";

@@ -1,8 +1,8 @@
 import { EVENT_TYPES } from "../domain/event-types";
+import { isId } from "../domain/ids";
 import { can } from "../domain/roles";
 import { toApiWebhookEndpoint } from "../domain/webhooks";
 import { ApiError } from "../lib/errors";
-import { isId } from "../lib/ids";
 import { zodToApiError } from "../lib/validation";
 import { CreateWebhookEndpointBody } from "../routes/webhook-endpoints";
 import { listWebhookAttempts, toApiWebhookAttempt } from "../services/webhook-deliveries";

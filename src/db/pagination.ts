@@ -1,5 +1,5 @@
+import { type IdKind, isId, lowestIdAt } from "../domain/ids";
 import { ApiError } from "../lib/errors";
-import { type IdKind, isId, lowestIdAt } from "../lib/ids";
 
 export interface PageQuery {
 	limit: number;

@@ -1,6 +1,6 @@
+import { lowestIdAt } from "../domain/ids";
 import { accounts } from "../domain/ledger";
 import type { PayoutMethod, PayoutRecord, PayoutStatus } from "../domain/payout";
-import { lowestIdAt } from "../lib/ids";
 import { activeHoldsSql } from "./balance-holds";
 import { listPage, type Page, type PageQuery } from "./pagination";
 

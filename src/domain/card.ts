@@ -1,76 +1,14 @@
+import type { CardDispute, CardPaymentDetails, StripeIntentSnapshot } from "./card-details";
 import { accounts, type Transfer } from "./ledger";
 import { type PaymentRecord, paidWith } from "./payment";
 import type { PaymentStatus } from "./payment-state";
 import { canTransition, isTerminal } from "./payment-state";
-import type { CardPresentment } from "./presentment";
 
 /**
  * Card payments, pure part: what a Stripe PaymentIntent's current state means for our payment.
  * The gateway always reconciles from a fresh snapshot of the intent (never from the event type
  * alone), so events that arrive twice, late or out of order change nothing they should not.
  */
-
-/** The parts of a Stripe PaymentIntent (and its latest charge) the gateway acts on. */
-export interface StripeIntentSnapshot {
-	id: string;
-	status:
-		| "requires_payment_method"
-		| "requires_confirmation"
-		| "requires_action"
-		| "processing"
-		| "requires_capture"
-		| "canceled"
-		| "succeeded";
-	amount: number;
-	currency: string;
-	capture_method: "automatic" | "automatic_async" | "manual";
-	amount_capturable: number;
-	amount_received: number;
-	cancellation_reason: string | null;
-	last_payment_error: {
-		code: string | null;
-		decline_code: string | null;
-		message: string | null;
-	} | null;
-	charge: {
-		id: string;
-		amount_refunded: number;
-		/** Stripe's fee and when the funds become available, once its balance transaction exists. */
-		fee: number | null;
-		available_on: number | null;
-		/** The card's fingerprint (the same card gives the same value), for the risk rules. */
-		fingerprint?: string | null;
-	} | null;
-	/** A charge presented in the payer's currency; amounts above are already in the price's. */
-	presentment?: CardPresentment;
-}
-
-export interface CardDispute {
-	id: string;
-	amount: number;
-	currency: string;
-	reason: string;
-	status: string;
-	created: number;
-}
-
-/** What a payment records of its card side. */
-export interface CardPaymentDetails {
-	payment_intent: string;
-	/** Stripe's status of the intent. */
-	intent_status: StripeIntentSnapshot["status"];
-	capture_method: "automatic" | "manual";
-	amount_capturable: number;
-	amount_received: number;
-	charge: string | null;
-	fee: number | null;
-	available_on: number | null;
-	amount_refunded: number;
-	last_payment_error: StripeIntentSnapshot["last_payment_error"];
-	disputes: CardDispute[];
-	/** Charged in the payer's currency: the amount, rate and fee disclosed (absent otherwise). */
-	presentment?: CardPresentment;
-}
 
 export interface CardChange {
 	/** The payment's next status, or null to keep it. */

@@ -1,5 +1,6 @@
-import type { PaymentMethodType, PaymentRecord } from "./payment";
+import type { PaymentRecord } from "./payment";
 import { paidWith } from "./payment";
+import type { PaymentMethodType } from "./payment-method";
 
 /**
  * Funds by the method that did not pay a payment's price go back to their payer by that method

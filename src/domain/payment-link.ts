@@ -1,4 +1,4 @@
-import type { PaymentMethodType } from "./payment";
+import type { PaymentMethodType } from "./payment-method";
 
 /** A payment link as the gateway keeps it (the API object plus the owner). */
 export interface PaymentLinkRecord {

@@ -1,11 +1,8 @@
-import type { CardPaymentDetails } from "./card";
+import type { CardPaymentDetails } from "./card-details";
+import type { PaymentMethodType } from "./payment-method";
 import type { PaymentStatus } from "./payment-state";
-import { refundStatusOf } from "./refund";
 import type { RiskAssessment } from "./risk";
 import type { RoutingDecision } from "./routing";
-
-export const PAYMENT_METHOD_TYPES = ["solana", "card"] as const;
-export type PaymentMethodType = (typeof PAYMENT_METHOD_TYPES)[number];
 
 /** What a change to a payment's state returns: the stored payment, or why it was refused. */
 export type TransitionResult =
@@ -217,3 +214,12 @@ export function newPaymentRecord(input: NewPaymentInput): PaymentRecord {
 
 /** Default and bounds of a payment's lifetime, in seconds. */
 export const EXPIRES_IN = { default: 60 * 60, min: 60, max: 7 * 24 * 60 * 60 };
+
+/** `refunded` once everything received has gone back, `partially_refunded` before, else null. */
+export function refundStatusOf(
+	p: Pick<PaymentRecord, "amount_received" | "amount_refunded" | "card">,
+): "refunded" | "partially_refunded" | null {
+	if (p.amount_refunded <= 0) return null;
+	const base = p.amount_received > 0 ? p.amount_received : (p.card?.amount_received ?? 0);
+	return p.amount_refunded >= base ? "refunded" : "partially_refunded";
+}

@@ -5,25 +5,9 @@
  * minor unit), and Stripe's amounts, which are in the payer's currency, are read back into the
  * price currency at the same terms.
  */
-import type { StripeIntentSnapshot } from "./card";
+import type { CardPresentment, StripeIntentSnapshot } from "./card-details";
 import { formatRational, MAX_SPREAD_BPS, type Rational, unitRate } from "./fx";
 import { currencyExponent, MAX_MINOR_UNITS } from "./money";
-
-/** What a presented card payment discloses (`payment.card.presentment`). */
-export interface CardPresentment {
-	/** The payer's currency: what the card is charged in. */
-	currency: string;
-	/** Charged, in minor units of `currency`, fee included. */
-	amount: number;
-	/** Payer-currency units per one price-currency unit, mid-market, as a decimal string. */
-	rate: string;
-	/** The spread, in minor units of `currency`, included in `amount`. */
-	fee: number;
-	spread_bps: number;
-	/** The price, in the payment's own currency: what the merchant is owed. */
-	price_amount: number;
-	price_currency: string;
-}
 
 /**
  * The card charge for `amount` of `currency` presented in `payerCurrency`, at `rate` (payer

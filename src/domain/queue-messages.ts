@@ -3,7 +3,7 @@
  * share these shapes; the Worker's `Env` types each queue binding with its message, so every
  * `send` is checked. Pure: types and the validators a consumer runs on an untrusted body.
  */
-import { isId } from "../lib/ids";
+import { isId } from "./ids";
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 

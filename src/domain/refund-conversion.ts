@@ -18,7 +18,7 @@
 import { ceilDiv, formatRational, majorRate, multiply, type Rational, rational } from "./fx";
 import { accounts, type Transfer } from "./ledger";
 import type { PaymentRecord } from "./payment";
-import type { RefundRecord } from "./refund";
+import type { RefundConversion, RefundRecord } from "./refund";
 
 /** A rational as it travels and is stored: decimal strings. */
 export interface RateText {
@@ -52,25 +52,6 @@ export interface RefundConversionTerms {
 
 /** Fiat amounts are integer minor units; token amounts decimal strings (as on conversions). */
 type Amount = number | string;
-
-/** What a converted refund records (the refund's `conversion`). */
-export interface RefundConversion {
-	/** The payment's conversion this refund is taken against (`conv_…`). */
-	payment_conversion: string;
-	settlement_currency: string;
-	settlement_token: string | null;
-	/** What the tokens sent back are worth in the settlement currency, rounded up. */
-	debit: Amount;
-	spread_bps: number;
-	/** The gateway's spread on buying the tokens back, in settlement units, rounded down. */
-	spread: Amount;
-	/** Base units of the paid token sent to the payer (decimal string; `solana.amount`). */
-	tokens: string;
-	/** Settlement-currency units per one whole paid token (display; exact in the terms). */
-	rate: string;
-	rate_source: string;
-	rate_published: number | null;
-}
 
 export const MAX_REFUND_SPREAD_BPS = 1_000;
 

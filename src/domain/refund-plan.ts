@@ -4,12 +4,8 @@
  * payment's Durable Object calls planRefund inside one synchronous step, so the cap (never more
  * than was received) holds under any race.
  */
-import {
-	PAYMENT_METHOD_TYPES,
-	type PaymentMethodType,
-	type PaymentRecord,
-	paidWith,
-} from "./payment";
+import { type PaymentRecord, paidWith } from "./payment";
+import { PAYMENT_METHOD_TYPES, type PaymentMethodType } from "./payment-method";
 import type { RefundFunds, RefundReason, RefundRecord, SolanaRefundDetails } from "./refund";
 import { quoteRefundConversion, type RefundConversionTerms } from "./refund-conversion";
 import {

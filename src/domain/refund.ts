@@ -1,5 +1,4 @@
-import type { PaymentMethodType, PaymentRecord } from "./payment";
-import type { RefundConversion } from "./refund-conversion";
+import type { PaymentMethodType } from "./payment-method";
 
 /**
  * Refunds, pure part: the refund record, its statuses and its API shape. What a payment holds
@@ -138,11 +137,24 @@ export function toApiRefund(r: RefundRecord): RefundJson {
 	};
 }
 
-/** `refunded` once everything received has gone back, `partially_refunded` before, else null. */
-export function refundStatusOf(
-	p: Pick<PaymentRecord, "amount_received" | "amount_refunded" | "card">,
-): "refunded" | "partially_refunded" | null {
-	if (p.amount_refunded <= 0) return null;
-	const base = p.amount_received > 0 ? p.amount_received : (p.card?.amount_received ?? 0);
-	return p.amount_refunded >= base ? "refunded" : "partially_refunded";
+/** An amount in the API: minor units (number) or token base units (decimal string). */
+type Amount = number | string;
+
+/** What a converted refund records (the refund's `conversion`). */
+export interface RefundConversion {
+	/** The payment's conversion this refund is taken against (`conv_…`). */
+	payment_conversion: string;
+	settlement_currency: string;
+	settlement_token: string | null;
+	/** What the tokens sent back are worth in the settlement currency, rounded up. */
+	debit: Amount;
+	spread_bps: number;
+	/** The gateway's spread on buying the tokens back, in settlement units, rounded down. */
+	spread: Amount;
+	/** Base units of the paid token sent to the payer (decimal string; `solana.amount`). */
+	tokens: string;
+	/** Settlement-currency units per one whole paid token (display; exact in the terms). */
+	rate: string;
+	rate_source: string;
+	rate_published: number | null;
 }

@@ -1,4 +1,4 @@
-import type { CardPaymentDetails } from "./card";
+import type { CardPaymentDetails } from "./card-details";
 import type { PaymentObjectJson } from "./payment";
 import type { RefundJson } from "./refund";
 import { type Cell, formatUnits, isoTime } from "./reports";

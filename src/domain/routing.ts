@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { PaymentMethodType } from "./payment";
+import type { PaymentMethodType } from "./payment-method";
 
 /**
  * Payment routing: which processor takes a payment, with which settings, and why. Pure: the

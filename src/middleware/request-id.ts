@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { newId } from "../lib/ids";
+import { newId } from "../domain/ids";
 import type { AppEnv } from "../types";
 
 /** Gives every request an id, echoed in the `Request-Id` header and in every error body. */

@@ -1,6 +1,6 @@
 import { createServices } from "../context";
+import { newId } from "../domain/ids";
 import type { Env } from "../env";
-import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 
 /** What each queue carries; the producers and consumers share these shapes. */

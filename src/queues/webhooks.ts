@@ -1,6 +1,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { events, webhookAttempts, webhookEndpoints } from "../db/schema";
+import { idTime, newId } from "../domain/ids";
 import {
 	parseWebhookMessage,
 	type WebhookDeliveryMessage,
@@ -24,7 +25,6 @@ import {
 	webhookHeaders,
 } from "../domain/webhooks";
 import type { Env } from "../env";
-import { idTime, newId } from "../lib/ids";
 import { log } from "../lib/log";
 import {
 	disableWebhookEndpoint,

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { listPage } from "../db/pagination";
+import { isId } from "../domain/ids";
 import { notFound } from "../lib/errors";
-import { isId } from "../lib/ids";
 import type { App } from "../types";
 import { apiRoute, jsonResponse } from "./define";
 import {

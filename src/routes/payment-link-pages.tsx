@@ -1,10 +1,10 @@
 import type { Context } from "hono";
 import { raw } from "hono/html";
+import { isId } from "../domain/ids";
 import { paymentParamsForLink } from "../domain/payment-link";
 import { CLIENT_ASSETS } from "../generated/client-assets";
 import { ApiError } from "../lib/errors";
 import { setPageSecurityHeaders } from "../lib/html";
-import { isId } from "../lib/ids";
 import { log } from "../lib/log";
 import { findPaymentLink } from "../services/payment-links";
 import { createPaymentFor, requestCountry, requestIp } from "../services/payments";

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { PAYMENT_METHOD_TYPES } from "../domain/payment";
 import { PAYMENT_LINK_MAX_METADATA_KEYS, toApiPaymentLink } from "../domain/payment-link";
+import { PAYMENT_METHOD_TYPES } from "../domain/payment-method";
 import { ApiError } from "../lib/errors";
 import { getMerchant } from "../services/merchants";
 import {

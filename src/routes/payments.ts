@@ -2,15 +2,11 @@ import { z } from "@hono/zod-openapi";
 import { CheckoutViewSchema } from "../checkout/schema";
 import { listPage } from "../db/pagination";
 import { checkoutView } from "../domain/checkout";
-import {
-	EXPIRES_IN,
-	PAYMENT_METHOD_TYPES,
-	type PaymentObjectJson,
-	toApiPayment,
-} from "../domain/payment";
+import { isId } from "../domain/ids";
+import { EXPIRES_IN, type PaymentObjectJson, toApiPayment } from "../domain/payment";
+import { PAYMENT_METHOD_TYPES } from "../domain/payment-method";
 import { PAYMENT_STATUSES } from "../domain/payment-state";
 import { ApiError } from "../lib/errors";
-import { isId } from "../lib/ids";
 import { cancelCardIntent, captureCard } from "../services/cards";
 import {
 	createPaymentFor,

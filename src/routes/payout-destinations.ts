@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { html } from "hono/html";
 import { destinationById } from "../db/payout-destinations";
+import { isId } from "../domain/ids";
 import { ownerOf } from "../domain/owner";
 import {
 	PAYOUT_DESTINATION_STATUSES,
@@ -8,7 +9,6 @@ import {
 	toApiDestination,
 } from "../domain/payout-destination";
 import { ApiError, notFound } from "../lib/errors";
-import { isId } from "../lib/ids";
 import type { AuditActor } from "../services/audit";
 import {
 	addWalletDestination,

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { isId } from "../domain/ids";
 import {
 	PAYOUT_METHODS,
 	PAYOUT_STATUSES,
@@ -8,7 +9,6 @@ import {
 	parsePayoutCurrency,
 } from "../domain/payout";
 import { ApiError } from "../lib/errors";
-import { isId } from "../lib/ids";
 import { auditApiChange } from "../services/audit";
 import {
 	cancelPayout,

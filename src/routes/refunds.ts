@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { PAYMENT_METHOD_TYPES } from "../domain/payment";
+import { isId } from "../domain/ids";
+import { PAYMENT_METHOD_TYPES } from "../domain/payment-method";
 import { REFUND_FUNDS, REFUND_REASONS, REFUND_STATUSES, toApiRefund } from "../domain/refund";
-import { isId } from "../lib/ids";
 import { auditApiChange } from "../services/audit";
 import { createRefund, listRefunds, loadRefund } from "../services/refunds";
 import type { App } from "../types";

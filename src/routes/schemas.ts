@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { isAddress } from "@solana/kit";
 import { isSupportedCurrency, MAX_MINOR_UNITS } from "../domain/money";
-import { PAYMENT_METHOD_TYPES } from "../domain/payment";
+import { PAYMENT_METHOD_TYPES } from "../domain/payment-method";
 import { PAYMENT_STATUSES } from "../domain/payment-state";
 import { ERROR_CODES } from "../lib/errors";
 

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
+import { isId } from "../domain/ids";
 import { ApiError, notFound } from "../lib/errors";
-import { isId } from "../lib/ids";
 import { log } from "../lib/log";
 import { SolanaRpcError } from "../processors/solana/rpc";
 import { buildPaymentTransaction } from "../processors/solana/transaction";

@@ -1,8 +1,8 @@
 import type Stripe from "stripe";
-import type { CardDispute } from "../domain/card";
+import type { CardDispute } from "../domain/card-details";
+import { isId } from "../domain/ids";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
-import { isId } from "../lib/ids";
 import { log } from "../lib/log";
 import { retrieveIntent, snapshotOf, stripeFromEnv, webCrypto } from "../processors/stripe/client";
 import { paymentStub } from "../services/payments";

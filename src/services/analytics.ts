@@ -2,6 +2,8 @@
  * The analytics summary: metrics of a merchant's window of days, read only from the rollup
  * tables (src/services/rollups.ts), so its cost is the window's size, never the history's.
  */
+
+import { lowestIdAt } from "../domain/ids";
 import {
 	type AnalyticsGroupBy,
 	type AnalyticsMetrics,
@@ -14,7 +16,6 @@ import {
 	type RefundRollup,
 } from "../domain/rollups";
 import type { Env } from "../env";
-import { lowestIdAt } from "../lib/ids";
 
 export type { AnalyticsGroupBy, AnalyticsMetrics, MoneyByCurrency } from "../domain/rollups";
 

@@ -2,9 +2,9 @@ import { and, asc, desc, eq, gt, gte, lt, type SQL } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { checkCursors, type Page, type PageQuery } from "../db/pagination";
 import { auditLog } from "../db/schema";
+import { lowestIdAt, newId } from "../domain/ids";
 import type { Role } from "../domain/roles";
 import type { Env } from "../env";
-import { lowestIdAt, newId } from "../lib/ids";
 
 export type AuditActorType = "api_key" | "admin" | "system" | "user" | "anonymous";
 

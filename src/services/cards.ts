@@ -1,14 +1,10 @@
 import type Stripe from "stripe";
 import type { MerchantSettings } from "../db/schema";
+import type { CardPresentment } from "../domain/card-details";
 import { payingWith } from "../domain/checkout";
 import { currencyForCountry } from "../domain/countries";
 import type { PaymentRecord } from "../domain/payment";
-import {
-	type CardPresentment,
-	cardPresentment,
-	presentmentMetadata,
-	toPresentedAmount,
-} from "../domain/presentment";
+import { cardPresentment, presentmentMetadata, toPresentedAmount } from "../domain/presentment";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";

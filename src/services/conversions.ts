@@ -19,12 +19,12 @@ import {
 	rational,
 	unitRate,
 } from "../domain/fx";
+import { newId } from "../domain/ids";
 import { accounts } from "../domain/ledger";
 import { currencyExponent, isSupportedCurrency } from "../domain/money";
 import type { PaymentRecord } from "../domain/payment";
 import { settlementTransfer, tokenCurrency } from "../domain/solana-receipts";
 import type { Env } from "../env";
-import { newId } from "../lib/ids";
 import { RateError } from "../processors/prices/rates";
 import { type EventRow, publishEvents } from "./events";
 import { paymentStub } from "./payments";

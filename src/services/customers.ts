@@ -3,6 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { createDb } from "../db/client";
 import { checkCursors, type PageQuery } from "../db/pagination";
 import { customers, customerWallets } from "../db/schema";
+import { isId, lowestIdAt, newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
 import type { Env } from "../env";
 import {
@@ -15,7 +16,6 @@ import {
 	openField,
 } from "../lib/encryption";
 import { ApiError } from "../lib/errors";
-import { isId, lowestIdAt, newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { tokenCatalog } from "./solana-quote";
 

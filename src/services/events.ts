@@ -1,3 +1,4 @@
+import { lowestIdAt, newId } from "../domain/ids";
 import type {
 	ConversionsMessage,
 	WebhookDeliveryMessage,
@@ -5,7 +6,6 @@ import type {
 } from "../domain/queue-messages";
 import { eventMatches, STALE_ATTEMPT_MS } from "../domain/webhooks";
 import type { Env } from "../env";
-import { lowestIdAt, newId } from "../lib/ids";
 import { log } from "../lib/log";
 
 /** A row of the event log, as producers write it. */

@@ -1,7 +1,7 @@
+import { isId, newId, randomBase62 } from "../domain/ids";
 import type { Role } from "../domain/roles";
 import type { Env } from "../env";
 import { sha256Hex, timingSafeEqualText } from "../lib/crypto";
-import { isId, newId, randomBase62 } from "../lib/ids";
 import { log } from "../lib/log";
 import { sendEmail } from "./email";
 import { normalEmail } from "./team";

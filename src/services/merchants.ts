@@ -1,8 +1,8 @@
 import { and, desc, eq } from "drizzle-orm";
 import { createDb, type Database } from "../db/client";
 import { apiKeys, type MerchantSettings, merchants } from "../db/schema";
+import { newId, randomBase62 } from "../domain/ids";
 import { sha256Hex } from "../lib/crypto";
-import { newId, randomBase62 } from "../lib/ids";
 
 export interface MerchantJson {
 	id: string;

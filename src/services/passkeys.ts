@@ -8,7 +8,7 @@ import {
 	verifyAuthenticationResponse,
 	verifyRegistrationResponse,
 } from "@simplewebauthn/server";
-import { newId } from "../lib/ids";
+import { newId } from "../domain/ids";
 
 // Passkeys (WebAuthn) through @simplewebauthn/server on the Workers runtime's Web Crypto.
 // Challenges are made here, kept in D1, used once (deleted as they are read) and live 5 minutes.

@@ -2,11 +2,11 @@ import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { checkCursors } from "../db/pagination";
 import { paymentLinks } from "../db/schema";
+import { isId, newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
-import type { PaymentMethodType } from "../domain/payment";
 import type { PaymentLinkRecord } from "../domain/payment-link";
+import type { PaymentMethodType } from "../domain/payment-method";
 import { notFound } from "../lib/errors";
-import { isId, newId } from "../lib/ids";
 
 type PaymentLinkRow = typeof paymentLinks.$inferSelect;
 

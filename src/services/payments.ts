@@ -1,15 +1,11 @@
 import type { MerchantSettings } from "../db/schema";
-import {
-	EXPIRES_IN,
-	type PaymentMethodType,
-	type PaymentRecord,
-	type TransitionResult,
-} from "../domain/payment";
+import { isId, newId } from "../domain/ids";
+import { EXPIRES_IN, type PaymentRecord, type TransitionResult } from "../domain/payment";
+import type { PaymentMethodType } from "../domain/payment-method";
 import type { RiskAssessment } from "../domain/risk";
 import type { CardSettings } from "../domain/routing";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
-import { isId, newId } from "../lib/ids";
 import type { AuthContext } from "../types";
 import { customerExists, getCustomer } from "./customers";
 import { getMerchant } from "./merchants";

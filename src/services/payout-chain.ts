@@ -15,7 +15,7 @@ import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import type { SolanaRpc } from "../processors/solana/rpc";
-import { movePayout } from "./payouts";
+import { movePayout } from "./payout-transitions";
 
 /** Lamports per signature: the settlement wallet is the only signer of a payout transaction. */
 const SIGNATURE_FEE = 5000n;

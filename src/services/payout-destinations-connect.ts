@@ -8,12 +8,12 @@ import {
 	type PayoutDestinationRow,
 	setStripeDestinationStatus,
 } from "../db/payout-destinations";
+import { newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
 import { usableAfterFor } from "../domain/payout-destination";
 import type { Env } from "../env";
 import { timingSafeEqualText } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
-import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { stripeConfigured } from "../processors/stripe/client";
 import type { AuditActor } from "./audit";

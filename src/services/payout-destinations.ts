@@ -14,6 +14,7 @@ import {
 	type PayoutDestinationRow,
 	removeDestination,
 } from "../db/payout-destinations";
+import { newId, randomBase62 } from "../domain/ids";
 import type { Owner } from "../domain/owner";
 import {
 	type PayoutDestinationType,
@@ -24,7 +25,6 @@ import { nonceOfProofMessage, payoutProofMessage } from "../domain/payout-destin
 import { verifyEd25519 } from "../domain/siws";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
-import { newId, randomBase62 } from "../lib/ids";
 import type { AuditActor } from "./audit";
 import { type EventRow, publishEvents } from "./events";
 import { getMerchant } from "./merchants";

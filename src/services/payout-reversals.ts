@@ -2,11 +2,11 @@ import type Stripe from "stripe";
 import { createServices } from "../context";
 import { transferStatements } from "../db/ledger";
 import { isGuardRefusal, payoutById } from "../db/payouts";
+import { newId } from "../domain/ids";
 import type { PayoutRecord } from "../domain/payout";
 import { toApiPayout } from "../domain/payout";
 import { payoutStripeReversalTransfer } from "../domain/payout-ledger";
 import type { Env } from "../env";
-import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { insertEventStatement, publishEvents } from "./events";
 
@@ -23,7 +23,7 @@ export async function recordStripeReversals(env: Env, transferId: string): Promi
 	const payoutId = transfer.metadata?.payout_id;
 	if (!payoutId) return null;
 	const payout = await payoutById(env.DB, payoutId);
-	if (!payout || payout.method !== "stripe" || payout.stripe_transfer_id !== transfer.id) {
+	if (payout?.method !== "stripe" || payout.stripe_transfer_id !== transfer.id) {
 		log("warn", "transfer.reversed for no paid payout of ours", { transfer: transfer.id });
 		return null;
 	}
@@ -41,7 +41,7 @@ async function bookReversal(
 ): Promise<void> {
 	for (let attempt = 0; attempt < 5; attempt++) {
 		const payout = await payoutById(env.DB, payoutId);
-		if (!payout || payout.status !== "paid") return;
+		if (payout?.status !== "paid") return;
 		const transfer = payoutStripeReversalTransfer(
 			payout,
 			reversal.id,

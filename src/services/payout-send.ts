@@ -2,15 +2,15 @@ import type Stripe from "stripe";
 import { createServices } from "../context";
 import { getDestination } from "../db/payout-destinations";
 import { payoutById } from "../db/payouts";
+import { lowestIdAt } from "../domain/ids";
 import type { PayoutRecord } from "../domain/payout";
 import { payoutPaidTransfer, payoutReleaseTransfers } from "../domain/payout-ledger";
 import type { PayoutsMessage } from "../domain/queue-messages";
 import type { Env } from "../env";
-import { lowestIdAt } from "../lib/ids";
 import { log } from "../lib/log";
 import { refusedByStripe } from "../processors/stripe/client";
 import { recipientTokenAccountExists } from "./payout-chain";
-import { movePayout } from "./payouts";
+import { movePayout } from "./payout-transitions";
 import { tokenCatalog } from "./tokens";
 
 export function payoutSender(env: Env, payoutId: string) {
@@ -94,7 +94,7 @@ async function sendRefusal(
 		payout.livemode,
 		payout.destination_id,
 	);
-	if (!destination || destination.status !== "active" || destination.removed !== null) {
+	if (destination?.status !== "active" || destination.removed !== null) {
 		return {
 			failure_code: "destination_unavailable",
 			failure_message: `Payout destination ${payout.destination_id} was ${destination?.status === "onboarding" ? "restricted by Stripe" : "removed"} before the payout was sent; nothing was sent and the funds are back in your available balance.`,

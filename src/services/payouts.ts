@@ -10,18 +10,15 @@ import {
 	type PayoutFilters,
 	payoutById,
 	pendingRefundsDraw,
-	transitionStatements,
 } from "../db/payouts";
-import type { Transfer } from "../domain/ledger";
+import { newId } from "../domain/ids";
 import {
-	canPayoutTransition,
 	describeAmount,
 	destinationTypeFor,
 	PayoutInputError,
 	type PayoutJson,
 	type PayoutRecord,
 	parsePayoutCurrency,
-	payoutEventFor,
 	toApiPayout,
 } from "../domain/payout";
 import type { UsableDestination } from "../domain/payout-destination";
@@ -33,12 +30,12 @@ import {
 import type { PayoutsMessage } from "../domain/queue-messages";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
-import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { SolanaRpcError } from "../processors/solana/rpc";
 import { stripeConfigured } from "../processors/stripe/client";
-import { type EventRow, insertEventStatement, publishEvents } from "./events";
+import { insertEventStatement, publishEvents } from "./events";
 import { checkChainCoverage, checkSolRecipient, onChainFeeQuote } from "./payout-chain";
+import { movePayout, payoutEvents } from "./payout-transitions";
 import { tokenCatalog } from "./tokens";
 
 export type { PayoutJson } from "../domain/payout";
@@ -99,22 +96,6 @@ function destinationError(result: Exclude<UsableDestination, { ok: true }>, id?:
 				"destination",
 			);
 	}
-}
-
-/** Events of one change of a payout, for the batch that makes the change. */
-function payoutEvents(p: PayoutRecord, types: string[], now: number): EventRow[] {
-	// A millisecond apart, so the ids (which sort by time) keep the order the events happened in.
-	const ms = Date.now();
-	return types.map((type, i) => ({
-		id: newId("event", ms + i),
-		merchant_id: p.merchant_id,
-		livemode: p.livemode,
-		type,
-		object_id: p.id,
-		object_version: p.version,
-		data: JSON.stringify(toApiPayout(p)),
-		created: now,
-	}));
 }
 
 /**
@@ -340,48 +321,6 @@ export async function cancelPayout(
 			`Only a pending payout can be canceled; this one is ${current.status}.`,
 		);
 	}
-	return next;
-}
-
-/**
- * Moves a payout into `to` together with its ledger transfers and events (payout.updated, and
- * payout.paid / failed / canceled), all in one D1 batch; null when another change won the race
- * (the payout was no longer in the status read).
- */
-export async function movePayout(
-	env: Env,
-	payout: PayoutRecord,
-	to: PayoutRecord["status"],
-	patch: Parameters<typeof transitionStatements>[1]["patch"] & {},
-	now: number,
-	transfers: (p: PayoutRecord) => (Transfer | null)[],
-): Promise<PayoutRecord | null> {
-	if (!canPayoutTransition(payout.status, to)) return null;
-	const next: PayoutRecord = {
-		...payout,
-		...patch,
-		status: to,
-		version: payout.version + 1,
-		updated: now,
-	};
-	const outcome = payoutEventFor(to);
-	const events = payoutEvents(next, ["payout.updated", ...(outcome ? [outcome] : [])], now);
-	const ledger = await Promise.all(
-		transfers(payout)
-			.filter((t) => t !== null)
-			.map((t) => transferStatements(env.DB, t)),
-	);
-	try {
-		await env.DB.batch([
-			...transitionStatements(env.DB, { id: payout.id, from: payout.status, to, patch, now }),
-			...ledger.flat(),
-			...events.map((e) => insertEventStatement(env.DB, e)),
-		]);
-	} catch (err) {
-		if (isGuardRefusal(err)) return null;
-		throw err;
-	}
-	await publishEvents(env, events);
 	return next;
 }
 

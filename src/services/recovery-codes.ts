@@ -1,5 +1,5 @@
+import { randomBase62 } from "../domain/ids";
 import { sha256Hex, timingSafeEqualText } from "../lib/crypto";
-import { randomBase62 } from "../lib/ids";
 
 // Recovery codes: ten single-use codes per user, shown once when made, stored as SHA-256 hashes.
 // A code signs its user in (without a passkey), after which they register a new passkey.

@@ -5,8 +5,9 @@ import { placeRefundHold, refundCoverage } from "../db/balance-holds";
 import { createDb } from "../db/client";
 import { checkCursors } from "../db/pagination";
 import { refunds } from "../db/schema";
+import { isId, lowestIdAt, newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
-import type { PaymentMethodType } from "../domain/payment";
+import type { PaymentMethodType } from "../domain/payment-method";
 import type { RefundsMessage } from "../domain/queue-messages";
 import type {
 	RefundFunds,
@@ -19,7 +20,6 @@ import type { RefundDraw } from "../domain/refund-booking";
 import type { RefundRequest } from "../domain/refund-plan";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
-import { isId, lowestIdAt, newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { SolanaRpcError } from "../processors/solana/rpc";
 import { isStripeError, refusedByStripe } from "../processors/stripe/client";

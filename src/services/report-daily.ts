@@ -3,10 +3,11 @@
  * active the day before; the consumer records that day's settlement and transactions reports
  * (unique per merchant, mode, type and day) and builds them once.
  */
+
+import { lowestIdAt } from "../domain/ids";
 import type { ReportsMessage } from "../domain/queue-messages";
 import { addDays } from "../domain/reports";
 import type { Env } from "../env";
-import { lowestIdAt } from "../lib/ids";
 import { log } from "../lib/log";
 import {
 	announceFailed,

@@ -4,6 +4,7 @@
  * postings by (account, created).
  */
 import { balancesByPrefix } from "../db/ledger";
+import { type IdKind, lowestIdAt } from "../domain/ids";
 import { accounts, type TransferKind } from "../domain/ledger";
 import { currencyExponent, isSupportedCurrency } from "../domain/money";
 import type { PaymentObjectJson } from "../domain/payment";
@@ -28,7 +29,6 @@ import {
 	type SettlementLine,
 } from "../domain/settlement";
 import type { Env } from "../env";
-import { type IdKind, lowestIdAt } from "../lib/ids";
 import { tokenCatalog } from "./tokens";
 
 export interface Scope {

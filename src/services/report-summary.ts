@@ -5,9 +5,10 @@
  * read by primary key range (their ids sort by creation time); fees from the gateway's fee
  * accounts by (account, created).
  */
+
+import { lowestIdAt } from "../domain/ids";
 import { formatUnits, periodBounds, toCsv } from "../domain/reports";
 import type { Env } from "../env";
-import { lowestIdAt } from "../lib/ids";
 import { digitsResolver } from "./report-data";
 
 export interface SummaryLine {

@@ -5,11 +5,11 @@
  * reports queue, whose consumer builds them idempotently (src/queues/reports.ts).
  */
 import { checkCursors } from "../db/pagination";
+import { isId, newId } from "../domain/ids";
 import type { ReportsMessage } from "../domain/queue-messages";
 import { addDays, periodDays, periodProblem, type ReportType } from "../domain/reports";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
-import { isId, newId } from "../lib/ids";
 import { type EventRow, publishEvents } from "./events";
 import { countTransactions, settlementData } from "./report-data";
 import {

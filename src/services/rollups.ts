@@ -16,6 +16,8 @@
  * day. A refund a week later therefore rebuilds two days: the refund's (its refund.* events)
  * and the payment's (its payment.refunded event).
  */
+
+import { lowestIdAt } from "../domain/ids";
 import {
 	type ChangedDay,
 	CONFIRMATION_BUCKETS,
@@ -25,7 +27,6 @@ import {
 	planRebuild,
 } from "../domain/rollups";
 import type { Env } from "../env";
-import { lowestIdAt } from "../lib/ids";
 import { log } from "../lib/log";
 
 /** Events read per run, and days rebuilt per run; the rest waits for the next minute. */

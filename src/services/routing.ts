@@ -1,8 +1,9 @@
 import { and, eq } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { routingRules } from "../db/schema";
+import { newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
-import type { PaymentMethodType } from "../domain/payment";
+import type { PaymentMethodType } from "../domain/payment-method";
 import {
 	type BreakerState,
 	breakerOpen,
@@ -15,7 +16,6 @@ import {
 	route,
 } from "../domain/routing";
 import type { Env } from "../env";
-import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { RulesCache } from "../lib/rules-cache";
 

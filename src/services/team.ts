@@ -1,5 +1,5 @@
+import { newId } from "../domain/ids";
 import { can, type Role } from "../domain/roles";
-import { newId } from "../lib/ids";
 
 // Users, their memberships and roles. A user is a person (an email and passkeys); a membership
 // gives them a role at one merchant. Every query is one indexed lookup.

@@ -2,12 +2,12 @@ import { and, asc, desc, eq, gt, isNull, lt } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { checkCursors } from "../db/pagination";
 import { webhookAttempts, webhookEndpoints } from "../db/schema";
+import { isId, newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
 import type { WebhookDeliveryMessage } from "../domain/queue-messages";
 import { eventMatches } from "../domain/webhooks";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
-import { isId, newId } from "../lib/ids";
 import {
 	loadWebhookEndpointRow,
 	type PageQuery,

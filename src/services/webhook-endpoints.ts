@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, gt, isNull, lt, type SQL, sql } from "drizzl
 import { createDb } from "../db/client";
 import { checkCursors } from "../db/pagination";
 import { type webhookAttempts, webhookEndpoints } from "../db/schema";
+import { isId, newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
 import {
 	checkWebhookUrl,
@@ -20,7 +21,6 @@ import {
 	loadKeyring,
 } from "../lib/encryption";
 import { ApiError, notFound } from "../lib/errors";
-import { isId, newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { emitEvent } from "./events";
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { StripeIntentSnapshot } from "../../src/domain/card";
+import type { StripeIntentSnapshot } from "../../src/domain/card-details";
 import { composeTokenRate } from "../../src/domain/conversion";
 import { COUNTRY_CURRENCIES, currencyForCountry } from "../../src/domain/countries";
 import { CURRENCIES } from "../../src/domain/currencies";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { idTime, isId, lowestIdAt, newId, randomBase62 } from "../../src/lib/ids";
+import { idTime, isId, lowestIdAt, newId, randomBase62 } from "../../src/domain/ids";
 
 describe("ids", () => {
 	it("carries its type prefix and 30 Crockford base32 characters", () => {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { assertEnv, payoutCoolingOffSeconds } from "../../src/config";
 import {
 	judgeDestination,
 	type PayoutDestinationRow,
 	toApiDestination,
 	usableAfterFor,
 } from "../../src/domain/payout-destination";
-import { assertEnv, type Env, payoutCoolingOffSeconds } from "../../src/env";
+import type { Env } from "../../src/env";
 
 const NOW = 1_800_000_000;
 

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { CardPaymentDetails } from "../../src/domain/card";
+import type { CardPaymentDetails } from "../../src/domain/card-details";
 import { validateTransfer } from "../../src/domain/ledger";
-import { newPaymentRecord, type PaymentRecord } from "../../src/domain/payment";
-import { type RefundRecord, refundStatusOf } from "../../src/domain/refund";
+import { newPaymentRecord, type PaymentRecord, refundStatusOf } from "../../src/domain/payment";
+import type { RefundRecord } from "../../src/domain/refund";
 import {
 	bookCardRefundsSeen,
 	bookRefundFailed,

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { assertEnv, type Env } from "../../src/env";
+import { assertEnv } from "../../src/config";
+import type { Env } from "../../src/env";
 import {
 	ADMIN_TOKEN,
 	admin,

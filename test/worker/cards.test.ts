@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ledgerTotals, merchantBalance } from "../../src/db/ledger";
-import type { CardPaymentDetails } from "../../src/domain/card";
+import type { CardPaymentDetails } from "../../src/domain/card-details";
 import { call, createMerchant, createPayment, json, type PaymentJson } from "./helpers/api";
 import { eventTypes, fireDueJobs, paymentObject } from "./helpers/objects";
 import {

@@ -8,7 +8,7 @@ import {
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { merchantBalance } from "../../src/db/ledger";
-import type { CardPaymentDetails } from "../../src/domain/card";
+import type { CardPaymentDetails } from "../../src/domain/card-details";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import worker from "../../src/index";
 import { openCardIntent } from "../../src/services/cards";

@@ -440,7 +440,7 @@ describe("removal", () => {
 			csrf,
 		});
 		expect(last.status).toBe(409);
-		const audit = await call("GET", "/v1/audit_log?object_id=" + analyst.userId, { key: n.sk });
+		const audit = await call("GET", `/v1/audit_log?object_id=${analyst.userId}`, { key: n.sk });
 		const actions = (
 			await audit.json<{ data: { action: string; actor: { id: string; role: string } }[] }>()
 		).data;

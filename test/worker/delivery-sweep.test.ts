@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { newId } from "../../src/domain/ids";
 import { RETRY_SCHEDULE_SECONDS, STALE_ATTEMPT_MS } from "../../src/domain/webhooks";
 import type { Env } from "../../src/env";
-import { newId } from "../../src/lib/ids";
 import {
 	OVERDUE_AFTER_SECONDS,
 	OVERDUE_WINDOW_SECONDS,

@@ -3,7 +3,7 @@ import { address, type KeyPairSigner } from "@solana/kit";
 import { getTransferSolInstruction } from "@solana-program/system";
 import { beforeAll, describe, expect, it } from "vitest";
 import { merchantBalance } from "../../src/db/ledger";
-import type { CardPaymentDetails } from "../../src/domain/card";
+import type { CardPaymentDetails } from "../../src/domain/card-details";
 import { accounts } from "../../src/domain/ledger";
 import type { HeldFundsSummary, SolanaPaymentDetails } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";

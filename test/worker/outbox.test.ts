@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ledgerTotals, merchantBalance } from "../../src/db/ledger";
 import { projectOutboxEntry } from "../../src/db/projection";
-import { newId } from "../../src/lib/ids";
+import { newId } from "../../src/domain/ids";
 import { call, createMerchant, createPayment, json, type PaymentJson } from "./helpers/api";
 import {
 	breakD1,

@@ -205,7 +205,7 @@ describe("GET /v1/payments pagination", () => {
 	});
 
 	// Fails today: lowestIdAt keeps only the low 50 bits of the millisecond time, so a bound past
-	// the year 37648 wraps to 1970 and matches every payment (src/lib/ids.ts). See the report.
+	// the year 37648 wraps to 1970 and matches every payment (src/domain/ids.ts). See the report.
 	it("never returns payments created before a created[gte] bound, however large", async () => {
 		for (const bound of [1125899906843, 99999999999999]) {
 			const res = await call("GET", `/v1/payments?created[gte]=${bound}`, { key: sk });

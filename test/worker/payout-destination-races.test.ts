@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { insertPayoutGuarded, isGuardRefusal } from "../../src/db/payouts";
+import { newId } from "../../src/domain/ids";
 import { accounts } from "../../src/domain/ledger";
 import type { PayoutRecord } from "../../src/domain/payout";
-import { newId } from "../../src/lib/ids";
 import { call, createMerchant, expectApiError, json } from "./helpers/api";
 import { accountBalance, expectLedgerBalanced } from "./helpers/ledger";
 import { eventTypes } from "./helpers/objects";

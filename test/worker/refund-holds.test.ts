@@ -2,10 +2,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { freeBalance, getBalanceHold, placeRefundHold } from "../../src/db/balance-holds";
 import { postTransfer } from "../../src/db/ledger";
-import type { CardPaymentDetails } from "../../src/domain/card";
+import type { CardPaymentDetails } from "../../src/domain/card-details";
+import { newId } from "../../src/domain/ids";
 import { accounts } from "../../src/domain/ledger";
 import type { RefundJson } from "../../src/domain/refund";
-import { newId } from "../../src/lib/ids";
 import { abandonRefund } from "../../src/services/refunds";
 import {
 	call,

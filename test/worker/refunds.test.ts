@@ -3,7 +3,7 @@ import { address, generateKeyPairSigner } from "@solana/kit";
 import { findAssociatedTokenPda } from "@solana-program/token";
 import { beforeAll, describe, expect, it } from "vitest";
 import { merchantBalance } from "../../src/db/ledger";
-import type { CardPaymentDetails } from "../../src/domain/card";
+import type { CardPaymentDetails } from "../../src/domain/card-details";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";
 import { parseTransferRequest } from "../../src/domain/solana-pay";

@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { CardPaymentDetails } from "../../src/domain/card";
+import type { CardPaymentDetails } from "../../src/domain/card-details";
 import type { RefundJson } from "../../src/domain/refund";
 import worker from "../../src/index";
 import { buildReport, type Report } from "../../src/services/reports";

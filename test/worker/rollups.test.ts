@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { upsertRefundStatement } from "../../src/db/refunds";
+import { newId } from "../../src/domain/ids";
 import type { RefundRecord } from "../../src/domain/refund";
 import { toApiRefund } from "../../src/domain/refund";
 import { dayOf, histogramOf } from "../../src/domain/rollups";
-import { newId } from "../../src/lib/ids";
 import { insertEventStatement } from "../../src/services/events";
 import { runRollups } from "../../src/services/rollups";
 import { cancelPayment, createPayment } from "./helpers/api";

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { newId } from "../../src/domain/ids";
 import type { Env } from "../../src/env";
-import { newId } from "../../src/lib/ids";
 import {
 	type EventRow,
 	publishPendingEvents,

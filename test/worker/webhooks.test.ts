@@ -2,10 +2,10 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
+import { newId } from "../../src/domain/ids";
 import { MAX_ATTEMPTS } from "../../src/domain/webhooks";
 import worker from "../../src/index";
 import { decrypt, loadKeyring } from "../../src/lib/encryption";
-import { newId } from "../../src/lib/ids";
 import { call, createMerchant, expectApiError, json, type ListJson } from "./helpers/api";
 import { captureLogs } from "./helpers/logs";
 import {

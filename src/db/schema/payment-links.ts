@@ -1,5 +1,5 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import type { PaymentMethodType } from "../../domain/payment";
+import type { PaymentMethodType } from "../../domain/payment-method";
 import { created, livemode } from "./columns";
 import { merchants } from "./merchants";
 

@@ -1,6 +1,6 @@
 import Stripe from "stripe";
 import { getConfig } from "../../config";
-import type { StripeIntentSnapshot } from "../../domain/card";
+import type { StripeIntentSnapshot } from "../../domain/card-details";
 import { presentmentFromMetadata, snapshotInPriceCurrency } from "../../domain/presentment";
 import type { Env } from "../../env";
 

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { newId } from "../../../src/lib/ids";
+import { newId } from "../../../src/domain/ids";
 import { call, type createMerchant, createPayment, json } from "../../worker/helpers/api";
 import { addDestination, creditAvailable } from "../../worker/helpers/payouts";
 import { deliverAll, stripe } from "../../worker/helpers/stripe";

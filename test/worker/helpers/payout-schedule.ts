@@ -2,10 +2,10 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { transferStatements } from "../../../src/db/ledger";
 import type { MerchantSettings } from "../../../src/db/schema";
+import { newId } from "../../../src/domain/ids";
 import { accounts, type Transfer } from "../../../src/domain/ledger";
 import type { Env } from "../../../src/env";
 import worker from "../../../src/index";
-import { newId } from "../../../src/lib/ids";
 
 /** Monday 7 December 2026, the run at 00:10 UTC. */
 export const MONDAY = "2026-12-07";

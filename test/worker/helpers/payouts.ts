@@ -11,10 +11,10 @@ import { expect } from "vitest";
 import type { SenderStatus } from "../../../durable-objects/chain-sender";
 import { postTransfer } from "../../../src/db/ledger";
 import { insertDestination } from "../../../src/db/payout-destinations";
+import { newId } from "../../../src/domain/ids";
 import { accounts } from "../../../src/domain/ledger";
 import type { PayoutJson } from "../../../src/domain/payout";
 import worker from "../../../src/index";
-import { newId } from "../../../src/lib/ids";
 import { call, json } from "./api";
 import { advanceSlots } from "./solana";
 

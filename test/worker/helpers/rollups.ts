@@ -8,10 +8,10 @@ import {
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { projectOutboxEntry } from "../../../src/db/projection";
+import { newId } from "../../../src/domain/ids";
 import { newPaymentRecord, type PaymentRecord } from "../../../src/domain/payment";
 import { dayOf } from "../../../src/domain/rollups";
 import worker from "../../../src/index";
-import { newId } from "../../../src/lib/ids";
 import { runRollups } from "../../../src/services/rollups";
 import { ADMIN_TOKEN, call, createMerchant, createPayment, json } from "./api";
 import { recordConversionMessages } from "./objects";

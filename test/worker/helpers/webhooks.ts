@@ -1,8 +1,8 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, inject } from "vitest";
+import { newId } from "../../../src/domain/ids";
 import type { Env } from "../../../src/env";
-import { newId } from "../../../src/lib/ids";
 import { consumeWebhooks, type WebhookConsumerOptions } from "../../../src/queues/webhooks";
 import type {
 	WebhookAttemptResponse,
