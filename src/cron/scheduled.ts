@@ -1,6 +1,6 @@
+import { purgeExpiredIdempotencyKeys } from "../db/idempotency-keys";
 import type { Env } from "../env";
 import { log } from "../lib/log";
-import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
 import { publishPendingEvents } from "../services/events";
 import { startPayoutRun } from "../services/payout-schedule";
 import { resendStalledPayouts } from "../services/payout-send";

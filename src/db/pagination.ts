@@ -11,6 +11,12 @@ export interface PageQuery {
 	"created[lt]"?: number | undefined;
 }
 
+/** The merchant and mode a list or lookup is scoped to. */
+export interface Owner {
+	merchantId: string;
+	livemode: boolean;
+}
+
 export interface Page<T> {
 	data: T[];
 	has_more: boolean;
