@@ -1,6 +1,9 @@
 import { and, desc, eq } from "drizzle-orm";
 import { createDb, type Database } from "../db/client";
 import { apiKeys, type MerchantSettings, merchants } from "../db/schema";
+
+export type { MerchantSettings };
+
 import { sha256Hex } from "../lib/crypto";
 import { newId, randomBase62 } from "../lib/ids";
 
