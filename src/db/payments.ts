@@ -1,5 +1,12 @@
 import type { PaymentStatus } from "../domain/payment-state";
-import { listPage, type Owner, type Page, type PageQuery } from "./pagination";
+import {
+	listPage,
+	type Owner,
+	type Page,
+	type PageQuery,
+	type PageWindow,
+	paginate,
+} from "./pagination";
 
 // Reads of the `payments` projection (the payment's API object in `data`, kept by its object).
 
@@ -86,6 +93,20 @@ export async function searchPaymentRows(
 	search: PaymentSearch,
 	limit: number,
 ): Promise<Page<{ data: string }>> {
+	const cursor = {
+		limit,
+		starting_after: search.startingAfter,
+		ending_before: search.endingBefore,
+	};
+	return paginate(cursor, (window) => searchWindow(db, owner, search, window));
+}
+
+async function searchWindow(
+	db: D1Database,
+	owner: Owner,
+	search: PaymentSearch,
+	window: PageWindow,
+): Promise<{ data: string }[]> {
 	const owned = ["merchant_id = ?", "livemode = ?"];
 	const ownerBindings = [owner.merchantId, owner.livemode ? 1 : 0];
 	const conditions = [...owned];
@@ -100,8 +121,8 @@ export async function searchPaymentRows(
 	if (search.amountMax !== undefined) add("amount <= ?", search.amountMax);
 	if (search.idFrom !== undefined) add("id >= ?", search.idFrom);
 	if (search.idBefore !== undefined) add("id < ?", search.idBefore);
-	if (search.startingAfter) add("id < ?", search.startingAfter);
-	if (search.endingBefore) add("id > ?", search.endingBefore);
+	if (window.idBelow) add("id < ?", window.idBelow);
+	if (window.idAbove) add("id > ?", window.idAbove);
 
 	const match = search.match;
 	if (match) {
@@ -125,15 +146,12 @@ export async function searchPaymentRows(
 			);
 		}
 	}
-	const backwards = search.endingBefore !== undefined;
 	const { results } = await db
 		.prepare(
 			`SELECT data FROM payments WHERE ${conditions.join(" AND ")}
-		 ORDER BY id ${backwards ? "ASC" : "DESC"} LIMIT ?`,
+		 ORDER BY id ${window.order.toUpperCase()} LIMIT ?`,
 		)
-		.bind(...bindings, limit + 1)
+		.bind(...bindings, window.take)
 		.all<{ data: string }>();
-	const page = results.slice(0, limit);
-	if (backwards) page.reverse();
-	return { data: page, has_more: results.length > limit };
+	return results;
 }

@@ -4,7 +4,7 @@
  * built in the request; large ones (over 31 days or many rows) and the daily ones go through the
  * reports queue, whose consumer builds them idempotently (src/queues/reports.ts).
  */
-import { checkCursors } from "../db/pagination";
+import { checkCursors, paginate } from "../db/pagination";
 import { addDays, periodDays, periodProblem, type ReportType } from "../domain/reports";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
@@ -350,20 +350,19 @@ export async function listReports(
 	},
 ): Promise<{ data: Report[]; has_more: boolean }> {
 	checkCursors({ starting_after: q.startingAfter, ending_before: q.endingBefore }, "report");
-	const backwards = q.endingBefore !== undefined;
-	const cursor = q.startingAfter ?? q.endingBefore;
-	const { results } = await env.DB.prepare(
-		`SELECT * FROM reports WHERE merchant_id = ? AND livemode = ?
-		 ${cursor ? (backwards ? "AND id > ?" : "AND id < ?") : ""}
-		 ORDER BY id ${backwards ? "ASC" : "DESC"} LIMIT ?`,
-	)
-		.bind(q.merchantId, q.livemode ? 1 : 0, ...(cursor ? [cursor] : []), q.limit + 1)
-		.all<ReportRow>();
-	const page = results.slice(0, q.limit);
-	return {
-		data: (backwards ? page.reverse() : page).map(toApiReport),
-		has_more: results.length > q.limit,
-	};
+	const query = { limit: q.limit, starting_after: q.startingAfter, ending_before: q.endingBefore };
+	const page = await paginate(query, async (window) => {
+		const cursor = window.idBelow ?? window.idAbove;
+		const { results } = await env.DB.prepare(
+			`SELECT * FROM reports WHERE merchant_id = ? AND livemode = ?
+		 ${cursor ? (window.idAbove ? "AND id > ?" : "AND id < ?") : ""}
+		 ORDER BY id ${window.order.toUpperCase()} LIMIT ?`,
+		)
+			.bind(q.merchantId, q.livemode ? 1 : 0, ...(cursor ? [cursor] : []), window.take)
+			.all<ReportRow>();
+		return results;
+	});
+	return { data: page.data.map(toApiReport), has_more: page.has_more };
 }
 
 /** The file's body stream and content type, or null when the report is not the merchant's or not ready. */
