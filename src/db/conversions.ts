@@ -1,3 +1,4 @@
+import type { ConversionRatePolicy, ConversionStatus } from "../domain/conversion";
 import { listPage, type Owner, type Page, type PageQuery } from "./pagination";
 
 /** A `conversions` row as D1 returns it. */
@@ -6,8 +7,8 @@ export interface ConversionRow {
 	merchant_id: string;
 	livemode: number;
 	payment_id: string;
-	status: "completed" | "failed";
-	policy: "locked" | "current";
+	status: ConversionStatus;
+	policy: ConversionRatePolicy;
 	from_currency: string;
 	from_token: string;
 	from_amount: string;
