@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type EventRow, findEvent, listEvents as listEventRows } from "../db/events";
+import { findEvent, listEvents as listEventRows, type StoredEventRow } from "../db/events";
 import { notFound } from "../lib/errors";
 import { isId } from "../lib/ids";
 import type { App } from "../types";
@@ -11,7 +11,7 @@ import {
 	listSchema,
 } from "./schemas";
 
-function toApiEvent(row: EventRow) {
+function toApiEvent(row: StoredEventRow) {
 	return {
 		id: row.id,
 		object: "event" as const,
