@@ -156,3 +156,39 @@ export async function completeFormToken(
 		.bind(createdId, ...pk)
 		.run();
 }
+
+/** Stored responses after `afterRowid` (the key rotation walks them by rowid: the key is composite). */
+export async function storedResponsesAfter(
+	db: D1Database,
+	afterRowid: number,
+	limit: number,
+): Promise<
+	{ id: number; merchant_id: string; livemode: number; key: string; response_body: string | null }[]
+> {
+	const { results } = await db
+		.prepare(
+			`SELECT rowid AS id, merchant_id, livemode, key, response_body FROM idempotency_keys
+			 WHERE rowid > ? ORDER BY rowid LIMIT ?`,
+		)
+		.bind(afterRowid, limit)
+		.all<{
+			id: number;
+			merchant_id: string;
+			livemode: number;
+			key: string;
+			response_body: string | null;
+		}>();
+	return results;
+}
+
+/** Replaces a stored response with its resealed form, only if it is still the one read. */
+export function resealStoredResponseStatement(
+	db: D1Database,
+	rowid: number,
+	sealed: string,
+	read: string,
+): D1PreparedStatement {
+	return db
+		.prepare("UPDATE idempotency_keys SET response_body = ? WHERE rowid = ? AND response_body = ?")
+		.bind(sealed, rowid, read);
+}
