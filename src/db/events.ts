@@ -177,3 +177,19 @@ export async function unpublishedEvents(
 		.all<EventLogRow>();
 	return results;
 }
+
+/** The merchants and modes with an event (other than a report's) in the id range [fromId, toId). */
+export async function activeOwnersBetween(
+	db: D1Database,
+	fromId: string,
+	toId: string,
+): Promise<{ merchant_id: string; livemode: number }[]> {
+	const { results } = await db
+		.prepare(
+			`SELECT DISTINCT merchant_id, livemode FROM events
+		 WHERE id >= ? AND id < ? AND type NOT LIKE 'report.%'`,
+		)
+		.bind(fromId, toId)
+		.all<{ merchant_id: string; livemode: number }>();
+	return results;
+}

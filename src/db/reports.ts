@@ -183,3 +183,54 @@ export async function reportsWindow(
 		.all<ReportRow>();
 	return results;
 }
+
+/** The id of the merchant's daily report of this type for one day, or null. */
+export async function findDailyReportId(
+	db: D1Database,
+	owner: Owner,
+	type: ReportType,
+	date: string,
+): Promise<string | null> {
+	const row = await db
+		.prepare(
+			`SELECT id FROM reports WHERE merchant_id = ? AND livemode = ? AND type = ? AND period_from = ?
+			   AND period_to = ? AND origin = 'daily'`,
+		)
+		.bind(owner.merchantId, owner.livemode ? 1 : 0, type, date, date)
+		.first<{ id: string }>();
+	return row?.id ?? null;
+}
+
+/** Marks the day's pending daily reports failed, with why. */
+export async function markDailyReportsFailed(
+	db: D1Database,
+	owner: Owner,
+	date: string,
+	reason: string,
+): Promise<void> {
+	await db
+		.prepare(
+			`UPDATE reports SET status = 'failed', failure_reason = ?
+		 WHERE merchant_id = ? AND livemode = ? AND origin = 'daily' AND period_from = ? AND period_to = ?
+		   AND status = 'pending'`,
+		)
+		.bind(reason, owner.merchantId, owner.livemode ? 1 : 0, date, date)
+		.run();
+}
+
+/** The ids of the day's failed daily reports. */
+export async function failedDailyReportIds(
+	db: D1Database,
+	owner: Owner,
+	date: string,
+): Promise<string[]> {
+	const { results } = await db
+		.prepare(
+			`SELECT id FROM reports
+		 WHERE merchant_id = ? AND livemode = ? AND origin = 'daily' AND period_from = ? AND period_to = ?
+		   AND status = 'failed'`,
+		)
+		.bind(owner.merchantId, owner.livemode ? 1 : 0, date, date)
+		.all<{ id: string }>();
+	return results.map((r) => r.id);
+}
