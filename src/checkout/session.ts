@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { isSessionRevoked, revokeCheckoutSession } from "../db/sessions";
 import type { Env } from "../env";
 import type { AppEnv } from "../types";
 
@@ -98,10 +99,7 @@ export async function readSession(c: Context<AppEnv>): Promise<PayerSession | nu
 		if (err instanceof joseErrors.JOSEError) return null;
 		throw err;
 	}
-	const revoked = await c.env.DB.prepare("SELECT 1 AS revoked FROM revoked_sessions WHERE jti = ?")
-		.bind(session.jti)
-		.first();
-	return revoked ? null : session;
+	return (await isSessionRevoked(c.env.DB, session.jti)) ? null : session;
 }
 
 /** Ends the session: its id is refused until the token would have expired anyway. */
@@ -110,12 +108,5 @@ export async function endSession(c: Context<AppEnv>): Promise<void> {
 	deleteCookie(c, SESSION_COOKIE, COOKIE_OPTIONS);
 	if (!session) return;
 	const now = Math.floor(Date.now() / 1000);
-	await c.env.DB.batch([
-		c.env.DB.prepare("INSERT OR IGNORE INTO revoked_sessions (jti, expires_at) VALUES (?, ?)").bind(
-			session.jti,
-			session.expiresAt,
-		),
-		// Housekeeping on the way: revocations of tokens that have expired are no longer needed.
-		c.env.DB.prepare("DELETE FROM revoked_sessions WHERE expires_at < ?").bind(now),
-	]);
+	await revokeCheckoutSession(c.env.DB, session, now);
 }

@@ -1,6 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getAddressEncoder, address as toAddress } from "@solana/kit";
 import type { Context } from "hono";
+import { recentPaymentsOfCustomer } from "../db/payments";
+import { consumeSignInNonce, insertSignInNonce, openSignInChallenges } from "../db/sign-in-nonces";
 import { isId, randomBase62 } from "../domain/ids";
 import type { PaymentRecord } from "../domain/payment";
 import {
@@ -171,12 +173,7 @@ async function payerView(env: Env, payment: PaymentRecord, customerId: string, w
 	const customer = await getCustomer(env, owner, customerId);
 	// A deleted customer, or a wallet the merchant has since removed, ends the session.
 	if (!customer?.wallets.some((w) => w.address === wallet)) return null;
-	const { results } = await env.DB.prepare(
-		`SELECT data FROM payments WHERE merchant_id = ? AND livemode = ? AND customer_id = ?
-		 ORDER BY id DESC LIMIT ?`,
-	)
-		.bind(owner.merchantId, owner.livemode ? 1 : 0, customerId, RECENT_PAYMENTS)
-		.all<{ data: string }>();
+	const results = await recentPaymentsOfCustomer(env.DB, owner, customerId, RECENT_PAYMENTS);
 	return {
 		// No email: the page is public to whoever holds the link and the cookie.
 		customer: {
@@ -221,11 +218,7 @@ export function registerCheckoutSignIn(app: App): void {
 		const now = Date.now();
 		const nowS = Math.floor(now / 1000);
 		const db = c.env.DB;
-		const open = await db
-			.prepare("SELECT COUNT(*) AS n FROM sign_in_nonces WHERE payment_id = ? AND expires_at > ?")
-			.bind(id, nowS)
-			.first<{ n: number }>();
-		if ((open?.n ?? 0) >= MAX_OPEN_CHALLENGES) {
+		if ((await openSignInChallenges(db, id, nowS)) >= MAX_OPEN_CHALLENGES) {
 			throw new ApiError(
 				"rate_limited",
 				"Too many sign-in requests for this payment; retry later.",
@@ -244,24 +237,15 @@ export function registerCheckoutSignIn(app: App): void {
 			now,
 			ttlMs: CHALLENGE_TTL_MS,
 		});
-		await db.batch([
-			db
-				.prepare(
-					`INSERT INTO sign_in_nonces (nonce, payment_id, merchant_id, livemode, address, issued_at, expires_at)
-					 VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				)
-				.bind(
-					input.nonce,
-					id,
-					payment.merchant_id,
-					payment.livemode ? 1 : 0,
-					address,
-					nowS,
-					Math.floor((now + CHALLENGE_TTL_MS) / 1000),
-				),
-			// Housekeeping on the way: unused challenges past their expiry are worthless.
-			db.prepare("DELETE FROM sign_in_nonces WHERE expires_at < ?").bind(nowS),
-		]);
+		await insertSignInNonce(db, {
+			nonce: input.nonce,
+			paymentId: id,
+			merchantId: payment.merchant_id,
+			livemode: payment.livemode,
+			address,
+			issuedAt: nowS,
+			expiresAt: Math.floor((now + CHALLENGE_TTL_MS) / 1000),
+		});
 		noStore(c);
 		return c.json({ input, message: formatSignInMessage(input) }, 200);
 	});
@@ -286,18 +270,11 @@ export function registerCheckoutSignIn(app: App): void {
 		if (!check.ok) throw new ApiError("sign_in_invalid", check.message);
 		// Consumed in one statement, after the signature is known good: a replay, a nonce issued
 		// elsewhere or an expired one finds no row, and a forged attempt cannot burn a nonce.
-		const consumed = await c.env.DB.prepare(
-			`DELETE FROM sign_in_nonces WHERE nonce = ? AND merchant_id = ? AND livemode = ?
-			 AND address = ? AND expires_at > ? RETURNING nonce`,
-		)
-			.bind(
-				check.fields.nonce,
-				owner.merchantId,
-				owner.livemode ? 1 : 0,
-				body.address,
-				Math.floor(now / 1000),
-			)
-			.first();
+		const consumed = await consumeSignInNonce(
+			c.env.DB,
+			{ nonce: check.fields.nonce, ...owner, address: body.address },
+			Math.floor(now / 1000),
+		);
 		if (!consumed) {
 			throw new ApiError(
 				"sign_in_invalid",

@@ -1,7 +1,7 @@
 import { createServices } from "../context";
+import { purgeExpiredIdempotencyKeys } from "../db/idempotency-keys";
 import type { Env } from "../env";
 import { log } from "../lib/log";
-import { purgeExpiredIdempotencyKeys } from "../middleware/idempotency";
 import { publishPendingEvents } from "../services/events";
 import { startPayoutRun } from "../services/payout-schedule";
 import { resendStalledPayouts } from "../services/payout-send";

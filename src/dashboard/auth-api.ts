@@ -1,5 +1,6 @@
 import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
 import type { Hono } from "hono";
+import { insertInvitedMemberStatement } from "../db/members";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { auditAccount } from "../services/audit";
@@ -179,17 +180,13 @@ export function registerPasskeySignIn(api: Hono<AppEnv>): void {
 		if (!user) throw new ApiError("session_required", "Your session has ended. Sign in again.");
 		const [spent] = await c.env.DB.batch([
 			acceptInvitationStatement(c.env.DB, invitation.id, userId),
-			c.env.DB.prepare(
-				`INSERT INTO members (merchant_id, user_id, role, created)
-				 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM invitations WHERE id = ?5 AND accepted_by = ?2)
-				 ON CONFLICT (merchant_id, user_id) DO UPDATE SET role = excluded.role`,
-			).bind(
-				invitation.merchant_id,
+			insertInvitedMemberStatement(c.env.DB, {
+				merchantId: invitation.merchant_id,
 				userId,
-				invitation.role,
-				Math.floor(Date.now() / 1000),
-				invitation.id,
-			),
+				role: invitation.role,
+				created: Math.floor(Date.now() / 1000),
+				invitationId: invitation.id,
+			}),
 		]);
 		if (spent?.meta.changes !== 1) {
 			throw new ApiError("resource_conflict", INVITATION_REFUSALS.used);

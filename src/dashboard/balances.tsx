@@ -1,8 +1,8 @@
+import { listConversions } from "../db/conversions";
 import { merchantBalance } from "../db/ledger";
-import { listPage } from "../db/pagination";
 import { isId } from "../domain/ids";
 import { isSupportedCurrency } from "../domain/money";
-import { type ConversionRow, toApiConversion } from "../services/conversions";
+import { toApiConversion } from "../services/conversions";
 import { allow } from "./access";
 import { type DashboardApp, sessionOf } from "./context";
 import { money, renderPage, Status, when } from "./layout";
@@ -20,18 +20,15 @@ export function registerBalancePages(app: DashboardApp): void {
 		const session = sessionOf(c);
 		const cursor = c.req.query("starting_after");
 		const balance = await merchantBalance(c.env.DB, session.merchantId, session.livemode);
-		const page = await listPage<ConversionRow>(c.env.DB, {
-			table: "conversions",
-			kind: "conversion",
-			where: [
-				["merchant_id", session.merchantId],
-				["livemode", session.livemode ? 1 : 0],
-			],
-			query: {
+		const page = await listConversions(
+			c.env.DB,
+			session,
+			{},
+			{
 				limit: 25,
 				starting_after: cursor && isId("conversion", cursor) ? cursor : undefined,
 			},
-		});
+		);
 		const conversions = page.data.map(toApiConversion);
 		const currencies = [
 			...new Set([...balance.available, ...balance.pending].map((b) => b.currency)),

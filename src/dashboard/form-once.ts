@@ -1,3 +1,9 @@
+import {
+	claimFormToken,
+	completeFormToken,
+	deleteIdempotencyKey,
+	findFormToken,
+} from "../db/idempotency-keys";
 import { randomBase62 } from "../domain/ids";
 import type { Env } from "../env";
 import { sha256Hex } from "../lib/crypto";
@@ -52,30 +58,21 @@ export async function onceByFormToken(
 ): Promise<FormOutcome> {
 	const token = checkFormToken(once.formToken, once.kind);
 	const db = env.DB;
-	const pk = [session.merchantId, session.livemode ? 1 : 0, `dashboard-${once.kind}:${token}`];
+	const pk = [
+		session.merchantId,
+		session.livemode ? 1 : 0,
+		`dashboard-${once.kind}:${token}`,
+	] as const;
 	const requestHash = await sha256Hex(`dashboard ${once.kind}\n${once.request}`);
 	const now = Math.floor(Date.now() / 1000);
-	const claimed = await db
-		.prepare(
-			`INSERT INTO idempotency_keys (merchant_id, livemode, key, request_hash, locked_until, created, expires_at)
-			 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-			 ON CONFLICT (merchant_id, livemode, key) DO UPDATE SET locked_until = excluded.locked_until
-			 WHERE idempotency_keys.response_status IS NULL AND idempotency_keys.locked_until <= ?6
-			   AND idempotency_keys.request_hash = excluded.request_hash`,
-		)
-		.bind(...pk, requestHash, now + LOCK_SECONDS, now, now + TOKEN_TTL_SECONDS)
-		.run();
-	if (claimed.meta.changes !== 1) {
-		const stored = await db
-			.prepare(
-				"SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ?",
-			)
-			.bind(...pk)
-			.first<{
-				request_hash: string;
-				response_status: number | null;
-				response_body: string | null;
-			}>();
+	const claimed = await claimFormToken(db, pk, {
+		requestHash,
+		lockedUntil: now + LOCK_SECONDS,
+		now,
+		expiresAt: now + TOKEN_TTL_SECONDS,
+	});
+	if (!claimed) {
+		const stored = await findFormToken(db, pk);
 		if (stored && stored.request_hash !== requestHash) {
 			throw new PageError(
 				422,
@@ -91,21 +88,12 @@ export async function onceByFormToken(
 	let id: string | null = null;
 	try {
 		id = await create();
-		await db
-			.prepare(
-				"UPDATE idempotency_keys SET response_status = 200, response_body = ?, locked_until = NULL WHERE merchant_id = ? AND livemode = ? AND key = ?",
-			)
-			.bind(id, ...pk)
-			.run();
+		await completeFormToken(db, pk, id);
 		return { state: "created", id };
 	} finally {
 		if (id === null) {
 			// Refused or failed: the same form may be sent again (corrected).
-			await db
-				.prepare("DELETE FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ?")
-				.bind(...pk)
-				.run()
-				.catch(() => undefined);
+			await deleteIdempotencyKey(db, pk).catch(() => undefined);
 		}
 	}
 }

@@ -1,5 +1,8 @@
 import { getConfig } from "../config";
+import { eventsOfObjects, type TimelineEvent } from "../db/events";
+import { type Posting, postingsOfReference } from "../db/ledger";
 import { type UnattributedRow, unattributedForPayment } from "../db/solana-references";
+import { attemptsOfEvents, type TimelineAttempt } from "../db/webhook-attempts";
 import { formatTokenAmount } from "../domain/checkout";
 import { formatMinorUnits, isSupportedCurrency } from "../domain/money";
 import type { PaymentRecord } from "../domain/payment";
@@ -8,33 +11,7 @@ import type { Env } from "../env";
 import { paymentStub } from "../services/payments";
 import { tokenCatalog } from "../services/tokens";
 
-export interface TimelineEvent {
-	id: string;
-	type: string;
-	object_id: string;
-	created: number;
-}
-
-export interface TimelineAttempt {
-	id: string;
-	event_id: string;
-	endpoint_id: string;
-	attempt: number;
-	status: string;
-	status_code: number | null;
-	error: string | null;
-	created: number;
-}
-
-export interface Posting {
-	transfer_id: string;
-	kind: string;
-	seq: number;
-	account: string;
-	currency: string;
-	amount: number;
-	created: number;
-}
+export type { Posting, TimelineAttempt, TimelineEvent };
 
 export interface Transition {
 	version: number;
@@ -64,40 +41,22 @@ export async function paymentDetail(env: Env, payment: PaymentRecord): Promise<P
 	const [refunds, transitions] = await Promise.all([stub.listRefunds(), stub.history()]);
 	const objects = [payment.id, ...refunds.map((r) => r.id)];
 	const owner = [payment.merchant_id, payment.livemode ? 1 : 0] as const;
-	const { results: events } = await env.DB.prepare(
-		`SELECT id, type, object_id, created FROM events
-		 WHERE object_id IN (${objects.map(() => "?").join(",")}) AND merchant_id = ? AND livemode = ?
-		 ORDER BY id LIMIT 500`,
-	)
-		.bind(...objects, ...owner)
-		.all<TimelineEvent>();
+	const events = await eventsOfObjects(env.DB, owner, objects);
 	const [attempts, postings, heldForSender] = await Promise.all([
-		events.length === 0
-			? Promise.resolve({ results: [] as TimelineAttempt[] })
-			: env.DB.prepare(
-					`SELECT id, event_id, endpoint_id, attempt, status, status_code, error, created
-					 FROM webhook_attempts
-					 WHERE event_id IN (${events.map(() => "?").join(",")}) AND merchant_id = ? AND livemode = ?
-					 ORDER BY id LIMIT 500`,
-				)
-					.bind(...events.map((e) => e.id), ...owner)
-					.all<TimelineAttempt>(),
-		env.DB.prepare(
-			`SELECT p.transfer_id, t.kind, p.seq, p.account, p.currency, p.amount, p.created
-			 FROM ledger_transfers t JOIN ledger_postings p ON p.transfer_id = t.id
-			 WHERE t.reference = ? AND t.livemode = ?
-			 ORDER BY t.created, t.id, p.seq LIMIT 500`,
-		)
-			.bind(payment.id, owner[1])
-			.all<Posting>(),
+		attemptsOfEvents(
+			env.DB,
+			owner,
+			events.map((e) => e.id),
+		),
+		postingsOfReference(env.DB, payment.id, payment.livemode),
 		payment.solana ? unattributedForPayment(env.DB, payment.id) : Promise.resolve([]),
 	]);
 	return {
 		refunds: refunds.sort((a, b) => (a.id < b.id ? 1 : -1)),
 		transitions,
 		events,
-		attempts: attempts.results,
-		postings: postings.results,
+		attempts,
+		postings,
 		heldForSender,
 	};
 }

@@ -1,16 +1,10 @@
+import { type PaymentMatch, searchPaymentRows } from "../db/payments";
 import { isId, lowestIdAt } from "../domain/ids";
 import type { PaymentObjectJson } from "../domain/payment";
 import { PAYMENT_STATUSES, type PaymentStatus } from "../domain/payment-state";
 import type { Env } from "../env";
 import { listCustomers } from "../services/customers";
 
-/**
- * The method that paid: the one with a matched signature or a card charge; unpaid payments have
- * none. Written exactly as in migrations/0017_dashboard.sql, so SQLite answers it from the index.
- */
-const METHOD_SQL = `(CASE WHEN json_extract(data, '$.solana.signature') IS NOT NULL THEN 'solana' WHEN json_extract(data, '$.card.charge') IS NOT NULL THEN 'card' END)`;
-const REFERENCE_SQL = `json_extract(data, '$.metadata.reference')`;
-const ORDER_ID_SQL = `json_extract(data, '$.metadata.order_id')`;
 const SIGNATURE = /^[1-9A-HJ-NP-Za-km-z]{64,90}$/;
 const PAGE_SIZE = 25;
 
@@ -117,66 +111,45 @@ export async function searchPayments(
 	filters: PaymentFilters,
 	limit = PAGE_SIZE,
 ): Promise<PaymentsPage> {
-	const owned = ["merchant_id = ?", "livemode = ?"];
-	const ownerBindings = [owner.merchantId, owner.livemode ? 1 : 0];
-	const conditions = [...owned];
-	const bindings: (string | number)[] = [...ownerBindings];
-	const add = (sql: string, ...values: (string | number)[]) => {
-		conditions.push(sql);
-		bindings.push(...values);
-	};
-	if (filters.status) add("status = ?", filters.status);
-	if (filters.method) add(`${METHOD_SQL} = ?`, filters.method);
-	if (filters.amountMin !== undefined) add("amount >= ?", filters.amountMin);
-	if (filters.amountMax !== undefined) add("amount <= ?", filters.amountMax);
 	const from = filters.from ? dayStart(filters.from) : null;
 	const to = filters.to ? dayStart(filters.to) : null;
-	if (from !== null) add("id >= ?", lowestIdAt("payment", from));
-	if (to !== null) add("id < ?", lowestIdAt("payment", to + 24 * 60 * 60 * 1000));
-	if (filters.startingAfter) add("id < ?", filters.startingAfter);
-	if (filters.endingBefore) add("id > ?", filters.endingBefore);
-
 	let searchedAs: PaymentsPage["searchedAs"] = null;
+	let match: PaymentMatch | undefined;
 	const q = filters.q;
 	if (q !== undefined) {
-		// Each kind of search is one indexed lookup giving candidate ids; the filters then apply.
-		const scoped = `SELECT id FROM payments WHERE ${owned.join(" AND ")}`;
 		if (isId("payment", q)) {
 			searchedAs = "id";
-			add("id = ?", q);
+			match = { by: "id", id: q };
 		} else if (SIGNATURE.test(q)) {
 			searchedAs = "signature";
-			add("id IN (SELECT payment_id FROM solana_signatures WHERE signature = ?)", q);
+			match = { by: "signature", signature: q };
 		} else if (q.includes("@")) {
 			searchedAs = "email";
 			const customers = await listCustomers(env, owner, { limit: 20, email: q });
 			if (customers.data.length === 0) return { data: [], has_more: false, searchedAs };
-			const selects = customers.data.map(() => `${scoped} AND customer_id = ?`);
-			add(
-				`id IN (${selects.join(" UNION ALL ")})`,
-				...customers.data.flatMap((cus) => [...ownerBindings, cus.id]),
-			);
+			match = { by: "customers", customerIds: customers.data.map((cus) => cus.id) };
 		} else {
 			searchedAs = "reference";
-			add(
-				`id IN (${scoped} AND ${REFERENCE_SQL} = ? UNION ALL ${scoped} AND ${ORDER_ID_SQL} = ?)`,
-				...ownerBindings,
-				q,
-				...ownerBindings,
-				q,
-			);
+			match = { by: "reference", reference: q };
 		}
 	}
-	const backwards = filters.endingBefore !== undefined;
-	const { results } = await env.DB.prepare(
-		`SELECT data FROM payments WHERE ${conditions.join(" AND ")}
-		 ORDER BY id ${backwards ? "ASC" : "DESC"} LIMIT ?`,
-	)
-		.bind(...bindings, limit + 1)
-		.all<{ data: string }>();
-	const page = results.slice(0, limit).map((r) => projected(r.data));
-	if (backwards) page.reverse();
-	return { data: page, has_more: results.length > limit, searchedAs };
+	const page = await searchPaymentRows(
+		env.DB,
+		owner,
+		{
+			status: filters.status,
+			method: filters.method,
+			amountMin: filters.amountMin,
+			amountMax: filters.amountMax,
+			idFrom: from !== null ? lowestIdAt("payment", from) : undefined,
+			idBefore: to !== null ? lowestIdAt("payment", to + 24 * 60 * 60 * 1000) : undefined,
+			startingAfter: filters.startingAfter,
+			endingBefore: filters.endingBefore,
+			match,
+		},
+		limit,
+	);
+	return { data: page.data.map((r) => projected(r.data)), has_more: page.has_more, searchedAs };
 }
 
 /** A projected payment; rows projected before a field existed read as its default. */

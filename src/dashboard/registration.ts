@@ -1,6 +1,8 @@
 import type { RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { Context, Hono } from "hono";
 import { signUpOpen } from "../config";
+import { findInvitationGrant } from "../db/invitations";
+import { deleteUserWithCredentials } from "../db/users";
 import type { Role } from "../domain/roles";
 import { steppedUpRecently } from "../domain/roles";
 import { ApiError } from "../lib/errors";
@@ -219,10 +221,7 @@ export function registerPasskeyRegistration(api: Hono<AppEnv>): void {
 		if (subject.kind === "invitation") {
 			// Spending the invitation and creating the person are one transaction; the inserts only
 			// take effect if this request is the one that spent it.
-			const invitation = await db
-				.prepare("SELECT merchant_id, role, email FROM invitations WHERE id = ?")
-				.bind(subject.invitation)
-				.first<{ merchant_id: string; role: Role; email: string }>();
+			const invitation = await findInvitationGrant(db, subject.invitation);
 			if (!invitation) throw new ApiError("resource_conflict", INVITATION_REFUSALS.invalid);
 			const results = await db
 				.batch([
@@ -244,12 +243,7 @@ export function registerPasskeyRegistration(api: Hono<AppEnv>): void {
 			if (results?.[0]?.meta.changes !== 1) {
 				if (results) {
 					// Lost the race for the invitation: undo the person the batch created.
-					await db.batch([
-						db.prepare("DELETE FROM recovery_codes WHERE user_id = ?").bind(subject.user),
-						db.prepare("DELETE FROM passkeys WHERE user_id = ?").bind(subject.user),
-						db.prepare("DELETE FROM members WHERE user_id = ?").bind(subject.user),
-						db.prepare("DELETE FROM users WHERE id = ?").bind(subject.user),
-					]);
+					await deleteUserWithCredentials(db, subject.user);
 				}
 				throw new ApiError("resource_conflict", INVITATION_REFUSALS.used);
 			}

@@ -1,6 +1,15 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import {
+	bumpRecoveryGeneration,
+	bumpSessionGeneration,
+	keySessionState,
+	personSessionState,
+	revokeDashboardSessionRecord,
+	sessionGenerations,
+	upsertStepUp,
+} from "../db/sessions";
 import { isRole, type Role } from "../domain/roles";
 import { timingSafeEqualText } from "../lib/crypto";
 import type { AppEnv } from "../types";
@@ -136,13 +145,7 @@ export async function startDashboardSession(
 	const expiresAt = now + DASHBOARD_SESSION_TTL_SECONDS;
 	// A person's session carries their current generations: bumping one ends the sessions before.
 	const generations =
-		who.subject.kind === "user"
-			? await c.env.DB.prepare(
-					"SELECT session_generation AS gen, recovery_generation AS rgen FROM users WHERE id = ?",
-				)
-					.bind(who.subject.userId)
-					.first<{ gen: number; rgen: number }>()
-			: null;
+		who.subject.kind === "user" ? await sessionGenerations(c.env.DB, who.subject.userId) : null;
 	const claims =
 		who.subject.kind === "user"
 			? {
@@ -226,25 +229,12 @@ export async function readDashboardSession(c: Context<AppEnv>): Promise<Dashboar
 	if (!claims) return null;
 	const csrf = await csrfFor(c.env.SESSION_SECRET, claims.jti);
 	if (claims.subject.kind === "user") {
-		const row = await c.env.DB.prepare(
-			`SELECT u.email, m.role, u.session_generation, u.recovery_generation,
-			   EXISTS (SELECT 1 FROM revoked_sessions WHERE jti = ?1) AS session_revoked,
-			   (SELECT stepped_up_at FROM session_step_ups WHERE jti = ?1) AS stepped_up_at,
-			   CASE WHEN ?4 IS NULL THEN 1
-			        ELSE EXISTS (SELECT 1 FROM passkeys WHERE id = ?4 AND user_id = ?2) END AS passkey_kept
-			 FROM members m JOIN users u ON u.id = m.user_id
-			 WHERE m.user_id = ?2 AND m.merchant_id = ?3`,
-		)
-			.bind(claims.jti, claims.subject.userId, claims.merchantId, claims.subject.passkeyId)
-			.first<{
-				email: string;
-				role: Role;
-				session_generation: number;
-				recovery_generation: number;
-				session_revoked: number;
-				stepped_up_at: number | null;
-				passkey_kept: number;
-			}>();
+		const row = await personSessionState(c.env.DB, {
+			jti: claims.jti,
+			userId: claims.subject.userId,
+			merchantId: claims.merchantId,
+			passkeyId: claims.subject.passkeyId,
+		});
 		if (!row || row.session_revoked === 1 || row.passkey_kept !== 1) return null;
 		// Ended by "sign out everywhere else" (or a recovery registration), or, for a recovery-code
 		// session, by new recovery codes.
@@ -259,20 +249,7 @@ export async function readDashboardSession(c: Context<AppEnv>): Promise<Dashboar
 			csrf,
 		};
 	}
-	const row = await c.env.DB.prepare(
-		`SELECT merchant_id, livemode, type, revoked_at, expires_at,
-		   EXISTS (SELECT 1 FROM revoked_sessions WHERE jti = ?1) AS session_revoked
-		 FROM api_keys WHERE id = ?2`,
-	)
-		.bind(claims.jti, claims.subject.keyId)
-		.first<{
-			merchant_id: string;
-			livemode: number;
-			type: string;
-			revoked_at: number | null;
-			expires_at: number | null;
-			session_revoked: number;
-		}>();
+	const row = await keySessionState(c.env.DB, { jti: claims.jti, keyId: claims.subject.keyId });
 	if (
 		!row ||
 		row.session_revoked === 1 ||
@@ -296,13 +273,7 @@ export async function recordStepUp(
 	session: { jti: string; expiresAt: number },
 	at = nowSeconds(),
 ): Promise<void> {
-	await db
-		.prepare(
-			`INSERT INTO session_step_ups (jti, stepped_up_at, expires_at) VALUES (?1, ?2, ?3)
-			 ON CONFLICT (jti) DO UPDATE SET stepped_up_at = excluded.stepped_up_at`,
-		)
-		.bind(session.jti, at, session.expiresAt)
-		.run();
+	await upsertStepUp(db, session, at);
 }
 
 /**
@@ -312,18 +283,7 @@ export async function recordStepUp(
 export async function revokeDashboardSession(c: Context<AppEnv>): Promise<void> {
 	const claims = await verifiedClaims(c);
 	if (!claims) return;
-	await c.env.DB.batch([
-		c.env.DB.prepare("INSERT OR IGNORE INTO revoked_sessions (jti, expires_at) VALUES (?, ?)").bind(
-			claims.jti,
-			claims.expiresAt,
-		),
-		// Housekeeping on the way: revocations of tokens that have expired are no longer needed.
-		c.env.DB.prepare("DELETE FROM revoked_sessions WHERE expires_at < ?").bind(nowSeconds()),
-		c.env.DB.prepare("DELETE FROM session_step_ups WHERE jti = ? OR expires_at < ?").bind(
-			claims.jti,
-			nowSeconds(),
-		),
-	]);
+	await revokeDashboardSessionRecord(c.env.DB, claims, nowSeconds());
 }
 
 /** Signs out: revokes the session and clears the cookie. */
@@ -376,11 +336,7 @@ export async function endOtherSessions(
 	keepStepUp = true,
 ): Promise<void> {
 	if (session.subject.kind !== "user") return;
-	await c.env.DB.prepare(
-		"UPDATE users SET session_generation = session_generation + 1 WHERE id = ?",
-	)
-		.bind(session.subject.userId)
-		.run();
+	await bumpSessionGeneration(c.env.DB, session.subject.userId);
 	await revokeDashboardSession(c);
 	const next = await startDashboardSession(c, {
 		merchantId: session.merchantId,
@@ -401,11 +357,7 @@ export async function endRecoverySessions(
 	session: DashboardSession,
 ): Promise<void> {
 	if (session.subject.kind !== "user") return;
-	await c.env.DB.prepare(
-		"UPDATE users SET recovery_generation = recovery_generation + 1 WHERE id = ?",
-	)
-		.bind(session.subject.userId)
-		.run();
+	await bumpRecoveryGeneration(c.env.DB, session.subject.userId);
 	if (session.subject.passkeyId !== null) return;
 	await revokeDashboardSession(c);
 	const next = await startDashboardSession(c, {

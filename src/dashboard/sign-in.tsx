@@ -1,4 +1,5 @@
 import { signUpOpen } from "../config";
+import { findApiKeyForSignIn } from "../db/api-keys";
 import { sha256Hex } from "../lib/crypto";
 import { log } from "../lib/log";
 import { auditAccount, auditApiChange } from "../services/audit";
@@ -57,19 +58,7 @@ async function checkSecretKey(db: D1Database, key: string): Promise<KeyCheck> {
 				"Live mode is opened with a passkey, never with a secret key. Sign in with your passkey.",
 		};
 	}
-	const row = await db
-		.prepare(
-			"SELECT id, merchant_id, type, livemode, expires_at, revoked_at FROM api_keys WHERE hash = ?",
-		)
-		.bind(await sha256Hex(key))
-		.first<{
-			id: string;
-			merchant_id: string;
-			type: string;
-			livemode: number;
-			expires_at: number | null;
-			revoked_at: number | null;
-		}>();
+	const row = await findApiKeyForSignIn(db, await sha256Hex(key));
 	if (!row || row.revoked_at !== null || row.type !== "secret" || row.livemode !== 0) {
 		return { ok: false, message: "Invalid API key." };
 	}

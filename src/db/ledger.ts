@@ -145,3 +145,31 @@ export async function settlementLedgerTotal(db: D1Database, currency: string): P
 		.first<{ total: string }>();
 	return BigInt(row?.total ?? "0");
 }
+
+export interface Posting {
+	transfer_id: string;
+	kind: string;
+	seq: number;
+	account: string;
+	currency: string;
+	amount: number;
+	created: number;
+}
+
+/** The postings of the transfers that reference an object (a payment), in order, at most 500. */
+export async function postingsOfReference(
+	db: D1Database,
+	reference: string,
+	livemode: boolean,
+): Promise<Posting[]> {
+	const { results } = await db
+		.prepare(
+			`SELECT p.transfer_id, t.kind, p.seq, p.account, p.currency, p.amount, p.created
+			 FROM ledger_transfers t JOIN ledger_postings p ON p.transfer_id = t.id
+			 WHERE t.reference = ? AND t.livemode = ?
+			 ORDER BY t.created, t.id, p.seq LIMIT 500`,
+		)
+		.bind(reference, livemode ? 1 : 0)
+		.all<Posting>();
+	return results;
+}

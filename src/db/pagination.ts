@@ -1,3 +1,5 @@
+import { asc, desc, gt, lt, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { type IdKind, isId, lowestIdAt } from "../domain/ids";
 import { ApiError } from "../lib/errors";
 
@@ -9,6 +11,12 @@ export interface PageQuery {
 	"created[gt]"?: number | undefined;
 	"created[lte]"?: number | undefined;
 	"created[lt]"?: number | undefined;
+}
+
+/** The merchant and mode a list or lookup is scoped to. */
+export interface Owner {
+	merchantId: string;
+	livemode: boolean;
 }
 
 export interface Page<T> {
@@ -40,6 +48,72 @@ export function checkCursors(
 	}
 }
 
+/** A cursor query: a page size, and at most one of the two cursors (ids of the listed kind). */
+export interface CursorQuery {
+	limit: number;
+	starting_after?: string | undefined;
+	ending_before?: string | undefined;
+}
+
+/** The rows one page reads, as id bounds, a direction and a row count. */
+export interface PageWindow {
+	/** Only ids below this one (`starting_after`). */
+	idBelow?: string | undefined;
+	/** Only ids above this one (`ending_before`). */
+	idAbove?: string | undefined;
+	/** Newest first, or oldest first when paging back from `ending_before`. */
+	order: "asc" | "desc";
+	/** One more row than the page holds: its presence says there are more. */
+	take: number;
+}
+
+/**
+ * The one cursor pagination of every list: `fetch` reads the window's rows (in its own query,
+ * SQL or drizzle, with the list's filters) in the window's order; the page is the first `limit`
+ * of them, put back newest first, and `has_more` says whether another row followed.
+ */
+export async function paginate<Row>(
+	query: CursorQuery,
+	fetch: (window: PageWindow) => Promise<Row[]>,
+): Promise<Page<Row>> {
+	const backwards = query.ending_before !== undefined;
+	const rows = await fetch({
+		idBelow: query.starting_after || undefined,
+		idAbove: query.ending_before || undefined,
+		order: backwards ? "asc" : "desc",
+		take: query.limit + 1,
+	});
+	const page = rows.slice(0, query.limit);
+	if (backwards) page.reverse();
+	return { data: page, has_more: rows.length > query.limit };
+}
+
+/** The window's cursor bounds and order on a table's id column, for a drizzle query. */
+export function idWindow(id: SQLiteColumn, window: PageWindow): { bounds: SQL[]; orderBy: SQL } {
+	const bounds: SQL[] = [];
+	if (window.idBelow) bounds.push(lt(id, window.idBelow));
+	if (window.idAbove) bounds.push(gt(id, window.idAbove));
+	return { bounds, orderBy: window.order === "asc" ? asc(id) : desc(id) };
+}
+
+/**
+ * A list's `created` filters as bounds on ids (which sort by creation): ids at or above each of
+ * `lowest`, and below each of `below`, in the order the filters are applied.
+ */
+export function createdIdBounds(
+	kind: IdKind,
+	query: Pick<PageQuery, "created[gte]" | "created[gt]" | "created[lte]" | "created[lt]">,
+): { lowest: string[]; below: string[] } {
+	const at = (seconds: number) => lowestIdAt(kind, seconds * 1000);
+	const lowest: string[] = [];
+	const below: string[] = [];
+	if (query["created[gte]"] !== undefined) lowest.push(at(query["created[gte]"]));
+	if (query["created[gt]"] !== undefined) lowest.push(at(query["created[gt]"] + 1));
+	if (query["created[lte]"] !== undefined) below.push(at(query["created[lte]"] + 1));
+	if (query["created[lt]"] !== undefined) below.push(at(query["created[lt]"]));
+	return { lowest, below };
+}
+
 /**
  * Cursor pagination, newest first, over a table whose ids sort by creation. Filters are fixed
  * equality conditions (already bound by the caller); cursors and `created` bounds become id
@@ -56,46 +130,32 @@ export async function listPage<Row extends { id: string }>(
 ): Promise<Page<Row>> {
 	const { query, kind } = input;
 	checkCursors(query, kind);
-	const conditions = input.where.map(([column]) => `${column} = ?`);
-	const bindings: (string | number)[] = input.where.map(([, value]) => value);
-	const lower = [
-		query["created[gte]"] !== undefined ? lowestIdAt(kind, query["created[gte]"] * 1000) : null,
-		query["created[gt]"] !== undefined ? lowestIdAt(kind, (query["created[gt]"] + 1) * 1000) : null,
-	];
-	const upper = [
-		query["created[lte]"] !== undefined
-			? lowestIdAt(kind, (query["created[lte]"] + 1) * 1000)
-			: null,
-		query["created[lt]"] !== undefined ? lowestIdAt(kind, query["created[lt]"] * 1000) : null,
-	];
-	for (const bound of lower) {
-		if (bound) {
+	return paginate(query, async (window) => {
+		const conditions = input.where.map(([column]) => `${column} = ?`);
+		const bindings: (string | number)[] = input.where.map(([, value]) => value);
+		const { lowest, below } = createdIdBounds(kind, query);
+		for (const bound of lowest) {
 			conditions.push("id >= ?");
 			bindings.push(bound);
 		}
-	}
-	for (const bound of upper) {
-		if (bound) {
+		for (const bound of below) {
 			conditions.push("id < ?");
 			bindings.push(bound);
 		}
-	}
-	const backwards = query.ending_before !== undefined;
-	if (query.starting_after) {
-		conditions.push("id < ?");
-		bindings.push(query.starting_after);
-	}
-	if (query.ending_before) {
-		conditions.push("id > ?");
-		bindings.push(query.ending_before);
-	}
-	const sql = `SELECT * FROM ${input.table} WHERE ${conditions.join(" AND ")}
-		ORDER BY id ${backwards ? "ASC" : "DESC"} LIMIT ?`;
-	const { results } = await db
-		.prepare(sql)
-		.bind(...bindings, query.limit + 1)
-		.all<Row>();
-	const has_more = results.length > query.limit;
-	const page = results.slice(0, query.limit);
-	return { data: backwards ? page.reverse() : page, has_more };
+		if (window.idBelow) {
+			conditions.push("id < ?");
+			bindings.push(window.idBelow);
+		}
+		if (window.idAbove) {
+			conditions.push("id > ?");
+			bindings.push(window.idAbove);
+		}
+		const sql = `SELECT * FROM ${input.table} WHERE ${conditions.join(" AND ")}
+		ORDER BY id ${window.order.toUpperCase()} LIMIT ?`;
+		const { results } = await db
+			.prepare(sql)
+			.bind(...bindings, window.take)
+			.all<Row>();
+		return results;
+	});
 }

@@ -1,3 +1,5 @@
+import { paginate } from "./pagination";
+
 /**
  * The balance transfers an automatic payout includes (`payout_items`). A ledger transfer's posting
  * on a merchant's available account is itemised in at most one payout (a unique index).
@@ -150,21 +152,25 @@ export async function payoutItemsPage(
 			.first<{ created: number; transfer_id: string }>();
 		if (!cursor) return null;
 	}
-	const backwards = q.endingBefore !== undefined;
-	const bound = cursor ? `AND (t.created, i.transfer_id) ${backwards ? ">" : "<"} (?, ?)` : "";
-	const { results } = await db
-		.prepare(
-			`SELECT i.transfer_id, t.kind, t.reference, i.amount, i.currency, t.created
+	// The cursor's transfer is found above; the window's bound is its (created, transfer id).
+	const query = { limit: q.limit, starting_after: q.startingAfter, ending_before: q.endingBefore };
+	return paginate(query, async (window) => {
+		const order = window.order.toUpperCase();
+		const bound = cursor
+			? `AND (t.created, i.transfer_id) ${order === "ASC" ? ">" : "<"} (?, ?)`
+			: "";
+		const { results } = await db
+			.prepare(
+				`SELECT i.transfer_id, t.kind, t.reference, i.amount, i.currency, t.created
 			 FROM payout_items i JOIN ledger_transfers t ON t.id = i.transfer_id
 			 WHERE i.payout_id = ? ${bound}
-			 ORDER BY t.created ${backwards ? "ASC" : "DESC"}, i.transfer_id ${backwards ? "ASC" : "DESC"}
+			 ORDER BY t.created ${order}, i.transfer_id ${order}
 			 LIMIT ?`,
-		)
-		.bind(payoutId, ...(cursor ? [cursor.created, cursor.transfer_id] : []), q.limit + 1)
-		.all<PayoutItemRow>();
-	const has_more = results.length > q.limit;
-	const page = results.slice(0, q.limit);
-	return { data: backwards ? page.reverse() : page, has_more };
+			)
+			.bind(payoutId, ...(cursor ? [cursor.created, cursor.transfer_id] : []), window.take)
+			.all<PayoutItemRow>();
+		return results;
+	});
 }
 
 /** Whether the payout exists and is this merchant's in this mode (another's is a 404 too). */

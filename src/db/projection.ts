@@ -1,7 +1,7 @@
 import type { TransferJson } from "../domain/ledger";
 import { transferFromJson } from "../domain/ledger";
 import { type PaymentRecord, toApiPayment } from "../domain/payment";
-import { type EventRow, insertEventStatement } from "../services/events";
+import { type EventRow, insertEventStatement } from "./events";
 import { transferStatements } from "./ledger";
 
 /** One committed transition of a PaymentObject, waiting to reach D1. */

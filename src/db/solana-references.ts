@@ -1,5 +1,6 @@
 import type { Transfer } from "../domain/ledger";
 import { transferStatements } from "./ledger";
+import { paginate } from "./pagination";
 
 /** Records that `reference` identifies `paymentId`; a reference is random and never reused. */
 export async function recordReference(
@@ -105,24 +106,29 @@ export async function listUnattributed(
 	db: D1Database,
 	options: { status?: string; limit: number; startingAfter?: string },
 ): Promise<{ rows: UnattributedRow[]; hasMore: boolean }> {
-	const where: string[] = [];
-	const binds: (string | number)[] = [];
-	if (options.status) {
-		where.push("status = ?");
-		binds.push(options.status);
-	}
-	if (options.startingAfter) {
-		where.push("(created, id) < (SELECT created, id FROM unattributed_funds WHERE id = ?)");
-		binds.push(options.startingAfter);
-	}
-	const { results } = await db
-		.prepare(
-			`SELECT * FROM unattributed_funds ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+	// Forward only: the window is always newest first, below the cursor's (created, id).
+	const query = { limit: options.limit, starting_after: options.startingAfter };
+	const page = await paginate(query, async (window) => {
+		const where: string[] = [];
+		const binds: (string | number)[] = [];
+		if (options.status) {
+			where.push("status = ?");
+			binds.push(options.status);
+		}
+		if (window.idBelow) {
+			where.push("(created, id) < (SELECT created, id FROM unattributed_funds WHERE id = ?)");
+			binds.push(window.idBelow);
+		}
+		const { results } = await db
+			.prepare(
+				`SELECT * FROM unattributed_funds ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
 			 ORDER BY created DESC, id DESC LIMIT ?`,
-		)
-		.bind(...binds, options.limit + 1)
-		.all<UnattributedRow>();
-	return { rows: results.slice(0, options.limit), hasMore: results.length > options.limit };
+			)
+			.bind(...binds, window.take)
+			.all<UnattributedRow>();
+		return results;
+	});
+	return { rows: page.data, hasMore: page.has_more };
 }
 
 /** Which payment a transaction paid, for search by signature (the first payment booked keeps it). */

@@ -6,6 +6,14 @@
  */
 import { MoneyError, U64_MAX } from "./money";
 
+/** How a settlement conversion ended. */
+export const CONVERSION_STATUSES = ["completed", "failed"] as const;
+export type ConversionStatus = (typeof CONVERSION_STATUSES)[number];
+
+/** Which rate a conversion uses: the quote's at payment time, or the one when it runs. */
+export const CONVERSION_RATE_POLICIES = ["locked", "current"] as const;
+export type ConversionRatePolicy = (typeof CONVERSION_RATE_POLICIES)[number];
+
 /** Price-currency minor units per one token base unit, as numerator / denominator (both > 0). */
 export interface ExactRate {
 	readonly numerator: bigint;

@@ -6,6 +6,8 @@
 
 export type ReportType = "transactions" | "settlement";
 export const REPORT_TYPES = ["transactions", "settlement"] as const;
+export const REPORT_STATUSES = ["pending", "ready", "failed"] as const;
+export type ReportStatus = (typeof REPORT_STATUSES)[number];
 
 const DAY = 86_400;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

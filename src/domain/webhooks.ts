@@ -314,10 +314,14 @@ export function queueDelaySeconds(seconds: number): number {
 	return Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(1, Math.round(seconds)));
 }
 
+/** A webhook delivery attempt: claimed (pending), then succeeded or failed. */
+export const WEBHOOK_ATTEMPT_STATUSES = ["pending", "succeeded", "failed"] as const;
+export type WebhookAttemptStatus = (typeof WEBHOOK_ATTEMPT_STATUSES)[number];
+
 /** The latest recorded attempt of one delivery. */
 export interface LastAttempt {
 	attempt: number;
-	status: "pending" | "succeeded" | "failed";
+	status: WebhookAttemptStatus;
 	/** When it was claimed (ms). */
 	startedMs: number;
 	/** How long it took; null while pending, or when its consumer died before recording it. */

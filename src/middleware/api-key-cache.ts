@@ -5,15 +5,9 @@
 // revocation through this isolate holds from its next request; other isolates see it within
 // KEY_CACHE_TTL_MS.
 
-export interface ApiKeyRow {
-	id: string;
-	merchant_id: string;
-	type: "secret" | "publishable";
-	livemode: number;
-	expires_at: number | null;
-	revoked_at: number | null;
-	last_used_at: number | null;
-}
+import type { ApiKeyRow } from "../db/api-keys";
+
+export type { ApiKeyRow };
 
 export const KEY_CACHE_TTL_MS = 5_000;
 const MAX_CACHED_KEYS = 1_000;

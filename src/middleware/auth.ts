@@ -1,9 +1,10 @@
 import { createMiddleware } from "hono/factory";
+import { findApiKeyByHash, touchApiKeyLastUsed } from "../db/api-keys";
 import { verifyCheckoutToken } from "../lib/checkout-token";
 import { sha256Hex, timingSafeEqualText } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../types";
-import { type ApiKeyRow, cachedApiKey, forgetApiKeys, rememberApiKey } from "./api-key-cache";
+import { cachedApiKey, forgetApiKeys, rememberApiKey } from "./api-key-cache";
 
 /** `last_used_at` is kept to the hour, so a busy key costs one write an hour, not one a request. */
 const LAST_USED_RESOLUTION = 60 * 60;
@@ -44,12 +45,7 @@ export function apiKeyAuth(options: ApiKeyAuthOptions = { allow: ["secret"] }) {
 		const hash = await sha256Hex(token);
 		let row = cachedApiKey(c.env, hash);
 		if (!row) {
-			row =
-				(await c.env.DB.prepare(
-					`SELECT id, merchant_id, type, livemode, expires_at, revoked_at, last_used_at FROM api_keys WHERE hash = ?`,
-				)
-					.bind(hash)
-					.first<ApiKeyRow>()) ?? undefined;
+			row = (await findApiKeyByHash(c.env.DB, hash)) ?? undefined;
 			if (row) rememberApiKey(c.env, hash, row);
 		}
 		if (!row || row.revoked_at !== null) {
@@ -67,12 +63,7 @@ export function apiKeyAuth(options: ApiKeyAuthOptions = { allow: ["secret"] }) {
 		const now = Math.floor(Date.now() / 1000);
 		if (row.last_used_at === null || row.last_used_at < now - LAST_USED_RESOLUTION) {
 			// At most one write per key per hour, off the response path.
-			c.executionCtx.waitUntil(
-				c.env.DB.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?")
-					.bind(now, row.id)
-					.run()
-					.catch(() => undefined),
-			);
+			c.executionCtx.waitUntil(touchApiKeyLastUsed(c.env.DB, row.id, now).catch(() => undefined));
 			// The cached row says so too, or every request until it expires would write again.
 			row.last_used_at = now;
 		}

@@ -1,4 +1,11 @@
 import { createMiddleware } from "hono/factory";
+import {
+	claimIdempotencyKey,
+	deleteIdempotencyKey,
+	findIdempotencyKey,
+	storeIdempotentResponse,
+	takeOverLapsedIdempotencyLock,
+} from "../db/idempotency-keys";
 import { sha256Hex } from "../lib/crypto";
 import { EncryptionConfigError, encrypt, loadKeyring, openField } from "../lib/encryption";
 import { ApiError } from "../lib/errors";
@@ -9,14 +16,6 @@ export interface IdempotencyOptions {
 	ttlSeconds?: number;
 	/** How long a request holds its key; a crashed request's key is free again after this. */
 	lockSeconds?: number;
-}
-
-interface StoredKey {
-	request_hash: string;
-	locked_until: number | null;
-	response_status: number | null;
-	response_body: string | null;
-	expires_at: number;
 }
 
 /**
@@ -46,27 +45,15 @@ export function idempotency(options: IdempotencyOptions = {}) {
 		const now = Math.floor(Date.now() / 1000);
 		const pk = [owner, livemode, key] as const;
 
-		const claimed = await db
-			.prepare(
-				`INSERT INTO idempotency_keys (merchant_id, livemode, key, request_hash, locked_until, created, expires_at)
-				 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-				 ON CONFLICT (merchant_id, livemode, key) DO UPDATE SET
-				   request_hash = excluded.request_hash, locked_until = excluded.locked_until,
-				   response_status = NULL, response_body = NULL,
-				   created = excluded.created, expires_at = excluded.expires_at
-				 WHERE idempotency_keys.expires_at <= ?6`,
-			)
-			.bind(...pk, requestHash, now + lock, now, now + ttl)
-			.run();
+		const claimed = await claimIdempotencyKey(db, pk, {
+			requestHash,
+			lockedUntil: now + lock,
+			now,
+			expiresAt: now + ttl,
+		});
 
-		if (claimed.meta.changes !== 1) {
-			const stored = await db
-				.prepare(
-					`SELECT request_hash, locked_until, response_status, response_body, expires_at
-					 FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ?`,
-				)
-				.bind(...pk)
-				.first<StoredKey>();
+		if (!claimed) {
+			const stored = await findIdempotencyKey(db, pk);
 			if (!stored) return retryAfterRace();
 			if (stored.request_hash !== requestHash) {
 				throw new ApiError(
@@ -94,15 +81,7 @@ export function idempotency(options: IdempotencyOptions = {}) {
 				});
 			}
 			// In flight, unless its holder died: then take the lapsed lock over.
-			const takeover = await db
-				.prepare(
-					`UPDATE idempotency_keys SET locked_until = ?4
-					 WHERE merchant_id = ?1 AND livemode = ?2 AND key = ?3
-					   AND response_status IS NULL AND locked_until <= ?5`,
-				)
-				.bind(...pk, now + lock, now)
-				.run();
-			if (takeover.meta.changes !== 1) {
+			if (!(await takeOverLapsedIdempotencyLock(db, pk, now + lock, now))) {
 				throw new ApiError(
 					"idempotency_key_in_use",
 					"There is currently another in-progress request using this Idempotency-Key. Retry after it completes.",
@@ -121,24 +100,12 @@ export function idempotency(options: IdempotencyOptions = {}) {
 					withoutSecrets(await c.res.clone().text()),
 					responseAad(...pk),
 				);
-				await db
-					.prepare(
-						`UPDATE idempotency_keys SET response_status = ?, response_body = ?, locked_until = NULL
-						 WHERE merchant_id = ? AND livemode = ? AND key = ?`,
-					)
-					.bind(status, responseBody, ...pk)
-					.run();
+				await storeIdempotentResponse(db, pk, status, responseBody);
 				stored = true;
 			}
 		} finally {
 			if (!stored) {
-				await db
-					.prepare(
-						"DELETE FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ?",
-					)
-					.bind(...pk)
-					.run()
-					.catch(() => undefined);
+				await deleteIdempotencyKey(db, pk).catch(() => undefined);
 			}
 		}
 		return undefined;
@@ -182,20 +149,4 @@ function withoutSecrets(body: string): string {
 	} catch {
 		return body;
 	}
-}
-
-/** Deletes expired keys in bounded batches (called by the cron trigger). */
-export async function purgeExpiredIdempotencyKeys(
-	db: D1Database,
-	now: number,
-	batch = 1000,
-): Promise<number> {
-	const result = await db
-		.prepare(
-			`DELETE FROM idempotency_keys WHERE rowid IN
-			   (SELECT rowid FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)`,
-		)
-		.bind(now, batch)
-		.run();
-	return result.meta.changes;
 }

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { listPage } from "../db/pagination";
+import { findConversion, listConversions } from "../db/conversions";
 import { isId } from "../domain/ids";
 import { notFound } from "../lib/errors";
-import { type ConversionRow, toApiConversion } from "../services/conversions";
+import { toApiConversion } from "../services/conversions";
 import type { App } from "../types";
 import { apiRoute, jsonResponse } from "./define";
 import { CreatedRangeQuerySchema, errorResponses, ListQuerySchema, listSchema } from "./schemas";
@@ -84,17 +84,7 @@ export function registerConversions(app: App): void {
 	app.openapi(list, async (c) => {
 		const query = c.req.valid("query");
 		const auth = c.get("auth");
-		const where: [string, string | number][] = [
-			["merchant_id", auth.merchantId],
-			["livemode", auth.livemode ? 1 : 0],
-		];
-		if (query.payment) where.push(["payment_id", query.payment]);
-		const page = await listPage<ConversionRow>(c.env.DB, {
-			table: "conversions",
-			kind: "conversion",
-			where,
-			query,
-		});
+		const page = await listConversions(c.env.DB, auth, { payment: query.payment }, query);
 		return c.json(
 			{
 				object: "list" as const,
@@ -110,11 +100,7 @@ export function registerConversions(app: App): void {
 		const { id } = c.req.valid("param");
 		const auth = c.get("auth");
 		if (!isId("conversion", id)) throw notFound("conversion", id);
-		const row = await c.env.DB.prepare(
-			"SELECT * FROM conversions WHERE id = ? AND merchant_id = ? AND livemode = ?",
-		)
-			.bind(id, auth.merchantId, auth.livemode ? 1 : 0)
-			.first<ConversionRow>();
+		const row = await findConversion(c.env.DB, auth, id);
 		if (!row) throw notFound("conversion", id);
 		return c.json(toApiConversion(row), 200);
 	});

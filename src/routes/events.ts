@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { listPage } from "../db/pagination";
+import { findEvent, listEvents as listEventRows, type StoredEventRow } from "../db/events";
 import { isId } from "../domain/ids";
 import { notFound } from "../lib/errors";
 import type { App } from "../types";
@@ -12,16 +12,7 @@ import {
 	listSchema,
 } from "./schemas";
 
-interface EventRow {
-	id: string;
-	type: string;
-	livemode: number;
-	created: number;
-	data: string;
-	merchant_id: string;
-}
-
-function toApiEvent(row: EventRow) {
+function toApiEvent(row: StoredEventRow) {
 	return {
 		id: row.id,
 		object: "event" as const,
@@ -69,18 +60,12 @@ export function registerEvents(app: App): void {
 	app.openapi(listEvents, async (c) => {
 		const query = c.req.valid("query");
 		const auth = c.get("auth");
-		const where: [string, string | number][] = [
-			["merchant_id", auth.merchantId],
-			["livemode", auth.livemode ? 1 : 0],
-		];
-		if (query.type) where.push(["type", query.type]);
-		if (query.object_id) where.push(["object_id", query.object_id]);
-		const page = await listPage<EventRow>(c.env.DB, {
-			table: "events",
-			kind: "event",
-			where,
+		const page = await listEventRows(
+			c.env.DB,
+			auth,
+			{ type: query.type, objectId: query.object_id },
 			query,
-		});
+		);
 		return c.json(
 			{
 				object: "list" as const,
@@ -96,11 +81,7 @@ export function registerEvents(app: App): void {
 		const { id } = c.req.valid("param");
 		const auth = c.get("auth");
 		if (!isId("event", id)) throw notFound("event", id);
-		const row = await c.env.DB.prepare(
-			"SELECT * FROM events WHERE id = ? AND merchant_id = ? AND livemode = ?",
-		)
-			.bind(id, auth.merchantId, auth.livemode ? 1 : 0)
-			.first<EventRow>();
+		const row = await findEvent(c.env.DB, auth, id);
 		if (!row) throw notFound("event", id);
 		return c.json(toApiEvent(row), 200);
 	});

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CheckoutViewSchema } from "../checkout/schema";
-import { listPage } from "../db/pagination";
+import { listPayments as listPaymentRows } from "../db/payments";
 import { checkoutView } from "../domain/checkout";
 import { isId } from "../domain/ids";
 import { EXPIRES_IN, type PaymentObjectJson, toApiPayment } from "../domain/payment";
@@ -258,18 +258,12 @@ export function registerPayments(app: App): void {
 	app.openapi(listPayments, async (c) => {
 		const query = c.req.valid("query");
 		const auth = c.get("auth");
-		const where: [string, string | number][] = [
-			["merchant_id", auth.merchantId],
-			["livemode", auth.livemode ? 1 : 0],
-		];
-		if (query.status) where.push(["status", query.status]);
-		if (query.customer) where.push(["customer_id", query.customer]);
-		const page = await listPage<{ id: string; data: string }>(c.env.DB, {
-			table: "payments",
-			kind: "payment",
-			where,
+		const page = await listPaymentRows(
+			c.env.DB,
+			auth,
+			{ status: query.status, customer: query.customer },
 			query,
-		});
+		);
 		return c.json(
 			{
 				object: "list" as const,

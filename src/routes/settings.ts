@@ -1,10 +1,9 @@
 import { z } from "@hono/zod-openapi";
-import type { MerchantSettings } from "../db/schema";
 import { isSupportedCurrency } from "../domain/money";
 import { PAYOUT_INTERVALS, WEEKDAYS } from "../domain/payout-schedule";
 import { ApiError, notFound } from "../lib/errors";
 import { auditApiChange } from "../services/audit";
-import { getMerchant, updateMerchant } from "../services/merchants";
+import { getMerchant, type MerchantSettings, updateMerchant } from "../services/merchants";
 import { applyPayoutSettings, payoutSettingsJson } from "../services/payout-settings";
 import { tokenCatalog } from "../services/tokens";
 import type { App } from "../types";

@@ -1,4 +1,9 @@
 import type Stripe from "stripe";
+import {
+	markStripeEventProcessed,
+	recordStripeEvent,
+	stripeEventProcessed,
+} from "../db/stripe-events";
 import type { CardDispute } from "../domain/card-details";
 import { isId } from "../domain/ids";
 import type { Env } from "../env";
@@ -46,23 +51,13 @@ export function registerStripeWebhooks(app: App): void {
 
 		const db = c.env.DB;
 		const now = Math.floor(Date.now() / 1000);
-		await db
-			.prepare(
-				"INSERT INTO stripe_events (id, type, received, processed) VALUES (?, ?, ?, NULL) ON CONFLICT (id) DO NOTHING",
-			)
-			.bind(event.id, event.type, now)
-			.run();
-		const seen = await db
-			.prepare("SELECT processed FROM stripe_events WHERE id = ?")
-			.bind(event.id)
-			.first<{ processed: number | null }>();
-		if (seen?.processed) return c.json({ received: true, duplicate: true });
+		await recordStripeEvent(db, event, now);
+		if (await stripeEventProcessed(db, event.id)) {
+			return c.json({ received: true, duplicate: true });
+		}
 
 		const paymentId = await apply(c.env, event);
-		await db
-			.prepare("UPDATE stripe_events SET processed = ?, payment_id = ? WHERE id = ?")
-			.bind(now, paymentId, event.id)
-			.run();
+		await markStripeEventProcessed(db, event.id, now, paymentId);
 		return c.json({ received: true });
 	});
 }

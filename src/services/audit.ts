@@ -1,8 +1,15 @@
-import { and, asc, desc, eq, gt, gte, lt, type SQL } from "drizzle-orm";
+import { and, eq, gte, lt, type SQL } from "drizzle-orm";
 import { createDb } from "../db/client";
-import { checkCursors, type Page, type PageQuery } from "../db/pagination";
+import {
+	checkCursors,
+	createdIdBounds,
+	idWindow,
+	type Page,
+	type PageQuery,
+	paginate,
+} from "../db/pagination";
 import { auditLog } from "../db/schema";
-import { lowestIdAt, newId } from "../domain/ids";
+import { newId } from "../domain/ids";
 import type { Role } from "../domain/roles";
 import type { Env } from "../env";
 
@@ -102,28 +109,19 @@ export async function listAuditLog(
 	];
 	if (query.action !== undefined) conditions.push(eq(auditLog.action, query.action));
 	if (query.object_id !== undefined) conditions.push(eq(auditLog.objectId, query.object_id));
-	const at = (seconds: number) => lowestIdAt("auditLog", seconds * 1000);
-	if (query["created[gte]"] !== undefined)
-		conditions.push(gte(auditLog.id, at(query["created[gte]"])));
-	if (query["created[gt]"] !== undefined)
-		conditions.push(gte(auditLog.id, at(query["created[gt]"] + 1)));
-	if (query["created[lte]"] !== undefined)
-		conditions.push(lt(auditLog.id, at(query["created[lte]"] + 1)));
-	if (query["created[lt]"] !== undefined)
-		conditions.push(lt(auditLog.id, at(query["created[lt]"])));
-	if (query.starting_after) conditions.push(lt(auditLog.id, query.starting_after));
-	if (query.ending_before) conditions.push(gt(auditLog.id, query.ending_before));
-	const backwards = query.ending_before !== undefined;
-	const rows = await createDb(env.DB)
-		.select()
-		.from(auditLog)
-		.where(and(...conditions))
-		.orderBy(backwards ? asc(auditLog.id) : desc(auditLog.id))
-		.limit(query.limit + 1);
-	const has_more = rows.length > query.limit;
-	const page = rows.slice(0, query.limit);
-	if (backwards) page.reverse();
-	return { data: page.map(toJson), has_more };
+	const created = createdIdBounds("auditLog", query);
+	for (const id of created.lowest) conditions.push(gte(auditLog.id, id));
+	for (const id of created.below) conditions.push(lt(auditLog.id, id));
+	const page = await paginate(query, (window) => {
+		const { bounds, orderBy } = idWindow(auditLog.id, window);
+		return createDb(env.DB)
+			.select()
+			.from(auditLog)
+			.where(and(...conditions, ...bounds))
+			.orderBy(orderBy)
+			.limit(window.take);
+	});
+	return { data: page.data.map(toJson), has_more: page.has_more };
 }
 
 /** An entry for a change made through the API: the merchant, mode and key come from the auth. */

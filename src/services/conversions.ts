@@ -6,6 +6,7 @@
  */
 
 import { getConfig } from "../config";
+import type { ConversionRow } from "../db/conversions";
 import { transferStatements } from "../db/ledger";
 import type { MerchantSettings } from "../db/schema";
 import {
@@ -47,31 +48,7 @@ export class ConversionRefused extends Error {
 }
 
 /** A row of the `conversions` table, as D1 returns it. */
-export interface ConversionRow {
-	id: string;
-	merchant_id: string;
-	livemode: number;
-	payment_id: string;
-	status: "completed" | "failed";
-	policy: "locked" | "current";
-	from_currency: string;
-	from_token: string;
-	from_amount: string;
-	to_currency: string;
-	to_token: string | null;
-	to_amount: string | null;
-	rate_numerator: string | null;
-	rate_denominator: string | null;
-	rate: string | null;
-	rate_source: string | null;
-	rate_publish_time: number | null;
-	spread_bps: number;
-	fee: string | null;
-	rounding: string | null;
-	failure_code: string | null;
-	failure_message: string | null;
-	created: number;
-}
+export type { ConversionRow };
 
 type Amount = number | string;
 

@@ -1,9 +1,15 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, type SQL } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { createDb } from "../db/client";
-import { checkCursors, type PageQuery } from "../db/pagination";
+import {
+	checkCursors,
+	createdIdBounds,
+	idWindow,
+	type PageQuery,
+	paginate,
+} from "../db/pagination";
 import { customers, customerWallets } from "../db/schema";
-import { isId, lowestIdAt, newId } from "../domain/ids";
+import { isId, newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
 import type { Env } from "../env";
 import {
@@ -342,42 +348,30 @@ export async function listCustomers(
 		eq(customers.merchantId, owner.merchantId),
 		eq(customers.livemode, owner.livemode),
 	];
-	const at = (seconds: number) => lowestIdAt("customer", seconds * 1000);
-	if (query["created[gte]"] !== undefined)
-		conditions.push(gte(customers.id, at(query["created[gte]"])));
-	if (query["created[gt]"] !== undefined)
-		conditions.push(gte(customers.id, at(query["created[gt]"] + 1)));
-	if (query["created[lte]"] !== undefined)
-		conditions.push(lt(customers.id, at(query["created[lte]"] + 1)));
-	if (query["created[lt]"] !== undefined)
-		conditions.push(lt(customers.id, at(query["created[lt]"])));
-	if (query.starting_after) conditions.push(lt(customers.id, query.starting_after));
-	if (query.ending_before) conditions.push(gt(customers.id, query.ending_before));
-	const backwards = query.ending_before !== undefined;
+	const created = createdIdBounds("customer", query);
+	for (const id of created.lowest) conditions.push(gte(customers.id, id));
+	for (const id of created.below) conditions.push(lt(customers.id, id));
 	const db = createDb(env.DB);
-	const pageOf = (extra: SQL[]) =>
-		db
-			.select()
-			.from(customers)
-			.where(and(...conditions, ...extra))
-			.orderBy(backwards ? asc(customers.id) : desc(customers.id))
-			.limit(query.limit + 1);
-	let rows: CustomerRow[];
-	if (query.email === undefined) rows = await pageOf([]);
-	else {
+	const { data: page, has_more } = await paginate(query, async (window): Promise<CustomerRow[]> => {
+		const { bounds, orderBy } = idWindow(customers.id, window);
+		const pageOf = (extra: SQL[]) =>
+			db
+				.select()
+				.from(customers)
+				.where(and(...conditions, ...bounds, ...extra))
+				.orderBy(orderBy)
+				.limit(window.take);
+		if (query.email === undefined) return pageOf([]);
 		// Rows not yet rotated carry a hash under an older key, or the legacy unkeyed one: one
 		// bounded range on the email index per hash (an IN list would make SQLite pick the
 		// merchant index and scan), merged in id order.
 		const hashes = await lookupHashes(await emailKeyring(env), normalizeEmail(query.email));
 		const pages = await Promise.all(hashes.map((h) => pageOf([eq(customers.emailHash, h)])));
-		rows = pages
+		return pages
 			.flat()
-			.sort((a, b) => (a.id < b.id ? 1 : -1) * (backwards ? -1 : 1))
-			.slice(0, query.limit + 1);
-	}
-	const has_more = rows.length > query.limit;
-	const page = rows.slice(0, query.limit);
-	if (backwards) page.reverse();
+			.sort((a, b) => (a.id < b.id ? 1 : -1) * (window.order === "asc" ? -1 : 1))
+			.slice(0, window.take);
+	});
 	const wallets =
 		page.length === 0
 			? []

@@ -1,3 +1,6 @@
+import { customerEmailsAfter, resealCustomerEmailStatement } from "../db/customers";
+import { resealStoredResponseStatement, storedResponsesAfter } from "../db/idempotency-keys";
+import { resealWebhookSecretsStatement, webhookSecretsAfter } from "../db/webhook-endpoints";
 import type { Env } from "../env";
 import {
 	decrypt,
@@ -89,12 +92,7 @@ async function rotateWebhookSecrets(
 	after: string,
 	limit: number,
 ): Promise<BatchResult> {
-	const { results } = await db
-		.prepare(
-			"SELECT id, secret, previous_secret FROM webhook_endpoints WHERE id > ? ORDER BY id LIMIT ?",
-		)
-		.bind(after, limit)
-		.all<{ id: string; secret: string; previous_secret: string | null }>();
+	const results = await webhookSecretsAfter(db, after, limit);
 	const updates: D1PreparedStatement[] = [];
 	for (const row of results) {
 		if (!needsRotation(keyring, row.secret) && !needsRotation(keyring, row.previous_secret)) {
@@ -105,18 +103,12 @@ async function rotateWebhookSecrets(
 				? value
 				: encrypt(keyring, await decrypt(keyring, value, row.id), row.id);
 		updates.push(
-			db
-				.prepare(
-					`UPDATE webhook_endpoints SET secret = ?, previous_secret = ?
-					 WHERE id = ? AND secret = ? AND previous_secret IS ?`,
-				)
-				.bind(
-					await reseal(row.secret),
-					await reseal(row.previous_secret),
-					row.id,
-					row.secret,
-					row.previous_secret,
-				),
+			resealWebhookSecretsStatement(
+				db,
+				row.id,
+				{ secret: await reseal(row.secret), previous_secret: await reseal(row.previous_secret) },
+				row,
+			),
 		);
 	}
 	return finish(db, results, updates);
@@ -129,24 +121,22 @@ async function rotateCustomerEmails(
 	after: string,
 	limit: number,
 ): Promise<BatchResult> {
-	const { results } = await db
-		.prepare("SELECT id, email FROM customers WHERE id > ? ORDER BY id LIMIT ?")
-		.bind(after, limit)
-		.all<{ id: string; email: string | null }>();
+	const results = await customerEmailsAfter(db, after, limit);
 	const updates: D1PreparedStatement[] = [];
 	for (const row of results) {
 		if (row.email === null || !needsRotation(keyring, row.email)) continue;
 		const aad = `customer:${row.id}:email`;
 		const email = await openField(keyring, row.email, aad);
 		updates.push(
-			db
-				.prepare("UPDATE customers SET email = ?, email_hash = ? WHERE id = ? AND email = ?")
-				.bind(
-					await encrypt(keyring, email, aad),
-					await lookupHash(keyring, email.trim().toLowerCase()),
-					row.id,
-					row.email,
-				),
+			resealCustomerEmailStatement(
+				db,
+				row.id,
+				{
+					email: await encrypt(keyring, email, aad),
+					emailHash: await lookupHash(keyring, email.trim().toLowerCase()),
+				},
+				row.email,
+			),
 		);
 	}
 	return finish(db, results, updates);
@@ -159,30 +149,19 @@ async function rotateStoredResponses(
 	after: string,
 	limit: number,
 ): Promise<BatchResult> {
-	const { results } = await db
-		.prepare(
-			`SELECT rowid AS id, merchant_id, livemode, key, response_body FROM idempotency_keys
-			 WHERE rowid > ? ORDER BY rowid LIMIT ?`,
-		)
-		.bind(after === "" ? 0 : Number(after), limit)
-		.all<{
-			id: number;
-			merchant_id: string;
-			livemode: number;
-			key: string;
-			response_body: string | null;
-		}>();
+	const results = await storedResponsesAfter(db, after === "" ? 0 : Number(after), limit);
 	const updates: D1PreparedStatement[] = [];
 	for (const row of results) {
 		if (row.response_body === null || !needsRotation(keyring, row.response_body)) continue;
 		const aad = responseAad(row.merchant_id, row.livemode, row.key);
 		const body = await openField(keyring, row.response_body, aad);
 		updates.push(
-			db
-				.prepare(
-					"UPDATE idempotency_keys SET response_body = ? WHERE rowid = ? AND response_body = ?",
-				)
-				.bind(await encrypt(keyring, body, aad), row.id, row.response_body),
+			resealStoredResponseStatement(
+				db,
+				row.id,
+				await encrypt(keyring, body, aad),
+				row.response_body,
+			),
 		);
 	}
 	const done = await finish(db, [], updates);

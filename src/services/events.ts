@@ -1,3 +1,12 @@
+import {
+	type EventRow,
+	eventsWithoutFirstAttempt,
+	insertEventStatement,
+	markEventsPublished,
+	succeededPaymentsWithoutConversion,
+	unpublishedEvents,
+} from "../db/events";
+import { overdueAttempts } from "../db/webhook-attempts";
 import { lowestIdAt, newId } from "../domain/ids";
 import type {
 	ConversionsMessage,
@@ -8,19 +17,8 @@ import { eventMatches, STALE_ATTEMPT_MS } from "../domain/webhooks";
 import type { Env } from "../env";
 import { log } from "../lib/log";
 
-/** A row of the event log, as producers write it. */
-export interface EventRow {
-	id: string;
-	merchant_id: string;
-	livemode: boolean;
-	type: string;
-	object_id: string;
-	/** The object's version (a payment's sequence number), when it has one. */
-	object_version: number | null;
-	/** The object as it was at the event, JSON. */
-	data: string;
-	created: number;
-}
+export type { EventRow };
+export { insertEventStatement };
 
 /**
  * Internal reactions to events, beside webhook delivery: a succeeded crypto payment is converted
@@ -39,24 +37,6 @@ function reactions(event: EventRow): { queue: "CONVERSIONS_QUEUE"; body: Convers
 		}
 	}
 	return [];
-}
-
-export function insertEventStatement(db: D1Database, event: EventRow): D1PreparedStatement {
-	return db
-		.prepare(
-			`INSERT OR IGNORE INTO events (id, merchant_id, livemode, type, object_id, object_version, data, created)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		)
-		.bind(
-			event.id,
-			event.merchant_id,
-			event.livemode ? 1 : 0,
-			event.type,
-			event.object_id,
-			event.object_version,
-			event.data,
-			event.created,
-		);
 }
 
 /**
@@ -80,13 +60,10 @@ export async function publishEvents(env: Env, events: EventRow[]): Promise<boole
 			await env.CONVERSIONS_QUEUE.sendBatch(reacts.map((r) => ({ body: r.body })));
 		}
 		const now = Math.floor(Date.now() / 1000);
-		await env.DB.batch(
-			events.map((e) =>
-				env.DB.prepare("UPDATE events SET published = ? WHERE id = ? AND published IS NULL").bind(
-					now,
-					e.id,
-				),
-			),
+		await markEventsPublished(
+			env.DB,
+			events.map((e) => e.id),
+			now,
 		);
 		return true;
 	} catch (err) {
@@ -148,19 +125,11 @@ export async function publishPendingEvents(
  */
 export async function resendLostConversions(env: Env, now: number): Promise<number> {
 	if (!env.CONVERSIONS_QUEUE) return 0;
-	const { results } = await env.DB.prepare(
-		`SELECT e.id, e.merchant_id, e.livemode, e.type, e.object_id, e.object_version, e.data, e.created
-		 FROM events e JOIN merchants m ON m.id = e.merchant_id
-		 WHERE e.id >= ? AND e.id < ? AND e.type = 'payment.succeeded' AND e.published IS NOT NULL
-		   AND json_extract(m.settings, '$.settlement_currency') IS NOT NULL
-		   AND NOT EXISTS (SELECT 1 FROM conversions c WHERE c.payment_id = e.object_id)
-		 ORDER BY e.id LIMIT 200`,
-	)
-		.bind(
-			lowestIdAt("event", (now - UNATTEMPTED_AFTER_SECONDS - 60) * 1000),
-			lowestIdAt("event", (now - UNATTEMPTED_AFTER_SECONDS) * 1000),
-		)
-		.all<Omit<EventRow, "livemode"> & { livemode: number }>();
+	const results = await succeededPaymentsWithoutConversion(
+		env.DB,
+		lowestIdAt("event", (now - UNATTEMPTED_AFTER_SECONDS - 60) * 1000),
+		lowestIdAt("event", (now - UNATTEMPTED_AFTER_SECONDS) * 1000),
+	);
 	const messages = results.flatMap((r) => reactions({ ...r, livemode: r.livemode === 1 }));
 	if (messages.length === 0) return 0;
 	await env.CONVERSIONS_QUEUE.sendBatch(messages.map((m) => ({ body: m.body })));
@@ -190,21 +159,12 @@ export async function resendUnattemptedEvents(
 	options: { limit?: number } = {},
 ): Promise<number> {
 	if (!env.WEBHOOKS_QUEUE) return 0;
-	const { results } = await env.DB.prepare(
-		`SELECT e.id, e.type, we.enabled_events FROM events e
-		 JOIN webhook_endpoints we ON we.merchant_id = e.merchant_id AND we.livemode = e.livemode
-		   AND we.disabled = 0 AND we.deleted IS NULL AND we.updated <= e.created
-		 WHERE e.id >= ? AND e.id < ? AND e.published IS NOT NULL
-		   AND NOT EXISTS (SELECT 1 FROM webhook_attempts a
-		     WHERE a.endpoint_id = we.id AND a.event_id = e.id AND a.redelivery_id = '')
-		 ORDER BY e.id LIMIT ?`,
-	)
-		.bind(
-			lowestIdAt("event", (now - UNATTEMPTED_WINDOW_SECONDS) * 1000),
-			lowestIdAt("event", (now - UNATTEMPTED_AFTER_SECONDS) * 1000),
-			options.limit ?? 200,
-		)
-		.all<{ id: string; type: string; enabled_events: string }>();
+	const results = await eventsWithoutFirstAttempt(
+		env.DB,
+		lowestIdAt("event", (now - UNATTEMPTED_WINDOW_SECONDS) * 1000),
+		lowestIdAt("event", (now - UNATTEMPTED_AFTER_SECONDS) * 1000),
+		options.limit ?? 200,
+	);
 	const ids = [
 		...new Set(
 			results
@@ -244,25 +204,13 @@ export async function resendOverdueDeliveries(
 ): Promise<number> {
 	if (!env.WEBHOOKS_QUEUE) return 0;
 	const since = now - OVERDUE_WINDOW_SECONDS;
-	const { results } = await env.DB.prepare(
-		`SELECT a.event_id, a.endpoint_id, a.redelivery_id FROM webhook_attempts a
-		 JOIN webhook_endpoints we ON we.id = a.endpoint_id AND we.disabled = 0 AND we.deleted IS NULL
-		 WHERE ((a.status = 'failed' AND a.next_attempt_at IS NOT NULL
-		         AND a.next_attempt_at >= ? AND a.next_attempt_at < ?)
-		     OR (a.status = 'pending' AND a.created >= ? AND a.created < ?))
-		   AND NOT EXISTS (SELECT 1 FROM webhook_attempts b
-		     WHERE b.endpoint_id = a.endpoint_id AND b.event_id = a.event_id
-		       AND b.redelivery_id = a.redelivery_id AND b.attempt > a.attempt)
-		 ORDER BY a.id LIMIT ?`,
-	)
-		.bind(
-			since,
-			now - OVERDUE_AFTER_SECONDS,
-			since,
-			now - Math.ceil(STALE_ATTEMPT_MS / 1000) - 60,
-			options.limit ?? 200,
-		)
-		.all<{ event_id: string; endpoint_id: string; redelivery_id: string }>();
+	const results = await overdueAttempts(env.DB, {
+		dueFrom: since,
+		dueBefore: now - OVERDUE_AFTER_SECONDS,
+		claimedFrom: since,
+		claimedBefore: now - Math.ceil(STALE_ATTEMPT_MS / 1000) - 60,
+		limit: options.limit ?? 200,
+	});
 	if (results.length === 0) return 0;
 	const messages = results.map((r) => ({
 		body: {
@@ -284,12 +232,11 @@ async function publishUnpublished(
 	now: number,
 	options: { graceSeconds?: number; limit?: number },
 ): Promise<number> {
-	const { results } = await env.DB.prepare(
-		`SELECT id, merchant_id, livemode, type, object_id, object_version, data, created
-		 FROM events WHERE published IS NULL AND created <= ? ORDER BY id LIMIT ?`,
-	)
-		.bind(now - (options.graceSeconds ?? 30), options.limit ?? 200)
-		.all<Omit<EventRow, "livemode"> & { livemode: number }>();
+	const results = await unpublishedEvents(
+		env.DB,
+		now - (options.graceSeconds ?? 30),
+		options.limit ?? 200,
+	);
 	if (results.length === 0) return 0;
 	const rows = results.map((r) => ({ ...r, livemode: r.livemode === 1 }));
 	return (await publishEvents(env, rows)) ? rows.length : 0;

@@ -1,3 +1,12 @@
+import {
+	acceptInvitationStatementAt,
+	findInvitationWithMerchant,
+	type InvitationRow,
+	insertInvitation,
+	openInvitationExistsFor,
+	openInvitationsOf,
+	revokeOpenInvitation,
+} from "../db/invitations";
 import { isId, newId, randomBase62 } from "../domain/ids";
 import type { Role } from "../domain/roles";
 import type { Env } from "../env";
@@ -21,20 +30,6 @@ export interface InvitationJson {
 	created: number;
 	expires_at: number;
 	accepted_at: number | null;
-	revoked_at: number | null;
-}
-
-interface InvitationRow {
-	id: string;
-	merchant_id: string;
-	email: string;
-	role: Role;
-	token_hash: string;
-	invited_by: string;
-	created: number;
-	expires_at: number;
-	accepted_at: number | null;
-	accepted_by: string | null;
 	revoked_at: number | null;
 }
 
@@ -95,21 +90,7 @@ export async function createInvitation(
 		accepted_by: null,
 		revoked_at: null,
 	};
-	await env.DB.prepare(
-		`INSERT INTO invitations (id, merchant_id, email, role, token_hash, invited_by, created, expires_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-	)
-		.bind(
-			row.id,
-			row.merchant_id,
-			row.email,
-			row.role,
-			row.token_hash,
-			row.invited_by,
-			row.created,
-			row.expires_at,
-		)
-		.run();
+	await insertInvitation(env.DB, row);
 	const url = invitationUrl(env.PUBLIC_BASE_URL, row.id, token);
 	const emailed = await sendEmail(env, {
 		to: row.email,
@@ -130,26 +111,12 @@ export async function listInvitations(
 	db: D1Database,
 	merchantId: string,
 ): Promise<InvitationJson[]> {
-	const { results } = await db
-		.prepare(
-			`SELECT * FROM invitations WHERE merchant_id = ? AND accepted_at IS NULL AND revoked_at IS NULL
-			 AND expires_at > ? ORDER BY id DESC LIMIT 200`,
-		)
-		.bind(merchantId, now())
-		.all<InvitationRow>();
-	return results.map(toJson);
+	return (await openInvitationsOf(db, merchantId, now())).map(toJson);
 }
 
 /** Whether an unused, unrevoked, unexpired invitation (to any merchant) is waiting for `email`. */
 export async function hasPendingInvitation(db: D1Database, email: string): Promise<boolean> {
-	const row = await db
-		.prepare(
-			`SELECT 1 AS pending FROM invitations WHERE email = ? AND accepted_at IS NULL
-			 AND revoked_at IS NULL AND expires_at > ? LIMIT 1`,
-		)
-		.bind(normalEmail(email), now())
-		.first<{ pending: number }>();
-	return row !== null;
+	return openInvitationExistsFor(db, normalEmail(email), now());
 }
 
 export async function revokeInvitation(
@@ -157,13 +124,7 @@ export async function revokeInvitation(
 	merchantId: string,
 	id: string,
 ): Promise<boolean> {
-	const result = await db
-		.prepare(
-			"UPDATE invitations SET revoked_at = ? WHERE id = ? AND merchant_id = ? AND accepted_at IS NULL AND revoked_at IS NULL",
-		)
-		.bind(now(), id, merchantId)
-		.run();
-	return result.meta.changes === 1;
+	return revokeOpenInvitation(db, merchantId, id, now());
 }
 
 export type InvitationCheck =
@@ -177,12 +138,7 @@ export async function checkInvitation(
 	token: string,
 ): Promise<InvitationCheck> {
 	if (!isId("invitation", id)) return { ok: false, reason: "invalid" };
-	const row = await db
-		.prepare(
-			"SELECT i.*, m.name AS merchant_name FROM invitations i JOIN merchants m ON m.id = i.merchant_id WHERE i.id = ?",
-		)
-		.bind(id)
-		.first<InvitationRow & { merchant_name: string }>();
+	const row = await findInvitationWithMerchant(db, id);
 	const hash = await sha256Hex(token);
 	// Compared even without a row, so an unknown id and a wrong secret take the same time.
 	const matches = timingSafeEqualText(hash, row?.token_hash ?? "0".repeat(64));
@@ -205,13 +161,7 @@ export function acceptInvitationStatement(
 	id: string,
 	userId: string,
 ): D1PreparedStatement {
-	const at = now();
-	return db
-		.prepare(
-			`UPDATE invitations SET accepted_at = ?1, accepted_by = ?2
-			 WHERE id = ?3 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?1`,
-		)
-		.bind(at, userId, id);
+	return acceptInvitationStatementAt(db, id, userId, now());
 }
 
 export const INVITATION_REFUSALS: Record<Exclude<InvitationCheck, { ok: true }>["reason"], string> =

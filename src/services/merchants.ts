@@ -2,6 +2,9 @@ import { and, desc, eq } from "drizzle-orm";
 import { createDb, type Database } from "../db/client";
 import { apiKeys, type MerchantSettings, merchants } from "../db/schema";
 import { newId, randomBase62 } from "../domain/ids";
+
+export type { MerchantSettings };
+
 import { sha256Hex } from "../lib/crypto";
 
 export interface MerchantJson {

@@ -8,7 +8,17 @@ import {
 	verifyAuthenticationResponse,
 	verifyRegistrationResponse,
 } from "@simplewebauthn/server";
+import {
+	deleteWebauthnChallenge,
+	insertWebauthnChallenge,
+	type PasskeyRow,
+	passkeyByCredential,
+	recordPasskeyUse,
+} from "../db/passkeys";
 import { newId } from "../domain/ids";
+
+// The passkeys' rows are read and written in src/db/passkeys.ts.
+export { insertPasskey, passkeyByCredential, passkeysOf, removePasskey } from "../db/passkeys";
 
 // Passkeys (WebAuthn) through @simplewebauthn/server on the Workers runtime's Web Crypto.
 // Challenges are made here, kept in D1, used once (deleted as they are read) and live 5 minutes.
@@ -30,18 +40,7 @@ export function relyingPartyOf(requestUrl: string): RelyingParty {
 	return { origin: url.origin, rpID: url.hostname };
 }
 
-export interface PasskeyRow {
-	id: string;
-	user_id: string;
-	credential_id: string;
-	public_key: string;
-	counter: number;
-	transports: string;
-	name: string;
-	backed_up: number;
-	created: number;
-	last_used_at: number | null;
-}
+export type { PasskeyRow };
 
 function base64UrlToBytes(text: string): Uint8Array<ArrayBuffer> {
 	const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
@@ -64,15 +63,17 @@ async function storeChallenge(
 	subject: Record<string, unknown>,
 ): Promise<string> {
 	const id = newId("challenge");
-	await db.batch([
-		// Housekeeping on the way: expired challenges are never needed again.
-		db.prepare("DELETE FROM webauthn_challenges WHERE expires_at < ?").bind(now()),
-		db
-			.prepare(
-				"INSERT INTO webauthn_challenges (id, challenge, purpose, subject, expires_at) VALUES (?, ?, ?, ?, ?)",
-			)
-			.bind(id, challenge, purpose, JSON.stringify(subject), now() + CHALLENGE_TTL_SECONDS),
-	]);
+	await insertWebauthnChallenge(
+		db,
+		{
+			id,
+			challenge,
+			purpose,
+			subject: JSON.stringify(subject),
+			expiresAt: now() + CHALLENGE_TTL_SECONDS,
+		},
+		now(),
+	);
 	return id;
 }
 
@@ -85,12 +86,7 @@ export async function takeChallenge(
 	id: string,
 	purpose: ChallengePurpose,
 ): Promise<{ challenge: string; subject: Record<string, unknown> } | null> {
-	const row = await db
-		.prepare(
-			"DELETE FROM webauthn_challenges WHERE id = ? RETURNING challenge, purpose, subject, expires_at",
-		)
-		.bind(id)
-		.first<{ challenge: string; purpose: string; subject: string; expires_at: number }>();
+	const row = await deleteWebauthnChallenge(db, id);
 	if (!row || row.purpose !== purpose || row.expires_at <= now()) return null;
 	return { challenge: row.challenge, subject: JSON.parse(row.subject) };
 }
@@ -148,25 +144,6 @@ export async function verifyRegistration(
 	};
 }
 
-export function insertPasskey(db: D1Database, row: PasskeyRow): D1PreparedStatement {
-	return db
-		.prepare(
-			`INSERT INTO passkeys (id, user_id, credential_id, public_key, counter, transports, name, backed_up, created)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		)
-		.bind(
-			row.id,
-			row.user_id,
-			row.credential_id,
-			row.public_key,
-			row.counter,
-			row.transports,
-			row.name,
-			row.backed_up,
-			row.created,
-		);
-}
-
 /** Options for an assertion: any of the user's passkeys, or (no user) any discoverable one. */
 export async function authenticationOptions(
 	db: D1Database,
@@ -183,24 +160,6 @@ export async function authenticationOptions(
 	});
 	const challenge_id = await storeChallenge(db, options.challenge, purpose, subject);
 	return { challenge_id, options };
-}
-
-export async function passkeyByCredential(
-	db: D1Database,
-	credentialId: string,
-): Promise<PasskeyRow | null> {
-	return db
-		.prepare("SELECT * FROM passkeys WHERE credential_id = ?")
-		.bind(credentialId)
-		.first<PasskeyRow>();
-}
-
-export async function passkeysOf(db: D1Database, userId: string): Promise<PasskeyRow[]> {
-	const { results } = await db
-		.prepare("SELECT * FROM passkeys WHERE user_id = ? ORDER BY created LIMIT 50")
-		.bind(userId)
-		.all<PasskeyRow>();
-	return results;
 }
 
 /**
@@ -229,21 +188,6 @@ export async function verifyAssertion(
 		},
 	}).catch(() => null);
 	if (!result?.verified) return { passkey, verified: false };
-	await db
-		.prepare("UPDATE passkeys SET counter = ?, last_used_at = ? WHERE id = ?")
-		.bind(result.authenticationInfo.newCounter, now(), passkey.id)
-		.run();
+	await recordPasskeyUse(db, passkey.id, result.authenticationInfo.newCounter, now());
 	return { passkey, verified: true };
-}
-
-/** Removes one of the user's passkeys; sessions signed in with it end at their next request. */
-export async function removePasskey(
-	db: D1Database,
-	userId: string,
-	id: string,
-): Promise<PasskeyRow | null> {
-	return db
-		.prepare("DELETE FROM passkeys WHERE id = ? AND user_id = ? RETURNING *")
-		.bind(id, userId)
-		.first<PasskeyRow>();
 }

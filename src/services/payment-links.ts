@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
+import { and, eq, type SQL } from "drizzle-orm";
 import { createDb } from "../db/client";
-import { checkCursors } from "../db/pagination";
+import { checkCursors, idWindow, paginate } from "../db/pagination";
 import { paymentLinks } from "../db/schema";
 import { isId, newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
@@ -150,16 +150,14 @@ export async function listPaymentLinks(
 		eq(paymentLinks.merchantId, owner.merchantId),
 		eq(paymentLinks.livemode, owner.livemode),
 	];
-	if (query.starting_after) conditions.push(lt(paymentLinks.id, query.starting_after));
-	if (query.ending_before) conditions.push(gt(paymentLinks.id, query.ending_before));
-	const backwards = query.ending_before !== undefined;
-	const rows = await createDb(d1)
-		.select()
-		.from(paymentLinks)
-		.where(and(...conditions))
-		.orderBy(backwards ? asc(paymentLinks.id) : desc(paymentLinks.id))
-		.limit(query.limit + 1);
-	const has_more = rows.length > query.limit;
-	const page = rows.slice(0, query.limit).map(toRecord);
-	return { data: backwards ? page.reverse() : page, has_more };
+	const page = await paginate(query, (window) => {
+		const { bounds, orderBy } = idWindow(paymentLinks.id, window);
+		return createDb(d1)
+			.select()
+			.from(paymentLinks)
+			.where(and(...conditions, ...bounds))
+			.orderBy(orderBy)
+			.limit(window.take);
+	});
+	return { data: page.data.map(toRecord), has_more: page.has_more };
 }

@@ -1,3 +1,9 @@
+import {
+	countUnusedRecoveryCodes,
+	markRecoveryCodeUsed,
+	replaceRecoveryCodesStatements,
+	unusedRecoveryCodeHashes,
+} from "../db/recovery-codes";
 import { randomBase62 } from "../domain/ids";
 import { sha256Hex, timingSafeEqualText } from "../lib/crypto";
 
@@ -24,23 +30,13 @@ export async function newRecoveryCodes(
 ): Promise<{ codes: string[]; statements: D1PreparedStatement[] }> {
 	const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newCode);
 	const created = now();
-	const statements = [db.prepare("DELETE FROM recovery_codes WHERE user_id = ?").bind(userId)];
-	for (const code of codes) {
-		statements.push(
-			db
-				.prepare("INSERT INTO recovery_codes (user_id, code_hash, created) VALUES (?, ?, ?)")
-				.bind(userId, await sha256Hex(canonical(code)), created),
-		);
-	}
-	return { codes, statements };
+	const hashes: string[] = [];
+	for (const code of codes) hashes.push(await sha256Hex(canonical(code)));
+	return { codes, statements: replaceRecoveryCodesStatements(db, userId, hashes, created) };
 }
 
 export async function unusedRecoveryCodes(db: D1Database, userId: string): Promise<number> {
-	const row = await db
-		.prepare("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = ? AND used_at IS NULL")
-		.bind(userId)
-		.first<{ n: number }>();
-	return row?.n ?? 0;
+	return countUnusedRecoveryCodes(db, userId);
 }
 
 /**
@@ -54,20 +50,10 @@ export async function spendRecoveryCode(
 	code: string,
 ): Promise<boolean> {
 	const typed = await sha256Hex(canonical(code));
-	const { results } = await db
-		.prepare("SELECT code_hash FROM recovery_codes WHERE user_id = ? AND used_at IS NULL")
-		.bind(userId)
-		.all<{ code_hash: string }>();
 	let match: string | null = null;
-	for (const { code_hash } of results) {
+	for (const code_hash of await unusedRecoveryCodeHashes(db, userId)) {
 		if (timingSafeEqualText(typed, code_hash)) match = code_hash;
 	}
 	if (match === null) return false;
-	const spent = await db
-		.prepare(
-			"UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL",
-		)
-		.bind(now(), userId, match)
-		.run();
-	return spent.meta.changes === 1;
+	return markRecoveryCodeUsed(db, userId, match, now());
 }

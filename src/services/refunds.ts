@@ -1,9 +1,9 @@
-import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
+import { and, eq, type SQL } from "drizzle-orm";
 import type Stripe from "stripe";
 import { createServices } from "../context";
 import { placeRefundHold, refundCoverage } from "../db/balance-holds";
 import { createDb } from "../db/client";
-import { checkCursors } from "../db/pagination";
+import { checkCursors, idWindow, paginate } from "../db/pagination";
 import { refunds } from "../db/schema";
 import { isId, lowestIdAt, newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
@@ -180,18 +180,16 @@ export async function listRefunds(
 		eq(refunds.livemode, owner.livemode),
 	];
 	if (query.payment) conditions.push(eq(refunds.paymentId, query.payment));
-	if (query.starting_after) conditions.push(lt(refunds.id, query.starting_after));
-	if (query.ending_before) conditions.push(gt(refunds.id, query.ending_before));
-	const backwards = query.ending_before !== undefined;
-	const rows = await createDb(env.DB)
-		.select({ data: refunds.data })
-		.from(refunds)
-		.where(and(...conditions))
-		.orderBy(backwards ? asc(refunds.id) : desc(refunds.id))
-		.limit(query.limit + 1);
-	const has_more = rows.length > query.limit;
-	const page = rows.slice(0, query.limit).map((r) => JSON.parse(r.data) as RefundJson);
-	return { data: backwards ? page.reverse() : page, has_more };
+	const page = await paginate(query, (window) => {
+		const { bounds, orderBy } = idWindow(refunds.id, window);
+		return createDb(env.DB)
+			.select({ data: refunds.data })
+			.from(refunds)
+			.where(and(...conditions, ...bounds))
+			.orderBy(orderBy)
+			.limit(window.take);
+	});
+	return { data: page.data.map((r) => JSON.parse(r.data) as RefundJson), has_more: page.has_more };
 }
 
 /**

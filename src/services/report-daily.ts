@@ -4,6 +4,8 @@
  * (unique per merchant, mode, type and day) and builds them once.
  */
 
+import { activeOwnersBetween } from "../db/events";
+import { failedDailyReportIds, findDailyReportId, markDailyReportsFailed } from "../db/reports";
 import { lowestIdAt } from "../domain/ids";
 import type { ReportsMessage } from "../domain/queue-messages";
 import { addDays } from "../domain/reports";
@@ -28,13 +30,8 @@ export async function buildDailyReports(
 	for (const type of ["settlement", "transactions"] as const) {
 		const spec = { merchantId: q.merchantId, livemode: q.livemode, type, from: q.date, to: q.date };
 		await insertReport(env, spec, "daily", now);
-		const row = await env.DB.prepare(
-			`SELECT id FROM reports WHERE merchant_id = ? AND livemode = ? AND type = ? AND period_from = ?
-			   AND period_to = ? AND origin = 'daily'`,
-		)
-			.bind(q.merchantId, q.livemode ? 1 : 0, type, q.date, q.date)
-			.first<{ id: string }>();
-		if (row) out.push(await buildStoredReport(env, row.id, now));
+		const id = await findDailyReportId(env.DB, q, type, q.date);
+		if (id) out.push(await buildStoredReport(env, id, now));
 	}
 	return out;
 }
@@ -45,26 +42,9 @@ export async function failDailyReports(
 	q: { merchantId: string; livemode: boolean; date: string },
 	reason: string,
 ): Promise<void> {
-	const day = [q.merchantId, q.livemode ? 1 : 0, q.date, q.date];
-	await env.DB.prepare(
-		`UPDATE reports SET status = 'failed', failure_reason = ?
-		 WHERE merchant_id = ? AND livemode = ? AND origin = 'daily' AND period_from = ? AND period_to = ?
-		   AND status = 'pending'`,
-	)
-		.bind(reason.slice(0, 500), ...day)
-		.run();
+	await markDailyReportsFailed(env.DB, q, q.date, reason.slice(0, 500));
 	// Every failed report of the day, also one an earlier give-up marked but could not announce.
-	const { results } = await env.DB.prepare(
-		`SELECT id FROM reports
-		 WHERE merchant_id = ? AND livemode = ? AND origin = 'daily' AND period_from = ? AND period_to = ?
-		   AND status = 'failed'`,
-	)
-		.bind(...day)
-		.all<{ id: string }>();
-	await announceFailed(
-		env,
-		results.map((r) => r.id),
-	);
+	await announceFailed(env, await failedDailyReportIds(env.DB, q, q.date));
 }
 
 /**
@@ -79,12 +59,11 @@ export async function scheduleDailyReports(
 ): Promise<{ date: string; merchants: number }> {
 	const date = addDays(new Date(now * 1000).toISOString().slice(0, 10), -1);
 	const start = periodStartOf(date);
-	const { results } = await env.DB.prepare(
-		`SELECT DISTINCT merchant_id, livemode FROM events
-		 WHERE id >= ? AND id < ? AND type NOT LIKE 'report.%'`,
-	)
-		.bind(lowestIdAt("event", start * 1000), lowestIdAt("event", (start + 86_400) * 1000))
-		.all<{ merchant_id: string; livemode: number }>();
+	const results = await activeOwnersBetween(
+		env.DB,
+		lowestIdAt("event", start * 1000),
+		lowestIdAt("event", (start + 86_400) * 1000),
+	);
 	const messages = results.map((r) => ({
 		body: {
 			kind: "daily",

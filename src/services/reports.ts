@@ -4,7 +4,19 @@
  * built in the request; large ones (over 31 days or many rows) and the daily ones go through the
  * reports queue, whose consumer builds them idempotently (src/queues/reports.ts).
  */
-import { checkCursors } from "../db/pagination";
+
+import { checkCursors, paginate } from "../db/pagination";
+import {
+	findOwnReport,
+	findReport,
+	insertReportFailedEvent,
+	insertReportIfAbsent,
+	latestSettlementClosing,
+	markReportFailed,
+	markReportReady,
+	type ReportRow,
+	reportsWindow,
+} from "../db/reports";
 import { isId, newId } from "../domain/ids";
 import type { ReportsMessage } from "../domain/queue-messages";
 import { addDays, periodDays, periodProblem, type ReportType } from "../domain/reports";
@@ -46,28 +58,7 @@ export interface Report {
 	failure_reason?: string | null;
 }
 
-/** A row of the `reports` table. */
-export interface ReportRow {
-	id: string;
-	merchant_id: string;
-	livemode: number;
-	type: ReportType;
-	period_from: string;
-	period_to: string;
-	origin: "api" | "daily";
-	status: Report["status"];
-	formats: string;
-	rows: number | null;
-	size_bytes: number | null;
-	csv_key: string | null;
-	csv_size: number | null;
-	json_key: string | null;
-	json_size: number | null;
-	balances: string | null;
-	created: number;
-	ready_at: number | null;
-	failure_reason: string | null;
-}
+export type { ReportRow };
 
 /** Requests past either limit are built by the queue's consumer, not in the request. */
 export const INLINE_MAX_DAYS = 31;
@@ -120,28 +111,12 @@ export async function insertReport(
 		failure_reason: null,
 	};
 	// A daily report that exists already is left as it is (the unique index on daily reports).
-	await env.DB.prepare(
-		`INSERT OR IGNORE INTO reports (id, merchant_id, livemode, type, period_from, period_to, origin, status, formats, created)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-	)
-		.bind(
-			row.id,
-			row.merchant_id,
-			row.livemode,
-			row.type,
-			row.period_from,
-			row.period_to,
-			row.origin,
-			row.status,
-			row.formats,
-			row.created,
-		)
-		.run();
+	await insertReportIfAbsent(env.DB, row);
 	return row;
 }
 
 async function readReport(env: Env, id: string): Promise<ReportRow | null> {
-	return env.DB.prepare("SELECT * FROM reports WHERE id = ?").bind(id).first<ReportRow>();
+	return findReport(env.DB, id);
 }
 
 /**
@@ -150,14 +125,12 @@ async function readReport(env: Env, id: string): Promise<ReportRow | null> {
  */
 async function previousClosing(env: Env, row: ReportRow) {
 	const dayBefore = addDays(row.period_from, -1);
-	const prev = await env.DB.prepare(
-		`SELECT id, balances FROM reports
-		 WHERE merchant_id = ? AND livemode = ? AND type = 'settlement' AND period_to = ? AND status = 'ready'
-		   AND balances IS NOT NULL AND ready_at >= ?
-		 ORDER BY ready_at DESC LIMIT 1`,
-	)
-		.bind(row.merchant_id, row.livemode, dayBefore, periodStartOf(row.period_from))
-		.first<{ id: string; balances: string }>();
+	const prev = await latestSettlementClosing(env.DB, {
+		merchantId: row.merchant_id,
+		livemode: row.livemode,
+		periodTo: dayBefore,
+		readyFrom: periodStartOf(row.period_from),
+	});
 	if (!prev) return null;
 	const balances = JSON.parse(prev.balances) as Record<string, string>;
 	return {
@@ -224,28 +197,8 @@ export async function buildStoredReport(env: Env, id: string, now: number): Prom
 		data: JSON.stringify(toApiReport(ready)),
 		created: now,
 	};
-	const [, inserted] = await env.DB.batch([
-		env.DB.prepare(
-			`UPDATE reports SET status = 'ready', rows = ?, size_bytes = ?, csv_key = ?, csv_size = ?,
-			   json_key = ?, json_size = ?, balances = ?, ready_at = ? WHERE id = ? AND status = 'pending'`,
-		).bind(
-			ready.rows,
-			ready.size_bytes,
-			ready.csv_key,
-			ready.csv_size,
-			ready.json_key,
-			ready.json_size,
-			ready.balances,
-			now,
-			row.id,
-		),
-		env.DB.prepare(
-			`INSERT INTO events (id, merchant_id, livemode, type, object_id, object_version, data, created)
-			 SELECT ?, ?, ?, 'report.ready', ?, NULL, ?, ?
-			 WHERE NOT EXISTS (SELECT 1 FROM events WHERE object_id = ? AND type = 'report.ready')`,
-		).bind(event.id, event.merchant_id, row.livemode, row.id, event.data, now, row.id),
-	]);
-	if ((inserted?.meta.changes ?? 0) === 1) await publishEvents(env, [event]);
+	const inserted = await markReportReady(env.DB, ready, event);
+	if (inserted) await publishEvents(env, [event]);
 	return (await readReport(env, id)) ?? ready;
 }
 
@@ -257,11 +210,7 @@ export async function buildReport(env: Env, spec: ReportSpec, now: number): Prom
 
 /** Records a report that could not be built, with why; a ready one stays ready. */
 export async function failReport(env: Env, id: string, reason: string): Promise<void> {
-	await env.DB.prepare(
-		"UPDATE reports SET status = 'failed', failure_reason = ? WHERE id = ? AND status = 'pending'",
-	)
-		.bind(reason.slice(0, 500), id)
-		.run();
+	await markReportFailed(env.DB, id, reason.slice(0, 500));
 	// Also when an earlier give-up marked it but could not announce it.
 	await announceFailed(env, [id]);
 }
@@ -285,14 +234,7 @@ export async function announceFailed(env: Env, ids: string[]): Promise<void> {
 			data: JSON.stringify(toApiReport(row)),
 			created: now,
 		};
-		const inserted = await env.DB.prepare(
-			`INSERT INTO events (id, merchant_id, livemode, type, object_id, object_version, data, created)
-			 SELECT ?, ?, ?, 'report.failed', ?, NULL, ?, ?
-			 WHERE NOT EXISTS (SELECT 1 FROM events WHERE object_id = ? AND type = 'report.failed')`,
-		)
-			.bind(event.id, event.merchant_id, row.livemode, row.id, event.data, now, row.id)
-			.run();
-		if (inserted.meta.changes === 1) await publishEvents(env, [event]);
+		if (await insertReportFailedEvent(env.DB, row, event)) await publishEvents(env, [event]);
 	}
 }
 
@@ -327,11 +269,7 @@ export async function getReport(
 	q: { merchantId: string; livemode: boolean; id: string },
 ): Promise<Report | null> {
 	if (!isId("report", q.id)) return null;
-	const row = await env.DB.prepare(
-		"SELECT * FROM reports WHERE id = ? AND merchant_id = ? AND livemode = ?",
-	)
-		.bind(q.id, q.merchantId, q.livemode ? 1 : 0)
-		.first<ReportRow>();
+	const row = await findOwnReport(env.DB, q, q.id);
 	return row ? toApiReport(row) : null;
 }
 
@@ -346,20 +284,9 @@ export async function listReports(
 	},
 ): Promise<{ data: Report[]; has_more: boolean }> {
 	checkCursors({ starting_after: q.startingAfter, ending_before: q.endingBefore }, "report");
-	const backwards = q.endingBefore !== undefined;
-	const cursor = q.startingAfter ?? q.endingBefore;
-	const { results } = await env.DB.prepare(
-		`SELECT * FROM reports WHERE merchant_id = ? AND livemode = ?
-		 ${cursor ? (backwards ? "AND id > ?" : "AND id < ?") : ""}
-		 ORDER BY id ${backwards ? "ASC" : "DESC"} LIMIT ?`,
-	)
-		.bind(q.merchantId, q.livemode ? 1 : 0, ...(cursor ? [cursor] : []), q.limit + 1)
-		.all<ReportRow>();
-	const page = results.slice(0, q.limit);
-	return {
-		data: (backwards ? page.reverse() : page).map(toApiReport),
-		has_more: results.length > q.limit,
-	};
+	const query = { limit: q.limit, starting_after: q.startingAfter, ending_before: q.endingBefore };
+	const page = await paginate(query, (window) => reportsWindow(env.DB, q, window));
+	return { data: page.data.map(toApiReport), has_more: page.has_more };
 }
 
 /** The file's body stream and content type, or null when the report is not the merchant's or not ready. */
@@ -368,11 +295,7 @@ export async function openReportFile(
 	q: { merchantId: string; livemode: boolean; id: string; format: ReportFormat },
 ): Promise<{ body: ReadableStream; contentType: string; filename: string; size: number } | null> {
 	if (!isId("report", q.id) || !env.REPORTS_BUCKET) return null;
-	const row = await env.DB.prepare(
-		"SELECT * FROM reports WHERE id = ? AND merchant_id = ? AND livemode = ? AND status = 'ready'",
-	)
-		.bind(q.id, q.merchantId, q.livemode ? 1 : 0)
-		.first<ReportRow>();
+	const row = await findOwnReport(env.DB, q, q.id, true);
 	const key = q.format === "csv" ? row?.csv_key : row?.json_key;
 	if (!row || !key) return null;
 	const object = await env.REPORTS_BUCKET.get(key);

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, gt, isNull, lt } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { createDb } from "../db/client";
-import { checkCursors } from "../db/pagination";
+import { checkCursors, idWindow, paginate } from "../db/pagination";
 import { webhookAttempts, webhookEndpoints } from "../db/schema";
 import { isId, newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
@@ -47,17 +47,15 @@ export async function listWebhookAttempts(
 	checkCursors(query, "webhookAttempt", "webhook attempt");
 	const conditions = [eq(webhookAttempts.endpointId, endpointId)];
 	if (query.event) conditions.push(eq(webhookAttempts.eventId, query.event));
-	if (query.starting_after) conditions.push(lt(webhookAttempts.id, query.starting_after));
-	if (query.ending_before) conditions.push(gt(webhookAttempts.id, query.ending_before));
-	const backwards = query.ending_before !== undefined;
-	const rows = await createDb(d1)
-		.select()
-		.from(webhookAttempts)
-		.where(and(...conditions))
-		.orderBy(backwards ? asc(webhookAttempts.id) : desc(webhookAttempts.id))
-		.limit(query.limit + 1);
-	const page = rows.slice(0, query.limit);
-	return { data: backwards ? page.reverse() : page, has_more: rows.length > query.limit };
+	return paginate(query, (window) => {
+		const { bounds, orderBy } = idWindow(webhookAttempts.id, window);
+		return createDb(d1)
+			.select()
+			.from(webhookAttempts)
+			.where(and(...conditions, ...bounds))
+			.orderBy(orderBy)
+			.limit(window.take);
+	});
 }
 
 /**

@@ -1,6 +1,6 @@
-import { and, asc, count, desc, eq, gt, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { and, count, eq, isNull, type SQL, sql } from "drizzle-orm";
 import { createDb } from "../db/client";
-import { checkCursors } from "../db/pagination";
+import { checkCursors, idWindow, paginate } from "../db/pagination";
 import { type webhookAttempts, webhookEndpoints } from "../db/schema";
 import { isId, newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
@@ -335,15 +335,14 @@ export async function listWebhookEndpoints(
 ): Promise<{ data: WebhookEndpointRecord[]; has_more: boolean }> {
 	checkCursors(query, "webhookEndpoint", "webhook endpoint");
 	const conditions = [...ownerConditions(owner), isNull(webhookEndpoints.deleted)];
-	if (query.starting_after) conditions.push(lt(webhookEndpoints.id, query.starting_after));
-	if (query.ending_before) conditions.push(gt(webhookEndpoints.id, query.ending_before));
-	const backwards = query.ending_before !== undefined;
-	const rows = await createDb(d1)
-		.select()
-		.from(webhookEndpoints)
-		.where(and(...conditions))
-		.orderBy(backwards ? asc(webhookEndpoints.id) : desc(webhookEndpoints.id))
-		.limit(query.limit + 1);
-	const page = rows.slice(0, query.limit).map(toEndpointRecord);
-	return { data: backwards ? page.reverse() : page, has_more: rows.length > query.limit };
+	const page = await paginate(query, (window) => {
+		const { bounds, orderBy } = idWindow(webhookEndpoints.id, window);
+		return createDb(d1)
+			.select()
+			.from(webhookEndpoints)
+			.where(and(...conditions, ...bounds))
+			.orderBy(orderBy)
+			.limit(window.take);
+	});
+	return { data: page.data.map(toEndpointRecord), has_more: page.has_more };
 }

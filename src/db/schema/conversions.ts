@@ -1,4 +1,5 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { CONVERSION_RATE_POLICIES, CONVERSION_STATUSES } from "../../domain/conversion";
 import { created, livemode } from "./columns";
 
 /**
@@ -14,8 +15,8 @@ export const conversions = sqliteTable(
 		merchantId: text("merchant_id").notNull(),
 		...livemode,
 		paymentId: text("payment_id").notNull(),
-		status: text("status").$type<"completed" | "failed">().notNull(),
-		policy: text("policy").$type<"locked" | "current">().notNull(),
+		status: text("status", { enum: CONVERSION_STATUSES }).notNull(),
+		policy: text("policy", { enum: CONVERSION_RATE_POLICIES }).notNull(),
 		/** Ledger currency of what was received ("sol" or a mint) and its token symbol. */
 		fromCurrency: text("from_currency").notNull(),
 		fromToken: text("from_token").notNull(),

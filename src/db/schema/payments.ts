@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { PAYMENT_STATUSES } from "../../domain/payment-state";
 import { created, livemode } from "./columns";
 
 /**
@@ -12,7 +13,7 @@ export const payments = sqliteTable(
 		id: text("id").primaryKey(),
 		merchantId: text("merchant_id").notNull(),
 		...livemode,
-		status: text("status").notNull(),
+		status: text("status", { enum: PAYMENT_STATUSES }).notNull(),
 		amount: integer("amount").notNull(),
 		currency: text("currency").notNull(),
 		amountReceived: integer("amount_received").notNull(),

@@ -6,6 +6,11 @@ import {
 	text,
 	uniqueIndex,
 } from "drizzle-orm/sqlite-core";
+import { PAYOUT_METHODS, PAYOUT_STATUSES } from "../../domain/payout";
+import {
+	PAYOUT_DESTINATION_STATUSES,
+	PAYOUT_DESTINATION_TYPES,
+} from "../../domain/payout-destination";
 import { created, livemode } from "./columns";
 
 /**
@@ -20,13 +25,13 @@ export const payoutDestinations = sqliteTable(
 		merchantId: text("merchant_id").notNull(),
 		...livemode,
 		/** solana_wallet | stripe_account */
-		type: text("type").notNull(),
+		type: text("type", { enum: PAYOUT_DESTINATION_TYPES }).notNull(),
 		/** The wallet's address (solana_wallet). */
 		address: text("address"),
 		/** The connected account's id (stripe_account). */
 		stripeAccountId: text("stripe_account_id"),
 		/** onboarding (Connect not finished) | active | removed */
-		status: text("status").notNull(),
+		status: text("status", { enum: PAYOUT_DESTINATION_STATUSES }).notNull(),
 		/** The destination payouts of its kind go to when none is named. */
 		isDefault: integer("is_default", { mode: "boolean" }).notNull().default(false),
 		/** Unix seconds before which no payout is sent to it (live mode's cooling-off period). */
@@ -78,9 +83,9 @@ export const payouts = sqliteTable(
 		currency: text("currency").notNull(),
 		destinationId: text("destination_id").notNull(),
 		/** solana | stripe */
-		method: text("method").notNull(),
+		method: text("method", { enum: PAYOUT_METHODS }).notNull(),
 		/** pending | in_transit | paid | failed | canceled */
-		status: text("status").notNull(),
+		status: text("status", { enum: PAYOUT_STATUSES }).notNull(),
 		automatic: integer("automatic", { mode: "boolean" }).notNull(),
 		/** Charged to the merchant on top of `amount` (network fee, token account rent), same currency basis as fee_currency. */
 		fee: text("fee"),

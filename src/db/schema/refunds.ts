@@ -1,4 +1,5 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { REFUND_STATUSES } from "../../domain/refund";
 import { created, livemode } from "./columns";
 
 /**
@@ -12,7 +13,7 @@ export const refunds = sqliteTable(
 		merchantId: text("merchant_id").notNull(),
 		...livemode,
 		paymentId: text("payment_id").notNull(),
-		status: text("status").notNull(),
+		status: text("status", { enum: REFUND_STATUSES }).notNull(),
 		/** Minor units of `currency`; null for held crypto funds, which have no price. */
 		amount: integer("amount"),
 		currency: text("currency").notNull(),

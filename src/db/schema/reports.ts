@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { REPORT_STATUSES, REPORT_TYPES } from "../../domain/reports";
 import { created, livemode } from "./columns";
 
 /**
@@ -15,12 +16,12 @@ export const reports = sqliteTable(
 		id: text("id").primaryKey(),
 		merchantId: text("merchant_id").notNull(),
 		...livemode,
-		type: text("type").$type<"transactions" | "settlement">().notNull(),
+		type: text("type", { enum: REPORT_TYPES }).notNull(),
 		/** UTC dates, YYYY-MM-DD, both inclusive. */
 		periodFrom: text("period_from").notNull(),
 		periodTo: text("period_to").notNull(),
 		origin: text("origin").$type<"api" | "daily">().notNull(),
-		status: text("status").$type<"pending" | "ready" | "failed">().notNull(),
+		status: text("status", { enum: REPORT_STATUSES }).notNull(),
 		/** JSON array of the formats written, such as ["csv","json"]. */
 		formats: text("formats").notNull(),
 		rows: integer("rows"),

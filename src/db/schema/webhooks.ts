@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { EndpointDisabledReason } from "../../domain/webhooks";
+import { WEBHOOK_ATTEMPT_STATUSES } from "../../domain/webhooks";
 import { created, livemode } from "./columns";
 import { merchants } from "./merchants";
 
@@ -55,7 +56,7 @@ export const webhookAttempts = sqliteTable(
 		...livemode,
 		redeliveryId: text("redelivery_id").notNull().default(""),
 		attempt: integer("attempt").notNull(),
-		status: text("status").$type<"pending" | "succeeded" | "failed">().notNull(),
+		status: text("status", { enum: WEBHOOK_ATTEMPT_STATUSES }).notNull(),
 		statusCode: integer("status_code"),
 		error: text("error"),
 		durationMs: integer("duration_ms"),
