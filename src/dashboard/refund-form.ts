@@ -19,7 +19,7 @@ export interface RefundFormInput {
 	reason: string | undefined;
 }
 
-export type RefundOutcome =
+export type RefundFormOutcome =
 	| { state: "created"; refundId: string }
 	| { state: "replayed"; refundId: string }
 	| { state: "in_progress" };
@@ -59,7 +59,7 @@ export async function refundOnce(
 	session: DashboardSession,
 	payment: PaymentRecord,
 	input: RefundFormInput,
-): Promise<RefundOutcome> {
+): Promise<RefundFormOutcome> {
 	const { formToken, amount, reason } = parseInput(payment, input);
 	const outcome = await onceByFormToken(
 		env,

@@ -3,10 +3,10 @@ import { log } from "../lib/log";
 import { recordGiveUp } from "./index";
 
 /** Deliveries of one message before the consumer gives up (wrangler.toml allows 10 retries). */
-export const MAX_ATTEMPTS = 10;
+export const MONEY_STEP_ATTEMPTS = 10;
 
 /** 10 s, 20 s, 40 s, … capped at 30 minutes: about 1.5 hours over ten attempts. */
-export function retryDelaySeconds(attempts: number): number {
+export function moneyStepRetryDelaySeconds(attempts: number): number {
 	return Math.min(10 * 2 ** Math.max(0, attempts - 1), 30 * 60);
 }
 
@@ -46,8 +46,8 @@ export async function runWithRetries(
 	} catch (err) {
 		error = err instanceof Error ? err.message : String(err);
 	}
-	if (message.attempts < MAX_ATTEMPTS) {
-		const delaySeconds = retryDelaySeconds(message.attempts);
+	if (message.attempts < MONEY_STEP_ATTEMPTS) {
+		const delaySeconds = moneyStepRetryDelaySeconds(message.attempts);
 		log("warn", `${step.kind} not finished; retrying`, {
 			[step.kind]: step.id,
 			attempts: message.attempts,

@@ -127,4 +127,4 @@ export function registerAnalytics(app: App): void {
 }
 
 /** The shapes these operations answer with, for their tests and clients. */
-export type SummaryResponse = z.infer<typeof SummarySchema>;
+export type AnalyticsSummaryResponse = z.infer<typeof SummarySchema>;

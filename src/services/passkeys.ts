@@ -23,7 +23,7 @@ export { insertPasskey, passkeyByCredential, passkeysOf, removePasskey } from ".
 // Passkeys (WebAuthn) through @simplewebauthn/server on the Workers runtime's Web Crypto.
 // Challenges are made here, kept in D1, used once (deleted as they are read) and live 5 minutes.
 
-export const CHALLENGE_TTL_SECONDS = 5 * 60;
+export const PASSKEY_CHALLENGE_TTL_SECONDS = 5 * 60;
 const RP_NAME = "StreamPayments";
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -70,7 +70,7 @@ async function storeChallenge(
 			challenge,
 			purpose,
 			subject: JSON.stringify(subject),
-			expiresAt: now() + CHALLENGE_TTL_SECONDS,
+			expiresAt: now() + PASSKEY_CHALLENGE_TTL_SECONDS,
 		},
 		now(),
 	);
@@ -107,7 +107,7 @@ export async function registrationOptions(
 		excludeCredentials: existing.map((p) => ({ id: p.credential_id })),
 		// A passkey: discoverable, so sign-in needs no email, and verified on the device.
 		authenticatorSelection: { residentKey: "required", userVerification: "required" },
-		timeout: CHALLENGE_TTL_SECONDS * 1000,
+		timeout: PASSKEY_CHALLENGE_TTL_SECONDS * 1000,
 	});
 	const challenge_id = await storeChallenge(db, options.challenge, "register", subject);
 	return { challenge_id, options };
@@ -155,7 +155,7 @@ export async function authenticationOptions(
 	const options = await generateAuthenticationOptions({
 		rpID: rp.rpID,
 		userVerification: "required",
-		timeout: CHALLENGE_TTL_SECONDS * 1000,
+		timeout: PASSKEY_CHALLENGE_TTL_SECONDS * 1000,
 		...(allow ? { allowCredentials: allow.map((p) => ({ id: p.credential_id })) } : {}),
 	});
 	const challenge_id = await storeChallenge(db, options.challenge, purpose, subject);

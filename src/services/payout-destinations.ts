@@ -31,7 +31,7 @@ import { getMerchant } from "./merchants";
 import { assertRefundDestination } from "./refunds";
 
 /** How long a wallet has to sign the issued message. */
-export const CHALLENGE_TTL_SECONDS = 10 * 60;
+export const PROOF_CHALLENGE_TTL_SECONDS = 10 * 60;
 /** Open challenges per merchant: enough for real retries, not a D1 write amplifier. */
 const MAX_OPEN_CHALLENGES = 50;
 /** Destinations (not removed) per merchant and mode: more is a mistake, or an attack. */
@@ -79,7 +79,7 @@ export async function createProofChallenge(
 	const merchant = await getMerchant(env.DB, owner.merchantId);
 	// 22 base62 characters: about 131 bits.
 	const nonce = randomBase62(22);
-	const expires = now + CHALLENGE_TTL_SECONDS;
+	const expires = now + PROOF_CHALLENGE_TTL_SECONDS;
 	const message = payoutProofMessage({
 		domain: new URL(env.PUBLIC_BASE_URL).host,
 		merchantId: owner.merchantId,

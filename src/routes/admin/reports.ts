@@ -85,4 +85,4 @@ export function registerAdminReports(app: App): void {
 }
 
 /** The shapes these operations answer with, for their tests and clients. */
-export type SummaryResponse = z.infer<typeof SummarySchema>;
+export type ReportSummaryResponse = z.infer<typeof SummarySchema>;
