@@ -11,6 +11,7 @@ import { CLIENT_ASSETS } from "../generated/client-assets";
 import { signCheckoutToken } from "../lib/checkout-token";
 import { ApiError, notFound } from "../lib/errors";
 import { hashText, jsonForScript, setPageSecurityHeaders } from "../lib/html";
+import { HtmlPage } from "../lib/page";
 import { stripeConfigured } from "../processors/stripe/client";
 import { openCardIntent } from "../services/cards";
 import { getMerchant } from "../services/merchants";
@@ -379,15 +380,12 @@ function CheckoutPage(props: {
 	mobile: boolean;
 	children: unknown;
 }) {
-	// Standards mode: without a doctype, browsers lay the page out in quirks mode.
 	return (
-		<>
-			{raw("<!DOCTYPE html>")}
-			<html lang={props.loc.language} data-mobile={props.mobile ? "" : undefined}>
-				<head>
-					<meta charset="utf-8" />
-					<meta name="viewport" content="width=device-width, initial-scale=1" />
-					<meta name="robots" content="noindex" />
+		<HtmlPage
+			lang={props.loc.language}
+			mobile={props.mobile}
+			head={
+				<>
 					<title>{props.title}</title>
 					<link rel="icon" href="/favicon.svg" />
 					<link rel="stylesheet" href={CSS_PATH} />
@@ -397,9 +395,10 @@ function CheckoutPage(props: {
 						</script>
 					) : null}
 					{props.bootstrap ? <script src={SCRIPT_PATH} defer /> : null}
-				</head>
-				<body>{props.children as never}</body>
-			</html>
-		</>
+				</>
+			}
+		>
+			{props.children}
+		</HtmlPage>
 	);
 }
