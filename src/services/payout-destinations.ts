@@ -1,16 +1,18 @@
 import { getAddressEncoder, getBase58Encoder, address as toAddress } from "@solana/kit";
 import { getConfig } from "../config";
+import { announcementStatements } from "../db/payout-destination-announcements";
+import {
+	getChallenge,
+	insertChallenge,
+	openChallengeCount,
+} from "../db/payout-destination-challenges";
 import {
 	addFromChallenge,
-	announcementStatements,
 	findWalletDestination,
-	getChallenge,
 	getDestination,
 	hasDefault,
-	insertChallenge,
 	listDestinations,
 	makeDefault,
-	openChallengeCount,
 	type PayoutDestinationRow,
 	removeDestination,
 } from "../db/payout-destinations";
