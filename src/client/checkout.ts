@@ -15,7 +15,9 @@ import {
 	walletErrorKind,
 } from "../domain/checkout";
 import { formatFiat, formatRate, formatToken } from "../domain/checkout-format";
+import { setUpCard } from "./checkout-card";
 import { $, data, setText, t } from "./checkout-dom";
+import { base58, base64ToBytes, bytesToBase64, HttpError, postJson } from "./checkout-http";
 import { localTimes, renderReceipt, setCopy, setUpCopy } from "./checkout-receipt";
 
 interface SignInOutput {
@@ -253,24 +255,6 @@ async function connect(w: PayingWallet): Promise<WalletAccount> {
 	return first;
 }
 
-const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-
-/** Base58 of a signature's bytes, as wallets and explorers show it. */
-function base58(bytes: Uint8Array): string {
-	let n = 0n;
-	for (const b of bytes) n = n * 256n + BigInt(b);
-	let out = "";
-	while (n > 0n) {
-		out = BASE58[Number(n % 58n)] + out;
-		n /= 58n;
-	}
-	for (const b of bytes) {
-		if (b !== 0) break;
-		out = `1${out}`;
-	}
-	return out;
-}
-
 async function pay(): Promise<void> {
 	if (!wallet || !canPay(wallet) || !view.solana || paying) return;
 	paying = true;
@@ -453,117 +437,6 @@ async function signOut(): Promise<void> {
 	showProfile(null);
 }
 
-// ── Cards (Stripe's Payment Element) ─────────────────────────────────────────────────────────
-
-interface StripePaymentElement {
-	mount(target: string | HTMLElement): void;
-	on(event: "change", handler: (event: { complete: boolean }) => void): void;
-}
-
-interface StripeElements {
-	create(type: "payment"): StripePaymentElement;
-}
-
-interface StripeJs {
-	elements(options: { clientSecret: string }): StripeElements;
-	confirmPayment(options: {
-		elements: StripeElements;
-		confirmParams: { return_url: string };
-		redirect: "if_required";
-	}): Promise<{ error?: { message?: string }; paymentIntent?: { status: string } }>;
-}
-
-let cardSetUp: Promise<void> | null = null;
-
-function showCardError(message: string | null): void {
-	const el = $("card-error");
-	if (!el) return;
-	el.textContent = message ?? "";
-	el.hidden = !message;
-}
-
-function loadScript(src: string): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const script = document.createElement("script");
-		script.src = src;
-		script.async = true;
-		script.onload = () => resolve();
-		script.onerror = () => reject(new Error(t("card_unavailable")));
-		document.head.append(script);
-	});
-}
-
-/** Loads Stripe.js and mounts the Payment Element, once, when the card tab is first shown. */
-function openCard(): Promise<void> {
-	if (cardSetUp) return cardSetUp;
-	cardSetUp = (async () => {
-		const card = await postJson<{
-			client_secret: string;
-			publishable_key: string;
-			js_url: string;
-			return_url: string;
-		}>(`/checkout/${view.id}/card`, {});
-		await loadScript(card.js_url);
-		const factory = (window as unknown as { Stripe?: (key: string) => StripeJs }).Stripe;
-		if (!factory) throw new Error(t("card_unavailable"));
-		const stripe = factory(card.publishable_key);
-		const elements = stripe.elements({ clientSecret: card.client_secret });
-		const element = elements.create("payment");
-		element.mount("#card-element");
-		const button = $<HTMLButtonElement>("pay-card-button");
-		if (!button) return;
-		// Enabled once the form is complete, as Stripe suggests; the element reports it on change.
-		element.on("change", (event) => {
-			button.disabled = !event.complete || view.status !== "requires_payment";
-		});
-		button.addEventListener("click", async () => {
-			button.disabled = true;
-			showCardError(null);
-			try {
-				const result = await stripe.confirmPayment({
-					elements,
-					confirmParams: { return_url: card.return_url },
-					redirect: "if_required",
-				});
-				if (result.error) showCardError(result.error.message ?? t("card_failed"));
-				else void refreshStatus();
-			} catch (error) {
-				showCardError(error instanceof Error ? error.message : t("card_failed"));
-			} finally {
-				button.disabled = view.status !== "requires_payment";
-			}
-		});
-	})().catch((error: unknown) => {
-		cardSetUp = null;
-		showCardError(error instanceof Error ? error.message : t("card_unavailable"));
-	});
-	return cardSetUp;
-}
-
-function selectTab(which: "crypto" | "card"): void {
-	for (const [tab, panel] of [
-		["tab-crypto", "pay-crypto"],
-		["tab-card", "pay-card"],
-	] as const) {
-		const selected = tab === `tab-${which}`;
-		$(tab)?.setAttribute("aria-selected", String(selected));
-		const el = $(panel);
-		if (el) el.hidden = !selected;
-	}
-	if (which === "card") void openCard();
-}
-
-function setUpCard(): void {
-	const tabCard = $("tab-card");
-	if (tabCard) {
-		$("tab-crypto")?.addEventListener("click", () => selectTab("crypto"));
-		tabCard.addEventListener("click", () => selectTab("card"));
-	} else if ($("pay-card") && !$("pay-card")?.hidden) {
-		// A card-only payment: the form is the page.
-		void openCard();
-	}
-}
-
 // ── Live status ─────────────────────────────────────────────────────────────────────────────
 
 function openSocket(): void {
@@ -629,36 +502,6 @@ async function refreshStatus(): Promise<void> {
 	}
 }
 
-// ── Helpers ─────────────────────────────────────────────────────────────────────────────────
-
-class HttpError extends Error {}
-
-async function postJson<T>(path: string, body: unknown): Promise<T> {
-	const response = await fetch(path, {
-		method: "POST",
-		headers: { "Content-Type": "application/json" },
-		credentials: "same-origin",
-		body: JSON.stringify(body),
-	});
-	const json = (await response.json().catch(() => ({}))) as T & { error?: { message: string } };
-	if (!response.ok)
-		throw new HttpError(json.error?.message ?? `Request failed (${response.status})`);
-	return json;
-}
-
-function base64ToBytes(b64: string): Uint8Array {
-	const bin = atob(b64);
-	const out = new Uint8Array(bin.length);
-	for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-	return out;
-}
-
-function bytesToBase64(bytes: Uint8Array): string {
-	let bin = "";
-	for (const b of bytes) bin += String.fromCharCode(b);
-	return btoa(bin);
-}
-
 // ── Start ───────────────────────────────────────────────────────────────────────────────────
 
 function start(): void {
@@ -677,7 +520,7 @@ function start(): void {
 	window.setInterval(tick, 1000);
 	localTimes();
 	setUpCopy();
-	setUpCard();
+	setUpCard(() => view, refreshStatus);
 	watchWallets();
 	render(view);
 	if (!TERMINAL.has(view.status)) {
