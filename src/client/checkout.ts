@@ -14,17 +14,12 @@ import {
 	formatTokenAmount,
 	walletErrorKind,
 } from "../domain/checkout";
-import { formatFiat, formatRate, formatToken } from "../domain/checkout-format";
+import { formatRate, formatToken } from "../domain/checkout-format";
 import { setUpCard } from "./checkout-card";
 import { $, data, setText, t } from "./checkout-dom";
-import { base58, base64ToBytes, bytesToBase64, HttpError, postJson } from "./checkout-http";
+import { base58, base64ToBytes } from "./checkout-http";
 import { localTimes, renderReceipt, setCopy, setUpCopy } from "./checkout-receipt";
-
-interface SignInOutput {
-	account: WalletAccount;
-	signedMessage: Uint8Array;
-	signature: Uint8Array;
-}
+import { loadProfile, setSignInHost, setUpSignIn, signIn, signOut } from "./checkout-sign-in";
 
 /** Nothing left for the payer to do (an authorised card waits only for the merchant). */
 const TERMINAL = new Set(["succeeded", "requires_capture", "expired", "canceled", "failed"]);
@@ -300,143 +295,6 @@ async function pay(): Promise<void> {
 	}
 }
 
-// ── Sign-in with the wallet ─────────────────────────────────────────────────────────────────
-
-interface Profile {
-	customer: {
-		id: string;
-		name: string | null;
-		preferred_token: string | null;
-		wallets: { address: string; verified: boolean }[];
-	};
-	payments: { id: string; amount: number; currency: string; status: string; created: number }[];
-}
-
-function signInCapable(w: Wallet | null): w is Wallet {
-	return !!w && ("solana:signIn" in w.features || "solana:signMessage" in w.features);
-}
-
-function setUpSignIn(): void {
-	const section = $("account");
-	if (section) section.hidden = !signInCapable(wallet) && !section.dataset.signedIn;
-}
-
-async function signIn(): Promise<void> {
-	const w = wallet;
-	if (!signInCapable(w) || !canPay(w)) return;
-	showError(null);
-	try {
-		const payer = await connect(w);
-		const challenge = await postJson<{ input: Record<string, string>; message: string }>(
-			`/checkout/${view.id}/sign-in/challenge`,
-			{ address: payer.address },
-		);
-		let output: { signedMessage: Uint8Array; signature: Uint8Array };
-		if ("solana:signIn" in w.features) {
-			const feature = w.features["solana:signIn"] as {
-				signIn: (...inputs: Record<string, string>[]) => Promise<readonly SignInOutput[]>;
-			};
-			const [result] = await feature.signIn(challenge.input);
-			if (!result) throw new Error("The wallet returned no signature.");
-			output = result;
-		} else {
-			const feature = w.features["solana:signMessage"] as {
-				signMessage: (
-					...inputs: { account: WalletAccount; message: Uint8Array }[]
-				) => Promise<readonly { signedMessage: Uint8Array; signature: Uint8Array }[]>;
-			};
-			const [result] = await feature.signMessage({
-				account: payer,
-				message: new TextEncoder().encode(challenge.message),
-			});
-			if (!result) throw new Error("The wallet returned no signature.");
-			output = result;
-		}
-		const profile = await postJson<Profile>(`/checkout/${view.id}/sign-in`, {
-			address: payer.address,
-			signed_message: bytesToBase64(output.signedMessage),
-			signature: bytesToBase64(output.signature),
-		});
-		showProfile(profile);
-	} catch (error) {
-		showError(error instanceof HttpError ? error.message : describeWalletError(error));
-	}
-}
-
-async function loadProfile(): Promise<void> {
-	const response = await fetch(`/checkout/${view.id}/me`, { credentials: "same-origin" });
-	if (response.ok) showProfile((await response.json()) as Profile);
-}
-
-function showProfile(profile: Profile | null): void {
-	const section = $("account");
-	const details = $("account-details");
-	const button = $("sign-in");
-	if (!section || !details || !button) return;
-	if (!profile) {
-		delete section.dataset.signedIn;
-		details.hidden = true;
-		button.hidden = false;
-		setUpSignIn();
-		return;
-	}
-	section.dataset.signedIn = "true";
-	section.hidden = false;
-	details.hidden = false;
-	button.hidden = true;
-	setText("account-address", profile.customer.wallets[0]?.address ?? profile.customer.id);
-	fillList(
-		"saved-wallets",
-		profile.customer.wallets.map((w) => ({
-			className: "saved-wallet addr",
-			text: `${w.address}${w.verified ? ` ${t("verified")}` : ""}`,
-		})),
-	);
-	fillList(
-		"past-payments",
-		profile.payments.map((p) => ({
-			className: "past-payment",
-			text: `${new Date(p.created * 1000).toLocaleDateString(data.locale)} · ${formatFiat(data.locale, p.amount, p.currency)} · ${data.status_text[p.status] ?? p.status}`,
-		})),
-	);
-	const preferred = profile.customer.preferred_token;
-	if (
-		preferred &&
-		view.status === "requires_payment" &&
-		view.solana?.token !== preferred &&
-		data.tokens.some((t) => t.symbol === preferred)
-	) {
-		void requote(preferred);
-	}
-}
-
-function fillList(id: string, items: { className: string; text: string }[]): void {
-	const list = $(id);
-	if (!list) return;
-	list.replaceChildren(
-		...items.map((item) => {
-			const li = document.createElement("li");
-			li.className = item.className;
-			li.textContent = item.text;
-			return li;
-		}),
-	);
-	if (items.length === 0) {
-		const li = document.createElement("li");
-		li.textContent = t("none_yet");
-		list.append(li);
-	}
-}
-
-async function signOut(): Promise<void> {
-	await fetch(`/checkout/${view.id}/sign-out`, {
-		method: "POST",
-		headers: { "Content-Type": "application/json" },
-		body: "{}",
-	});
-	showProfile(null);
-}
-
 // ── Live status ─────────────────────────────────────────────────────────────────────────────
 
 function openSocket(): void {
@@ -505,6 +363,16 @@ async function refreshStatus(): Promise<void> {
 // ── Start ───────────────────────────────────────────────────────────────────────────────────
 
 function start(): void {
+	setSignInHost({
+		view: () => view,
+		wallet: () => wallet,
+		canPay,
+		// Sign-in asks canPay first, so the wallet is a paying one here.
+		connect: (w) => connect(w as PayingWallet),
+		showError,
+		describeWalletError,
+		requote,
+	});
 	$("pay-wallet")?.addEventListener("click", () => void pay());
 	$("token")?.addEventListener("change", (event) => {
 		void requote((event.target as HTMLSelectElement).value);
