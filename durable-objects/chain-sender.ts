@@ -7,6 +7,7 @@ import { log } from "../src/lib/log";
 import type { SignedTransfer } from "../src/processors/solana/refund-transaction";
 import { type SolanaRpc, SolanaRpcError } from "../src/processors/solana/rpc";
 import { Jobs } from "./jobs";
+import { readMeta, writeMeta } from "./meta";
 
 export type SenderState = "sending" | "finalized" | "failed";
 
@@ -190,7 +191,7 @@ export class ChainSender<Spec> {
 			const open = this.attempts().find((a) => a.state === "open");
 			if (open) {
 				const verdict = await this.lookAt(rpc, open);
-				this.setMeta("errors", 0);
+				writeMeta(this.sql, "errors", 0);
 				if (verdict === "pending") {
 					// Not seen yet, and its blockhash can still land: the same bytes again.
 					await this.broadcast(rpc, open);
@@ -271,8 +272,8 @@ export class ChainSender<Spec> {
 			tx.lastValidBlockHeight,
 			Date.now(),
 		);
-		this.setMeta("build_failures", 0);
-		this.setMeta("errors", 0);
+		writeMeta(this.sql, "build_failures", 0);
+		writeMeta(this.sql, "errors", 0);
 		const attempt = this.attempts().find((a) => a.n === n) as SendAttempt;
 		await this.broadcast(rpc, attempt);
 		this.jobs.schedule("step", Date.now() + CHECK_MS);
@@ -309,10 +310,10 @@ export class ChainSender<Spec> {
 		const message = err instanceof Error ? err.message : String(err);
 		const retryable = err instanceof SolanaRpcError && err.retryable;
 		const building = !this.attempts().some((a) => a.state === "open");
-		const failures = this.getMeta("build_failures") + (building ? 1 : 0);
-		this.setMeta("build_failures", failures);
-		const errors = this.getMeta("errors") + 1;
-		this.setMeta("errors", errors);
+		const failures = readMeta(this.sql, "build_failures") + (building ? 1 : 0);
+		writeMeta(this.sql, "build_failures", failures);
+		const errors = readMeta(this.sql, "errors") + 1;
+		writeMeta(this.sql, "errors", errors);
 		if (building && (!retryable || failures >= MAX_BUILD_FAILURES)) {
 			// Nothing of this transfer is on its way: failing it releases the reserved amount.
 			this.finish("failed", { failure: `The ${this.job.noun} could not be sent: ${message}` });
@@ -396,18 +397,6 @@ export class ChainSender<Spec> {
 
 	private setAttempt(n: number, state: SendAttempt["state"]): void {
 		this.sql.exec("UPDATE attempts SET state = ? WHERE n = ?", state, n);
-	}
-
-	private getMeta(key: string): number {
-		return this.sql.exec<{ v: number }>("SELECT v FROM meta WHERE k = ?", key).toArray()[0]?.v ?? 0;
-	}
-
-	private setMeta(key: string, value: number): void {
-		this.sql.exec(
-			"INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-			key,
-			value,
-		);
 	}
 }
 

@@ -8,6 +8,7 @@ import { heldFundsSummary } from "../../src/domain/refund-held";
 import type { Env } from "../../src/env";
 import { log } from "../../src/lib/log";
 import { Jobs } from "../jobs";
+import { readMeta, writeMeta } from "../meta";
 import { type DrainResult, drainOutbox, outboxSchema } from "./outbox";
 import { migrateReceipts, RECEIPTS_SCHEMA } from "./receipts";
 import { paymentHeldFunds, REFUNDS_SCHEMA, readRefunds } from "./refund-store";
@@ -36,18 +37,11 @@ export class MetaGroup<T extends Record<string, number>> {
 	) {}
 
 	get<K extends keyof T>(key: K): T[K] {
-		const row = this.sql
-			.exec<{ v: number }>("SELECT v FROM meta WHERE k = ?", this.keys[key])
-			.toArray()[0];
-		return (row?.v ?? 0) as T[K];
+		return readMeta(this.sql, this.keys[key]) as T[K];
 	}
 
 	set<K extends keyof T>(key: K, value: T[K]): void {
-		this.sql.exec(
-			"INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-			this.keys[key],
-			value,
-		);
+		writeMeta(this.sql, this.keys[key], value);
 	}
 }
 

@@ -1,23 +1,28 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
-import { raw } from "hono/html";
 import { getConfig } from "../config";
-import { type CheckoutView, checkoutView } from "../domain/checkout";
+import { checkoutView } from "../domain/checkout";
 import { fill, formatFiat } from "../domain/checkout-format";
 import { isId } from "../domain/ids";
 import type { PaymentRecord } from "../domain/payment";
 import { isTerminal, PAYMENT_STATUSES } from "../domain/payment-state";
-import { CLIENT_ASSETS } from "../generated/client-assets";
 import { signCheckoutToken } from "../lib/checkout-token";
 import { ApiError, notFound } from "../lib/errors";
-import { hashText, jsonForScript, setPageSecurityHeaders } from "../lib/html";
 import { stripeConfigured } from "../processors/stripe/client";
 import { openCardIntent } from "../services/cards";
 import { getMerchant } from "../services/merchants";
 import { paymentStub, requestCountry } from "../services/payments";
 import { solanaQuotePolicy } from "../services/solana-quote";
 import type { App, AppEnv } from "../types";
-import { type CheckoutLocale, type Messages, negotiateLocale } from "./i18n";
+import { type Messages, negotiateLocale } from "./i18n";
+import {
+	type CheckoutBootstrap,
+	CheckoutPage,
+	isMobile,
+	registerCheckoutAssets,
+	setCheckoutSecurityHeaders,
+	stripeJsUrl,
+} from "./page";
 import {
 	CardPanel,
 	CryptoPanel,
@@ -28,14 +33,6 @@ import {
 } from "./panels";
 import { qrSvg } from "./qr";
 import { SESSION_COOKIE } from "./session";
-import { CHECKOUT_CSS } from "./styles";
-
-const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="#111"/><path d="M18 40c8 6 20 6 28 0M18 24c8-6 20-6 28 0" stroke="#14f195" stroke-width="6" fill="none" stroke-linecap="round"/></svg>`;
-
-const SCRIPT = CLIENT_ASSETS["checkout.js"] ?? { code: "", hash: "missing" };
-const CSS_HASH = hashText(CHECKOUT_CSS);
-const SCRIPT_PATH = `/checkout/assets/checkout.${SCRIPT.hash}.js`;
-const CSS_PATH = `/checkout/assets/checkout.${CSS_HASH}.css`;
 
 /** Solana cluster → the Wallet Standard chain id wallets expect. */
 const CHAINS: Record<string, string> = {
@@ -44,54 +41,6 @@ const CHAINS: Record<string, string> = {
 	testnet: "solana:testnet",
 	localnet: "solana:localnet",
 };
-
-/** What the page's script starts from (a JSON data block: not executed, so CSP allows it). */
-export interface CheckoutBootstrap {
-	view: CheckoutView;
-	checkout_token: string;
-	chain: string;
-	tokens: { symbol: string; decimals: number }[];
-	default_token: string | null;
-	status_text: Record<string, string>;
-	/** The negotiated language's words, and the locale amounts and dates are formatted for. */
-	messages: Messages;
-	locale: string;
-	/** For the receipt's explorer link. */
-	explorer: ExplorerTarget;
-	/**
-	 * The request carried a payer session cookie (HttpOnly, so the page cannot see it): only then
-	 * does the page ask who is signed in, so a payer without one sees no failed request.
-	 */
-	payer_session: boolean;
-}
-
-/**
- * Security headers of every checkout response: a strict CSP (scripts and styles only from this
- * origin, no inline script), no framing, no referrer, and HSTS on https.
- */
-function setCheckoutSecurityHeaders(c: Context<AppEnv>, card = false): void {
-	const base = new URL(c.env.PUBLIC_BASE_URL);
-	const ws = `${base.protocol === "https:" ? "wss:" : "ws:"}//${base.host}`;
-	// Stripe's own script, frames and API, only on pages that offer the card tab.
-	const stripeJs = card ? ` ${new URL(stripeJsUrl(c.env)).origin}` : "";
-	const stripeApi = card ? ` ${new URL(getConfig(c.env).STRIPE_API_URL).origin}` : "";
-	setPageSecurityHeaders(c, [
-		"default-src 'none'",
-		`script-src 'self'${stripeJs}`,
-		"style-src 'self'",
-		"img-src 'self' data:",
-		`connect-src 'self' ${ws}${stripeJs}${stripeApi}`,
-		...(card ? [`frame-src${stripeJs}`] : []),
-		"base-uri 'none'",
-		"form-action 'self'",
-		"frame-ancestors 'none'",
-	]);
-	c.header("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
-}
-
-function stripeJsUrl(env: AppEnv["Bindings"]): string {
-	return getConfig(env).STRIPE_JS_URL;
-}
 
 async function openPayment(c: Context<AppEnv>, id: string): Promise<PaymentRecord | null> {
 	return isId("payment", id) ? paymentStub(c.env, id).get() : null;
@@ -103,28 +52,7 @@ async function openPayment(c: Context<AppEnv>, id: string): Promise<PaymentRecor
  * nothing else, and follows the payment's status over a WebSocket (polling as a fallback).
  */
 export function registerCheckout(app: App): void {
-	// Wallets show this next to the merchant's name in a Solana Pay transaction request.
-	app.get("/favicon.svg", (c) => {
-		c.header("Content-Type", "image/svg+xml");
-		c.header("Cache-Control", "public, max-age=86400");
-		return c.body(ICON);
-	});
-
-	// Content-hashed names: a deploy changes the name, so browsers may cache them forever.
-	app.get("/checkout/assets/:file", (c) => {
-		const file = c.req.param("file");
-		c.header("X-Content-Type-Options", "nosniff");
-		c.header("Cache-Control", "public, max-age=31536000, immutable");
-		if (file === SCRIPT_PATH.slice("/checkout/assets/".length)) {
-			c.header("Content-Type", "text/javascript; charset=utf-8");
-			return c.body(SCRIPT.code);
-		}
-		if (file === CSS_PATH.slice("/checkout/assets/".length)) {
-			c.header("Content-Type", "text/css; charset=utf-8");
-			return c.body(CHECKOUT_CSS);
-		}
-		throw new ApiError("route_not_found", `No checkout asset named '${file}'.`);
-	});
+	registerCheckoutAssets(app);
 
 	app.get("/checkout/:id/status", async (c) => {
 		const id = c.req.param("id");
@@ -361,45 +289,4 @@ function explorerTarget(env: AppEnv["Bindings"]): ExplorerTarget {
 	const cluster = config.SOLANA_CLUSTER;
 	const rpc = config.SOLANA_RPC_URLS[0] ?? "";
 	return { cluster, rpc_url: cluster === "localnet" ? rpc : "" };
-}
-
-/**
- * A phone, by its client hint or user agent: its first action is opening the checkout in a
- * wallet app. A narrow window gets the same by the stylesheet's media query.
- */
-function isMobile(c: Context<AppEnv>): boolean {
-	if (c.req.header("Sec-CH-UA-Mobile") === "?1") return true;
-	return /Mobi|Android|iPhone|iPad|iPod/i.test(c.req.header("User-Agent") ?? "");
-}
-
-function CheckoutPage(props: {
-	title: string;
-	bootstrap?: CheckoutBootstrap;
-	loc: CheckoutLocale;
-	mobile: boolean;
-	children: unknown;
-}) {
-	// Standards mode: without a doctype, browsers lay the page out in quirks mode.
-	return (
-		<>
-			{raw("<!DOCTYPE html>")}
-			<html lang={props.loc.language} data-mobile={props.mobile ? "" : undefined}>
-				<head>
-					<meta charset="utf-8" />
-					<meta name="viewport" content="width=device-width, initial-scale=1" />
-					<meta name="robots" content="noindex" />
-					<title>{props.title}</title>
-					<link rel="icon" href="/favicon.svg" />
-					<link rel="stylesheet" href={CSS_PATH} />
-					{props.bootstrap ? (
-						<script type="application/json" id="checkout-data">
-							{raw(jsonForScript(props.bootstrap))}
-						</script>
-					) : null}
-					{props.bootstrap ? <script src={SCRIPT_PATH} defer /> : null}
-				</head>
-				<body>{props.children as never}</body>
-			</html>
-		</>
-	);
 }

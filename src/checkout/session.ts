@@ -1,8 +1,9 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { errors as joseErrors, SignJWT } from "jose";
 import { isSessionRevoked, revokeCheckoutSession } from "../db/sessions";
 import type { Env } from "../env";
+import { verifySessionToken } from "../lib/jwt";
 import type { AppEnv } from "../types";
 
 /** The payer's session cookie: a signed JWT, scoped to the checkout pages. */
@@ -76,13 +77,7 @@ export async function readSession(c: Context<AppEnv>): Promise<PayerSession | nu
 	if (!token) return null;
 	let session: PayerSession;
 	try {
-		const { payload } = await jwtVerify(token, secretKey(c.env), {
-			algorithms: ["HS256"],
-			typ: TYPE,
-			issuer: c.env.PUBLIC_BASE_URL,
-			audience: AUDIENCE,
-			requiredClaims: ["sub", "jti", "exp"],
-		});
+		const payload = await verifySessionToken(c.env, token, secretKey(c.env), TYPE, AUDIENCE);
 		const { sub, jti, exp, merchant, livemode, wallet } = payload;
 		if (
 			typeof sub !== "string" ||

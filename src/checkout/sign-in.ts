@@ -12,6 +12,7 @@ import {
 	formatSignInMessage,
 } from "../domain/siws";
 import type { Env } from "../env";
+import { fromBase64 } from "../lib/crypto";
 import { ApiError, notFound } from "../lib/errors";
 import { errorResponses, WalletAddressSchema } from "../routes/schemas";
 import { customerForVerifiedWallet, getCustomer } from "../services/customers";
@@ -156,10 +157,6 @@ async function checkoutPayment(env: Env, id: string): Promise<PaymentRecord> {
 
 function paymentOwner(payment: PaymentRecord) {
 	return { merchantId: payment.merchant_id, livemode: payment.livemode };
-}
-
-function fromBase64(value: string): Uint8Array {
-	return Uint8Array.from(atob(value), (ch) => ch.charCodeAt(0));
 }
 
 /** The wallet's message must read as the payer expects: no line breaks from a merchant name. */

@@ -14,15 +14,12 @@ import {
 	formatTokenAmount,
 	walletErrorKind,
 } from "../domain/checkout";
-import { formatFiat, formatRate, formatToken } from "../domain/checkout-format";
+import { formatRate, formatToken } from "../domain/checkout-format";
+import { setUpCard } from "./checkout-card";
 import { $, data, setText, t } from "./checkout-dom";
+import { base58, base64ToBytes } from "./checkout-http";
 import { localTimes, renderReceipt, setCopy, setUpCopy } from "./checkout-receipt";
-
-interface SignInOutput {
-	account: WalletAccount;
-	signedMessage: Uint8Array;
-	signature: Uint8Array;
-}
+import { loadProfile, setSignInHost, setUpSignIn, signIn, signOut } from "./checkout-sign-in";
 
 /** Nothing left for the payer to do (an authorised card waits only for the merchant). */
 const TERMINAL = new Set(["succeeded", "requires_capture", "expired", "canceled", "failed"]);
@@ -253,24 +250,6 @@ async function connect(w: PayingWallet): Promise<WalletAccount> {
 	return first;
 }
 
-const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-
-/** Base58 of a signature's bytes, as wallets and explorers show it. */
-function base58(bytes: Uint8Array): string {
-	let n = 0n;
-	for (const b of bytes) n = n * 256n + BigInt(b);
-	let out = "";
-	while (n > 0n) {
-		out = BASE58[Number(n % 58n)] + out;
-		n /= 58n;
-	}
-	for (const b of bytes) {
-		if (b !== 0) break;
-		out = `1${out}`;
-	}
-	return out;
-}
-
 async function pay(): Promise<void> {
 	if (!wallet || !canPay(wallet) || !view.solana || paying) return;
 	paying = true;
@@ -313,254 +292,6 @@ async function pay(): Promise<void> {
 	} finally {
 		paying = false;
 		updatePayButton();
-	}
-}
-
-// ── Sign-in with the wallet ─────────────────────────────────────────────────────────────────
-
-interface Profile {
-	customer: {
-		id: string;
-		name: string | null;
-		preferred_token: string | null;
-		wallets: { address: string; verified: boolean }[];
-	};
-	payments: { id: string; amount: number; currency: string; status: string; created: number }[];
-}
-
-function signInCapable(w: Wallet | null): w is Wallet {
-	return !!w && ("solana:signIn" in w.features || "solana:signMessage" in w.features);
-}
-
-function setUpSignIn(): void {
-	const section = $("account");
-	if (section) section.hidden = !signInCapable(wallet) && !section.dataset.signedIn;
-}
-
-async function signIn(): Promise<void> {
-	const w = wallet;
-	if (!signInCapable(w) || !canPay(w)) return;
-	showError(null);
-	try {
-		const payer = await connect(w);
-		const challenge = await postJson<{ input: Record<string, string>; message: string }>(
-			`/checkout/${view.id}/sign-in/challenge`,
-			{ address: payer.address },
-		);
-		let output: { signedMessage: Uint8Array; signature: Uint8Array };
-		if ("solana:signIn" in w.features) {
-			const feature = w.features["solana:signIn"] as {
-				signIn: (...inputs: Record<string, string>[]) => Promise<readonly SignInOutput[]>;
-			};
-			const [result] = await feature.signIn(challenge.input);
-			if (!result) throw new Error("The wallet returned no signature.");
-			output = result;
-		} else {
-			const feature = w.features["solana:signMessage"] as {
-				signMessage: (
-					...inputs: { account: WalletAccount; message: Uint8Array }[]
-				) => Promise<readonly { signedMessage: Uint8Array; signature: Uint8Array }[]>;
-			};
-			const [result] = await feature.signMessage({
-				account: payer,
-				message: new TextEncoder().encode(challenge.message),
-			});
-			if (!result) throw new Error("The wallet returned no signature.");
-			output = result;
-		}
-		const profile = await postJson<Profile>(`/checkout/${view.id}/sign-in`, {
-			address: payer.address,
-			signed_message: bytesToBase64(output.signedMessage),
-			signature: bytesToBase64(output.signature),
-		});
-		showProfile(profile);
-	} catch (error) {
-		showError(error instanceof HttpError ? error.message : describeWalletError(error));
-	}
-}
-
-async function loadProfile(): Promise<void> {
-	const response = await fetch(`/checkout/${view.id}/me`, { credentials: "same-origin" });
-	if (response.ok) showProfile((await response.json()) as Profile);
-}
-
-function showProfile(profile: Profile | null): void {
-	const section = $("account");
-	const details = $("account-details");
-	const button = $("sign-in");
-	if (!section || !details || !button) return;
-	if (!profile) {
-		delete section.dataset.signedIn;
-		details.hidden = true;
-		button.hidden = false;
-		setUpSignIn();
-		return;
-	}
-	section.dataset.signedIn = "true";
-	section.hidden = false;
-	details.hidden = false;
-	button.hidden = true;
-	setText("account-address", profile.customer.wallets[0]?.address ?? profile.customer.id);
-	fillList(
-		"saved-wallets",
-		profile.customer.wallets.map((w) => ({
-			className: "saved-wallet addr",
-			text: `${w.address}${w.verified ? ` ${t("verified")}` : ""}`,
-		})),
-	);
-	fillList(
-		"past-payments",
-		profile.payments.map((p) => ({
-			className: "past-payment",
-			text: `${new Date(p.created * 1000).toLocaleDateString(data.locale)} · ${formatFiat(data.locale, p.amount, p.currency)} · ${data.status_text[p.status] ?? p.status}`,
-		})),
-	);
-	const preferred = profile.customer.preferred_token;
-	if (
-		preferred &&
-		view.status === "requires_payment" &&
-		view.solana?.token !== preferred &&
-		data.tokens.some((t) => t.symbol === preferred)
-	) {
-		void requote(preferred);
-	}
-}
-
-function fillList(id: string, items: { className: string; text: string }[]): void {
-	const list = $(id);
-	if (!list) return;
-	list.replaceChildren(
-		...items.map((item) => {
-			const li = document.createElement("li");
-			li.className = item.className;
-			li.textContent = item.text;
-			return li;
-		}),
-	);
-	if (items.length === 0) {
-		const li = document.createElement("li");
-		li.textContent = t("none_yet");
-		list.append(li);
-	}
-}
-
-async function signOut(): Promise<void> {
-	await fetch(`/checkout/${view.id}/sign-out`, {
-		method: "POST",
-		headers: { "Content-Type": "application/json" },
-		body: "{}",
-	});
-	showProfile(null);
-}
-
-// ── Cards (Stripe's Payment Element) ─────────────────────────────────────────────────────────
-
-interface StripePaymentElement {
-	mount(target: string | HTMLElement): void;
-	on(event: "change", handler: (event: { complete: boolean }) => void): void;
-}
-
-interface StripeElements {
-	create(type: "payment"): StripePaymentElement;
-}
-
-interface StripeJs {
-	elements(options: { clientSecret: string }): StripeElements;
-	confirmPayment(options: {
-		elements: StripeElements;
-		confirmParams: { return_url: string };
-		redirect: "if_required";
-	}): Promise<{ error?: { message?: string }; paymentIntent?: { status: string } }>;
-}
-
-let cardSetUp: Promise<void> | null = null;
-
-function showCardError(message: string | null): void {
-	const el = $("card-error");
-	if (!el) return;
-	el.textContent = message ?? "";
-	el.hidden = !message;
-}
-
-function loadScript(src: string): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const script = document.createElement("script");
-		script.src = src;
-		script.async = true;
-		script.onload = () => resolve();
-		script.onerror = () => reject(new Error(t("card_unavailable")));
-		document.head.append(script);
-	});
-}
-
-/** Loads Stripe.js and mounts the Payment Element, once, when the card tab is first shown. */
-function openCard(): Promise<void> {
-	if (cardSetUp) return cardSetUp;
-	cardSetUp = (async () => {
-		const card = await postJson<{
-			client_secret: string;
-			publishable_key: string;
-			js_url: string;
-			return_url: string;
-		}>(`/checkout/${view.id}/card`, {});
-		await loadScript(card.js_url);
-		const factory = (window as unknown as { Stripe?: (key: string) => StripeJs }).Stripe;
-		if (!factory) throw new Error(t("card_unavailable"));
-		const stripe = factory(card.publishable_key);
-		const elements = stripe.elements({ clientSecret: card.client_secret });
-		const element = elements.create("payment");
-		element.mount("#card-element");
-		const button = $<HTMLButtonElement>("pay-card-button");
-		if (!button) return;
-		// Enabled once the form is complete, as Stripe suggests; the element reports it on change.
-		element.on("change", (event) => {
-			button.disabled = !event.complete || view.status !== "requires_payment";
-		});
-		button.addEventListener("click", async () => {
-			button.disabled = true;
-			showCardError(null);
-			try {
-				const result = await stripe.confirmPayment({
-					elements,
-					confirmParams: { return_url: card.return_url },
-					redirect: "if_required",
-				});
-				if (result.error) showCardError(result.error.message ?? t("card_failed"));
-				else void refreshStatus();
-			} catch (error) {
-				showCardError(error instanceof Error ? error.message : t("card_failed"));
-			} finally {
-				button.disabled = view.status !== "requires_payment";
-			}
-		});
-	})().catch((error: unknown) => {
-		cardSetUp = null;
-		showCardError(error instanceof Error ? error.message : t("card_unavailable"));
-	});
-	return cardSetUp;
-}
-
-function selectTab(which: "crypto" | "card"): void {
-	for (const [tab, panel] of [
-		["tab-crypto", "pay-crypto"],
-		["tab-card", "pay-card"],
-	] as const) {
-		const selected = tab === `tab-${which}`;
-		$(tab)?.setAttribute("aria-selected", String(selected));
-		const el = $(panel);
-		if (el) el.hidden = !selected;
-	}
-	if (which === "card") void openCard();
-}
-
-function setUpCard(): void {
-	const tabCard = $("tab-card");
-	if (tabCard) {
-		$("tab-crypto")?.addEventListener("click", () => selectTab("crypto"));
-		tabCard.addEventListener("click", () => selectTab("card"));
-	} else if ($("pay-card") && !$("pay-card")?.hidden) {
-		// A card-only payment: the form is the page.
-		void openCard();
 	}
 }
 
@@ -629,39 +360,19 @@ async function refreshStatus(): Promise<void> {
 	}
 }
 
-// ── Helpers ─────────────────────────────────────────────────────────────────────────────────
-
-class HttpError extends Error {}
-
-async function postJson<T>(path: string, body: unknown): Promise<T> {
-	const response = await fetch(path, {
-		method: "POST",
-		headers: { "Content-Type": "application/json" },
-		credentials: "same-origin",
-		body: JSON.stringify(body),
-	});
-	const json = (await response.json().catch(() => ({}))) as T & { error?: { message: string } };
-	if (!response.ok)
-		throw new HttpError(json.error?.message ?? `Request failed (${response.status})`);
-	return json;
-}
-
-function base64ToBytes(b64: string): Uint8Array {
-	const bin = atob(b64);
-	const out = new Uint8Array(bin.length);
-	for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-	return out;
-}
-
-function bytesToBase64(bytes: Uint8Array): string {
-	let bin = "";
-	for (const b of bytes) bin += String.fromCharCode(b);
-	return btoa(bin);
-}
-
 // ── Start ───────────────────────────────────────────────────────────────────────────────────
 
 function start(): void {
+	setSignInHost({
+		view: () => view,
+		wallet: () => wallet,
+		canPay,
+		// Sign-in asks canPay first, so the wallet is a paying one here.
+		connect: (w) => connect(w as PayingWallet),
+		showError,
+		describeWalletError,
+		requote,
+	});
 	$("pay-wallet")?.addEventListener("click", () => void pay());
 	$("token")?.addEventListener("change", (event) => {
 		void requote((event.target as HTMLSelectElement).value);
@@ -677,7 +388,7 @@ function start(): void {
 	window.setInterval(tick, 1000);
 	localTimes();
 	setUpCopy();
-	setUpCard();
+	setUpCard(() => view, refreshStatus);
 	watchWallets();
 	render(view);
 	if (!TERMINAL.has(view.status)) {

@@ -5,6 +5,7 @@ import { formatMinorUnits } from "../domain/money";
 import { can, type Permission } from "../domain/roles";
 import { CLIENT_ASSETS } from "../generated/client-assets";
 import { hashText, jsonForScript, setPageSecurityHeaders } from "../lib/html";
+import { HtmlPage } from "../lib/page";
 import type { AppEnv } from "../types";
 import type { DashboardSession } from "./session";
 import { DASHBOARD_CSS, UPLOT_CSS } from "./styles";
@@ -67,15 +68,11 @@ export function renderPage(
 ) {
 	dashboardHeaders(c);
 	c.status(props.status ?? 200);
-	// Standards mode: without a doctype, browsers lay the page out in quirks mode.
 	return c.html(
-		<>
-			{raw("<!DOCTYPE html>")}
-			<html lang="en">
-				<head>
-					<meta charset="utf-8" />
-					<meta name="viewport" content="width=device-width, initial-scale=1" />
-					<meta name="robots" content="noindex" />
+		<HtmlPage
+			lang="en"
+			head={
+				<>
 					{/* Same-origin form posts carry their Origin (checked against CSRF); nothing leaks out. */}
 					<meta name="referrer" content="same-origin" />
 					<title>{`${props.title} · StreamPayments`}</title>
@@ -87,13 +84,12 @@ export function renderPage(
 						</script>
 					) : null}
 					<script src={SCRIPT_PATH} defer />
-				</head>
-				<body>
-					{props.session ? <TopBar session={props.session} section={props.section} /> : null}
-					<main>{body as never}</main>
-				</body>
-			</html>
-		</>,
+				</>
+			}
+		>
+			{props.session ? <TopBar session={props.session} section={props.section} /> : null}
+			<main>{body as never}</main>
+		</HtmlPage>,
 	);
 }
 

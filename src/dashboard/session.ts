@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { errors as joseErrors, SignJWT } from "jose";
 import {
 	bumpRecoveryGeneration,
 	bumpSessionGeneration,
@@ -12,6 +12,7 @@ import {
 } from "../db/sessions";
 import { isRole, type Role } from "../domain/roles";
 import { timingSafeEqualText } from "../lib/crypto";
+import { verifySessionToken } from "../lib/jwt";
 import type { AppEnv } from "../types";
 
 /** The merchant's dashboard session: a signed JWT in a cookie scoped to /dashboard. */
@@ -181,13 +182,13 @@ async function verifiedClaims(c: Context<AppEnv>): Promise<Claims | null> {
 	const token = getCookie(c, DASHBOARD_COOKIE);
 	if (!token) return null;
 	try {
-		const { payload } = await jwtVerify(token, await derivedKey(c.env.SESSION_SECRET), {
-			algorithms: ["HS256"],
-			typ: TYPE,
-			issuer: c.env.PUBLIC_BASE_URL,
-			audience: AUDIENCE,
-			requiredClaims: ["sub", "jti", "exp"],
-		});
+		const payload = await verifySessionToken(
+			c.env,
+			token,
+			await derivedKey(c.env.SESSION_SECRET),
+			TYPE,
+			AUDIENCE,
+		);
 		const { sub, jti, exp, livemode, key, usr, role, psk, gen, rgen, rat } = payload;
 		if (
 			typeof sub !== "string" ||

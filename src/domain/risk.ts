@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseIpv4, parseIpv6 } from "./ip";
 import type { RiskLevel } from "./routing";
+import { hasUniqueRuleIds, UNIQUE_RULE_IDS } from "./rule-ids";
 
 /**
  * Fraud and validation rules, pure: a merchant's rules as data, and the assessment of one payment
@@ -150,10 +151,7 @@ export const RiskConfigSchema = z
 		message: "review_at must not exceed block_at",
 		path: ["review_at"],
 	})
-	.refine((c) => new Set(c.rules.map((r) => r.id)).size === c.rules.length, {
-		message: "rule ids must be unique",
-		path: ["rules"],
-	});
+	.refine(hasUniqueRuleIds, UNIQUE_RULE_IDS);
 
 export type RiskRule = z.infer<typeof RiskRuleSchema>;
 export type VelocityRule = z.infer<typeof VelocityRuleSchema>;

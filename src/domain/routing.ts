@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { PaymentMethodType } from "./payment-method";
+import { hasUniqueRuleIds, UNIQUE_RULE_IDS } from "./rule-ids";
 
 /**
  * Payment routing: which processor takes a payment, with which settings, and why. Pure: the
@@ -89,10 +90,7 @@ export const RoutingConfigSchema = z
 		rules: z.array(RoutingRuleSchema).max(100).default([]),
 	})
 	.strict()
-	.refine((c) => new Set(c.rules.map((r) => r.id)).size === c.rules.length, {
-		message: "rule ids must be unique",
-		path: ["rules"],
-	});
+	.refine(hasUniqueRuleIds, UNIQUE_RULE_IDS);
 
 export type RoutingConditions = z.infer<typeof RoutingConditionsSchema>;
 export type RoutingRule = z.infer<typeof RoutingRuleSchema>;

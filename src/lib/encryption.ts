@@ -10,6 +10,7 @@
  * Both layers authenticate `aad` (additional authenticated data, e.g. the row's id): a ciphertext
  * copied into another row fails to decrypt instead of quietly becoming that row's secret.
  */
+import { fromBase64, toBase64Url } from "./crypto";
 
 const VERSION = "ev1";
 const LOOKUP_VERSION = "hk1";
@@ -244,19 +245,4 @@ function toHex(bytes: Uint8Array): string {
 /** Domain separation: the wrapped key and the data never share an AAD. */
 function label(layer: "key" | "data", kid: string, aad: string): string {
 	return `${VERSION}|${layer}|${kid}|${aad}`;
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-	let binary = "";
-	for (const b of bytes) binary += String.fromCharCode(b);
-	return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/** Standard or URL-safe base64, padding optional; throws on anything else. */
-function fromBase64(text: string): Uint8Array {
-	const normalized = text.trim().replace(/-/g, "+").replace(/_/g, "/");
-	if (!/^[A-Za-z0-9+/]*={0,2}$/.test(normalized)) throw new Error("not base64");
-	const padded = normalized.replace(/=+$/, "");
-	const binary = atob(padded + "=".repeat((4 - (padded.length % 4)) % 4));
-	return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }

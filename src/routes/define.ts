@@ -1,4 +1,6 @@
 import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
+import { ApiError } from "../lib/errors";
+import type { App } from "../types";
 
 /**
  * The shapes every route repeats — who may call it, its `{id}` path parameter, its JSON body and
@@ -40,4 +42,23 @@ export function optionalJsonBody<T extends z.ZodType>(schema: T) {
 /** A JSON response with its description. */
 export function jsonResponse<T extends z.ZodType>(description: string, schema: T) {
 	return { description, content: { "application/json": { schema } } };
+}
+
+/**
+ * Refuses a PUT to `path` without a JSON body. The app refuses non-JSON bodies on POST only; a PUT
+ * that replaces a whole rule set would otherwise validate as `{}` and silently reset it.
+ */
+export function requireJsonPut(app: App, path: string): void {
+	app.use(path, async (c, next) => {
+		if (
+			c.req.method === "PUT" &&
+			!/^application\/json\b/i.test(c.req.header("Content-Type") ?? "")
+		) {
+			throw new ApiError(
+				"body_invalid",
+				"Request bodies must be JSON (Content-Type: application/json).",
+			);
+		}
+		await next();
+	});
 }

@@ -1,11 +1,11 @@
 import type { Context } from "hono";
-import { raw } from "hono/html";
 import { isId } from "../domain/ids";
 import { paymentParamsForLink } from "../domain/payment-link";
 import { CLIENT_ASSETS } from "../generated/client-assets";
 import { ApiError } from "../lib/errors";
 import { setPageSecurityHeaders } from "../lib/html";
 import { log } from "../lib/log";
+import { HtmlPage } from "../lib/page";
 import { findPaymentLink } from "../services/payment-links";
 import { createPaymentFor, requestCountry, requestIp } from "../services/payments";
 import type { App, AppEnv } from "../types";
@@ -175,26 +175,21 @@ function notFoundPage(c: Context<AppEnv>) {
 }
 
 function LinkPage(props: { title: string; children: unknown }) {
-	// Standards mode: without a doctype, browsers lay the page out in quirks mode.
 	return (
-		<>
-			{raw("<!DOCTYPE html>")}
-			<html lang="en">
-				<head>
-					<meta charset="utf-8" />
-					<meta name="viewport" content="width=device-width, initial-scale=1" />
-					<meta name="robots" content="noindex" />
+		<HtmlPage
+			lang="en"
+			head={
+				<>
 					<title>{props.title}</title>
 					<style>
 						{
 							"body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#111}h1{font-size:1.5rem}"
 						}
 					</style>
-				</head>
-				<body>
-					<main>{props.children as never}</main>
-				</body>
-			</html>
-		</>
+				</>
+			}
+		>
+			<main>{props.children as never}</main>
+		</HtmlPage>
 	);
 }

@@ -1,12 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { toApiPayment } from "../domain/payment";
 import { RiskConfigSchema, RiskRuleSchema } from "../domain/risk";
-import { ApiError } from "../lib/errors";
 import { audit } from "../services/audit";
 import { loadPayment, paymentStub, unwrapTransition } from "../services/payments";
 import { getRiskRules, replaceRiskRules, toApiRiskRules } from "../services/risk";
 import type { App } from "../types";
-import { apiRoute, idParam, jsonBody, jsonResponse } from "./define";
+import { apiRoute, idParam, jsonBody, jsonResponse, requireJsonPut } from "./define";
 import { errorResponses, IdempotencyHeaderSchema, PaymentSchema } from "./schemas";
 
 const RiskConfigBody = RiskConfigSchema.openapi("RiskConfig", {
@@ -77,19 +76,7 @@ const rejectPayment = reviewRoute(
 
 /** Fraud and validation rules per merchant and mode, and decisions on payments under review. */
 export function registerRiskRules(app: App): void {
-	// As with routing rules: a PUT without a JSON body must not validate as `{}` and reset the rules.
-	app.use("/v1/risk_rules", async (c, next) => {
-		if (
-			c.req.method === "PUT" &&
-			!/^application\/json\b/i.test(c.req.header("Content-Type") ?? "")
-		) {
-			throw new ApiError(
-				"body_invalid",
-				"Request bodies must be JSON (Content-Type: application/json).",
-			);
-		}
-		await next();
-	});
+	requireJsonPut(app, "/v1/risk_rules");
 
 	app.openapi(retrieveRules, async (c) => {
 		const auth = c.get("auth");

@@ -1,6 +1,5 @@
 import { z } from "@hono/zod-openapi";
 import { PROCESSORS, RISK_LEVELS, RoutingConfigSchema, RoutingRuleSchema } from "../domain/routing";
-import { ApiError } from "../lib/errors";
 import { auditApiChange } from "../services/audit";
 import {
 	decideRouting,
@@ -9,7 +8,7 @@ import {
 	toApiRoutingRules,
 } from "../services/routing";
 import type { App } from "../types";
-import { apiRoute, jsonBody, jsonResponse } from "./define";
+import { apiRoute, jsonBody, jsonResponse, requireJsonPut } from "./define";
 import { CreatePaymentBody } from "./payments";
 import { AmountSchema, CurrencySchema, errorResponses, IdempotencyHeaderSchema } from "./schemas";
 
@@ -118,20 +117,7 @@ const previewRouting = apiRoute({
 
 /** Routing rules per merchant and mode, and a preview of their decision for a payment. */
 export function registerRoutingRules(app: App): void {
-	// The app refuses non-JSON bodies on POST only; a PUT without one would otherwise validate as
-	// `{}` and silently reset the merchant's rules.
-	app.use("/v1/routing_rules", async (c, next) => {
-		if (
-			c.req.method === "PUT" &&
-			!/^application\/json\b/i.test(c.req.header("Content-Type") ?? "")
-		) {
-			throw new ApiError(
-				"body_invalid",
-				"Request bodies must be JSON (Content-Type: application/json).",
-			);
-		}
-		await next();
-	});
+	requireJsonPut(app, "/v1/routing_rules");
 
 	app.openapi(retrieveRules, async (c) => {
 		const auth = c.get("auth");

@@ -16,6 +16,7 @@ import {
 	recordPasskeyUse,
 } from "../db/passkeys";
 import { newId } from "../domain/ids";
+import { fromBase64, toBase64Url } from "../lib/crypto";
 
 // The passkeys' rows are read and written in src/db/passkeys.ts.
 export { insertPasskey, passkeyByCredential, passkeysOf, removePasskey } from "../db/passkeys";
@@ -41,20 +42,6 @@ export function relyingPartyOf(requestUrl: string): RelyingParty {
 }
 
 export type { PasskeyRow };
-
-function base64UrlToBytes(text: string): Uint8Array<ArrayBuffer> {
-	const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
-	const binary = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
-	const bytes = new Uint8Array(binary.length);
-	for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-	return bytes;
-}
-
-function bytesToBase64Url(bytes: Uint8Array): string {
-	let binary = "";
-	for (const b of bytes) binary += String.fromCharCode(b);
-	return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
 
 async function storeChallenge(
 	db: D1Database,
@@ -134,7 +121,7 @@ export async function verifyRegistration(
 		id: newId("passkey"),
 		user_id: userId,
 		credential_id: credential.id,
-		public_key: bytesToBase64Url(credential.publicKey),
+		public_key: toBase64Url(credential.publicKey),
 		counter: credential.counter,
 		transports: JSON.stringify(credential.transports ?? []),
 		name,
@@ -182,7 +169,7 @@ export async function verifyAssertion(
 		requireUserVerification: true,
 		credential: {
 			id: passkey.credential_id,
-			publicKey: base64UrlToBytes(passkey.public_key),
+			publicKey: fromBase64(passkey.public_key),
 			counter: passkey.counter,
 			transports: JSON.parse(passkey.transports),
 		},

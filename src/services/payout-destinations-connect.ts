@@ -1,16 +1,13 @@
 import type Stripe from "stripe";
-import { getConfig } from "../config";
 import { createServices } from "../context";
 import {
 	addDestination,
 	destinationByStripeAccount,
-	hasDefault,
 	type PayoutDestinationRow,
 	setStripeDestinationStatus,
 } from "../db/payout-destinations";
 import { newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
-import { usableAfterFor } from "../domain/payout-destination";
 import type { Env } from "../env";
 import { timingSafeEqualText } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
@@ -18,7 +15,7 @@ import { log } from "../lib/log";
 import { stripeConfigured } from "../processors/stripe/client";
 import type { AuditActor } from "./audit";
 import { publishEvents } from "./events";
-import { announcement, checkDestinationRoom } from "./payout-destinations";
+import { announcement, checkDestinationRoom, newDestinationRow } from "./payout-destinations";
 
 /**
  * Fiat payout destinations: Stripe Connect Express accounts, onboarded through Stripe's account
@@ -83,26 +80,13 @@ export async function addStripeDestination(
 		throw processorError(error);
 	}
 	const now = nowSeconds();
-	const row: PayoutDestinationRow = {
+	const row = await newDestinationRow(env, owner, now, {
 		id,
-		merchant_id: owner.merchantId,
-		livemode: owner.livemode ? 1 : 0,
 		type: "stripe_account",
 		address: null,
 		stripe_account_id: account.id,
 		status: canReceiveTransfers(account) ? "active" : "onboarding",
-		is_default: (await hasDefault(env.DB, owner.merchantId, owner.livemode, "stripe_account"))
-			? 0
-			: 1,
-		usable_after: usableAfterFor(
-			owner.livemode,
-			now,
-			getConfig(env).PAYOUT_DESTINATION_COOLING_OFF_SECONDS,
-		),
-		created: now,
-		updated: now,
-		removed: null,
-	};
+	});
 	const { statements, event } = announcement(env, actor, row, "created");
 	await addDestination(env.DB, row, statements);
 	await publishEvents(env, [event]);

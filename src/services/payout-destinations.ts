@@ -1,16 +1,18 @@
 import { getAddressEncoder, getBase58Encoder, address as toAddress } from "@solana/kit";
 import { getConfig } from "../config";
+import { announcementStatements } from "../db/payout-destination-announcements";
+import {
+	getChallenge,
+	insertChallenge,
+	openChallengeCount,
+} from "../db/payout-destination-challenges";
 import {
 	addFromChallenge,
-	announcementStatements,
 	findWalletDestination,
-	getChallenge,
 	getDestination,
 	hasDefault,
-	insertChallenge,
 	listDestinations,
 	makeDefault,
-	openChallengeCount,
 	type PayoutDestinationRow,
 	removeDestination,
 } from "../db/payout-destinations";
@@ -184,17 +186,41 @@ export async function addWalletDestination(
 		);
 	}
 	await checkDestinationRoom(env, owner);
-	const row: PayoutDestinationRow = {
+	const row = await newDestinationRow(env, owner, now, {
 		id: newId("payoutDestination"),
-		merchant_id: owner.merchantId,
-		livemode: owner.livemode ? 1 : 0,
 		type: "solana_wallet",
 		address: proof.address,
 		stripe_account_id: null,
 		status: "active",
-		is_default: (await hasDefault(env.DB, owner.merchantId, owner.livemode, "solana_wallet"))
-			? 0
-			: 1,
+	});
+	const { statements, event } = announcement(env, actor, row, "created");
+	const consumed = await addFromChallenge(env.DB, { nonce: challenge.nonce, now, row }, statements);
+	if (!consumed) {
+		throw refuse("This message was already used; request a new challenge.", "message");
+	}
+	await publishEvents(env, [event]);
+	return row;
+}
+
+/**
+ * A new destination's row: the merchant's first of its type in this mode becomes the default,
+ * and it is usable only after the cooling-off period.
+ */
+export async function newDestinationRow(
+	env: Env,
+	owner: Owner,
+	now: number,
+	fields: Pick<PayoutDestinationRow, "id" | "type" | "address" | "stripe_account_id" | "status">,
+): Promise<PayoutDestinationRow> {
+	return {
+		id: fields.id,
+		merchant_id: owner.merchantId,
+		livemode: owner.livemode ? 1 : 0,
+		type: fields.type,
+		address: fields.address,
+		stripe_account_id: fields.stripe_account_id,
+		status: fields.status,
+		is_default: (await hasDefault(env.DB, owner.merchantId, owner.livemode, fields.type)) ? 0 : 1,
 		usable_after: usableAfterFor(
 			owner.livemode,
 			now,
@@ -204,13 +230,6 @@ export async function addWalletDestination(
 		updated: now,
 		removed: null,
 	};
-	const { statements, event } = announcement(env, actor, row, "created");
-	const consumed = await addFromChallenge(env.DB, { nonce: challenge.nonce, now, row }, statements);
-	if (!consumed) {
-		throw refuse("This message was already used; request a new challenge.", "message");
-	}
-	await publishEvents(env, [event]);
-	return row;
 }
 
 /** One destination of this merchant and mode (removed ones too), or a 404. */

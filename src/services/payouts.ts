@@ -308,8 +308,7 @@ export async function cancelPayout(
 	auth: { merchantId: string; livemode: boolean },
 	id: string,
 ): Promise<PayoutRecord> {
-	const payout = await getPayout(env.DB, auth.merchantId, auth.livemode, id);
-	if (!payout) throw notFound("payout", id);
+	const payout = await loadPayout(env, auth, id);
 	const now = Math.floor(Date.now() / 1000);
 	const next = await movePayout(env, payout, "canceled", {}, now, (p) =>
 		payoutReleaseTransfers(p, now),
