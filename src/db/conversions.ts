@@ -1,7 +1,7 @@
 import type { ConversionRatePolicy, ConversionStatus } from "../domain/conversion";
+import type { MerchantSettings } from "../domain/merchant-settings";
 import type { EventRow } from "./events";
 import { listPage, type Owner, type Page, type PageQuery } from "./pagination";
-import type { MerchantSettings } from "./schema";
 
 /** A `conversions` row as D1 returns it. */
 export interface ConversionRow {

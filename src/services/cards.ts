@@ -1,8 +1,8 @@
 import type Stripe from "stripe";
-import type { MerchantSettings } from "../db/schema";
 import type { CardPresentment } from "../domain/card-details";
 import { payingWith } from "../domain/checkout";
 import { currencyForCountry } from "../domain/countries";
+import type { MerchantSettings } from "../domain/merchant-settings";
 import type { PaymentRecord } from "../domain/payment";
 import { cardPresentment, presentmentMetadata, toPresentedAmount } from "../domain/presentment";
 import type { Env } from "../env";

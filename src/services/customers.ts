@@ -27,7 +27,7 @@ import {
 } from "../lib/encryption";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
-import { tokenCatalog } from "./solana-quote";
+import { tokenCatalog } from "./tokens";
 
 export interface CustomerWalletJson {
 	address: string;

@@ -1,9 +1,8 @@
 import { and, desc, eq } from "drizzle-orm";
 import { createDb, type Database } from "../db/client";
-import { apiKeys, type MerchantSettings, merchants } from "../db/schema";
+import { apiKeys, merchants } from "../db/schema";
 import { newId, randomBase62 } from "../domain/ids";
-
-export type { MerchantSettings };
+import type { MerchantSettings } from "../domain/merchant-settings";
 
 import { sha256Hex } from "../lib/crypto";
 

@@ -18,7 +18,6 @@ import {
 import { newId } from "../domain/ids";
 
 // The passkeys' rows are read and written in src/db/passkeys.ts.
-export { insertPasskey, passkeyByCredential, passkeysOf, removePasskey } from "../db/passkeys";
 
 // Passkeys (WebAuthn) through @simplewebauthn/server on the Workers runtime's Web Crypto.
 // Challenges are made here, kept in D1, used once (deleted as they are read) and live 5 minutes.
@@ -39,8 +38,6 @@ export function relyingPartyOf(requestUrl: string): RelyingParty {
 	const url = new URL(requestUrl);
 	return { origin: url.origin, rpID: url.hostname };
 }
-
-export type { PasskeyRow };
 
 function base64UrlToBytes(text: string): Uint8Array<ArrayBuffer> {
 	const b64 = text.replace(/-/g, "+").replace(/_/g, "/");

@@ -5,12 +5,11 @@ import {
 	addDestination,
 	destinationByStripeAccount,
 	hasDefault,
-	type PayoutDestinationRow,
 	setStripeDestinationStatus,
 } from "../db/payout-destinations";
 import { newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
-import { usableAfterFor } from "../domain/payout-destination";
+import { type PayoutDestinationRow, usableAfterFor } from "../domain/payout-destination";
 import type { Env } from "../env";
 import { timingSafeEqualText } from "../lib/crypto";
 import { ApiError } from "../lib/errors";

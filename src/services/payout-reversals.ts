@@ -1,5 +1,6 @@
 import type Stripe from "stripe";
 import { createServices } from "../context";
+import { insertEventStatement } from "../db/events";
 import { transferStatements } from "../db/ledger";
 import { isGuardRefusal, payoutById } from "../db/payouts";
 import { newId } from "../domain/ids";
@@ -8,7 +9,7 @@ import { toApiPayout } from "../domain/payout";
 import { payoutStripeReversalTransfer } from "../domain/payout-ledger";
 import type { Env } from "../env";
 import { log } from "../lib/log";
-import { insertEventStatement, publishEvents } from "./events";
+import { publishEvents } from "./events";
 
 /**
  * Stripe reversed (part of) a paid payout's Connect transfer (`transfer.reversed`): the money is
