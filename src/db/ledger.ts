@@ -56,6 +56,13 @@ export async function transferStatements(
 	return statements;
 }
 
+/** Whether a transfer with this id is recorded. */
+export async function transferBooked(db: D1Database, id: string): Promise<boolean> {
+	return (
+		(await db.prepare("SELECT 1 FROM ledger_transfers WHERE id = ?").bind(id).first()) !== null
+	);
+}
+
 export type PostResult = "posted" | "replayed";
 
 /** Records a transfer atomically. Throws LedgerError when the id exists with other content. */

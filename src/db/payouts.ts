@@ -208,6 +208,25 @@ export function transitionStatements(
 	];
 }
 
+/**
+ * Records a payout's new reversed amount, only if it is still at `fromVersion`: otherwise the
+ * guard's NULL id aborts the batch these two statements lead (see `transitionStatements`).
+ */
+export function reversedAmountStatements(
+	db: D1Database,
+	next: Pick<PayoutRecord, "id" | "amount_reversed" | "version" | "updated">,
+	fromVersion: number,
+): D1PreparedStatement[] {
+	return [
+		db
+			.prepare(
+				"UPDATE payouts SET amount_reversed = ?, version = ?, updated = ? WHERE id = ? AND version = ?",
+			)
+			.bind(next.amount_reversed, next.version, next.updated, next.id, fromVersion),
+		db.prepare("INSERT INTO payouts (id) SELECT NULL WHERE changes() = 0"),
+	];
+}
+
 export async function payoutById(db: D1Database, id: string): Promise<PayoutRecord | null> {
 	const row = await db.prepare("SELECT * FROM payouts WHERE id = ?").bind(id).first<PayoutRow>();
 	return row ? toRecord(row) : null;
