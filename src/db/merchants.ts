@@ -1,4 +1,32 @@
-// `merchants` queries outside the merchants service.
+// `merchants`: the merchants service's reads and writes, and the operator summary's names.
+import { eq } from "drizzle-orm";
+import { createDb } from "./client";
+import { apiKeys, merchants } from "./schema";
+
+export type MerchantRecord = typeof merchants.$inferSelect;
+
+/** Inserts a merchant and its first keys in one batch. */
+export async function insertMerchantWithKeys(
+	d1: D1Database,
+	merchant: MerchantRecord,
+	keys: (typeof apiKeys.$inferSelect)[],
+): Promise<void> {
+	const db = createDb(d1);
+	await db.batch([db.insert(merchants).values(merchant), db.insert(apiKeys).values(keys)]);
+}
+
+export function merchantById(d1: D1Database, id: string): Promise<MerchantRecord | undefined> {
+	return createDb(d1).query.merchants.findFirst({ where: eq(merchants.id, id) });
+}
+
+/** Sets the given fields of a merchant. */
+export async function updateMerchantRow(
+	d1: D1Database,
+	id: string,
+	changes: Partial<MerchantRecord>,
+): Promise<void> {
+	await createDb(d1).update(merchants).set(changes).where(eq(merchants.id, id));
+}
 
 /** The names of the given merchants, by id (in chunks: D1 allows 100 parameters per statement). */
 export async function merchantNames(db: D1Database, ids: string[]): Promise<Map<string, string>> {
