@@ -306,3 +306,14 @@ export async function settlementSums(
 		payouts: (payouts?.results ?? []) as SettlementSums["payouts"],
 	};
 }
+
+/** The summed balance of the two named accounts (of one currency). */
+export async function balanceOfAccounts(db: D1Database, names: string[]): Promise<bigint> {
+	const row = await db
+		.prepare(
+			"SELECT CAST(COALESCE(SUM(balance), 0) AS TEXT) AS total FROM ledger_balances WHERE account IN (?, ?)",
+		)
+		.bind(...names)
+		.first<{ total: string }>();
+	return BigInt(row?.total ?? "0");
+}

@@ -1,5 +1,6 @@
 // `merchants`: the merchants service's reads and writes, and the operator summary's names.
 import { eq } from "drizzle-orm";
+import type { MerchantSettings } from "../domain/merchant-settings";
 import { createDb } from "./client";
 import { apiKeys, merchants } from "./schema";
 
@@ -40,4 +41,13 @@ export async function merchantNames(db: D1Database, ids: string[]): Promise<Map<
 		for (const r of results) names.set(r.id, r.name);
 	}
 	return names;
+}
+
+/** A merchant's settings ({} for a merchant that does not exist). */
+export async function merchantSettings(db: D1Database, id: string): Promise<MerchantSettings> {
+	const merchant = await db
+		.prepare("SELECT settings FROM merchants WHERE id = ?")
+		.bind(id)
+		.first<{ settings: string }>();
+	return JSON.parse(merchant?.settings ?? "{}") as MerchantSettings;
 }

@@ -298,3 +298,24 @@ export async function availableBalance(
 		.first<{ balance: string }>();
 	return BigInt(row?.balance ?? "0");
 }
+
+/**
+ * Up to 200 payouts with ids in [from, to) that may have stalled: pending ones, and Stripe
+ * payouts still in transit.
+ */
+export async function stalledPayoutIds(
+	db: D1Database,
+	from: string,
+	to: string,
+): Promise<string[]> {
+	const { results } = await db
+		.prepare(
+			`SELECT id FROM payouts WHERE status = 'pending' AND id >= ?1 AND id < ?2
+			 UNION ALL
+			 SELECT id FROM payouts WHERE status = 'in_transit' AND id >= ?1 AND id < ?2 AND method = 'stripe'
+			 ORDER BY id LIMIT 200`,
+		)
+		.bind(from, to)
+		.all<{ id: string }>();
+	return results.map((r) => r.id);
+}

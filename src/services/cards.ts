@@ -1,8 +1,8 @@
 import type Stripe from "stripe";
+import { merchantSettings } from "../db/merchants";
 import type { CardPresentment } from "../domain/card-details";
 import { payingWith } from "../domain/checkout";
 import { currencyForCountry } from "../domain/countries";
-import type { MerchantSettings } from "../domain/merchant-settings";
 import type { PaymentRecord } from "../domain/payment";
 import { cardPresentment, presentmentMetadata, toPresentedAmount } from "../domain/presentment";
 import type { Env } from "../env";
@@ -74,10 +74,7 @@ async function presentmentFor(
 ): Promise<CardPresentment | null> {
 	const payerCurrency = currencyForCountry(country);
 	if (!payerCurrency || payerCurrency === payment.currency) return null;
-	const merchant = await env.DB.prepare("SELECT settings FROM merchants WHERE id = ?")
-		.bind(payment.merchant_id)
-		.first<{ settings: string }>();
-	const settings = JSON.parse(merchant?.settings ?? "{}") as MerchantSettings;
+	const settings = await merchantSettings(env.DB, payment.merchant_id);
 	if (settings.card_presentment !== "payer_currency") return null;
 	try {
 		const { rate } = await exchangeRate(
