@@ -60,12 +60,7 @@ export async function listConversions(
 	filters: { payment?: string | undefined },
 	query: PageQuery,
 ): Promise<Page<ConversionRow>> {
-	const where: [string, string | number][] = [
-		["merchant_id", owner.merchantId],
-		["livemode", owner.livemode ? 1 : 0],
-	];
-	if (filters.payment) where.push(["payment_id", filters.payment]);
-	return listPage<ConversionRow>(db, { table: "conversions", kind: "conversion", where, query });
+	return listPage<ConversionRow>(db, "conversions", owner, filters, query);
 }
 
 const COLUMNS = [

@@ -34,13 +34,7 @@ export async function listEvents(
 	filters: EventFilters,
 	query: PageQuery,
 ): Promise<Page<StoredEventRow>> {
-	const where: [string, string | number][] = [
-		["merchant_id", owner.merchantId],
-		["livemode", owner.livemode ? 1 : 0],
-	];
-	if (filters.type) where.push(["type", filters.type]);
-	if (filters.objectId) where.push(["object_id", filters.objectId]);
-	return listPage<StoredEventRow>(db, { table: "events", kind: "event", where, query });
+	return listPage<StoredEventRow>(db, "events", owner, filters, query);
 }
 
 export interface TimelineEvent {

@@ -260,14 +260,7 @@ export async function listPayouts(
 	query: PageQuery,
 	filters: PayoutFilters,
 ): Promise<Page<PayoutRecord>> {
-	const where: [string, string | number][] = [
-		["merchant_id", merchantId],
-		["livemode", livemode ? 1 : 0],
-	];
-	if (filters.status) where.push(["status", filters.status]);
-	if (filters.destination) where.push(["destination_id", filters.destination]);
-	if (filters.currency) where.push(["currency", filters.currency]);
-	const page = await listPage<PayoutRow>(db, { table: "payouts", kind: "payout", where, query });
+	const page = await listPage<PayoutRow>(db, "payouts", { merchantId, livemode }, filters, query);
 	return { data: page.data.map(toRecord), has_more: page.has_more };
 }
 
