@@ -1,7 +1,8 @@
 import type { ConversionRatePolicy, ConversionStatus } from "../domain/conversion";
 import type { MerchantSettings } from "../domain/merchant-settings";
+import type { Owner } from "../domain/owner";
 import type { EventRow } from "./events";
-import { listPage, type Owner, type Page, type PageQuery } from "./pagination";
+import { listPage, type Page, type PageQuery } from "./pagination";
 
 /** A `conversions` row as D1 returns it. */
 export interface ConversionRow {

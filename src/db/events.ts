@@ -1,4 +1,5 @@
-import { listPage, type Owner, type Page, type PageQuery } from "./pagination";
+import type { Owner } from "../domain/owner";
+import { listPage, type Page, type PageQuery } from "./pagination";
 
 /** An `events` row as D1 returns it. */
 export interface StoredEventRow {

@@ -1,6 +1,7 @@
 import { asc, desc, gt, lt, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { type IdKind, isId, lowestIdAt } from "../domain/ids";
+import type { Owner } from "../domain/owner";
 import { ApiError } from "../lib/errors";
 
 export interface PageQuery {
@@ -11,12 +12,6 @@ export interface PageQuery {
 	"created[gt]"?: number | undefined;
 	"created[lte]"?: number | undefined;
 	"created[lt]"?: number | undefined;
-}
-
-/** The merchant and mode a list or lookup is scoped to. */
-export interface Owner {
-	merchantId: string;
-	livemode: boolean;
 }
 
 export interface Page<T> {

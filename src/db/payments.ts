@@ -1,12 +1,6 @@
+import type { Owner } from "../domain/owner";
 import type { PaymentStatus } from "../domain/payment-state";
-import {
-	listPage,
-	type Owner,
-	type Page,
-	type PageQuery,
-	type PageWindow,
-	paginate,
-} from "./pagination";
+import { listPage, type Page, type PageQuery, type PageWindow, paginate } from "./pagination";
 
 // Reads of the `payments` projection (the payment's API object in `data`, kept by its object).
 
