@@ -1,4 +1,5 @@
 import { createServices } from "../../src/context";
+import { customerOwningWallet } from "../../src/db/customers";
 import type { Transfer } from "../../src/domain/ledger";
 import {
 	type PaymentRecord,
@@ -21,7 +22,6 @@ import {
 	tokenCurrency,
 } from "../../src/domain/solana-receipts";
 import { log } from "../../src/lib/log";
-import { customerOwningWallet } from "../../src/services/customers";
 import { assessPaymentArrival } from "../../src/services/risk";
 import { settlementWatcher } from "../../src/services/settlement-accounts";
 import { quoteRemainder } from "../../src/services/solana-quote";

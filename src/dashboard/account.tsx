@@ -1,8 +1,8 @@
+import { membershipsOf } from "../db/members";
+import { passkeysOf, removePasskey } from "../db/passkeys";
 import { steppedUpRecently } from "../domain/roles";
 import { auditAccount } from "../services/audit";
-import { passkeysOf, removePasskey } from "../services/passkeys";
 import { newRecoveryCodes, unusedRecoveryCodes } from "../services/recovery-codes";
-import { membershipsOf } from "../services/team";
 import { actorOf, stepUp } from "./access";
 import { type DashboardApp, field, PageError, readForm, seeOther, sessionOf } from "./context";
 import { ActionButton, Csrf, renderPage, when } from "./layout";

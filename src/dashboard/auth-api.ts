@@ -1,6 +1,8 @@
 import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
 import type { Hono } from "hono";
-import { insertInvitedMemberStatement } from "../db/members";
+import { insertInvitedMemberStatement, membershipsOf } from "../db/members";
+import { passkeysOf } from "../db/passkeys";
+import { getUser } from "../db/users";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { auditAccount } from "../services/audit";
@@ -11,12 +13,10 @@ import {
 } from "../services/invitations";
 import {
 	authenticationOptions,
-	passkeysOf,
 	relyingPartyOf,
 	takeChallenge,
 	verifyAssertion,
 } from "../services/passkeys";
-import { getUser, membershipsOf } from "../services/team";
 import type { AppEnv } from "../types";
 import { attemptAllowed, personSession, readJsonBody, text, tooManyAttempts } from "./auth-limits";
 import { safeNext } from "./context";

@@ -2,7 +2,7 @@ import { listConversions } from "../db/conversions";
 import { merchantBalance } from "../db/ledger";
 import { isId } from "../domain/ids";
 import { isSupportedCurrency } from "../domain/money";
-import { toApiConversion } from "../services/conversions";
+import { toApiConversion } from "../services/conversion-json";
 import { allow } from "./access";
 import { type DashboardApp, sessionOf } from "./context";
 import { money, renderPage, Status, when } from "./layout";

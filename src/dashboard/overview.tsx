@@ -1,5 +1,5 @@
+import { rebuildStatements } from "../db/rollups";
 import { getAnalyticsSummary } from "../services/analytics";
-import { rebuildStatements } from "../services/rollups";
 import { allow } from "./access";
 import { type DashboardApp, sessionOf } from "./context";
 import { money, renderPage } from "./layout";

@@ -1,7 +1,7 @@
 import { isAddress } from "@solana/kit";
-import type { PayoutDestinationRow } from "../db/payout-destinations";
 import { isId } from "../domain/ids";
 import { ownerOf } from "../domain/owner";
+import type { PayoutDestinationRow } from "../domain/payout-destination";
 import { can } from "../domain/roles";
 import { ApiError } from "../lib/errors";
 import {

@@ -1,3 +1,4 @@
+import type { MerchantSettings } from "../domain/merchant-settings";
 import {
 	PAYOUT_INTERVALS,
 	type PayoutInterval,
@@ -6,7 +7,7 @@ import {
 } from "../domain/payout-schedule";
 import { can } from "../domain/roles";
 import type { Env } from "../env";
-import { getMerchant, type MerchantSettings, updateMerchant } from "../services/merchants";
+import { getMerchant, updateMerchant } from "../services/merchants";
 import { applyPayoutSettings, payoutSettingsJson } from "../services/payout-settings";
 import { allow, auditDashboard, stepUp } from "./access";
 import { type DashboardApp, field, PageError, readForm, seeOther, sessionOf } from "./context";

@@ -1,7 +1,8 @@
-import type { PayoutDestinationRow } from "../db/payout-destinations";
+import type { PayoutJson } from "../domain/payout";
+import type { PayoutDestinationRow } from "../domain/payout-destination";
 import { can } from "../domain/roles";
 import { listPayoutDestinations } from "../services/payout-destinations";
-import { listMerchantPayouts, type PayoutJson } from "../services/payouts";
+import { listMerchantPayouts } from "../services/payouts";
 import { tokenCatalog } from "../services/tokens";
 import { allow, stepUp } from "./access";
 import {

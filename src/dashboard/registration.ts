@@ -2,6 +2,7 @@ import type { RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { Context, Hono } from "hono";
 import { signUpOpen } from "../config";
 import { findInvitationGrant } from "../db/invitations";
+import { insertPasskey, passkeysOf } from "../db/passkeys";
 import { deleteUserWithCredentials } from "../db/users";
 import type { Role } from "../domain/roles";
 import { steppedUpRecently } from "../domain/roles";
@@ -16,8 +17,6 @@ import {
 } from "../services/invitations";
 import { createMerchant } from "../services/merchants";
 import {
-	insertPasskey,
-	passkeysOf,
 	registrationOptions,
 	relyingPartyOf,
 	takeChallenge,

@@ -1,11 +1,12 @@
 import { signUpOpen } from "../config";
 import { findApiKeyForSignIn } from "../db/api-keys";
+import { membershipsOf } from "../db/members";
 import { sha256Hex } from "../lib/crypto";
 import { log } from "../lib/log";
 import { auditAccount, auditApiChange } from "../services/audit";
 import { passkeyOrigin } from "../services/invitations";
 import { spendRecoveryCode } from "../services/recovery-codes";
-import { findUserByEmail, hasHiddenCharacters, membershipsOf, normalEmail } from "../services/team";
+import { findUserByEmail, hasHiddenCharacters, normalEmail } from "../services/team";
 import { attemptAllowed } from "./auth-limits";
 import {
 	type DashboardApp,

@@ -1,3 +1,4 @@
+import { listMembers } from "../db/members";
 import { isId } from "../domain/ids";
 import { isRole, ROLE_DESCRIPTIONS, ROLES, type Role } from "../domain/roles";
 import { notFound } from "../lib/errors";
@@ -8,7 +9,6 @@ import {
 	changeRole,
 	hasHiddenCharacters,
 	isEmail,
-	listMembers,
 	type MemberChange,
 	normalEmail,
 	removeMember,

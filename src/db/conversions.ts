@@ -1,5 +1,8 @@
 import type { ConversionRatePolicy, ConversionStatus } from "../domain/conversion";
-import { listPage, type Owner, type Page, type PageQuery } from "./pagination";
+import type { MerchantSettings } from "../domain/merchant-settings";
+import type { Owner } from "../domain/owner";
+import type { EventRow } from "./events";
+import { listPage, type Page, type PageQuery } from "./pagination";
 
 /** A `conversions` row as D1 returns it. */
 export interface ConversionRow {
@@ -40,6 +43,17 @@ export async function findConversion(
 		.first<ConversionRow>();
 }
 
+/** The payment's completed conversion, or null (none yet, or it failed). */
+export function completedConversionOf(
+	db: D1Database,
+	paymentId: string,
+): Promise<ConversionRow | null> {
+	return db
+		.prepare("SELECT * FROM conversions WHERE payment_id = ? AND status = 'completed'")
+		.bind(paymentId)
+		.first<ConversionRow>();
+}
+
 /** A page of the merchant's conversions, newest first. */
 export async function listConversions(
 	db: D1Database,
@@ -47,10 +61,99 @@ export async function listConversions(
 	filters: { payment?: string | undefined },
 	query: PageQuery,
 ): Promise<Page<ConversionRow>> {
-	const where: [string, string | number][] = [
-		["merchant_id", owner.merchantId],
-		["livemode", owner.livemode ? 1 : 0],
-	];
-	if (filters.payment) where.push(["payment_id", filters.payment]);
-	return listPage<ConversionRow>(db, { table: "conversions", kind: "conversion", where, query });
+	return listPage<ConversionRow>(db, "conversions", owner, filters, query);
+}
+
+const COLUMNS = [
+	"id",
+	"merchant_id",
+	"livemode",
+	"payment_id",
+	"status",
+	"policy",
+	"from_currency",
+	"from_token",
+	"from_amount",
+	"to_currency",
+	"to_token",
+	"to_amount",
+	"rate_numerator",
+	"rate_denominator",
+	"rate",
+	"rate_source",
+	"rate_publish_time",
+	"spread_bps",
+	"fee",
+	"rounding",
+	"failure_code",
+	"failure_message",
+	"created",
+] as const satisfies readonly (keyof ConversionRow)[];
+
+/** The row, unless the payment has one already (the unique index on payment_id). */
+function insertRowStatement(db: D1Database, row: ConversionRow): D1PreparedStatement {
+	return db
+		.prepare(
+			`INSERT OR IGNORE INTO conversions (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})`,
+		)
+		.bind(...COLUMNS.map((c) => row[c]));
+}
+
+/** The event, only if this very row was inserted: a losing concurrent attempt leaves no event. */
+function insertEventForStatement(
+	db: D1Database,
+	event: EventRow,
+	conversionId: string,
+): D1PreparedStatement {
+	return db
+		.prepare(
+			`INSERT OR IGNORE INTO events (id, merchant_id, livemode, type, object_id, object_version, data, created)
+			 SELECT ?, ?, ?, ?, ?, NULL, ?, ? WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?)`,
+		)
+		.bind(
+			event.id,
+			event.merchant_id,
+			event.livemode ? 1 : 0,
+			event.type,
+			event.object_id,
+			event.data,
+			event.created,
+			conversionId,
+		);
+}
+
+/**
+ * What converting a payment first reads, in one batch: the id of its conversion if it has one,
+ * and its merchant's settings.
+ */
+export async function conversionOfPaymentAndSettings(
+	db: D1Database,
+	paymentId: string,
+	merchantId: string,
+): Promise<{ done: string | undefined; settings: MerchantSettings }> {
+	const [existing, merchant] = await db.batch([
+		db.prepare("SELECT id FROM conversions WHERE payment_id = ?").bind(paymentId),
+		db.prepare("SELECT settings FROM merchants WHERE id = ?").bind(merchantId),
+	]);
+	const done = (existing?.results[0] as { id: string } | undefined)?.id;
+	const raw = (merchant?.results[0] as { settings: string } | undefined)?.settings;
+	return { done, settings: (raw ? JSON.parse(raw) : {}) as MerchantSettings };
+}
+
+/**
+ * The row, its ledger statements and its event in one batch; false when the payment had a
+ * conversion already (nothing was written then).
+ */
+export async function insertConversion(
+	db: D1Database,
+	row: ConversionRow,
+	transfer: D1PreparedStatement[],
+	event: EventRow,
+): Promise<boolean> {
+	const results = await db.batch([
+		insertRowStatement(db, row),
+		...transfer,
+		insertEventForStatement(db, event, row.id),
+	]);
+	return (results[0]?.meta.changes ?? 0) === 1;
 }

@@ -1,4 +1,5 @@
-import { listPage, type Owner, type Page, type PageQuery } from "./pagination";
+import type { Owner } from "../domain/owner";
+import { listPage, type Page, type PageQuery } from "./pagination";
 
 /** An `events` row as D1 returns it. */
 export interface StoredEventRow {
@@ -34,13 +35,7 @@ export async function listEvents(
 	filters: EventFilters,
 	query: PageQuery,
 ): Promise<Page<StoredEventRow>> {
-	const where: [string, string | number][] = [
-		["merchant_id", owner.merchantId],
-		["livemode", owner.livemode ? 1 : 0],
-	];
-	if (filters.type) where.push(["type", filters.type]);
-	if (filters.objectId) where.push(["object_id", filters.objectId]);
-	return listPage<StoredEventRow>(db, { table: "events", kind: "event", where, query });
+	return listPage<StoredEventRow>(db, "events", owner, filters, query);
 }
 
 export interface TimelineEvent {

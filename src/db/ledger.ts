@@ -2,6 +2,7 @@ import {
 	accounts,
 	LedgerError,
 	type Transfer,
+	type TransferKind,
 	transferFingerprint,
 	validateTransfer,
 } from "../domain/ledger";
@@ -53,6 +54,13 @@ export async function transferStatements(
 		);
 	});
 	return statements;
+}
+
+/** Whether a transfer with this id is recorded. */
+export async function transferBooked(db: D1Database, id: string): Promise<boolean> {
+	return (
+		(await db.prepare("SELECT 1 FROM ledger_transfers WHERE id = ?").bind(id).first()) !== null
+	);
 }
 
 export type PostResult = "posted" | "replayed";
@@ -172,4 +180,140 @@ export async function postingsOfReference(
 		.bind(reference, livemode ? 1 : 0)
 		.all<Posting>();
 	return results;
+}
+
+type CurrencyTotal = { currency: string; total: string };
+
+/** What a settlement statement sums, as decimal text (see `settlementSums`). */
+export interface SettlementSums {
+	/** Per currency, what was posted to the accounts since the period's start, and since its end. */
+	afterStart: CurrencyTotal[];
+	afterEnd: CurrencyTotal[];
+	/** Credits and debits to the accounts in the period, by transfer kind. */
+	movements: { kind: TransferKind; currency: string; credits: string; debits: string }[];
+	/** What the gateway's fee accounts took in the period from transfers touching the accounts. */
+	fees: { kind: TransferKind; currency: string; amount: string }[];
+	/** The accounts' balances now. */
+	balances: CurrencyTotal[];
+	/** The merchant's payouts: paid into a settlement account in the period, in transit at its end. */
+	payouts: { currency: string; paid: string; in_transit: string }[];
+}
+
+/**
+ * A settlement statement's sums over a merchant's accounts (named one by one, or as a name
+ * range past D1's bound-parameter limit) for the period [start, end), in one batch: D1 runs it
+ * as one transaction, so every sum sees the same postings.
+ */
+export async function settlementSums(
+	db: D1Database,
+	q: {
+		accounts: { names: string[] } | { range: [string, string] };
+		start: number;
+		end: number;
+		gatewayFees: [string, string];
+		settlement: [string, string];
+		inTransit: [string, string];
+		merchantId: string;
+		livemode: boolean;
+		/** Payouts with ids below this one (created before the period's end). */
+		payoutsBefore: string;
+	},
+): Promise<SettlementSums> {
+	const few = "names" in q.accounts;
+	const accountNames = "names" in q.accounts ? q.accounts.names : [];
+	const inAccounts = (column: string) =>
+		few
+			? `${column} IN (${accountNames.map(() => "?").join(", ")})`
+			: `${column} >= ? AND ${column} < ?`;
+	const names = "names" in q.accounts ? q.accounts.names : q.accounts.range;
+	const { start, end } = q;
+	const [feeLow, feeHigh] = q.gatewayFees;
+	const [settleLow, settleHigh] = q.settlement;
+	const [transitLow, transitHigh] = q.inTransit;
+	const [afterStart, afterEnd, movements, fees, balances, payouts] = await db.batch([
+		db
+			.prepare(
+				`SELECT currency, CAST(SUM(amount) AS TEXT) AS total FROM ledger_postings
+			 WHERE ${inAccounts("account")} AND created >= ? GROUP BY currency`,
+			)
+			.bind(...names, start),
+		db
+			.prepare(
+				`SELECT currency, CAST(SUM(amount) AS TEXT) AS total FROM ledger_postings
+			 WHERE ${inAccounts("account")} AND created >= ? GROUP BY currency`,
+			)
+			.bind(...names, end),
+		db
+			.prepare(
+				`SELECT t.kind AS kind, p.currency AS currency,
+			   CAST(SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END) AS TEXT) AS credits,
+			   CAST(SUM(CASE WHEN p.amount < 0 THEN p.amount ELSE 0 END) AS TEXT) AS debits
+			 FROM ledger_postings p JOIN ledger_transfers t ON t.id = p.transfer_id
+			 WHERE ${inAccounts("p.account")} AND p.created >= ? AND p.created < ?
+			 GROUP BY t.kind, p.currency`,
+			)
+			.bind(...names, start, end),
+		db
+			.prepare(
+				`SELECT t.kind AS kind, g.currency AS currency, CAST(SUM(g.amount) AS TEXT) AS amount
+			 FROM ledger_postings g JOIN ledger_transfers t ON t.id = g.transfer_id
+			 WHERE g.account >= ? AND g.account < ? AND g.transfer_id IN (
+			   SELECT transfer_id FROM ledger_postings
+			   WHERE ${inAccounts("account")} AND created >= ? AND created < ?)
+			 GROUP BY t.kind, g.currency`,
+			)
+			.bind(feeLow, feeHigh, ...names, start, end),
+		// Read again inside the transaction: the balances the sums above are subtracted from.
+		db
+			.prepare(
+				`SELECT currency, CAST(SUM(balance) AS TEXT) AS total FROM ledger_balances
+			 WHERE ${inAccounts("account")} GROUP BY currency`,
+			)
+			.bind(...names),
+		// The merchant's payouts (by its index) until the period's end: what their transfers paid
+		// into a settlement account in the period, and what they left in transit at its end.
+		db
+			.prepare(
+				`SELECT p.currency AS currency,
+			   CAST(COALESCE(SUM(CASE WHEN p.account >= ?1 AND p.account < ?2 AND p.created >= ?5
+			     THEN p.amount ELSE 0 END), 0) AS TEXT) AS paid,
+			   CAST(COALESCE(SUM(CASE WHEN p.account >= ?3 AND p.account < ?4
+			     THEN p.amount ELSE 0 END), 0) AS TEXT) AS in_transit
+			 FROM payouts po
+			 JOIN ledger_transfers t ON t.reference = po.id AND t.kind = 'payout'
+			 JOIN ledger_postings p ON p.transfer_id = t.id
+			 WHERE po.merchant_id = ?7 AND po.livemode = ?8 AND po.id < ?9 AND p.created < ?6
+			 GROUP BY p.currency`,
+			)
+			.bind(
+				settleLow,
+				settleHigh,
+				transitLow,
+				transitHigh,
+				start,
+				end,
+				q.merchantId,
+				q.livemode ? 1 : 0,
+				q.payoutsBefore,
+			),
+	]);
+	return {
+		afterStart: (afterStart?.results ?? []) as CurrencyTotal[],
+		afterEnd: (afterEnd?.results ?? []) as CurrencyTotal[],
+		movements: (movements?.results ?? []) as SettlementSums["movements"],
+		fees: (fees?.results ?? []) as SettlementSums["fees"],
+		balances: (balances?.results ?? []) as CurrencyTotal[],
+		payouts: (payouts?.results ?? []) as SettlementSums["payouts"],
+	};
+}
+
+/** The summed balance of the two named accounts (of one currency). */
+export async function balanceOfAccounts(db: D1Database, names: string[]): Promise<bigint> {
+	const row = await db
+		.prepare(
+			"SELECT CAST(COALESCE(SUM(balance), 0) AS TEXT) AS total FROM ledger_balances WHERE account IN (?, ?)",
+		)
+		.bind(...names)
+		.first<{ total: string }>();
+	return BigInt(row?.total ?? "0");
 }

@@ -1,6 +1,7 @@
 import { asc, desc, gt, lt, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { type IdKind, isId, lowestIdAt } from "../domain/ids";
+import type { Owner } from "../domain/owner";
 import { ApiError } from "../lib/errors";
 
 export interface PageQuery {
@@ -11,12 +12,6 @@ export interface PageQuery {
 	"created[gt]"?: number | undefined;
 	"created[lte]"?: number | undefined;
 	"created[lt]"?: number | undefined;
-}
-
-/** The merchant and mode a list or lookup is scoped to. */
-export interface Owner {
-	merchantId: string;
-	livemode: boolean;
 }
 
 export interface Page<T> {
@@ -115,24 +110,51 @@ export function createdIdBounds(
 }
 
 /**
- * Cursor pagination, newest first, over a table whose ids sort by creation. Filters are fixed
- * equality conditions (already bound by the caller); cursors and `created` bounds become id
- * bounds, so every page is one bounded index range scan.
+ * The tables `listPage` lists: each one's id kind, and the column each of its filters compares
+ * (in the order the conditions are written). Callers name filters, never columns.
  */
-export async function listPage<Row extends { id: string }>(
-	db: D1Database,
-	input: {
-		table: "payments" | "events" | "conversions" | "payouts";
-		kind: IdKind;
-		where: [column: string, value: string | number][];
-		query: PageQuery;
+const LISTS = {
+	payments: { kind: "payment", columns: { status: "status", customer: "customer_id" } },
+	events: { kind: "event", columns: { type: "type", objectId: "object_id" } },
+	conversions: { kind: "conversion", columns: { payment: "payment_id" } },
+	payouts: {
+		kind: "payout",
+		columns: { status: "status", destination: "destination_id", currency: "currency" },
 	},
+} as const satisfies Record<string, { kind: IdKind; columns: Record<string, string> }>;
+
+export type ListName = keyof typeof LISTS;
+
+/** A list's equality filters by name; absent or empty ones filter nothing. */
+export type ListFilters<T extends ListName> = {
+	[K in keyof (typeof LISTS)[T]["columns"]]?: string | undefined;
+};
+
+/**
+ * Cursor pagination, newest first, over the owner's rows of a table whose ids sort by creation,
+ * with the list's equality filters; cursors and `created` bounds become id bounds, so every page
+ * is one bounded index range scan.
+ */
+export async function listPage<Row extends { id: string }, T extends ListName = ListName>(
+	db: D1Database,
+	table: T,
+	owner: Owner,
+	filters: ListFilters<T>,
+	query: PageQuery,
 ): Promise<Page<Row>> {
-	const { query, kind } = input;
+	const { kind, columns } = LISTS[table];
 	checkCursors(query, kind);
+	const where: [string, string | number][] = [
+		["merchant_id", owner.merchantId],
+		["livemode", owner.livemode ? 1 : 0],
+	];
+	for (const [name, column] of Object.entries(columns)) {
+		const value = (filters as Record<string, string | undefined>)[name];
+		if (value) where.push([column, value]);
+	}
 	return paginate(query, async (window) => {
-		const conditions = input.where.map(([column]) => `${column} = ?`);
-		const bindings: (string | number)[] = input.where.map(([, value]) => value);
+		const conditions = where.map(([column]) => `${column} = ?`);
+		const bindings: (string | number)[] = where.map(([, value]) => value);
 		const { lowest, below } = createdIdBounds(kind, query);
 		for (const bound of lowest) {
 			conditions.push("id >= ?");
@@ -150,7 +172,7 @@ export async function listPage<Row extends { id: string }>(
 			conditions.push("id > ?");
 			bindings.push(window.idAbove);
 		}
-		const sql = `SELECT * FROM ${input.table} WHERE ${conditions.join(" AND ")}
+		const sql = `SELECT * FROM ${table} WHERE ${conditions.join(" AND ")}
 		ORDER BY id ${window.order.toUpperCase()} LIMIT ?`;
 		const { results } = await db
 			.prepare(sql)

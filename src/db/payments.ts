@@ -1,12 +1,6 @@
+import type { Owner } from "../domain/owner";
 import type { PaymentStatus } from "../domain/payment-state";
-import {
-	listPage,
-	type Owner,
-	type Page,
-	type PageQuery,
-	type PageWindow,
-	paginate,
-} from "./pagination";
+import { listPage, type Page, type PageQuery, type PageWindow, paginate } from "./pagination";
 
 // Reads of the `payments` projection (the payment's API object in `data`, kept by its object).
 
@@ -28,13 +22,7 @@ export async function listPayments(
 	filters: PaymentListFilters,
 	query: PageQuery,
 ): Promise<Page<PaymentDataRow>> {
-	const where: [string, string | number][] = [
-		["merchant_id", owner.merchantId],
-		["livemode", owner.livemode ? 1 : 0],
-	];
-	if (filters.status) where.push(["status", filters.status]);
-	if (filters.customer) where.push(["customer_id", filters.customer]);
-	return listPage<PaymentDataRow>(db, { table: "payments", kind: "payment", where, query });
+	return listPage<PaymentDataRow>(db, "payments", owner, filters, query);
 }
 
 /** A customer's latest payments (projected objects), newest first. */

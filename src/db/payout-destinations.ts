@@ -5,8 +5,6 @@ import {
 	type UsableDestination,
 } from "../domain/payout-destination";
 
-export type { PayoutDestinationRow, UsableDestination } from "../domain/payout-destination";
-
 /** Payouts that still depend on their destination: it cannot be removed under them. */
 const OPEN_PAYOUT_STATUSES = "('pending', 'in_transit')";
 

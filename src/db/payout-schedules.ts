@@ -2,7 +2,9 @@
  * The daily payout run's SQL: the merchants with a schedule, a bounded page at a time, and what
  * the run did per merchant, mode, currency and day (`payout_schedule_runs`).
  */
-import { type MerchantSettings, PAYOUT_INTERVAL_SQL } from "./schema/merchants";
+
+import type { MerchantSettings } from "../domain/merchant-settings";
+import { PAYOUT_INTERVAL_SQL } from "./schema/merchants";
 
 export interface ScheduledMerchant {
 	id: string;

@@ -208,6 +208,25 @@ export function transitionStatements(
 	];
 }
 
+/**
+ * Records a payout's new reversed amount, only if it is still at `fromVersion`: otherwise the
+ * guard's NULL id aborts the batch these two statements lead (see `transitionStatements`).
+ */
+export function reversedAmountStatements(
+	db: D1Database,
+	next: Pick<PayoutRecord, "id" | "amount_reversed" | "version" | "updated">,
+	fromVersion: number,
+): D1PreparedStatement[] {
+	return [
+		db
+			.prepare(
+				"UPDATE payouts SET amount_reversed = ?, version = ?, updated = ? WHERE id = ? AND version = ?",
+			)
+			.bind(next.amount_reversed, next.version, next.updated, next.id, fromVersion),
+		db.prepare("INSERT INTO payouts (id) SELECT NULL WHERE changes() = 0"),
+	];
+}
+
 export async function payoutById(db: D1Database, id: string): Promise<PayoutRecord | null> {
 	const row = await db.prepare("SELECT * FROM payouts WHERE id = ?").bind(id).first<PayoutRow>();
 	return row ? toRecord(row) : null;
@@ -241,14 +260,7 @@ export async function listPayouts(
 	query: PageQuery,
 	filters: PayoutFilters,
 ): Promise<Page<PayoutRecord>> {
-	const where: [string, string | number][] = [
-		["merchant_id", merchantId],
-		["livemode", livemode ? 1 : 0],
-	];
-	if (filters.status) where.push(["status", filters.status]);
-	if (filters.destination) where.push(["destination_id", filters.destination]);
-	if (filters.currency) where.push(["currency", filters.currency]);
-	const page = await listPage<PayoutRow>(db, { table: "payouts", kind: "payout", where, query });
+	const page = await listPage<PayoutRow>(db, "payouts", { merchantId, livemode }, filters, query);
 	return { data: page.data.map(toRecord), has_more: page.has_more };
 }
 
@@ -278,4 +290,25 @@ export async function availableBalance(
 		.bind(accounts.merchantAvailable(merchantId, livemode, currency))
 		.first<{ balance: string }>();
 	return BigInt(row?.balance ?? "0");
+}
+
+/**
+ * Up to 200 payouts with ids in [from, to) that may have stalled: pending ones, and Stripe
+ * payouts still in transit.
+ */
+export async function stalledPayoutIds(
+	db: D1Database,
+	from: string,
+	to: string,
+): Promise<string[]> {
+	const { results } = await db
+		.prepare(
+			`SELECT id FROM payouts WHERE status = 'pending' AND id >= ?1 AND id < ?2
+			 UNION ALL
+			 SELECT id FROM payouts WHERE status = 'in_transit' AND id >= ?1 AND id < ?2 AND method = 'stripe'
+			 ORDER BY id LIMIT 200`,
+		)
+		.bind(from, to)
+		.all<{ id: string }>();
+	return results.map((r) => r.id);
 }

@@ -1,5 +1,6 @@
+import type { Owner } from "../domain/owner";
 import type { ReportStatus, ReportType } from "../domain/reports";
-import type { Owner, PageWindow } from "./pagination";
+import type { PageWindow } from "./pagination";
 
 /** A row of the `reports` table. */
 export interface ReportRow {

@@ -1,4 +1,5 @@
 import { createServices } from "../context";
+import { insertQueueFailure } from "../db/queue-failures";
 import { newId } from "../domain/ids";
 import type { Env } from "../env";
 import { log } from "../lib/log";
@@ -64,19 +65,15 @@ export async function recordGiveUp(
 	error: string,
 ): Promise<void> {
 	try {
-		await env.DB.prepare(
-			"INSERT INTO queue_failures (id, queue, message_id, body, attempts, error, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		)
-			.bind(
-				newId("queueFailure"),
-				queue,
-				message.id,
-				JSON.stringify(message.body),
-				message.attempts,
-				error.slice(0, 2000),
-				Math.floor(Date.now() / 1000),
-			)
-			.run();
+		await insertQueueFailure(env.DB, {
+			id: newId("queueFailure"),
+			queue,
+			message_id: message.id,
+			body: JSON.stringify(message.body),
+			attempts: message.attempts,
+			error: error.slice(0, 2000),
+			created: Math.floor(Date.now() / 1000),
+		});
 	} catch (err) {
 		log("error", "could not record a queue give-up", {
 			queue,

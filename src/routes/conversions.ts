@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { findConversion, listConversions } from "../db/conversions";
 import { isId } from "../domain/ids";
 import { notFound } from "../lib/errors";
-import { toApiConversion } from "../services/conversions";
+import { toApiConversion } from "../services/conversion-json";
 import type { App } from "../types";
 import { apiRoute, jsonResponse } from "./define";
 import { CreatedRangeQuerySchema, errorResponses, ListQuerySchema, listSchema } from "./schemas";

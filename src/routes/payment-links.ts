@@ -9,7 +9,7 @@ import {
 	loadPaymentLink,
 	updatePaymentLink,
 } from "../services/payment-links";
-import { resolveToken } from "../services/solana-quote";
+import { resolveToken } from "../services/tokens";
 import type { App } from "../types";
 import { apiRoute, idParam, jsonBody, jsonResponse } from "./define";
 import { registerPaymentLinkPages } from "./payment-link-pages";

@@ -1,9 +1,10 @@
 import { z } from "@hono/zod-openapi";
+import type { MerchantSettings } from "../domain/merchant-settings";
 import { isSupportedCurrency } from "../domain/money";
 import { PAYOUT_INTERVALS, WEEKDAYS } from "../domain/payout-schedule";
 import { ApiError, notFound } from "../lib/errors";
 import { auditApiChange } from "../services/audit";
-import { getMerchant, type MerchantSettings, updateMerchant } from "../services/merchants";
+import { getMerchant, updateMerchant } from "../services/merchants";
 import { applyPayoutSettings, payoutSettingsJson } from "../services/payout-settings";
 import { tokenCatalog } from "../services/tokens";
 import type { App } from "../types";

@@ -17,8 +17,6 @@ import {
 } from "../domain/rollups";
 import type { Env } from "../env";
 
-export type { AnalyticsGroupBy, AnalyticsMetrics, MoneyByCurrency } from "../domain/rollups";
-
 export interface AnalyticsSummary {
 	object: "analytics_summary";
 	livemode: boolean;

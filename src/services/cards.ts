@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import type { MerchantSettings } from "../db/schema";
+import { merchantSettings } from "../db/merchants";
 import type { CardPresentment } from "../domain/card-details";
 import { payingWith } from "../domain/checkout";
 import { currencyForCountry } from "../domain/countries";
@@ -74,10 +74,7 @@ async function presentmentFor(
 ): Promise<CardPresentment | null> {
 	const payerCurrency = currencyForCountry(country);
 	if (!payerCurrency || payerCurrency === payment.currency) return null;
-	const merchant = await env.DB.prepare("SELECT settings FROM merchants WHERE id = ?")
-		.bind(payment.merchant_id)
-		.first<{ settings: string }>();
-	const settings = JSON.parse(merchant?.settings ?? "{}") as MerchantSettings;
+	const settings = await merchantSettings(env.DB, payment.merchant_id);
 	if (settings.card_presentment !== "payer_currency") return null;
 	try {
 		const { rate } = await exchangeRate(

@@ -6,9 +6,13 @@
  */
 
 import { getConfig } from "../config";
-import type { ConversionRow } from "../db/conversions";
+import {
+	type ConversionRow,
+	conversionOfPaymentAndSettings,
+	insertConversion,
+} from "../db/conversions";
+import type { EventRow } from "../db/events";
 import { transferStatements } from "../db/ledger";
-import type { MerchantSettings } from "../db/schema";
 import {
 	type ConversionAmounts,
 	conversionTransfer,
@@ -27,7 +31,8 @@ import type { PaymentRecord } from "../domain/payment";
 import { settlementTransfer, tokenCurrency } from "../domain/solana-receipts";
 import type { Env } from "../env";
 import { RateError } from "../processors/prices/rates";
-import { type EventRow, publishEvents } from "./events";
+import { type ConversionJson, toApiConversion } from "./conversion-json";
+import { publishEvents } from "./events";
 import { paymentStub } from "./payments";
 import { type Asset, exchangeRate } from "./rates";
 import { tokenCatalog } from "./tokens";
@@ -45,62 +50,6 @@ export class ConversionRefused extends Error {
 		super(message);
 		this.name = "ConversionRefused";
 	}
-}
-
-/** A row of the `conversions` table, as D1 returns it. */
-export type { ConversionRow };
-
-type Amount = number | string;
-
-export interface ConversionJson {
-	id: string;
-	object: "conversion";
-	livemode: boolean;
-	payment: string;
-	status: "completed" | "failed";
-	policy: "locked" | "current";
-	/** What was converted: the token, its ledger currency ("sol" or the mint), base units. */
-	from: { token: string; currency: string; amount: string };
-	/** What the merchant received: minor units (a number) for a currency, base units for a token. */
-	to: { currency: string; token: string | null; amount: Amount | null };
-	/** `to` units per one whole `from` token (display; the exact rate is kept with the row). */
-	rate: string | null;
-	rate_source: string | null;
-	/** When the rates used were published (the oldest), Unix seconds; null for the quote alone. */
-	rate_published: number | null;
-	spread_bps: number;
-	/** The spread kept by the gateway, in `to` units. */
-	fee: Amount | null;
-	/** What rounding gave the merchant on top, borne by the gateway: 0 or 1 unit. */
-	rounding: Amount | null;
-	failure_code: string | null;
-	failure_message: string | null;
-	created: number;
-}
-
-export function toApiConversion(row: ConversionRow): ConversionJson {
-	// Fiat amounts are integer minor units on the wire; token amounts decimal strings.
-	const amount = (v: string | null): Amount | null =>
-		v === null ? null : row.to_token === null ? Number(v) : v;
-	return {
-		id: row.id,
-		object: "conversion",
-		livemode: row.livemode === 1,
-		payment: row.payment_id,
-		status: row.status,
-		policy: row.policy,
-		from: { token: row.from_token, currency: row.from_currency, amount: row.from_amount },
-		to: { currency: row.to_currency, token: row.to_token, amount: amount(row.to_amount) },
-		rate: row.rate,
-		rate_source: row.rate_source,
-		rate_published: row.rate_publish_time,
-		spread_bps: row.spread_bps,
-		fee: amount(row.fee),
-		rounding: amount(row.rounding),
-		failure_code: row.failure_code,
-		failure_message: row.failure_message,
-		created: row.created,
-	};
 }
 
 /** What settlement currency means for one payment: the target and how many digits it has. */
@@ -156,14 +105,12 @@ async function plan(env: Env, paymentId: string): Promise<Plan | { skip: string 
 	if (payment.status !== "succeeded" || !solana) {
 		return { skip: `payment is ${payment.status}${solana ? "" : " and not in crypto"}` };
 	}
-	const [existing, merchant] = await env.DB.batch([
-		env.DB.prepare("SELECT id FROM conversions WHERE payment_id = ?").bind(paymentId),
-		env.DB.prepare("SELECT settings FROM merchants WHERE id = ?").bind(payment.merchant_id),
-	]);
-	const done = (existing?.results[0] as { id: string } | undefined)?.id;
+	const { done, settings } = await conversionOfPaymentAndSettings(
+		env.DB,
+		paymentId,
+		payment.merchant_id,
+	);
 	if (done) return { skip: `already converted as ${done}` };
-	const raw = (merchant?.results[0] as { settings: string } | undefined)?.settings;
-	const settings = (raw ? JSON.parse(raw) : {}) as MerchantSettings;
 	const settlement = settings.settlement_currency;
 	if (!settlement) return { skip: "the merchant keeps what it receives" };
 	const fromCurrency = tokenCurrency(solana);
@@ -278,64 +225,6 @@ function baseRow(p: Plan, id: string, spreadBps: number, created: number): Conve
 	};
 }
 
-const COLUMNS = [
-	"id",
-	"merchant_id",
-	"livemode",
-	"payment_id",
-	"status",
-	"policy",
-	"from_currency",
-	"from_token",
-	"from_amount",
-	"to_currency",
-	"to_token",
-	"to_amount",
-	"rate_numerator",
-	"rate_denominator",
-	"rate",
-	"rate_source",
-	"rate_publish_time",
-	"spread_bps",
-	"fee",
-	"rounding",
-	"failure_code",
-	"failure_message",
-	"created",
-] as const satisfies readonly (keyof ConversionRow)[];
-
-/** The row, unless the payment has one already (the unique index on payment_id). */
-function insertRow(db: D1Database, row: ConversionRow): D1PreparedStatement {
-	return db
-		.prepare(
-			`INSERT OR IGNORE INTO conversions (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})`,
-		)
-		.bind(...COLUMNS.map((c) => row[c]));
-}
-
-/** The event, only if this very row was inserted: a losing concurrent attempt leaves no event. */
-function insertEventFor(
-	db: D1Database,
-	event: EventRow,
-	conversionId: string,
-): D1PreparedStatement {
-	return db
-		.prepare(
-			`INSERT OR IGNORE INTO events (id, merchant_id, livemode, type, object_id, object_version, data, created)
-			 SELECT ?, ?, ?, ?, ?, NULL, ?, ? WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?)`,
-		)
-		.bind(
-			event.id,
-			event.merchant_id,
-			event.livemode ? 1 : 0,
-			event.type,
-			event.object_id,
-			event.data,
-			event.created,
-			conversionId,
-		);
-}
-
 function eventOf(row: ConversionRow, conversion: ConversionJson, now: number): EventRow {
 	return {
 		id: newId("event"),
@@ -358,12 +247,13 @@ async function record(
 ): Promise<ConvertOutcome> {
 	const conversion = toApiConversion(row);
 	const event = eventOf(row, conversion, now);
-	const results = await env.DB.batch([
-		insertRow(env.DB, row),
-		...(transfer ? await transferStatements(env.DB, transfer) : []),
-		insertEventFor(env.DB, event, row.id),
-	]);
-	if ((results[0]?.meta.changes ?? 0) !== 1) {
+	const inserted = await insertConversion(
+		env.DB,
+		row,
+		transfer ? await transferStatements(env.DB, transfer) : [],
+		event,
+	);
+	if (!inserted) {
 		return { result: "skipped", reason: "converted concurrently by another delivery" };
 	}
 	// A failed publish leaves the event for the minute cron; the conversion stands either way.

@@ -1,14 +1,18 @@
-import { and, eq, gte, inArray, lt, type SQL } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import { createDb } from "../db/client";
 import {
-	checkCursors,
-	createdIdBounds,
-	idWindow,
-	type PageQuery,
-	paginate,
-} from "../db/pagination";
-import { customers, customerWallets } from "../db/schema";
+	type CustomerRow,
+	customerIdExists,
+	customerRow,
+	customerWindow,
+	deleteCustomerRow,
+	insertCustomer,
+	updateCustomerRow,
+	verifyWallet,
+	type WalletRow,
+	walletHolders,
+	walletsOfCustomer,
+	walletsOfCustomers,
+} from "../db/customers";
+import { checkCursors, createdIdBounds, type PageQuery, paginate } from "../db/pagination";
 import { isId, newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
 import type { Env } from "../env";
@@ -23,7 +27,7 @@ import {
 } from "../lib/encryption";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
-import { tokenCatalog } from "./solana-quote";
+import { tokenCatalog } from "./tokens";
 
 export interface CustomerWalletJson {
 	address: string;
@@ -50,9 +54,6 @@ export interface CustomerParams {
 	wallets?: string[] | undefined;
 	metadata?: Record<string, string> | undefined;
 }
-
-type CustomerRow = typeof customers.$inferSelect;
-type WalletRow = typeof customerWallets.$inferSelect;
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -121,14 +122,6 @@ function toCustomerJson(row: CustomerRow, wallets: WalletRow[]): CustomerJson {
 	};
 }
 
-function ownedBy(owner: Owner, id: string) {
-	return and(
-		eq(customers.id, id),
-		eq(customers.merchantId, owner.merchantId),
-		eq(customers.livemode, owner.livemode),
-	);
-}
-
 function checkPreferredToken(env: Env, token: string | null | undefined): void {
 	if (token === undefined || token === null) return;
 	const symbols = tokenCatalog(env).map((t) => t.symbol);
@@ -149,16 +142,7 @@ async function checkWalletsFree(
 	customerId: string | null,
 ): Promise<void> {
 	if (addresses.length === 0) return;
-	const taken = await createDb(env.DB)
-		.select({ address: customerWallets.address, customerId: customerWallets.customerId })
-		.from(customerWallets)
-		.where(
-			and(
-				eq(customerWallets.merchantId, owner.merchantId),
-				eq(customerWallets.livemode, owner.livemode),
-				inArray(customerWallets.address, addresses),
-			),
-		);
+	const taken = await walletHolders(env.DB, owner, addresses);
 	const other = taken.find((t) => t.customerId !== customerId);
 	if (other) throw walletConflict(addresses.indexOf(other.address), other.address);
 }
@@ -186,7 +170,6 @@ export async function createCustomer(
 	const addresses = params.wallets ?? [];
 	await checkWalletsFree(env, owner, addresses, null);
 	const now = nowSeconds();
-	const db = createDb(env.DB);
 	const id = newId("customer");
 	const sealed = params.email ? await sealEmail(await emailKeyring(env), id, params.email) : null;
 	const row: CustomerRow = {
@@ -210,10 +193,7 @@ export async function createCustomer(
 		addedAt: now,
 	}));
 	try {
-		await db.batch([
-			db.insert(customers).values(row),
-			...wallets.map((w) => db.insert(customerWallets).values(w)),
-		]);
+		await insertCustomer(env.DB, row, wallets);
 	} catch (err) {
 		if (isWalletUniqueViolation(err)) throw walletConflict(-1, addresses.join(", "));
 		throw err;
@@ -227,10 +207,9 @@ export async function getCustomer(
 	id: string,
 ): Promise<CustomerJson | null> {
 	if (!isId("customer", id)) return null;
-	const db = createDb(env.DB);
-	const [row] = await db.select().from(customers).where(ownedBy(owner, id));
+	const row = await customerRow(env.DB, owner, id);
 	if (!row) return null;
-	const wallets = await db.select().from(customerWallets).where(eq(customerWallets.customerId, id));
+	const wallets = await walletsOfCustomer(env.DB, id);
 	const [opened] = await openEmails(env, [row]);
 	return toCustomerJson(opened ?? row, wallets);
 }
@@ -238,11 +217,7 @@ export async function getCustomer(
 /** Whether `id` is a customer of this merchant in this mode (payments may name only those). */
 export async function customerExists(env: Env, owner: Owner, id: string): Promise<boolean> {
 	if (!isId("customer", id)) return false;
-	const [row] = await createDb(env.DB)
-		.select({ id: customers.id })
-		.from(customers)
-		.where(ownedBy(owner, id));
-	return row !== undefined;
+	return customerIdExists(env.DB, owner, id);
 }
 
 /**
@@ -259,7 +234,6 @@ export async function updateCustomer(
 	const current = await getCustomer(env, owner, id);
 	if (!current) return null;
 	checkPreferredToken(env, params.preferred_token);
-	const db = createDb(env.DB);
 	const now = nowSeconds();
 	const changes: Partial<CustomerRow> = { updated: now };
 	if (params.email !== undefined) {
@@ -283,39 +257,25 @@ export async function updateCustomer(
 		}
 		changes.metadata = merged;
 	}
-	const statements: [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]] = [
-		db.update(customers).set(changes).where(ownedBy(owner, id)),
-	];
+	const wallets: { removed: string[]; added: WalletRow[] } = { removed: [], added: [] };
 	if (params.wallets !== undefined) {
 		const kept = new Set(current.wallets.map((w) => w.address));
 		const wanted = new Set(params.wallets);
-		const added = params.wallets.filter((a) => !kept.has(a));
-		const removed = [...kept].filter((a) => !wanted.has(a));
 		await checkWalletsFree(env, owner, params.wallets, id);
-		if (removed.length > 0) {
-			statements.push(
-				db
-					.delete(customerWallets)
-					.where(
-						and(eq(customerWallets.customerId, id), inArray(customerWallets.address, removed)),
-					),
-			);
-		}
-		for (const address of added) {
-			statements.push(
-				db.insert(customerWallets).values({
-					customerId: id,
-					merchantId: owner.merchantId,
-					livemode: owner.livemode,
-					address,
-					verifiedAt: null,
-					addedAt: now,
-				}),
-			);
-		}
+		wallets.removed = [...kept].filter((a) => !wanted.has(a));
+		wallets.added = params.wallets
+			.filter((a) => !kept.has(a))
+			.map((address) => ({
+				customerId: id,
+				merchantId: owner.merchantId,
+				livemode: owner.livemode,
+				address,
+				verifiedAt: null,
+				addedAt: now,
+			}));
 	}
 	try {
-		await db.batch(statements);
+		await updateCustomerRow(env.DB, owner, id, changes, wallets);
 	} catch (err) {
 		if (isWalletUniqueViolation(err)) throw walletConflict(-1, (params.wallets ?? []).join(", "));
 		throw err;
@@ -326,11 +286,7 @@ export async function updateCustomer(
 /** Deletes the customer and frees its wallets; payments keep the customer's id, as in Stripe. */
 export async function deleteCustomer(env: Env, owner: Owner, id: string): Promise<boolean> {
 	if (!(await customerExists(env, owner, id))) return false;
-	const db = createDb(env.DB);
-	await db.batch([
-		db.delete(customerWallets).where(eq(customerWallets.customerId, id)),
-		db.delete(customers).where(ownedBy(owner, id)),
-	]);
+	await deleteCustomerRow(env.DB, owner, id);
 	return true;
 }
 
@@ -344,29 +300,16 @@ export async function listCustomers(
 	query: PageQuery & { email?: string | undefined },
 ): Promise<{ data: CustomerJson[]; has_more: boolean }> {
 	checkCursors(query, "customer");
-	const conditions: SQL[] = [
-		eq(customers.merchantId, owner.merchantId),
-		eq(customers.livemode, owner.livemode),
-	];
 	const created = createdIdBounds("customer", query);
-	for (const id of created.lowest) conditions.push(gte(customers.id, id));
-	for (const id of created.below) conditions.push(lt(customers.id, id));
-	const db = createDb(env.DB);
 	const { data: page, has_more } = await paginate(query, async (window): Promise<CustomerRow[]> => {
-		const { bounds, orderBy } = idWindow(customers.id, window);
-		const pageOf = (extra: SQL[]) =>
-			db
-				.select()
-				.from(customers)
-				.where(and(...conditions, ...bounds, ...extra))
-				.orderBy(orderBy)
-				.limit(window.take);
-		if (query.email === undefined) return pageOf([]);
+		const pageOf = (emailHash?: string) =>
+			customerWindow(env.DB, owner, created, window, emailHash);
+		if (query.email === undefined) return pageOf();
 		// Rows not yet rotated carry a hash under an older key, or the legacy unkeyed one: one
 		// bounded range on the email index per hash (an IN list would make SQLite pick the
 		// merchant index and scan), merged in id order.
 		const hashes = await lookupHashes(await emailKeyring(env), normalizeEmail(query.email));
-		const pages = await Promise.all(hashes.map((h) => pageOf([eq(customers.emailHash, h)])));
+		const pages = await Promise.all(hashes.map((h) => pageOf(h)));
 		return pages
 			.flat()
 			.sort((a, b) => (a.id < b.id ? 1 : -1) * (window.order === "asc" ? -1 : 1))
@@ -375,15 +318,10 @@ export async function listCustomers(
 	const wallets =
 		page.length === 0
 			? []
-			: await db
-					.select()
-					.from(customerWallets)
-					.where(
-						inArray(
-							customerWallets.customerId,
-							page.map((r) => r.id),
-						),
-					);
+			: await walletsOfCustomers(
+					env.DB,
+					page.map((r) => r.id),
+				);
 	const opened = await openEmails(env, page);
 	return { data: opened.map((row) => toCustomerJson(row, wallets)), has_more };
 }
@@ -400,20 +338,14 @@ export async function customerForVerifiedWallet(
 	address: string,
 ): Promise<string> {
 	const now = nowSeconds();
-	const verify = () =>
-		env.DB.prepare(
-			`UPDATE customer_wallets SET verified_at = COALESCE(verified_at, ?1)
-			 WHERE merchant_id = ?2 AND livemode = ?3 AND address = ?4 RETURNING customer_id`,
-		)
-			.bind(now, owner.merchantId, owner.livemode ? 1 : 0, address)
-			.first<{ customer_id: string }>();
+	const verify = () => verifyWallet(env.DB, owner, address, now);
 	const existing = await verify();
-	if (existing) return existing.customer_id;
+	if (existing) return existing;
 	const id = newId("customer");
-	const db = createDb(env.DB);
 	try {
-		await db.batch([
-			db.insert(customers).values({
+		await insertCustomer(
+			env.DB,
+			{
 				id,
 				merchantId: owner.merchantId,
 				livemode: owner.livemode,
@@ -424,37 +356,23 @@ export async function customerForVerifiedWallet(
 				metadata: {},
 				created: now,
 				updated: now,
-			}),
-			db.insert(customerWallets).values({
-				customerId: id,
-				merchantId: owner.merchantId,
-				livemode: owner.livemode,
-				address,
-				verifiedAt: now,
-				addedAt: now,
-			}),
-		]);
+			},
+			[
+				{
+					customerId: id,
+					merchantId: owner.merchantId,
+					livemode: owner.livemode,
+					address,
+					verifiedAt: now,
+					addedAt: now,
+				},
+			],
+		);
 		return id;
 	} catch (err) {
 		if (!isWalletUniqueViolation(err)) throw err;
 		const winner = await verify();
 		if (!winner) throw err;
-		return winner.customer_id;
+		return winner;
 	}
-}
-
-/** The customer of this merchant and mode that holds a wallet, if any (verified or not). */
-export async function customerOwningWallet(
-	d1: D1Database,
-	merchantId: string,
-	livemode: boolean,
-	address: string,
-): Promise<string | null> {
-	const row = await d1
-		.prepare(
-			"SELECT customer_id FROM customer_wallets WHERE merchant_id = ? AND livemode = ? AND address = ?",
-		)
-		.bind(merchantId, livemode ? 1 : 0, address)
-		.first<{ customer_id: string }>();
-	return row?.customer_id ?? null;
 }

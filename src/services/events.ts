@@ -17,9 +17,6 @@ import { eventMatches, STALE_ATTEMPT_MS } from "../domain/webhooks";
 import type { Env } from "../env";
 import { log } from "../lib/log";
 
-export type { EventRow };
-export { insertEventStatement };
-
 /**
  * Internal reactions to events, beside webhook delivery: a succeeded crypto payment is converted
  * into the merchant's settlement currency.

@@ -1,9 +1,19 @@
-import { and, desc, eq } from "drizzle-orm";
-import { createDb, type Database } from "../db/client";
-import { apiKeys, type MerchantSettings, merchants } from "../db/schema";
+import {
+	type ApiKeyRecord,
+	apiKeyOfMerchant,
+	apiKeysOfMerchant,
+	claimRollAndInsertKey,
+	insertApiKey,
+	revokeApiKey,
+} from "../db/api-keys";
+import {
+	insertMerchantWithKeys,
+	type MerchantRecord,
+	merchantById,
+	updateMerchantRow,
+} from "../db/merchants";
 import { newId, randomBase62 } from "../domain/ids";
-
-export type { MerchantSettings };
+import type { MerchantSettings } from "../domain/merchant-settings";
 
 import { sha256Hex } from "../lib/crypto";
 
@@ -32,9 +42,6 @@ export interface ApiKeyJson {
 	secret?: string;
 }
 
-type ApiKeyRow = typeof apiKeys.$inferSelect;
-type MerchantRow = typeof merchants.$inferSelect;
-
 /** 32 base62 characters: about 190 bits, so a fast hash (SHA-256) is the right way to store them. */
 const KEY_BODY_LENGTH = 32;
 /** Longest grace period for a rolled key, as Stripe allows. */
@@ -42,7 +49,7 @@ export const MAX_ROLL_GRACE_SECONDS = 7 * 24 * 60 * 60;
 
 const now = () => Math.floor(Date.now() / 1000);
 
-function toMerchantJson(row: MerchantRow): MerchantJson {
+function toMerchantJson(row: MerchantRecord): MerchantJson {
 	return {
 		id: row.id,
 		object: "merchant",
@@ -54,7 +61,7 @@ function toMerchantJson(row: MerchantRow): MerchantJson {
 	};
 }
 
-function toKeyJson(row: ApiKeyRow, secret?: string): ApiKeyJson {
+function toKeyJson(row: ApiKeyRecord, secret?: string): ApiKeyJson {
 	return {
 		id: row.id,
 		object: "api_key",
@@ -72,7 +79,7 @@ function toKeyJson(row: ApiKeyRow, secret?: string): ApiKeyJson {
 
 async function mintKey(merchantId: string, type: "secret" | "publishable", livemode: boolean) {
 	const secret = `${type === "secret" ? "sk" : "pk"}_${livemode ? "live" : "test"}_${randomBase62(KEY_BODY_LENGTH)}`;
-	const row: ApiKeyRow = {
+	const row: ApiKeyRecord = {
 		id: newId("apiKey"),
 		merchantId,
 		type,
@@ -99,8 +106,7 @@ export async function createMerchant(
 		settings?: MerchantSettings | undefined;
 	},
 ): Promise<{ merchant: MerchantJson; keys: ApiKeyJson[] }> {
-	const db = createDb(d1);
-	const merchant: MerchantRow = {
+	const merchant: MerchantRecord = {
 		id: newId("merchant"),
 		name: input.name,
 		email: input.email ?? null,
@@ -115,15 +121,16 @@ export async function createMerchant(
 		["publishable", true],
 	] as const;
 	const keys = await Promise.all(modes.map(([type, live]) => mintKey(merchant.id, type, live)));
-	await db.batch([
-		db.insert(merchants).values(merchant),
-		db.insert(apiKeys).values(keys.map((k) => k.row)),
-	]);
+	await insertMerchantWithKeys(
+		d1,
+		merchant,
+		keys.map((k) => k.row),
+	);
 	return { merchant: toMerchantJson(merchant), keys: keys.map((k) => toKeyJson(k.row, k.secret)) };
 }
 
 export async function getMerchant(d1: D1Database, id: string): Promise<MerchantJson | null> {
-	const row = await createDb(d1).query.merchants.findFirst({ where: eq(merchants.id, id) });
+	const row = await merchantById(d1, id);
 	return row ? toMerchantJson(row) : null;
 }
 
@@ -144,30 +151,14 @@ export async function updateMerchant(
 		settings?: MerchantSettings | undefined;
 	},
 ): Promise<MerchantJson | null> {
-	const db = createDb(d1);
 	const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-	if (Object.keys(changes).length > 0)
-		await db.update(merchants).set(changes).where(eq(merchants.id, id));
+	if (Object.keys(changes).length > 0) await updateMerchantRow(d1, id, changes);
 	return getMerchant(d1, id);
 }
 
 export async function listKeys(d1: D1Database, merchantId: string): Promise<ApiKeyJson[]> {
-	const rows = await createDb(d1)
-		.select()
-		.from(apiKeys)
-		.where(eq(apiKeys.merchantId, merchantId))
-		.orderBy(desc(apiKeys.id));
+	const rows = await apiKeysOfMerchant(d1, merchantId);
 	return rows.map((r) => toKeyJson(r));
-}
-
-async function getKey(
-	db: Database,
-	merchantId: string,
-	keyId: string,
-): Promise<ApiKeyRow | undefined> {
-	return db.query.apiKeys.findFirst({
-		where: and(eq(apiKeys.id, keyId), eq(apiKeys.merchantId, merchantId)),
-	});
 }
 
 export async function createKey(
@@ -177,7 +168,7 @@ export async function createKey(
 	livemode: boolean,
 ): Promise<ApiKeyJson> {
 	const key = await mintKey(merchantId, type, livemode);
-	await createDb(d1).insert(apiKeys).values(key.row);
+	await insertApiKey(d1, key.row);
 	return toKeyJson(key.row, key.secret);
 }
 
@@ -199,8 +190,7 @@ export async function rollKey(
 	keyId: string,
 	graceSeconds: number,
 ): Promise<KeyChange<{ key: ApiKeyJson; previous: ApiKeyJson }>> {
-	const db = createDb(d1);
-	const old = await getKey(db, merchantId, keyId);
+	const old = await apiKeyOfMerchant(d1, merchantId, keyId);
 	if (!old) return { ok: false, reason: "not_found" };
 	const refused = whyNotRollable(old);
 	if (refused) return refused;
@@ -208,35 +198,10 @@ export async function rollKey(
 	const at = now();
 	const until = at + graceSeconds;
 	const row = fresh.row;
-	const [claimed] = await d1.batch([
-		d1
-			.prepare(
-				`UPDATE api_keys SET rolled_to = ?1, expires_at = MIN(COALESCE(expires_at, ?2), ?2)
-				 WHERE id = ?3 AND merchant_id = ?4 AND rolled_to IS NULL AND revoked_at IS NULL
-				   AND (expires_at IS NULL OR expires_at > ?5)`,
-			)
-			.bind(row.id, until, old.id, merchantId, at),
-		d1
-			.prepare(
-				`INSERT INTO api_keys (id, merchant_id, type, livemode, prefix, last4, hash, created)
-				 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
-				 WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ?9 AND rolled_to = ?1)`,
-			)
-			.bind(
-				row.id,
-				merchantId,
-				row.type,
-				row.livemode ? 1 : 0,
-				row.prefix,
-				row.last4,
-				row.hash,
-				row.created,
-				old.id,
-			),
-	]);
-	if (!claimed?.meta.changes) {
+	const claimed = await claimRollAndInsertKey(d1, old.id, row, until, at);
+	if (!claimed) {
 		// Another roll (or a revocation) got there first: say which.
-		const current = await getKey(db, merchantId, keyId);
+		const current = await apiKeyOfMerchant(d1, merchantId, keyId);
 		return (current && whyNotRollable(current)) ?? { ok: false, reason: "not_found" };
 	}
 	const expiresAt = Math.min(old.expiresAt ?? Number.MAX_SAFE_INTEGER, until);
@@ -250,7 +215,7 @@ export async function rollKey(
 }
 
 /** Why a key cannot be rolled, or null when it can. */
-function whyNotRollable(key: ApiKeyRow): Exclude<KeyChange<never>, { ok: true }> | null {
+function whyNotRollable(key: ApiKeyRecord): Exclude<KeyChange<never>, { ok: true }> | null {
 	if (key.revokedAt !== null) return { ok: false, reason: "revoked" };
 	if (key.rolledTo !== null)
 		return { ok: false, reason: "already_rolled", rolled_to: key.rolledTo };
@@ -274,12 +239,9 @@ export async function revokeKey(
 	merchantId: string,
 	keyId: string,
 ): Promise<KeyChange<ApiKeyJson>> {
-	const db = createDb(d1);
-	const old = await getKey(db, merchantId, keyId);
+	const old = await apiKeyOfMerchant(d1, merchantId, keyId);
 	if (!old) return { ok: false, reason: "not_found" };
 	const revokedAt = old.revokedAt ?? now();
-	if (old.revokedAt === null) {
-		await db.update(apiKeys).set({ revokedAt }).where(eq(apiKeys.id, keyId));
-	}
+	if (old.revokedAt === null) await revokeApiKey(d1, keyId, revokedAt);
 	return { ok: true, value: toKeyJson({ ...old, revokedAt }) };
 }

@@ -19,7 +19,6 @@ import { newId } from "../domain/ids";
 import { fromBase64, toBase64Url } from "../lib/crypto";
 
 // The passkeys' rows are read and written in src/db/passkeys.ts.
-export { insertPasskey, passkeyByCredential, passkeysOf, removePasskey } from "../db/passkeys";
 
 // Passkeys (WebAuthn) through @simplewebauthn/server on the Workers runtime's Web Crypto.
 // Challenges are made here, kept in D1, used once (deleted as they are read) and live 5 minutes.
@@ -40,8 +39,6 @@ export function relyingPartyOf(requestUrl: string): RelyingParty {
 	const url = new URL(requestUrl);
 	return { origin: url.origin, rpID: url.hostname };
 }
-
-export type { PasskeyRow };
 
 async function storeChallenge(
 	db: D1Database,

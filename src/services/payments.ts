@@ -1,5 +1,5 @@
-import type { MerchantSettings } from "../db/schema";
 import { isId, newId } from "../domain/ids";
+import type { MerchantSettings } from "../domain/merchant-settings";
 import { EXPIRES_IN, type PaymentRecord, type TransitionResult } from "../domain/payment";
 import type { PaymentMethodType } from "../domain/payment-method";
 import type { RiskAssessment } from "../domain/risk";

@@ -3,11 +3,11 @@ import { createServices } from "../context";
 import {
 	addDestination,
 	destinationByStripeAccount,
-	type PayoutDestinationRow,
 	setStripeDestinationStatus,
 } from "../db/payout-destinations";
 import { newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
+import type { PayoutDestinationRow } from "../domain/payout-destination";
 import type { Env } from "../env";
 import { timingSafeEqualText } from "../lib/crypto";
 import { ApiError } from "../lib/errors";

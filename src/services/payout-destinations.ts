@@ -1,5 +1,6 @@
 import { getAddressEncoder, getBase58Encoder, address as toAddress } from "@solana/kit";
 import { getConfig } from "../config";
+import type { EventRow } from "../db/events";
 import { announcementStatements } from "../db/payout-destination-announcements";
 import {
 	getChallenge,
@@ -13,13 +14,12 @@ import {
 	hasDefault,
 	listDestinations,
 	makeDefault,
-	type PayoutDestinationRow,
 	removeDestination,
 } from "../db/payout-destinations";
 import { newId, randomBase62 } from "../domain/ids";
 import type { Owner } from "../domain/owner";
 import {
-	type PayoutDestinationType,
+	type PayoutDestinationRow,
 	toApiDestination,
 	usableAfterFor,
 } from "../domain/payout-destination";
@@ -28,7 +28,7 @@ import { verifyEd25519 } from "../domain/siws";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../lib/errors";
 import type { AuditActor } from "./audit";
-import { type EventRow, publishEvents } from "./events";
+import { publishEvents } from "./events";
 import { getMerchant } from "./merchants";
 import { assertRefundDestination } from "./refunds";
 
@@ -371,5 +371,3 @@ export function announcement(
 	});
 	return { statements, event };
 }
-
-export type { PayoutDestinationType };

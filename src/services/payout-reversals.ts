@@ -1,14 +1,15 @@
 import type Stripe from "stripe";
 import { createServices } from "../context";
-import { transferStatements } from "../db/ledger";
-import { isGuardRefusal, payoutById } from "../db/payouts";
+import { insertEventStatement } from "../db/events";
+import { transferBooked, transferStatements } from "../db/ledger";
+import { isGuardRefusal, payoutById, reversedAmountStatements } from "../db/payouts";
 import { newId } from "../domain/ids";
 import type { PayoutRecord } from "../domain/payout";
 import { toApiPayout } from "../domain/payout";
 import { payoutStripeReversalTransfer } from "../domain/payout-ledger";
 import type { Env } from "../env";
 import { log } from "../lib/log";
-import { insertEventStatement, publishEvents } from "./events";
+import { publishEvents } from "./events";
 
 /**
  * Stripe reversed (part of) a paid payout's Connect transfer (`transfer.reversed`): the money is
@@ -48,10 +49,7 @@ async function bookReversal(
 			BigInt(reversal.amount),
 			Math.floor(Date.now() / 1000),
 		);
-		const booked = await env.DB.prepare("SELECT 1 FROM ledger_transfers WHERE id = ?")
-			.bind(transfer.id)
-			.first();
-		if (booked) return;
+		if (await transferBooked(env.DB, transfer.id)) return;
 		const reversed = BigInt(payout.amount_reversed) + BigInt(reversal.amount);
 		if (reversed > BigInt(payout.amount)) {
 			log("error", "Stripe reversed more than the payout's amount; not booked", {
@@ -79,11 +77,8 @@ async function bookReversal(
 		};
 		try {
 			await env.DB.batch([
-				env.DB.prepare(
-					"UPDATE payouts SET amount_reversed = ?, version = ?, updated = ? WHERE id = ? AND version = ?",
-				).bind(next.amount_reversed, next.version, now, payout.id, payout.version),
-				// Another change won the race: abort the batch and read again.
-				env.DB.prepare("INSERT INTO payouts (id) SELECT NULL WHERE changes() = 0"),
+				// Another change won the race: the batch aborts and the loop reads again.
+				...reversedAmountStatements(env.DB, next, payout.version),
 				...(await transferStatements(env.DB, transfer)),
 				insertEventStatement(env.DB, event),
 			]);

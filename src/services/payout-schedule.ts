@@ -15,7 +15,7 @@ import {
 	type ScheduleRunKey,
 	scheduledMerchantsPage,
 } from "../db/payout-schedules";
-import type { MerchantSettings } from "../db/schema";
+import type { MerchantSettings } from "../domain/merchant-settings";
 import { destinationTypeFor, parsePayoutCurrency } from "../domain/payout";
 import type { PayoutDestinationRow, PayoutDestinationType } from "../domain/payout-destination";
 import { decideBalance, isPayoutDue } from "../domain/payout-schedule";

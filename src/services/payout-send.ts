@@ -1,7 +1,7 @@
 import type Stripe from "stripe";
 import { createServices } from "../context";
 import { getDestination } from "../db/payout-destinations";
-import { payoutById } from "../db/payouts";
+import { payoutById, stalledPayoutIds } from "../db/payouts";
 import { lowestIdAt } from "../domain/ids";
 import type { PayoutRecord } from "../domain/payout";
 import { payoutPaidTransfer, payoutReleaseTransfers } from "../domain/payout-ledger";
@@ -225,15 +225,7 @@ export async function resendStalledPayouts(env: Env, now: number): Promise<numbe
 	for (const age of STALLED_PAYOUT_AGES_SECONDS) {
 		const from = lowestIdAt("payout", (now - age - 60) * 1000);
 		const to = lowestIdAt("payout", (now - age) * 1000);
-		const { results } = await env.DB.prepare(
-			`SELECT id FROM payouts WHERE status = 'pending' AND id >= ?1 AND id < ?2
-			 UNION ALL
-			 SELECT id FROM payouts WHERE status = 'in_transit' AND id >= ?1 AND id < ?2 AND method = 'stripe'
-			 ORDER BY id LIMIT 200`,
-		)
-			.bind(from, to)
-			.all<{ id: string }>();
-		for (const r of results) ids.push(r.id);
+		ids.push(...(await stalledPayoutIds(env.DB, from, to)));
 	}
 	if (ids.length === 0) return 0;
 	await env.PAYOUTS_QUEUE.sendBatch(

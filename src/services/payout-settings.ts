@@ -2,7 +2,7 @@
  * The payout fields of a merchant's settings: `payout_schedule` (manual, daily, or weekly on a
  * weekday) and `payout_minimums` per currency, as `/v1/settings` shows and changes them.
  */
-import type { MerchantSettings } from "../db/schema";
+import type { MerchantSettings } from "../domain/merchant-settings";
 import { MoneyError, parseBaseUnits } from "../domain/money";
 import { PayoutInputError, parsePayoutCurrency } from "../domain/payout";
 import {

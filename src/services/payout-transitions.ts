@@ -2,6 +2,8 @@
  * A payout's changes of status, each with its ledger transfers and events in one D1 batch: the
  * one way every step (create, send, settle, fail, cancel, reversal) moves a payout.
  */
+
+import { type EventRow, insertEventStatement } from "../db/events";
 import { transferStatements } from "../db/ledger";
 import { isGuardRefusal, transitionStatements } from "../db/payouts";
 import { newId } from "../domain/ids";
@@ -13,7 +15,7 @@ import {
 	toApiPayout,
 } from "../domain/payout";
 import type { Env } from "../env";
-import { type EventRow, insertEventStatement, publishEvents } from "./events";
+import { publishEvents } from "./events";
 
 /** Events of one change of a payout, for the batch that makes the change. */
 export function payoutEvents(p: PayoutRecord, types: string[], now: number): EventRow[] {

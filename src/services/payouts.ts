@@ -1,3 +1,4 @@
+import { insertEventStatement } from "../db/events";
 import { transferStatements } from "../db/ledger";
 import type { PageQuery } from "../db/pagination";
 import { usableDestination } from "../db/payout-destinations";
@@ -33,12 +34,10 @@ import { ApiError, notFound } from "../lib/errors";
 import { log } from "../lib/log";
 import { SolanaRpcError } from "../processors/solana/rpc";
 import { stripeConfigured } from "../processors/stripe/client";
-import { insertEventStatement, publishEvents } from "./events";
+import { publishEvents } from "./events";
 import { checkChainCoverage, checkSolRecipient, onChainFeeQuote } from "./payout-chain";
 import { movePayout, payoutEvents } from "./payout-transitions";
 import { tokenCatalog } from "./tokens";
-
-export type { PayoutJson } from "../domain/payout";
 
 export interface CreatePayoutInput {
 	merchantId: string;

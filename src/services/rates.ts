@@ -10,6 +10,7 @@
  */
 
 import { getConfig } from "../config";
+import { cachedRateRows, type RateRow, ratesOfPairs, upsertRates } from "../db/rates";
 import type { ExactRate } from "../domain/conversion";
 import { divide, inverse, type Rational, rational, tokenRateFromRationals } from "../domain/fx";
 import { currencyExponent, isSupportedCurrency } from "../domain/money";
@@ -71,17 +72,6 @@ export function rateSources(env: Env): Partial<Record<RateSourceName, RateSource
 	return sources;
 }
 
-interface RateRow {
-	pair: string;
-	source: string;
-	base: string;
-	quote: string;
-	rate_numerator: string;
-	rate_denominator: string;
-	publish_time: number;
-	fetched_at: number;
-}
-
 function fromRow(row: RateRow): CachedRate {
 	return {
 		pair: row.pair,
@@ -112,33 +102,6 @@ function fromSource(source: RateSourceName, r: SourceRate, fetchedAt: number): C
 	};
 }
 
-/** Upserts rates, never replacing a newer publication with an older one. */
-function upsertStatement(db: D1Database, r: CachedRate): D1PreparedStatement {
-	return db
-		.prepare(
-			`INSERT INTO rates (pair, source, base, quote, rate_numerator, rate_denominator, publish_time, fetched_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			 ON CONFLICT (pair, source) DO UPDATE SET base = excluded.base, quote = excluded.quote,
-			   rate_numerator = excluded.rate_numerator, rate_denominator = excluded.rate_denominator,
-			   publish_time = excluded.publish_time, fetched_at = excluded.fetched_at
-			 WHERE excluded.publish_time >= rates.publish_time`,
-		)
-		.bind(
-			r.pair,
-			r.source,
-			r.base,
-			r.quote,
-			r.numerator,
-			r.denominator,
-			r.publishTime,
-			r.fetchedAt,
-		);
-}
-
-async function store(db: D1Database, rates: CachedRate[]): Promise<void> {
-	if (rates.length > 0) await db.batch(rates.map((r) => upsertStatement(db, r)));
-}
-
 export interface RefreshResult {
 	source: RateSourceName;
 	pairs: number;
@@ -156,7 +119,7 @@ export async function refreshRates(env: Env, now: number): Promise<RefreshResult
 		sources.map(async (source): Promise<RefreshResult> => {
 			try {
 				const fetched = (await source.fetch()).map((r) => fromSource(source.name, r, now));
-				await store(env.DB, fetched);
+				await upsertRates(env.DB, fetched);
 				return { source: source.name, pairs: fetched.length };
 			} catch (err) {
 				const error = err instanceof Error ? err.message : String(err);
@@ -183,13 +146,8 @@ export async function readRates(
 	const found = new Map<string, CachedRate>();
 	if (wanted.length === 0) return found;
 	const pairs = [...new Set(wanted.map((k) => k.pair))];
-	const { results } = await env.DB.prepare(
-		`SELECT pair, source, base, quote, rate_numerator, rate_denominator, publish_time, fetched_at
-		 FROM rates WHERE pair IN (${pairs.map(() => "?").join(", ")})`,
-	)
-		.bind(...pairs)
-		.all<RateRow>();
-	for (const row of results) found.set(`${row.source}:${row.pair}`, fromRow(row));
+	for (const row of await ratesOfPairs(env.DB, pairs))
+		found.set(`${row.source}:${row.pair}`, fromRow(row));
 
 	const fresh = (k: RateKey) => {
 		const r = found.get(keyOf(k));
@@ -222,7 +180,7 @@ export async function readRates(
 			if (!had || r.publishTime >= had.publishTime) found.set(keyOf(r), r);
 		}
 		try {
-			await store(env.DB, fetched);
+			await upsertRates(env.DB, fetched);
 		} catch (err) {
 			// The rates are good for this read; the cron writes them again within a minute.
 			log("warn", "could not cache fetched rates", { error: String(err) });
@@ -249,14 +207,7 @@ export async function readRates(
 
 /** The cached rates, optionally of one base ("SOL", "USD"): a primary-key range, bounded. */
 export async function listCachedRates(db: D1Database, base?: string): Promise<CachedRate[]> {
-	const stmt = base
-		? db
-				.prepare("SELECT * FROM rates WHERE pair >= ? AND pair < ? ORDER BY pair, source LIMIT 500")
-				// '0' is the character after '/', so [BASE/, BASE0) is exactly the pairs of BASE.
-				.bind(`${base.toUpperCase()}/`, `${base.toUpperCase()}0`)
-		: db.prepare("SELECT * FROM rates ORDER BY pair, source LIMIT 500");
-	const { results } = await stmt.all<RateRow>();
-	return results.map(fromRow);
+	return (await cachedRateRows(db, base)).map(fromRow);
 }
 
 /**

@@ -6,6 +6,7 @@
  * failed or skipped one (the merchant keeps the token) leaves today's token refund.
  */
 
+import { completedConversionOf } from "../db/conversions";
 import { type Rational, rational, unitRate } from "../domain/fx";
 import { currencyExponent } from "../domain/money";
 import { type PaymentRecord, paidWith } from "../domain/payment";
@@ -15,7 +16,6 @@ import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import { RateError } from "../processors/prices/rates";
 import {
-	type ConversionRow,
 	classifyFailure,
 	conversionSpreadBps,
 	convertPayment,
@@ -65,11 +65,7 @@ export async function refundConversionTerms(
 		// would, so no later message converts what this refund returns in tokens.
 		await failConversion(env, payment.id, failure, now);
 	}
-	const row = await env.DB.prepare(
-		"SELECT * FROM conversions WHERE payment_id = ? AND status = 'completed'",
-	)
-		.bind(payment.id)
-		.first<ConversionRow>();
+	const row = await completedConversionOf(env.DB, payment.id);
 	if (!row) return undefined;
 
 	const token: Asset = { kind: "token", symbol: solana.token, decimals: solana.decimals };

@@ -1,10 +1,8 @@
-import { and, eq, type SQL } from "drizzle-orm";
 import type Stripe from "stripe";
 import { createServices } from "../context";
 import { placeRefundHold, refundCoverage } from "../db/balance-holds";
-import { createDb } from "../db/client";
-import { checkCursors, idWindow, paginate } from "../db/pagination";
-import { refunds } from "../db/schema";
+import { checkCursors, paginate } from "../db/pagination";
+import { pendingRefundIds, refundDataWindow, refundOwnerRow } from "../db/refunds";
 import { isId, lowestIdAt, newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
 import type { PaymentMethodType } from "../domain/payment-method";
@@ -143,16 +141,9 @@ export async function assertRefundDestination(
 	}
 }
 
-async function refundRow(env: Env, id: string) {
-	return createDb(env.DB).query.refunds.findFirst({
-		where: eq(refunds.id, id),
-		columns: { paymentId: true, merchantId: true, livemode: true },
-	});
-}
-
 /** A refund the caller may see, read from its payment's object (strongly consistent). */
 export async function loadRefund(env: Env, owner: Owner, id: string): Promise<RefundRecord> {
-	const row = isId("refund", id) ? await refundRow(env, id) : undefined;
+	const row = isId("refund", id) ? await refundOwnerRow(env.DB, id) : undefined;
 	if (!row || row.merchantId !== owner.merchantId || row.livemode !== owner.livemode) {
 		throw notFound("refund", id);
 	}
@@ -175,20 +166,9 @@ export async function listRefunds(
 	query: RefundPageQuery,
 ): Promise<{ data: RefundJson[]; has_more: boolean }> {
 	checkCursors(query, "refund");
-	const conditions: SQL[] = [
-		eq(refunds.merchantId, owner.merchantId),
-		eq(refunds.livemode, owner.livemode),
-	];
-	if (query.payment) conditions.push(eq(refunds.paymentId, query.payment));
-	const page = await paginate(query, (window) => {
-		const { bounds, orderBy } = idWindow(refunds.id, window);
-		return createDb(env.DB)
-			.select({ data: refunds.data })
-			.from(refunds)
-			.where(and(...conditions, ...bounds))
-			.orderBy(orderBy)
-			.limit(window.take);
-	});
+	const page = await paginate(query, (window) =>
+		refundDataWindow(env.DB, owner, query.payment, window),
+	);
 	return { data: page.data.map((r) => JSON.parse(r.data) as RefundJson), has_more: page.has_more };
 }
 
@@ -198,7 +178,7 @@ export async function listRefunds(
  * when trying again later may help (Stripe or a Durable Object unreachable).
  */
 export async function processRefund(env: Env, refundId: string): Promise<"done" | "waiting"> {
-	const row = await refundRow(env, refundId);
+	const row = await refundOwnerRow(env.DB, refundId);
 	if (!row) {
 		log("warn", "refund message for an unknown refund", { refund: refundId });
 		return "done";
@@ -307,7 +287,7 @@ async function refundCard(env: Env, refund: RefundRecord): Promise<"done" | "wai
  * sender, which finishes it either way; only one proven never to land (or never built) fails.
  */
 export async function abandonRefund(env: Env, refundId: string, reason: string): Promise<void> {
-	const row = await refundRow(env, refundId);
+	const row = await refundOwnerRow(env.DB, refundId);
 	if (!row) return;
 	const stub = paymentStub(env, row.paymentId);
 	const refund = await stub.getRefund(refundId);
@@ -344,12 +324,13 @@ export async function resendStalledRefunds(env: Env, now: number): Promise<numbe
 	if (!env.REFUNDS_QUEUE) return 0;
 	const ids: string[] = [];
 	for (const age of STALLED_REFUND_AGES_SECONDS) {
-		const { results } = await env.DB.prepare(
-			`SELECT id FROM refunds WHERE id >= ? AND id < ? AND status = 'pending' ORDER BY id LIMIT 200`,
-		)
-			.bind(lowestIdAt("refund", (now - age - 60) * 1000), lowestIdAt("refund", (now - age) * 1000))
-			.all<{ id: string }>();
-		for (const r of results) ids.push(r.id);
+		ids.push(
+			...(await pendingRefundIds(
+				env.DB,
+				lowestIdAt("refund", (now - age - 60) * 1000),
+				lowestIdAt("refund", (now - age) * 1000),
+			)),
+		);
 	}
 	if (ids.length === 0) return 0;
 	await env.REFUNDS_QUEUE.sendBatch(

@@ -5,19 +5,18 @@
  */
 
 import { activeOwnersBetween } from "../db/events";
-import { failedDailyReportIds, findDailyReportId, markDailyReportsFailed } from "../db/reports";
+import {
+	failedDailyReportIds,
+	findDailyReportId,
+	markDailyReportsFailed,
+	type ReportRow,
+} from "../db/reports";
 import { lowestIdAt } from "../domain/ids";
 import type { ReportsMessage } from "../domain/queue-messages";
 import { addDays } from "../domain/reports";
 import type { Env } from "../env";
 import { log } from "../lib/log";
-import {
-	announceFailed,
-	buildStoredReport,
-	insertReport,
-	periodStartOf,
-	type ReportRow,
-} from "./reports";
+import { announceFailed, buildStoredReport, insertReport, periodStartOf } from "./reports";
 
 /** The daily reports of one merchant and mode for one day: recorded once, then built. */
 export async function buildDailyReports(

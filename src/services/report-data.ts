@@ -3,9 +3,10 @@
  * (merchant, mode, id) with ids bounded by the period (ids sort by creation time), ledger
  * postings by (account, created).
  */
-import { balancesByPrefix } from "../db/ledger";
+import { balancesByPrefix, settlementSums } from "../db/ledger";
+import { countInIdRanges, SOURCES, sourcePage } from "../db/report-sources";
 import { type IdKind, lowestIdAt } from "../domain/ids";
-import { accounts, type TransferKind } from "../domain/ledger";
+import { accounts } from "../domain/ledger";
 import { currencyExponent, isSupportedCurrency } from "../domain/money";
 import type { PaymentObjectJson } from "../domain/payment";
 import type { RefundJson } from "../domain/refund";
@@ -51,24 +52,9 @@ function idRange(kind: IdKind, scope: Scope): [string, string] {
 	return [lowestIdAt(kind, start * 1000), lowestIdAt(kind, end * 1000)];
 }
 
-const SOURCES = [
-	{ table: "payments", kind: "payment", columns: "id, data" },
-	{ table: "refunds", kind: "refund", columns: "id, data" },
-	{ table: "conversions", kind: "conversion", columns: "*" },
-	{ table: "payouts", kind: "payout", columns: "*" },
-] as const;
-
 /** Rows a transactions report of the scope would hold (for choosing inline or queued work). */
 export async function countTransactions(env: Env, scope: Scope): Promise<number> {
-	const results = await env.DB.batch(
-		SOURCES.map((s) => {
-			const [low, high] = idRange(s.kind, scope);
-			return env.DB.prepare(
-				`SELECT COUNT(*) AS n FROM ${s.table} WHERE merchant_id = ? AND livemode = ? AND id >= ? AND id < ?`,
-			).bind(scope.merchantId, scope.livemode ? 1 : 0, low, high);
-		}),
-	);
-	return results.reduce((sum, r) => sum + ((r.results[0] as { n: number } | undefined)?.n ?? 0), 0);
+	return countInIdRanges(env.DB, scope, (kind) => idRange(kind, scope));
 }
 
 /** Rows read per query: bounded memory and query time however large the period. */
@@ -88,13 +74,7 @@ export async function* transactionRows(
 		let after = low;
 		let inclusive = true;
 		for (;;) {
-			const { results } = await env.DB.prepare(
-				`SELECT ${source.columns} FROM ${source.table}
-				 WHERE merchant_id = ? AND livemode = ? AND id ${inclusive ? ">=" : ">"} ? AND id < ?
-				 ORDER BY id LIMIT ?`,
-			)
-				.bind(scope.merchantId, scope.livemode ? 1 : 0, after, high, PAGE)
-				.all<Record<string, unknown> & { id: string }>();
+			const results = await sourcePage(env.DB, source, scope, { after, inclusive, high }, PAGE);
 			for (const row of results) {
 				if (source.kind === "payment")
 					yield paymentRow(JSON.parse(row.data as string) as PaymentObjectJson);
@@ -164,85 +144,29 @@ export async function settlementData(
 	// account-name range instead (the same rows, read along the whole range of the index).
 	const [low, high] = prefixRange(accounts.merchantPrefix(scope.merchantId, scope.livemode));
 	const few = accountNames.length <= MAX_LISTED_ACCOUNTS;
-	const inAccounts = (column: string) =>
-		few
-			? `${column} IN (${accountNames.map(() => "?").join(", ")})`
-			: `${column} >= ? AND ${column} < ?`;
-	const names = few ? accountNames : [low, high];
 	const [feeLow, feeHigh] = prefixRange(accounts.gatewayFees(scope.livemode, ""));
-	// One batch: D1 runs it as one transaction, so every sum sees the same postings.
 	const [settleLow, settleHigh] = prefixRange(
 		accounts.settlement(scope.livemode, "", "").slice(0, -1),
 	);
 	const [transitLow, transitHigh] = prefixRange(accounts.payoutsInTransit(scope.livemode, ""));
-	const [afterStart, afterEnd, movements, fees, balances, payouts] = await env.DB.batch([
-		env.DB.prepare(
-			`SELECT currency, CAST(SUM(amount) AS TEXT) AS total FROM ledger_postings
-			 WHERE ${inAccounts("account")} AND created >= ? GROUP BY currency`,
-		).bind(...names, start),
-		env.DB.prepare(
-			`SELECT currency, CAST(SUM(amount) AS TEXT) AS total FROM ledger_postings
-			 WHERE ${inAccounts("account")} AND created >= ? GROUP BY currency`,
-		).bind(...names, end),
-		env.DB.prepare(
-			`SELECT t.kind AS kind, p.currency AS currency,
-			   CAST(SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END) AS TEXT) AS credits,
-			   CAST(SUM(CASE WHEN p.amount < 0 THEN p.amount ELSE 0 END) AS TEXT) AS debits
-			 FROM ledger_postings p JOIN ledger_transfers t ON t.id = p.transfer_id
-			 WHERE ${inAccounts("p.account")} AND p.created >= ? AND p.created < ?
-			 GROUP BY t.kind, p.currency`,
-		).bind(...names, start, end),
-		env.DB.prepare(
-			`SELECT t.kind AS kind, g.currency AS currency, CAST(SUM(g.amount) AS TEXT) AS amount
-			 FROM ledger_postings g JOIN ledger_transfers t ON t.id = g.transfer_id
-			 WHERE g.account >= ? AND g.account < ? AND g.transfer_id IN (
-			   SELECT transfer_id FROM ledger_postings
-			   WHERE ${inAccounts("account")} AND created >= ? AND created < ?)
-			 GROUP BY t.kind, g.currency`,
-		).bind(feeLow, feeHigh, ...names, start, end),
-		// Read again inside the transaction: the balances the sums above are subtracted from.
-		env.DB.prepare(
-			`SELECT currency, CAST(SUM(balance) AS TEXT) AS total FROM ledger_balances
-			 WHERE ${inAccounts("account")} GROUP BY currency`,
-		).bind(...names),
-		// The merchant's payouts (by its index) until the period's end: what their transfers paid
-		// into a settlement account in the period, and what they left in transit at its end.
-		env.DB.prepare(
-			`SELECT p.currency AS currency,
-			   CAST(COALESCE(SUM(CASE WHEN p.account >= ?1 AND p.account < ?2 AND p.created >= ?5
-			     THEN p.amount ELSE 0 END), 0) AS TEXT) AS paid,
-			   CAST(COALESCE(SUM(CASE WHEN p.account >= ?3 AND p.account < ?4
-			     THEN p.amount ELSE 0 END), 0) AS TEXT) AS in_transit
-			 FROM payouts po
-			 JOIN ledger_transfers t ON t.reference = po.id AND t.kind = 'payout'
-			 JOIN ledger_postings p ON p.transfer_id = t.id
-			 WHERE po.merchant_id = ?7 AND po.livemode = ?8 AND po.id < ?9 AND p.created < ?6
-			 GROUP BY p.currency`,
-		).bind(
-			settleLow,
-			settleHigh,
-			transitLow,
-			transitHigh,
+	const { afterStart, afterEnd, movements, fees, balances, payouts } = await settlementSums(
+		env.DB,
+		{
+			accounts: few ? { names: accountNames } : { range: [low, high] },
 			start,
 			end,
-			scope.merchantId,
-			scope.livemode ? 1 : 0,
-			lowestIdAt("payout", end * 1000),
-		),
-	]);
-	type Total = { currency: string; total: string };
-	const now = sums((balances?.results ?? []) as Total[]);
-	const opening =
-		previousClosing?.balances ?? balancesAt(now, sums((afterStart?.results ?? []) as Total[]));
-	const ledgerClosing = balancesAt(now, sums((afterEnd?.results ?? []) as Total[]));
-	const moves = (
-		(movements?.results ?? []) as {
-			kind: TransferKind;
-			currency: string;
-			credits: string;
-			debits: string;
-		}[]
-	).map(
+			gatewayFees: [feeLow, feeHigh],
+			settlement: [settleLow, settleHigh],
+			inTransit: [transitLow, transitHigh],
+			merchantId: scope.merchantId,
+			livemode: scope.livemode,
+			payoutsBefore: lowestIdAt("payout", end * 1000),
+		},
+	);
+	const now = sums(balances);
+	const opening = previousClosing?.balances ?? balancesAt(now, sums(afterStart));
+	const ledgerClosing = balancesAt(now, sums(afterEnd));
+	const moves = movements.map(
 		(m): MovementSum => ({
 			kind: m.kind,
 			currency: m.currency,
@@ -250,12 +174,10 @@ export async function settlementData(
 			debits: BigInt(m.debits),
 		}),
 	);
-	const gatewayFees = (
-		(fees?.results ?? []) as { kind: TransferKind; currency: string; amount: string }[]
-	).map((f): GatewayFeeSum => ({ kind: f.kind, currency: f.currency, amount: BigInt(f.amount) }));
-	const payoutStatus = (
-		(payouts?.results ?? []) as { currency: string; paid: string; in_transit: string }[]
-	).map(
+	const gatewayFees = fees.map(
+		(f): GatewayFeeSum => ({ kind: f.kind, currency: f.currency, amount: BigInt(f.amount) }),
+	);
+	const payoutStatus = payouts.map(
 		(r): PayoutStatusSum => ({
 			currency: r.currency,
 			paid: BigInt(r.paid),

@@ -6,6 +6,8 @@
  * accounts by (account, created).
  */
 
+import { merchantNames } from "../db/merchants";
+import { operatorSums } from "../db/report-sources";
 import { lowestIdAt } from "../domain/ids";
 import { formatUnits, periodBounds, toCsv } from "../domain/reports";
 import type { Env } from "../env";
@@ -35,38 +37,12 @@ export async function summaryLines(env: Env, from: string, to: string): Promise<
 		lowestIdAt(kind, start * 1000),
 		lowestIdAt(kind, end * 1000),
 	];
-	const [payments, refunds, conversions, fees] = await env.DB.batch([
-		env.DB.prepare(
-			`SELECT merchant_id, livemode, currency, COUNT(*) AS payments,
-			   SUM(status = 'succeeded') AS succeeded,
-			   CAST(SUM(CASE WHEN status = 'succeeded' THEN amount ELSE 0 END) AS TEXT) AS volume
-			 FROM payments WHERE id >= ? AND id < ? GROUP BY merchant_id, livemode, currency`,
-		).bind(...ids("payment")),
-		env.DB.prepare(
-			`SELECT merchant_id, livemode, currency, COUNT(*) AS refunds,
-			   CAST(SUM(COALESCE(amount, 0)) AS TEXT) AS refunded
-			 FROM refunds WHERE id >= ? AND id < ? AND status = 'succeeded'
-			 GROUP BY merchant_id, livemode, currency`,
-		).bind(...ids("refund")),
-		env.DB.prepare(
-			`SELECT merchant_id, livemode, to_currency AS currency,
-			   CAST(SUM(CAST(fee AS INTEGER)) AS TEXT) AS spread
-			 FROM conversions WHERE id >= ? AND id < ? AND status = 'completed'
-			 GROUP BY merchant_id, livemode, to_currency`,
-		).bind(...ids("conversion")),
-		// Fee postings name no merchant: their transfer's reference is the payment, which does.
-		env.DB.prepare(
-			`SELECT pay.merchant_id AS merchant_id, t.livemode AS livemode, g.currency AS currency,
-			   CAST(SUM(g.amount) AS TEXT) AS fees
-			 FROM ledger_postings g
-			 JOIN ledger_transfers t ON t.id = g.transfer_id
-			 JOIN payments pay ON pay.id = t.reference
-			 WHERE ((g.account >= 'live:gateway:fees:' AND g.account < 'live:gateway:fees;')
-			     OR (g.account >= 'test:gateway:fees:' AND g.account < 'test:gateway:fees;'))
-			   AND g.created >= ? AND g.created < ? AND t.kind <> 'conversion'
-			 GROUP BY pay.merchant_id, t.livemode, g.currency`,
-		).bind(start, end),
-	]);
+	const { payments, refunds, conversions, fees } = await operatorSums(
+		env.DB,
+		{ payment: ids("payment"), refund: ids("refund"), conversion: ids("conversion") },
+		start,
+		end,
+	);
 	const lines = new Map<Key, SummaryLine>();
 	const line = (merchant: string, livemode: number, currency: string) => {
 		const key = keyOf(merchant, livemode, currency);
@@ -89,39 +65,23 @@ export async function summaryLines(env: Env, from: string, to: string): Promise<
 		}
 		return l;
 	};
-	type Base = { merchant_id: string; livemode: number; currency: string };
-	for (const r of (payments?.results ?? []) as (Base & {
-		payments: number;
-		succeeded: number;
-		volume: string;
-	})[]) {
+	for (const r of payments) {
 		const l = line(r.merchant_id, r.livemode, r.currency);
 		l.payments = r.payments;
 		l.succeeded = r.succeeded;
 		l.volume = BigInt(r.volume);
 	}
-	for (const r of (refunds?.results ?? []) as (Base & { refunds: number; refunded: string })[]) {
+	for (const r of refunds) {
 		const l = line(r.merchant_id, r.livemode, r.currency);
 		l.refunds = r.refunds;
 		l.refunded = BigInt(r.refunded);
 	}
-	for (const r of (conversions?.results ?? []) as (Base & { spread: string })[])
+	for (const r of conversions)
 		line(r.merchant_id, r.livemode, r.currency).conversion_spread = BigInt(r.spread);
-	for (const r of (fees?.results ?? []) as (Base & { fees: string })[])
-		line(r.merchant_id, r.livemode, r.currency).fees = BigInt(r.fees);
+	for (const r of fees) line(r.merchant_id, r.livemode, r.currency).fees = BigInt(r.fees);
 
 	const merchants = [...new Set([...lines.values()].map((l) => l.merchant))];
-	const names = new Map<string, string>();
-	// Bound the statement's parameters (D1 allows 100 per statement).
-	for (let i = 0; i < merchants.length; i += 90) {
-		const chunk = merchants.slice(i, i + 90);
-		const { results } = await env.DB.prepare(
-			`SELECT id, name FROM merchants WHERE id IN (${chunk.map(() => "?").join(", ")})`,
-		)
-			.bind(...chunk)
-			.all<{ id: string; name: string }>();
-		for (const r of results) names.set(r.id, r.name);
-	}
+	const names = await merchantNames(env.DB, merchants);
 	return [...lines.values()]
 		.map((l) => ({ ...l, merchant_name: names.get(l.merchant) ?? null }))
 		.sort((a, b) => {

@@ -5,6 +5,7 @@
  * reports queue, whose consumer builds them idempotently (src/queues/reports.ts).
  */
 
+import type { EventRow } from "../db/events";
 import { checkCursors, paginate } from "../db/pagination";
 import {
 	findOwnReport,
@@ -22,7 +23,7 @@ import type { ReportsMessage } from "../domain/queue-messages";
 import { addDays, periodDays, periodProblem, type ReportType } from "../domain/reports";
 import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
-import { type EventRow, publishEvents } from "./events";
+import { publishEvents } from "./events";
 import { countTransactions, settlementData } from "./report-data";
 import {
 	CONTENT_TYPES,
@@ -31,8 +32,6 @@ import {
 	writeSettlement,
 	writeTransactions,
 } from "./report-files";
-
-export type { ReportType };
 
 export interface ReportSpec {
 	merchantId: string;
@@ -57,8 +56,6 @@ export interface Report {
 	ready_at: number | null;
 	failure_reason?: string | null;
 }
-
-export type { ReportRow };
 
 /** Requests past either limit are built by the queue's consumer, not in the request. */
 export const INLINE_MAX_DAYS = 31;

@@ -1,4 +1,5 @@
 import sanctionedList from "../../data/sanctioned-addresses.json";
+import { riskRulesRow, upsertRiskRules } from "../db/risk-rules";
 import { type Owner, ownerKey } from "../domain/owner";
 import type { PaymentRecord } from "../domain/payment";
 import {
@@ -40,18 +41,7 @@ export function toApiRiskRules(record: RiskRulesRecord, livemode: boolean) {
 const DEFAULT_RULES: RiskRulesRecord = { ...DEFAULT_RISK_CONFIG, version: 0, updated: null };
 
 export async function getRiskRules(d1: D1Database, owner: Owner): Promise<RiskRulesRecord> {
-	const row = await d1
-		.prepare(
-			"SELECT review_at, block_at, rules, version, updated FROM risk_rules WHERE merchant_id = ? AND livemode = ?",
-		)
-		.bind(owner.merchantId, owner.livemode ? 1 : 0)
-		.first<{
-			review_at: number;
-			block_at: number;
-			rules: string;
-			version: number;
-			updated: number;
-		}>();
+	const row = await riskRulesRow(d1, owner);
 	if (!row) return DEFAULT_RULES;
 	return {
 		review_at: row.review_at,
@@ -73,23 +63,7 @@ export async function replaceRiskRules(
 ): Promise<RiskRulesRecord> {
 	const now = Date.now();
 	const updated = Math.floor(now / 1000);
-	const row = await env.DB.prepare(
-		`INSERT INTO risk_rules (merchant_id, livemode, review_at, block_at, rules, version, created, updated)
-		 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)
-		 ON CONFLICT (merchant_id, livemode) DO UPDATE SET review_at = excluded.review_at,
-		   block_at = excluded.block_at, rules = excluded.rules,
-		   version = risk_rules.version + 1, updated = excluded.updated
-		 RETURNING version`,
-	)
-		.bind(
-			owner.merchantId,
-			owner.livemode ? 1 : 0,
-			config.review_at,
-			config.block_at,
-			JSON.stringify(config.rules),
-			updated,
-		)
-		.first<{ version: number }>();
+	const row = await upsertRiskRules(env.DB, owner, config, updated);
 	if (!row) throw new Error("risk_rules upsert returned no version");
 	const record: RiskRulesRecord = { ...config, version: row.version, updated };
 	await emitEvent(env, {

@@ -17,22 +17,18 @@
  * and the payment's (its payment.refunded event).
  */
 
-import { lowestIdAt } from "../domain/ids";
 import {
-	type ChangedDay,
-	CONFIRMATION_BUCKETS,
-	DAY_MS,
-	type DayKey,
-	dayStartMs,
-	planRebuild,
-} from "../domain/rollups";
+	eventDaysAfter,
+	rebuildStatements,
+	rollupWatermark,
+	setWatermarkStatement,
+} from "../db/rollups";
+import { type ChangedDay, planRebuild } from "../domain/rollups";
 import type { Env } from "../env";
 import { log } from "../lib/log";
 
 /** Events read per run, and days rebuilt per run; the rest waits for the next minute. */
 export const ROLLUP_LIMITS = { events: 50_000, days: 57 };
-
-const WATERMARK = "events";
 
 export interface RollupRunResult {
 	/** Days rebuilt. */
@@ -46,24 +42,6 @@ export interface RollupRunResult {
 	rows_written: number;
 }
 
-const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/**
- * SQL for the creation time (ms) carried by an id column: the 10 base32 characters after the
- * prefix, decoded. Lets the log scan group events by day without returning them.
- */
-function idTimeSql(column: string): string {
-	const start = `instr(${column}, '_') + 1`;
-	const digits = Array.from(
-		{ length: 10 },
-		(_, i) =>
-			`(instr('${ALPHABET}', substr(${column}, ${start} + ${i}, 1)) - 1) * ${32 ** (9 - i)}`,
-	);
-	return `(${digits.join(" + ")})`;
-}
-
-const ROLLED_UP = "(type LIKE 'payment.%' OR type LIKE 'refund.%' OR type LIKE 'conversion.%')";
-
 /** Runs one bounded step: the days changed since the watermark (up to the cap) are rebuilt. */
 export async function runRollups(
 	env: Env,
@@ -71,13 +49,7 @@ export async function runRollups(
 	limits: { events: number; days: number } = ROLLUP_LIMITS,
 ): Promise<RollupRunResult> {
 	const db = env.DB;
-	const mark = await db
-		.prepare(
-			`SELECT seq, (SELECT coalesce(max(rowid), 0) FROM events) AS top
-			 FROM rollup_watermarks WHERE name = ?`,
-		)
-		.bind(WATERMARK)
-		.first<{ seq: number; top: number }>();
+	const mark = await rollupWatermark(db);
 	let watermark = mark?.seq ?? 0;
 	if (mark && mark.top < mark.seq) {
 		// The log's positions went back (a database restored from an export renumbers rowids):
@@ -88,25 +60,7 @@ export async function runRollups(
 	// One pass over the page, grouped by the day each event's object was created: the days with
 	// rollup changes, and the page's last position and size (events of other objects, such as
 	// settings, only move the watermark on).
-	const scan = await db
-		.prepare(
-			`SELECT merchant_id, livemode, day, MIN(CASE WHEN rolled THEN seq END) AS first_seq,
-			   MAX(seq) AS last_seq, COUNT(*) AS events, SUM(rolled) AS rolled
-			 FROM (SELECT rowid AS seq, merchant_id, livemode, ${ROLLED_UP} AS rolled,
-			         date(${idTimeSql("object_id")} / 1000, 'unixepoch') AS day
-			       FROM events WHERE rowid > ?1 ORDER BY rowid LIMIT ?2)
-			 GROUP BY 1, 2, 3`,
-		)
-		.bind(watermark, limits.events)
-		.all<{
-			merchant_id: string;
-			livemode: number;
-			day: string | null;
-			first_seq: number | null;
-			last_seq: number;
-			events: number;
-			rolled: number;
-		}>();
+	const scan = await eventDaysAfter(db, watermark, limits.events);
 	let rowsRead = (mark ? 1 : 0) + meta(scan).read;
 	const changed = scan.results
 		.filter((r) => r.rolled > 0 && r.day !== null)
@@ -126,14 +80,7 @@ export async function runRollups(
 		return { days: 0, events, watermark, rows_read: rowsRead, rows_written: 0 };
 	}
 	const statements = rebuildStatements(db, plan.keys);
-	statements.push(
-		db
-			.prepare(
-				`INSERT INTO rollup_watermarks (name, seq, updated) VALUES (?1, ?2, ?3)
-				 ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated = excluded.updated`,
-			)
-			.bind(WATERMARK, plan.watermark, now),
-	);
+	statements.push(setWatermarkStatement(db, plan.watermark, now));
 	let rowsWritten = 0;
 	for (const res of await db.batch(statements)) {
 		rowsRead += meta(res).read;
@@ -151,137 +98,4 @@ export async function runRollups(
 function meta(res: D1Result | undefined): { read: number; written: number } {
 	const m = res?.meta as { rows_read?: number; rows_written?: number } | undefined;
 	return { read: m?.rows_read ?? 0, written: m?.rows_written ?? 0 };
-}
-
-/** How a payment was (or is being) paid: a card attempt without a crypto transaction is a card. */
-const PAYMENT_METHOD = `CASE
-	WHEN json_extract(data, '$.card.payment_intent') IS NOT NULL
-	 AND json_extract(data, '$.solana.signature') IS NULL THEN 'card'
-	WHEN json_extract(data, '$.solana.token') IS NOT NULL THEN 'solana'
-	ELSE coalesce(json_extract(data, '$.payment_method_types[0]'), 'card') END`;
-
-/**
- * The days being rebuilt, as the first table of every statement: (merchant, mode, day) and the
- * id range of the day for the statement's kind. CROSS JOIN keeps it the outer loop, so each day
- * is a range scan of the source table's (merchant_id, livemode, id) index.
- */
-const KEYS = "k(m, l, d, lo, hi)";
-
-/** A payment's facts for the rollup, read from its projection row of the day. */
-const PAYMENT_FACTS = `SELECT k.m AS m, k.l AS l, k.d AS d, status, currency, amount, amount_received,
-	amount_refunded, customer_id,
-	${PAYMENT_METHOD} AS method,
-	json_extract(data, '$.solana.token') AS sol_token,
-	coalesce(json_extract(data, '$.card.fee'), 0) AS card_fee,
-	json_extract(data, '$.succeeded_at') - created AS confirm_s
-	FROM k CROSS JOIN payments p
-	  ON p.merchant_id = k.m AND p.livemode = k.l AND p.id >= k.lo AND p.id < k.hi`;
-
-function histogramSql(): string {
-	const bucket = CONFIRMATION_BUCKETS.map((b, i) => `WHEN confirm_s < ${b} THEN ${i}`).join(" ");
-	const expr = `CASE WHEN confirm_s IS NULL THEN -1 ${bucket} ELSE ${CONFIRMATION_BUCKETS.length} END`;
-	const sums = Array.from(
-		{ length: CONFIRMATION_BUCKETS.length + 1 },
-		(_, i) => `SUM(CASE WHEN status = 'succeeded' AND ${expr} = ${i} THEN 1 ELSE 0 END)`,
-	);
-	return `json_array(${sums.join(", ")})`;
-}
-
-const PAYMENTS_INSERT = `INSERT INTO rollup_payments_daily (merchant_id, livemode, day, method, currency,
-	token, status, payments, amount, amount_received, fees, net, refunded_payments, confirm_hist)
-	SELECT m, l, d, method, currency, tok, status, COUNT(*), SUM(amount), SUM(amount_received),
-	  SUM(CASE WHEN status = 'succeeded' AND method = 'card' THEN card_fee ELSE 0 END),
-	  SUM(CASE WHEN status = 'succeeded' AND method = 'card' THEN amount_received - card_fee ELSE 0 END),
-	  SUM(CASE WHEN amount_refunded > 0 THEN 1 ELSE 0 END),
-	  ${histogramSql()}
-	FROM (SELECT *, CASE WHEN method = 'solana' THEN coalesce(sol_token, '') ELSE '' END AS tok
-	      FROM (${PAYMENT_FACTS}))
-	GROUP BY m, l, d, method, currency, tok, status`;
-
-/** Refunds of received funds; held funds (an overpayment, a late payment) were never a sale. */
-const REFUNDS_INSERT = `INSERT INTO rollup_refunds_daily (merchant_id, livemode, day, method, currency,
-	token, status, refunds, amount)
-	SELECT m, l, d, method, currency, tok, status, COUNT(*), SUM(coalesce(amount, 0))
-	FROM (SELECT k.m AS m, k.l AS l, k.d AS d, status, currency, amount,
-	        CASE json_extract(data, '$.processor') WHEN 'stripe' THEN 'card' ELSE 'solana' END AS method,
-	        CASE WHEN json_extract(data, '$.processor') = 'stripe' THEN ''
-	             ELSE coalesce(json_extract(data, '$.solana.token'), '') END AS tok
-	      FROM k CROSS JOIN refunds r
-	        ON r.merchant_id = k.m AND r.livemode = k.l AND r.id >= k.lo AND r.id < k.hi
-	      WHERE coalesce(json_extract(data, '$.funds'), 'received') = 'received')
-	GROUP BY m, l, d, method, currency, tok, status`;
-
-/** A token target settles in that token: its symbol, lowercased, names the currency. */
-const CONVERSIONS_INSERT = `INSERT INTO rollup_conversions_daily (merchant_id, livemode, day, method,
-	currency, token, status, conversions, from_amount, spread, settled)
-	SELECT m, l, d, 'solana', cur, from_token, status, COUNT(*),
-	  SUM(CAST(from_amount AS INTEGER)), SUM(CAST(coalesce(fee, '0') AS INTEGER)),
-	  SUM(CAST(coalesce(to_amount, '0') AS INTEGER))
-	FROM (SELECT k.m AS m, k.l AS l, k.d AS d, status, from_token, from_amount, fee, to_amount,
-	        CASE WHEN to_token IS NULL THEN lower(to_currency) ELSE lower(to_token) END AS cur
-	      FROM k CROSS JOIN conversions c
-	        ON c.merchant_id = k.m AND c.livemode = k.l AND c.id >= k.lo AND c.id < k.hi)
-	GROUP BY m, l, d, cur, from_token, status`;
-
-const CUSTOMERS_INSERT = `INSERT INTO rollup_customers_daily (merchant_id, livemode, day, customer_id,
-	method, currency, token)
-	SELECT DISTINCT m, l, d, customer_id, method, currency,
-	  CASE WHEN method = 'solana' THEN coalesce(sol_token, '') ELSE '' END
-	FROM (${PAYMENT_FACTS}) WHERE status = 'succeeded' AND customer_id IS NOT NULL`;
-
-/** Succeeded is final, so a customer's first day only ever moves earlier. */
-const FIRSTS_UPSERT = `INSERT INTO rollup_customer_firsts (merchant_id, livemode, customer_id, first_day)
-	SELECT DISTINCT c.merchant_id, c.livemode, c.customer_id, c.day
-	FROM k CROSS JOIN rollup_customers_daily c
-	  ON c.merchant_id = k.m AND c.livemode = k.l AND c.day = k.d
-	WHERE true
-	ON CONFLICT (merchant_id, livemode, customer_id)
-	DO UPDATE SET first_day = min(first_day, excluded.first_day)`;
-
-const TABLES = [
-	["rollup_payments_daily", PAYMENTS_INSERT, "payment"],
-	["rollup_refunds_daily", REFUNDS_INSERT, "refund"],
-	["rollup_conversions_daily", CONVERSIONS_INSERT, "conversion"],
-	["rollup_customers_daily", CUSTOMERS_INSERT, "payment"],
-] as const;
-
-/** Days per statement: five bound values each, under D1's 100 per statement. */
-const KEYS_PER_STATEMENT = 19;
-
-/**
- * The statements that replace the rollup rows of the given days with a recomputation from their
- * source rows, found by id range (ids start with their creation time). Nine statements per 19
- * days, whatever the days hold.
- */
-export function rebuildStatements(db: D1Database, keys: DayKey[]): D1PreparedStatement[] {
-	const out: D1PreparedStatement[] = [];
-	for (let i = 0; i < keys.length; i += KEYS_PER_STATEMENT) {
-		const chunk = keys.slice(i, i + KEYS_PER_STATEMENT);
-		const values = chunk.map(() => "(?, ?, ?, ?, ?)").join(", ");
-		const withKeys = `WITH ${KEYS} AS (VALUES ${values})`;
-		const bind = (kind: "payment" | "refund" | "conversion") =>
-			chunk.flatMap((key) => {
-				const start = dayStartMs(key.day);
-				return [
-					key.merchantId,
-					key.livemode ? 1 : 0,
-					key.day,
-					lowestIdAt(kind, start),
-					lowestIdAt(kind, start + DAY_MS),
-				];
-			});
-		for (const [table, insert, kind] of TABLES) {
-			out.push(
-				db
-					.prepare(
-						`${withKeys} DELETE FROM ${table}
-						 WHERE (merchant_id, livemode, day) IN (SELECT m, l, d FROM k)`,
-					)
-					.bind(...bind(kind)),
-				db.prepare(`${withKeys} ${insert}`).bind(...bind(kind)),
-			);
-		}
-		out.push(db.prepare(`${withKeys} ${FIRSTS_UPSERT}`).bind(...bind("payment")));
-	}
-	return out;
 }

@@ -1,6 +1,4 @@
-import { and, eq } from "drizzle-orm";
-import { createDb } from "../db/client";
-import { routingRules } from "../db/schema";
+import { routingRulesRow, upsertRoutingRules } from "../db/routing-rules";
 import { newId } from "../domain/ids";
 import type { Owner } from "../domain/owner";
 import type { PaymentMethodType } from "../domain/payment-method";
@@ -47,12 +45,7 @@ const DEFAULT_RULES: RoutingRulesRecord = {
 
 /** The stored configuration, read from D1 (the API's own reads are never stale). */
 export async function getRoutingRules(d1: D1Database, owner: Owner): Promise<RoutingRulesRecord> {
-	const row = await createDb(d1).query.routingRules.findFirst({
-		where: and(
-			eq(routingRules.merchantId, owner.merchantId),
-			eq(routingRules.livemode, owner.livemode),
-		),
-	});
+	const row = await routingRulesRow(d1, owner);
 	if (!row) return DEFAULT_RULES;
 	return { strategy: row.strategy, rules: row.rules, version: row.version, updated: row.updated };
 }
@@ -69,29 +62,13 @@ export async function replaceRoutingRules(
 ): Promise<RoutingRulesRecord> {
 	const now = Date.now();
 	const updated = Math.floor(now / 1000);
-	const livemode = owner.livemode ? 1 : 0;
 	const data = JSON.stringify(
 		toApiRoutingRules({ ...config, version: 0, updated }, owner.livemode),
 	);
-	const [upsert] = await d1.batch<{ version: number }>([
-		d1
-			.prepare(
-				`INSERT INTO routing_rules (merchant_id, livemode, strategy, rules, version, created, updated)
-				 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)
-				 ON CONFLICT (merchant_id, livemode) DO UPDATE SET strategy = excluded.strategy,
-				   rules = excluded.rules, version = routing_rules.version + 1, updated = excluded.updated
-				 RETURNING version`,
-			)
-			.bind(owner.merchantId, livemode, config.strategy, JSON.stringify(config.rules), updated),
-		d1
-			.prepare(
-				`INSERT INTO events (id, merchant_id, livemode, type, object_id, object_version, data, created)
-				 SELECT ?1, merchant_id, livemode, 'routing_rules.updated', merchant_id, version, ?2, ?3
-				 FROM routing_rules WHERE merchant_id = ?4 AND livemode = ?5`,
-			)
-			.bind(newId("event", now), data, updated, owner.merchantId, livemode),
-	]);
-	const version = upsert?.results[0]?.version;
+	const version = await upsertRoutingRules(d1, owner, config, updated, {
+		id: newId("event", now),
+		data,
+	});
 	if (version === undefined) throw new Error("routing_rules upsert returned no version");
 	const record: RoutingRulesRecord = { ...config, version, updated };
 	rulesCache.remember(owner, record, now);

@@ -1,8 +1,8 @@
 import { getAddressDecoder } from "@solana/kit";
 import { getConfig } from "../config";
-import type { MerchantSettings } from "../db/schema";
 import { recordReference } from "../db/solana-references";
 import { tokenAmountForPrice } from "../domain/conversion";
+import type { MerchantSettings } from "../domain/merchant-settings";
 import { currencyExponent } from "../domain/money";
 import type { SolanaPaymentDetails } from "../domain/payment";
 import type { RoutingDecision, SolanaSettings } from "../domain/routing";
@@ -16,8 +16,6 @@ import { getMerchant } from "./merchants";
 import { isPriceableCurrency, priceableCurrencies, quoteTokenRate } from "./rates";
 import { currencyOfToken, settlementWatcher } from "./settlement-accounts";
 import { tokenCatalog as configuredTokens, type SolanaToken } from "./tokens";
-
-export { resolveToken, type SolanaToken, tokenCatalog } from "./tokens";
 
 function newReference(): string {
 	return getAddressDecoder().decode(crypto.getRandomValues(new Uint8Array(32)));

@@ -1,4 +1,5 @@
 import { createServices } from "../context";
+import { balanceOfAccounts } from "../db/ledger";
 import { paymentsForKeys } from "../db/solana-references";
 import { accounts as ledgerAccounts } from "../domain/ledger";
 import type { PaymentRecord } from "../domain/payment";
@@ -90,12 +91,7 @@ async function bookedIn(env: Env, currency: string, tokenAccount: string): Promi
 	const names = [false, true].map((livemode) =>
 		ledgerAccounts.settlementAccount(livemode, currency, tokenAccount),
 	);
-	const row = await env.DB.prepare(
-		"SELECT CAST(COALESCE(SUM(balance), 0) AS TEXT) AS total FROM ledger_balances WHERE account IN (?, ?)",
-	)
-		.bind(...names)
-		.first<{ total: string }>();
-	return BigInt(row?.total ?? "0");
+	return balanceOfAccounts(env.DB, names);
 }
 
 /**

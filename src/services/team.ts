@@ -6,17 +6,12 @@ import {
 	changeRoleStatement,
 	deleteMemberStatement,
 	getMembership,
-	type MemberJson,
 	upsertMemberStatement,
 } from "../db/members";
 import { findTeamSettings, upsertRefundStepUp } from "../db/team-settings";
 import { findUserByStoredEmail, insertUserStatement, type UserRow } from "../db/users";
 import { newId } from "../domain/ids";
 import { can, type Role } from "../domain/roles";
-
-export { getMembership, listMembers, membershipsOf } from "../db/members";
-export { getUser } from "../db/users";
-export type { MemberJson, UserRow };
 
 // Users, their memberships and roles. A user is a person (an email and passkeys); a membership
 // gives them a role at one merchant. Every query is one indexed lookup.

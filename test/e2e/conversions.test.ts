@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { gatewayJson } from "../../scripts/lib/gateway-api";
 import type { PaymentObjectJson } from "../../src/domain/payment";
-import type { ConversionJson } from "../../src/services/conversions";
+import type { ConversionJson } from "../../src/services/conversion-json";
 import { fundedPayer, signAndSend } from "./helpers/chain";
 import { type StackMerchant, sharedStack, until } from "./helpers/stack";
 

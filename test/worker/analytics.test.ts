@@ -1,8 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { addDays } from "../../src/domain/reports";
-import { histogramMedian, histogramOf, isoWeekKey } from "../../src/domain/rollups";
-import type { AnalyticsMetrics, AnalyticsSummary } from "../../src/services/analytics";
+import {
+	type AnalyticsMetrics,
+	histogramMedian,
+	histogramOf,
+	isoWeekKey,
+} from "../../src/domain/rollups";
+import type { AnalyticsSummary } from "../../src/services/analytics";
 import { call, cancelPayment, createPayment, expectApiError, json } from "./helpers/api";
 import {
 	customer,

@@ -12,7 +12,7 @@ import type { CardPaymentDetails } from "../../src/domain/card-details";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import worker from "../../src/index";
 import { openCardIntent } from "../../src/services/cards";
-import type { ConversionJson } from "../../src/services/conversions";
+import type { ConversionJson } from "../../src/services/conversion-json";
 import { quoteSolanaPayment } from "../../src/services/solana-quote";
 import {
 	ADMIN_TOKEN,

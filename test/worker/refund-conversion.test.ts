@@ -10,7 +10,7 @@ import { merchantBalance } from "../../src/db/ledger";
 import type { SolanaPaymentDetails } from "../../src/domain/payment";
 import type { RefundJson } from "../../src/domain/refund";
 import worker from "../../src/index";
-import type { ConversionJson } from "../../src/services/conversions";
+import type { ConversionJson } from "../../src/services/conversion-json";
 import {
 	ADMIN_TOKEN,
 	call,

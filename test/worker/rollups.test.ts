@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { insertEventStatement } from "../../src/db/events";
 import { upsertRefundStatement } from "../../src/db/refunds";
 import { newId } from "../../src/domain/ids";
 import type { RefundRecord } from "../../src/domain/refund";
 import { toApiRefund } from "../../src/domain/refund";
 import { dayOf, histogramOf } from "../../src/domain/rollups";
-import { insertEventStatement } from "../../src/services/events";
 import { runRollups } from "../../src/services/rollups";
 import { cancelPayment, createPayment } from "./helpers/api";
 import {

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { EventRow } from "../../src/db/events";
 import { newId } from "../../src/domain/ids";
 import type { Env } from "../../src/env";
 import {
-	type EventRow,
 	publishPendingEvents,
 	resendUnattemptedEvents,
 	UNATTEMPTED_AFTER_SECONDS,

@@ -1,9 +1,9 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { transferStatements } from "../../../src/db/ledger";
-import type { MerchantSettings } from "../../../src/db/schema";
 import { newId } from "../../../src/domain/ids";
 import { accounts, type Transfer } from "../../../src/domain/ledger";
+import type { MerchantSettings } from "../../../src/domain/merchant-settings";
 import type { Env } from "../../../src/env";
 import worker from "../../../src/index";
 

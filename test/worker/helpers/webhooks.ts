@@ -1,6 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, inject } from "vitest";
+import { type EventRow, insertEventStatement } from "../../../src/db/events";
 import { newId } from "../../../src/domain/ids";
 import type { Env } from "../../../src/env";
 import { consumeWebhooks, type WebhookConsumerOptions } from "../../../src/queues/webhooks";
@@ -8,7 +9,6 @@ import type {
 	WebhookAttemptResponse,
 	WebhookEndpointResponse,
 } from "../../../src/routes/webhook-endpoints";
-import { type EventRow, insertEventStatement } from "../../../src/services/events";
 import { call, json } from "./api";
 
 /** What the test receiver (scripts/lib/webhook-receiver.ts, started by the global setup) saw. */
