@@ -13,19 +13,27 @@ export async function isSessionRevoked(db: D1Database, jti: string): Promise<boo
 	return Boolean(revoked);
 }
 
+/** A session's revocation, and housekeeping: revocations of tokens that have expired go. */
+function revocationStatements(
+	db: D1Database,
+	session: { jti: string; expiresAt: number },
+	now: number,
+): D1PreparedStatement[] {
+	return [
+		db
+			.prepare("INSERT OR IGNORE INTO revoked_sessions (jti, expires_at) VALUES (?, ?)")
+			.bind(session.jti, session.expiresAt),
+		db.prepare("DELETE FROM revoked_sessions WHERE expires_at < ?").bind(now),
+	];
+}
+
 /** Revokes a checkout session, dropping revocations of tokens that have expired on the way. */
 export async function revokeCheckoutSession(
 	db: D1Database,
 	session: { jti: string; expiresAt: number },
 	now: number,
 ): Promise<void> {
-	await db.batch([
-		db
-			.prepare("INSERT OR IGNORE INTO revoked_sessions (jti, expires_at) VALUES (?, ?)")
-			.bind(session.jti, session.expiresAt),
-		// Housekeeping on the way: revocations of tokens that have expired are no longer needed.
-		db.prepare("DELETE FROM revoked_sessions WHERE expires_at < ?").bind(now),
-	]);
+	await db.batch(revocationStatements(db, session, now));
 }
 
 /**
@@ -38,10 +46,7 @@ export async function revokeDashboardSessionRecord(
 	now: number,
 ): Promise<void> {
 	await db.batch([
-		db
-			.prepare("INSERT OR IGNORE INTO revoked_sessions (jti, expires_at) VALUES (?, ?)")
-			.bind(session.jti, session.expiresAt),
-		db.prepare("DELETE FROM revoked_sessions WHERE expires_at < ?").bind(now),
+		...revocationStatements(db, session, now),
 		db
 			.prepare("DELETE FROM session_step_ups WHERE jti = ? OR expires_at < ?")
 			.bind(session.jti, now),
